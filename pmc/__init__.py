@@ -1,0 +1,14 @@
+"""pmc: particle Monte Carlo for the Boltzmann equation derived from the Schrödinger equation.
+
+Weighted phase-space markers stream along the characteristics of H(x, p, t) = eps(p) + U(x, t)
+and jump between states at Fermi's golden-rule rates. See DESIGN.md for the physics and the API.
+"""
+from . import bands, potentials, units
+from ._version import __version__
+from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
+from .hamiltonian import Hamiltonian
+from .markers import Markers
+from .streaming import stream
+
+__all__ = ["__version__", "bands", "potentials", "units", "Hamiltonian", "Markers", "stream",
+           "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir"]

@@ -1,0 +1,72 @@
+"""Counter-based random numbers (DESIGN section 1, "Randomness").
+
+Every draw is a pure function of (key, counter): ``key`` is derived from the run's seed and a
+stream label (the step, the boundary side, the cell), ``counter`` numbers the draws inside the
+stream. Results therefore do not depend on thread scheduling, and a checkpoint needs only the step
+counter. The mixer is the splitmix64 finaliser (Steele, Lea & Flood 2014, "Fast splittable
+pseudorandom number generators"), applied twice per draw, which passes BigCrush as a counter
+hash (the construction numpy's SeedSequence and PySDM's counter streams rely on too).
+"""
+import math
+
+import numpy as np
+from numba import njit, uint64
+
+from . import JIT
+
+_GOLDEN = uint64(0x9E3779B97F4A7C15)
+_M1 = uint64(0xBF58476D1CE4E5B9)
+_M2 = uint64(0x94D049BB133111EB)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@njit(**JIT)
+def mix64(z):
+    """splitmix64 finaliser: a bijection of uint64 with full avalanche."""
+    z = uint64(z)
+    z = (z ^ (z >> uint64(30))) * _M1
+    z = (z ^ (z >> uint64(27))) * _M2
+    return z ^ (z >> uint64(31))
+
+
+@njit(**JIT)
+def stream_key(seed, label_a, label_b):
+    """Key of the stream labelled (label_a, label_b) under ``seed`` (all non-negative ints)."""
+    k = mix64(uint64(seed) + _GOLDEN)
+    k = mix64(k ^ (uint64(label_a) + _GOLDEN))
+    return mix64(k ^ (uint64(label_b) * _GOLDEN + uint64(1)))
+
+
+@njit(**JIT)
+def uniform(key, counter):
+    """Uniform double in [0, 1) for draw number ``counter`` of stream ``key``."""
+    bits = mix64(mix64(uint64(key) ^ (uint64(counter) * _GOLDEN)) + _GOLDEN)
+    return float(bits >> uint64(11)) * _INV53
+
+
+@njit(**JIT)
+def uniform_open(key, counter):
+    """Uniform double in (0, 1]: safe under ``log``."""
+    return 1.0 - uniform(key, counter)
+
+
+@njit(**JIT)
+def normal(key, counter):
+    """Standard normal deviate from draws ``2*counter`` and ``2*counter+1`` (Box-Muller)."""
+    u1 = uniform_open(key, 2 * counter)
+    u2 = uniform(key, 2 * counter + 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(**JIT)
+def fill_uniform(key, out):
+    """Fill ``out`` with uniform draws 0..len-1 of stream ``key`` (used by tests)."""
+    for i in range(out.shape[0]):
+        out[i] = uniform(key, i)
+    return out
+
+
+def seed_to_int(seed):
+    """A 63-bit integer from anything :class:`numpy.random.SeedSequence` accepts."""
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))

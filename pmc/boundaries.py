@@ -1,0 +1,172 @@
+"""Walls of the simulation box: periodic, reflecting (specular), absorbing (the outgoing weight is
+tallied per side, so transmission and reflection coefficients are outputs) and injecting (an
+absorbing wall backed by a thermal reservoir, as a device contact is).
+
+A boundary with scalar ``lo``, ``hi`` applies to every position axis; give sequences for a
+different box per axis, or a tuple of boundaries, one per axis, to mix kinds.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from ._kernels import inject as _inject
+from ._kernels import push as _push
+from ._model import Model
+
+__all__ = ["Boundary", "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir"]
+
+
+@dataclass(frozen=True)
+class Boundary(Model):
+    """Walls at ``lo`` and ``hi`` [m] (numbers, or one per axis)."""
+
+    lo: object = 0.0
+    hi: object = 1.0
+    code = _push.OPEN
+
+    def __post_init__(self):
+        lo = np.atleast_1d(_checks.finite_array("lo", self.lo))
+        hi = np.atleast_1d(_checks.finite_array("hi", self.hi))
+        if lo.ndim != 1 or hi.ndim != 1 or lo.size > 3 or hi.size > 3:
+            raise ValueError("lo and hi must be numbers or sequences of 1 to 3 numbers")
+        lo, hi = np.broadcast_arrays(lo, hi)
+        if not np.all(hi > lo):
+            raise ValueError(f"hi must be > lo on every axis, got lo={self.lo!r}, hi={self.hi!r}")
+        object.__setattr__(self, "lo", tuple(float(v) for v in lo) if lo.size > 1 else float(lo[0]))
+        object.__setattr__(self, "hi", tuple(float(v) for v in hi) if hi.size > 1 else float(hi[0]))
+
+    def extent(self, axis):
+        """(lo, hi) [m] on ``axis``."""
+        lo = self.lo[axis] if isinstance(self.lo, tuple) else self.lo
+        hi = self.hi[axis] if isinstance(self.hi, tuple) else self.hi
+        return lo, hi
+
+    def naxes(self):
+        """Number of axes given explicitly (1 for scalars: applies to every axis)."""
+        return len(self.lo) if isinstance(self.lo, tuple) else 1
+
+
+class Periodic(Boundary):
+    """x leaving at hi re-enters at lo and vice versa."""
+
+    code = _push.PERIODIC
+
+
+class Reflecting(Boundary):
+    """Specular reflection: x is mirrored into the box, the normal momentum reversed."""
+
+    code = _push.REFLECTING
+
+
+class Absorbing(Boundary):
+    """Markers leaving the box are removed; their weight is tallied per side."""
+
+    code = _push.ABSORBING
+
+
+@dataclass(frozen=True)
+class Reservoir(Model):
+    """A thermal reservoir behind a wall: a drifting Maxwellian of a parabolic band.
+
+    Parameters
+    ----------
+    density : float
+        Number density n [1/m^dx], > 0.
+    temperature : float
+        k_B T [J], > 0.
+    mass : float
+        Particle mass [kg], > 0; must equal the Hamiltonian's parabolic mass.
+    weight : float
+        Physical particles per injected marker, > 0.
+    drift : float
+        Drift velocity along +x [m/s].
+    """
+
+    density: float = 1.0
+    temperature: float = 1.0
+    mass: float = 1.0
+    weight: float = 1.0
+    drift: float = 0.0
+
+    def __post_init__(self):
+        for name in ("density", "temperature", "mass", "weight"):
+            object.__setattr__(self, name, _checks.positive(name, getattr(self, name)))
+        object.__setattr__(self, "drift", _checks.finite("drift", self.drift))
+
+    @property
+    def thermal_velocity(self):
+        """sigma = sqrt(kT / m) [m/s]."""
+        return math.sqrt(self.temperature / self.mass)
+
+    def flux(self, direction):
+        """Particles per unit area and time [1/(m^(dx-1) s)] entering a wall that faces
+        ``direction`` (+1: the reservoir is on the low side, -1: on the high side)."""
+        sigma = self.thermal_velocity
+        return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
+
+
+@dataclass(frozen=True)
+class Injecting(Boundary):
+    """Absorbing walls at ``lo`` and ``hi`` along x, with a :class:`Reservoir` behind either or
+    both. Injected markers arrive as a Poisson process at the reservoir's one-sided flux and
+    stream freely from the wall for the rest of their first step. One position dimension.
+
+    Parameters
+    ----------
+    lo, hi : float
+        Wall positions [m].
+    left, right : Reservoir, optional
+        Reservoirs behind the low and the high wall.
+    """
+
+    left: Reservoir = None
+    right: Reservoir = None
+    code = _push.ABSORBING
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.naxes() != 1:
+            raise ValueError("Injecting supports one position dimension: lo and hi are numbers")
+        for name in ("left", "right"):
+            r = getattr(self, name)
+            if r is not None and not isinstance(r, Reservoir):
+                raise ValueError(f"{name} must be a pmc.Reservoir or None, got {r!r}")
+
+    def reservoirs(self):
+        """[(side, wall, direction, reservoir)] for the reservoirs present."""
+        out = []
+        if self.left is not None:
+            out.append((0, self.lo, 1.0, self.left))
+        if self.right is not None:
+            out.append((1, self.hi, -1.0, self.right))
+        return out
+
+
+def encode_walls(boundary, dx):
+    """(kinds int64[3], lo[3], hi[3]) for the push kernel from a boundary, a tuple of one
+    boundary per axis, or None (open)."""
+    kinds = np.zeros(3, np.int64)
+    lo = np.zeros(3)
+    hi = np.zeros(3)
+    if boundary is None:
+        return kinds, lo, hi
+    if isinstance(boundary, Boundary):
+        per_axis = [boundary] * dx
+        if boundary.naxes() not in (1, dx):
+            raise ValueError(f"boundary gives {boundary.naxes()} axes but the markers have "
+                             f"dx={dx}")
+        axes = list(range(dx)) if boundary.naxes() == dx else [0] * dx
+    else:
+        per_axis = list(boundary)
+        if len(per_axis) != dx or not all(isinstance(b, Boundary) for b in per_axis):
+            raise ValueError(f"boundary must be a pmc boundary or a tuple of {dx} of them "
+                             f"(one per axis), got {boundary!r}")
+        if any(b.naxes() != 1 for b in per_axis):
+            raise ValueError("each boundary of a per-axis tuple takes scalar lo and hi")
+        axes = [0] * dx
+    for k, (b, a) in enumerate(zip(per_axis, axes)):
+        kinds[k] = b.code
+        lo[k], hi[k] = b.extent(a)
+    return kinds, lo, hi

@@ -1,0 +1,83 @@
+"""The Hamiltonian H(x, p, t) = eps(p) + U(x, t) whose characteristics the markers follow
+(paper eqs. 15-17: dx/dt = dH/dp = v(p), dp/dt = -dH/dx = F(x, t))."""
+import numpy as np
+
+from . import _checks
+from ._kernels import evaluate
+from ._model import components
+from .bands import Dispersion
+from .potentials import Potential, Zero
+
+__all__ = ["Hamiltonian"]
+
+
+class Hamiltonian:
+    """A dispersion plus a potential.
+
+    Parameters
+    ----------
+    dispersion : pmc.bands.Dispersion
+        Band energy eps(p).
+    potential : pmc.potentials.Potential, optional
+        External potential U(x, t); free streaming if omitted.
+    hbar : float
+        Reduced Planck constant [J s], > 0 (``pmc.units.hbar`` in SI; 1 in natural units). Used
+        by the tight-binding band, the quantum reference and the quantum statistics.
+
+    Examples
+    --------
+    >>> import pmc
+    >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=2.0), pmc.potentials.UniformField(0.5))
+    >>> float(H.energy(x=1.0, p=2.0))
+    0.5
+    """
+
+    def __init__(self, dispersion, potential=None, hbar=1.0):
+        if not isinstance(dispersion, Dispersion):
+            raise ValueError(f"dispersion must be a pmc.bands model, got {dispersion!r}")
+        if potential is None:
+            potential = Zero()
+        if not isinstance(potential, Potential):
+            raise ValueError(f"potential must be a pmc.potentials model, got {potential!r}")
+        self.dispersion = dispersion
+        self.potential = potential
+        self.hbar = _checks.positive("hbar", hbar)
+        self._dispersion_code = dispersion.encode(self.hbar)
+        self._potential_code = potential.encode()
+
+    def __repr__(self):
+        return f"Hamiltonian({self.dispersion!r}, {self.potential!r}, hbar={self.hbar!r})"
+
+    @property
+    def time_dependent(self):
+        """True if U depends on time."""
+        return self.potential.time_dependent
+
+    def kernel_arguments(self):
+        """(dispersion code, dispersion parameters, potential terms, potential parameters):
+        what the kernels take."""
+        return (*self._dispersion_code, *self._potential_code)
+
+    def velocity(self, p):
+        """v(p) = dH/dp [m/s] for momenta ``p`` [kg m/s] of shape (n,) or (n, d)."""
+        return self.dispersion.velocity(p, hbar=self.hbar)
+
+    def force(self, x, t=0.0):
+        """F(x, t) = -dH/dx [N] for positions ``x`` [m] of shape (n,) or (n, d)."""
+        return self.potential.force(x, t)
+
+    def energy(self, x, p, t=0.0):
+        """H(x, p, t) = eps(p) + U(x, t) [J]."""
+        xc, xs = components("x", x)
+        pc, ps = components("p", p)
+        if xc.shape[1] != pc.shape[1]:
+            raise ValueError(f"x and p must hold the same number of points, got {xc.shape[1]} "
+                             f"and {pc.shape[1]}")
+        if pc.shape[0] < xc.shape[0]:
+            raise ValueError(f"momentum dimension dp={pc.shape[0]} must be >= position "
+                             f"dimension dx={xc.shape[0]}")
+        dk, dprm, terms, pprm = self.kernel_arguments()
+        eps = evaluate.energy_array(dk, dprm, pc, np.empty(pc.shape[1]))
+        u = evaluate.potential_array(terms, pprm, xc, float(t), np.empty(xc.shape[1]))
+        out = eps + u
+        return out if len(xs) else out[0]

@@ -1,0 +1,186 @@
+"""Weighted phase-space markers, stored as a struct of arrays.
+
+Positions are held as one contiguous array per component, shape (dx, capacity), momenta as
+(dp, capacity), weights as (capacity,); the first ``n`` columns are the live markers. A 1D1V
+marker costs 24 bytes. Markers absorbed at a wall are removed by moving markers from the end
+into the holes (deterministic; the order of the rest is kept otherwise).
+"""
+import numpy as np
+
+from . import _checks
+
+__all__ = ["Markers"]
+
+
+class Markers:
+    """Weighted markers in phase space.
+
+    Parameters
+    ----------
+    x : array_like
+        Positions [m], shape (n,) for one dimension or (n, dx) with dx in 1..3.
+    p : array_like
+        Momenta [kg m/s], shape (n,) or (n, dp) with dx <= dp <= 3 (1D3V: dx = 1, dp = 3).
+    w : array_like or float, optional
+        Weights: the number of physical particles (or the probability) each marker carries,
+        > 0 and finite. Default 1/n each, so that the total weight is 1.
+
+    Examples
+    --------
+    >>> import numpy as np, pmc
+    >>> m = pmc.Markers(x=np.zeros(4), p=np.ones((4, 3)))
+    >>> m.n, m.dx, m.dp, float(m.total_weight)
+    (4, 1, 3, 1.0)
+    """
+
+    def __init__(self, x, p, w=None):
+        xc = _as_components("x", x)
+        pc = _as_components("p", p)
+        n = xc.shape[1]
+        _checks.count("number of markers n", n, minimum=0)
+        if pc.shape[1] != n:
+            raise ValueError(f"x and p must hold the same number of markers, got {n} and "
+                             f"{pc.shape[1]}")
+        if not xc.shape[0] <= pc.shape[0]:
+            raise ValueError(f"momentum dimension dp={pc.shape[0]} must be >= position "
+                             f"dimension dx={xc.shape[0]} (and both in 1..3)")
+        if w is None:
+            w = np.full(n, 1.0 / max(n, 1))
+        w = np.broadcast_to(np.asarray(w, np.float64), (n,)).copy()
+        _check_arrays(xc, pc, w)
+        self._set(xc, pc, w)
+
+    @classmethod
+    def from_components(cls, positions, momenta, weights):
+        """Markers over (dx, n) and (dp, n) C-contiguous float64 arrays, without copying."""
+        self = cls.__new__(cls)
+        _check_arrays(positions, momenta, weights)
+        self._set(positions, momenta, weights)
+        return self
+
+    def _set(self, xc, pc, w):
+        self._x, self._p, self._w = xc, pc, w
+        self._n = w.shape[0]
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n(self):
+        """Number of live markers."""
+        return self._n
+
+    @property
+    def dx(self):
+        """Position dimension (1..3)."""
+        return self._x.shape[0]
+
+    @property
+    def dp(self):
+        """Momentum dimension (dx..3)."""
+        return self._p.shape[0]
+
+    @property
+    def capacity(self):
+        return self._w.shape[0]
+
+    def __len__(self):
+        return self._n
+
+    def __repr__(self):
+        return (f"Markers(n={self.n}, dx={self.dx}, dp={self.dp}, "
+                f"total_weight={self.total_weight:.6g})")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def positions(self):
+        """(dx, n) view of the positions [m], one contiguous row per component."""
+        return self._x[:, :self._n]
+
+    @property
+    def momenta(self):
+        """(dp, n) view of the momenta [kg m/s]."""
+        return self._p[:, :self._n]
+
+    @property
+    def x(self):
+        """Positions [m]: (n,) if dx = 1 else (n, dx) (a view)."""
+        return self._x[0, :self._n] if self.dx == 1 else self._x[:, :self._n].T
+
+    @property
+    def p(self):
+        """Momenta [kg m/s]: (n,) if dp = 1 else (n, dp) (a view)."""
+        return self._p[0, :self._n] if self.dp == 1 else self._p[:, :self._n].T
+
+    @property
+    def w(self):
+        """Weights (dimensionless: particles per marker), (n,) view."""
+        return self._w[:self._n]
+
+    @property
+    def total_weight(self):
+        return float(np.sum(self.w))
+
+    def copy(self):
+        """An independent copy of the live markers."""
+        return Markers.from_components(self.positions.copy(), self.momenta.copy(), self.w.copy())
+
+    # ------------------------------------------------------------------ growth and removal
+    def append(self, positions, momenta, weights):
+        """Append markers given as (dx, k), (dp, k), (k,) arrays (capacity grows by doubling)."""
+        k = weights.shape[0]
+        if k == 0:
+            return
+        need = self._n + k
+        if need > self.capacity:
+            cap = max(need, 2 * self.capacity, 16)
+            for name in ("_x", "_p"):
+                old = getattr(self, name)
+                new = np.empty((old.shape[0], cap))
+                new[:, :self._n] = old[:, :self._n]
+                setattr(self, name, new)
+            neww = np.empty(cap)
+            neww[:self._n] = self._w[:self._n]
+            self._w = neww
+        self._x[:, self._n:need] = positions
+        self._p[:, self._n:need] = momenta
+        self._w[self._n:need] = weights
+        self._n = need
+
+    def remove(self, indices):
+        """Remove the markers at ascending ``indices`` by moving the last live markers into the
+        holes. Deterministic; the caller's per-marker arrays follow with the same moves."""
+        indices = np.asarray(indices, np.int64)
+        m = indices.size
+        if m == 0:
+            return
+        new_n = self._n - m
+        holes = indices[indices < new_n]
+        tail = np.ones(m, bool)  # which of the last m slots are live
+        tail[indices[indices >= new_n] - new_n] = False
+        fillers = new_n + np.flatnonzero(tail)
+        self._x[:, holes] = self._x[:, fillers]
+        self._p[:, holes] = self._p[:, fillers]
+        self._w[holes] = self._w[fillers]
+        self._n = new_n
+
+
+def _as_components(name, a):
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 1:
+        return a[np.newaxis, :].copy()
+    if a.ndim == 2 and 1 <= a.shape[1] <= 3:
+        return np.ascontiguousarray(a.T)
+    raise ValueError(f"{name} must have shape (n,) or (n, d) with d in 1..3, got {a.shape}")
+
+
+def _check_arrays(xc, pc, w):
+    if not (1 <= xc.shape[0] <= 3 and xc.shape[0] <= pc.shape[0] <= 3):
+        raise ValueError(f"dimensions must satisfy 1 <= dx <= dp <= 3, got dx={xc.shape[0]}, "
+                         f"dp={pc.shape[0]}")
+    if not (xc.shape[1] == pc.shape[1] == w.shape[0]):
+        raise ValueError(f"x, p and w must hold the same number of markers, got {xc.shape[1]}, "
+                         f"{pc.shape[1]} and {w.shape[0]}")
+    for name, a in (("x", xc), ("p", pc), ("w", w)):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} must be finite for every marker")
+    if w.size and not np.all(w > 0):
+        raise ValueError("w must be > 0 for every marker")

@@ -1,0 +1,158 @@
+"""Streaming: markers follow the characteristics of the Liouville equation (paper eqs. 15-17),
+dx/dt = v(p), dp/dt = F(x, t), by a symplectic splitting (see :mod:`pmc._kernels.push`), with the
+walls of the box applied at the end of every step."""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _checks
+from ._kernels import BLOCK
+from ._kernels import inject as _inject
+from ._kernels import push as _push
+from ._kernels.rng import seed_to_int
+from .bands import Parabolic
+from .boundaries import Injecting, encode_walls
+from .hamiltonian import Hamiltonian
+from .markers import Markers
+
+__all__ = ["stream", "StreamTally", "SCHEMES"]
+
+#: Integration schemes and their order.
+SCHEMES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
+
+
+@dataclass
+class StreamTally:
+    """What crossed the walls during a call of :func:`stream`.
+
+    Attributes
+    ----------
+    absorbed_weight : ndarray (dx, 2)
+        Weight absorbed at the (lo, hi) wall of each axis.
+    absorbed_count : int
+        Markers absorbed.
+    injected_weight : ndarray (2,)
+        Weight injected through the (lo, hi) wall of x.
+    injected_count : int
+        Markers injected.
+    """
+
+    absorbed_weight: np.ndarray = field(default_factory=lambda: np.zeros((3, 2)))
+    absorbed_count: int = 0
+    injected_weight: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    injected_count: int = 0
+
+    def __iadd__(self, other):
+        self.absorbed_weight = self.absorbed_weight + other.absorbed_weight
+        self.absorbed_count += other.absorbed_count
+        self.injected_weight = self.injected_weight + other.injected_weight
+        self.injected_count += other.injected_count
+        return self
+
+
+def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog",
+           boundary=None, seed=0):
+    """Advance ``markers`` in place by ``steps`` steps of length ``dt``.
+
+    Parameters
+    ----------
+    markers : pmc.Markers
+        Modified in place; absorbed markers are removed, injected ones appended.
+    hamiltonian : pmc.Hamiltonian
+    dt : float
+        Time step [s], finite and > 0.
+    steps : int
+        Number of steps, >= 0.
+    t0 : float
+        Time [s] at step 0; step k starts at ``t0 + k * dt``.
+    step0 : int
+        Index of the first step (keys the random streams of injection and the time).
+    scheme : {"leapfrog", "yoshida4"}
+        Kick-drift-kick leapfrog (order 2) or Yoshida's 4th-order composition.
+    boundary : pmc.Boundary, tuple of them (one per axis), or None
+        Walls; None leaves the box open.
+    seed : int or numpy.random.SeedSequence
+        Seed of the injection streams.
+
+    Returns
+    -------
+    StreamTally
+    """
+    if not isinstance(markers, Markers):
+        raise ValueError(f"markers must be pmc.Markers, got {type(markers).__name__}")
+    if not isinstance(hamiltonian, Hamiltonian):
+        raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
+    dt = _checks.positive("dt", dt)
+    steps = _checks.count("steps", steps, minimum=0)
+    step0 = _checks.count("step0", step0, minimum=0)
+    t0 = _checks.finite("t0", t0)
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {sorted(SCHEMES)}, got {scheme!r}")
+    wkind, lo, hi = encode_walls(boundary, markers.dx)
+    reservoirs = boundary.reservoirs() if isinstance(boundary, Injecting) else []
+    if reservoirs:
+        _check_reservoirs(reservoirs, hamiltonian, markers)
+    args = (SCHEMES[scheme], *hamiltonian.kernel_arguments())
+    tally = StreamTally()
+    if not reservoirs:
+        tally += _push_markers(markers, args, t0, step0, dt, steps, wkind, lo, hi)
+        return tally
+    key = seed_to_int(seed)
+    for s in range(step0, step0 + steps):
+        tally += _push_markers(markers, args, t0, s, dt, 1, wkind, lo, hi)
+        for side, wall, direction, res in reservoirs:
+            tally += _inject_step(markers, key, s, side, wall, direction, res, dt, wkind, lo, hi)
+    return tally
+
+
+def _push_markers(markers, args, t0, step0, dt, steps, wkind, lo, hi):
+    n = markers.n
+    nblock = (n + BLOCK - 1) // BLOCK
+    weight = np.zeros((nblock, 6))
+    count = np.zeros(nblock, np.int64)
+    tally = StreamTally()
+    if n == 0 or steps == 0:
+        return tally
+    _push.push(markers._x, markers._p, markers._w, n, *args, t0, step0, dt, steps,
+               wkind, lo, hi, weight, count)
+    if count.any():
+        gone = _push.absorbed_indices(markers._w, n, count)
+        markers.remove(gone)
+        tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
+        tally.absorbed_count = int(count.sum())
+    return tally
+
+
+def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, hi):
+    rate = res.flux(direction) / res.weight  # markers per unit time through a point wall (1D)
+    sigma = res.thermal_velocity
+    a = direction * res.drift / sigma
+    k = _inject.count_arrivals(key, step, side, rate, dt)
+    tally = StreamTally()
+    if k == 0:
+        return tally
+    x = np.empty((1, k))
+    p = np.empty((markers.dp, k))
+    _inject.inject(key, step, side, rate, dt, wall, direction, sigma, a, sigma, res.mass, x, p)
+    inside = (x[0] >= lo[0]) & (x[0] < hi[0])  # a marker crossing the whole box is lost at once
+    markers.append(x[:, inside], p[:, inside], np.full(int(inside.sum()), res.weight))
+    tally.injected_weight[side] = k * res.weight
+    tally.injected_count = k
+    out = ~inside
+    if out.any():
+        far = np.where(x[0, out] < lo[0], 0, 1)
+        np.add.at(tally.absorbed_weight[0], far, res.weight)
+        tally.absorbed_count = int(out.sum())
+    return tally
+
+
+def _check_reservoirs(reservoirs, hamiltonian, markers):
+    if markers.dx != 1:
+        raise ValueError(f"Injecting needs markers with dx=1, got dx={markers.dx}")
+    disp = hamiltonian.dispersion
+    if not isinstance(disp, Parabolic):
+        raise ValueError("Injecting reservoirs emit Maxwellians of a parabolic band; the "
+                         f"Hamiltonian's dispersion is {type(disp).__name__}")
+    for _, _, _, res in reservoirs:
+        if not np.isclose(res.mass, disp.mass, rtol=1e-12):
+            raise ValueError(f"reservoir mass {res.mass} differs from the band mass {disp.mass}")
