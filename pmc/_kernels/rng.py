@@ -31,10 +31,11 @@ def mix64(z):
 
 @njit(**JIT)
 def stream_key(seed, label_a, label_b):
-    """Key of the stream labelled (label_a, label_b) under ``seed`` (all non-negative ints)."""
+    """Key of the stream labelled (label_a, label_b) under ``seed`` (all non-negative ints).
+    Keys have 63 bits, so they pass through Python as ordinary int64."""
     k = mix64(uint64(seed) + _GOLDEN)
     k = mix64(k ^ (uint64(label_a) + _GOLDEN))
-    return mix64(k ^ (uint64(label_b) * _GOLDEN + uint64(1)))
+    return mix64(k ^ (uint64(label_b) * _GOLDEN + uint64(1))) >> uint64(1)
 
 
 @njit(**JIT)
