@@ -1,0 +1,441 @@
+"""The driver: markers streamed along the Hamiltonian's characteristics, collided per cell by any
+list of :class:`pmc.collisions.Collision` mechanisms (Strang splitting: half push, collide, half
+push), observed on a :class:`pmc.PhaseSpaceGrid` at regular times, written to netCDF frame by frame
+and checkpointed so that a killed run resumes to the same numbers.
+
+One class with ``start``/``step``/``run``/``resume`` and a thin function :func:`simulate`, as
+QuTiP's solvers do (``qutip/solver/sesolve.py``).
+"""
+import datetime
+import pathlib
+import time as _time
+
+import numpy as np
+import tomli_w
+import xarray as xr
+
+from . import _checks, io
+from ._kernels.rng import seed_to_int
+from ._version import __version__
+from .boundaries import Boundary
+from .collisions.base import Collision
+from .grids import PhaseSpaceGrid
+from .hamiltonian import Hamiltonian
+from .markers import Markers
+from .streaming import SCHEMES, StreamTally, stream
+
+__all__ = ["Simulation", "simulate", "OBSERVABLES"]
+
+#: Observables a run can record on its grid.
+OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
+_DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
+_AXES = "xyz"
+
+
+class Simulation:
+    """A kinetic simulation of weighted markers.
+
+    Parameters
+    ----------
+    hamiltonian : pmc.Hamiltonian
+    markers : pmc.Markers
+        Initial markers; copied, so the caller's object is never modified. The current state is
+        :attr:`markers`.
+    dt : float
+        Time step [s], finite and > 0.
+    grid : pmc.PhaseSpaceGrid, optional
+        Grid on which the observables are binned. Required if any grid observable is asked for.
+    boundary : pmc.Boundary or tuple of them, optional
+        Walls (one for all axes, or one per axis). Open if omitted.
+    collisions : sequence of pmc.collisions.Collision
+        Collision mechanisms, applied in order once per step between two half pushes.
+    seed : int or numpy.random.SeedSequence
+        Seed of every random stream of the run (injection, collisions).
+    scheme : {"leapfrog", "yoshida4"}
+        Push scheme (orders 2 and 4).
+    observables : sequence of str, optional
+        Which of ``OBSERVABLES`` to record on the grid; default f, density, current and
+        energy density when a grid is given, none otherwise. The scalar time series
+        (n_markers, total_weight, energy, momentum, absorbed, injected, collisions) are always
+        recorded.
+    cells : object, optional
+        Collision cells handed to the mechanisms; default the spatial bins of ``grid``.
+    t0 : float
+        Time [s] of the initial markers.
+    case : dict, optional
+        The case this simulation was built from (as read from a TOML file); stored in the
+        output's attributes. Built from the objects if omitted.
+    """
+
+    def __init__(self, hamiltonian, markers, *, dt, grid=None, boundary=None, collisions=(),
+                 seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None):
+        if not isinstance(hamiltonian, Hamiltonian):
+            raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
+        if not isinstance(markers, Markers):
+            raise ValueError(f"markers must be pmc.Markers, got {type(markers).__name__}")
+        if grid is not None and not isinstance(grid, PhaseSpaceGrid):
+            raise ValueError(f"grid must be a pmc.PhaseSpaceGrid, got {grid!r}")
+        if scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {sorted(SCHEMES)}, got {scheme!r}")
+        if boundary is not None and not isinstance(boundary, Boundary):
+            if not (isinstance(boundary, (tuple, list))
+                    and all(isinstance(b, Boundary) for b in boundary)):
+                raise ValueError(f"boundary must be a pmc boundary or a tuple of them, got "
+                                 f"{boundary!r}")
+            boundary = tuple(boundary)
+        collisions = tuple(collisions)
+        for c in collisions:
+            if not isinstance(c, Collision):
+                raise ValueError(f"collisions must be pmc.collisions.Collision objects, got {c!r}")
+        names = [c.name for c in collisions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"collision mechanisms need distinct names, got {names}")
+        if observables is None:
+            observables = _DEFAULT_OBSERVABLES if grid is not None else ()
+        observables = tuple(observables)
+        unknown = [o for o in observables if o not in OBSERVABLES]
+        if unknown:
+            raise ValueError(f"unknown observables {unknown}; valid: {list(OBSERVABLES)}")
+        if observables and grid is None:
+            raise ValueError(f"observables {list(observables)} need a grid")
+        if grid is not None:
+            grid._check(markers, hamiltonian)
+        self.hamiltonian = hamiltonian
+        self.markers = markers.copy()
+        self.dt = _checks.positive("dt", dt)
+        self.t0 = _checks.finite("t0", t0)
+        self.grid = grid
+        self.boundary = boundary
+        self.collisions = collisions
+        self.scheme = scheme
+        self.observables = observables
+        self.cells = cells if cells is not None else grid
+        self.seed = seed if isinstance(seed, int) else str(seed)
+        self._key = seed_to_int(seed)
+        self.case = case if case is not None else self._describe()
+        # cumulative tallies
+        self.step_count = 0
+        self._absorbed = np.zeros(2 * self.markers.dx)
+        self._injected = np.zeros(2)
+        self._collision_events = np.zeros(1 + len(collisions), np.int64)
+        self._events_at_last_frame = self._collision_events.copy()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def time(self):
+        """Current time [s]."""
+        return self.t0 + self.step_count * self.dt
+
+    def __repr__(self):
+        return (f"Simulation(t={self.time:.6g}, step={self.step_count}, markers={self.markers.n}, "
+                f"dt={self.dt:g}, scheme={self.scheme!r})")
+
+    def step(self, n=1):
+        """Advance by ``n`` steps (n >= 0). Returns self."""
+        n = _checks.count("n", n, minimum=0)
+        if n == 0:
+            return self
+        if not self.collisions:
+            self._account(stream(self.markers, self.hamiltonian, self.dt, n, t0=self.t0,
+                                 step0=self.step_count, scheme=self.scheme,
+                                 boundary=self.boundary, seed=self._key))
+            self.step_count += n
+            return self
+        half = 0.5 * self.dt
+        for _ in range(n):
+            s = self.step_count
+            kw = dict(t0=self.t0, scheme=self.scheme, boundary=self.boundary, seed=self._key)
+            self._account(stream(self.markers, self.hamiltonian, half, 1, step0=2 * s, **kw))
+            for k, c in enumerate(self.collisions):
+                events = int(c.collide(self.markers, self.cells, self.dt, self._key, s))
+                self._collision_events[1 + k] += events
+                self._collision_events[0] += events
+            self._account(stream(self.markers, self.hamiltonian, half, 1, step0=2 * s + 1, **kw))
+            self.step_count += 1
+        return self
+
+    def _account(self, tally: StreamTally):
+        self._absorbed += tally.absorbed_weight[:self.markers.dx].ravel()
+        self._injected += tally.injected_weight
+
+    # ------------------------------------------------------------------ observing
+    def observe(self):
+        """A one-frame :class:`xarray.Dataset` of the current state (dims ``time`` of length 1)."""
+        mk, H, t = self.markers, self.hamiltonian, self.time
+        for name, a in (("positions", mk.positions), ("momenta", mk.momenta), ("weights", mk.w)):
+            if not np.all(np.isfinite(a)):
+                raise FloatingPointError(f"non-finite marker {name} at step {self.step_count} "
+                                         f"(t = {t:g}); the run is stopped")
+        parts = []
+        if self.grid is not None and "f" in self.observables:
+            parts.append(self.grid.bin(mk, H))
+        moments = [o for o in self.observables if o != "f"]
+        if moments:
+            m = self.grid.moments(mk, H)
+            keep = [v for v in m.data_vars
+                    if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
+            parts.append(m[keep])
+        parts.append(self._scalars())
+        frame = xr.merge(parts, combine_attrs="drop_conflicts", compat="override")
+        frame = frame.expand_dims("time").assign_coords(
+            time=("time", [t], {"units": "s", "long_name": "time"}))
+        frame.attrs = {}
+        return frame
+
+    def _scalars(self):
+        mk, H, t = self.markers, self.hamiltonian, self.time
+        energy = float(np.sum(mk.w * H.energy(mk.x, mk.p, t))) if mk.n else 0.0
+        momentum = mk.momenta @ mk.w if mk.n else np.zeros(mk.dp)
+        sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
+        names = ["total", *[c.name for c in self.collisions]]
+        events = self._collision_events - self._events_at_last_frame
+        return xr.Dataset(
+            {"n_markers": ((), np.int64(mk.n), {"units": "1", "long_name": "number of markers"}),
+             "total_weight": ((), float(np.sum(mk.w)),
+                              {"units": "1", "long_name": "total weight (particles)"}),
+             "energy": ((), energy, {"units": "J", "long_name": "total energy sum w H(x, p, t)"}),
+             "momentum": (("component",), momentum,
+                          {"units": "kg m/s", "long_name": "total momentum sum w p"}),
+             "absorbed": (("side",), self._absorbed.copy(),
+                          {"units": "1", "long_name": "weight absorbed at each wall since t0 "
+                                                      "(cumulative)"}),
+             "injected": (("contact",), self._injected.copy(),
+                          {"units": "1", "long_name": "weight injected through each contact "
+                                                      "since t0 (cumulative)"}),
+             "collisions": (("mechanism",), events,
+                            {"units": "1", "long_name": "collision events in the interval "
+                                                        "ending at this time"})},
+            coords={"component": ("component", [f"p{a}" for a in _AXES[:mk.dp]]),
+                    "side": ("side", sides),
+                    "contact": ("contact", ["x_lo", "x_hi"]),
+                    "mechanism": ("mechanism", names)})
+
+    # ------------------------------------------------------------------ running
+    def start(self):
+        """Reset to the initial state is not offered (the markers evolve in place); ``start``
+        returns the frame at the current time, the first frame of a run."""
+        return self.observe()
+
+    def run(self, t_end, save_every, output=None, progress=True, overwrite=False, resume=False,
+            checkpoint_every=10):
+        """Run to time ``t_end``, recording a frame every ``save_every``.
+
+        Parameters
+        ----------
+        t_end : float
+            Final time [s]; ``t_end - t`` must be a whole number of save intervals.
+        save_every : float
+            Interval between frames [s], a whole number of time steps.
+        output : str or path-like, optional
+            netCDF file written frame by frame (see :mod:`pmc.io`); its checkpoint is
+            ``output + ".checkpoint.npz"``.
+        progress : bool
+            tqdm progress bar (shown only on a terminal).
+        overwrite : bool
+            Replace an existing output file.
+        resume : bool
+            Continue from the checkpoint of ``output`` (see :meth:`resume`).
+        checkpoint_every : int
+            Checkpoint after every this many frames (and at the end), >= 1.
+
+        Returns
+        -------
+        xarray.Dataset
+            All frames of the run: the output file's content when ``output`` is given.
+        """
+        save_every = _checks.positive("save_every", save_every)
+        checkpoint_every = _checks.count("checkpoint_every", checkpoint_every, minimum=1)
+        per_save = _whole("save_every", save_every, self.dt, "dt")
+        writer = None
+        if resume and output is None:
+            raise ValueError("resume=True needs the output file to resume")
+        if output is not None:
+            output = str(output)
+            if resume:
+                self.resume(output)
+                if not np.isclose(self._saved_every, save_every, rtol=1e-12):
+                    raise ValueError(f"save_every = {save_every:g} differs from the resumed "
+                                     f"run's {self._saved_every:g}")
+            else:
+                io.check_writable(output, overwrite=overwrite)
+        t_end = _checks.finite("t_end", t_end)
+        remaining = _whole("t_end - t", t_end - self.time, per_save * self.dt, "save_every",
+                           minimum=0)
+        frames = []
+        frame_index = self._frame_index if resume else 0
+        if output is not None:
+            mode = "a" if resume else "w"
+            writer = io.FrameWriter(output, self._provenance(save_every), mode=mode)
+        try:
+            if not resume:
+                frames.append(self._record(writer, frame_index))
+                frame_index += 1
+            bar = _progress(progress, self.time, t_end)
+            started = _time.perf_counter()
+            for k in range(remaining):
+                n_before = self.markers.n
+                self.step(per_save)
+                frames.append(self._record(writer, frame_index))
+                frame_index += 1
+                if output is not None and (frame_index % checkpoint_every == 0
+                                           or k == remaining - 1):
+                    self._checkpoint(output, frame_index, save_every)
+                if bar is not None:
+                    rate = per_save * 0.5 * (n_before + self.markers.n) / max(
+                        _time.perf_counter() - started, 1e-9)
+                    bar.set_postfix(markers=self.markers.n, marker_steps_per_s=f"{rate:.3g}")
+                    bar.update(per_save * self.dt)
+                    started = _time.perf_counter()
+            if bar is not None:
+                bar.close()
+            if output is not None and remaining == 0:
+                self._checkpoint(output, frame_index, save_every)
+        finally:
+            if writer is not None:
+                writer.close()
+        if output is not None:
+            return io.open_dataset(output)
+        ds = xr.concat(frames, dim="time", data_vars="all", coords="minimal",
+                       compat="override", join="exact")
+        ds.attrs = self._provenance(save_every)
+        return ds
+
+    def _record(self, writer, index):
+        frame = self.observe()
+        self._events_at_last_frame = self._collision_events.copy()
+        if writer is not None:
+            writer.write(index, frame)
+        return frame
+
+    # ------------------------------------------------------------------ checkpoints
+    def _fingerprint(self):
+        return repr((repr(self.hamiltonian), self.dt, self.t0, self.scheme, repr(self.boundary),
+                     repr(self.grid), self.observables, [c.name for c in self.collisions],
+                     self._key))
+
+    def _checkpoint(self, output, frame_index, save_every):
+        mk = self.markers
+        arrays = {"positions": mk.positions, "momenta": mk.momenta, "weights": mk.w,
+                  "absorbed": self._absorbed, "injected": self._injected,
+                  "collision_events": self._collision_events}
+        for k, c in enumerate(self.collisions):
+            arrays.update({f"collision{k}_{n}": v for n, v in c.state().items()})
+        meta = {"step_count": self.step_count, "frame_index": frame_index,
+                "save_every": save_every, "fingerprint": self._fingerprint(),
+                "pmc_version": __version__}
+        io.save_checkpoint(checkpoint_path(output), arrays, meta)
+
+    def resume(self, output):
+        """Restore the state saved in the checkpoint of ``output`` (markers, step counter,
+        tallies, collision state). The simulation must have been built with the same
+        Hamiltonian, time step, boundaries, grid, collisions and seed: this is checked.
+        Returns self."""
+        path = checkpoint_path(output)
+        if not pathlib.Path(path).exists():
+            raise FileNotFoundError(f"no checkpoint {path!r} to resume from")
+        arrays, meta = io.load_checkpoint(path)
+        if meta["fingerprint"] != self._fingerprint():
+            raise ValueError("the checkpoint was written by a different simulation (Hamiltonian, "
+                             "dt, boundary, grid, collisions, seed or save interval differ); "
+                             "refusing to resume")
+        self.markers = Markers.from_components(np.ascontiguousarray(arrays["positions"]),
+                                               np.ascontiguousarray(arrays["momenta"]),
+                                               np.ascontiguousarray(arrays["weights"]))
+        self._absorbed = arrays["absorbed"].copy()
+        self._injected = arrays["injected"].copy()
+        self._collision_events = arrays["collision_events"].copy()
+        self._events_at_last_frame = self._collision_events.copy()
+        for k, c in enumerate(self.collisions):
+            prefix = f"collision{k}_"
+            c.set_state({n[len(prefix):]: v for n, v in arrays.items() if n.startswith(prefix)})
+        self.step_count = int(meta["step_count"])
+        self._frame_index = int(meta["frame_index"])
+        self._saved_every = float(meta["save_every"])
+        return self
+
+    # ------------------------------------------------------------------ provenance
+    def _provenance(self, save_every):
+        return {"title": "pmc particle Monte Carlo run",
+                "case": tomli_w.dumps(_toml_safe(self.case)),
+                "seed": str(self.seed),
+                "pmc_version": __version__,
+                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                "dt": self.dt, "save_every": save_every, "scheme": self.scheme,
+                "Conventions": "CF-1.8"}
+
+    def _describe(self):
+        def model(obj):
+            if obj is None:
+                return {"model": "None"}
+            out = {"model": type(obj).__name__}
+            for k, v in obj.parameters().items():
+                out[k] = model(v) if hasattr(v, "parameters") else v
+            return out
+
+        case = {"hamiltonian": {"hbar": self.hamiltonian.hbar},
+                "dispersion": model(self.hamiltonian.dispersion),
+                "potential": model(self.hamiltonian.potential),
+                "markers": {"n": self.markers.n, "dx": self.markers.dx, "dp": self.markers.dp,
+                            "source": "given directly to pmc.Simulation"},
+                "run": {"dt": self.dt, "scheme": self.scheme, "seed": str(self.seed),
+                        "t0": self.t0},
+                "collisions": [c.name for c in self.collisions]}
+        if self.boundary is not None:
+            bs = self.boundary if isinstance(self.boundary, tuple) else (self.boundary,)
+            case["boundary"] = [model(b) for b in bs]
+        if self.grid is not None:
+            case["grid"] = {d: {"start": float(a[0]), "stop": float(a[-1]), "num": int(a.size)}
+                            for d, a in self.grid.coords.items()}
+            case["observables"] = list(self.observables)
+        return case
+
+
+def checkpoint_path(output):
+    """Where the checkpoint of ``output`` lives."""
+    return str(output) + ".checkpoint.npz"
+
+
+def _whole(name, value, unit, unit_name, minimum=1):
+    k = round(value / unit)
+    if k < minimum or abs(k * unit - value) > 1e-9 * max(abs(value), abs(unit)):
+        raise ValueError(f"{name} = {value:g} must be a whole number (>= {minimum}) of "
+                         f"{unit_name} = {unit:g}")
+    return int(k)
+
+
+def _progress(enabled, t_start, t_end):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=t_end - t_start, initial=0.0, unit="s(sim)", disable=None,
+                dynamic_ncols=True, desc="pmc")
+
+
+def _toml_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _toml_safe(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_toml_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _toml_safe(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None:
+        return "None"
+    return value
+
+
+def simulate(hamiltonian, markers, *, dt, t_end, save_every, output=None, progress=False,
+             **options):
+    """Build a :class:`Simulation` and run it: the function form.
+
+    Parameters are those of :class:`Simulation` and :meth:`Simulation.run`.
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    run_keys = ("overwrite", "resume", "checkpoint_every")
+    run_opts = {k: options.pop(k) for k in run_keys if k in options}
+    sim = Simulation(hamiltonian, markers, dt=dt, **options)
+    return sim.run(t_end, save_every, output=output, progress=progress, **run_opts)
