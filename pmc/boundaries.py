@@ -43,6 +43,10 @@ class Boundary(Model):
         hi = self.hi[axis] if isinstance(self.hi, tuple) else self.hi
         return lo, hi
 
+    def codes(self):
+        """Wall kinds at (lo, hi) for the kernels."""
+        return self.code, self.code
+
     def naxes(self):
         """Number of axes given explicitly (1 for scalars: applies to every axis)."""
         return len(self.lo) if isinstance(self.lo, tuple) else 1
@@ -109,21 +113,23 @@ class Reservoir(Model):
 
 @dataclass(frozen=True)
 class Injecting(Boundary):
-    """Absorbing walls at ``lo`` and ``hi`` along x, with a :class:`Reservoir` behind either or
-    both. Injected markers arrive as a Poisson process at the reservoir's one-sided flux and
-    stream freely from the wall for the rest of their first step. One position dimension.
+    """Contacts: walls at ``lo`` and ``hi`` along x with a :class:`Reservoir` behind either or
+    both. A contact absorbs what reaches it and injects the reservoir's one-sided flux: markers
+    arrive as a Poisson process and stream freely from the wall for the rest of their first
+    step. A side without a reservoir is a plain wall, absorbing or reflecting. One position
+    dimension.
 
     Parameters
     ----------
     lo, hi : float
         Wall positions [m].
-    left, right : Reservoir, optional
-        Reservoirs behind the low and the high wall.
+    left, right : Reservoir or {"absorbing", "reflecting"}
+        What is behind the low and the high wall (default "absorbing": no reservoir).
     """
 
-    left: Reservoir = None
-    right: Reservoir = None
-    code = _push.ABSORBING
+    left: object = "absorbing"
+    right: object = "absorbing"
+    _WALLS = {"absorbing": _push.ABSORBING, "reflecting": _push.REFLECTING}
 
     def __post_init__(self):
         super().__post_init__()
@@ -131,23 +137,30 @@ class Injecting(Boundary):
             raise ValueError("Injecting supports one position dimension: lo and hi are numbers")
         for name in ("left", "right"):
             r = getattr(self, name)
-            if r is not None and not isinstance(r, Reservoir):
-                raise ValueError(f"{name} must be a pmc.Reservoir or None, got {r!r}")
+            if r is None:
+                object.__setattr__(self, name, "absorbing")
+            elif not isinstance(r, Reservoir) and r not in self._WALLS:
+                raise ValueError(f"{name} must be a pmc.Reservoir, 'absorbing' or 'reflecting', "
+                                 f"got {r!r}")
+
+    def codes(self):
+        return tuple(_push.ABSORBING if isinstance(r, Reservoir) else self._WALLS[r]
+                     for r in (self.left, self.right))
 
     def reservoirs(self):
         """[(side, wall, direction, reservoir)] for the reservoirs present."""
         out = []
-        if self.left is not None:
+        if isinstance(self.left, Reservoir):
             out.append((0, self.lo, 1.0, self.left))
-        if self.right is not None:
+        if isinstance(self.right, Reservoir):
             out.append((1, self.hi, -1.0, self.right))
         return out
 
 
 def encode_walls(boundary, dx):
-    """(kinds int64[3], lo[3], hi[3]) for the push kernel from a boundary, a tuple of one
+    """(kinds int64[3, 2], lo[3], hi[3]) for the push kernel from a boundary, a tuple of one
     boundary per axis, or None (open)."""
-    kinds = np.zeros(3, np.int64)
+    kinds = np.zeros((3, 2), np.int64)
     lo = np.zeros(3)
     hi = np.zeros(3)
     if boundary is None:
@@ -167,6 +180,6 @@ def encode_walls(boundary, dx):
             raise ValueError("each boundary of a per-axis tuple takes scalar lo and hi")
         axes = [0] * dx
     for k, (b, a) in enumerate(zip(per_axis, axes)):
-        kinds[k] = b.code
+        kinds[k] = b.codes()
         lo[k], hi[k] = b.extent(a)
     return kinds, lo, hi

@@ -134,7 +134,11 @@ def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, 
     x = np.empty((1, k))
     p = np.empty((markers.dp, k))
     _inject.inject(key, step, side, rate, dt, wall, direction, sigma, a, sigma, res.mass, x, p)
-    inside = (x[0] >= lo[0]) & (x[0] < hi[0])  # a marker crossing the whole box is lost at once
+    for side_code, wall_x, past in ((0, lo[0], x[0] < lo[0]), (1, hi[0], x[0] >= hi[0])):
+        if wkind[0, side_code] == _push.REFLECTING and past.any():  # crossed the box at once
+            x[0, past] = 2.0 * wall_x - x[0, past]
+            p[0, past] = -p[0, past]
+    inside = (x[0] >= lo[0]) & (x[0] < hi[0])
     markers.append(x[:, inside], p[:, inside], np.full(int(inside.sum()), res.weight))
     tally.injected_weight[side] = k * res.weight
     tally.injected_count = k

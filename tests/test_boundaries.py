@@ -152,3 +152,35 @@ def test_reservoir_needs_the_band_mass():
     mk = pmc.Markers(x=np.empty(0), p=np.empty(0))
     with pytest.raises(ValueError, match="mass"):
         pmc.stream(mk, FREE, dt=0.1, steps=1, boundary=pmc.Injecting(0, 1, left=res))
+
+
+def test_contact_keeps_a_closed_box_at_the_reservoir_density():
+    """A reservoir behind the left wall, a reflecting right wall: a box holding the reservoir's
+    own equilibrium (density n, temperature T) is stationary, so the expected number of markers
+    stays n L / weight at every time; each replica's count is Poisson about it."""
+    res = pmc.Reservoir(density=400.0, temperature=1.0, mass=1.0, weight=1.0)
+    box = pmc.Injecting(0.0, 1.0, left=res, right="reflecting")
+    counts, momenta = [], []
+    for r in range(25):
+        rng = np.random.default_rng(r)
+        mk = pmc.Markers(x=rng.uniform(0, 1, 400), p=rng.normal(size=400), w=1.0)
+        pmc.stream(mk, FREE, dt=0.01, steps=500, boundary=box, seed=r)  # ~ 5 crossing times
+        counts.append(mk.n)
+        momenta.append(mk.p.copy())
+        assert np.all((mk.x >= 0) & (mk.x < 1))
+    counts = np.array(counts)
+    assert abs(counts.mean() - 400.0) < 5 * np.sqrt(400.0 / counts.size), counts.mean()
+    p = np.concatenate(momenta)  # thermal and symmetric, though entering from one side only
+    assert abs(np.mean(p)) < 5 / np.sqrt(p.size)
+    assert abs(np.var(p) - 1.0) < 5 * np.sqrt(2 / p.size)
+
+
+def test_mixed_walls_per_side():
+    mk = pmc.Markers(x=[0.5, 0.5, 0.5], p=[-2.0, 1.2, 3.0])
+    tally = pmc.stream(mk, FREE, dt=0.5, steps=1, boundary=pmc.Injecting(0.0, 1.0,
+                                                                         right="reflecting"))
+    # the first leaves at lo (absorbed), the second reflects at hi to x = 0.9, the third
+    # reflects at hi to x = 0 and stays inside
+    assert tally.absorbed_count == 1 and tally.absorbed_weight[0, 0] == pytest.approx(1 / 3)
+    np.testing.assert_allclose(np.sort(mk.x), [0.0, 0.9])
+    np.testing.assert_allclose(np.sort(mk.p), [-3.0, -1.2])

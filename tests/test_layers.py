@@ -10,11 +10,13 @@ ROOT = pathlib.Path(pmc.__file__).parent
 
 LAYERS = [
     {"_kernels"},
-    {"_checks", "_model", "units", "_version"},
+    # io writes and reads files with xarray and netCDF4 only (DESIGN: "xarray, numpy only"), so
+    # it sits below the driver that writes its frames through it
+    {"_checks", "_model", "units", "_version", "io"},
     {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "boundaries",
      "streaming", "collisions", "quantum", "gridsolver"},
     {"simulation", "compare"},
-    {"io", "config", "cli", "validate", "__init__", "__main__"},
+    {"config", "cli", "validate", "__init__", "__main__"},
 ]
 KERNEL_ALLOWED = {"numpy", "numba", "math", "scipy.special"}
 

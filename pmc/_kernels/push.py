@@ -56,46 +56,54 @@ def drift(x0, x1, x2, p0, p1, p2, h, dx, dkind, dprm):
 
 
 @njit(**JIT)
-def wall(kind, lo, hi, x, p):
-    """Apply one axis's wall to (x, p). Returns (x, p, side): side -1 kept, 0 out at lo, 1 at hi."""
-    if kind == OPEN or (x >= lo and x < hi):
+def wall(klo, khi, lo, hi, x, p):
+    """Apply one axis's walls (kinds ``klo`` at lo, ``khi`` at hi) to (x, p).
+    Returns (x, p, side): side -1 kept, 0 absorbed at lo, 1 absorbed at hi."""
+    if x >= lo and x < hi:
         return x, p, -1
-    if kind == PERIODIC:
+    if klo == PERIODIC:
         length = hi - lo
         x = x - length * math.floor((x - lo) / length)
         if x >= hi:  # rounding of the line above
             x = lo
         return x, p, -1
-    if kind == REFLECTING:
-        length = hi - lo
-        for _ in range(64):  # a marker never crosses the box many times in one step
-            if x > hi:
-                x = 2.0 * hi - x
-                p = -p
-            elif x < lo:
+    for _ in range(64):  # a marker never crosses the box many times in one step
+        if x < lo:
+            if klo == REFLECTING:
                 x = 2.0 * lo - x
                 p = -p
+            elif klo == ABSORBING:
+                return x, p, 0
             else:
-                break
-        if x >= hi:
-            x = math.nextafter(hi, lo)
-        return x, p, -1
-    # ABSORBING
-    return x, p, (0 if x < lo else 1)
+                return x, p, -1
+        elif x >= hi:
+            if khi == REFLECTING:
+                x = 2.0 * hi - x
+                p = -p
+                if x >= hi:
+                    x = math.nextafter(hi, lo)
+            elif khi == ABSORBING:
+                return x, p, 1
+            else:
+                return x, p, -1
+        else:
+            break
+    return x, p, -1
 
 
 @njit(**JIT)
 def walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi):
-    """All walls. Returns the marker and the absorbing side code 2*axis + side, or -1."""
-    x0, p0, s = wall(wkind[0], lo[0], hi[0], x0, p0)
+    """All walls; ``wkind`` is (3, 2): the kinds at (lo, hi) of each axis. Returns the marker
+    and the absorbing side code 2*axis + side, or -1."""
+    x0, p0, s = wall(wkind[0, 0], wkind[0, 1], lo[0], hi[0], x0, p0)
     if s >= 0:
         return x0, x1, x2, p0, p1, p2, s
     if dx > 1:
-        x1, p1, s = wall(wkind[1], lo[1], hi[1], x1, p1)
+        x1, p1, s = wall(wkind[1, 0], wkind[1, 1], lo[1], hi[1], x1, p1)
         if s >= 0:
             return x0, x1, x2, p0, p1, p2, 2 + s
     if dx > 2:
-        x2, p2, s = wall(wkind[2], lo[2], hi[2], x2, p2)
+        x2, p2, s = wall(wkind[2, 0], wkind[2, 1], lo[2], hi[2], x2, p2)
         if s >= 0:
             return x0, x1, x2, p0, p1, p2, 4 + s
     return x0, x1, x2, p0, p1, p2, -1

@@ -1,0 +1,124 @@
+"""The ``pmc`` command: ``run``, ``info``, ``plot``, ``validate`` and ``--version``.
+
+Over the public API only; every error in a case file is reported in one line naming the section
+and key, with exit status 2.
+"""
+import argparse
+import sys
+
+from . import io
+from ._version import __version__
+from .config import CaseError, build, load_case
+
+__all__ = ["main"]
+
+
+def _run(args):
+    case = load_case(args.case)
+    sim, opts = build(case)
+    output = args.output or opts["output"]
+    if output is None:
+        raise CaseError("no output file: give -o OUT.nc or [output] path in the case")
+    ds = sim.run(opts["t_end"], opts["save_every"], output=output,
+                 progress=not args.quiet, overwrite=args.overwrite or opts["overwrite"],
+                 resume=args.resume, checkpoint_every=opts["checkpoint_every"])
+    if not args.quiet:
+        print(f"wrote {output}: {ds.sizes['time']} frames to t = {float(ds.time[-1]):g}, "
+              f"{int(ds.n_markers[-1])} markers")
+    return 0
+
+
+def _info(args):
+    ds = io.open_dataset(args.file)
+    print(f"{args.file}")
+    print(f"  pmc {ds.attrs.get('pmc_version', '?')}, created {ds.attrs.get('created', '?')}, "
+          f"seed {ds.attrs.get('seed', '?')}")
+    if "time" in ds.sizes:
+        t = ds["time"].values
+        print(f"  {t.size} frames, t = {t[0]:g} .. {t[-1]:g} {ds['time'].attrs.get('units', '')}")
+    print("  dimensions: " + ", ".join(f"{k}={v}" for k, v in ds.sizes.items()))
+    print("  variables:")
+    for name, var in ds.data_vars.items():
+        print(f"    {name}({', '.join(var.dims)}) [{var.attrs.get('units', '?')}]: "
+              f"{var.attrs.get('long_name', '')}")
+    print("  case:")
+    for line in ds.attrs.get("case", "(none)").splitlines():
+        print("    " + line)
+    return 0
+
+
+def _plot(args):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    ds = io.open_dataset(args.file)
+    times = args.times
+    if times is None:
+        t = ds["time"].values
+        times = [t[0], t[len(t) // 2], t[-1]]
+    has_f = "f" in ds
+    ncol = len(times) if has_f else 0
+    fig, axes = plt.subplots(2 if has_f else 1, max(ncol, 2), figsize=(4 * max(ncol, 2), 7),
+                             squeeze=False)
+    if has_f:
+        f = ds["f"]
+        for ax, t in zip(axes[0], times):
+            snap = f.sel(time=t, method="nearest")
+            spatial = [d for d in snap.dims if d in ("x", "y", "z")][1:]
+            moment = [d for d in snap.dims if d in ("py", "pz")]
+            snap = snap.sum(spatial + moment) if spatial or moment else snap
+            snap.transpose("p", "x").plot(ax=ax, cmap="viridis", add_colorbar=True)
+            ax.set_title(f"f(x, p), t = {float(snap.time):g}")
+    row = axes[-1]
+    for name in ("density",):
+        if name in ds:
+            for t in times:
+                ds[name].sel(time=t, method="nearest").plot(ax=row[0], label=f"t = {t:g}")
+            row[0].legend()
+            row[0].set_title(ds[name].attrs.get("long_name", name))
+    for name in ("total_weight", "energy"):
+        if name in ds:
+            ds[name].plot(ax=row[1], label=name, marker=".")
+    row[1].legend()
+    row[1].set_title("against time")
+    for ax in row[2:]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    out = args.output or str(args.file).rsplit(".", 1)[0] + ".png"
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    print(f"wrote {out}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="pmc", description="particle Monte Carlo kinetics")
+    parser.add_argument("--version", action="version", version=f"pmc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run a case file")
+    p.add_argument("case", help="TOML case file")
+    p.add_argument("-o", "--output", help="netCDF output (default: [output] path)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_run)
+    p = sub.add_parser("info", help="describe an output file")
+    p.add_argument("file")
+    p.set_defaults(func=_info)
+    p = sub.add_parser("plot", help="plot f(x, p) and moments of an output file")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", help="PNG file (default: next to the input)")
+    p.add_argument("-t", "--times", type=float, nargs="+", help="times of the f(x, p) panels")
+    p.set_defaults(func=_plot)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (CaseError, ValueError, FileExistsError, FileNotFoundError) as exc:
+        print(f"pmc {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

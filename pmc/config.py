@@ -1,0 +1,279 @@
+"""Case files: a TOML description of a run, built from registries of named models.
+
+Nothing in a case file is evaluated as code: every section names a model from a registry below,
+every key must be a parameter of that model, and an unknown name or key is an error that lists
+the valid ones. A case file::
+
+    [run]
+    dt = 0.01            # time step [s]
+    t_end = 30.0         # final time [s]
+    save_every = 1.0     # interval between frames [s]
+    seed = 1
+    scheme = "leapfrog"  # or "yoshida4"
+
+    [hamiltonian]
+    hbar = 1.0
+
+    [dispersion]
+    model = "Parabolic"
+    mass = 1.0
+
+    [potential]                  # or [[potential]] tables, summed; or omitted (free)
+    model = "GaussianBarrier"
+    height = 1.0
+    width = 2.0
+    modulation = { model = "Sinusoidal", amplitude = 0.1, angular_frequency = 0.5 }  # optional
+
+    [distribution]
+    model = "GaussianWavepacket"
+    n = 100000                   # number of markers
+    x0 = -20.0
+    p0 = 1.5
+    sigma_x = 2.0
+
+    [boundary]                   # or [[boundary]] tables, one per axis
+    model = "Absorbing"
+    lo = -40.0
+    hi = 40.0
+
+    [grid]
+    x = { start = -40.0, stop = 40.0, num = 321 }   # or a list of bin centres
+    p = { start = -4.0, stop = 4.0, num = 161 }
+    observables = ["f", "density", "current"]
+
+    [output]
+    path = "barrier.nc"
+    checkpoint_every = 10
+
+A tabulated potential or distribution may come from a netCDF file: ``file = "U.nc"`` and
+``variable = "U"`` instead of the arrays (paths relative to the case file).
+"""
+import dataclasses
+import pathlib
+import sys
+
+import numpy as np
+
+from . import bands, boundaries, potentials, states
+from .grids import PhaseSpaceGrid
+from .hamiltonian import Hamiltonian
+from .io import open_dataset
+from .simulation import OBSERVABLES, Simulation
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["load_case", "build", "REGISTRY", "SECTIONS"]
+
+
+def _models(module, names):
+    return {n: getattr(module, n) for n in names}
+
+
+#: Named models per section.
+REGISTRY = {
+    "dispersion": _models(bands, ["Parabolic", "Kane", "Linear", "TightBinding", "Relativistic"]),
+    "potential": _models(potentials, ["Harmonic", "Quartic", "GaussianBarrier", "Eckart", "Step",
+                                      "Periodic", "UniformField", "Gridded", "Zero"]),
+    "modulation": _models(potentials, ["Sinusoidal", "Ramp", "TimeTable"]),
+    "distribution": _models(states, ["Maxwellian", "FermiDirac", "BoseEinstein",
+                                     "GaussianWavepacket", "Gridded"]),
+    "boundary": _models(boundaries, ["Periodic", "Reflecting", "Absorbing", "Injecting"]),
+    "reservoir": _models(boundaries, ["Reservoir"]),
+    "collisions": {},
+}
+
+#: Sections of a case file and the keys of the sections that are not models.
+SECTIONS = {
+    "run": {"dt", "t_end", "save_every", "seed", "scheme", "t0"},
+    "hamiltonian": {"hbar"},
+    "dispersion": None, "potential": None, "distribution": None, "boundary": None,
+    "grid": {"x", "y", "z", "p", "py", "pz", "observables"},
+    "collisions": None,
+    "output": {"path", "checkpoint_every", "overwrite"},
+}
+_REQUIRED = ("run", "dispersion", "distribution")
+_RUN_REQUIRED = ("dt", "t_end", "save_every")
+
+
+class CaseError(ValueError):
+    """An error in a case file; the message names the section and key."""
+
+
+def load_case(path):
+    """Read a TOML case file into a dict (checked by :func:`build`). Keeps the file's
+    directory under the key ``"__dir__"`` for relative paths."""
+    path = pathlib.Path(path)
+    try:
+        with open(path, "rb") as fh:
+            case = tomllib.load(fh)
+    except FileNotFoundError:
+        raise CaseError(f"case file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"case file {str(path)!r} is not valid TOML: {exc}") from None
+    case["__dir__"] = str(path.parent)
+    return case
+
+
+def _check_keys(section, table, allowed):
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise CaseError(f"unknown key{'s' if len(unknown) > 1 else ''} {unknown} in [{section}]; "
+                        f"valid keys: {sorted(allowed)}")
+
+
+def _model(section, table, registry_key=None, extra=(), base=None):
+    """Instantiate the model a table names."""
+    registry = REGISTRY[registry_key or section]
+    if not isinstance(table, dict):
+        raise CaseError(f"[{section}] must be a table with a 'model' key, got {table!r}")
+    name = table.get("model")
+    if name not in registry:
+        raise CaseError(f"[{section}] model {name!r} is unknown; valid models: "
+                        f"{sorted(registry)}")
+    cls = registry[name]
+    fields = {f.name for f in dataclasses.fields(cls)}
+    file_keys = {"file", "variable"} if name == "Gridded" else set()
+    _check_keys(f"{section}] model [{name}", table, fields | {"model"} | set(extra) | file_keys)
+    kwargs = {k: v for k, v in table.items() if k in fields}
+    if "file" in table:
+        if "variable" not in table:
+            raise CaseError(f"[{section}] Gridded from a file needs 'variable'")
+        path = pathlib.Path(base or ".") / table["file"]
+        try:
+            da = open_dataset(path)[table["variable"]]
+        except (FileNotFoundError, OSError):
+            raise CaseError(f"[{section}] file {str(path)!r} cannot be read") from None
+        except KeyError:
+            raise CaseError(f"[{section}] file {str(path)!r} has no variable "
+                            f"{table['variable']!r}") from None
+        # potentials.Gridded takes the DataArray as x, states.Gridded as f
+        kwargs["f" if "f" in fields else "x"] = da
+    for k, v in kwargs.items():
+        if isinstance(v, list):
+            kwargs[k] = np.asarray(v, dtype=float) if not any(isinstance(e, list) for e in v) \
+                else tuple(tuple(e) if isinstance(e, list) else e for e in v)
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        raise CaseError(f"[{section}] {name}: {exc}") from None
+    except TypeError as exc:
+        raise CaseError(f"[{section}] {name}: {exc}") from None
+
+
+def _potential(case):
+    spec = case.get("potential")
+    if spec is None:
+        return potentials.Zero()
+    tables = spec if isinstance(spec, list) else [spec]
+    total = None
+    for table in tables:
+        table = dict(table)
+        modulation = table.pop("modulation", None)
+        pot = _model("potential", table)
+        if modulation is not None:
+            pot = pot * _model("potential.modulation", modulation, "modulation")
+        total = pot if total is None else total + pot
+    return total
+
+
+def _boundary(case):
+    spec = case.get("boundary")
+    if spec is None:
+        return None
+    tables = spec if isinstance(spec, list) else [spec]
+    out = []
+    for table in tables:
+        table = dict(table)
+        for side in ("left", "right"):
+            if side in table:
+                table[side] = _model(f"boundary.{side}", {"model": "Reservoir", **table[side]},
+                                     "reservoir")
+        out.append(_model("boundary", table))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _axis(name, spec):
+    if isinstance(spec, dict):
+        _check_keys(f"grid.{name}", spec, {"start", "stop", "num"})
+        try:
+            return np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
+        except KeyError as exc:
+            raise CaseError(f"[grid] {name} needs start, stop and num; missing {exc}") from None
+    return np.asarray(spec, dtype=float)
+
+
+def build(case):
+    """(Simulation, run options) from a case dict.
+
+    Returns
+    -------
+    sim : pmc.Simulation
+    run : dict
+        ``t_end``, ``save_every``, ``output``, ``checkpoint_every``, ``overwrite``.
+    """
+    case = dict(case)
+    base = case.pop("__dir__", ".")
+    unknown = sorted(set(case) - set(SECTIONS))
+    if unknown:
+        raise CaseError(f"unknown section{'s' if len(unknown) > 1 else ''} {unknown}; valid "
+                        f"sections: {sorted(SECTIONS)}")
+    for s in _REQUIRED:
+        if s not in case:
+            raise CaseError(f"the case needs a [{s}] section")
+    for s, keys in SECTIONS.items():
+        if keys is not None and s in case:
+            _check_keys(s, case[s], keys)
+    run = case["run"]
+    for k in _RUN_REQUIRED:
+        if k not in run:
+            raise CaseError(f"[run] needs {k!r}")
+    hbar = case.get("hamiltonian", {}).get("hbar", 1.0)
+    try:
+        H = Hamiltonian(_model("dispersion", case["dispersion"]), _potential(case), hbar=hbar)
+    except CaseError:
+        raise
+    except ValueError as exc:
+        raise CaseError(f"[hamiltonian] {exc}") from None
+    dist_table = dict(case["distribution"])
+    n = dist_table.pop("n", None)
+    if n is None:
+        raise CaseError("[distribution] needs 'n', the number of markers")
+    dist = _model("distribution", dist_table, base=base)
+    seed = run.get("seed", 0)
+    try:
+        markers = states.sample(dist, n, seed=seed)
+    except ValueError as exc:
+        raise CaseError(f"[distribution] {exc}") from None
+    grid, observables = None, None
+    if "grid" in case:
+        g = dict(case["grid"])
+        observables = g.pop("observables", None)
+        if observables is not None:
+            bad = [o for o in observables if o not in OBSERVABLES]
+            if bad:
+                raise CaseError(f"[grid] unknown observables {bad}; valid: {list(OBSERVABLES)}")
+        try:
+            grid = PhaseSpaceGrid(**{k: _axis(k, v) for k, v in g.items()})
+        except ValueError as exc:
+            raise CaseError(f"[grid] {exc}") from None
+    if case.get("collisions"):
+        raise CaseError(f"[collisions] no collision models are registered yet; valid models: "
+                        f"{sorted(REGISTRY['collisions'])}")
+    try:
+        sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
+                         seed=seed, scheme=run.get("scheme", "leapfrog"),
+                         observables=observables, t0=run.get("t0", 0.0), case=case)
+    except CaseError:
+        raise
+    except ValueError as exc:
+        raise CaseError(f"[run] {exc}") from None
+    out = case.get("output", {})
+    options = {"t_end": run["t_end"], "save_every": run["save_every"],
+               "output": None, "checkpoint_every": out.get("checkpoint_every", 10),
+               "overwrite": bool(out.get("overwrite", False))}
+    if "path" in out:
+        options["output"] = str(pathlib.Path(base) / out["path"])
+    return sim, options
