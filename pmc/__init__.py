@@ -3,15 +3,18 @@
 Weighted phase-space markers stream along the characteristics of H(x, p, t) = eps(p) + U(x, t)
 and jump between states at Fermi's golden-rule rates. See DESIGN.md for the physics and the API.
 """
-from . import bands, potentials, states, units
+from . import bands, collisions, potentials, states, units
 from ._version import __version__
 from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
+from .io import open_dataset
 from .markers import Markers
+from .simulation import Simulation, simulate
 from .states import sample
 from .streaming import stream
 
-__all__ = ["__version__", "bands", "potentials", "states", "units", "Hamiltonian", "Markers",
-           "sample", "PhaseSpaceGrid", "stream",
+__all__ = ["__version__", "bands", "collisions", "potentials", "states", "units",
+           "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
+           "Simulation", "simulate", "open_dataset",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir"]

@@ -188,7 +188,7 @@ def _boundary(case):
     for table in tables:
         table = dict(table)
         for side in ("left", "right"):
-            if side in table:
+            if isinstance(table.get(side), dict):
                 table[side] = _model(f"boundary.{side}", {"model": "Reservoir", **table[side]},
                                      "reservoir")
         out.append(_model("boundary", table))

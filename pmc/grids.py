@@ -354,9 +354,16 @@ class PhaseSpaceGrid:
 
         data = {}
         for name, (value, err, units, long_name) in out.items():
-            data[name] = (sdims, value.reshape(shape), {"units": units, "long_name": long_name})
+            extra = {}
+            if name.startswith(("mean_velocity", "temperature")):
+                # undefined where a cell has too few markers: declared missing, not a result
+                extra = {"missing_value": np.nan,
+                         "comment": "NaN (missing) in cells with too few markers"}
+            data[name] = (sdims, value.reshape(shape),
+                          {"units": units, "long_name": long_name, **extra})
             data[name + "_stderr"] = (sdims, err.reshape(shape),
-                                      {"units": units, "long_name": f"standard error of {name}"})
+                                      {"units": units, "long_name": f"standard error of {name}",
+                                       **extra})
         outside = _outside(tally, float(np.sum(w)), ("x",))
         ds = xr.Dataset({**data, **outside}, coords=self._coords(sdims))
         return _with_time(ds, time)

@@ -82,9 +82,12 @@ class FrameWriter:
             if "time" not in var.dims:
                 continue
             values = np.asarray(var.values)
-            if not np.all(np.isfinite(values)) and values.dtype.kind == "f":
-                raise FloatingPointError(f"refusing to write non-finite values of {name!r} "
-                                         f"at frame {index}")
+            if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+                # NaN only where the variable declares it as its missing value
+                missing_ok = np.isnan(var.attrs.get("missing_value", 0.0))
+                if np.isinf(values).any() or not missing_ok:
+                    raise FloatingPointError(f"refusing to write non-finite values of {name!r} "
+                                             f"at frame {index}")
             nc.variables[name][index, ...] = values[0]
         nc.sync()
 

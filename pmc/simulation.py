@@ -22,7 +22,7 @@ from .collisions.base import Collision
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .markers import Markers
-from .streaming import SCHEMES, StreamTally, stream
+from .streaming import SCHEMES, StreamTally, check_boundary, stream
 
 __all__ = ["Simulation", "simulate", "OBSERVABLES"]
 
@@ -100,6 +100,7 @@ class Simulation:
             raise ValueError(f"observables {list(observables)} need a grid")
         if grid is not None:
             grid._check(markers, hamiltonian)
+        check_boundary(boundary, hamiltonian, markers)
         self.hamiltonian = hamiltonian
         self.markers = markers.copy()
         self.dt = _checks.positive("dt", dt)
@@ -180,6 +181,13 @@ class Simulation:
         frame = frame.expand_dims("time").assign_coords(
             time=("time", [t], {"units": "s", "long_name": "time"}))
         frame.attrs = {}
+        for name, var in frame.data_vars.items():
+            values = var.values
+            if values.dtype.kind != "f" or np.all(np.isfinite(values)):
+                continue
+            if np.isinf(values).any() or not np.isnan(var.attrs.get("missing_value", 0.0)):
+                raise FloatingPointError(f"non-finite {name} at step {self.step_count} "
+                                         f"(t = {t:g}); the run is stopped")
         return frame
 
     def _scalars(self):

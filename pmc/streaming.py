@@ -15,7 +15,7 @@ from .boundaries import Injecting, encode_walls
 from .hamiltonian import Hamiltonian
 from .markers import Markers
 
-__all__ = ["stream", "StreamTally", "SCHEMES"]
+__all__ = ["stream", "StreamTally", "SCHEMES", "check_boundary"]
 
 #: Integration schemes and their order.
 SCHEMES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
@@ -89,9 +89,7 @@ def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {sorted(SCHEMES)}, got {scheme!r}")
     wkind, lo, hi = encode_walls(boundary, markers.dx)
-    reservoirs = boundary.reservoirs() if isinstance(boundary, Injecting) else []
-    if reservoirs:
-        _check_reservoirs(reservoirs, hamiltonian, markers)
+    reservoirs = check_boundary(boundary, hamiltonian, markers)
     args = (SCHEMES[scheme], *hamiltonian.kernel_arguments())
     tally = StreamTally()
     if not reservoirs:
@@ -150,7 +148,12 @@ def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, 
     return tally
 
 
-def _check_reservoirs(reservoirs, hamiltonian, markers):
+def check_boundary(boundary, hamiltonian, markers):
+    """Check that ``boundary`` fits the markers and the Hamiltonian; returns its reservoirs."""
+    encode_walls(boundary, markers.dx)
+    reservoirs = boundary.reservoirs() if isinstance(boundary, Injecting) else []
+    if not reservoirs:
+        return reservoirs
     if markers.dx != 1:
         raise ValueError(f"Injecting needs markers with dx=1, got dx={markers.dx}")
     disp = hamiltonian.dispersion
@@ -160,3 +163,4 @@ def _check_reservoirs(reservoirs, hamiltonian, markers):
     for _, _, _, res in reservoirs:
         if not np.isclose(res.mass, disp.mass, rtol=1e-12):
             raise ValueError(f"reservoir mass {res.mass} differs from the band mass {disp.mass}")
+    return reservoirs
