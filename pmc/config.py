@@ -163,7 +163,7 @@ def _model(section, table, registry_key=None, extra=(), base=None):
         raise CaseError(f"[{section}] {name}: {exc}") from None
 
 
-def _potential(case):
+def _potential(case, base):
     spec = case.get("potential")
     if spec is None:
         return potentials.Zero()
@@ -172,7 +172,7 @@ def _potential(case):
     for table in tables:
         table = dict(table)
         modulation = table.pop("modulation", None)
-        pot = _model("potential", table)
+        pot = _model("potential", table, base=base)
         if modulation is not None:
             pot = pot * _model("potential.modulation", modulation, "modulation")
         total = pot if total is None else total + pot
@@ -232,7 +232,7 @@ def build(case):
             raise CaseError(f"[run] needs {k!r}")
     hbar = case.get("hamiltonian", {}).get("hbar", 1.0)
     try:
-        H = Hamiltonian(_model("dispersion", case["dispersion"]), _potential(case), hbar=hbar)
+        H = Hamiltonian(_model("dispersion", case["dispersion"]), _potential(case, base), hbar=hbar)
     except CaseError:
         raise
     except ValueError as exc:
