@@ -6,6 +6,7 @@ and jump between states at Fermi's golden-rule rates. See DESIGN.md for the phys
 from . import bands, collisions, potentials, states, units
 from ._version import __version__
 from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
+from .cells import Cells
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
@@ -16,5 +17,5 @@ from .streaming import stream
 
 __all__ = ["__version__", "bands", "collisions", "potentials", "states", "units",
            "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
-           "Simulation", "simulate", "open_dataset",
+           "Simulation", "simulate", "open_dataset", "Cells",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir"]

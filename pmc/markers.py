@@ -24,6 +24,9 @@ class Markers:
     w : array_like or float, optional
         Weights: the number of physical particles (or the probability) each marker carries,
         > 0 and finite. Default 1/n each, so that the total weight is 1.
+    state : array_like of int, optional
+        Index of each marker's discrete internal state (subband, level, valley), >= 0, for
+        rate-matrix collisions. Markers without it have no discrete state.
 
     Examples
     --------
@@ -33,7 +36,7 @@ class Markers:
     (4, 1, 3, 1.0)
     """
 
-    def __init__(self, x, p, w=None):
+    def __init__(self, x, p, w=None, state=None):
         xc = _as_components("x", x)
         pc = _as_components("p", p)
         n = xc.shape[1]
@@ -48,18 +51,18 @@ class Markers:
             w = np.full(n, 1.0 / max(n, 1))
         w = np.broadcast_to(np.asarray(w, np.float64), (n,)).copy()
         _check_arrays(xc, pc, w)
-        self._set(xc, pc, w)
+        self._set(xc, pc, w, _as_state(state, n))
 
     @classmethod
-    def from_components(cls, positions, momenta, weights):
+    def from_components(cls, positions, momenta, weights, state=None):
         """Markers over (dx, n) and (dp, n) C-contiguous float64 arrays, without copying."""
         self = cls.__new__(cls)
         _check_arrays(positions, momenta, weights)
-        self._set(positions, momenta, weights)
+        self._set(positions, momenta, weights, _as_state(state, weights.shape[0], copy=False))
         return self
 
-    def _set(self, xc, pc, w):
-        self._x, self._p, self._w = xc, pc, w
+    def _set(self, xc, pc, w, state=None):
+        self._x, self._p, self._w, self._state = xc, pc, w, state
         self._n = w.shape[0]
 
     # ------------------------------------------------------------------ shape
@@ -116,19 +119,34 @@ class Markers:
         return self._w[:self._n]
 
     @property
+    def state(self):
+        """Discrete state index (int64, (n,) view), or None if the markers carry none."""
+        return None if self._state is None else self._state[:self._n]
+
+    @property
     def total_weight(self):
         return float(np.sum(self.w))
 
     def copy(self):
         """An independent copy of the live markers."""
-        return Markers.from_components(self.positions.copy(), self.momenta.copy(), self.w.copy())
+        state = None if self._state is None else self.state.copy()
+        return Markers.from_components(self.positions.copy(), self.momenta.copy(), self.w.copy(),
+                                       state)
+
+    def with_state(self, state):
+        """A copy carrying the discrete states ``state`` (ints >= 0, one per marker)."""
+        return Markers.from_components(self.positions.copy(), self.momenta.copy(), self.w.copy(),
+                                       _as_state(state, self.n))
 
     # ------------------------------------------------------------------ growth and removal
-    def append(self, positions, momenta, weights):
-        """Append markers given as (dx, k), (dp, k), (k,) arrays (capacity grows by doubling)."""
+    def append(self, positions, momenta, weights, state=None):
+        """Append markers given as (dx, k), (dp, k), (k,) arrays (capacity grows by doubling);
+        ``state`` (k,) is required if the markers carry discrete states (and ignored if not)."""
         k = weights.shape[0]
         if k == 0:
             return
+        if self._state is not None and state is None:
+            raise ValueError("these markers carry discrete states: append needs state")
         need = self._n + k
         if need > self.capacity:
             cap = max(need, 2 * self.capacity, 16)
@@ -140,9 +158,15 @@ class Markers:
             neww = np.empty(cap)
             neww[:self._n] = self._w[:self._n]
             self._w = neww
+            if self._state is not None:
+                news = np.empty(cap, np.int64)
+                news[:self._n] = self._state[:self._n]
+                self._state = news
         self._x[:, self._n:need] = positions
         self._p[:, self._n:need] = momenta
         self._w[self._n:need] = weights
+        if self._state is not None:
+            self._state[self._n:need] = state
         self._n = need
 
     def remove(self, indices):
@@ -160,7 +184,22 @@ class Markers:
         self._x[:, holes] = self._x[:, fillers]
         self._p[:, holes] = self._p[:, fillers]
         self._w[holes] = self._w[fillers]
+        if self._state is not None:
+            self._state[holes] = self._state[fillers]
         self._n = new_n
+
+
+def _as_state(state, n, copy=True):
+    if state is None:
+        return None
+    s = np.asarray(state)
+    if s.shape != (n,) or s.dtype.kind not in "iu":
+        raise ValueError(f"state must be an integer array of shape ({n},), got "
+                         f"{s.dtype} {s.shape}")
+    if n and s.min() < 0:
+        raise ValueError("state must be >= 0 for every marker")
+    s = s.astype(np.int64, copy=copy)
+    return np.ascontiguousarray(s)
 
 
 def _as_components(name, a):

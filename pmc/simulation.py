@@ -18,6 +18,7 @@ from . import _checks, io
 from ._kernels.rng import seed_to_int
 from ._version import __version__
 from .boundaries import Boundary
+from .cells import Cells
 from .collisions.base import Collision
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
@@ -58,7 +59,7 @@ class Simulation:
         energy density when a grid is given, none otherwise. The scalar time series
         (n_markers, total_weight, energy, momentum, absorbed, injected, collisions) are always
         recorded.
-    cells : object, optional
+    cells : pmc.Cells, optional
         Collision cells handed to the mechanisms; default the spatial bins of ``grid``.
     t0 : float
         Time [s] of the initial markers.
@@ -110,7 +111,13 @@ class Simulation:
         self.collisions = collisions
         self.scheme = scheme
         self.observables = observables
-        self.cells = cells if cells is not None else grid
+        if cells is None and grid is not None:
+            cells = Cells.from_grid(grid)
+        if collisions and cells is None:
+            raise ValueError("collisions need cells: give cells=pmc.Cells(...) or a grid")
+        if cells is not None and not isinstance(cells, Cells):
+            raise ValueError(f"cells must be pmc.Cells, got {cells!r}")
+        self.cells = cells
         self.seed = seed if isinstance(seed, int) else str(seed)
         self._key = seed_to_int(seed)
         self.case = case if case is not None else self._describe()
@@ -324,6 +331,7 @@ class Simulation:
     def _checkpoint(self, output, frame_index, save_every):
         mk = self.markers
         arrays = {"positions": mk.positions, "momenta": mk.momenta, "weights": mk.w,
+                  **({} if mk.state is None else {"state": mk.state}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events}
         for k, c in enumerate(self.collisions):
@@ -348,7 +356,8 @@ class Simulation:
                              "refusing to resume")
         self.markers = Markers.from_components(np.ascontiguousarray(arrays["positions"]),
                                                np.ascontiguousarray(arrays["momenta"]),
-                                               np.ascontiguousarray(arrays["weights"]))
+                                               np.ascontiguousarray(arrays["weights"]),
+                                               arrays.get("state"))
         self._absorbed = arrays["absorbed"].copy()
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()

@@ -137,7 +137,9 @@ def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, 
             x[0, past] = 2.0 * wall_x - x[0, past]
             p[0, past] = -p[0, past]
     inside = (x[0] >= lo[0]) & (x[0] < hi[0])
-    markers.append(x[:, inside], p[:, inside], np.full(int(inside.sum()), res.weight))
+    k_in = int(inside.sum())
+    state = None if markers.state is None else np.zeros(k_in, np.int64)  # enter in state 0
+    markers.append(x[:, inside], p[:, inside], np.full(k_in, res.weight), state)
     tally.injected_weight[side] = k * res.weight
     tally.injected_count = k
     out = ~inside

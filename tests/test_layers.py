@@ -13,7 +13,7 @@ LAYERS = [
     # io writes and reads files with xarray and netCDF4 only (DESIGN: "xarray, numpy only"), so
     # it sits below the driver that writes its frames through it
     {"_checks", "_model", "units", "_version", "io"},
-    {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "boundaries",
+    {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "cells", "boundaries",
      "streaming", "collisions", "quantum", "gridsolver"},
     {"simulation", "compare"},
     {"config", "cli", "validate", "__init__", "__main__"},

@@ -123,7 +123,7 @@ def test_collisions_are_strang_split_between_half_pushes():
     x0 = np.array([0.5, -1.25, 2.0])
     H = pmc.Hamiltonian(bands.Parabolic())
     sim = pmc.Simulation(H, pmc.Markers(x=x0, p=[1.0, 2.0, -0.5]), dt=0.25,
-                         collisions=[_Reverse()])
+                         collisions=[_Reverse()], cells=pmc.Cells(-5.0, 5.0, 2))
     ds = sim.run(2.0, 0.5, progress=False)
     np.testing.assert_array_equal(sim.markers.x, x0)
     np.testing.assert_array_equal(ds.collisions.sel(mechanism="reverse")[1:], 3 * 2)

@@ -25,8 +25,9 @@ class Collision:
         Parameters
         ----------
         markers : pmc.Markers
-        cells : object
-            The spatial cells (a :class:`pmc.PhaseSpaceGrid`'s spatial bins or a ``pmc.Cells``).
+        cells : pmc.Cells
+            The collision cells (by default the spatial bins of the run's grid);
+            ``cells.sort(markers)`` gives the markers of each cell.
         dt : float
             Time step [s].
         seed : int
