@@ -93,6 +93,17 @@ def _plot(args):
     return 0
 
 
+def _validate(args):
+    from .validate import run_cases
+
+    verdicts = run_cases(args.cases or None, quick=args.quick, directory=args.dir,
+                         outdir=args.out)
+    failed = [v.name for v in verdicts if not v.passed]
+    print(f"{len(verdicts) - len(failed)} of {len(verdicts)} validation cases passed"
+          + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="pmc", description="particle Monte Carlo kinetics")
     parser.add_argument("--version", action="version", version=f"pmc {__version__}")
@@ -112,6 +123,12 @@ def main(argv=None):
     p.add_argument("-o", "--output", help="PNG file (default: next to the input)")
     p.add_argument("-t", "--times", type=float, nargs="+", help="times of the f(x, p) panels")
     p.set_defaults(func=_plot)
+    p = sub.add_parser("validate", help="run the validation cases (DESIGN section 4)")
+    p.add_argument("cases", nargs="*", help="case names (default: all)")
+    p.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
+    p.add_argument("--dir", help="directory of the cases (default: ./validation)")
+    p.add_argument("--out", default="validation_results", help="where results go")
+    p.set_defaults(func=_validate)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -55,6 +55,7 @@ import sys
 import numpy as np
 
 from . import bands, boundaries, potentials, states
+from .cells import Cells
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
@@ -82,6 +83,8 @@ REGISTRY = {
                                      "GaussianWavepacket", "Gridded"]),
     "boundary": _models(boundaries, ["Periodic", "Reflecting", "Absorbing", "Injecting"]),
     "reservoir": _models(boundaries, ["Reservoir"]),
+    # collision mechanisms register themselves here: name -> class (a frozen dataclass whose
+    # fields are the case-file keys)
     "collisions": {},
 }
 
@@ -91,6 +94,7 @@ SECTIONS = {
     "hamiltonian": {"hbar"},
     "dispersion": None, "potential": None, "distribution": None, "boundary": None,
     "grid": {"x", "y", "z", "p", "py", "pz", "observables"},
+    "cells": {"lo", "hi", "n"},
     "collisions": None,
     "output": {"path", "checkpoint_every", "overwrite"},
 }
@@ -259,11 +263,22 @@ def build(case):
             grid = PhaseSpaceGrid(**{k: _axis(k, v) for k, v in g.items()})
         except ValueError as exc:
             raise CaseError(f"[grid] {exc}") from None
-    if case.get("collisions"):
-        raise CaseError(f"[collisions] no collision models are registered yet; valid models: "
-                        f"{sorted(REGISTRY['collisions'])}")
+    collisions = case.get("collisions", [])
+    if isinstance(collisions, dict):
+        collisions = [collisions]
+    collisions = [_model("collisions", dict(t), base=base) for t in collisions]
+    cells = None
+    if "cells" in case:
+        c = case["cells"]
+        try:
+            cells = Cells(c["lo"], c["hi"], c["n"])
+        except KeyError as exc:
+            raise CaseError(f"[cells] needs lo, hi and n; missing {exc}") from None
+        except ValueError as exc:
+            raise CaseError(f"[cells] {exc}") from None
     try:
         sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
+                         collisions=collisions, cells=cells,
                          seed=seed, scheme=run.get("scheme", "leapfrog"),
                          observables=observables, t0=run.get("t0", 0.0), case=case)
     except CaseError:

@@ -1,0 +1,114 @@
+"""The validation runner: ``pmc validate [--quick] [CASE ...]``.
+
+Each case is a module in ``validation/`` (DESIGN section 4) with a docstring stating the physics
+and its reference, an integer ``NUMBER`` (its place in the catalogue) and a function
+``run(quick, outdir)`` that writes ``<name>.nc`` and ``<name>.png`` into ``outdir`` and returns a
+:class:`Verdict`. The runner writes ``<name>.json``, prints a table and fails (exit status 1) if
+any case fails. Tolerances come from the statistics of the case (a few standard errors), never
+from tuning; ``--quick`` runs every case at reduced size, as CI does.
+"""
+import dataclasses
+import importlib.util
+import json
+import math
+import pathlib
+import sys
+import time
+import traceback
+
+__all__ = ["Verdict", "discover", "run_cases", "default_directory"]
+
+
+@dataclasses.dataclass
+class Verdict:
+    """The outcome of a validation case.
+
+    Attributes
+    ----------
+    name : str
+        Case name (its module name).
+    figure_of_merit : str
+        What is measured, in words (e.g. "max over times of TV distance / noise floor").
+    value : float
+        Its measured value.
+    tolerance : float
+        The bound derived from the statistics.
+    passed : bool
+    details : dict
+        Further numbers (JSON-serialisable) worth keeping.
+    """
+
+    name: str
+    figure_of_merit: str
+    value: float
+    tolerance: float
+    passed: bool
+    details: dict = dataclasses.field(default_factory=dict)
+
+    def to_json(self):
+        def clean(v):
+            if isinstance(v, dict):
+                return {str(k): clean(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            if hasattr(v, "tolist"):
+                return clean(v.tolist())
+            if isinstance(v, float) and not math.isfinite(v):
+                return str(v)
+            return v
+        return json.dumps(clean(dataclasses.asdict(self)), indent=2)
+
+
+def default_directory():
+    """``./validation`` if it exists, else the ``validation/`` beside the installed package."""
+    here = pathlib.Path("validation")
+    if here.is_dir():
+        return here
+    return pathlib.Path(__file__).resolve().parent.parent / "validation"
+
+
+def discover(directory):
+    """{name: path} of the case modules in ``directory`` (files not starting with '_')."""
+    directory = pathlib.Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"validation directory {str(directory)!r} does not exist")
+    return {p.stem: p for p in sorted(directory.glob("*.py")) if not p.name.startswith("_")}
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(f"pmc_validation_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "run"):
+        raise ValueError(f"validation case {str(path)!r} has no run(quick, outdir)")
+    return module
+
+
+def run_cases(names=None, quick=False, directory=None, outdir="validation_results",
+              stream=sys.stdout):
+    """Run the named cases (all if None). Returns the list of verdicts."""
+    cases = discover(directory or default_directory())
+    if names:
+        unknown = [n for n in names if n not in cases]
+        if unknown:
+            raise ValueError(f"unknown validation cases {unknown}; valid: {sorted(cases)}")
+        cases = {n: cases[n] for n in names}
+    outdir = pathlib.Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    verdicts = []
+    for name, path in cases.items():
+        started = time.perf_counter()
+        try:
+            verdict = _load(name, path).run(quick=quick, outdir=outdir)
+        except Exception as exc:  # a crashing case is a failing case, with its traceback kept
+            verdict = Verdict(name, "case raised an exception", float("nan"), float("nan"),
+                              False, {"error": repr(exc), "traceback": traceback.format_exc()})
+        verdict.details.setdefault("seconds", round(time.perf_counter() - started, 2))
+        verdict.details.setdefault("quick", quick)
+        (outdir / f"{name}.json").write_text(verdict.to_json())
+        verdicts.append(verdict)
+        mark = "PASS" if verdict.passed else "FAIL"
+        print(f"{mark}  {name:<28s} {verdict.figure_of_merit}: {verdict.value:.4g} "
+              f"(tolerance {verdict.tolerance:.4g}, {verdict.details['seconds']:.1f} s)",
+              file=stream)
+    return verdicts
