@@ -227,8 +227,8 @@ class Simulation:
 
     # ------------------------------------------------------------------ running
     def start(self):
-        """Reset to the initial state is not offered (the markers evolve in place); ``start``
-        returns the frame at the current time, the first frame of a run."""
+        """The frame at the current time: what :meth:`run` records first. Use with
+        :meth:`step` and :meth:`observe` to drive a run by hand."""
         return self.observe()
 
     def run(self, t_end, save_every, output=None, progress=True, overwrite=False, resume=False,
@@ -386,12 +386,16 @@ class Simulation:
                 return {"model": "None"}
             out = {"model": type(obj).__name__}
             for k, v in obj.parameters().items():
-                out[k] = model(v) if hasattr(v, "parameters") else v
+                if hasattr(v, "parameters"):
+                    v = model(v)
+                elif isinstance(v, (tuple, list)) and v and hasattr(v[0], "parameters"):
+                    v = [model(e) for e in v]
+                out[k] = v
             return out
 
         case = {"hamiltonian": {"hbar": self.hamiltonian.hbar},
                 "dispersion": model(self.hamiltonian.dispersion),
-                "potential": model(self.hamiltonian.potential),
+                "potential": _potential_tables(self.hamiltonian.potential, model),
                 "markers": {"n": self.markers.n, "dx": self.markers.dx, "dp": self.markers.dp,
                             "source": "given directly to pmc.Simulation"},
                 "run": {"dt": self.dt, "scheme": self.scheme, "seed": str(self.seed),
@@ -405,6 +409,18 @@ class Simulation:
                             for d, a in self.grid.coords.items()}
             case["observables"] = list(self.observables)
         return case
+
+
+def _potential_tables(potential, model):
+    """The potential as case-file tables: one per term, each with its optional modulation."""
+    parts = potential.parts if hasattr(potential, "parts") else (potential,)
+    tables = []
+    for part in parts:
+        if hasattr(part, "modulation") and hasattr(part, "base"):
+            tables.append({**model(part.base), "modulation": model(part.modulation)})
+        else:
+            tables.append(model(part))
+    return tables
 
 
 def checkpoint_path(output):

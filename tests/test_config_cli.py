@@ -132,3 +132,13 @@ def test_command_line_reports_case_errors_in_one_line(tmp_path):
     assert r.returncode == 2
     assert "heigth" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out.nc").exists()
+
+
+def test_the_case_in_a_file_reruns_to_the_same_numbers(tmp_path):
+    sim, run = config.build(config.load_case(_case(tmp_path)))
+    first = sim.run(run["t_end"], run["save_every"], output=tmp_path / "a.nc", progress=False)
+    again = _case(tmp_path, first.attrs["case"], name="again.toml")
+    sim2, run2 = config.build(config.load_case(again))
+    second = sim2.run(run2["t_end"], run2["save_every"], progress=False)
+    for name in first.data_vars:
+        np.testing.assert_array_equal(first[name].values, second[name].values, err_msg=name)
