@@ -48,7 +48,10 @@ def _info(args):
 
 
 def _plot(args):
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise ValueError("pmc plot needs matplotlib: pip install 'pmc[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
