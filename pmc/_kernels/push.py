@@ -64,7 +64,9 @@ def wall(klo, khi, lo, hi, x, p):
     if klo == PERIODIC:
         length = hi - lo
         x = x - length * math.floor((x - lo) / length)
-        if x >= hi:  # rounding of the line above
+        if x < lo:  # rounding of the line above
+            x += length
+        if x >= hi or x < lo:
             x = lo
         return x, p, -1
     for _ in range(64):  # a marker never crosses the box many times in one step
