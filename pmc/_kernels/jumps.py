@@ -1,0 +1,151 @@
+"""Exact jumps of a continuous-time Markov chain over a time step (DESIGN section 1, "Collisions",
+form 1: discrete states, paper eqs. 46-47).
+
+A marker in state k leaves it after an exponential holding time of rate gamma_k = sum_{l != k}
+Q_kl and lands in l with probability Q_kl / gamma_k (the direct method: D. T. Gillespie,
+J. Comput. Phys. 22, 403 (1976)). Because the holding time is memoryless, restarting the clock at
+each step boundary is exact: the state after dt is distributed as p @ expm(Q dt) for any dt, not
+to first order in dt. The alternative, *uniformization* (A. Jensen, Skand. Aktuarietidskr. 36, 87
+(1953); the sampler of BEAST's ``UniformizedMarkovJumpsCore`` after Rodrigue, Philippe & Lartillot
+2008), runs a Poisson clock of the constant rate Lambda = max_k gamma_k and makes each tick a jump
+of P = I + Q / Lambda, virtual (a self-jump) with probability 1 - gamma_k / Lambda; it draws the
+same law with more random numbers, and is kept as a cross-check. QuTiP's ``mcsolve`` likewise
+draws the *time* of a quantum jump from one random number against the decaying norm instead of a
+first-order jump probability per step.
+
+The rate matrix arrives as the CSR arrays of its off-diagonal part, ``indptr``, ``indices`` and
+``cum`` (the running sum of the rates along each row, :func:`row_cumsum`), so that the target of a
+jump is a binary search: O(log nnz) per jump whatever the row length. Every random number is a
+counter-based draw keyed by (seed, step, mechanism) and then by the marker index, so results are
+bitwise independent of the thread count.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import BLOCK, JIT, JIT_PARALLEL
+from .rng import stream_key, uniform, uniform_open
+
+#: Sampling methods.
+HOLDING, UNIFORMIZATION = 0, 1
+
+
+@njit(**JIT)
+def row_cumsum(indptr, data, cum, total):
+    """Running sums of ``data`` along each CSR row into ``cum``; ``total[k]`` = the row's sum
+    (0 for an empty row). Per-row, so a huge rate in one row costs no precision in another."""
+    for k in range(indptr.shape[0] - 1):
+        s = 0.0
+        for j in range(indptr[k], indptr[k + 1]):
+            s += data[j]
+            cum[j] = s
+        total[k] = s
+    return cum, total
+
+
+@njit(**JIT)
+def jump_state(k, indptr, indices, cum, out_rate, lam, method, key, dt):
+    """Evolve one marker from state ``k`` over a time ``dt`` [s].
+
+    ``out_rate[k]`` [1/s] is the total rate out of k (the last ``cum`` of row k); ``lam`` [1/s]
+    the uniformization rate (>= every out_rate, used when ``method == UNIFORMIZATION``).
+    Draws 2j and 2j + 1 of stream ``key`` are the waiting time and the target of event j.
+
+    Returns
+    -------
+    (int, int)
+        The state at the end of the step and the number of real jumps (k -> l != k).
+    """
+    t = 0.0
+    c = 0
+    jumps = 0
+    while True:
+        gamma = out_rate[k]
+        rate = lam if method == UNIFORMIZATION else gamma
+        if not rate > 0.0:  # absorbing state (or no rates at all)
+            break
+        t += -math.log(uniform_open(key, c)) / rate
+        if t >= dt:
+            break
+        u = uniform(key, c + 1) * rate
+        c += 2
+        if u >= gamma:  # a virtual jump of uniformization
+            continue
+        lo = indptr[k]
+        hi = indptr[k + 1] - 1
+        while lo < hi:  # first entry whose running sum exceeds u (zero rates are never hit)
+            mid = (lo + hi) >> 1
+            if cum[mid] > u:
+                hi = mid
+            else:
+                lo = mid + 1
+        k = indices[lo]
+        jumps += 1
+    return k, jumps
+
+
+@njit(**JIT_PARALLEL)
+def jump_states(state, n, cell, indptr, indices, cum, out_rate, lam, method, key, dt):
+    """Jump the discrete ``state`` (int64, >= n entries) of markers 0..n-1 over ``dt``, in place.
+
+    Markers with ``cell[i] < 0`` (outside the collision cells) stay; pass an empty ``cell`` to
+    jump every marker. ``key`` is the stream key of this step and mechanism; marker i draws from
+    ``stream_key(key, i, 0)``. Returns the number of real jumps."""
+    use_cells = cell.shape[0] > 0
+    nblock = (n + BLOCK - 1) // BLOCK
+    counts = np.zeros(nblock, np.int64)
+    for b in prange(nblock):
+        s = 0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            if use_cells and cell[i] < 0:
+                continue
+            k, j = jump_state(state[i], indptr, indices, cum, out_rate, lam, method,
+                              stream_key(key, i, 0), dt)
+            state[i] = k
+            s += j
+        counts[b] = s
+    return counts.sum()
+
+
+@njit(**JIT)
+def grid_bin(px, p0, inv_h, m):
+    """Index of the momentum bin nearest to ``px`` on the uniform grid p0 + k h, k = 0..m-1;
+    -1 outside [p0 - h/2, p0 + (m - 1/2) h) (and for NaN)."""
+    s = (px - p0) * inv_h + 0.5
+    if not (s >= 0.0 and s < m):
+        return -1
+    k = int(s)
+    return k if k < m else m - 1
+
+
+@njit(**JIT_PARALLEL)
+def jump_momenta(px, n, cell, grid, inv_h, indptr, indices, cum, out_rate, lam, method, key, dt):
+    """Momentum-grid mode: the state of marker i is the bin of ``px[i]`` nearest on the uniform
+    ``grid`` (spacing 1 / inv_h); a jump k -> l shifts ``px[i]`` by grid[l] - grid[k], in place.
+
+    Returns (number of real jumps, number of markers inside the cells but outside the grid,
+    which do not jump)."""
+    use_cells = cell.shape[0] > 0
+    m = grid.shape[0]
+    nblock = (n + BLOCK - 1) // BLOCK
+    counts = np.zeros(nblock, np.int64)
+    outside = np.zeros(nblock, np.int64)
+    for b in prange(nblock):
+        s = 0
+        o = 0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            if use_cells and cell[i] < 0:
+                continue
+            k = grid_bin(px[i], grid[0], inv_h, m)
+            if k < 0:
+                o += 1
+                continue
+            l, j = jump_state(k, indptr, indices, cum, out_rate, lam, method,
+                              stream_key(key, i, 0), dt)
+            if l != k:
+                px[i] += grid[l] - grid[k]
+            s += j
+        counts[b] = s
+        outside[b] = o
+    return counts.sum(), outside.sum()
