@@ -3,10 +3,12 @@
 Weighted phase-space markers stream along the characteristics of H(x, p, t) = eps(p) + U(x, t)
 and jump between states at Fermi's golden-rule rates. See DESIGN.md for the physics and the API.
 """
-from . import bands, collisions, potentials, states, units
+from . import bands, collisions, gridsolver, potentials, quantum, states, units
 from ._version import __version__
 from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
 from .cells import Cells
+from .compare import compare
+from .ensemble import ensemble, sweep
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
@@ -15,7 +17,8 @@ from .simulation import Simulation, simulate
 from .states import sample
 from .streaming import stream
 
-__all__ = ["__version__", "bands", "collisions", "potentials", "states", "units",
+__all__ = ["__version__", "bands", "collisions", "gridsolver", "potentials", "states", "units",
            "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
            "Simulation", "simulate", "open_dataset", "Cells",
-           "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir"]
+           "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
+           "ensemble", "sweep", "quantum", "compare"]

@@ -1,4 +1,4 @@
-"""The ``pmc`` command: ``run``, ``info``, ``plot``, ``validate`` and ``--version``.
+"""The ``pmc`` command: ``run``, ``sweep``, ``info``, ``plot``, ``validate`` and ``--version``.
 
 Over the public API only; every error in a case file is reported in one line naming the section
 and key, with exit status 2.
@@ -9,11 +9,16 @@ import sys
 from . import io
 from ._version import __version__
 from .config import CaseError, build, load_case
+from .ensemble import ensemble, parts_directory, sweep
 
 __all__ = ["main"]
 
 
 def _run(args):
+    if args.replicas is not None:
+        return _run_ensemble(args)
+    if args.scheduler is not None or args.workers is not None:
+        raise CaseError("--scheduler and --workers run replicas: give --replicas R")
     case = load_case(args.case)
     sim, opts = build(case)
     output = args.output or opts["output"]
@@ -25,6 +30,69 @@ def _run(args):
     if not args.quiet:
         print(f"wrote {output}: {ds.sizes['time']} frames to t = {float(ds.time[-1]):g}, "
               f"{int(ds.n_markers[-1])} markers")
+    return 0
+
+
+def _ensemble_output(args, case):
+    output = args.output or _build_output(case)
+    if output is None:
+        raise CaseError("no output file: give -o OUT.nc or [output] path in the case")
+    return output
+
+
+def _build_output(case):
+    """The merged output of a case's [output] path (relative to the case file), or None."""
+    import pathlib
+
+    path = case.get("output", {}).get("path") if isinstance(case.get("output"), dict) else None
+    return None if path is None else str(pathlib.Path(case.get("__dir__", ".")) / path)
+
+
+def _run_ensemble(args):
+    if args.resume:
+        raise CaseError("--resume is for a single run; rerunning with --replicas keeps the "
+                        "finished replicas by itself")
+    case = load_case(args.case)
+    output = _ensemble_output(args, case)
+    ds = ensemble(case, replicas=args.replicas, client=args.scheduler, output=output,
+                  overwrite=args.overwrite, progress=not args.quiet, workers=args.workers)
+    if not args.quiet:
+        print(f"wrote {output}: {args.replicas} replicas merged, {ds.sizes['time']} frames to "
+              f"t = {float(ds.time[-1]):g}; parts in {parts_directory(output)}")
+    return 0
+
+
+def _parse_set(text):
+    """``key=v1,v2,...`` -> (key, [values]); each value read as a TOML value (a number, true or
+    false, a quoted string), else kept as a bare string."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    key, sep, values = text.partition("=")
+    if not sep or not key.strip() or not values.strip():
+        raise CaseError(f"--set {text!r} must read key=v1,v2,... (e.g. potential.height=0.5,1)")
+    out = []
+    for v in values.split(","):
+        v = v.strip()
+        try:
+            out.append(tomllib.loads(f"v = {v}")["v"])
+        except tomllib.TOMLDecodeError:
+            out.append(v)
+    return key.strip(), out
+
+
+def _sweep(args):
+    case = load_case(args.case)
+    output = _ensemble_output(args, case)
+    overrides = dict(_parse_set(s) for s in args.set)
+    ds = sweep(case, overrides, replicas=args.replicas, client=args.scheduler, output=output,
+               overwrite=args.overwrite, progress=not args.quiet, workers=args.workers)
+    if not args.quiet:
+        points = " x ".join(f"{k} ({len(v)})" for k, v in overrides.items())
+        print(f"wrote {output}: {points}, {args.replicas} replica(s) per point, "
+              f"{ds.sizes['time']} frames; parts in {parts_directory(output)}")
     return 0
 
 
@@ -107,6 +175,17 @@ def _validate(args):
     return 1 if failed else 0
 
 
+def _cluster_arguments(p, replicas_default):
+    p.add_argument("--replicas", type=int, default=replicas_default, metavar="R",
+                   help="independent replicas (seeds spawned from the case seed), merged; each "
+                        "writes OUT.parts/replica-NNNN.nc and a rerun keeps finished ones")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing dask scheduler, e.g. tcp://10.0.0.1:8786 (default: a local "
+                        "cluster on this machine's cores)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of the local cluster (default: the cores)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="pmc", description="particle Monte Carlo kinetics")
     parser.add_argument("--version", action="version", version=f"pmc {__version__}")
@@ -117,7 +196,19 @@ def main(argv=None):
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _cluster_arguments(p, replicas_default=None)
     p.set_defaults(func=_run)
+    p = sub.add_parser("sweep", help="run a case over the product of overridden keys")
+    p.add_argument("case", help="TOML case file")
+    p.add_argument("--set", action="append", required=True, metavar="KEY=V1,V2,...",
+                   help="a dotted case key and its values, e.g. potential.height=0.5,1,1.5 "
+                        "(a list section by index: potential.0.height); repeat for more keys")
+    p.add_argument("-o", "--output", help="merged netCDF output (default: [output] path)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output and parts written by another case")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _cluster_arguments(p, replicas_default=1)
+    p.set_defaults(func=_sweep)
     p = sub.add_parser("info", help="describe an output file")
     p.add_argument("file")
     p.set_defaults(func=_info)

@@ -10,6 +10,7 @@ the valid ones. A case file::
     save_every = 1.0     # interval between frames [s]
     seed = 1
     scheme = "leapfrog"  # or "yoshida4"
+    method = "markers"   # or "grid": the deterministic grid solver on [grid] (pmc.gridsolver)
 
     [hamiltonian]
     hbar = 1.0
@@ -56,7 +57,11 @@ import numpy as np
 
 from . import bands, boundaries, potentials, states
 from .cells import Cells
+from .collisions import binary as _binary
+from .collisions import mechanisms as _mechanisms
+from .collisions import rate_matrix as _rate_matrix
 from .grids import PhaseSpaceGrid
+from .gridsolver import GridSolver
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
 from .simulation import OBSERVABLES, Simulation
@@ -87,10 +92,20 @@ REGISTRY = {
     # fields are the case-file keys)
     "collisions": {},
 }
+# discrete-state jumps at golden-rule rates: RateMatrix.from_golden_rule from the case's arrays
+REGISTRY["collisions"]["GoldenRule"] = _rate_matrix.GoldenRule
+# continuous-momentum scattering (null collisions against a per-cell majorant)
+REGISTRY["collisions"].update(_models(_mechanisms, ["ElasticIsotropic", "AcousticPhonon",
+                                                    "OpticalPhonon", "Impurity"]))
+# binary collisions (DSMC, pmc.collisions.Binary); the cross section is a nested table,
+# cross_section = { model = "HardSphere", diameter = 3.66e-10 }, named from "cross_section"
+REGISTRY["collisions"]["Binary"] = _binary.Binary
+REGISTRY["cross_section"] = _models(_binary, ["HardSphere", "VHS", "VSS", "MaxwellMolecules"])
 
 #: Sections of a case file and the keys of the sections that are not models.
 SECTIONS = {
-    "run": {"dt", "t_end", "save_every", "seed", "scheme", "t0"},
+    "run": {"dt", "t_end", "save_every", "seed", "scheme", "t0", "method", "order",
+            "positivity"},
     "hamiltonian": {"hbar"},
     "dispersion": None, "potential": None, "distribution": None, "boundary": None,
     "grid": {"x", "y", "z", "p", "py", "pz", "observables"},
@@ -100,6 +115,10 @@ SECTIONS = {
 }
 _REQUIRED = ("run", "dispersion", "distribution")
 _RUN_REQUIRED = ("dt", "t_end", "save_every")
+#: [run] method: weighted markers (pmc.Simulation) or the deterministic grid solver
+#: (pmc.gridsolver.GridSolver: needs [grid] with x and p; [distribution] n and [cells] unused;
+#: its own keys order and positivity).
+METHODS = ("markers", "grid")
 
 
 class CaseError(ValueError):
@@ -209,12 +228,22 @@ def _axis(name, spec):
     return np.asarray(spec, dtype=float)
 
 
+def _nested_cross_section(table):
+    """A [[collisions]] table with its nested ``cross_section`` table built into a model."""
+    table = dict(table)
+    if isinstance(table.get("cross_section"), dict):
+        table["cross_section"] = _model("collisions.cross_section", table["cross_section"],
+                                        "cross_section")
+    return table
+
+
 def build(case):
     """(Simulation, run options) from a case dict.
 
     Returns
     -------
-    sim : pmc.Simulation
+    sim : pmc.Simulation or pmc.gridsolver.GridSolver
+        The latter for ``[run] method = "grid"``; both have the same ``run`` signature.
     run : dict
         ``t_end``, ``save_every``, ``output``, ``checkpoint_every``, ``overwrite``.
     """
@@ -234,6 +263,11 @@ def build(case):
     for k in _RUN_REQUIRED:
         if k not in run:
             raise CaseError(f"[run] needs {k!r}")
+    method = run.get("method", "markers")
+    if method not in METHODS:
+        raise CaseError(f"[run] method {method!r} is unknown; valid: {list(METHODS)}")
+    if method == "markers" and ({"order", "positivity"} & set(run)):
+        raise CaseError("[run] order and positivity are options of method = \"grid\"")
     hbar = case.get("hamiltonian", {}).get("hbar", 1.0)
     try:
         H = Hamiltonian(_model("dispersion", case["dispersion"]), _potential(case, base), hbar=hbar)
@@ -243,12 +277,12 @@ def build(case):
         raise CaseError(f"[hamiltonian] {exc}") from None
     dist_table = dict(case["distribution"])
     n = dist_table.pop("n", None)
-    if n is None:
+    if n is None and method == "markers":
         raise CaseError("[distribution] needs 'n', the number of markers")
     dist = _model("distribution", dist_table, base=base)
     seed = run.get("seed", 0)
     try:
-        markers = states.sample(dist, n, seed=seed)
+        markers = states.sample(dist, n, seed=seed) if method == "markers" else None
     except ValueError as exc:
         raise CaseError(f"[distribution] {exc}") from None
     grid, observables = None, None
@@ -266,7 +300,7 @@ def build(case):
     collisions = case.get("collisions", [])
     if isinstance(collisions, dict):
         collisions = [collisions]
-    collisions = [_model("collisions", dict(t), base=base) for t in collisions]
+    collisions = [_model("collisions", _nested_cross_section(t), base=base) for t in collisions]
     cells = None
     if "cells" in case:
         c = case["cells"]
@@ -277,10 +311,19 @@ def build(case):
         except ValueError as exc:
             raise CaseError(f"[cells] {exc}") from None
     try:
-        sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
-                         collisions=collisions, cells=cells,
-                         seed=seed, scheme=run.get("scheme", "leapfrog"),
-                         observables=observables, t0=run.get("t0", 0.0), case=case)
+        if method == "grid":
+            if grid is None:
+                raise CaseError("[run] method = \"grid\" needs a [grid] with x and p")
+            sim = GridSolver(H, dist, grid=grid, dt=run["dt"], boundary=_boundary(case),
+                             collisions=collisions, order=run.get("order", 5),
+                             scheme=run.get("scheme", "leapfrog"),
+                             positivity=run.get("positivity", False),
+                             observables=observables, t0=run.get("t0", 0.0), case=case)
+        else:
+            sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
+                             collisions=collisions, cells=cells,
+                             seed=seed, scheme=run.get("scheme", "leapfrog"),
+                             observables=observables, t0=run.get("t0", 0.0), case=case)
     except CaseError:
         raise
     except ValueError as exc:

@@ -155,7 +155,8 @@ class Simulation:
             kw = dict(t0=self.t0, scheme=self.scheme, boundary=self.boundary, seed=self._key)
             self._account(stream(self.markers, self.hamiltonian, half, 1, step0=2 * s, **kw))
             for k, c in enumerate(self.collisions):
-                events = int(c.collide(self.markers, self.cells, self.dt, self._key, s))
+                ckw = {"hamiltonian": self.hamiltonian} if c.needs_hamiltonian else {}
+                events = int(c.collide(self.markers, self.cells, self.dt, self._key, s, **ckw))
                 self._collision_events[1 + k] += events
                 self._collision_events[0] += events
             self._account(stream(self.markers, self.hamiltonian, half, 1, step0=2 * s + 1, **kw))
@@ -200,7 +201,8 @@ class Simulation:
     def _scalars(self):
         mk, H, t = self.markers, self.hamiltonian, self.time
         energy = float(np.sum(mk.w * H.energy(mk.x, mk.p, t))) if mk.n else 0.0
-        momentum = mk.momenta @ mk.w if mk.n else np.zeros(mk.dp)
+        # a plain pairwise sum, not BLAS: the same bits whatever the BLAS threads
+        momentum = np.sum(mk.momenta * mk.w, axis=1) if mk.n else np.zeros(mk.dp)
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame

@@ -16,7 +16,7 @@ LAYERS = [
     {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "cells", "boundaries",
      "streaming", "collisions", "quantum", "gridsolver"},
     {"simulation", "compare"},
-    {"config", "cli", "validate", "__init__", "__main__"},
+    {"config", "cli", "validate", "ensemble", "__init__", "__main__"},
 ]
 KERNEL_ALLOWED = {"numpy", "numba", "math", "scipy.special"}
 

@@ -18,6 +18,9 @@ class Collision:
     """
 
     name = "collision"
+    #: True if :meth:`collide` takes the keyword ``hamiltonian`` (the run's pmc.Hamiltonian, for
+    #: mechanisms that need the band energy eps(p)); the driver then passes it.
+    needs_hamiltonian = False
 
     def collide(self, markers, cells, dt, seed, step):
         """Apply the jumps of one step of length ``dt`` [s] to ``markers`` in place.
@@ -34,6 +37,8 @@ class Collision:
             63-bit key of the run's random streams.
         step : int
             Index of the step.
+        hamiltonian : pmc.Hamiltonian, optional
+            Passed (as a keyword) only to mechanisms with ``needs_hamiltonian = True``.
 
         Returns
         -------
