@@ -687,7 +687,7 @@ def _run_replica(task):
     else:
         final = task.part
     tmp = f"{final}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
-    from .simulation import checkpoint_path
+    from ._run import checkpoint_path
 
     try:
         # BLAS on one thread wherever a replica runs: numba's threads do the parallel work, and

@@ -6,17 +6,12 @@ and checkpointed so that a killed run resumes to the same numbers.
 One class with ``start``/``step``/``run``/``resume`` and a thin function :func:`simulate`, as
 QuTiP's solvers do (``qutip/solver/sesolve.py``).
 """
-import datetime
-import pathlib
-import time as _time
-
 import numpy as np
-import tomli_w
 import xarray as xr
 
-from . import _checks, io
+from . import _checks
 from ._kernels.rng import seed_to_int
-from ._version import __version__
+from ._run import FrameRun, describe_model, potential_tables
 from .boundaries import Boundary
 from .cells import Cells
 from .collisions.base import Collision
@@ -33,7 +28,7 @@ _DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
 _AXES = "xyz"
 
 
-class Simulation:
+class Simulation(FrameRun):
     """A kinetic simulation of weighted markers.
 
     Parameters
@@ -227,110 +222,23 @@ class Simulation:
                     "contact": ("contact", ["x_lo", "x_hi"]),
                     "mechanism": ("mechanism", names)})
 
-    # ------------------------------------------------------------------ running
-    def start(self):
-        """The frame at the current time: what :meth:`run` records first. Use with
-        :meth:`step` and :meth:`observe` to drive a run by hand."""
-        return self.observe()
+    # ------------------------------------------------------------------ run hooks
+    def _progress_size(self):
+        return self.markers.n
 
-    def run(self, t_end, save_every, output=None, progress=True, overwrite=False, resume=False,
-            checkpoint_every=10):
-        """Run to time ``t_end``, recording a frame every ``save_every``.
+    def _progress_postfix(self, steps, seconds, before, after):
+        rate = steps * 0.5 * (before + after) / seconds
+        return {"markers": after, "marker_steps_per_s": f"{rate:.3g}"}
 
-        Parameters
-        ----------
-        t_end : float
-            Final time [s]; ``t_end - t`` must be a whole number of save intervals.
-        save_every : float
-            Interval between frames [s], a whole number of time steps.
-        output : str or path-like, optional
-            netCDF file written frame by frame (see :mod:`pmc.io`); its checkpoint is
-            ``output + ".checkpoint.npz"``.
-        progress : bool
-            tqdm progress bar (shown only on a terminal).
-        overwrite : bool
-            Replace an existing output file.
-        resume : bool
-            Continue from the checkpoint of ``output`` (see :meth:`resume`).
-        checkpoint_every : int
-            Checkpoint after every this many frames (and at the end), >= 1.
-
-        Returns
-        -------
-        xarray.Dataset
-            All frames of the run: the output file's content when ``output`` is given.
-        """
-        save_every = _checks.positive("save_every", save_every)
-        checkpoint_every = _checks.count("checkpoint_every", checkpoint_every, minimum=1)
-        per_save = _whole("save_every", save_every, self.dt, "dt")
-        writer = None
-        if resume and output is None:
-            raise ValueError("resume=True needs the output file to resume")
-        if output is not None:
-            output = str(output)
-            if resume:
-                self.resume(output)
-                if not np.isclose(self._saved_every, save_every, rtol=1e-12):
-                    raise ValueError(f"save_every = {save_every:g} differs from the resumed "
-                                     f"run's {self._saved_every:g}")
-            else:
-                io.check_writable(output, overwrite=overwrite)
-        t_end = _checks.finite("t_end", t_end)
-        remaining = _whole("t_end - t", t_end - self.time, per_save * self.dt, "save_every",
-                           minimum=0)
-        frames = []
-        frame_index = self._frame_index if resume else 0
-        if output is not None:
-            mode = "a" if resume else "w"
-            writer = io.FrameWriter(output, self._provenance(save_every), mode=mode)
-        try:
-            if not resume:
-                frames.append(self._record(writer, frame_index))
-                frame_index += 1
-            bar = _progress(progress, self.time, t_end)
-            started = _time.perf_counter()
-            for k in range(remaining):
-                n_before = self.markers.n
-                self.step(per_save)
-                frames.append(self._record(writer, frame_index))
-                frame_index += 1
-                if output is not None and (frame_index % checkpoint_every == 0
-                                           or k == remaining - 1):
-                    self._checkpoint(output, frame_index, save_every)
-                if bar is not None:
-                    rate = per_save * 0.5 * (n_before + self.markers.n) / max(
-                        _time.perf_counter() - started, 1e-9)
-                    bar.set_postfix(markers=self.markers.n, marker_steps_per_s=f"{rate:.3g}")
-                    bar.update(per_save * self.dt)
-                    started = _time.perf_counter()
-            if bar is not None:
-                bar.close()
-            if output is not None and remaining == 0:
-                self._checkpoint(output, frame_index, save_every)
-        finally:
-            if writer is not None:
-                writer.close()
-        if output is not None:
-            return io.open_dataset(output)
-        ds = xr.concat(frames, dim="time", data_vars="all", coords="minimal",
-                       compat="override", join="exact")
-        ds.attrs = self._provenance(save_every)
-        return ds
-
-    def _record(self, writer, index):
-        frame = self.observe()
+    def _frame_recorded(self):
         self._events_at_last_frame = self._collision_events.copy()
-        if writer is not None:
-            writer.write(index, frame)
-        return frame
 
-    # ------------------------------------------------------------------ checkpoints
     def _fingerprint(self):
         return repr((repr(self.hamiltonian), self.dt, self.t0, self.scheme, repr(self.boundary),
                      repr(self.grid), self.observables, [c.name for c in self.collisions],
                      self._key))
 
-    def _checkpoint(self, output, frame_index, save_every):
+    def _state_arrays(self):
         mk = self.markers
         arrays = {"positions": mk.positions, "momenta": mk.momenta, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
@@ -338,24 +246,9 @@ class Simulation:
                   "collision_events": self._collision_events}
         for k, c in enumerate(self.collisions):
             arrays.update({f"collision{k}_{n}": v for n, v in c.state().items()})
-        meta = {"step_count": self.step_count, "frame_index": frame_index,
-                "save_every": save_every, "fingerprint": self._fingerprint(),
-                "pmc_version": __version__}
-        io.save_checkpoint(checkpoint_path(output), arrays, meta)
+        return arrays
 
-    def resume(self, output):
-        """Restore the state saved in the checkpoint of ``output`` (markers, step counter,
-        tallies, collision state). The simulation must have been built with the same
-        Hamiltonian, time step, boundaries, grid, collisions and seed: this is checked.
-        Returns self."""
-        path = checkpoint_path(output)
-        if not pathlib.Path(path).exists():
-            raise FileNotFoundError(f"no checkpoint {path!r} to resume from")
-        arrays, meta = io.load_checkpoint(path)
-        if meta["fingerprint"] != self._fingerprint():
-            raise ValueError("the checkpoint was written by a different simulation (Hamiltonian, "
-                             "dt, boundary, grid, collisions, seed or save interval differ); "
-                             "refusing to resume")
+    def _restore_state(self, arrays):
         self.markers = Markers.from_components(np.ascontiguousarray(arrays["positions"]),
                                                np.ascontiguousarray(arrays["momenta"]),
                                                np.ascontiguousarray(arrays["weights"]),
@@ -367,37 +260,15 @@ class Simulation:
         for k, c in enumerate(self.collisions):
             prefix = f"collision{k}_"
             c.set_state({n[len(prefix):]: v for n, v in arrays.items() if n.startswith(prefix)})
-        self.step_count = int(meta["step_count"])
-        self._frame_index = int(meta["frame_index"])
-        self._saved_every = float(meta["save_every"])
-        return self
 
-    # ------------------------------------------------------------------ provenance
-    def _provenance(self, save_every):
-        return {"title": "pmc particle Monte Carlo run",
-                "case": tomli_w.dumps(_toml_safe(self.case)),
-                "seed": str(self.seed),
-                "pmc_version": __version__,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                "dt": self.dt, "save_every": save_every, "scheme": self.scheme,
-                "Conventions": "CF-1.8"}
+    def _provenance_extra(self):
+        return {"title": "pmc particle Monte Carlo run", "seed": str(self.seed),
+                "scheme": self.scheme}
 
     def _describe(self):
-        def model(obj):
-            if obj is None:
-                return {"model": "None"}
-            out = {"model": type(obj).__name__}
-            for k, v in obj.parameters().items():
-                if hasattr(v, "parameters"):
-                    v = model(v)
-                elif isinstance(v, (tuple, list)) and v and hasattr(v[0], "parameters"):
-                    v = [model(e) for e in v]
-                out[k] = v
-            return out
-
         case = {"hamiltonian": {"hbar": self.hamiltonian.hbar},
-                "dispersion": model(self.hamiltonian.dispersion),
-                "potential": _potential_tables(self.hamiltonian.potential, model),
+                "dispersion": describe_model(self.hamiltonian.dispersion),
+                "potential": potential_tables(self.hamiltonian.potential),
                 "markers": {"n": self.markers.n, "dx": self.markers.dx, "dp": self.markers.dp,
                             "source": "given directly to pmc.Simulation"},
                 "run": {"dt": self.dt, "scheme": self.scheme, "seed": str(self.seed),
@@ -405,59 +276,12 @@ class Simulation:
                 "collisions": [c.name for c in self.collisions]}
         if self.boundary is not None:
             bs = self.boundary if isinstance(self.boundary, tuple) else (self.boundary,)
-            case["boundary"] = [model(b) for b in bs]
+            case["boundary"] = [describe_model(b) for b in bs]
         if self.grid is not None:
             case["grid"] = {d: {"start": float(a[0]), "stop": float(a[-1]), "num": int(a.size)}
                             for d, a in self.grid.coords.items()}
             case["observables"] = list(self.observables)
         return case
-
-
-def _potential_tables(potential, model):
-    """The potential as case-file tables: one per term, each with its optional modulation."""
-    parts = potential.parts if hasattr(potential, "parts") else (potential,)
-    tables = []
-    for part in parts:
-        if hasattr(part, "modulation") and hasattr(part, "base"):
-            tables.append({**model(part.base), "modulation": model(part.modulation)})
-        else:
-            tables.append(model(part))
-    return tables
-
-
-def checkpoint_path(output):
-    """Where the checkpoint of ``output`` lives."""
-    return str(output) + ".checkpoint.npz"
-
-
-def _whole(name, value, unit, unit_name, minimum=1):
-    k = round(value / unit)
-    if k < minimum or abs(k * unit - value) > 1e-9 * max(abs(value), abs(unit)):
-        raise ValueError(f"{name} = {value:g} must be a whole number (>= {minimum}) of "
-                         f"{unit_name} = {unit:g}")
-    return int(k)
-
-
-def _progress(enabled, t_start, t_end):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=t_end - t_start, initial=0.0, unit="s(sim)", disable=None,
-                dynamic_ncols=True, desc="pmc")
-
-
-def _toml_safe(value):
-    if isinstance(value, dict):
-        return {str(k): _toml_safe(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_toml_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _toml_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None:
-        return "None"
-    return value
 
 
 def simulate(hamiltonian, markers, *, dt, t_end, save_every, output=None, progress=False,

@@ -12,7 +12,7 @@ LAYERS = [
     {"_kernels"},
     # io writes and reads files with xarray and netCDF4 only (DESIGN: "xarray, numpy only"), so
     # it sits below the driver that writes its frames through it
-    {"_checks", "_model", "units", "_version", "io"},
+    {"_checks", "_model", "units", "_version", "io", "_run"},
     {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "cells", "boundaries",
      "streaming", "collisions", "quantum", "gridsolver"},
     {"simulation", "compare"},

@@ -44,24 +44,20 @@ boundary the ends of the grid absorb. Along p the ends of the grid absorb (talli
 ``absorbed_p``).
 """
 import contextlib
-import datetime
 import math
-import pathlib
-import time as _time
 
 import numba
 import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-import tomli_w
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
-from .. import _checks, io
+from .. import _checks
 from .._kernels import semilagrangian as _sl
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
-from .._version import __version__
+from .._run import FrameRun, describe_model, potential_tables
 from ..boundaries import Absorbing, Boundary, Injecting, Periodic, Reservoir
 from ..collisions.rate_matrix import GoldenRule, RateMatrix
 from ..grids import PhaseSpaceGrid
@@ -94,7 +90,7 @@ _W0 = -_CBRT2 * _W1
 _DETERMINISTIC = "deterministic grid solution: no sampling error (zeros)"
 
 
-class GridSolver:
+class GridSolver(FrameRun):
     """Deterministic semi-Lagrangian solution of the Boltzmann equation in 1D1V.
 
     The same ``run`` / ``step`` / ``observe`` / ``resume`` interface and the same output
@@ -473,161 +469,41 @@ class GridSolver:
                 "mechanism": ("mechanism", ["total", *[c.name for c in self.collisions]])}
 
     # ------------------------------------------------------------------ running
-    def start(self):
-        """The frame at the current time, the first frame of a run."""
-        return self.observe()
+    # ------------------------------------------------------------------ run hooks
+    progress_label = "pmc grid"
 
-    def run(self, t_end, save_every, output=None, progress=True, overwrite=False, resume=False,
-            checkpoint_every=10):
-        """Run to time ``t_end``, recording a frame every ``save_every``: the signature and the
-        output of :meth:`pmc.Simulation.run`.
+    def _progress_postfix(self, steps, seconds, before, after):
+        return {"grid": f"{self.x.size}x{self.p.size}", "steps_per_s": f"{steps / seconds:.3g}"}
 
-        Parameters
-        ----------
-        t_end : float
-            Final time [s]; ``t_end - t`` must be a whole number of save intervals.
-        save_every : float
-            Interval between frames [s], a whole number of time steps.
-        output : str or path-like, optional
-            netCDF file written frame by frame (:class:`pmc.io.FrameWriter`); its checkpoint is
-            ``output + ".checkpoint.npz"``.
-        progress : bool
-            tqdm progress bar (shown only on a terminal).
-        overwrite : bool
-            Replace an existing output file.
-        resume : bool
-            Continue from the checkpoint of ``output``.
-        checkpoint_every : int
-            Checkpoint after every this many frames (and at the end), >= 1.
-
-        Returns
-        -------
-        xarray.Dataset
-            All frames: the output file's content when ``output`` is given.
-        """
-        save_every = _checks.positive("save_every", save_every)
-        checkpoint_every = _checks.count("checkpoint_every", checkpoint_every, minimum=1)
-        per_save = _whole("save_every", save_every, self.dt, "dt")
-        if resume and output is None:
-            raise ValueError("resume=True needs the output file to resume")
-        if output is not None:
-            output = str(output)
-            if resume:
-                self.resume(output)
-                if not np.isclose(self._saved_every, save_every, rtol=1e-12):
-                    raise ValueError(f"save_every = {save_every:g} differs from the resumed "
-                                     f"run's {self._saved_every:g}")
-            else:
-                io.check_writable(output, overwrite=overwrite)
-        t_end = _checks.finite("t_end", t_end)
-        remaining = _whole("t_end - t", t_end - self.time, per_save * self.dt, "save_every",
-                           minimum=0)
-        frames = []
-        frame_index = self._frame_index if resume else 0
-        writer = None
-        if output is not None:
-            writer = io.FrameWriter(output, self._provenance(save_every),
-                                    mode="a" if resume else "w")
-        try:
-            if not resume:
-                frames.append(self._record(writer, frame_index))
-                frame_index += 1
-            bar = _progress(progress, t_end - self.time)
-            for k in range(remaining):
-                started = _time.perf_counter()
-                self.step(per_save)
-                frames.append(self._record(writer, frame_index))
-                frame_index += 1
-                if output is not None and (frame_index % checkpoint_every == 0
-                                           or k == remaining - 1):
-                    self._checkpoint(output, frame_index, save_every)
-                if bar is not None:
-                    rate = per_save / max(_time.perf_counter() - started, 1e-9)
-                    bar.set_postfix(grid=f"{self.x.size}x{self.p.size}",
-                                    steps_per_s=f"{rate:.3g}")
-                    bar.update(per_save * self.dt)
-            if bar is not None:
-                bar.close()
-            if output is not None and remaining == 0:
-                self._checkpoint(output, frame_index, save_every)
-        finally:
-            if writer is not None:
-                writer.close()
-        if output is not None:
-            return io.open_dataset(output)
-        ds = xr.concat(frames, dim="time", data_vars="all", coords="minimal",
-                       compat="override", join="exact")
-        ds.attrs = self._provenance(save_every)
-        return ds
-
-    def _record(self, writer, index):
-        frame = self.observe()
+    def _frame_recorded(self):
         self._events_at_last_frame = self._collision_events.copy()
-        if writer is not None:
-            writer.write(index, frame)
-        return frame
 
-    # ------------------------------------------------------------------ checkpoints
     def _fingerprint(self):
         return repr((repr(self.hamiltonian), self.dt, self.t0, self.scheme, self.order,
                      self.positivity, repr(self.boundary), repr(self.grid), self.observables,
                      [(c.name, c.fingerprint) for c in self.collisions]))
 
-    def _checkpoint(self, output, frame_index, save_every):
-        arrays = {"f": self.f, "absorbed": self._absorbed, "absorbed_p": self._absorbed_p,
-                  "injected": self._injected, "collision_events": self._collision_events}
-        meta = {"step_count": self.step_count, "frame_index": frame_index,
-                "save_every": save_every, "fingerprint": self._fingerprint(),
-                "pmc_version": __version__}
-        io.save_checkpoint(checkpoint_path(output), arrays, meta)
+    def _state_arrays(self):
+        return {"f": self.f, "absorbed": self._absorbed, "absorbed_p": self._absorbed_p,
+                "injected": self._injected, "collision_events": self._collision_events}
 
-    def resume(self, output):
-        """Restore the state saved in the checkpoint of ``output`` (f, step counter, tallies).
-        The solver must have been built with the same Hamiltonian, grid, time step, boundary,
-        collisions and options: this is checked. Returns self."""
-        path = checkpoint_path(output)
-        if not pathlib.Path(path).exists():
-            raise FileNotFoundError(f"no checkpoint {path!r} to resume from")
-        arrays, meta = io.load_checkpoint(path)
-        if meta["fingerprint"] != self._fingerprint():
-            raise ValueError("the checkpoint was written by a different grid solver "
-                             "(Hamiltonian, grid, dt, boundary, collisions or options differ); "
-                             "refusing to resume")
+    def _restore_state(self, arrays):
         self.f = np.ascontiguousarray(arrays["f"], dtype=np.float64).copy()
         self._absorbed = arrays["absorbed"].copy()
         self._absorbed_p = arrays["absorbed_p"].copy()
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()
         self._events_at_last_frame = self._collision_events.copy()
-        self.step_count = int(meta["step_count"])
-        self._frame_index = int(meta["frame_index"])
-        self._saved_every = float(meta["save_every"])
-        return self
 
-    # ------------------------------------------------------------------ provenance
-    def _provenance(self, save_every):
+    def _provenance_extra(self):
         return {"title": "pmc deterministic grid solution (semi-Lagrangian Boltzmann solver)",
-                "case": tomli_w.dumps(_toml_safe(self.case)),
-                "seed": "none (deterministic)",
-                "pmc_version": __version__,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                "dt": self.dt, "save_every": save_every, "scheme": self.scheme,
-                "method": "grid", "interpolation_order": self.order,
-                "positivity_limiter": int(self.positivity),
-                "Conventions": "CF-1.8"}
+                "seed": "none (deterministic)", "scheme": self.scheme, "method": "grid",
+                "interpolation_order": self.order, "positivity_limiter": int(self.positivity)}
 
     def _describe(self):
-        def model(obj):
-            if obj is None:
-                return {"model": "None"}
-            out = {"model": type(obj).__name__}
-            for k, v in obj.parameters().items():
-                out[k] = model(v) if hasattr(v, "parameters") else v
-            return out
-
         case = {"hamiltonian": {"hbar": self.hamiltonian.hbar},
-                "dispersion": model(self.hamiltonian.dispersion),
-                "potential": model(self.hamiltonian.potential),
+                "dispersion": describe_model(self.hamiltonian.dispersion),
+                "potential": potential_tables(self.hamiltonian.potential),
                 "run": {"method": "grid", "dt": self.dt, "scheme": self.scheme, "t0": self.t0,
                         "order": self.order, "positivity": self.positivity},
                 "collisions": [c.name for c in self.collisions],
@@ -635,7 +511,7 @@ class GridSolver:
                          for d, a in self.grid.coords.items()},
                 "observables": list(self.observables)}
         if self.boundary is not None:
-            case["boundary"] = [model(self.boundary)]
+            case["boundary"] = [describe_model(self.boundary)]
         return case
 
 
@@ -734,43 +610,6 @@ def _reservoir_density(res, p):
     var = res.mass * res.temperature
     return (res.density * np.exp(-(p - res.mass * res.drift) ** 2 / (2.0 * var))
             / math.sqrt(2.0 * math.pi * var))
-
-
-def checkpoint_path(output):
-    """Where the checkpoint of ``output`` lives (as for :class:`pmc.Simulation`)."""
-    return str(output) + ".checkpoint.npz"
-
-
-def _whole(name, value, unit, unit_name, minimum=1):
-    k = round(value / unit)
-    if k < minimum or abs(k * unit - value) > 1e-9 * max(abs(value), abs(unit)):
-        raise ValueError(f"{name} = {value:g} must be a whole number (>= {minimum}) of "
-                         f"{unit_name} = {unit:g}")
-    return int(k)
-
-
-def _progress(enabled, total):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=0.0, unit="s(sim)", disable=None, dynamic_ncols=True,
-                desc="pmc grid")
-
-
-def _toml_safe(value):
-    if isinstance(value, dict):
-        return {str(k): _toml_safe(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_toml_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _toml_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None:
-        return "None"
-    if not isinstance(value, (str, int, float, bool, datetime.datetime)):
-        return repr(value)
-    return value
 
 
 def solve(hamiltonian, initial, *, grid, dt, t_end, save_every, output=None, progress=False,
