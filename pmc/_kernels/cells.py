@@ -1,10 +1,48 @@
 """Cell index of each marker and a deterministic counting sort of markers by cell: the primitive
 every per-cell collision kernel starts from (as SPARTA sorts particles into grid cells each step
-before its collision loop)."""
+before its collision loop, ``src/particle.cpp``, ``Particle::sort``).
+
+The sort is a stable counting sort run in parallel: the markers are cut into contiguous chunks,
+each chunk counts its markers per cell (in parallel), an exclusive scan in (cell, chunk) order
+turns the counts into write offsets, and each chunk scatters its marker indices (in parallel).
+A stable sort has exactly one result, so the output is the same for any number of chunks or
+threads: the markers of a cell always come out in increasing marker order.
+"""
 import numpy as np
 from numba import njit, prange
 
-from . import JIT, JIT_PARALLEL
+from . import BLOCK, JIT, JIT_PARALLEL
+
+#: At most this many chunks.
+MAX_CHUNKS = 64
+#: The per-chunk counts take at most this many bytes (unless one chunk alone needs more).
+CHUNK_BYTES = 32 * 2**20
+
+
+@njit(**JIT)
+def _axis_cell(v, lo, inv_h, m):
+    """(cell, inside) of coordinate ``v`` on an axis of ``m`` cells from ``lo``: the cell
+    clamped into 0..m-1 and whether v lies in [lo, lo + m h) (False for NaN). Branch-free, so
+    that the loops over markers vectorize."""
+    s = (v - lo) * inv_h
+    inside = (s >= 0.0) & (s < m)
+    t = min(max(s, 0.0), m - 1.0)  # NaN -> 0 or m - 1 (it is outside anyway)
+    if not (t == t):
+        t = 0.0
+    return int(t), inside
+
+
+@njit(**JIT)
+def _flat_cell(positions, i, k_axes, lo, inv_h, shape):
+    """Flat (C-order) cell of marker i over the first ``k_axes`` axes, or -1 outside."""
+    j0, in0 = _axis_cell(positions[0, i], lo[0], inv_h[0], shape[0])
+    if k_axes == 1:
+        return j0 if in0 else -1
+    j1, in1 = _axis_cell(positions[1, i], lo[1], inv_h[1], shape[1])
+    if k_axes == 2:
+        return j0 * shape[1] + j1 if (in0 & in1) else -1
+    j2, in2 = _axis_cell(positions[2, i], lo[2], inv_h[2], shape[2])
+    return (j0 * shape[1] + j1) * shape[2] + j2 if (in0 & in1 & in2) else -1
 
 
 @njit(**JIT_PARALLEL)
@@ -15,36 +53,109 @@ def cell_index(positions, n, lo, inv_h, shape, out):
     k <= dx binned axes (the first k position components)."""
     k = shape.shape[0]
     for i in prange(n):
-        flat = 0
-        for a in range(k):
-            s = (positions[a, i] - lo[a]) * inv_h[a]
-            if not (s >= 0.0 and s < shape[a]):  # also catches NaN
-                flat = -1
-                break
-            j = int(s)
-            if j >= shape[a]:
-                j = shape[a] - 1
-            flat = flat * shape[a] + j
-        out[i] = flat
+        out[i] = _flat_cell(positions, i, k, lo, inv_h, shape)
     return out
 
 
 @njit(**JIT)
+def sort_chunks(n, ncell):
+    """Number of chunks of the parallel sort of ``n`` markers into ``ncell`` cells: at most one
+    per 4 blocks of markers and one per ``ncell`` markers (so that the scan over the counts never
+    costs more than the counting), and the counts within :data:`CHUNK_BYTES`; at least 1."""
+    c = MAX_CHUNKS
+    c = min(c, n // (4 * BLOCK))
+    c = min(c, n // max(ncell, 1))
+    c = min(c, CHUNK_BYTES // max(8 * ncell, 1))
+    return max(c, 1)
+
+
+@njit(**JIT_PARALLEL)
 def sort_by_cell(index, ncell):
     """(order, start): markers of cell c are ``order[start[c]:start[c + 1]]``, in increasing
     marker order (a stable counting sort). Markers outside (index -1) are left out."""
-    start = np.zeros(ncell + 1, np.int64)
-    for i in range(index.shape[0]):
-        c = index[i]
-        if c >= 0:
-            start[c + 1] += 1
+    n = index.shape[0]
+    nchunk = sort_chunks(n, ncell)
+    offsets = np.zeros((nchunk, ncell), np.int64)
+    for k in prange(nchunk):
+        i0 = k * n // nchunk
+        i1 = (k + 1) * n // nchunk
+        for i in range(i0, i1):
+            c = index[i]
+            if c >= 0:
+                offsets[k, c] += 1
+    start = np.empty(ncell + 1, np.int64)
+    total = 0
     for c in range(ncell):
-        start[c + 1] += start[c]
-    fill = start[:-1].copy()
-    order = np.empty(start[ncell], np.int64)
-    for i in range(index.shape[0]):
-        c = index[i]
-        if c >= 0:
-            order[fill[c]] = i
-            fill[c] += 1
+        start[c] = total
+        for k in range(nchunk):
+            m = offsets[k, c]
+            offsets[k, c] = total
+            total += m
+    start[ncell] = total
+    order = np.empty(total, np.int64)
+    for k in prange(nchunk):
+        i0 = k * n // nchunk
+        i1 = (k + 1) * n // nchunk
+        for i in range(i0, i1):
+            c = index[i]
+            if c >= 0:
+                order[offsets[k, c]] = i
+                offsets[k, c] += 1
     return order, start
+
+
+@njit(**JIT_PARALLEL)
+def sort_markers(positions, n, lo, inv_h, shape, index, order, start):
+    """Cell index and stable counting sort in one call, into the caller's buffers: the fused
+    form of :func:`cell_index` and :func:`sort_by_cell` that per-step collision kernels use
+    (no allocation of marker-sized arrays).
+
+    ``index`` (>= n,) int64 receives the cell of each marker (-1 outside), ``order`` (>= n,)
+    int64 all the markers, by cell (cell c: ``order[start[c]:start[c + 1]]``) and then those
+    outside the cells (``order[start[ncell]:n]``, in increasing order), ``start``
+    (ncell + 1,) int64 the offsets. Returns the number of markers inside the cells. Cell by
+    cell the result is that of :func:`sort_by_cell` (a stable sort has only one). Markers
+    outside are counted in a last, extra bin, so that the loops have no branch."""
+    ncell = start.shape[0] - 1
+    k_axes = shape.shape[0]
+    nchunk = sort_chunks(n, ncell + 1)
+    offsets = np.zeros((nchunk, ncell + 1), np.int64)
+    for i in prange(n):
+        index[i] = _flat_cell(positions, i, k_axes, lo, inv_h, shape)
+    for k in prange(nchunk):
+        row = offsets[k]
+        for i in range(k * n // nchunk, (k + 1) * n // nchunk):
+            c = index[i]
+            row[c if c >= 0 else ncell] += 1
+    total = 0
+    for c in range(ncell + 1):
+        if c < ncell:
+            start[c] = total
+        else:
+            start[ncell] = total
+        for k in range(nchunk):
+            m = offsets[k, c]
+            offsets[k, c] = total
+            total += m
+    for k in prange(nchunk):
+        row = offsets[k]
+        for i in range(k * n // nchunk, (k + 1) * n // nchunk):
+            c = index[i]
+            slot = c if c >= 0 else ncell
+            order[row[slot]] = i
+            row[slot] += 1
+    return start[ncell]
+
+
+@njit(**JIT_PARALLEL)
+def permute_columns(a, n, order, scratch):
+    """Reorder the first ``n`` columns of ``a`` (d, capacity) in place so that column j becomes
+    old column ``order[j]`` (``order`` a permutation of 0..n-1); ``scratch`` (>= d, >= n) float64
+    or int64 like ``a``."""
+    d = a.shape[0]
+    for j in prange(n):
+        for r in range(d):
+            scratch[r, j] = a[r, order[j]]
+    for j in prange(n):
+        for r in range(d):
+            a[r, j] = scratch[r, j]
