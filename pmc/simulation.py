@@ -150,8 +150,8 @@ class Simulation(FrameRun):
             kw = dict(t0=self.t0, scheme=self.scheme, boundary=self.boundary, seed=self._key)
             self._account(stream(self.markers, self.hamiltonian, half, 1, step0=2 * s, **kw))
             for k, c in enumerate(self.collisions):
-                ckw = {"hamiltonian": self.hamiltonian} if c.needs_hamiltonian else {}
-                events = int(c.collide(self.markers, self.cells, self.dt, self._key, s, **ckw))
+                events = int(c.collide(self.markers, self.cells, self.dt, self._key, s,
+                                       hamiltonian=self.hamiltonian))
                 self._collision_events[1 + k] += events
                 self._collision_events[0] += events
             self._account(stream(self.markers, self.hamiltonian, half, 1, step0=2 * s + 1, **kw))

@@ -112,7 +112,7 @@ class _Reverse(Collision):
 
     name = "reverse"
 
-    def collide(self, markers, cells, dt, seed, step):
+    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         markers.momenta[...] *= -1.0
         return markers.n
 

@@ -18,11 +18,8 @@ class Collision:
     """
 
     name = "collision"
-    #: True if :meth:`collide` takes the keyword ``hamiltonian`` (the run's pmc.Hamiltonian, for
-    #: mechanisms that need the band energy eps(p)); the driver then passes it.
-    needs_hamiltonian = False
 
-    def collide(self, markers, cells, dt, seed, step):
+    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         """Apply the jumps of one step of length ``dt`` [s] to ``markers`` in place.
 
         Parameters
@@ -38,7 +35,8 @@ class Collision:
         step : int
             Index of the step.
         hamiltonian : pmc.Hamiltonian, optional
-            Passed (as a keyword) only to mechanisms with ``needs_hamiltonian = True``.
+            The run's Hamiltonian, for mechanisms that need the band energy eps(p); the driver
+            always passes it.
 
         Returns
         -------

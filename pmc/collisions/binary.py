@@ -387,7 +387,7 @@ class Binary(Model, Collision):
         fresh[:order.shape[0]] = np.arange(order.shape[0])
         return fresh[:order.shape[0]]
 
-    def collide(self, markers, cells, dt, seed, step):
+    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         """Collide the markers of every cell over one step, in place (see the class).
 
         Parameters

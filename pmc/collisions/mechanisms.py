@@ -84,7 +84,6 @@ class Mechanism(Model, Collision):
     capacity: int = 16
 
     #: The driver passes its Hamiltonian to :meth:`collide` (the mechanisms need eps(p)).
-    needs_hamiltonian = True
     #: Names of the processes, in the order of the kernel's rates.
     processes = ("scattering",)
     _kind = -1

@@ -367,7 +367,7 @@ class RateMatrix(Collision):
         return worst
 
     # ------------------------------------------------------------------ the collision
-    def collide(self, markers, cells, dt, seed, step):
+    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         """Jump every marker inside ``cells`` exactly over ``dt`` [s], in place.
 
         Returns the number of real jumps k -> l != k. In the momentum-grid mode the markers
@@ -462,7 +462,7 @@ class GoldenRule(Model, Collision):
         """The :class:`RateMatrix` this mechanism samples."""
         return self._rate_matrix
 
-    def collide(self, markers, cells, dt, seed, step):
+    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         return self._rate_matrix.collide(markers, cells, dt, seed, step)
 
     def state(self):
