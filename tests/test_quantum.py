@@ -117,7 +117,7 @@ def test_coherent_state_follows_the_classical_orbit():
 
 
 def test_time_dependent_potential_means_follow_the_leapfrog_map():
-    hb, m, w = 1.0, 1.0, 1.0
+    hb, w = 1.0, 1.0
     mod = P.Sinusoidal(amplitude=0.5, angular_frequency=2.0, phase=0.3)
     H = pmc.Hamiltonian(bands.Parabolic(), P.Harmonic(omega=w) * mod, hbar=hb)
     st = pmc.states.GaussianWavepacket(x0=2.0, p0=0.5, sigma_x=0.6)
