@@ -21,9 +21,18 @@ into the float64 array ``prm``; U(x, t) = sum over terms of g_k(t) U_k(x).
 """
 import math
 
-from numba import njit
+from numba import njit, uint64
 
 from . import JIT
+
+#: Flags of the scalar functions here and in :mod:`.push`: LLVM always inlines them into their
+#: callers (``forceinline``; numba's own ``inline="always"`` gives the same code but took 38 s
+#: instead of 4 s to compile the push), and they are compiled without reference counting
+#: (``_nrt=False``: they take arrays but never allocate). Without both, the per-marker loops made
+#: a call per function, marker and step, each with an atomic incref/decref of every array
+#: argument, which made the push 4 times slower. Inlining changes no arithmetic (``fastmath``
+#: stays off): results are bitwise those of the calls.
+SCALAR = dict(JIT, forceinline=True, _nrt=False)
 
 # dispersion codes
 PARABOLIC, KANE, LINEAR, TIGHT_BINDING, RELATIVISTIC = 0, 1, 2, 3, 4
@@ -34,7 +43,7 @@ STATIC, SINUSOIDAL, RAMP, TIME_TABLE = 0, 1, 2, 3
 
 
 # ----------------------------------------------------------------------------- dispersions
-@njit(**JIT)
+@njit(**SCALAR)
 def energy(kind, prm, p0, p1, p2):
     """Band energy eps(p) [J]."""
     if kind == PARABOLIC:
@@ -59,7 +68,7 @@ def energy(kind, prm, p0, p1, p2):
         return prm[1] * p2sum / (math.sqrt(mc * mc + p2sum) + mc)
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def velocity(kind, prm, p0, p1, p2):
     """Group velocity v(p) = d eps / dp [m/s], three components."""
     if kind == PARABOLIC:
@@ -86,7 +95,7 @@ def velocity(kind, prm, p0, p1, p2):
 
 
 # ----------------------------------------------------------------------------- potentials
-@njit(**JIT)
+@njit(**SCALAR)
 def modulation(mkind, prm, off, t):
     """Time factor g(t) of a potential term (dimensionless)."""
     if mkind == STATIC:
@@ -109,7 +118,7 @@ def modulation(mkind, prm, off, t):
         return prm[off + 3 + i] * (1.0 - f) + prm[off + 4 + i] * f
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def _gridded_cell(prm, off, x):
     """Cell index and local coordinate in a gridded table; -1 / -2 outside (left / right)."""
     s = (x - prm[off]) * prm[off + 1]
@@ -122,7 +131,7 @@ def _gridded_cell(prm, off, x):
     return i, s - i
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def term_potential(kind, prm, o, x0, x1, x2):
     """U_k(x) [J] of one term."""
     if kind == HARMONIC:  # [k, c0, c1, c2]: k/2 |x - c|^2
@@ -160,7 +169,7 @@ def term_potential(kind, prm, o, x0, x1, x2):
         return prm[b] + f * (prm[b + 1] + f * (prm[b + 2] + f * prm[b + 3]))
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def term_force(kind, prm, o, x0, x1, x2):
     """F_k(x) = -grad U_k [N] of one term, three components."""
     if kind == HARMONIC:
@@ -194,11 +203,12 @@ def term_force(kind, prm, o, x0, x1, x2):
         i, f = _gridded_cell(prm, o, x0)
         if i < 0:
             return 0.0, 0.0, 0.0
-        b = o + 3 + 4 * i
-        return -prm[o + 1] * (prm[b + 1] + f * (2.0 * prm[b + 2] + f * 3.0 * prm[b + 3])), 0.0, 0.0
+        b = uint64(o + 4 + 4 * i)  # unsigned (b > 0 here): indexing skips the negative wraparound
+        c1, c2, c3 = prm[b], prm[b + uint64(1)], prm[b + uint64(2)]
+        return -prm[o + 1] * (c1 + f * (2.0 * c2 + f * 3.0 * c3)), 0.0, 0.0
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def potential(terms, prm, x0, x1, x2, t):
     """U(x, t) [J]: the sum of all terms."""
     u = 0.0
@@ -208,15 +218,22 @@ def potential(terms, prm, x0, x1, x2, t):
     return u
 
 
-@njit(**JIT)
-def force(terms, prm, x0, x1, x2, t):
-    """F(x, t) = -grad U [N]: the sum of all terms, three components."""
+@njit(**SCALAR)
+def force(terms, prm, x0, x1, x2, t, one=-1, mone=STATIC):
+    """F(x, t) = -grad U [N]: the sum of all terms, three components.
+
+    ``one`` >= 0 asserts that the potential is the single term ``terms[0]``, of kind ``one``
+    with modulation ``mone``: the same sum, with the dispatch on the kind left to the compiler
+    when they are constants (the vectorised push). Default: read the kinds from ``terms``.
+    """
     f0 = 0.0
     f1 = 0.0
     f2 = 0.0
-    for k in range(terms.shape[0]):
-        g = modulation(terms[k, 2], prm, terms[k, 3], t)
-        a, b, c = term_force(terms[k, 0], prm, terms[k, 1], x0, x1, x2)
+    for k in range(terms.shape[0] if one < 0 else 1):
+        kind = terms[k, 0] if one < 0 else one
+        mkind = terms[k, 2] if one < 0 else mone
+        g = modulation(mkind, prm, terms[k, 3], t)
+        a, b, c = term_force(kind, prm, terms[k, 1], x0, x1, x2)
         f0 += g * a
         f1 += g * b
         f2 += g * c

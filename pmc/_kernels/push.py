@@ -10,17 +10,27 @@ R. D. Ruth, Physica D 43, 105 (1990)), order 4. Walls (periodic, reflecting, abs
 end of the last drift, so the force at the end of a step is evaluated at the final position and is
 reused, bitwise, as the force at the start of the next: one force evaluation per leapfrog step.
 
-The per-marker functions (``kick``, ``drift``, ``wall``, ``advance``) are written once as scalar
-functions; the ``prange`` kernel below only loads a marker, calls ``advance`` and stores it (the
-layout fbpic uses in ``particles/push/inline_functions.py``).
+The per-marker functions (``kick``, ``drift``, ``wall``, ``step``, ``advance``) are written once as
+scalar functions (the layout fbpic uses in ``particles/push/inline_functions.py``), always inlined
+into the kernels that call them (see ``models.SCALAR``). Two ``prange`` kernels call them:
+
+* :func:`push_markers`, for every configuration: load a marker, ``advance`` it ``nsteps`` steps in
+  registers, store it;
+* :func:`push_vectorised`, for one position axis, leapfrog, one static gridded potential, periodic
+  or open walls and a parabolic or (dp = 3) Kane band: sub-blocks of markers that stay in L1, steps
+  outer and markers inner, so that each ``step`` is a loop over independent markers that the
+  compiler vectorises (with the model codes as constants). Several times faster; bitwise the same.
+
+:func:`push` picks one. Nothing is reassociated (``fastmath`` is off throughout), so every marker
+gets bitwise the same result from either kernel, on any number of threads.
 """
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
-from .models import force, velocity
+from .models import GRIDDED, KANE, PARABOLIC, SCALAR, STATIC, force, velocity
 
 # scheme codes
 LEAPFROG, YOSHIDA4 = 2, 4
@@ -32,7 +42,7 @@ _W1 = 1.0 / (2.0 - _CBRT2)
 _W0 = -_CBRT2 * _W1
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def kick(p0, p1, p2, f0, f1, f2, h, dx):
     """p <- p + h F on the first ``dx`` momentum components (the ones conjugate to x)."""
     p0 += h * f0
@@ -43,7 +53,7 @@ def kick(p0, p1, p2, f0, f1, f2, h, dx):
     return p0, p1, p2
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def drift(x0, x1, x2, p0, p1, p2, h, dx, dkind, dprm):
     """x <- x + h v(p) on the ``dx`` position components."""
     v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
@@ -55,7 +65,7 @@ def drift(x0, x1, x2, p0, p1, p2, h, dx, dkind, dprm):
     return x0, x1, x2
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def wall(klo, khi, lo, hi, x, p):
     """Apply one axis's walls (kinds ``klo`` at lo, ``khi`` at hi) to (x, p).
     Returns (x, p, side): side -1 kept, 0 absorbed at lo, 1 absorbed at hi."""
@@ -93,7 +103,7 @@ def wall(klo, khi, lo, hi, x, p):
     return x, p, -1
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi):
     """All walls; ``wkind`` is (3, 2): the kinds at (lo, hi) of each axis. Returns the marker
     and the absorbing side code 2*axis + side, or -1."""
@@ -111,7 +121,48 @@ def walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi):
     return x0, x1, x2, p0, p1, p2, -1
 
 
-@njit(**JIT)
+@njit(**SCALAR)
+def step(x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, pprm, one, mone,
+         t_start, k, dt, wkind, lo, hi):
+    """Step ``k`` of one marker, from t_start + k dt to t_start + (k + 1) dt, given the force
+    (f0, f1, f2) at its start. Returns the marker, the force at its end (reused by the next step)
+    and the absorbing side code or -1 (then the force returned is the old one). ``one``, ``mone``:
+    see :func:`pmc._kernels.models.force` (-1 and STATIC: any potential).
+
+    Leapfrog is one stage kick(dt/2) drift(dt); Yoshida's is three, kick(h1/2) drift(h1)
+    kick((h1+h0)/2) drift(h0) kick((h0+h1)/2) drift(h1) with h1 = w1 dt, h0 = w0 dt and the force
+    evaluated between them; then the walls, the force at the end and the last kick.
+    """
+    t = t_start + k * dt
+    t_end = t_start + (k + 1) * dt
+    h1 = _W1 * dt
+    h0 = _W0 * dt
+    nstage = 1 if scheme == LEAPFROG else 3
+    tau = t
+    for j in range(nstage):
+        if scheme == LEAPFROG:
+            c, d = 0.5 * dt, dt
+        elif j == 0:
+            c, d = 0.5 * h1, h1
+        elif j == 1:
+            c, d = 0.5 * (h1 + h0), h0
+        else:
+            c, d = 0.5 * (h0 + h1), h1
+        if j > 0:
+            f0, f1, f2 = force(terms, pprm, x0, x1, x2, tau, one, mone)
+        p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, c, dx)
+        x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, d, dx, dkind, dprm)
+        tau = tau + d  # t + h1, then t + h1 + h0
+    x0, x1, x2, p0, p1, p2, side = walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi)
+    if side >= 0:
+        return x0, x1, x2, p0, p1, p2, f0, f1, f2, side
+    f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_end, one, mone)
+    h = 0.5 * dt if scheme == LEAPFROG else 0.5 * _W1 * dt
+    p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, h, dx)
+    return x0, x1, x2, p0, p1, p2, f0, f1, f2, -1
+
+
+@njit(**SCALAR)
 def advance(x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
             t_start, step0, dt, nsteps, wkind, lo, hi):
     """Advance one marker by ``nsteps`` steps. Returns the marker and the absorbing side or -1.
@@ -119,43 +170,113 @@ def advance(x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
     The time of step s is ``t_start + (step0 + s) * dt`` (computed, not accumulated), so a run
     split into several calls is bitwise equal to one call.
     """
-    t = t_start + step0 * dt
-    f0, f1, f2 = force(terms, pprm, x0, x1, x2, t)
+    f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_start + step0 * dt)
     for s in range(nsteps):
-        t = t_start + (step0 + s) * dt
-        t_end = t_start + (step0 + s + 1) * dt
-        if scheme == LEAPFROG:
-            p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, 0.5 * dt, dx)
-            x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, dt, dx, dkind, dprm)
-        else:
-            h1 = _W1 * dt
-            h0 = _W0 * dt
-            p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, 0.5 * h1, dx)
-            x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, h1, dx, dkind, dprm)
-            f0, f1, f2 = force(terms, pprm, x0, x1, x2, t + h1)
-            p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, 0.5 * (h1 + h0), dx)
-            x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, h0, dx, dkind, dprm)
-            f0, f1, f2 = force(terms, pprm, x0, x1, x2, t + h1 + h0)
-            p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, 0.5 * (h0 + h1), dx)
-            x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, h1, dx, dkind, dprm)
-        x0, x1, x2, p0, p1, p2, side = walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi)
+        x0, x1, x2, p0, p1, p2, f0, f1, f2, side = step(
+            x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, pprm,
+            -1, STATIC, t_start, step0 + s, dt, wkind, lo, hi)
         if side >= 0:
             return x0, x1, x2, p0, p1, p2, side
-        f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_end)
-        h = 0.5 * dt if scheme == LEAPFROG else 0.5 * _W1 * dt
-        p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, h, dx)
     return x0, x1, x2, p0, p1, p2, -1
 
 
-@njit(**JIT_PARALLEL)
-def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-         wkind, lo, hi, absorbed_weight, absorbed_count):
-    """Push markers 0..n-1 of the (dx, capacity) / (dp, capacity) arrays ``x``, ``p`` in place.
+# ----------------------------------------------------------------------------- kernels
+#: Markers per sub-block of the vectorised kernel: x, p and F of a sub-block stay in L1 across
+#: the steps of a call.
+SUB = 256
+#: The vectorised kernel runs the blocks in at most this many contiguous runs ("lanes"), each
+#: with its own row of scratch memory for the force between steps.
+LANES = 64
+# the walls of the vectorised variants, frozen into their code as constants
+_WALLS_PERIODIC = np.array([[PERIODIC, PERIODIC], [OPEN, OPEN], [OPEN, OPEN]], np.int64)
+_WALLS_OPEN = np.array([[OPEN, OPEN], [OPEN, OPEN], [OPEN, OPEN]], np.int64)
 
-    A marker that leaves through an absorbing wall is frozen where it crossed and flagged by a
-    negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
-    receive the per-block tallies (summed by the caller in block order: deterministic).
+
+def vectorised_variant(dx, dp, scheme, dkind, terms, wkind):
+    """The variant of :func:`push_vectorised` that covers a configuration, or 0 for none.
+
+    Covered: one position axis, leapfrog, a potential that is one static gridded table,
+    periodic or open walls on x, and a parabolic band (any dp) or a Kane band with dp = 3.
+    Variant 1 + 2 * band + walls, with band 0 parabolic, 1 Kane, and walls 0 periodic, 1 open.
+    Each variant is compiled with these as constants; other configurations would need their own.
     """
+    if not (dx == 1 and scheme == LEAPFROG and terms.shape[0] == 1
+            and terms[0, 0] == GRIDDED and terms[0, 2] == STATIC):
+        return 0
+    kind = wkind[0, 0]
+    if wkind[0, 1] != kind or kind not in (PERIODIC, OPEN):
+        return 0
+    if dkind == PARABOLIC:
+        band = 0
+    elif dkind == KANE and dp == 3:
+        band = 1
+    else:
+        return 0
+    return 1 + 2 * band + (0 if kind == PERIODIC else 1)
+
+
+@njit(**SCALAR)
+def sub_blocks(x, p, i0, i1, scratch, lane, dp, dkind, dprm, terms, pprm, t_start, step0, dt,
+               nsteps, wkind, lo, hi):
+    """Markers i0..i1-1 in sub-blocks of SUB, steps outer: each step is a loop over the
+    independent markers of a sub-block, which the compiler vectorises when ``dp``, ``dkind`` and
+    ``wkind`` are constants (and the configuration is one :func:`vectorised_variant` covers).
+    Each marker gets bitwise what :func:`advance` gives it; the force between steps is kept in
+    ``scratch[lane]``."""
+    t = t_start + step0 * dt
+    for a in range(i0, i1, SUB):
+        # unsigned indices: a signed one is wrapped around when negative, which costs a select
+        # per access and keeps the compiler from proving the iterations independent
+        ua = uint64(a)
+        ue = uint64(min(a + SUB, i1))
+        for i in range(ua, ue):
+            f0, _, _ = force(terms, pprm, x[0, i], 0.0, 0.0, t, GRIDDED, STATIC)
+            scratch[lane, i - ua] = f0
+        for s in range(nsteps):
+            for i in range(ua, ue):
+                p1 = p[1, i] if dp > 1 else 0.0
+                p2 = p[2, i] if dp > 2 else 0.0
+                x0, _, _, p0, _, _, f0, _, _, _ = step(
+                    x[0, i], 0.0, 0.0, p[0, i], p1, p2, scratch[lane, i - ua], 0.0, 0.0, 1,
+                    LEAPFROG, dkind, dprm, terms, pprm, GRIDDED, STATIC, t_start, step0 + s, dt,
+                    wkind, lo, hi)
+                x[0, i] = x0
+                p[0, i] = p0
+                scratch[lane, i - ua] = f0
+
+
+@njit(**JIT_PARALLEL)
+def push_vectorised(x, p, n, variant, dprm, terms, pprm, t_start, step0, dt, nsteps, lo, hi,
+                    absorbed_weight, absorbed_count):
+    """:func:`push` for the configurations :func:`vectorised_variant` covers (nothing is
+    absorbed). Bitwise the same as :func:`push_markers`."""
+    nblock = (n + BLOCK - 1) // BLOCK
+    absorbed_weight[:nblock] = 0.0
+    absorbed_count[:nblock] = 0
+    nlane = min(nblock, LANES)
+    # allocated out here, the compiler knows it aliases none of the other arrays
+    scratch = np.empty((nlane, SUB))
+    for lane in prange(nlane):
+        i0 = min(n, (lane * nblock // nlane) * BLOCK)
+        i1 = min(n, ((lane + 1) * nblock // nlane) * BLOCK)
+        if variant == 1:
+            sub_blocks(x, p, i0, i1, scratch, lane, 1, PARABOLIC, dprm, terms, pprm, t_start,
+                       step0, dt, nsteps, _WALLS_PERIODIC, lo, hi)
+        elif variant == 2:
+            sub_blocks(x, p, i0, i1, scratch, lane, 1, PARABOLIC, dprm, terms, pprm, t_start,
+                       step0, dt, nsteps, _WALLS_OPEN, lo, hi)
+        elif variant == 3:
+            sub_blocks(x, p, i0, i1, scratch, lane, 3, KANE, dprm, terms, pprm, t_start,
+                       step0, dt, nsteps, _WALLS_PERIODIC, lo, hi)
+        else:
+            sub_blocks(x, p, i0, i1, scratch, lane, 3, KANE, dprm, terms, pprm, t_start,
+                       step0, dt, nsteps, _WALLS_OPEN, lo, hi)
+
+
+@njit(**JIT_PARALLEL)
+def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                 wkind, lo, hi, absorbed_weight, absorbed_count):
+    """:func:`push` for any configuration: one marker at a time through :func:`advance`."""
     dx = x.shape[0]
     dp = p.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
@@ -163,7 +284,8 @@ def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nstep
         for k in range(6):
             absorbed_weight[b, k] = 0.0
         absorbed_count[b] = 0
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        # unsigned indices: no negative-index wraparound on every access
+        for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
             x0 = x[0, i]
             x1 = x[1, i] if dx > 1 else 0.0
             x2 = x[2, i] if dx > 2 else 0.0
@@ -173,20 +295,40 @@ def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nstep
             x0, x1, x2, p0, p1, p2, side = advance(
                 x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
                 t_start, step0, dt, nsteps, wkind, lo, hi)
+            # the components of p beyond dx never change (kicks and walls act on the first dx)
             x[0, i] = x0
             p[0, i] = p0
             if dx > 1:
                 x[1, i] = x1
+                p[1, i] = p1
             if dx > 2:
                 x[2, i] = x2
-            if dp > 1:
-                p[1, i] = p1
-            if dp > 2:
                 p[2, i] = p2
             if side >= 0:
                 absorbed_weight[b, side] += w[i]
                 absorbed_count[b] += 1
                 w[i] = -w[i]
+
+
+def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+         wkind, lo, hi, absorbed_weight, absorbed_count):
+    """Push markers 0..n-1 of the (dx, capacity) / (dp, capacity) arrays ``x``, ``p`` in place.
+
+    A marker that leaves through an absorbing wall is frozen where it crossed and flagged by a
+    negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
+    receive the per-block tallies (summed by the caller in block order: deterministic).
+
+    Runs :func:`push_vectorised` where it applies, else :func:`push_markers`; the results are
+    bitwise the same. (A Python function, so the vectorised kernel is compiled only when a
+    configuration first needs it.)
+    """
+    variant = vectorised_variant(x.shape[0], p.shape[0], scheme, dkind, terms, wkind)
+    if variant:
+        push_vectorised(x, p, n, variant, dprm, terms, pprm, t_start, step0, dt, nsteps, lo, hi,
+                        absorbed_weight, absorbed_count)
+    else:
+        push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                     wkind, lo, hi, absorbed_weight, absorbed_count)
 
 
 @njit(**JIT)
