@@ -37,6 +37,8 @@ import xarray as xr
 from .. import _checks, io
 from .._kernels import evaluate, models
 from .._model import Model
+from .._run import _toml_safe, potential_tables, whole as _whole
+from .._run import describe_model as _model
 from .._version import __version__
 from ..hamiltonian import Hamiltonian
 from . import _fft
@@ -437,7 +439,7 @@ class Solver:
     def _provenance(self, save_every):
         case = {"hamiltonian": {"hbar": self.hbar},
                 "dispersion": _model(self.hamiltonian.dispersion),
-                "potential": _model(self.hamiltonian.potential),
+                "potential": potential_tables(self.hamiltonian.potential),
                 "initial_state": self.psi0_description,
                 "grid": {d: {"start": float(c[0]), "stop": float(c[-1]), "num": int(c.size)}
                          for d, c in self.coords.items()},
@@ -566,32 +568,3 @@ def _describe_state(psi0):
     if callable(psi0):
         return {"model": "function", "name": getattr(psi0, "__name__", repr(psi0))}
     return {"model": "array", "shape": list(np.shape(psi0))}
-
-
-def _model(obj):
-    out = {"model": type(obj).__name__}
-    for k, v in obj.parameters().items():
-        out[k] = _model(v) if hasattr(v, "parameters") else v
-    return out
-
-
-def _toml_safe(value):
-    if isinstance(value, dict):
-        return {str(k): _toml_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_toml_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _toml_safe(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None:
-        return "None"
-    return value
-
-
-def _whole(name, value, unit, unit_name, minimum=1):
-    k = round(value / unit)
-    if k < minimum or abs(k * unit - value) > 1e-9 * max(abs(value), abs(unit)):
-        raise ValueError(f"{name} = {value:g} must be a whole number (>= {minimum}) of "
-                         f"{unit_name} = {unit:g}")
-    return int(k)
