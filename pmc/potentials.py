@@ -101,12 +101,12 @@ class _Static(Potential):
 
 @dataclass(frozen=True)
 class Zero(_Static):
-    """U = 0 (free streaming)."""
+    """U = 0 (free streaming): no terms, so the kernels skip the force altogether."""
 
     kind = models.UNIFORM_FIELD
 
-    def _params(self):
-        return np.zeros(3)
+    def terms(self):
+        return []
 
 
 @dataclass(frozen=True)
