@@ -7,8 +7,8 @@ import numpy as np
 def components(name, values, max_dim=3):
     """(n,) or (n, d) array -> C-contiguous (d, n) float64, d <= max_dim, plus the original shape."""
     a = np.asarray(values, dtype=np.float64)
-    if a.ndim == 0:
-        a = a.reshape(1)
+    if a.ndim == 0:  # a single 1-D point: the result is a scalar again
+        return np.ascontiguousarray(a.reshape(1, 1)), ()
     if a.ndim == 1:
         return np.ascontiguousarray(a[np.newaxis, :]), a.shape
     if a.ndim == 2 and 1 <= a.shape[1] <= max_dim:

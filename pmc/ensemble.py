@@ -177,10 +177,13 @@ def ensemble(case_or_factory, replicas, client=None, *, seed=None, output=None,
 
     Examples
     --------
-    >>> import pmc, pmc.config                                   # doctest: +SKIP
-    >>> case = pmc.config.load_case("examples/barrier.toml")     # doctest: +SKIP
-    >>> ds = pmc.ensemble(case, replicas=8, output="barrier.nc")  # doctest: +SKIP
-    >>> float(ds.density_stderr.max())                           # doctest: +SKIP
+    Eight replicas of the barrier case on an embedded local cluster (not run as a doctest: it
+    starts worker processes)::
+
+        import pmc, pmc.config
+        case = pmc.config.load_case("examples/barrier.toml")
+        ds = pmc.ensemble(case, replicas=8, output="barrier.nc")
+        float(ds.density_stderr.max())
     """
     replicas = _checks.count("replicas", replicas, minimum=1)
     source = _source(case_or_factory)
@@ -238,9 +241,11 @@ def sweep(case, overrides, replicas=1, client=None, *, output=None, overwrite=Fa
 
     Examples
     --------
-    >>> ds = pmc.sweep("examples/barrier.toml",                   # doctest: +SKIP
-    ...                {"potential.height": [0.5, 1.0, 1.5]}, replicas=4, output="scan.nc")
-    >>> ds.density.sel({"potential.height": 1.0}, time=30.0)     # doctest: +SKIP
+    A scan of the barrier height with four replicas per point (not run as a doctest)::
+
+        ds = pmc.sweep("examples/barrier.toml",
+                       {"potential.height": [0.5, 1.0, 1.5]}, replicas=4, output="scan.nc")
+        ds.density.sel({"potential.height": 1.0}, time=30.0)
     """
     replicas = _checks.count("replicas", replicas, minimum=1)
     case = _source(case)
