@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 
-__all__ = ["Verdict", "discover", "run_cases", "default_directory"]
+__all__ = ["Verdict", "discover", "run_cases", "default_directory", "script"]
 
 
 @dataclasses.dataclass
@@ -112,3 +112,19 @@ def run_cases(names=None, quick=False, directory=None, outdir="validation_result
               f"(tolerance {verdict.tolerance:.4g}, {verdict.details['seconds']:.1f} s)",
               file=stream)
     return verdicts
+
+
+def script(run, argv=None):
+    """Entry point of a case module run as a script: ``python validation/<name>.py [--quick]
+    [--out DIR]``; prints the verdict as JSON and exits 0 if it passed, 1 if not."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="reduced size, as in CI")
+    parser.add_argument("--out", default=".", help="where the .nc and .png go")
+    args = parser.parse_args(argv)
+    outdir = pathlib.Path(args.out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    verdict = run(quick=args.quick, outdir=outdir)
+    print(verdict.to_json())
+    sys.exit(0 if verdict.passed else 1)

@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 
 import pmc
 from pmc._kernels.push import ABSORBING, OPEN, PERIODIC, REFLECTING
-from pmc._kernels.push import wall as apply_wall
+from pmc._kernels.push import wall as apply_boundary
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 box = st.tuples(st.floats(-100, 100), st.floats(1e-3, 100)).map(lambda t: (t[0], t[0] + t[1]))
@@ -14,7 +14,7 @@ box = st.tuples(st.floats(-100, 100), st.floats(1e-3, 100)).map(lambda t: (t[0],
 @given(x=finite, p=finite, lohi=box)
 def test_periodic_wall_lands_inside(x, p, lohi):
     lo, hi = lohi
-    y, q, side = apply_wall.py_func(PERIODIC, PERIODIC, lo, hi, x, p)
+    y, q, side = apply_boundary.py_func(PERIODIC, PERIODIC, lo, hi, x, p)
     assert lo <= y < hi and q == p and side == -1
 
 
@@ -22,7 +22,7 @@ def test_periodic_wall_lands_inside(x, p, lohi):
 @given(x=st.floats(-300, 300), p=finite, lohi=box)
 def test_reflecting_wall_lands_inside_or_gives_up_far_away(x, p, lohi):
     lo, hi = lohi
-    y, q, side = apply_wall.py_func(REFLECTING, REFLECTING, lo, hi, x, p)
+    y, q, side = apply_boundary.py_func(REFLECTING, REFLECTING, lo, hi, x, p)
     assert side == -1 and abs(q) == abs(p)
     if abs(x - lo) < 32 * (hi - lo):  # within the crossings one step can make
         assert lo <= y < hi
@@ -32,9 +32,9 @@ def test_reflecting_wall_lands_inside_or_gives_up_far_away(x, p, lohi):
 @given(x=finite, lohi=box)
 def test_absorbing_wall_reports_the_side_it_crossed(x, lohi):
     lo, hi = lohi
-    _, _, side = apply_wall.py_func(ABSORBING, ABSORBING, lo, hi, x, 1.0)
+    _, _, side = apply_boundary.py_func(ABSORBING, ABSORBING, lo, hi, x, 1.0)
     assert side == (-1 if lo <= x < hi else (0 if x < lo else 1))
-    assert apply_wall.py_func(OPEN, OPEN, lo, hi, x, 1.0) == (x, 1.0, -1)
+    assert apply_boundary.py_func(OPEN, OPEN, lo, hi, x, 1.0) == (x, 1.0, -1)
 
 
 @settings(max_examples=100, deadline=None)

@@ -35,13 +35,13 @@ hbar^(2/3). Markers cannot have them.
 """
 import math
 import pathlib
-import sys
 
 import numpy as np
 import xarray as xr
 from scipy import stats
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 2
@@ -210,6 +210,4 @@ def _figure(ds, cmp, path):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

@@ -27,12 +27,12 @@ false alarm rate of 0.2 %).
 """
 import math
 import pathlib
-import sys
 import warnings
 
 import numpy as np
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 1
@@ -162,6 +162,4 @@ def _figure(ds, q, path, c):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

@@ -24,13 +24,13 @@ the value is the largest z over the times, tolerance 4 (a family-wise false-alar
 """
 import math
 import pathlib
-import sys
 
 import numpy as np
 import xarray as xr
 from scipy import integrate, stats
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 9
@@ -160,6 +160,4 @@ def _figure(ds, path):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

@@ -34,12 +34,12 @@ N t / tau within 4 sqrt(N t / tau).
 """
 import math
 import pathlib
-import sys
 
 import numpy as np
 import xarray as xr
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 5
@@ -190,6 +190,4 @@ def _figure(ds, results, path):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

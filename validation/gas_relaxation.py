@@ -44,7 +44,6 @@ Run as a script: ``python validation/gas_relaxation.py [--quick]``.
 """
 import math
 import pathlib
-import sys
 import time
 
 import numpy as np
@@ -52,6 +51,7 @@ import xarray as xr
 from scipy import stats
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 6
@@ -309,6 +309,4 @@ def figure(ds, path, z_crit):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

@@ -37,7 +37,6 @@ markers and the quantum curve is reported in the details.
 """
 import math
 import pathlib
-import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,6 +45,7 @@ import xarray as xr
 from scipy import stats
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 4
@@ -255,6 +255,4 @@ def _figure(ds, path, window, t_rec, bandwidth, hbar):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

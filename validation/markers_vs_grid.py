@@ -36,7 +36,6 @@ What is checked
 
 Run as a script: ``python validation/markers_vs_grid.py [--quick]``.
 """
-import argparse
 import math
 import pathlib
 import time
@@ -266,10 +265,4 @@ def _figure(ds, ns, tv_final, rows, slope, intercept, ladder, errors, outdir):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default="validation_results")
-    args = parser.parse_args()
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(run(args.quick, out).to_json())
+    pmc.validate.script(run)

@@ -41,13 +41,13 @@ The Fermi case also requires that no momentum bin ever exceeds f = 1.
 """
 import math
 import pathlib
-import sys
 
 import numpy as np
 import xarray as xr
 from scipy import integrate, special, stats
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 5
@@ -311,6 +311,4 @@ def _figure(ds, results, series, c, path):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

@@ -45,7 +45,6 @@ Run as a script: ``python validation/quantum_statistics.py [--quick]``.
 """
 import math
 import pathlib
-import sys
 import time
 
 import numpy as np
@@ -53,6 +52,7 @@ import xarray as xr
 from scipy import integrate, optimize, stats
 
 import pmc
+import pmc.validate
 from pmc.collisions.occupation import occupation
 from pmc.validate import Verdict
 
@@ -419,6 +419,4 @@ def figure(ds, results, path, allowed, ref, sd, bias):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

@@ -40,12 +40,12 @@ Ehrenfest theorem's regime).
 """
 import math
 import pathlib
-import sys
 
 import numpy as np
 import xarray as xr
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 NUMBER = 3
@@ -203,6 +203,4 @@ def _figure(ds, path):
 
 
 if __name__ == "__main__":
-    verdict = run(quick="--quick" in sys.argv, outdir=pathlib.Path("."))
-    print(verdict.to_json())
-    sys.exit(0 if verdict.passed else 1)
+    pmc.validate.script(run)

@@ -105,17 +105,26 @@ def table_slot(keys, counts, bx, by, bz):
 
 
 @njit(**JIT)
+def momentum_bins(d, inv_dp, p0, p1, p2):
+    """Bin indices of a momentum with ``d`` components (missing components are bin 0)."""
+    return (momentum_bin(p0, inv_dp), momentum_bin(p1, inv_dp) if d > 1 else np.int64(0),
+            momentum_bin(p2, inv_dp) if d > 2 else np.int64(0))
+
+
+@njit(**JIT)
 def table_fill(momenta, members, inv_dp, keys, counts, slot_of):
-    """Count the markers ``members`` (indices into ``momenta`` (3, n)) per bin into an emptied
-    table; ``slot_of[k]`` receives the slot of member k. Returns (slots used, largest count)."""
+    """Count the markers ``members`` (indices into ``momenta`` (d, n), d = 1..3) per bin into an
+    emptied table; ``slot_of[k]`` receives the slot of member k. Returns (slots used, largest
+    count)."""
     table_clear(keys, counts)
+    d = momenta.shape[0]
     used = 0
     largest = 0
     for k in range(members.shape[0]):
         i = members[k]
-        s, new = table_slot(keys, counts, momentum_bin(momenta[0, i], inv_dp),
-                            momentum_bin(momenta[1, i], inv_dp),
-                            momentum_bin(momenta[2, i], inv_dp))
+        bx, by, bz = momentum_bins(d, inv_dp, momenta[0, i], momenta[1, i] if d > 1 else 0.0,
+                                   momenta[2, i] if d > 2 else 0.0)
+        s, new = table_slot(keys, counts, bx, by, bz)
         counts[s] += 1
         used += new
         largest = max(largest, counts[s])
@@ -125,9 +134,9 @@ def table_fill(momenta, members, inv_dp, keys, counts, slot_of):
 
 @njit(**JIT_PARALLEL)
 def bin_counts(momenta, order, start, inv_dp, out):
-    """``out[i]`` = number of markers of marker i's cell in marker i's momentum bin (markers of
-    no cell are left untouched); the occupation of its bin is ``out[i] / K``. Parallel over
-    cells."""
+    """``out[i]`` = number of markers of marker i's cell in marker i's momentum bin, for 1 to 3
+    momentum components (markers of no cell are left untouched); the occupation of its bin is
+    ``out[i] / K``. Parallel over cells."""
     ncell = start.shape[0] - 1
     for c in prange(ncell):
         members = order[start[c]:start[c + 1]]

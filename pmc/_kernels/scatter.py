@@ -49,7 +49,8 @@ from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from . import models
-from .occupation import EMPTY, momentum_bin, table_capacity, table_find, table_slot
+from .occupation import (momentum_bins, table_capacity, table_fill, table_find,
+                         table_slot)
 from .rng import stream_key, uniform, uniform_open
 
 ELASTIC, ACOUSTIC, OPTICAL, IMPURITY = 0, 1, 2, 3
@@ -347,32 +348,6 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
 
 
 @njit(**JIT)
-def _bins(d, inv_bin, p0, p1, p2):
-    return (momentum_bin(p0, inv_bin), momentum_bin(p1, inv_bin) if d > 1 else np.int64(0),
-            momentum_bin(p2, inv_bin) if d > 2 else np.int64(0))
-
-
-@njit(**JIT)
-def _fill(momenta, members, d, inv_bin, keys, counts, slot_of):
-    """Count the cell's markers ``members`` per momentum bin (cubes of side 1 / inv_bin; missing
-    momentum components count as bin 0) into an emptied table; ``slot_of[k]`` receives member
-    k's slot. Returns (slots used, largest count)."""
-    for s in range(counts.shape[0]):
-        counts[s] = EMPTY
-    used = 0
-    top = 0
-    for k in range(members.shape[0]):
-        p0, p1, p2 = _load(momenta, members[k], d)
-        bx, by, bz = _bins(d, inv_bin, p0, p1, p2)
-        s, new = table_slot(keys, counts, bx, by, bz)
-        counts[s] += 1
-        used += new
-        top = max(top, counts[s])
-        slot_of[k] = s
-    return used, top
-
-
-@njit(**JIT)
 def _heap_push(ht, hk, size, t, k):
     """Push (t, k) on the binary min-heap (ht, hk) of ``size`` entries; returns the new size."""
     i = size
@@ -448,7 +423,7 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
         keys = np.empty((cap, 3), np.int64)
         counts = np.empty(cap, np.int64)
         slot_of = np.empty(m, np.int64)
-        used, top = _fill(momenta, members, d, inv_bin, keys, counts, slot_of)
+        used, top = table_fill(momenta, members, inv_bin, keys, counts, slot_of)
         big = np.empty(m)
         draws = np.zeros(m, np.int64)
         ht = np.empty(m)
@@ -484,7 +459,7 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
             if proc >= 0:
                 q0, q1, q2 = final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps,
                                             p0, p1, p2, mk, base + 2)
-                bx, by, bz = _bins(d, inv_bin, q0, q1, q2)
+                bx, by, bz = momentum_bins(d, inv_bin, q0, q1, q2)
                 s_old = slot_of[k]
                 s_new = table_find(keys, counts, bx, by, bz)
                 if s_new < 0:
@@ -500,8 +475,8 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
                     if s_new != s_old:
                         if s_new < 0:
                             if 2 * (used + 1) > cap:  # keep the table at most half full
-                                used, _ = _fill(momenta, members, d, inv_bin, keys, counts,
-                                                slot_of)
+                                used, _ = table_fill(momenta, members, inv_bin, keys, counts,
+                                                     slot_of)
                                 s_old = slot_of[k]
                             s_new, new = table_slot(keys, counts, bx, by, bz)
                             used += new
@@ -529,23 +504,3 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
         tally[c, 3] = cand
         top_count[c] = top
     return tally
-
-
-@njit(**JIT_PARALLEL)
-def bin_counts(momenta, order, start, inv_bin, out):
-    """out[i] = the number of markers in marker i's momentum bin within its cell, for any number
-    of momentum components (markers of no cell untouched); f = out[i] / K."""
-    d = momenta.shape[0]
-    for c in prange(start.shape[0] - 1):
-        members = order[start[c]:start[c + 1]]
-        m = members.shape[0]
-        if m == 0:
-            continue
-        cap = table_capacity(m)
-        keys = np.empty((cap, 3), np.int64)
-        counts = np.empty(cap, np.int64)
-        slot_of = np.empty(m, np.int64)
-        _fill(momenta, members, d, inv_bin, keys, counts, slot_of)
-        for k in range(m):
-            out[members[k]] = counts[slot_of[k]]
-    return out

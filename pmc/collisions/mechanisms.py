@@ -36,6 +36,7 @@ import numpy as np
 from .. import _checks, units
 from .._kernels import BLOCK
 from .._kernels import cells as _cells
+from .._kernels import occupation as _occupation
 from .._kernels import scatter as _scatter
 from .._kernels.rng import stream_key
 from .._model import Model
@@ -241,7 +242,7 @@ class Mechanism(Model, Collision):
         width = self.bin_width(markers, cells, hamiltonian.hbar)
         order, start = cells.sort(markers)
         counts = np.full(markers.n, -1, np.int64)
-        _scatter.bin_counts(markers._p, order, start, 1.0 / width, counts)
+        _occupation.bin_counts(markers._p, order, start, 1.0 / width, counts)
         f = counts / float(self.capacity)
         f[counts < 0] = np.nan
         return f
