@@ -148,14 +148,25 @@ def sort_markers(positions, n, lo, inv_h, shape, index, order, start):
 
 
 @njit(**JIT_PARALLEL)
-def permute_columns(a, n, order, scratch):
-    """Reorder the first ``n`` columns of ``a`` (d, capacity) in place so that column j becomes
-    old column ``order[j]`` (``order`` a permutation of 0..n-1); ``scratch`` (>= d, >= n) float64
-    or int64 like ``a``."""
-    d = a.shape[0]
+def gather_markers(x, p, w, n, order, x_out, p_out, w_out):
+    """Markers 0..n-1 into cell order, out of place, in one pass: column j of ``x_out``,
+    ``p_out``, ``w_out`` becomes column ``order[j]`` of ``x`` (dx, capacity), ``p``
+    (dp, capacity), ``w`` (capacity,); ``order`` a permutation of 0..n-1. (The caller swaps the
+    arrays: no copy back.) One row at a time: each iteration then has one independent load, and
+    many are in flight at once (about 3x faster than all rows of a marker per iteration)."""
+    for r in range(x.shape[0]):
+        for j in prange(n):
+            x_out[r, j] = x[r, order[j]]
+    for r in range(p.shape[0]):
+        for j in prange(n):
+            p_out[r, j] = p[r, order[j]]
     for j in prange(n):
-        for r in range(d):
-            scratch[r, j] = a[r, order[j]]
+        w_out[j] = w[order[j]]
+
+
+@njit(**JIT_PARALLEL)
+def gather_states(state, n, order, out):
+    """``out[j] = state[order[j]]`` for j < n (the integer states that go with
+    :func:`gather_markers`)."""
     for j in prange(n):
-        for r in range(d):
-            a[r, j] = scratch[r, j]
+        out[j] = state[order[j]]

@@ -37,7 +37,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from . import JIT, JIT_PARALLEL
+from . import BLOCK, JIT, JIT_PARALLEL
 from .occupation import (momentum_bin, table_capacity, table_count, table_fill,
                          table_slot)
 from .rng import mix64, stream_key, uniform
@@ -190,13 +190,20 @@ def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, sta
         maj = initial_majorant(momenta, members, inv_mass, a, beta)
         if not maj > 0.0:  # all markers at one velocity: no pair can collide
             return 0.0, remainder
+    # the cell's momenta, gathered into a contiguous block that stays in cache while its
+    # candidates are drawn (each draw reads two random markers of the cell); written back after
+    local = np.empty((3, n))
+    for r in range(3):  # a row at a time: independent loads, many in flight
+        for k in range(n):
+            local[r, k] = momenta[r, members[k]]
+    slots = np.arange(n)
     quantum = statistics != CLASSICAL
     if quantum:
         cap = table_capacity(n)
         keys = np.empty((cap, 3), np.int64)
         counts = np.empty(cap, np.int64)
         slot_of = np.empty(n, np.int64)
-        used, largest = table_fill(momenta, members, inv_dp, keys, counts, slot_of)
+        used, largest = table_fill(local, slots, inv_dp, keys, counts, slot_of)
     else:
         cap = 0
         keys = np.empty((0, 3), np.int64)
@@ -218,14 +225,12 @@ def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, sta
         candidates += 1
         ka, kb = _pick(key, ctr, n)
         ctr += 1
-        i = members[ka]
-        j = members[kb]
-        a0 = momenta[0, i]
-        a1 = momenta[1, i]
-        a2 = momenta[2, i]
-        b0 = momenta[0, j]
-        b1 = momenta[1, j]
-        b2 = momenta[2, j]
+        a0 = local[0, ka]
+        a1 = local[1, ka]
+        a2 = local[2, ka]
+        b0 = local[0, kb]
+        b1 = local[1, kb]
+        b2 = local[2, kb]
         d0 = a0 - b0
         d1 = a1 - b1
         d2 = a2 - b2
@@ -293,17 +298,21 @@ def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, sta
                 if b > bound:
                     budget *= b / bound
                     bound = b
-        momenta[0, i] = c0
-        momenta[1, i] = c1
-        momenta[2, i] = c2
-        momenta[0, j] = e0
-        momenta[1, j] = e1
-        momenta[2, j] = e2
+        local[0, ka] = c0
+        local[1, ka] = c1
+        local[2, ka] = c2
+        local[0, kb] = e0
+        local[1, kb] = e1
+        local[2, kb] = e2
         events += 1
         if quantum and 2 * used > cap:
             # drop the empty slots: recount the cell (the bound B may stay as it is: it only
             # has to be an upper bound)
-            used, largest = table_fill(momenta, members, inv_dp, keys, counts, slot_of)
+            used, largest = table_fill(local, slots, inv_dp, keys, counts, slot_of)
+    if events > 0:
+        for r in range(3):
+            for k in range(n):
+                momenta[r, members[k]] = local[r, k]
     tally[T_CANDIDATES] += candidates
     tally[T_EVENTS] += events
     tally[T_CLIPPED] += clipped
@@ -330,15 +339,24 @@ def collide(momenta, order, start, key, pair_rate, inv_mass, a, beta, alpha, sta
     return tally
 
 
-@njit(**JIT)
+@njit(**JIT_PARALLEL)
 def weight_range(w, n):
-    """(min, max) of the first ``n`` weights, in one pass."""
+    """(min, max) of the first ``n`` weights, in one parallel pass (blocks, then in order)."""
+    nblock = (n + BLOCK - 1) // BLOCK
+    lows = np.empty(nblock)
+    highs = np.empty(nblock)
+    for b in prange(nblock):
+        lo = np.inf
+        hi = -np.inf
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            v = w[i]
+            lo = min(lo, v)
+            hi = max(hi, v)
+        lows[b] = lo
+        highs[b] = hi
     lo = np.inf
     hi = -np.inf
-    for i in range(n):
-        v = w[i]
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
+    for b in range(nblock):
+        lo = min(lo, lows[b])
+        hi = max(hi, highs[b])
     return lo, hi

@@ -138,6 +138,7 @@ def step(x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, ppr
     h1 = _W1 * dt
     h0 = _W0 * dt
     nstage = 1 if scheme == LEAPFROG else 3
+    free = terms.shape[0] == 0 and one < 0
     tau = t
     for j in range(nstage):
         if scheme == LEAPFROG:
@@ -148,13 +149,14 @@ def step(x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, ppr
             c, d = 0.5 * (h1 + h0), h0
         else:
             c, d = 0.5 * (h0 + h1), h1
-        if j > 0:
-            f0, f1, f2 = force(terms, pprm, x0, x1, x2, tau, one, mone)
-        p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, c, dx)
+        if not free:  # with no potential, no kicks (by F = 0 they would only turn -0 into +0)
+            if j > 0:
+                f0, f1, f2 = force(terms, pprm, x0, x1, x2, tau, one, mone)
+            p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, c, dx)
         x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, d, dx, dkind, dprm)
         tau = tau + d  # t + h1, then t + h1 + h0
     x0, x1, x2, p0, p1, p2, side = walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi)
-    if side >= 0:
+    if side >= 0 or free:
         return x0, x1, x2, p0, p1, p2, f0, f1, f2, side
     f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_end, one, mone)
     h = 0.5 * dt if scheme == LEAPFROG else 0.5 * _W1 * dt
@@ -273,6 +275,42 @@ def push_vectorised(x, p, n, variant, dprm, terms, pprm, t_start, step0, dt, nst
                        step0, dt, nsteps, _WALLS_OPEN, lo, hi)
 
 
+def free_flight(dx, scheme, dkind, terms, wkind):
+    """Whether :func:`push_free` covers a configuration: no potential, leapfrog, a parabolic
+    band, and no absorbing wall (each axis then moves on its own)."""
+    return (terms.shape[0] == 0 and scheme == LEAPFROG and dkind == PARABOLIC
+            and not (wkind[:dx] == ABSORBING).any())
+
+
+@njit(**JIT_PARALLEL)
+def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """:func:`push` for the configurations :func:`free_flight` covers: x <- x + dt p / m, then
+    the walls, axis by axis over a block (a streaming loop per axis, as a plain C drift would
+    be written; the rare wall crossing leaves it for :func:`wall`). Bitwise the same as
+    :func:`push_markers`: with no force, the axes of a parabolic band never mix."""
+    dx = x.shape[0]
+    nblock = (n + BLOCK - 1) // BLOCK
+    inv_m = 1.0 / dprm[0]
+    for b in prange(nblock):
+        for k in range(6):
+            absorbed_weight[b, k] = 0.0
+        absorbed_count[b] = 0
+        i0 = uint64(b * BLOCK)
+        i1 = uint64(min(n, (b + 1) * BLOCK))
+        for a in range(dx):
+            klo = wkind[a, 0]
+            khi = wkind[a, 1]
+            xlo = lo[a]
+            xhi = hi[a]
+            for _ in range(nsteps):
+                for i in range(i0, i1):
+                    y = x[a, i] + dt * (p[a, i] * inv_m)
+                    if y >= xlo and y < xhi:
+                        x[a, i] = y
+                    else:
+                        x[a, i], p[a, i], _side = wall(klo, khi, xlo, xhi, y, p[a, i])
+
+
 @njit(**JIT_PARALLEL)
 def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                  wkind, lo, hi, absorbed_weight, absorbed_count):
@@ -318,12 +356,14 @@ def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nstep
     negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
     receive the per-block tallies (summed by the caller in block order: deterministic).
 
-    Runs :func:`push_vectorised` where it applies, else :func:`push_markers`; the results are
-    bitwise the same. (A Python function, so the vectorised kernel is compiled only when a
+    Runs :func:`push_free` or :func:`push_vectorised` where they apply, else
+    :func:`push_markers`; the results are bitwise the same. (A Python function, so the vectorised kernel is compiled only when a
     configuration first needs it.)
     """
     variant = vectorised_variant(x.shape[0], p.shape[0], scheme, dkind, terms, wkind)
-    if variant:
+    if free_flight(x.shape[0], scheme, dkind, terms, wkind):
+        push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+    elif variant:
         push_vectorised(x, p, n, variant, dprm, terms, pprm, t_start, step0, dt, nsteps, lo, hi,
                         absorbed_weight, absorbed_count)
     else:

@@ -259,8 +259,11 @@ class Binary(Model, Collision):
         Every this many steps (at steps divisible by it), store the markers in cell order, as
         SPARTA's particle reordering does, so that a cell's markers lie together in memory
         and the sorts and collisions of the next steps read memory nearly in sequence; 0 never
-        reorders. Reordering permutes the markers (their indices change; nothing else does).
-        Default 20.
+        reorders. Reordering permutes the markers (their indices change; nothing else does)
+        into new arrays: views of ``markers.positions`` etc. taken before a step are stale
+        after it. Default 5 (on the SPARTA deck of ``benchmarks/bench_dsmc.py``, where a fifth
+        of the markers change cell each step, 5 was the fastest of 1, 2, 3, 5, 10, 20 and
+        never).
     name : str
         Label of the mechanism in the output (distinct per mechanism of a run).
 
@@ -294,7 +297,7 @@ class Binary(Model, Collision):
     degeneracy: float = 2.0
     hbar: float = 1.0
     bin_capacity: int = 4
-    reorder_every: int = 20
+    reorder_every: int = 5
     name: str = "binary"
 
     def __post_init__(self):
@@ -321,7 +324,7 @@ class Binary(Model, Collision):
         set_("_majorant", None)
         set_("_remainder", None)
         set_("_tally", None)
-        set_("_scratch", None)
+        set_("_spares", {})
         set_("_index", None)
         set_("_order", None)
         set_("stats", dict.fromkeys(("steps", "candidates", "events", "accepted_classically",
@@ -373,16 +376,28 @@ class Binary(Model, Collision):
 
     def _reorder(self, markers, order):
         """Permute ``markers`` in place into cell order (the markers of no cell last, in their
-        order), as SPARTA's particle reordering does; returns the new ``order``."""
+        order), as SPARTA's particle reordering does; returns the new ``order``. The markers'
+        arrays are gathered into spare arrays of the same shape, which then take their place
+        (the old ones become the spares of the next reordering)."""
         n = markers.n
         perm = self._order[:n]  # by cell, then the markers of no cell (see sort_markers)
-        scratch = self._buffer("_scratch", (3, markers.capacity), np.float64)
-        _cells.permute_columns(markers._x, n, perm, scratch)
-        _cells.permute_columns(markers._p, n, perm, scratch)
-        _cells.permute_columns(markers._w[np.newaxis, :], n, perm, scratch)
-        if markers._state is not None:
-            _cells.permute_columns(markers._state[np.newaxis, :], n, perm,
-                                   np.empty((1, n), np.int64))
+        spare = []
+        for name in ("_x", "_p", "_w", "_state"):
+            a = getattr(markers, name)
+            if a is None:
+                spare.append(None)
+                continue
+            buf = self._spares.get(name)
+            if buf is None or buf.shape != a.shape or buf.dtype != a.dtype:
+                buf = np.empty_like(a)
+            spare.append(buf)
+        x, p, w, state = spare
+        _cells.gather_markers(markers._x, markers._p, markers._w, n, perm, x, p, w)
+        if state is not None:
+            _cells.gather_states(markers._state, n, perm, state)
+        old = (markers._x, markers._p, markers._w, markers._state)
+        markers._x, markers._p, markers._w, markers._state = x, p, w, state
+        self._spares.update(zip(("_x", "_p", "_w", "_state"), old))
         fresh = self._buffer("_order", (markers.capacity,), np.int64)
         fresh[:order.shape[0]] = np.arange(order.shape[0])
         return fresh[:order.shape[0]]
