@@ -170,3 +170,10 @@ def gather_states(state, n, order, out):
     :func:`gather_markers`)."""
     for j in prange(n):
         out[j] = state[order[j]]
+
+
+@njit(**JIT_PARALLEL)
+def identity(out, n):
+    """out[j] = j for j < n, in parallel (the order of markers already in cell order)."""
+    for j in prange(n):
+        out[j] = j

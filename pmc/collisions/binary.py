@@ -398,9 +398,8 @@ class Binary(Model, Collision):
         old = (markers._x, markers._p, markers._w, markers._state)
         markers._x, markers._p, markers._w, markers._state = x, p, w, state
         self._spares.update(zip(("_x", "_p", "_w", "_state"), old))
-        fresh = self._buffer("_order", (markers.capacity,), np.int64)
-        fresh[:order.shape[0]] = np.arange(order.shape[0])
-        return fresh[:order.shape[0]]
+        _cells.identity(self._order, order.shape[0])
+        return self._order[:order.shape[0]]
 
     def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         """Collide the markers of every cell over one step, in place (see the class).
