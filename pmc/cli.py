@@ -122,7 +122,6 @@ def _plot(args):
         raise ValueError("pmc plot needs matplotlib: pip install 'pmc[plot]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     ds = io.open_dataset(args.file)
     times = args.times

@@ -10,7 +10,6 @@ Potentials add with ``+`` and take a time dependence by multiplication with a mo
 
 means U(x, t) = (1 + 0.5 sin(0.1 t)) exp(-x^2 / 8) - 0.01 x.
 """
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np

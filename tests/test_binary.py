@@ -312,7 +312,7 @@ def test_one_candidate_is_accepted_with_the_uehling_uhlenbeck_probability(statis
         q = p.copy()
         tally[:] = 0
         dsmc.collide_cell(q, members, 1000 + t, rate, 1.0, a, beta, alpha, code, 1.0, 1.0 / K,
-                          maj, 0.0, tally)
+                          maj, 0.0, tally, q, -1)
         assert tally[dsmc.T_CANDIDATES] == 1
         events += tally[dsmc.T_EVENTS]
     sd = math.sqrt(expected * (1 - expected) / trials + expected_sd ** 2)

@@ -1,6 +1,5 @@
 """The driver: schema, netCDF round trip, incremental writing, checkpoint/resume after SIGKILL,
 the collision interface's Strang splitting, and refusal of bad input and non-finite states."""
-import os
 import pathlib
 import signal
 import subprocess

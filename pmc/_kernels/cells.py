@@ -148,32 +148,12 @@ def sort_markers(positions, n, lo, inv_h, shape, index, order, start):
 
 
 @njit(**JIT_PARALLEL)
-def gather_markers(x, p, w, n, order, x_out, p_out, w_out):
-    """Markers 0..n-1 into cell order, out of place, in one pass: column j of ``x_out``,
-    ``p_out``, ``w_out`` becomes column ``order[j]`` of ``x`` (dx, capacity), ``p``
-    (dp, capacity), ``w`` (capacity,); ``order`` a permutation of 0..n-1. (The caller swaps the
-    arrays: no copy back.) One row at a time: each iteration then has one independent load, and
-    many are in flight at once (about 3x faster than all rows of a marker per iteration)."""
-    for r in range(x.shape[0]):
+def gather_columns(a, n, order, out):
+    """``out[:, j] = a[:, order[j]]`` for j < n: columns of ``a`` (d, capacity) into the order
+    of ``order``, out of place (the caller swaps the arrays: no copy back). One row at a time:
+    each iteration then has one independent load, and many are in flight at once (about 3x
+    faster, on 7 rows of 10^6 markers, than all rows of a column per iteration)."""
+    for r in range(a.shape[0]):
         for j in prange(n):
-            x_out[r, j] = x[r, order[j]]
-    for r in range(p.shape[0]):
-        for j in prange(n):
-            p_out[r, j] = p[r, order[j]]
-    for j in prange(n):
-        w_out[j] = w[order[j]]
+            out[r, j] = a[r, order[j]]
 
-
-@njit(**JIT_PARALLEL)
-def gather_states(state, n, order, out):
-    """``out[j] = state[order[j]]`` for j < n (the integer states that go with
-    :func:`gather_markers`)."""
-    for j in prange(n):
-        out[j] = state[order[j]]
-
-
-@njit(**JIT_PARALLEL)
-def identity(out, n):
-    """out[j] = j for j < n, in parallel (the order of markers already in cell order)."""
-    for j in prange(n):
-        out[j] = j

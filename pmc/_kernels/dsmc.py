@@ -175,28 +175,24 @@ def _bose_bound(largest, inv_k):
 
 
 @njit(**JIT)
-def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, statistics,
-                 inv_dp, inv_k, majorant, remainder, tally):
-    """NTC collisions among the markers ``members`` of one cell over one step.
+def collide_block(local, key, pair_rate, inv_mass, a, beta, alpha, statistics, inv_dp, inv_k,
+                  majorant, remainder, tally):
+    """NTC collisions among the markers of one cell over one step, their momenta the columns of
+    ``local`` (3, n), changed in place: a contiguous block that stays in cache while the
+    candidates are drawn (each draw reads two random markers of the cell).
 
     ``pair_rate`` = w dt / V [s/m^3] (so a pair is a candidate at rate w (sigma g)_max B / V);
     ``majorant`` and ``remainder`` are this cell's (sigma g)_max [m^3/s] and fractional
     candidate; ``tally`` (NTALLY,) int64 receives the counts. Returns (majorant, remainder)."""
-    n = members.shape[0]
+    n = local.shape[1]
     if n < 2:
         return majorant, remainder
+    slots = np.arange(n)
     maj = majorant
     if not maj > 0.0:
-        maj = initial_majorant(momenta, members, inv_mass, a, beta)
+        maj = initial_majorant(local, slots, inv_mass, a, beta)
         if not maj > 0.0:  # all markers at one velocity: no pair can collide
             return 0.0, remainder
-    # the cell's momenta, gathered into a contiguous block that stays in cache while its
-    # candidates are drawn (each draw reads two random markers of the cell); written back after
-    local = np.empty((3, n))
-    for r in range(3):  # a row at a time: independent loads, many in flight
-        for k in range(n):
-            local[r, k] = momenta[r, members[k]]
-    slots = np.arange(n)
     quantum = statistics != CLASSICAL
     if quantum:
         cap = table_capacity(n)
@@ -309,10 +305,6 @@ def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, sta
             # drop the empty slots: recount the cell (the bound B may stay as it is: it only
             # has to be an upper bound)
             used, largest = table_fill(local, slots, inv_dp, keys, counts, slot_of)
-    if events > 0:
-        for r in range(3):
-            for k in range(n):
-                momenta[r, members[k]] = local[r, k]
     tally[T_CANDIDATES] += candidates
     tally[T_EVENTS] += events
     tally[T_CLIPPED] += clipped
@@ -320,14 +312,43 @@ def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, sta
     return maj, budget
 
 
+@njit(**JIT)
+def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, statistics,
+                 inv_dp, inv_k, majorant, remainder, tally, out, offset):
+    """:func:`collide_block` on the markers ``members`` (indices into the columns of
+    ``momenta``): their momenta gathered into a block, collided, and written to ``out`` (3, *):
+    at ``members`` (``out`` may be ``momenta``) if ``offset`` < 0, else to the columns
+    ``offset``, ``offset + 1``, ... (the cell's slots in cell order)."""
+    n = members.shape[0]
+    local = np.empty((3, n))
+    for r in range(3):  # a row at a time: independent loads, many in flight
+        for k in range(n):
+            local[r, k] = momenta[r, members[k]]
+    events = tally[T_EVENTS]
+    majorant, remainder = collide_block(local, key, pair_rate, inv_mass, a, beta, alpha,
+                                        statistics, inv_dp, inv_k, majorant, remainder, tally)
+    if offset >= 0:
+        for r in range(3):
+            for k in range(n):
+                out[r, offset + k] = local[r, k]
+    elif tally[T_EVENTS] > events:
+        for r in range(3):
+            for k in range(n):
+                out[r, members[k]] = local[r, k]
+    return majorant, remainder
+
+
 @njit(**JIT_PARALLEL)
 def collide(momenta, order, start, key, pair_rate, inv_mass, a, beta, alpha, statistics,
-            inv_dp, inv_k, majorant, remainder, tally):
-    """NTC binary collisions in every cell (parallel over cells), in place.
+            inv_dp, inv_k, majorant, remainder, tally, out, in_cell_order):
+    """NTC binary collisions in every cell (parallel over cells).
 
     ``momenta`` (3, capacity); the markers of cell c are ``order[start[c]:start[c+1]]``;
     ``key`` the step's stream key; ``majorant``, ``remainder`` (ncell,) are updated;
-    ``tally`` (ncell, NTALLY) int64 is overwritten. See :func:`collide_cell`."""
+    ``tally`` (ncell, NTALLY) int64 is overwritten. The new momenta go to ``out``: in place
+    (``out`` may be ``momenta``) or, if ``in_cell_order``, in the order of ``order`` (column j
+    of ``out`` is marker ``order[j]``, also for the markers of no cell listed after the cells).
+    See :func:`collide_cell`."""
     ncell = start.shape[0] - 1
     for c in prange(ncell):
         for k in range(NTALLY):
@@ -335,7 +356,12 @@ def collide(momenta, order, start, key, pair_rate, inv_mass, a, beta, alpha, sta
         members = order[start[c]:start[c + 1]]
         majorant[c], remainder[c] = collide_cell(
             momenta, members, stream_key(key, c, 0), pair_rate, inv_mass, a, beta, alpha,
-            statistics, inv_dp, inv_k, majorant[c], remainder[c], tally[c])
+            statistics, inv_dp, inv_k, majorant[c], remainder[c], tally[c], out,
+            start[c] if in_cell_order else -1)
+    if in_cell_order:
+        for r in range(3):
+            for j in prange(start[ncell], order.shape[0]):
+                out[r, j] = momenta[r, order[j]]
     return tally
 
 

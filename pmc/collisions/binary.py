@@ -374,32 +374,33 @@ class Binary(Model, Collision):
                                     index, order, start)
         return order[:total], start
 
-    def _reorder(self, markers, order):
-        """Permute ``markers`` in place into cell order (the markers of no cell last, in their
-        order), as SPARTA's particle reordering does; returns the new ``order``. The markers'
-        arrays are gathered into spare arrays of the same shape, which then take their place
-        (the old ones become the spares of the next reordering)."""
+    def _spare(self, markers, name):
+        """An array shaped like the markers' ``name`` array, not in use by them (None if they
+        have none): the arrays they leave at a reordering serve the next one."""
+        a = getattr(markers, name)
+        if a is None:
+            return None
+        buf = self._spares.get(name)
+        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype:
+            buf = np.empty_like(a)
+        return buf
+
+    def _reorder(self, markers, momenta):
+        """Permute ``markers`` into cell order (``self._order[:n]``: by cell, the markers of no
+        cell last), as SPARTA's particle reordering does, given their new ``momenta`` (a spare)
+        already in that order (the collision kernel writes them so). The other arrays are
+        gathered into spares, which then take the markers' arrays' place."""
         n = markers.n
-        perm = self._order[:n]  # by cell, then the markers of no cell (see sort_markers)
-        spare = []
-        for name in ("_x", "_p", "_w", "_state"):
-            a = getattr(markers, name)
-            if a is None:
-                spare.append(None)
-                continue
-            buf = self._spares.get(name)
-            if buf is None or buf.shape != a.shape or buf.dtype != a.dtype:
-                buf = np.empty_like(a)
-            spare.append(buf)
-        x, p, w, state = spare
-        _cells.gather_markers(markers._x, markers._p, markers._w, n, perm, x, p, w)
+        perm = self._order[:n]
+        x, w, state = (self._spare(markers, name) for name in ("_x", "_w", "_state"))
+        _cells.gather_columns(markers._x, n, perm, x)
+        _cells.gather_columns(markers._w[np.newaxis, :], n, perm, w[np.newaxis, :])
         if state is not None:
-            _cells.gather_states(markers._state, n, perm, state)
+            _cells.gather_columns(markers._state[np.newaxis, :], n, perm,
+                                  state[np.newaxis, :])
         old = (markers._x, markers._p, markers._w, markers._state)
-        markers._x, markers._p, markers._w, markers._state = x, p, w, state
+        markers._x, markers._p, markers._w, markers._state = x, momenta, w, state
         self._spares.update(zip(("_x", "_p", "_w", "_state"), old))
-        _cells.identity(self._order, order.shape[0])
-        return self._order[:order.shape[0]]
 
     def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         """Collide the markers of every cell over one step, in place (see the class).
@@ -434,8 +435,12 @@ class Binary(Model, Collision):
         w = equal_weight(markers)
         volume = cells.volume
         order, start = self._sort(markers, cells)
-        if self.reorder_every and step % self.reorder_every == 0:
-            order = self._reorder(markers, order)
+        reorder = bool(self.reorder_every) and step % self.reorder_every == 0
+        if reorder:  # the new momenta go out in cell order, the markers of no cell after them
+            order = self._order[:markers.n]
+            out = self._spare(markers, "_p")
+        else:
+            out = markers._p
         sorted_at = time.perf_counter()
         quantum = self.statistics != "classical"
         inv_dp = 1.0 / self.momentum_bin(w, volume) if quantum else 1.0
@@ -444,8 +449,11 @@ class Binary(Model, Collision):
         tally = _dsmc.collide(markers._p, order, start, key, w * dt / volume, 1.0 / self.mass,
                               a, beta, alpha, STATISTICS[self.statistics], inv_dp,
                               1.0 / self.bin_capacity, self._majorant, self._remainder,
-                              self._tally)
+                              self._tally, out, reorder)
         done = time.perf_counter()
+        if reorder:
+            self._reorder(markers, out)
+        reordered = time.perf_counter()
         sums = tally.sum(axis=0)
         events = int(sums[_dsmc.T_EVENTS])
         s = self.stats
@@ -454,7 +462,7 @@ class Binary(Model, Collision):
         s["accepted_classically"] += int(sums[_dsmc.T_ACCEPTED_CLASSICALLY])
         s["blocked"] += int(sums[_dsmc.T_ACCEPTED_CLASSICALLY]) - events
         s["clipped"] += int(sums[_dsmc.T_CLIPPED])
-        s["seconds_sort"] += sorted_at - started
+        s["seconds_sort"] += sorted_at - started + reordered - done
         s["seconds_collide"] += done - sorted_at
         return events
 
