@@ -11,7 +11,7 @@ import xarray as xr
 
 from . import _checks
 from ._kernels.rng import seed_to_int
-from ._run import FrameRun, describe_model, potential_tables
+from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .boundaries import Boundary
 from .cells import Cells
 from .collisions.base import Collision
@@ -197,10 +197,12 @@ class Simulation(FrameRun):
                     if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
             parts.append(m[keep])
         parts.append(self._scalars())
-        frame = xr.merge(parts, combine_attrs="drop_conflicts", compat="override")
-        frame = frame.expand_dims("time").assign_coords(
-            time=("time", [t], {"units": "s", "long_name": "time"}))
-        frame.attrs = {}
+        data, coords = {}, {}
+        for part in parts:  # over the same coordinates; a variable in two parts: the first
+            coords.update(part.coords.variables)
+            for name, var in part.data_vars.variables.items():
+                data.setdefault(name, var)
+        frame = frame_at(t, data, coords)
         for name, var in frame.data_vars.items():
             values = var.values
             if values.dtype.kind != "f" or np.all(np.isfinite(values)):
