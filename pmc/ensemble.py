@@ -479,19 +479,22 @@ def merge(parts):
                 term = np.where(ok, (w_norm * (np.where(ok, x, 0.0) - mean[n])) ** 2, 0.0)
             dev[n] = term if r == 0 else dev[n] + term
             count[n] = ok.astype(np.int64) if r == 0 else count[n] + ok
-    out = first.copy(deep=True)
+    # the merged variables replace replica 0's in one construction (Variables: no alignment)
+    data = {name: var.copy(deep=True) for name, var in first.data_vars.variables.items()}
     for n in names:
-        out[n] = out[n].copy(data=mean[n].astype(np.result_type(out[n].dtype, mean[n].dtype)))
-        out[n].attrs.update(attr_acc.get(n, {}))
-        out[n].attrs["ensemble"] = _RULE_TEXT[kind[n]].format(R=R)
+        var = data[n]
+        data[n] = var.copy(data=mean[n].astype(np.result_type(var.dtype, mean[n].dtype)))
+        data[n].attrs.update(attr_acc.get(n, {}))
+        data[n].attrs["ensemble"] = _RULE_TEXT[kind[n]].format(R=R)
     for n in spread:
         k = count[n]
         with np.errstate(invalid="ignore", divide="ignore"):
             err = np.where(k >= 2, np.sqrt(k / np.maximum(k - 1, 1) * dev[n]), np.nan)
         name = f"{n}_stderr"
-        out[name] = out[name].copy(data=err)
-        out[name].attrs["ensemble"] = (f"standard error of the ensemble value from the spread "
-                                       f"between the {R} replicas")
+        data[name] = data[name].copy(data=err)
+        data[name].attrs["ensemble"] = (f"standard error of the ensemble value from the spread "
+                                        f"between the {R} replicas")
+    out = xr.Dataset(data, coords=first.coords.copy(deep=True), attrs=dict(first.attrs))
     out.attrs["replica_seeds"] = json.dumps(seeds)
     return out
 
@@ -517,17 +520,19 @@ def _kind(name, ds):
 def _values_and_weight(ds, name, kind, omega_r, total):
     """The replica's values of ``name`` and the (unnormalised) weight of each element;
     ``total``: the ensemble's total weight at each time."""
-    var = ds[name]
+    var = ds.variables[name]  # Variables, not DataArrays: no coordinates to carry along
     x = np.asarray(var.values)
     if kind == "sum":
         return x, None
     x = x.astype(np.float64)
-    if kind == "ratio" and "density" in ds.data_vars and ds["density"].dims == var.dims:
-        w = np.asarray(ds["density"].values, dtype=np.float64)
+    density = ds.variables.get("density")
+    if kind == "ratio" and density is not None and density.dims == var.dims:
+        w = np.asarray(density.values, dtype=np.float64)
     elif kind == "fraction":  # the replica's total weight at each time, where there is any
-        tw = ds["total_weight"]
+        tw = ds.variables["total_weight"]
         w = np.where(total > 0.0, np.asarray(tw.values, dtype=np.float64), omega_r)
-        w = np.asarray(tw.copy(data=w).broadcast_like(var).transpose(*var.dims).values)
+        w = tw.copy(data=w).set_dims(dict(zip(var.dims, var.shape))).transpose(*var.dims)
+        w = np.asarray(w.values)
     else:
         w = np.full(x.shape, omega_r)
     return x, w
