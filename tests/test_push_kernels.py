@@ -1,6 +1,7 @@
-"""The vectorised sub-block push kernel (used for one axis, leapfrog, a single static gridded
-force, periodic or open walls) is bitwise the generic per-marker kernel, for random
-configurations: same x, p and tallies to the last bit."""
+"""The specialised push kernels are bitwise the generic per-marker kernel, for random
+configurations: same x, p and tallies to the last bit. The vectorised sub-block kernel (one
+axis, leapfrog, a single static gridded force, periodic or open walls) and the free-flight
+kernel (no potential, parabolic band, leapfrog, open, periodic or reflecting walls)."""
 import numpy as np
 import pytest
 
@@ -12,6 +13,21 @@ from pmc.boundaries import Boundary, encode_walls
 
 def _bits(a):
     return a.view(np.int64) if a.dtype == np.float64 else a
+
+
+def _same_bits(x, p, *kernels):
+    """Each ``kernel(x, p, w, absorbed_weight, absorbed_count)`` on its own copies of the
+    markers: all must leave the same x, p and tallies, to the last bit."""
+    n = x.shape[1]
+    nb = (n + BLOCK - 1) // BLOCK
+    out = []
+    for kernel in kernels:
+        xx, pp, ww = x.copy(), p.copy(), np.ones(n)
+        aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
+        kernel(xx, pp, ww, aw, ac)
+        out.append((xx, pp, aw, ac))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(_bits(a), _bits(b))
 
 
 @pytest.mark.parametrize("trial", range(12))
@@ -34,21 +50,13 @@ def test_vectorised_kernel_is_bitwise_the_generic_one(trial):
     variant = P.vectorised_variant(1, dp, P.LEAPFROG, dk, terms, wk)
     assert variant, "this configuration should take the vectorised kernel"
     dt, nsteps, step0 = rng.uniform(0.001, 0.3), int(rng.integers(1, 12)), int(rng.integers(0, 50))
-    nb = (n + BLOCK - 1) // BLOCK
-    out = []
-    for vectorised in (True, False):
-        xx, pp, ww = x.copy(), p.copy(), np.ones(n)
-        aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
-        if vectorised:
-            P.push_vectorised(xx, pp, n, variant, dprm, terms, pprm, 0.3, step0, dt, nsteps,
-                              lo, hi, aw, ac)
-        else:
-            P.push_markers(xx, pp, ww, n, P.LEAPFROG, dk, dprm, terms, pprm, 0.3, step0, dt,
-                           nsteps, wk, lo, hi, aw, ac)
-        out.append((xx, pp, aw, ac))
-    for a, b in zip(*out):
-        np.testing.assert_array_equal(_bits(a), _bits(b))
-
+    _same_bits(
+        x, p,
+        lambda xx, pp, ww, aw, ac: P.push_vectorised(xx, pp, n, variant, dprm, terms, pprm, 0.3,
+                                                     step0, dt, nsteps, lo, hi, aw, ac),
+        lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, P.LEAPFROG, dk, dprm, terms,
+                                                  pprm, 0.3, step0, dt, nsteps, wk, lo, hi, aw,
+                                                  ac))
 
 @pytest.mark.parametrize("trial", range(12))
 def test_free_flight_kernel_is_bitwise_the_generic_one(trial):
@@ -70,16 +78,8 @@ def test_free_flight_kernel_is_bitwise_the_generic_one(trial):
     dk, dprm, terms, pprm = H.kernel_arguments()
     assert P.free_flight(dx, P.LEAPFROG, dk, terms, wk), "should take the free-flight kernel"
     dt, nsteps = rng.uniform(0.001, 0.3), int(rng.integers(1, 12))
-    nb = (n + BLOCK - 1) // BLOCK
-    out = []
-    for free in (True, False):
-        xx, pp, ww = x.copy(), p.copy(), np.ones(n)
-        aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
-        if free:
-            P.push_free(xx, pp, n, dprm, dt, nsteps, wk, lo, hi, aw, ac)
-        else:
-            P.push_markers(xx, pp, ww, n, P.LEAPFROG, dk, dprm, terms, pprm, 0.0, 0, dt,
-                           nsteps, wk, lo, hi, aw, ac)
-        out.append((xx, pp, aw, ac))
-    for a, b in zip(*out):
-        np.testing.assert_array_equal(_bits(a), _bits(b))
+    _same_bits(
+        x, p,
+        lambda xx, pp, ww, aw, ac: P.push_free(xx, pp, n, dprm, dt, nsteps, wk, lo, hi, aw, ac),
+        lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, P.LEAPFROG, dk, dprm, terms,
+                                                  pprm, 0.0, 0, dt, nsteps, wk, lo, hi, aw, ac))
