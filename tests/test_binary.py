@@ -213,6 +213,26 @@ def test_results_do_not_depend_on_threads_and_reordering_only_permutes():
     assert np.all(np.diff(cells.index(c)) >= 0)  # stored in cell order
 
 
+def test_reordering_carries_states_weights_and_markers_outside_the_cells():
+    """Reordering (here every step) moves every array of a marker together: its discrete
+    state, its weight, and the markers of no cell (kept, after the others)."""
+    mk = gas(3000, seed=4)
+    mk = mk.with_state(np.arange(mk.n) % 3)
+    mk.positions[0, :50] += 2.0  # outside the cells (x in [0, 1))
+    tag = mk.positions[0] * 1e3 + mk.positions[1]  # identifies a marker: positions do not change
+    before = dict(zip(tag, mk.state))
+    coll = Binary(HardSphere(diameter=0.01), mass=1.0, reorder_every=1)
+    cells = cube((2, 2, 1))
+    for s in range(2):
+        coll.collide(mk, cells, dt=0.01, seed=3, step=s)
+    tag_after = mk.positions[0] * 1e3 + mk.positions[1]
+    assert sorted(tag_after) == sorted(tag)
+    assert all(before[t] == s for t, s in zip(tag_after, mk.state))
+    np.testing.assert_array_equal(mk.w, mk.w[0])
+    index = cells.index(mk)
+    assert np.all(index[-50:] == -1) and np.all(np.diff(index[:-50]) >= 0)
+
+
 def test_state_round_trip_continues_bitwise():
     cells = cube((2, 1, 1))
     a = gas(1000, seed=5)
