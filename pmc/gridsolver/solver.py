@@ -51,13 +51,12 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-import xarray as xr
 from threadpoolctl import threadpool_limits
 
 from .. import _checks
 from .._kernels import semilagrangian as _sl
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
-from .._run import FrameRun, describe_model, potential_tables
+from .._run import FrameRun, describe_model, frame_at, potential_tables
 from ..boundaries import Absorbing, Boundary, Injecting, Periodic, Reservoir
 from ..collisions.rate_matrix import GoldenRule, RateMatrix
 from ..grids import PhaseSpaceGrid
@@ -393,10 +392,7 @@ class GridSolver(FrameRun):
         if moments:
             data.update(self._moments(moments, t))
         data.update(self._scalars(t))
-        frame = xr.Dataset(data, coords={**coords, **self._scalar_coords()})
-        frame = frame.expand_dims("time").assign_coords(
-            time=("time", [t], {"units": "s", "long_name": "time"}))
-        return frame
+        return frame_at(t, data, {**coords, **self._scalar_coords()})
 
     def _moments(self, names, t):
         with _threads(self.f.size):

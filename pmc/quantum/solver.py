@@ -37,7 +37,7 @@ import xarray as xr
 from .. import _checks, io
 from .._kernels import evaluate, models
 from .._model import Model
-from .._run import _toml_safe, potential_tables, whole as _whole
+from .._run import _toml_safe, frame_at, potential_tables, whole as _whole
 from .._run import describe_model as _model
 from .._version import __version__
 from ..hamiltonian import Hamiltonian
@@ -349,9 +349,7 @@ class Solver:
                          {"units": "m", "long_name": f"position {name}"}) for name in self.dims}
         coords["component"] = ("component", [f"p{a}" for a in self.dims])
         coords["side"] = ("side", [f"{a}_{s}" for a in self.dims for s in ("lo", "hi")])
-        frame = xr.Dataset(data, coords=coords)
-        frame = frame.expand_dims("time").assign_coords(
-            time=("time", [t], {"units": "s", "long_name": "time"}))
+        frame = frame_at(t, data, coords)
         for name in ("psi_real", "psi_imag", "density", "norm"):
             if not np.all(np.isfinite(frame[name].values)):
                 raise FloatingPointError(f"non-finite {name} at step {self.step_count} "
