@@ -106,6 +106,14 @@ def test_scatter_conserves_the_pair_and_has_the_right_angular_law(rng, alpha):
     if alpha == 1.0:
         c2 = cos ** 2
         assert abs(c2.mean() - 1 / 3) < 4 * c2.std() / math.sqrt(k)
+    # the azimuth of the new relative momentum about the old one is uniform on the circle:
+    # its cosine and sine average to zero (a sine of the wrong sign on half the circle would not)
+    e1 = np.cross(g0, [0.0, 0.0, 1.0])
+    e1 /= np.linalg.norm(e1, axis=1)[:, None]
+    e2 = np.cross(g0 / np.linalg.norm(g0, axis=1)[:, None], e1)
+    psi = np.arctan2((g1 * e2).sum(1), (g1 * e1).sum(1))
+    for t in (np.cos(psi), np.sin(psi), np.cos(2 * psi), np.sin(2 * psi)):
+        assert abs(t.mean()) < 4 * t.std() / math.sqrt(k)
 
 
 # ----------------------------------------------------------------------------- NTC counts
