@@ -31,6 +31,10 @@ collisions per particle per step, and the ratios to SPARTA and to the numba refe
 line says which targets are met (at least 2e6 per core for the whole step on 2 threads);
 nothing is asserted.
 
+The threads wait between parallel loops as ``OMP_WAIT_POLICY`` says (unset: libgomp's default,
+as for any pmc user; ``OMP_WAIT_POLICY=PASSIVE`` makes every parallel loop pay a wake-up, 20-30%
+of a step here).
+
 Usage::
 
     python benchmarks/bench_dsmc.py              # the deck: n = 10^6, 200 timed steps
@@ -42,13 +46,17 @@ import math
 import os
 import time
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numba
+import numpy as np
+from numba import njit, prange
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
+import pmc
 
-import pmc  # noqa: E402
+#: libgomp's wait policy as the environment sets it (unset: its default, spin a while after a
+#: parallel loop, then sleep: what a pmc user gets). Every implementation runs in this one
+#: process on numba's one thread pool, so no other timed work competes with a spinning thread;
+#: PASSIVE (sleep at once) costs every parallel loop a wake-up.
+WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY", "default")
 
 SIDE = 1e-4
 CELLS = 8
@@ -301,6 +309,7 @@ def measure(impls, steps, threads, n):
         per_core = ev / (wall[name] * threads)
         rows[name] = {
             "case": "sparta_deck_hard_sphere_argon", "impl": name, "threads": threads,
+            "omp_wait_policy": WAIT_POLICY,
             "particles": n, "steps": steps,
             "pair_collisions_per_s_per_core": per_core,
             "pair_collisions_per_cpu_s": ev / cpu[name],
