@@ -75,7 +75,10 @@ def test_parallel_sort_is_the_stable_sort_for_any_chunking_and_thread_count(rng)
                                                                       minlength=6))
             idx2, order2, start2 = (np.empty(n, np.int64), np.empty(n, np.int64),
                                     np.empty(7, np.int64))
-            total = kcells.sort_markers(x, n, lo, inv_h, shape, idx2, order2, start2)
+            weights = np.linspace(0.5, 2.0, n)
+            total, w_min, w_max = kcells.sort_markers(x, weights, n, lo, inv_h, shape, idx2,
+                                                      order2, start2)
+            assert (w_min, w_max) == (0.5, 2.0)
             np.testing.assert_array_equal(idx2, index)
             np.testing.assert_array_equal(order2[:total], expected)
             np.testing.assert_array_equal(order2[total:], np.flatnonzero(~inside))

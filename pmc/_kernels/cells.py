@@ -105,7 +105,7 @@ def sort_by_cell(index, ncell):
 
 
 @njit(**JIT_PARALLEL)
-def sort_markers(positions, n, lo, inv_h, shape, index, order, start):
+def sort_markers(positions, weights, n, lo, inv_h, shape, index, order, start):
     """Cell index and stable counting sort in one call, into the caller's buffers: the fused
     form of :func:`cell_index` and :func:`sort_by_cell` that per-step collision kernels use
     (no allocation of marker-sized arrays).
@@ -113,15 +113,21 @@ def sort_markers(positions, n, lo, inv_h, shape, index, order, start):
     ``index`` (>= n,) int64 receives the cell of each marker (-1 outside), ``order`` (>= n,)
     int64 all the markers, by cell (cell c: ``order[start[c]:start[c + 1]]``) and then those
     outside the cells (``order[start[ncell]:n]``, in increasing order), ``start``
-    (ncell + 1,) int64 the offsets. Returns the number of markers inside the cells. Cell by
-    cell the result is that of :func:`sort_by_cell` (a stable sort has only one). Markers
-    outside are counted in a last, extra bin, so that the loops have no branch."""
+    (ncell + 1,) int64 the offsets. Returns the number of markers inside the cells and the
+    range (min, max) of the ``weights`` (read in the same pass as the positions, for the
+    equal-weight check of the collision kernels). Cell by cell the result is that of
+    :func:`sort_by_cell` (a stable sort has only one). Markers outside are counted in a last,
+    extra bin, so that the loops have no branch."""
     ncell = start.shape[0] - 1
     k_axes = shape.shape[0]
     nchunk = sort_chunks(n, ncell + 1)
     offsets = np.zeros((nchunk, ncell + 1), np.int64)
+    w_min = np.inf
+    w_max = -np.inf
     for i in prange(n):
         index[i] = _flat_cell(positions, i, k_axes, lo, inv_h, shape)
+        w_min = min(w_min, weights[i])  # min and max: exact, whatever the order
+        w_max = max(w_max, weights[i])
     for k in prange(nchunk):
         row = offsets[k]
         for i in range(k * n // nchunk, (k + 1) * n // nchunk):
@@ -144,7 +150,7 @@ def sort_markers(positions, n, lo, inv_h, shape, index, order, start):
             slot = c if c >= 0 else ncell
             order[row[slot]] = i
             row[slot] += 1
-    return start[ncell]
+    return start[ncell], w_min, w_max
 
 
 @njit(**JIT_PARALLEL)

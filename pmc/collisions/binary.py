@@ -361,7 +361,8 @@ class Binary(Model, Collision):
         return buf
 
     def _sort(self, markers, cells):
-        """(order, start) as ``cells.sort(markers)`` gives them, into persistent buffers."""
+        """(order, start) as ``cells.sort(markers)`` gives them, into persistent buffers, and
+        the range (min, max) of the weights."""
         n = markers.n
         if cells.ndim != markers.dx:
             raise ValueError(f"binary collisions need cells over every position axis of the "
@@ -370,9 +371,10 @@ class Binary(Model, Collision):
         index = self._buffer("_index", (markers.capacity,), np.int64)
         order = self._buffer("_order", (markers.capacity,), np.int64)
         start = np.empty(cells.count + 1, np.int64)
-        total = _cells.sort_markers(markers._x, n, cells.lo, 1.0 / cells.spacing, cells.shape,
-                                    index, order, start)
-        return order[:total], start
+        total, w_min, w_max = _cells.sort_markers(markers._x, markers._w, n, cells.lo,
+                                                  1.0 / cells.spacing, cells.shape, index,
+                                                  order, start)
+        return order[:total], start, (w_min, w_max)
 
     def _spare(self, markers, name):
         """An array shaped like the markers' ``name`` array, not in use by them (None if they
@@ -432,9 +434,9 @@ class Binary(Model, Collision):
         if markers.n < 2:
             return 0
         started = time.perf_counter()
-        w = equal_weight(markers)
+        order, start, weight_range = self._sort(markers, cells)
+        w = equal_weight(markers, weight_range)
         volume = cells.volume
-        order, start = self._sort(markers, cells)
         reorder = bool(self.reorder_every) and step % self.reorder_every == 0
         if reorder:  # the new momenta go out in cell order, the markers of no cell after them
             order = self._order[:markers.n]

@@ -98,12 +98,14 @@ def occupation(markers, cells, *, hbar, degeneracy, capacity):
 WEIGHT_RTOL = 1e-12
 
 
-def equal_weight(markers):
+def equal_weight(markers, weight_range=None):
     """The common weight of ``markers``; ValueError if the weights are not all equal (to a
-    relative 1e-12)."""
+    relative 1e-12). ``weight_range``: their (min, max), if another pass over the markers has
+    read it already."""
     if markers.n == 0:
         return 1.0
-    lo, hi = _dsmc.weight_range(markers._w, markers.n)
+    lo, hi = weight_range if weight_range is not None else _dsmc.weight_range(markers._w,
+                                                                                markers.n)
     if hi - lo > WEIGHT_RTOL * hi:
         raise ValueError(f"binary collisions and occupations need markers of equal weight w "
                          f"(relative spread <= {WEIGHT_RTOL:g}), got w from {lo:.17g} to "
