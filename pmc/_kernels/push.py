@@ -303,6 +303,10 @@ def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbe
             xlo = lo[a]
             xhi = hi[a]
             for _ in range(nsteps):
+                if klo == OPEN and khi == OPEN:  # no walls on this axis
+                    for i in range(i0, i1):
+                        x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
+                    continue
                 for i in range(i0, i1):
                     y = x[a, i] + dt * (p[a, i] * inv_m)
                     if y >= xlo and y < xhi:
@@ -357,8 +361,8 @@ def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nstep
     receive the per-block tallies (summed by the caller in block order: deterministic).
 
     Runs :func:`push_free` or :func:`push_vectorised` where they apply, else
-    :func:`push_markers`; the results are bitwise the same. (A Python function, so the vectorised kernel is compiled only when a
-    configuration first needs it.)
+    :func:`push_markers`; the results are bitwise the same. (A Python function, so that each
+    specialised kernel is compiled only when a configuration first needs it.)
     """
     variant = vectorised_variant(x.shape[0], p.shape[0], scheme, dkind, terms, wkind)
     if free_flight(x.shape[0], scheme, dkind, terms, wkind):
