@@ -387,22 +387,28 @@ class Binary(Model, Collision):
             buf = np.empty_like(a)
         return buf
 
-    def _reorder(self, markers, momenta):
+    def _reorder(self, markers, momenta, weight_range):
         """Permute ``markers`` into cell order (``self._order[:n]``: by cell, the markers of no
         cell last), as SPARTA's particle reordering does, given their new ``momenta`` (a spare)
         already in that order (the collision kernel writes them so). The other arrays are
-        gathered into spares, which then take the markers' arrays' place."""
+        gathered into spares, which then take the markers' arrays' place; the weights stay
+        where they are when they are all the same number (``weight_range``: their min, max)."""
         n = markers.n
         perm = self._order[:n]
         x, w, state = (self._spare(markers, name) for name in ("_x", "_w", "_state"))
         _cells.gather_columns(markers._x, n, perm, x)
-        _cells.gather_columns(markers._w[np.newaxis, :], n, perm, w[np.newaxis, :])
+        if weight_range[0] == weight_range[1]:  # a permutation of equal numbers: no change
+            w = markers._w
+        else:
+            _cells.gather_columns(markers._w[np.newaxis, :], n, perm, w[np.newaxis, :])
         if state is not None:
             _cells.gather_columns(markers._state[np.newaxis, :], n, perm,
                                   state[np.newaxis, :])
-        old = (markers._x, markers._p, markers._w, markers._state)
+        old = {"_x": markers._x, "_p": markers._p, "_state": markers._state}
+        if w is not markers._w:
+            old["_w"] = markers._w
         markers._x, markers._p, markers._w, markers._state = x, momenta, w, state
-        self._spares.update(zip(("_x", "_p", "_w", "_state"), old))
+        self._spares.update(old)
 
     def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
         """Collide the markers of every cell over one step, in place (see the class).
@@ -454,7 +460,7 @@ class Binary(Model, Collision):
                               self._tally, out, reorder)
         done = time.perf_counter()
         if reorder:
-            self._reorder(markers, out)
+            self._reorder(markers, out, weight_range)
         reordered = time.perf_counter()
         sums = tally.sum(axis=0)
         events = int(sums[_dsmc.T_EVENTS])
