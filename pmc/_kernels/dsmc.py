@@ -191,13 +191,15 @@ def collide_block(local, key, pair_rate, inv_mass, a, beta, alpha, statistics, i
     n = local.shape[1]
     if n < 2:
         return majorant, remainder
-    slots = np.arange(n)
+    quantum = statistics != CLASSICAL
+    # the columns of the block, for the functions that take a member list (only where they are
+    # called: filling it for every cell of every step would cost a pass of 8 bytes per marker)
+    slots = np.arange(n if quantum or not majorant > 0.0 else 0)
     maj = majorant
     if not maj > 0.0:
         maj = initial_majorant(local, slots, inv_mass, a, beta)
         if not maj > 0.0:  # all markers at one velocity: no pair can collide
             return 0.0, remainder
-    quantum = statistics != CLASSICAL
     if quantum:
         cap = table_capacity(n)
         keys = np.empty((cap, 3), np.int64)
