@@ -37,7 +37,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from . import BLOCK, JIT, JIT_PARALLEL
+from . import JIT, JIT_PARALLEL
 from .occupation import (momentum_bin, table_capacity, table_count, table_fill,
                          table_slot)
 from .rng import mix64, stream_key, uniform
@@ -373,22 +373,11 @@ def collide(momenta, order, start, key, pair_rate, inv_mass, a, beta, alpha, sta
 
 @njit(**JIT_PARALLEL)
 def weight_range(w, n):
-    """(min, max) of the first ``n`` weights, in one parallel pass (blocks, then in order)."""
-    nblock = (n + BLOCK - 1) // BLOCK
-    lows = np.empty(nblock)
-    highs = np.empty(nblock)
-    for b in prange(nblock):
-        lo = np.inf
-        hi = -np.inf
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            v = w[i]
-            lo = min(lo, v)
-            hi = max(hi, v)
-        lows[b] = lo
-        highs[b] = hi
+    """(min, max) of the first ``n`` weights, in one parallel pass (min and max reductions are
+    exact, so the result does not depend on the threads)."""
     lo = np.inf
     hi = -np.inf
-    for b in range(nblock):
-        lo = min(lo, lows[b])
-        hi = max(hi, highs[b])
+    for i in prange(n):
+        lo = min(lo, w[i])
+        hi = max(hi, w[i])
     return lo, hi
