@@ -110,8 +110,8 @@ def sort_markers(positions, weights, n, lo, inv_h, shape, index, order, start):
     form of :func:`cell_index` and :func:`sort_by_cell` that per-step collision kernels use
     (no allocation of marker-sized arrays).
 
-    ``index`` (>= n,) int64 receives the cell of each marker (-1 outside), ``order`` (>= n,)
-    int64 all the markers, by cell (cell c: ``order[start[c]:start[c + 1]]``) and then those
+    ``index`` (>= n,) receives the cell of each marker (-1 outside), ``order`` (>= n,) all
+    the markers, by cell (both int64, or int32 where the counts fit) (cell c: ``order[start[c]:start[c + 1]]``) and then those
     outside the cells (``order[start[ncell]:n]``, in increasing order), ``start``
     (ncell + 1,) int64 the offsets. Returns the number of markers inside the cells and the
     range (min, max) of the ``weights`` (read in the same pass as the positions, for the
@@ -122,12 +122,22 @@ def sort_markers(positions, weights, n, lo, inv_h, shape, index, order, start):
     k_axes = shape.shape[0]
     nchunk = sort_chunks(n, ncell + 1)
     offsets = np.zeros((nchunk, ncell + 1), np.int64)
-    w_min = np.inf
-    w_max = -np.inf
+    # the weights' range: almost always they are all one number, which a count of the weights
+    # unlike the first tells in a loop that vectorises (a min/max reduction does not, without
+    # fastmath: on one thread it took longer than the cell index); the range only if not
+    w0 = weights[0] if n > 0 else 0.0
+    unequal = 0
     for i in prange(n):
         index[i] = _flat_cell(positions, i, k_axes, lo, inv_h, shape)
-        w_min = min(w_min, weights[i])  # min and max: exact, whatever the order
-        w_max = max(w_max, weights[i])
+        unequal += weights[i] != w0
+    w_min = w0
+    w_max = w0
+    if unequal:
+        w_min = np.inf
+        w_max = -np.inf
+        for i in prange(n):
+            w_min = min(w_min, weights[i])  # min and max: exact, whatever the order
+            w_max = max(w_max, weights[i])
     for k in prange(nchunk):
         row = offsets[k]
         for i in range(k * n // nchunk, (k + 1) * n // nchunk):
