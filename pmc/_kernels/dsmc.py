@@ -172,10 +172,10 @@ def draw_batch(key, first, count, n, pick_a, pick_b, draws):
         c = uint64(DRAWS * (first + t))
         kk = uint64(key)
         bits = mix64(mix64(kk ^ (c * _GOLDEN)) + _GOLDEN)
-        a = np.int64(((bits >> uint64(32)) * uint64(n)) >> uint64(32))
-        b = np.int64(((bits & _LOW32) * uint64(n - 1)) >> uint64(32))
+        a = ((bits >> uint64(32)) * uint64(n)) >> uint64(32)
+        b = ((bits & _LOW32) * uint64(n - 1)) >> uint64(32)
         pick_a[t] = a
-        pick_b[t] = b + (b >= a)
+        pick_b[t] = b + uint64(b >= a)
         for k in range(3):
             bits = mix64(mix64(kk ^ ((c + uint64(1 + k)) * _GOLDEN)) + _GOLDEN)
             draws[k, t] = float(bits >> uint64(11)) * _INV53
@@ -240,8 +240,8 @@ def collide_block(local, key, pair_rate, inv_mass, a, beta, alpha, statistics, i
     events = 0
     clipped = 0
     accepted = 0
-    pick_a = np.empty(BATCH, np.int64)
-    pick_b = np.empty(BATCH, np.int64)
+    pick_a = np.empty(BATCH, np.uint64)  # unsigned: no wraparound test on the loads
+    pick_b = np.empty(BATCH, np.uint64)
     draws = np.empty((3, BATCH))
     first = 0
     while budget >= 1.0:
@@ -353,7 +353,7 @@ def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, sta
     local = np.empty((3, n))
     for r in range(3):  # a row at a time: independent loads, many in flight
         for k in range(n):
-            local[r, k] = momenta[r, members[k]]
+            local[r, k] = momenta[r, uint64(members[k])]
     events = tally[T_EVENTS]
     majorant, remainder = collide_block(local, key, pair_rate, inv_mass, a, beta, alpha,
                                         statistics, inv_dp, inv_k, majorant, remainder, tally)
@@ -364,7 +364,7 @@ def collide_cell(momenta, members, key, pair_rate, inv_mass, a, beta, alpha, sta
     elif tally[T_EVENTS] > events:
         for r in range(3):
             for k in range(n):
-                out[r, members[k]] = local[r, k]
+                out[r, uint64(members[k])] = local[r, k]
     return majorant, remainder
 
 
@@ -391,7 +391,7 @@ def collide(momenta, order, start, key, pair_rate, inv_mass, a, beta, alpha, sta
     if in_cell_order:
         for r in range(3):
             for j in prange(start[ncell], order.shape[0]):
-                out[r, j] = momenta[r, order[j]]
+                out[r, j] = momenta[r, uint64(order[j])]
     return tally
 
 
