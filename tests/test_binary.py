@@ -73,16 +73,27 @@ def test_parallel_sort_is_the_stable_sort_for_any_chunking_and_thread_count(rng)
             np.testing.assert_array_equal(order, expected)
             np.testing.assert_array_equal(np.diff(start), np.bincount(index[inside],
                                                                       minlength=6))
-            idx2, order2, start2 = (np.empty(n, np.int64), np.empty(n, np.int64),
-                                    np.empty(7, np.int64))
-            weights = np.linspace(0.5, 2.0, n)
-            total, w_min, w_max = kcells.sort_markers(x, weights, n, lo, inv_h, shape, idx2,
-                                                      order2, start2)
-            assert (w_min, w_max) == (0.5, 2.0)
-            np.testing.assert_array_equal(idx2, index)
-            np.testing.assert_array_equal(order2[:total], expected)
-            np.testing.assert_array_equal(order2[total:], np.flatnonzero(~inside))
-            np.testing.assert_array_equal(start2, start)
+            for itype, weights, inverse in ((np.int64, np.linspace(0.5, 2.0, n), False),
+                                            (np.int32, np.full(n, 0.7), True),
+                                            (np.int32, np.r_[np.full(n - 1, 0.7), 0.2], False)):
+                idx2, order2, start2 = (np.empty(n, itype), np.empty(n, itype),
+                                        np.empty(7, np.int64))
+                total, w_min, w_max = kcells.sort_markers(x, weights, n, lo, inv_h, shape,
+                                                          idx2, order2, start2, inverse)
+                assert (w_min, w_max) == (weights.min(), weights.max())
+                np.testing.assert_array_equal(order2[:total], expected)
+                np.testing.assert_array_equal(order2[total:], np.flatnonzero(~inside))
+                np.testing.assert_array_equal(start2, start)
+                if not inverse:
+                    np.testing.assert_array_equal(idx2, index)
+                    continue
+                np.testing.assert_array_equal(idx2[order2], np.arange(n))  # the inverse
+                a = rng.normal(size=(3, n))
+                gathered, scattered = np.empty_like(a), np.empty_like(a)
+                kcells.gather_columns(a, n, order2, gathered)
+                kcells.scatter_columns(a, n, idx2, scattered)
+                np.testing.assert_array_equal(gathered, a[:, order2])
+                np.testing.assert_array_equal(scattered, gathered)
     finally:
         numba.set_num_threads(before)
 

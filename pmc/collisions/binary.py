@@ -361,9 +361,10 @@ class Binary(Model, Collision):
             object.__setattr__(self, name, buf)
         return buf
 
-    def _sort(self, markers, cells):
+    def _sort(self, markers, cells, inverse=False):
         """(order, start) as ``cells.sort(markers)`` gives them, into persistent buffers, and
-        the range (min, max) of the weights."""
+        the range (min, max) of the weights; if ``inverse``, ``self._index`` receives each
+        marker's position in the order (for :meth:`_reorder`)."""
         n = markers.n
         if cells.ndim != markers.dx:
             raise ValueError(f"binary collisions need cells over every position axis of the "
@@ -377,7 +378,7 @@ class Binary(Model, Collision):
         start = np.empty(cells.count + 1, np.int64)
         total, w_min, w_max = _cells.sort_markers(markers._x, markers._w, n, cells.lo,
                                                   1.0 / cells.spacing, cells.shape, index,
-                                                  order, start)
+                                                  order, start, inverse)
         return order[:total], start, (w_min, w_max)
 
     def _spare(self, markers, name):
@@ -395,19 +396,20 @@ class Binary(Model, Collision):
         """Permute ``markers`` into cell order (``self._order[:n]``: by cell, the markers of no
         cell last), as SPARTA's particle reordering does, given their new ``momenta`` (a spare)
         already in that order (the collision kernel writes them so). The other arrays are
-        gathered into spares, which then take the markers' arrays' place; the weights stay
-        where they are when they are all the same number (``weight_range``: their min, max)."""
+        scattered (each marker to its position in the order, ``self._index[:n]``) into spares,
+        which then take the markers' arrays' place; the weights stay where they are when they
+        are all the same number (``weight_range``: their min, max)."""
         n = markers.n
-        perm = self._order[:n]
+        position = self._index[:n]
         x, w, state = (self._spare(markers, name) for name in ("_x", "_w", "_state"))
-        _cells.gather_columns(markers._x, n, perm, x)
+        _cells.scatter_columns(markers._x, n, position, x)
         if weight_range[0] == weight_range[1]:  # a permutation of equal numbers: no change
             w = markers._w
         else:
-            _cells.gather_columns(markers._w[np.newaxis, :], n, perm, w[np.newaxis, :])
+            _cells.scatter_columns(markers._w[np.newaxis, :], n, position, w[np.newaxis, :])
         if state is not None:
-            _cells.gather_columns(markers._state[np.newaxis, :], n, perm,
-                                  state[np.newaxis, :])
+            _cells.scatter_columns(markers._state[np.newaxis, :], n, position,
+                                   state[np.newaxis, :])
         old = {"_x": markers._x, "_p": markers._p, "_state": markers._state}
         if w is not markers._w:
             old["_w"] = markers._w
@@ -444,10 +446,10 @@ class Binary(Model, Collision):
         if markers.n < 2:
             return 0
         started = time.perf_counter()
-        order, start, weight_range = self._sort(markers, cells)
+        reorder = bool(self.reorder_every) and step % self.reorder_every == 0
+        order, start, weight_range = self._sort(markers, cells, inverse=reorder)
         w = equal_weight(markers, weight_range)
         volume = cells.volume
-        reorder = bool(self.reorder_every) and step % self.reorder_every == 0
         if reorder:  # the new momenta go out in cell order, the markers of no cell after them
             order = self._order[:markers.n]
             out = self._spare(markers, "_p")
