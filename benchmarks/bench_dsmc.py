@@ -14,7 +14,7 @@ shared machine falls on all alike:
 * ``pmc``: the whole step of ``pmc.Simulation.step``, called for a block of 20 steps (Strang:
   half push by ``pmc.stream``, ``pmc.collisions.Binary``, half push, the half pushes between two
   collisions composed into one push), phases: move (the pushes and the driver),
-  sort (the equal-weight check, cell index, counting sort, and every 5 steps the reordering of
+  sort (the equal-weight check, cell index, counting sort, and every 3 steps the reordering of
   positions and weights into cell order) and collide (per cell: the momenta gathered into a
   block, the candidates, the block written back, or in cell order on reordering steps).
 * ``pmc_binary_plain_move``: ``Binary.collide`` after the plain numba drift of the reference:

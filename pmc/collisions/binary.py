@@ -261,9 +261,10 @@ class Binary(Model, Collision):
         and the sorts and collisions of the next steps read memory nearly in sequence; 0 never
         reorders. Reordering permutes the markers (their indices change; nothing else does)
         into new arrays: views of ``markers.positions`` etc. taken before a step are stale
-        after it. Default 5 (on the SPARTA deck of ``benchmarks/bench_dsmc.py``, where a fifth
-        of the markers change cell each step, 5 was the fastest of 1, 2, 3, 5, 10, 20 and
-        never).
+        after it. Default 3 (on the SPARTA deck of ``benchmarks/bench_dsmc.py``, where a
+        quarter of the markers change cell each step, 3 was the fastest of 1, 2, 3, 4, 5, 8
+        and never, measured side by side: 2-4% ahead of 4 and 5, 7-15% of 1 and 2, 1.5x and
+        1.9x faster than 8 and never).
     name : str
         Label of the mechanism in the output (distinct per mechanism of a run).
 
@@ -297,7 +298,7 @@ class Binary(Model, Collision):
     degeneracy: float = 2.0
     hbar: float = 1.0
     bin_capacity: int = 4
-    reorder_every: int = 5
+    reorder_every: int = 3
     name: str = "binary"
 
     def __post_init__(self):
