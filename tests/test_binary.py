@@ -21,6 +21,7 @@ import math
 import numba
 import numpy as np
 import pytest
+import scipy.stats
 
 import pmc
 from pmc import config
@@ -106,7 +107,7 @@ def test_scatter_conserves_the_pair_and_has_the_right_angular_law(rng, alpha):
     out = np.empty(6)
     new = np.empty((k, 6))
     for i in range(k):
-        dsmc.scatter(p1[i], p2[i], out, 77, 2 * i, alpha)
+        dsmc.scatter(p1[i], p2[i], out, 77, 3 * i, alpha)
         new[i] = out
     q1, q2 = new[:, :3], new[:, 3:]
     scale = np.abs(p1).max() + np.abs(p2).max()
@@ -128,6 +129,22 @@ def test_scatter_conserves_the_pair_and_has_the_right_angular_law(rng, alpha):
     psi = np.arctan2((g1 * e2).sum(1), (g1 * e1).sum(1))
     for t in (np.cos(psi), np.sin(psi), np.cos(2 * psi), np.sin(2 * psi)):
         assert abs(t.mean()) < 4 * t.std() / math.sqrt(k)
+
+
+def test_azimuth_is_uniform_on_the_circle_by_either_path(rng):
+    # von Neumann's polar method inside the disc, cos/sin of a fresh draw outside: the angle is
+    # uniform on [0, 2 pi) (Kolmogorov-Smirnov at the 1e-3 level), the two paths are taken with
+    # probabilities pi/4 and 1 - pi/4, and cos^2 + sin^2 = 1 to round-off
+    k = 200_000
+    bits = rng.integers(0, 2**63, size=k, dtype=np.uint64) * np.uint64(2) + \
+        rng.integers(0, 2, size=k, dtype=np.uint64)
+    cs = np.array([dsmc.azimuth(*dsmc.disc_point(b), 91, i) for i, b in enumerate(bits)])
+    inside = np.array([sum(v * v for v in dsmc.disc_point(b)) < 1.0 for b in bits[:20_000]])
+    p_in = math.pi / 4
+    assert abs(inside.mean() - p_in) < 4 * math.sqrt(p_in * (1 - p_in) / inside.size)
+    assert np.abs(cs[:, 0] ** 2 + cs[:, 1] ** 2 - 1.0).max() < 1e-15
+    angle = np.mod(np.arctan2(cs[:, 1], cs[:, 0]), 2 * np.pi)
+    assert scipy.stats.kstest(angle / (2 * np.pi), "uniform").pvalue > 1e-3
 
 
 # ----------------------------------------------------------------------------- NTC counts

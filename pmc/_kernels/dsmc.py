@@ -31,11 +31,12 @@ after every accepted collision, so a fermion bin never holds more than K markers
 
 Random numbers: cell c of step s draws from stream_key(key_s, c, 0) (key_s already keyed by the
 run's seed, the step and the mechanism), so results do not depend on the thread count. Candidate j
-of a cell owns the draws 5j .. 5j + 4 of that stream (the pair, the sigma g test, the two
-scattering angles, the final-state test), whether it uses them or not; the draws of a batch of
-candidates are made in one loop before the candidates are tried (a loop of independent hashes
-that vectorises: ~30% of the collision arithmetic on the SPARTA deck of ``bench_dsmc.py``,
-against a hash of each draw where it is used).
+of a cell owns the draws 6j .. 6j + 5 of that stream (the pair, the sigma g test, the polar
+angle, the azimuth, a second azimuth draw, the final-state test), whether it uses them or not;
+the first four of a batch of candidates are made in one loop before the candidates are tried (a
+loop of independent hashes that vectorises: ~30% of the collision arithmetic on the SPARTA deck
+of ``bench_dsmc.py``, against a hash of each draw where it is used). The azimuth comes from von
+Neumann's polar method (no libm call; see :func:`azimuth`), which saved another quarter.
 """
 import math
 
@@ -103,11 +104,12 @@ def initial_majorant(momenta, members, inv_mass, a, beta):
 
 
 @njit(**JIT)
-def scatter_pair(a0, a1, a2, b0, b1, b2, u, v, alpha):
+def scatter_pair(a0, a1, a2, b0, b1, b2, u, ce, se, alpha):
     """Post-collision momenta of the pair (a, b): P = a + b kept, q = (a - b) / 2 turned to a
     new direction of the same length, isotropic (alpha = 1) or VSS-deflected by chi with
-    cos(chi) = 2 u^(1/alpha) - 1, at azimuth 2 pi v (``u``, ``v`` uniform in [0, 1)). Returns
-    the six new components (a0', a1', a2', b0', b1', b2')."""
+    cos(chi) = 2 u^(1/alpha) - 1 (``u`` uniform in [0, 1)), at the azimuth whose cosine and
+    sine are ``ce``, ``se`` (:func:`azimuth`). Returns the six new components
+    (a0', a1', a2', b0', b1', b2')."""
     h0 = 0.5 * (a0 + b0)
     h1 = 0.5 * (a1 + b1)
     h2 = 0.5 * (a2 + b2)
@@ -115,12 +117,6 @@ def scatter_pair(a0, a1, a2, b0, b1, b2, u, v, alpha):
     q1 = 0.5 * (a1 - b1)
     q2 = 0.5 * (a2 - b2)
     q = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2)
-    # azimuth eps uniform in [0, 2 pi): its sine from the cosine, the sign from the half circle
-    # (one libm call instead of two)
-    ce = math.cos(2.0 * math.pi * v)
-    se = math.sqrt(max(0.0, 1.0 - ce * ce))
-    if v >= 0.5:
-        se = -se
     if alpha == 1.0:
         c = 2.0 * u - 1.0
         s = math.sqrt(max(0.0, 1.0 - c * c))
@@ -143,31 +139,62 @@ def scatter_pair(a0, a1, a2, b0, b1, b2, u, v, alpha):
 
 
 @njit(**JIT)
+def disc_point(bits):
+    """(x, y): the two 32-bit halves of ``bits`` as coordinates uniform in (-1, 1), on a
+    grid symmetric about 0 (never exactly 0)."""
+    x = (float(bits >> uint64(32)) + 0.5) * _INV31 - 1.0
+    y = (float(bits & _LOW32) + 0.5) * _INV31 - 1.0
+    return x, y
+
+
+@njit(**JIT)
+def azimuth(x, y, key, counter):
+    """(cos, sin) of an azimuth uniform on [0, 2 pi). Von Neumann's polar method (J. von
+    Neumann, NBS Appl. Math. Ser. 12, 36 (1951)): a point (x, y) uniform in the square
+    (:func:`disc_point`) falls in the unit disc with probability pi/4; its polar angle is then
+    uniform, and so is twice that angle, whose cosine and sine are (x^2 - y^2) / r^2 and
+    2 x y / r^2, no libm call. Outside the disc, cos and sin of 2 pi v with v the draw
+    ``counter`` of stream ``key`` (independent of x, y)."""
+    r2 = x * x + y * y
+    if r2 < 1.0:
+        return (x * x - y * y) / r2, 2.0 * x * y / r2
+    phi = 2.0 * math.pi * uniform(key, counter)
+    return math.cos(phi), math.sin(phi)
+
+
+@njit(**JIT)
 def scatter(p1, p2, out, key, counter, alpha):
     """:func:`scatter_pair` on 3-vectors ``p1``, ``p2``, into ``out[0:6]``, with the draws
-    ``counter``, ``counter + 1`` of stream ``key``; returns the next counter (``counter + 2``)."""
-    r = scatter_pair(p1[0], p1[1], p1[2], p2[0], p2[1], p2[2], uniform(key, counter),
-                     uniform(key, counter + 1), alpha)
+    ``counter`` .. ``counter + 2`` of stream ``key`` (the polar angle, the azimuth and its
+    second draw, as the collision kernel uses them); returns the next counter
+    (``counter + 3``)."""
+    x, y = disc_point(mix64(mix64(uint64(key) ^ (uint64(counter + 1) * _GOLDEN)) + _GOLDEN))
+    ce, se = azimuth(x, y, key, counter + 2)
+    r = scatter_pair(p1[0], p1[1], p1[2], p2[0], p2[1], p2[2], uniform(key, counter), ce, se,
+                     alpha)
     for k in range(6):
         out[k] = r[k]
-    return counter + 2
+    return counter + 3
 
 
 #: Candidates whose draws are made together (see the module's note on random numbers).
 BATCH = 64
-#: Draws per candidate: the pair, the sigma g test, two scattering angles, the final state.
-DRAWS = 5
+#: Draws per candidate: the pair, the sigma g test, the polar angle, the azimuth (two draws),
+#: the final state.
+DRAWS = 6
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
+_INV31 = 1.0 / 2147483648.0  # 2**-31
 
 
 @njit(**JIT)
 def draw_batch(key, first, count, n, pick_a, pick_b, draws):
     """The draws of candidates ``first`` .. ``first + count - 1`` of a cell of ``n`` markers:
     ``pick_a[t]``, ``pick_b[t]``, two distinct uniform positions in 0..n-1 from the 64 bits of
-    draw 5j (the high and low 32 bits scaled by multiplication, D. Lemire, ACM TOMACS 29, 3
-    (2019), bias below n / 2^32), and ``draws[k, t]`` uniform in [0, 1) from draw 5j + 1 + k
-    (k = 0, 1, 2), j = first + t. Each is :func:`pmc._kernels.rng.uniform`'s hash, written out
-    so that the loop has no call and vectorises."""
+    draw 6j (the high and low 32 bits scaled by multiplication, D. Lemire, ACM TOMACS 29, 3
+    (2019), bias below n / 2^32), ``draws[0, t]``, ``draws[1, t]`` uniform in [0, 1) from draws
+    6j + 1, 6j + 2, and ``draws[2:4, t]`` the point of :func:`disc_point` from draw 6j + 3;
+    j = first + t. Each is :func:`pmc._kernels.rng.uniform`'s hash, written out so that the
+    loop has no call and vectorises."""
     for t in range(count):
         c = uint64(DRAWS * (first + t))
         kk = uint64(key)
@@ -176,9 +203,11 @@ def draw_batch(key, first, count, n, pick_a, pick_b, draws):
         b = ((bits & _LOW32) * uint64(n - 1)) >> uint64(32)
         pick_a[t] = a
         pick_b[t] = b + uint64(b >= a)
-        for k in range(3):
+        for k in range(2):
             bits = mix64(mix64(kk ^ ((c + uint64(1 + k)) * _GOLDEN)) + _GOLDEN)
             draws[k, t] = float(bits >> uint64(11)) * _INV53
+        bits = mix64(mix64(kk ^ ((c + uint64(3)) * _GOLDEN)) + _GOLDEN)
+        draws[2, t], draws[3, t] = disc_point(bits)
 
 
 @njit(**JIT)
@@ -242,7 +271,7 @@ def collide_block(local, key, pair_rate, inv_mass, a, beta, alpha, statistics, i
     accepted = 0
     pick_a = np.empty(BATCH, np.uint64)  # unsigned: no wraparound test on the loads
     pick_b = np.empty(BATCH, np.uint64)
-    draws = np.empty((3, BATCH))
+    draws = np.empty((4, BATCH))
     first = 0
     while budget >= 1.0:
         # the budget never falls below 1 inside a batch: it shrinks by 1 per candidate at most
@@ -283,8 +312,9 @@ def collide_block(local, key, pair_rate, inv_mass, a, beta, alpha, statistics, i
                 budget *= sg / maj  # the rest of the step at the raised candidate rate
                 maj = sg
             accepted += 1
-            c0, c1, c2, e0, e1, e2 = scatter_pair(a0, a1, a2, b0, b1, b2, draws[1, t],
-                                                          draws[2, t], alpha)
+            ce, se = azimuth(draws[2, t], draws[3, t], key, DRAWS * (first + t) + 4)
+            c0, c1, c2, e0, e1, e2 = scatter_pair(a0, a1, a2, b0, b1, b2, draws[1, t], ce, se,
+                                                  alpha)
             if quantum:
                 sa = slot_of[ka]
                 sb = slot_of[kb]
@@ -306,7 +336,7 @@ def collide_block(local, key, pair_rate, inv_mass, a, beta, alpha, statistics, i
                 f = _factor(statistics, n3, inv_k) * _factor(statistics, n4, inv_k)
                 if statistics == BOSE:
                     f /= bound
-                if not uniform(key, DRAWS * (first + t) + 4) < f:
+                if not uniform(key, DRAWS * (first + t) + 5) < f:
                     continue
                 counts[sa] -= 1
                 counts[sb] -= 1
