@@ -46,11 +46,10 @@ from numba import njit, prange, uint64
 from . import JIT, JIT_PARALLEL
 from .occupation import (momentum_bin, table_capacity, table_count, table_fill,
                          table_slot)
-from .rng import mix64, stream_key, uniform
+from .rng import bits_to_uniform, draw_bits, stream_key, uniform
 
 CLASSICAL, FERMI, BOSE = 0, 1, 2
 
-_GOLDEN = uint64(0x9E3779B97F4A7C15)
 _LOW32 = uint64(0xFFFFFFFF)
 
 # per-cell tally columns
@@ -168,7 +167,7 @@ def scatter(p1, p2, out, key, counter, alpha):
     ``counter`` .. ``counter + 2`` of stream ``key`` (the polar angle, the azimuth and its
     second draw, as the collision kernel uses them); returns the next counter
     (``counter + 3``)."""
-    x, y = disc_point(mix64(mix64(uint64(key) ^ (uint64(counter + 1) * _GOLDEN)) + _GOLDEN))
+    x, y = disc_point(draw_bits(key, counter + 1))
     ce, se = azimuth(x, y, key, counter + 2)
     r = scatter_pair(p1[0], p1[1], p1[2], p2[0], p2[1], p2[2], uniform(key, counter), ce, se,
                      alpha)
@@ -182,7 +181,6 @@ BATCH = 64
 #: Draws per candidate: the pair, the sigma g test, the polar angle, the azimuth (two draws),
 #: the final state.
 DRAWS = 6
-_INV53 = 1.0 / 9007199254740992.0  # 2**-53
 _INV31 = 1.0 / 2147483648.0  # 2**-31
 
 
@@ -193,21 +191,17 @@ def draw_batch(key, first, count, n, pick_a, pick_b, draws):
     draw 6j (the high and low 32 bits scaled by multiplication, D. Lemire, ACM TOMACS 29, 3
     (2019), bias below n / 2^32), ``draws[0, t]``, ``draws[1, t]`` uniform in [0, 1) from draws
     6j + 1, 6j + 2, and ``draws[2:4, t]`` the point of :func:`disc_point` from draw 6j + 3;
-    j = first + t. Each is :func:`pmc._kernels.rng.uniform`'s hash, written out so that the
-    loop has no call and vectorises."""
+    j = first + t. The loop is over independent hashes and vectorises."""
     for t in range(count):
-        c = uint64(DRAWS * (first + t))
-        kk = uint64(key)
-        bits = mix64(mix64(kk ^ (c * _GOLDEN)) + _GOLDEN)
+        c = DRAWS * (first + t)
+        bits = draw_bits(key, c)
         a = ((bits >> uint64(32)) * uint64(n)) >> uint64(32)
         b = ((bits & _LOW32) * uint64(n - 1)) >> uint64(32)
         pick_a[t] = a
         pick_b[t] = b + uint64(b >= a)
-        for k in range(2):
-            bits = mix64(mix64(kk ^ ((c + uint64(1 + k)) * _GOLDEN)) + _GOLDEN)
-            draws[k, t] = float(bits >> uint64(11)) * _INV53
-        bits = mix64(mix64(kk ^ ((c + uint64(3)) * _GOLDEN)) + _GOLDEN)
-        draws[2, t], draws[3, t] = disc_point(bits)
+        draws[0, t] = bits_to_uniform(draw_bits(key, c + 1))
+        draws[1, t] = bits_to_uniform(draw_bits(key, c + 2))
+        draws[2, t], draws[3, t] = disc_point(draw_bits(key, c + 3))
 
 
 @njit(**JIT)

@@ -39,10 +39,21 @@ def stream_key(seed, label_a, label_b):
 
 
 @njit(**JIT)
+def draw_bits(key, counter):
+    """The 64 random bits of draw number ``counter`` of stream ``key``."""
+    return mix64(mix64(uint64(key) ^ (uint64(counter) * _GOLDEN)) + _GOLDEN)
+
+
+@njit(**JIT)
+def bits_to_uniform(bits):
+    """Uniform double in [0, 1) from 64 random bits (their top 53)."""
+    return float(bits >> uint64(11)) * _INV53
+
+
+@njit(**JIT)
 def uniform(key, counter):
     """Uniform double in [0, 1) for draw number ``counter`` of stream ``key``."""
-    bits = mix64(mix64(uint64(key) ^ (uint64(counter) * _GOLDEN)) + _GOLDEN)
-    return float(bits >> uint64(11)) * _INV53
+    return bits_to_uniform(draw_bits(key, counter))
 
 
 @njit(**JIT)
