@@ -116,9 +116,9 @@ def sort_markers(positions, weights, n, lo, inv_h, shape, index, order, start, i
     outside the cells (``order[start[ncell]:n]``, in increasing order); both int64, or int32
     where the counts fit. ``start`` (ncell + 1,) int64 receives the offsets. Returns the number
     of markers inside the cells and the range (min, max) of the ``weights`` (read in the same
-    pass as the positions, for the equal-weight check of the collision kernels). Cell by cell the result is that of
-    :func:`sort_by_cell` (a stable sort has only one). Markers outside are counted in a last,
-    extra bin, so that the loops have no branch."""
+    pass as the positions, for the equal-weight check of the collision kernels). Cell by cell
+    the result is that of :func:`sort_by_cell` (a stable sort has only one). Markers outside
+    are counted in a last, extra bin, so that the loops have no branch."""
     ncell = start.shape[0] - 1
     k_axes = shape.shape[0]
     nchunk = sort_chunks(n, ncell + 1)
