@@ -421,8 +421,16 @@ def collide(momenta, order, start, key, pair_rate, inv_mass, a, beta, alpha, sta
 
 @njit(**JIT_PARALLEL)
 def weight_range(w, n):
-    """(min, max) of the first ``n`` weights, in one parallel pass (min and max reductions are
-    exact, so the result does not depend on the threads)."""
+    """(min, max) of the first ``n`` weights (n >= 1). First a count of the weights unlike the
+    first, a loop that vectorises (the min/max reduction does not, without fastmath); the
+    min/max pass only if that count is not zero, as in :func:`pmc._kernels.cells.sort_markers`
+    (min and max reductions are exact, so the result does not depend on the threads)."""
+    w0 = w[0]
+    unequal = 0
+    for i in prange(n):
+        unequal += w[i] != w0
+    if unequal == 0:
+        return w0, w0
     lo = np.inf
     hi = -np.inf
     for i in prange(n):

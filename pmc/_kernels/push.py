@@ -304,7 +304,8 @@ def free_flight(dx, scheme, dkind, terms, wkind):
 def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
     """:func:`push` for the configurations :func:`free_flight` covers: x <- x + dt p / m, then
     the walls, axis by axis over a block (a streaming loop per axis, as a plain C drift would
-    be written; the rare wall crossing leaves it for :func:`wall`). Bitwise the same as
+    be written; periodic axes wrap with :func:`wall`'s own :func:`wrap_once` and
+    :func:`wrap_rest`, other walls leave the loop for :func:`wall`). Bitwise the same as
     :func:`push_markers`: with no force, the axes of a parabolic band never mix."""
     dx = x.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
