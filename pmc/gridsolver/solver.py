@@ -280,8 +280,9 @@ class Simulation(FrameRun):
         return float(np.sum(self.f)) * self.hx * self.hp
 
     def __repr__(self):
-        return (f"gridsolver.Simulation(t={self.time:.6g}, step={self.step_count}, grid={self.x.size}x"
-                f"{self.p.size}, dt={self.dt:g}, order={self.order}, scheme={self.scheme!r})")
+        return (f"gridsolver.Simulation(t={self.time:.6g}, step={self.step_count}, "
+                f"grid={self.x.size}x{self.p.size}, dt={self.dt:g}, order={self.order}, "
+                f"scheme={self.scheme!r})")
 
     # ------------------------------------------------------------------ stepping
     def step(self, n=1):

@@ -81,9 +81,9 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     xarray.Dataset
         ``rho`` (time, x, p) [1/(m kg m/s)] with int int rho dx dp = int |psi|^2 dx when the
         grid holds the state; ``rho_integral`` (time): its sum over the grid times the bin area;
-        ``total_weight`` (time) and ``absorbed`` (time, side) carried over from ``q``. Attributes: the
-        window (``window_model`` and its parameters as ``window_<name>``), ``hbar``, and the
-        provenance of ``q``.
+        ``total_weight`` (time) and ``absorbed`` (time, side) carried over from ``q``.
+        Attributes: the window (``window_model`` and its parameters as ``window_<name>``),
+        ``hbar``, and the provenance of ``q``.
 
     Examples
     --------

@@ -293,8 +293,8 @@ class Simulation(FrameRun):
         return float(np.vdot(a, a).real) * self.cell
 
     def __repr__(self):
-        return (f"quantum.Simulation(t={self.time:.6g}, step={self.step_count}, grid={self.shape}, "
-                f"dt={self.dt:g}, fft={self.backend})")
+        return (f"quantum.Simulation(t={self.time:.6g}, step={self.step_count}, "
+                f"grid={self.shape}, dt={self.dt:g}, fft={self.backend})")
 
     def _modulation(self, t):
         """g_k(t) of every term (1 for static terms)."""
@@ -428,7 +428,8 @@ class Simulation(FrameRun):
                 "potential": potential_tables(self.hamiltonian.potential),
                 "distribution": self.initial_description,
                 # the periodic box [start, stop) of each axis, as in a case file's [quantum]
-                "quantum": {d: {"start": float(c[0]), "stop": float(c[0] + c.size * self.spacing[d]),
+                "quantum": {d: {"start": float(c[0]),
+                                "stop": float(c[0] + c.size * self.spacing[d]),
                                 "num": int(c.size)} for d, c in self.coords.items()}}
         case["quantum"]["planner"] = self.planner
         if self.absorber is not None:
