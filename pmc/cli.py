@@ -5,6 +5,7 @@ Over the public API only; every error in a case file is reported in one line nam
 and key, with exit status 2.
 """
 import argparse
+import datetime
 import sys
 
 from . import io, quantum
@@ -69,6 +70,11 @@ def _compare(args):
         io.check_writable(args.output, overwrite=args.overwrite)
     result = compare(runs, reference, window=window, divide=args.divide,
                      densities=args.densities)
+    result.attrs.update({"pmc_version": __version__,
+                         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                         "marker_files": ", ".join(marker_files),
+                         "reference_file": reference_file,
+                         "reference_window": "" if window is None else repr(window)})
     if args.output is not None:
         result.to_netcdf(args.output)
     if not args.quiet:
