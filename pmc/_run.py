@@ -20,8 +20,9 @@ attributes
     ``time`` (``t0 + step_count * dt``), ``case`` (a dict stored as TOML in the output's
     ``case`` attribute: the case file it was built from, or a description of its objects).
 ``step(n)``
-    Advance ``n`` steps of ``dt``; returns self. ``step(a)`` then ``step(b)`` must equal
-    ``step(a + b)`` bitwise, so that a run does not depend on how it is cut into frames.
+    Advance ``n`` steps of ``dt``; returns self. The loop calls ``step(k)`` once per frame with
+    the same ``k`` (steps per frame), so a resumed run repeats the calls of the uninterrupted
+    one; ``step(a)`` then ``step(b)`` equals ``step(a + b)`` to round-off at least.
 ``observe()``
     The current state as a one-frame :class:`xarray.Dataset` (a leading ``time`` of length 1,
     see :func:`frame_at`).

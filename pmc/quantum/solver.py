@@ -32,8 +32,8 @@ resumed from it continues with the same operations in the same order as an unint
 With ``planner="estimate"`` (or the scipy backend) the FFTs are the same in every process, so a
 resumed run equals an uninterrupted one bitwise. With ``planner="measure"`` (the default) FFTW
 picks its algorithm by timing, so a run resumed in another process may use other FFT algorithms
-than the first part did: it continues the same physics, equal to round-off (about 1e-15 relative
-per step), not bitwise.
+than the first part did: it continues the same computation equal to round-off, not bitwise
+(the same holds for two uninterrupted runs in two processes).
 """
 import math
 import warnings
@@ -127,8 +127,8 @@ class Simulation(FrameRun):
     case : dict, optional
         The case this run was built from (as read from a TOML file); stored in the output's
         attributes. Built from the objects if omitted.
-    x, y : array_like, optional
-        Deprecated spelling of ``grid=x`` and ``grid=(x, y)``.
+    x, y, psi0 : optional
+        Deprecated spellings of ``grid=x``, ``grid=(x, y)`` and ``initial``.
 
     Notes
     -----
@@ -286,6 +286,11 @@ class Simulation(FrameRun):
     def absorbed(self):
         """Probability absorbed at each wall since t0: (x_lo, x_hi[, y_lo, y_hi])."""
         return self._absorbed.copy()
+
+    @property
+    def total_weight(self):
+        """int |psi|^2 d^dx x over the box: the output's ``total_weight`` (:meth:`norm`)."""
+        return self.norm()
 
     def norm(self):
         """int |psi|^2 d^dx x over the box (dimensionless)."""
