@@ -11,9 +11,9 @@ import sys
 from . import io, quantum
 from ._version import __version__
 from .compare import compare
-from .grids import PhaseSpaceGrid
 from .config import CaseError, build, load_case
 from .ensemble import ensemble, parts_directory, sweep
+from .grids import PhaseSpaceGrid
 
 __all__ = ["main"]
 

@@ -395,7 +395,10 @@ def _build_quantum(case, H, state, base):
                                  threads=table.get("threads", 1),
                                  planner=table.get("planner", "measure"), case=case)
     except ValueError as exc:
-        raise CaseError(f"[quantum] {exc}") from None
+        text = str(exc)
+        section = ("run" if text.startswith(("dt", "t0")) else
+                   "distribution" if text.startswith("initial") else "quantum")
+        raise CaseError(f"[{section}] {text}") from None
     return sim, _run_options(case, base)
 
 

@@ -187,6 +187,8 @@ def test_a_quantum_case_runs_the_schrodinger_solver(tmp_path):
     ("absorber = { width = 5.0 }", "absorber = { width = 25.0 }", r"absorber width"),
     ('planner = "estimate"', 'planner = "fast"', r"planner"),
     ("seed = 2", 'scheme = "yoshida4"', r"scheme"),
+    ("dt = 0.05", "dt = -0.05", r"\[run\] dt"),
+    ("sigma_x = 1.0", "sigma_x = 1.0\nhbar = 2.0", r"\[distribution\] initial.hbar"),
     ('model = "GaussianWavepacket"\nn = 500\nx0 = -5.0\np0 = 1.0\nsigma_x = 1.0',
      'model = "Maxwellian"\ntemperature = 1.0\nmass = 1.0\nx = [-5.0, 5.0]', r"wave function"),
     ("[dispersion]", '[boundary]\nmodel = "Periodic"\nlo = -1.0\nhi = 1.0\n[dispersion]',
