@@ -404,6 +404,9 @@ class Simulation(FrameRun):
         return frame
 
     # ------------------------------------------------------------------ run hooks
+    def _progress_postfix(self, steps, seconds, before, after):
+        return {"grid": "x".join(map(str, self.shape)), "steps_per_s": f"{steps / seconds:.3g}"}
+
     def _fingerprint(self):
         return repr((repr(self.hamiltonian), self.dt, self.t0,
                      {d: (float(c[0]), self.spacing[d], c.size) for d, c in self.coords.items()},
