@@ -1,15 +1,19 @@
-"""The ``pmc`` command: ``run``, ``sweep``, ``info``, ``plot``, ``validate`` and ``--version``.
+"""The ``pmc`` command: ``run``, ``sweep``, ``compare``, ``info``, ``plot``, ``validate`` and
+``--version``.
 
 Over the public API only; every error in a case file is reported in one line naming the section
 and key, with exit status 2.
 """
 import argparse
+import datetime
 import sys
 
-from . import io
+from . import io, quantum
 from ._version import __version__
+from .compare import compare
 from .config import CaseError, build, load_case
 from .ensemble import ensemble, parts_directory, sweep
+from .grids import PhaseSpaceGrid
 
 __all__ = ["main"]
 
@@ -28,8 +32,59 @@ def _run(args):
                  progress=not args.quiet, overwrite=args.overwrite or opts["overwrite"],
                  resume=args.resume, checkpoint_every=opts["checkpoint_every"])
     if not args.quiet:
-        print(f"wrote {output}: {ds.sizes['time']} frames to t = {float(ds.time[-1]):g}, "
-              f"{int(ds.n_markers[-1])} markers")
+        size = (f"{int(ds.n_markers[-1])} markers" if "n_markers" in ds
+                else f"total weight {float(ds.total_weight[-1]):.6g}")
+        print(f"wrote {output}: {ds.sizes['time']} frames to t = {float(ds.time[-1]):g}, {size}")
+    return 0
+
+
+def _window(text):
+    """``gaussian:SIGMA_X`` or ``box:WIDTH`` [m] -> a pmc.quantum window."""
+    kind, sep, value = text.partition(":")
+    windows = {"gaussian": quantum.GaussianWindow, "box": quantum.BoxWindow}
+    if not sep or kind not in windows:
+        raise ValueError(f"--window {text!r} must read gaussian:SIGMA_X or box:WIDTH")
+    try:
+        return windows[kind](float(value))
+    except ValueError as exc:
+        raise ValueError(f"--window {text!r}: {exc}") from None
+
+
+def _compare(args):
+    *marker_files, reference_file = args.files
+    if not marker_files:
+        raise ValueError("give one or more marker runs and then the reference: pmc compare "
+                         "markers.nc [more.nc ...] reference.nc")
+    runs = [io.open_dataset(f) for f in marker_files]
+    reference = io.open_dataset(reference_file)
+    window = None if args.window is None else _window(args.window)
+    if "psi_real" in reference:  # a quantum run: its envelope on the markers' (x, p) grid
+        if window is None:
+            raise ValueError("a quantum run as the reference needs --window gaussian:SIGMA_X "
+                             "or box:WIDTH for its envelope")
+        if "f" not in runs[0]:
+            raise ValueError(f"{marker_files[0]} has no f(x, p) to compare")
+        grid = PhaseSpaceGrid(x=runs[0]["x"].values, p=runs[0]["p"].values)
+        reference = quantum.envelope(reference, grid, window)
+    if args.output is not None:
+        io.check_writable(args.output, overwrite=args.overwrite)
+    result = compare(runs, reference, window=window, divide=args.divide,
+                     densities=args.densities)
+    result.attrs.update({"pmc_version": __version__,
+                         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                         "marker_files": ", ".join(marker_files),
+                         "reference_file": reference_file,
+                         "reference_window": "" if window is None else repr(window)})
+    if args.output is not None:
+        result.to_netcdf(args.output)
+    if not args.quiet:
+        for k, t in enumerate(result["time"].values):
+            print(f"t = {t:g}: distance {float(result.distance[k]):.4g} (noise floor "
+                  f"{float(result.noise_floor[k]):.4g}), transmitted "
+                  f"{float(result.transmitted_reference[k]):.4g} (reference) vs "
+                  f"{float(result.transmitted_markers[k]):.4g} (markers)")
+        if args.output is not None:
+            print(f"wrote {args.output}")
     return 0
 
 
@@ -208,6 +263,25 @@ def main(argv=None):
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _cluster_arguments(p, replicas_default=1)
     p.set_defaults(func=_sweep)
+    p = sub.add_parser("compare", help="compare marker runs with a quantum or grid reference",
+                       description="Distance between marker runs and a reference on the markers' "
+                                   "(x, p) grid (pmc.compare). The reference is a quantum run "
+                                   "(pmc run with method = \"quantum\": its envelope is taken "
+                                   "with --window), an envelope, or a run with f (a grid run).")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="marker runs (independent ensembles of one case, pooled), then the "
+                        "reference")
+    p.add_argument("--window", metavar="KIND:LENGTH",
+                   help="envelope window: gaussian:SIGMA_X or box:WIDTH [m] (needed with a "
+                        "quantum run; default for an envelope: the one it was taken with)")
+    p.add_argument("--divide", type=float, default=0.0, metavar="X",
+                   help="position [m] beyond which probability counts as transmitted (default 0)")
+    p.add_argument("--densities", action="store_true",
+                   help="also write the two densities compared (rho_markers, rho_reference)")
+    p.add_argument("-o", "--output", help="netCDF file of the comparison")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    p.set_defaults(func=_compare)
     p = sub.add_parser("info", help="describe an output file")
     p.add_argument("file")
     p.set_defaults(func=_info)

@@ -103,8 +103,8 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
     >>> runs = [pmc.Simulation(H, pmc.sample(psi0, 4000, seed=s), dt=0.05, grid=grid,
     ...                        observables=["f"]).run(1.0, 0.5, progress=False)
     ...         for s in (1, 2)]
-    >>> q = pmc.quantum.solve(H, psi0, x=np.linspace(-12, 12, 256, endpoint=False),
-    ...                       t_end=1.0, save_every=0.5, dt=0.01)
+    >>> q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-12, 12, 256, endpoint=False),
+    ...                          t_end=1.0, save_every=0.5, dt=0.01)
     >>> rho = pmc.quantum.envelope(q, grid, pmc.quantum.GaussianWindow(0.5), warn=False)
     >>> c = pmc.compare(runs, rho)
     >>> bool((c.distance < 4 * c.noise_floor).all())

@@ -10,7 +10,8 @@ the valid ones. A case file::
     save_every = 1.0     # interval between frames [s]
     seed = 1
     scheme = "leapfrog"  # or "yoshida4"
-    method = "markers"   # or "grid": the deterministic grid solver on [grid] (pmc.gridsolver)
+    method = "markers"   # or "grid": the deterministic grid solver on [grid] (pmc.gridsolver),
+                         # or "quantum": the Schrödinger reference on [quantum] (pmc.quantum)
 
     [hamiltonian]
     hbar = 1.0
@@ -46,6 +47,19 @@ the valid ones. A case file::
     path = "barrier.nc"
     checkpoint_every = 10
 
+``method = "quantum"`` solves the Schrödinger equation (:class:`pmc.quantum.Simulation`) for the
+same Hamiltonian, from the wave function of ``[distribution]`` (a state with one, such as
+GaussianWavepacket; ``n`` is not used), on the periodic position grid of a ``[quantum]``
+table (``[grid]`` stays the phase-space grid of the other methods and is not used; ``dt`` may be
+omitted: :func:`pmc.quantum.default_dt`)::
+
+    [quantum]
+    x = { start = -40.0, stop = 40.0, num = 1024 }   # the periodic box [start, stop): num
+                                                     # points, stop itself excluded; or a list
+    absorber = { width = 8.0 }                       # optional: pmc.quantum.Absorber's keys
+    planner = "estimate"                             # optional, FFTW planner (default measure)
+    threads = 1                                      # optional, FFT threads
+
 A tabulated potential or distribution may come from a netCDF file: ``file = "U.nc"`` and
 ``variable = "U"`` instead of the arrays (paths relative to the case file).
 """
@@ -55,13 +69,12 @@ import sys
 
 import numpy as np
 
-from . import bands, boundaries, potentials, states
+from . import bands, boundaries, gridsolver, potentials, quantum, states
 from .cells import Cells
 from .collisions import binary as _binary
 from .collisions import mechanisms as _mechanisms
 from .collisions import rate_matrix as _rate_matrix
 from .grids import PhaseSpaceGrid
-from .gridsolver import GridSolver
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
 from .simulation import OBSERVABLES, Simulation
@@ -101,6 +114,8 @@ REGISTRY["collisions"].update(_models(_mechanisms, ["ElasticIsotropic", "Acousti
 # cross_section = { model = "HardSphere", diameter = 3.66e-10 }, named from "cross_section"
 REGISTRY["collisions"]["Binary"] = _binary.Binary
 REGISTRY["cross_section"] = _models(_binary, ["HardSphere", "VHS", "VSS", "MaxwellMolecules"])
+# the absorbing layers of the quantum solver: [quantum] absorber = { width = ... }
+REGISTRY["absorber"] = {"Absorber": quantum.Absorber}
 
 #: Sections of a case file and the keys of the sections that are not models.
 SECTIONS = {
@@ -112,13 +127,15 @@ SECTIONS = {
     "cells": {"lo", "hi", "n"},
     "collisions": None,
     "output": {"path", "checkpoint_every", "overwrite"},
+    "quantum": {"x", "y", "absorber", "planner", "threads"},
 }
 _REQUIRED = ("run", "dispersion", "distribution")
 _RUN_REQUIRED = ("dt", "t_end", "save_every")
-#: [run] method: weighted markers (pmc.Simulation) or the deterministic grid solver
-#: (pmc.gridsolver.GridSolver: needs [grid] with x and p; [distribution] n and [cells] unused;
-#: its own keys order and positivity).
-METHODS = ("markers", "grid")
+#: [run] method: weighted markers (pmc.Simulation), the deterministic grid solver
+#: (pmc.gridsolver.Simulation: needs [grid] with x and p; [distribution] n and [cells] unused;
+#: its own keys order and positivity) or the Schrödinger reference (pmc.quantum.Simulation:
+#: needs [quantum] with x; [distribution] n, [grid] and [cells] unused).
+METHODS = ("markers", "grid", "quantum")
 
 
 class CaseError(ValueError):
@@ -242,8 +259,9 @@ def build(case):
 
     Returns
     -------
-    sim : pmc.Simulation or pmc.gridsolver.GridSolver
-        The latter for ``[run] method = "grid"``; both have the same ``run`` signature.
+    sim : pmc.Simulation, pmc.gridsolver.Simulation or pmc.quantum.Simulation
+        As ``[run] method`` says (markers, grid or quantum); all have the same ``run``
+        signature (:class:`pmc._run.FrameRun`).
     run : dict
         ``t_end``, ``save_every``, ``output``, ``checkpoint_every``, ``overwrite``.
     """
@@ -260,13 +278,13 @@ def build(case):
         if keys is not None and s in case:
             _check_keys(s, case[s], keys)
     run = case["run"]
-    for k in _RUN_REQUIRED:
-        if k not in run:
-            raise CaseError(f"[run] needs {k!r}")
     method = run.get("method", "markers")
     if method not in METHODS:
         raise CaseError(f"[run] method {method!r} is unknown; valid: {list(METHODS)}")
-    if method == "markers" and ({"order", "positivity"} & set(run)):
+    for k in _RUN_REQUIRED:
+        if k not in run and not (k == "dt" and method == "quantum"):
+            raise CaseError(f"[run] needs {k!r}")
+    if method != "grid" and ({"order", "positivity"} & set(run)):
         raise CaseError("[run] order and positivity are options of method = \"grid\"")
     hbar = case.get("hamiltonian", {}).get("hbar", 1.0)
     try:
@@ -280,6 +298,8 @@ def build(case):
     if n is None and method == "markers":
         raise CaseError("[distribution] needs 'n', the number of markers")
     dist = _model("distribution", dist_table, base=base)
+    if method == "quantum":
+        return _build_quantum(case, H, dist, base)
     seed = run.get("seed", 0)
     try:
         markers = states.sample(dist, n, seed=seed) if method == "markers" else None
@@ -314,11 +334,13 @@ def build(case):
         if method == "grid":
             if grid is None:
                 raise CaseError("[run] method = \"grid\" needs a [grid] with x and p")
-            sim = GridSolver(H, dist, grid=grid, dt=run["dt"], boundary=_boundary(case),
-                             collisions=collisions, order=run.get("order", 5),
-                             scheme=run.get("scheme", "leapfrog"),
-                             positivity=run.get("positivity", False),
-                             observables=observables, t0=run.get("t0", 0.0), case=case)
+            sim = gridsolver.Simulation(H, dist, grid=grid, dt=run["dt"],
+                                        boundary=_boundary(case), collisions=collisions,
+                                        order=run.get("order", 5),
+                                        scheme=run.get("scheme", "leapfrog"),
+                                        positivity=run.get("positivity", False),
+                                        observables=observables, t0=run.get("t0", 0.0),
+                                        case=case)
         else:
             sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
                              collisions=collisions, cells=cells,
@@ -328,10 +350,67 @@ def build(case):
         raise
     except ValueError as exc:
         raise CaseError(f"[run] {exc}") from None
-    out = case.get("output", {})
+    return sim, _run_options(case, base)
+
+
+def _run_options(case, base):
+    """The options of ``run`` from [run] and [output]."""
+    run, out = case["run"], case.get("output", {})
     options = {"t_end": run["t_end"], "save_every": run["save_every"],
                "output": None, "checkpoint_every": out.get("checkpoint_every", 10),
                "overwrite": bool(out.get("overwrite", False))}
     if "path" in out:
         options["output"] = str(pathlib.Path(base) / out["path"])
-    return sim, options
+    return options
+
+
+def _build_quantum(case, H, state, base):
+    """(pmc.quantum.Simulation, run options) for ``[run] method = "quantum"``."""
+    run = case["run"]
+    for section in ("collisions", "boundary"):
+        if case.get(section):
+            raise CaseError(f"[{section}] is not used by method = \"quantum\" (absorbing "
+                            f"layers: [quantum] absorber)")
+    if "scheme" in run:
+        raise CaseError("[run] scheme is an option of the markers and grid methods; the quantum "
+                        "solver is split-operator Strang (seed is not used either)")
+    if "quantum" not in case:
+        raise CaseError("[run] method = \"quantum\" needs a [quantum] table with x (the "
+                        "position grid)")
+    table = case["quantum"]
+    if "x" not in table:
+        raise CaseError("[quantum] needs x, the position grid")
+    axes = [_periodic_axis(d, table[d]) for d in ("x", "y") if d in table]
+    absorber = None
+    if "absorber" in table:
+        absorber = _model("quantum.absorber", {"model": "Absorber", **table["absorber"]},
+                          "absorber")
+    t0 = run.get("t0", 0.0)
+    grid = axes[0] if len(axes) == 1 else tuple(axes)
+    try:
+        dt = run.get("dt")
+        if dt is None:
+            dt = quantum.default_dt(H, state, grid=grid, save_every=run["save_every"], t0=t0)
+        sim = quantum.Simulation(H, state, grid=grid, dt=dt, absorber=absorber, t0=t0,
+                                 threads=table.get("threads", 1),
+                                 planner=table.get("planner", "measure"), case=case)
+    except ValueError as exc:
+        text = str(exc)
+        section = ("run" if text.startswith(("dt", "t0")) else
+                   "distribution" if text.startswith("initial") else "quantum")
+        raise CaseError(f"[{section}] {text}") from None
+    return sim, _run_options(case, base)
+
+
+def _periodic_axis(name, spec):
+    """A [quantum] axis: {start, stop, num} is the periodic box [start, stop) with num points
+    (stop excluded, being start's periodic image), or a list of the points."""
+    if isinstance(spec, dict):
+        _check_keys(f"quantum.{name}", spec, {"start", "stop", "num"})
+        try:
+            return np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]),
+                               endpoint=False)
+        except KeyError as exc:
+            raise CaseError(f"[quantum] {name} needs start, stop and num; missing {exc}") \
+                from None
+    return np.asarray(spec, dtype=float)

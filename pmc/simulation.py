@@ -6,6 +6,8 @@ and checkpointed so that a killed run resumes to the same numbers.
 One class with ``start``/``step``/``run``/``resume`` and a thin function :func:`simulate`, as
 QuTiP's solvers do (``qutip/solver/sesolve.py``).
 """
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -34,9 +36,9 @@ class Simulation(FrameRun):
     Parameters
     ----------
     hamiltonian : pmc.Hamiltonian
-    markers : pmc.Markers
+    initial : pmc.Markers
         Initial markers; copied, so the caller's object is never modified. The current state is
-        :attr:`markers`.
+        :attr:`markers`. (The keyword ``markers=`` is a deprecated spelling.)
     dt : float
         Time step [s], finite and > 0.
     grid : pmc.PhaseSpaceGrid, optional
@@ -63,8 +65,10 @@ class Simulation(FrameRun):
         output's attributes. Built from the objects if omitted.
     """
 
-    def __init__(self, hamiltonian, markers, *, dt, grid=None, boundary=None, collisions=(),
-                 seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None):
+    def __init__(self, hamiltonian, initial=None, *, dt, grid=None, boundary=None, collisions=(),
+                 seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None,
+                 markers=None):
+        markers = _initial_markers(initial, markers)
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
         if not isinstance(markers, Markers):
@@ -303,7 +307,7 @@ class Simulation(FrameRun):
         return case
 
 
-def simulate(hamiltonian, markers, *, dt, t_end, save_every, output=None, progress=False,
+def simulate(hamiltonian, initial=None, *, dt, t_end, save_every, output=None, progress=False,
              **options):
     """Build a :class:`Simulation` and run it: the function form.
 
@@ -315,5 +319,19 @@ def simulate(hamiltonian, markers, *, dt, t_end, save_every, output=None, progre
     """
     run_keys = ("overwrite", "resume", "checkpoint_every")
     run_opts = {k: options.pop(k) for k in run_keys if k in options}
-    sim = Simulation(hamiltonian, markers, dt=dt, **options)
+    sim = Simulation(hamiltonian, initial, dt=dt, **options)
     return sim.run(t_end, save_every, output=output, progress=progress, **run_opts)
+
+
+def _initial_markers(initial, markers):
+    """``initial``, or the deprecated keyword ``markers`` with a DeprecationWarning."""
+    if markers is None:
+        if initial is None:
+            raise ValueError("initial (the initial pmc.Markers) is required")
+        return initial
+    warnings.warn("markers= is deprecated: give the initial markers as `initial` (the second "
+                  "argument)", DeprecationWarning, stacklevel=3)
+    if initial is not None:
+        raise ValueError("give the initial markers once: initial or markers (deprecated), "
+                         "not both")
+    return markers

@@ -142,3 +142,98 @@ def test_the_case_in_a_file_reruns_to_the_same_numbers(tmp_path):
     second = sim2.run(run2["t_end"], run2["save_every"], progress=False)
     for name in first.data_vars:
         np.testing.assert_array_equal(first[name].values, second[name].values, err_msg=name)
+
+
+def _quantum_case(text=GOOD):
+    """GOOD as the Schrödinger reference: the same Hamiltonian and wave packet ([distribution] n
+    and [grid] are not used), walls replaced by absorbing layers in [quantum]."""
+    boundary = '[boundary]\nmodel = "Absorbing"\nlo = -10.0\nhi = 10.0\n'
+    assert boundary in text
+    return text.replace("[run]\n", '[run]\nmethod = "quantum"\n', 1).replace(boundary, (
+        '[quantum]\nx = { start = -20.0, stop = 20.0, num = 256 }\n'
+        'absorber = { width = 5.0 }\nplanner = "estimate"\n'))
+
+
+def test_a_quantum_case_runs_the_schrodinger_solver(tmp_path):
+    case = _case(tmp_path, _quantum_case(), name="quantum.toml")
+    sim, run = config.build(config.load_case(case))
+    assert isinstance(sim, pmc.quantum.Simulation) and sim.dt == 0.05
+    x = np.linspace(-20.0, 20.0, 256, endpoint=False)
+    np.testing.assert_array_equal(sim.coords["x"], x)
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0),
+                        pmc.potentials.GaussianBarrier(1.0, 2.0)
+                        * pmc.potentials.Sinusoidal(amplitude=0.2, angular_frequency=1.0)
+                        + pmc.potentials.UniformField(F=0.1))
+    psi = pmc.states.GaussianWavepacket(x0=-5.0, p0=1.0, sigma_x=1.0)
+    python = pmc.quantum.simulate(H, psi, grid=x, dt=0.05, t_end=1.0, save_every=0.5,
+                                  absorber=pmc.quantum.Absorber(width=5.0), planner="estimate")
+    r = _pmc("run", str(case), "-o", str(tmp_path / "q.nc"))
+    assert r.returncode == 0, r.stderr
+    assert "3 frames" in r.stdout and "total weight" in r.stdout
+    q = pmc.open_dataset(tmp_path / "q.nc")
+    for name in python.data_vars:
+        np.testing.assert_array_equal(q[name].values, python[name].values, err_msg=name)
+    assert 'method = "quantum"' in q.attrs["case"]
+    # dt may be omitted: the default step of pmc.quantum.simulate
+    sim, _ = config.build(config.load_case(_case(tmp_path, _quantum_case().replace(
+        "dt = 0.05\n", ""), name="default_dt.toml")))
+    assert sim.dt == pmc.quantum.default_dt(H, psi, grid=x, save_every=0.5)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("[quantum]", "[quantum]\nz = 1", r"unknown key.*z.*valid keys.*absorber"),
+    ("x = { start = -20.0", "y = { start = -20.0", r"\[quantum\] needs x"),
+    ("absorber = { width = 5.0 }", "absorber = { widht = 5.0 }", r"widht.*width"),
+    ("absorber = { width = 5.0 }", "absorber = { width = 25.0 }", r"absorber width"),
+    ('planner = "estimate"', 'planner = "fast"', r"planner"),
+    ("seed = 2", 'scheme = "yoshida4"', r"scheme"),
+    ("dt = 0.05", "dt = -0.05", r"\[run\] dt"),
+    ("sigma_x = 1.0", "sigma_x = 1.0\nhbar = 2.0", r"\[distribution\] initial.hbar"),
+    ('model = "GaussianWavepacket"\nn = 500\nx0 = -5.0\np0 = 1.0\nsigma_x = 1.0',
+     'model = "Maxwellian"\ntemperature = 1.0\nmass = 1.0\nx = [-5.0, 5.0]', r"wave function"),
+    ("[dispersion]", '[boundary]\nmodel = "Periodic"\nlo = -1.0\nhi = 1.0\n[dispersion]',
+     r"\[boundary\] is not used"),
+])
+def test_quantum_case_errors_name_what_is_wrong(tmp_path, old, new, message):
+    text = _quantum_case()
+    assert old in text
+    with pytest.raises(ValueError, match=message):
+        config.build(config.load_case(_case(tmp_path, text.replace(old, new, 1))))
+    with pytest.raises(ValueError, match="needs a \\[quantum\\]"):
+        config.build(config.load_case(_case(tmp_path, _quantum_case().split("[quantum]")[0])))
+
+
+def test_command_line_compare_against_the_quantum_run_and_a_grid_run(tmp_path):
+    markers = tmp_path / "markers.nc"
+    assert _pmc("run", str(_case(tmp_path)), "-o", str(markers)).returncode == 0
+    quantum = tmp_path / "quantum.nc"
+    q_case = _case(tmp_path, _quantum_case(), name="quantum.toml")
+    assert _pmc("run", str(q_case), "-o", str(quantum)).returncode == 0
+    r = _pmc("compare", str(markers), str(quantum), "--window", "gaussian:1.0", "--divide", "0",
+             "-o", str(tmp_path / "c.nc"))
+    assert r.returncode == 0, r.stderr
+    assert "distance" in r.stdout and "wrote" in r.stdout
+    c = pmc.open_dataset(tmp_path / "c.nc")
+    m = pmc.open_dataset(markers)
+    grid = pmc.PhaseSpaceGrid(x=m.x.values, p=m.p.values)
+    rho = pmc.quantum.envelope(pmc.open_dataset(quantum), grid,
+                               pmc.quantum.GaussianWindow(sigma_x=1.0), warn=False)
+    expected = pmc.compare(m, rho)
+    for name in expected.data_vars:
+        np.testing.assert_array_equal(c[name].values, expected[name].values, err_msg=name)
+    assert c.attrs["reference_file"] == str(quantum)
+    # a quantum run needs a window; a bad window is named
+    r = _pmc("compare", str(markers), str(quantum))
+    assert r.returncode == 2 and "--window" in r.stderr
+    r = _pmc("compare", str(markers), str(quantum), "--window", "triangle:1")
+    assert r.returncode == 2 and "gaussian:SIGMA_X" in r.stderr
+    # a grid run is a reference too (f, no smoothing)
+    grid_case = _case(tmp_path, GOOD.replace("[run]\n", '[run]\nmethod = "grid"\n', 1)
+                      .replace("seed = 2\n", "").replace(
+                          "p = [-2.0, -1.0, 0.0, 1.0, 2.0]",
+                          "p = { start = -2.0, stop = 2.0, num = 9 }"), name="grid.toml")
+    grid_run = tmp_path / "grid.nc"
+    r = _pmc("run", str(grid_case), "-o", str(grid_run))
+    assert r.returncode == 0, r.stderr
+    r = _pmc("compare", str(markers), str(grid_run))
+    assert r.returncode == 2 and "p axis differs" in r.stderr

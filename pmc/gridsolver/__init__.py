@@ -4,6 +4,12 @@ semi-Lagrangian advection and the exact master-equation propagator. It is the re
 marker results converge to as N^(-1/2) (validation case 8).
 """
 from .initial import initial_density
-from .solver import OBSERVABLES, ORDERS, SCHEMES, GridSolver, solve
+from .solver import OBSERVABLES, ORDERS, SCHEMES, Simulation, _deprecated, simulate
 
-__all__ = ["GridSolver", "solve", "initial_density", "OBSERVABLES", "ORDERS", "SCHEMES"]
+__all__ = ["Simulation", "simulate", "initial_density", "OBSERVABLES", "ORDERS", "SCHEMES"]
+
+
+def __getattr__(name):
+    """``GridSolver`` and ``solve``: deprecated aliases of :class:`Simulation` and
+    :func:`simulate` (they warn with a DeprecationWarning)."""
+    return _deprecated(name, __name__)

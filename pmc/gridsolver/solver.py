@@ -45,6 +45,7 @@ boundary the ends of the grid absorb. Along p the ends of the grid absorb (talli
 """
 import contextlib
 import math
+import warnings
 
 import numba
 import numpy as np
@@ -65,7 +66,7 @@ from ..potentials import Zero
 from ..states import Distribution
 from .initial import initial_density
 
-__all__ = ["GridSolver", "solve", "OBSERVABLES", "ORDERS", "SCHEMES"]
+__all__ = ["Simulation", "simulate", "OBSERVABLES", "ORDERS", "SCHEMES"]
 
 #: Observables a run can record (as :class:`pmc.Simulation`).
 OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
@@ -89,10 +90,11 @@ _W0 = -_CBRT2 * _W1
 _DETERMINISTIC = "deterministic grid solution: no sampling error (zeros)"
 
 
-class GridSolver(FrameRun):
+class Simulation(FrameRun):
     """Deterministic semi-Lagrangian solution of the Boltzmann equation in 1D1V.
 
-    The same ``run`` / ``step`` / ``observe`` / ``resume`` interface and the same output
+    The same solver protocol (:class:`pmc._run.FrameRun`: ``start`` / ``step`` / ``observe`` /
+    ``run`` / ``resume``, checkpoints) and the same output
     :class:`xarray.Dataset` as :class:`pmc.Simulation`, so that a marker run and a grid run of
     one case compare variable by variable (``pmc.compare``). See the module docstring for the
     method and its accuracy.
@@ -144,7 +146,7 @@ class GridSolver(FrameRun):
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0))
     >>> grid = pmc.PhaseSpaceGrid(x=np.linspace(-9.75, 9.75, 40), p=np.linspace(-4, 4, 33))
     >>> packet = pmc.states.GaussianWavepacket(x0=0.0, p0=1.0, sigma_x=1.0)
-    >>> solver = pmc.gridsolver.GridSolver(H, packet, grid=grid, dt=0.1,
+    >>> solver = pmc.gridsolver.Simulation(H, packet, grid=grid, dt=0.1,
     ...                                    boundary=pmc.Periodic(-10.0, 10.0))
     >>> ds = solver.run(t_end=1.0, save_every=0.5, progress=False)
     >>> round(float(ds.total_weight[-1]), 12) == round(float(ds.total_weight[0]), 12)
@@ -278,8 +280,9 @@ class GridSolver(FrameRun):
         return float(np.sum(self.f)) * self.hx * self.hp
 
     def __repr__(self):
-        return (f"GridSolver(t={self.time:.6g}, step={self.step_count}, grid={self.x.size}x"
-                f"{self.p.size}, dt={self.dt:g}, order={self.order}, scheme={self.scheme!r})")
+        return (f"gridsolver.Simulation(t={self.time:.6g}, step={self.step_count}, "
+                f"grid={self.x.size}x{self.p.size}, dt={self.dt:g}, order={self.order}, "
+                f"scheme={self.scheme!r})")
 
     # ------------------------------------------------------------------ stepping
     def step(self, n=1):
@@ -608,11 +611,11 @@ def _reservoir_density(res, p):
             / math.sqrt(2.0 * math.pi * var))
 
 
-def solve(hamiltonian, initial, *, grid, dt, t_end, save_every, output=None, progress=False,
-          **options):
-    """Build a :class:`GridSolver` and run it: the function form (as :func:`pmc.simulate`).
+def simulate(hamiltonian, initial, *, grid, dt, t_end, save_every, output=None, progress=False,
+             **options):
+    """Build a :class:`Simulation` and run it: the function form (as :func:`pmc.simulate`).
 
-    Parameters are those of :class:`GridSolver` and :meth:`GridSolver.run`.
+    Parameters are those of :class:`Simulation` and :meth:`pmc._run.FrameRun.run`.
 
     Returns
     -------
@@ -620,5 +623,19 @@ def solve(hamiltonian, initial, *, grid, dt, t_end, save_every, output=None, pro
     """
     run_keys = ("overwrite", "resume", "checkpoint_every")
     run_opts = {k: options.pop(k) for k in run_keys if k in options}
-    solver = GridSolver(hamiltonian, initial, grid=grid, dt=dt, **options)
+    solver = Simulation(hamiltonian, initial, grid=grid, dt=dt, **options)
     return solver.run(t_end, save_every, output=output, progress=progress, **run_opts)
+
+
+def __getattr__(name):
+    return _deprecated(name, __name__)
+
+
+def _deprecated(name, module):
+    """The deprecated names ``GridSolver`` and ``solve`` (module attribute access warns)."""
+    new = {"GridSolver": "Simulation", "solve": "simulate"}.get(name)
+    if new is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    warnings.warn(f"pmc.gridsolver.{name} is deprecated: use pmc.gridsolver.{new}",
+                  DeprecationWarning, stacklevel=3)
+    return globals()[new]

@@ -57,7 +57,7 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     Parameters
     ----------
     q : xarray.Dataset
-        A one-dimensional run of :func:`pmc.quantum.solve` (``psi_real``, ``psi_imag`` over
+        A one-dimensional run of :func:`pmc.quantum.simulate` (``psi_real``, ``psi_imag`` over
         ``x``, with or without ``time``).
     grid : pmc.PhaseSpaceGrid
         Grid with exactly the axes ``x`` [m] and ``p`` [kg m/s]: rho is evaluated at its bin
@@ -81,17 +81,17 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     xarray.Dataset
         ``rho`` (time, x, p) [1/(m kg m/s)] with int int rho dx dp = int |psi|^2 dx when the
         grid holds the state; ``rho_integral`` (time): its sum over the grid times the bin area;
-        ``norm`` (time) and ``absorbed`` (time, side) carried over from ``q``. Attributes: the
-        window (``window_model`` and its parameters as ``window_<name>``), ``hbar``, and the
-        provenance of ``q``.
+        ``total_weight`` (time) and ``absorbed`` (time, side) carried over from ``q``.
+        Attributes: the window (``window_model`` and its parameters as ``window_<name>``),
+        ``hbar``, and the provenance of ``q``.
 
     Examples
     --------
     >>> import numpy as np, pmc
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(), hbar=1.0)
     >>> psi0 = pmc.states.GaussianWavepacket(x0=0.0, p0=3.0, sigma_x=1.0)
-    >>> q = pmc.quantum.solve(H, psi0, x=np.linspace(-20, 20, 512, endpoint=False),
-    ...                       t_end=0.0, save_every=1.0)
+    >>> q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-20, 20, 512, endpoint=False),
+    ...                          t_end=0.0, save_every=1.0)
     >>> grid = pmc.PhaseSpaceGrid(x=np.linspace(-10, 10, 201), p=np.linspace(-5, 11, 161))
     >>> rho = pmc.quantum.envelope(q, grid, pmc.quantum.GaussianWindow(sigma_x=0.5))
     >>> round(float(rho.rho_integral[0]), 6)
@@ -105,7 +105,7 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     if grid.dims != ("x", "p"):
         raise ValueError(f"grid must have exactly the axes ('x', 'p'), got {grid.dims}")
     if not isinstance(q, xr.Dataset) or "psi_real" not in q or "psi_imag" not in q:
-        raise ValueError("q must be a Dataset from pmc.quantum.solve (psi_real, psi_imag)")
+        raise ValueError("q must be a Dataset from pmc.quantum.simulate (psi_real, psi_imag)")
     if q["psi_real"].dims[-1:] != ("x",) or q["psi_real"].ndim - ("time" in q.dims) != 1:
         raise ValueError(f"envelope needs a one-dimensional run (dims (time, x)), got "
                          f"{q['psi_real'].dims}")
@@ -157,8 +157,9 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
             "rho_integral": (("time",), rho.sum(axis=(1, 2)) * area,
                              {"units": "1", "long_name": "integral of rho over the grid"})}
     times = q["time"].values if has_time else np.array([0.0])
-    if "norm" in q:
-        data["norm"] = (("time",), np.atleast_1d(q["norm"].values), dict(q["norm"].attrs))
+    if "total_weight" in q:
+        data["total_weight"] = (("time",), np.atleast_1d(q["total_weight"].values),
+                                dict(q["total_weight"].attrs))
     coords = {"time": ("time", times, {"units": "s", "long_name": "time"}),
               **{d: (d, grid.coords[d].copy(), {"units": u, "long_name": n})
                  for d, u, n in (("x", "m", "position x"), ("p", "kg m/s", "momentum p_x"))}}
