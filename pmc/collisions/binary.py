@@ -1,4 +1,4 @@
-"""Binary collisions among the markers of a cell (paper sections III-IV; DESIGN section 1,
+"""Binary collisions among the markers of a cell (paper sections III-IV; docs/design.md §1,
 "Collisions", form 3): Bird's no-time-counter DSMC with hard-sphere, variable-hard-sphere,
 variable-soft-sphere and Maxwell-molecule cross sections, and Uehling-Uhlenbeck final-state
 factors for fermions and bosons.
