@@ -20,6 +20,8 @@ from pmc_docstrings import escape_prose
 NESTED = {"potential": [("modulation", "modulation")],
           "boundary": [("reservoir", "left / right")],
           "collisions": [("cross_section", "cross_section")]}
+# sections that may hold several tables, and what several of them mean
+LISTS = {"potential": "summed", "boundary": "one per axis", "collisions": "applied in order"}
 
 
 def _parameters(cls):
@@ -101,8 +103,10 @@ def reference_lines():
                           + ".", ""]
             continue
         registry = config.REGISTRY.get(section, {})
-        lines += [f"A table (or a list of tables) naming one of {len(registry)} models with "
-                  "``model = \"...\"``; its other keys are the model's parameters.", ""]
+        form = (f"A table, or a list of tables (``[[{section}]]``, {LISTS[section]}),"
+                if section in LISTS else "A table")
+        lines += [f"{form} naming one of {len(registry)} models with ``model = \"...\"``; "
+                  "its other keys are the model's parameters.", ""]
         for name, cls in registry.items():
             lines += _model_table(name, cls)
         for nested, label in NESTED.get(section, []):
