@@ -38,7 +38,7 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
 templates_path = []
 
 # -- autodoc / numpydoc ----------------------------------------------------------------------------
-autodoc_default_options = {"members": True, "member-order": "bysource", "show-inheritance": False}
+autodoc_default_options = {"members": True, "member-order": "bysource"}
 autodoc_typehints = "none"
 autosummary_generate = False
 numpydoc_show_class_members = False      # the class pages list members through autodoc
