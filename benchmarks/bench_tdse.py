@@ -18,7 +18,7 @@ Prints one JSON line per case (nothing is asserted; a last line says which targe
     The same step without pyFFTW (scipy.fft) against bare numpy.fft and scipy.fft loops: what a
     user without FFTW gets.
 ``envelope``
-    Throughput of ``pmc.quantum.envelope`` in grid points per second (the DESIGN example: 8192
+    Throughput of ``pmc.quantum.envelope`` in grid points per second (docs/design.md §2: 8192
     solver points, a 321 x 161 grid, Gaussian window, one frame) against the direct quadrature
     rho(x0, p0) = |sum_x g(x - x0) exp(-i p0 x / hbar) psi(x) dx|^2 / 2 pi hbar evaluated by dense
     numpy matrix products (one product per momentum row); ``speedup`` = pmc's rate / baseline's.

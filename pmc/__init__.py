@@ -1,7 +1,7 @@
 """pmc: particle Monte Carlo for the Boltzmann equation derived from the Schrödinger equation.
 
 Weighted phase-space markers stream along the characteristics of H(x, p, t) = eps(p) + U(x, t)
-and jump between states at Fermi's golden-rule rates. See DESIGN.md for the physics and the API.
+and jump between states at Fermi's golden-rule rates. docs/design.md has the physics and the API.
 """
 from . import bands, collisions, gridsolver, potentials, quantum, states, units
 from ._version import __version__

@@ -231,7 +231,7 @@ TIME_ATTRS = {"units": "s", "long_name": "time"}
 def frame_at(t, data, coords):
     """A one-frame :class:`xarray.Dataset` at time ``t`` [s]: every data variable gets a leading
     ``time`` dimension of length 1 (what ``expand_dims("time")`` gives), built in one
-    construction, with no merge or alignment (those cost ~10 ms a frame, more than binning).
+    construction, with no merge or alignment (those cost more than the binning).
 
     ``data``: name -> :class:`xarray.Variable` or (dims, values, attrs); ``coords`` as for
     :class:`xarray.Dataset`, none of them over ``time``."""

@@ -1,5 +1,5 @@
 """Collision cells: a uniform partition of (part of) position space into boxes, inside which
-collision mechanisms act (DESIGN section 2: ``pmc.Cells(lo, hi, n)`` in 1-3 dimensions)."""
+collision mechanisms act (docs/design.md §2: ``pmc.Cells(lo, hi, n)`` in 1-3 dimensions)."""
 import numpy as np
 
 from . import _checks

@@ -290,7 +290,7 @@ def main(argv=None):
     p.add_argument("-o", "--output", help="PNG file (default: next to the input)")
     p.add_argument("-t", "--times", type=float, nargs="+", help="times of the f(x, p) panels")
     p.set_defaults(func=_plot)
-    p = sub.add_parser("validate", help="run the validation cases (DESIGN section 4)")
+    p = sub.add_parser("validate", help="run the validation cases (docs/design.md §4)")
     p.add_argument("cases", nargs="*", help="case names (default: all)")
     p.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
     p.add_argument("--dir", help="directory of the cases (default: ./validation)")

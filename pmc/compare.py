@@ -1,4 +1,4 @@
-"""Distances between a marker run and a reference on the same phase-space grid (DESIGN section 1,
+"""Distances between a marker run and a reference on the same phase-space grid (docs/design.md §1,
 "Comparing like with like").
 
 The reference is either the envelope density rho of a Schrödinger run

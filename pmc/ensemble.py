@@ -68,7 +68,7 @@ Per variable of the schema:
 The merge reads the parts one at a time in replica order, so its memory is a few copies of one
 replica and its result is bitwise the same whatever the number of workers, the threads per
 worker and the order in which replicas finished (each replica is itself bitwise independent of
-the thread count: DESIGN, "Randomness").
+the thread count: docs/design.md §1).
 
 Dotted keys
 -----------
@@ -165,7 +165,7 @@ def ensemble(case_or_factory, replicas, client=None, *, seed=None, output=None,
     Returns
     -------
     xarray.Dataset
-        The usual schema (DESIGN section 3), merged as in the module docstring, with attributes
+        The usual schema (docs/design.md §3), merged as in the module docstring, with attributes
         ``replicas`` (R), ``seed`` (the seed that the replica seeds were spawned from) and
         ``replica_seeds``.
 

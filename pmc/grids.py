@@ -74,7 +74,7 @@ class PhaseSpaceGrid:
 
     Notes
     -----
-    Dimensions of every output follow DESIGN §3: spatial axes first (``x, y, z``), then the
+    Dimensions of every output follow docs/design.md §3: spatial axes first (``x, y, z``), then the
     momentum axes (``p, py, pz``), each labelled by its bin centres. A bin is the half-open
     interval [centre - h/2, centre + h/2); a marker on the upper outer edge is outside.
 

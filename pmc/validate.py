@@ -1,6 +1,6 @@
 """The validation runner: ``pmc validate [--quick] [CASE ...]``.
 
-Each case is a module in ``validation/`` (DESIGN section 4) with a docstring stating the physics
+Each case is a module in ``validation/`` (docs/design.md §4) with a docstring stating the physics
 and its reference, an integer ``NUMBER`` (its place in the catalogue) and a function
 ``run(quick, outdir)`` that writes ``<name>.nc`` and ``<name>.png`` into ``outdir`` and returns a
 :class:`Verdict`. The runner writes ``<name>.json``, prints a table and fails (exit status 1) if

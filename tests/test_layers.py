@@ -1,6 +1,6 @@
 """The package is layered: kernels < base utilities < physics < driver < io/config/cli. A module
 may import only from its own layer or the ones below it; the kernels import numpy, numba and math
-only (DESIGN section 2)."""
+only (docs/design.md §2)."""
 import ast
 import pathlib
 
@@ -10,7 +10,7 @@ ROOT = pathlib.Path(pmc.__file__).parent
 
 LAYERS = [
     {"_kernels"},
-    # io writes and reads files with xarray and netCDF4 only (DESIGN: "xarray, numpy only"), so
+    # io writes and reads files with xarray and netCDF4 only (docs/design.md §2), so
     # it sits below the driver that writes its frames through it
     {"_checks", "_model", "units", "_version", "io", "_run"},
     {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "cells", "boundaries",

@@ -2,7 +2,7 @@
 fraction converges to the markers' as hbar -> 0; tunnelling and above-barrier reflection make
 them differ for larger hbar.
 
-Setup (m = 1): U = V0 exp(-x^2 / 2 w^2), V0 = 1, w = 2 (the DESIGN example). The incident packet
+Setup (m = 1): U = V0 exp(-x^2 / 2 w^2), V0 = 1, w = 2 (docs/design.md §2). The incident packet
 has the same momentum distribution for every hbar, n(p) = N(p0 = 1.5, sigma_p = 0.1); its width
 is sigma_x = hbar / (2 sigma_p) (minimum uncertainty) and it starts at x0 = -30. Markers are
 drawn from each packet's Wigner function (like with like). At t = 45 the packet has split; the

@@ -7,7 +7,7 @@ W(x, p, t) = W(x cos wt - p sin wt / m w, p cos wt + m w x sin wt, 0) (E. Wigner
 749 (1932); W. P. Schleich, Quantum Optics in Phase Space, Wiley 2001, ch. 3). Markers drawn
 from the initial Wigner function of the coherent state (positive: a Gaussian) therefore sample
 W(t) at every t, and smoothed with the Wigner function of the window they have the envelope
-density rho = W_psi * W_g as expectation (DESIGN section 1, "Comparing like with like"). The only
+density rho = W_psi * W_g as expectation (docs/design.md §1, "Comparing like with like"). The only
 differences left are sampling noise and the two time integrators (leapfrog for the markers,
 Strang split-operator for psi: both O(dt^2), with dt = T / 800 below 1e-4 of the window here).
 

@@ -1,5 +1,5 @@
 """Binary collisions per cell: Bird's no-time-counter (NTC) scheme with Uehling-Uhlenbeck
-final-state factors (DESIGN section 1, "Collisions", form 3).
+final-state factors (docs/design.md §1, "Collisions", form 3).
 
 In a cell of volume V holding N markers of weight w, the candidate pairs of a step dt number
 

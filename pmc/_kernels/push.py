@@ -329,7 +329,7 @@ def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbe
                     continue
                 if klo == PERIODIC:
                     # wall()'s periodic image in two passes: the one-box wrap for all (a loop
-                    # that vectorises: 94 -> 65 us at 10^5 markers in 3D), the rest for the few it
+                    # that vectorises), the rest for the few it
                     # leaves outside
                     outside = 0
                     for i in range(i0, i1):

@@ -1,4 +1,4 @@
-"""Counter-based random numbers (DESIGN section 1, "Randomness").
+"""Counter-based random numbers (docs/design.md §1, "Randomness").
 
 Every draw is a pure function of (key, counter): ``key`` is derived from the run's seed and a
 stream label (the step, the boundary side, the cell), ``counter`` numbers the draws inside the

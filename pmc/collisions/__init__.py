@@ -1,4 +1,4 @@
-"""Collisions: stochastic jumps sampled per cell (DESIGN section 1, "Collisions").
+"""Collisions: stochastic jumps sampled per cell (docs/design.md §1, "Collisions").
 
 Every mechanism implements the small :class:`Collision` interface, so the driver applies any of
 them, and any number, without knowing what they are.

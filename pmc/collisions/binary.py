@@ -1,4 +1,4 @@
-"""Binary collisions among the markers of a cell (paper sections III-IV; DESIGN section 1,
+"""Binary collisions among the markers of a cell (paper sections III-IV; docs/design.md §1,
 "Collisions", form 3): Bird's no-time-counter DSMC with hard-sphere, variable-hard-sphere,
 variable-soft-sphere and Maxwell-molecule cross sections, and Uehling-Uhlenbeck final-state
 factors for fermions and bosons.
@@ -261,10 +261,8 @@ class Binary(Model, Collision):
         and the sorts and collisions of the next steps read memory nearly in sequence; 0 never
         reorders. Reordering permutes the markers (their indices change; nothing else does)
         into new arrays: views of ``markers.positions`` etc. taken before a step are stale
-        after it. Default 3 (on the SPARTA deck of ``benchmarks/bench_dsmc.py``, where a
-        quarter of the markers change cell each step, 3 was the fastest of 1, 2, 3, 4, 5, 8
-        and never, measured side by side: 2-4% ahead of 4 and 5, 7-15% of 1 and 2, 1.5x and
-        1.9x faster than 8 and never).
+        after it. Default 3 (the fastest on the SPARTA deck of ``benchmarks/bench_dsmc.py``,
+        where a quarter of the markers change cell each step).
     name : str
         Label of the mechanism in the output (distinct per mechanism of a run).
 

@@ -1,4 +1,4 @@
-"""Continuous-momentum scattering mechanisms (DESIGN section 1, "Collisions", form 2).
+"""Continuous-momentum scattering mechanisms (docs/design.md §1, "Collisions", form 2).
 
 A marker of momentum p jumps to p' at the golden-rule rate (paper eq. 47)
 

@@ -1,5 +1,5 @@
 """The Fermi-rule rate matrix of a master equation and its exact jump process (paper eqs. 46-48;
-DESIGN section 1, "Collisions", form 1).
+docs/design.md §1, "Collisions", form 1).
 
 Inside a cell the occupations of the states obey df_l/dt = sum_k f_k Q_kl with
 

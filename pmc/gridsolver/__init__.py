@@ -1,4 +1,4 @@
-"""The deterministic grid solver (DESIGN section 1, "Grid solver"): the Boltzmann equation of the
+"""The deterministic grid solver (docs/design.md §1, "Grid solver"): the Boltzmann equation of the
 markers, same Hamiltonian and same rate matrix, solved on a uniform (x, p) grid by Strang-split
 semi-Lagrangian advection and the exact master-equation propagator. It is the reference that
 marker results converge to as N^(-1/2) (validation case 8).

@@ -81,7 +81,7 @@ DENSE_LIMIT = 2048
 #: Grids with fewer nodes than this are stepped on one thread (numba and BLAS): a shift costs
 #: ~10 ns per node, so below ~1 ms of work the synchronisation of a parallel loop costs more than
 #: it saves (and on a loaded machine a descheduled thread stalls every barrier for a whole time
-#: slice: 40 ms for a 0.1 ms matrix product was measured).
+#: slice).
 PARALLEL_MIN = 1 << 18
 
 _CBRT2 = 2.0 ** (1.0 / 3.0)

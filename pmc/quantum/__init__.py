@@ -1,4 +1,4 @@
-"""The quantum reference (DESIGN section 1, paper section II): the time-dependent Schrödinger
+"""The quantum reference (docs/design.md §1, paper section II): the time-dependent Schrödinger
 equation by split-operator FFT, the envelope projection rho = |A|^2 with a box (paper eqs. 7-8)
 or Gaussian (Husimi) window, the Wigner function, and the like-with-like smoothing that makes a
 marker ensemble comparable with rho (see :func:`pmc.compare`).

@@ -1,5 +1,5 @@
 """Phase-space pictures of a wave function: the envelope projection rho = |A|^2 (paper eqs. 7-8,
-DESIGN section 1), the Wigner function, and the like-with-like smoothing of binned markers.
+docs/design.md §1), the Wigner function, and the like-with-like smoothing of binned markers.
 
 Envelope. With the periodic grid of the solver, psi is the trigonometric polynomial
 psi(x) = (1/M) sum_m Psi_m exp(i k_m (x - x_0)) (Psi = FFT of the samples), so the envelope is

@@ -1,5 +1,5 @@
 """The time-dependent Schrödinger equation i hbar d psi / dt = [eps(-i hbar grad) + U(x, t)] psi
-by the split-operator Fourier method: pmc's quantum reference (DESIGN section 1, paper section II).
+by the split-operator Fourier method: pmc's quantum reference (docs/design.md §1, paper §II).
 
 One step of length dt is Strang's symmetric splitting
 
@@ -21,7 +21,7 @@ probability each kick removes is tallied per wall before the kick (a sequential 
 repeatable), so norm + absorbed equals the initial norm to round-off and transmission and
 reflection are outputs.
 
-The result is an :class:`xarray.Dataset` in the schema of marker runs (DESIGN section 3): dims
+The result is an :class:`xarray.Dataset` in the schema of marker runs (docs/design.md §3): dims
 ``time``, ``x`` (and ``y``); ``units`` and ``long_name`` on every variable; provenance in the
 attributes. :class:`Simulation` runs on the shared run loop :class:`pmc._run.FrameRun`, as the
 marker and grid solvers do: frames written to netCDF as they come, checkpoints, resume and a
