@@ -83,9 +83,9 @@ def test_norm_is_conserved_to_round_off_without_absorber():
     st = pmc.states.GaussianWavepacket(x0=-10.0, p0=1.4, sigma_x=2.0)
     q = Q.solve(H, st, x=np.linspace(-60, 60, 1024, endpoint=False), t_end=20.0,
                 save_every=5.0, dt=0.02, **EST)
-    norm0 = float(q.norm[0])
+    norm0 = float(q.total_weight[0])
     assert abs(norm0 - 1.0) < 1e-12
-    np.testing.assert_allclose(q.norm.values, norm0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(q.total_weight.values, norm0, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(q.absorbed.values, 0.0)
 
 
@@ -176,7 +176,7 @@ def test_eckart_transmission_matches_the_closed_form():
                     absorber=Q.Absorber(width=20.0), **EST).isel(time=-1)
         right = float(q.density.where(q.x > 0, 0.0).sum()) * (x[1] - x[0])
         trans.append(right + float(q.absorbed.sel(side="x_hi")))
-        assert abs(float(q.norm + q.absorbed.sum()) - 1.0) < 1e-12
+        assert abs(float(q.total_weight + q.absorbed.sum()) - 1.0) < 1e-12
     richardson = (4 * trans[1] - trans[0]) / 3
     assert abs(richardson - exact) < 1e-6, (trans, exact)
     # and the error is second order: halving dt divides it by 4 (within 10 %)
@@ -187,7 +187,7 @@ def test_absorber_tallies_what_leaves_and_reflects_little():
     st = pmc.states.GaussianWavepacket(x0=0.0, p0=2.0, sigma_x=2.0)
     q = Q.solve(_free(), st, x=np.linspace(-40, 40, 1024, endpoint=False), t_end=60.0,
                 save_every=20.0, dt=0.05, absorber=Q.Absorber(width=15.0), **EST)
-    total = q.norm + q.absorbed.sum("side")
+    total = q.total_weight + q.absorbed.sum("side")
     np.testing.assert_allclose(total.values, 1.0, rtol=0, atol=1e-12)
     end = q.isel(time=-1)
     # the packet (p0 / sigma_p = 8: no part moves left, and all of it with p > 0.75 has
@@ -195,7 +195,7 @@ def test_absorber_tallies_what_leaves_and_reflects_little():
     # was absorbed at the left
     assert float(end.absorbed.sel(side="x_hi")) > 1.0 - 1e-6
     assert float(end.absorbed.sel(side="x_lo")) < 1e-6
-    assert float(end.norm) < 1e-6
+    assert float(end.total_weight) < 1e-6
 
 
 def test_two_dimensional_packet_is_the_product_of_one_dimensional_ones():

@@ -86,7 +86,7 @@ def run(quick, outdir):
     out = cmp.copy()
     out["z_distance"] = ("time", z, {"units": "1", "long_name": "(distance - noise floor) / "
                                                                  "its noise scatter"})
-    out["quantum_norm"] = ("time", q.norm.values, dict(q.norm.attrs))
+    out["quantum_norm"] = ("time", q.total_weight.values, dict(q.total_weight.attrs))
     out.attrs.update({"case": NAME, "quick": int(quick), "n_markers_per_ensemble": c["n"],
                       "figure_of_merit": "max_t (D - F) / s", "tolerance": TOLERANCE,
                       "passed": int(passed)})
@@ -100,7 +100,7 @@ def run(quick, outdir):
                  "distance_over_floor": cmp.distance.values / cmp.noise_floor.values,
                  "max_abs_z_mean_x": float(np.abs(zx).max()),
                  "max_abs_z_mean_p": float(np.abs(zp).max()),
-                 "quantum_norm_deviation": float(np.abs(q.norm.values - 1).max()),
+                 "quantum_norm_deviation": float(np.abs(q.total_weight.values - 1).max()),
                  "n_markers_per_ensemble": c["n"], "ensembles": K,
                  "envelope_warnings": [str(x.message) for x in caught]})
 

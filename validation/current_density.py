@@ -124,7 +124,7 @@ def run(quick, outdir):
         details={"z_current": z_j, "z_density": z_n, "chi2_over_dof_current": chi2_j / nu_j,
                  "chi2_over_dof_density": chi2_n / nu_n, "dof": nu_j,
                  "max_z_density": float(z_n.max()), "n_markers": c["n"],
-                 "quantum_norm_deviation": float(np.abs(q.norm.values - 1).max())})
+                 "quantum_norm_deviation": float(np.abs(q.total_weight.values - 1).max())})
 
 
 def _figure(ds, path):

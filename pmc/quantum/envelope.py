@@ -33,6 +33,7 @@ import xarray as xr
 
 from .. import _checks
 from ..grids import PhaseSpaceGrid
+from ..schema import coordinate, system_of, unit_system, variable
 from ..states import Distribution, GaussianWavepacket, Gridded, sample
 from . import _fft
 from .windows import BoxWindow, GaussianWindow, Window
@@ -151,17 +152,19 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
                 out = czt(a, axis=-1)
                 rho[t, :, b0:b1] = (out.real ** 2 + out.imag ** 2).T * scale
     area = grid.bin_volume
-    data = {"rho": (("time", "x", "p"), rho,
-                    {"units": "1/(m kg m/s)",
-                     "long_name": f"envelope density |A(x, p)|^2 ({_window_text(window)})"}),
-            "rho_integral": (("time",), rho.sum(axis=(1, 2)) * area,
-                             {"units": "1", "long_name": "integral of rho over the grid"})}
+    system = system_of(q)
+    data = {"rho": variable("rho", rho, ("time", "x", "p"), system,
+                            comment=f"window: {_window_text(window)}"),
+            "rho_integral": variable("rho_integral", rho.sum(axis=(1, 2)) * area, ("time",),
+                                     system)}
     times = q["time"].values if has_time else np.array([0.0])
-    if "norm" in q:
-        data["norm"] = (("time",), np.atleast_1d(q["norm"].values), dict(q["norm"].attrs))
-    coords = {"time": ("time", times, {"units": "s", "long_name": "time"}),
-              **{d: (d, grid.coords[d].copy(), {"units": u, "long_name": n})
-                 for d, u, n in (("x", "m", "position x"), ("p", "kg m/s", "momentum p_x"))}}
+    for name in ("total_weight", "norm"):  # "norm": the name in older files
+        if name in q:
+            data["total_weight"] = (("time",), np.atleast_1d(q[name].values),
+                                    dict(q[name].attrs))
+            break
+    coords = {"time": coordinate("time", times, system),
+              **{d: coordinate(d, grid.coords[d].copy(), system) for d in ("x", "p")}}
     ds = xr.Dataset(data, coords=coords)
     if "absorbed" in q:
         ab = q["absorbed"] if has_time else q["absorbed"].expand_dims("time")
@@ -309,12 +312,11 @@ def wigner(psi, x, *, hbar=1.0, p=None, use_pyfftw=True):
             c = np.conj(ext[centre + j[None, :]]) * ext[centre - j[None, :]]
             z = czt(c * phase_in[None, :], axis=-1) * phase_out[None, :]
             out[n] = z.real * (dx / (2.0 * math.pi * hbar))
+    system = unit_system(hbar=hbar)
     return xr.DataArray(out, dims=("x", "p"),
-                        coords={"x": ("x", x, {"units": "m", "long_name": "position x"}),
-                                "p": ("p", p, {"units": "kg m/s", "long_name": "momentum p"})},
+                        coords={"x": coordinate("x", x, system), "p": coordinate("p", p, system)},
                         name="wigner",
-                        attrs={"units": "1/(m kg m/s)", "long_name": "Wigner function",
-                               "hbar": hbar})
+                        attrs=variable("wigner", out, ("x", "p"), system, hbar=hbar).attrs)
 
 
 def _zero_pad_spectrum(spec, n):
@@ -435,9 +437,11 @@ def smooth(f, window, *, hbar, deconvolve_bins=True):
     g = f.transpose(..., "x", "p")
     op = Smoother(g["x"].values, g["p"].values, window, hbar, deconvolve_bins)
     out = g.copy(data=op(g.values)).transpose(*dims)
-    out.attrs = {"units": f.attrs.get("units", "1/(m kg m/s)"),
-                 "long_name": f"phase-space density smoothed with the Wigner function of the "
-                              f"{_window_text(window)}"}
+    out.attrs = variable("rho_markers", out.values, out.dims,
+                         comment=f"smoothed with the Wigner function of the "
+                                 f"{_window_text(window)}").attrs
+    if "units" in f.attrs:
+        out.attrs["units"] = f.attrs["units"]
     out.name = "rho_markers"
     return out
 
