@@ -15,7 +15,7 @@ its dimensions and the rule by which an ensemble of independent replicas merges 
     averaged with each replica weighted by its total weight at each time (``weight_outside_*``).
 
 A ``*_stderr`` companion is declared with its quantity: same units, "standard error of ..." and
-the quantity's merge rule. The observers of the three solvers build their variables with
+the quantity's merge rule ("mean" for the error of a count). The observers of the three solvers build their variables with
 :func:`variable` and :func:`coordinate`, ``pmc info`` and ``pmc plot`` read :func:`declaration`
 and the ensemble merge reads :func:`merge_rule`.
 
@@ -248,8 +248,10 @@ def _find(name):
     base = _TABLE.get(name[:-len("_stderr")])
     if base is None or base.coordinate:
         return None
+    # errors of ratios and fractions merge as their quantity; of counts, as a mean
+    merge = "mean" if base.merge == "sum" else base.merge
     return dataclasses.replace(base, name=name, long_name=f"standard error of {base.name}",
-                               standard_name=None)
+                               standard_name=None, merge=merge)
 
 
 def merge_rule(name):

@@ -170,7 +170,7 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
         ab = q["absorbed"] if has_time else q["absorbed"].expand_dims("time")
         ds["absorbed"] = (("time", "side"), ab.transpose("time", "side").values,
                           dict(q["absorbed"].attrs))
-        ds = ds.assign_coords(side=q["side"].values)
+        ds = ds.assign_coords(side=coordinate("side", q["side"].values))
     ds.attrs = {**{k: v for k, v in q.attrs.items() if k in ("case", "pmc_version", "created",
                                                                "seed")},
                 "title": "pmc envelope projection of a Schrödinger run",
