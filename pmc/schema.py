@@ -15,9 +15,9 @@ its dimensions and the rule by which an ensemble of independent replicas merges 
     averaged with each replica weighted by its total weight at each time (``weight_outside_*``).
 
 A ``*_stderr`` companion is declared with its quantity: same units, "standard error of ..." and
-the quantity's merge rule ("mean" for the error of a count). The observers of the three solvers build their variables with
-:func:`variable` and :func:`coordinate`, ``pmc info`` and ``pmc plot`` read :func:`declaration`
-and the ensemble merge reads :func:`merge_rule`.
+the quantity's merge rule ("mean" for the error of a count). The observers of the three solvers
+build their variables with :func:`variable` and :func:`coordinate`, ``pmc info`` and ``pmc plot``
+read :func:`declaration` and the ensemble merge reads :func:`merge_rule`.
 
 Names shared by the solvers mean the same quantity: a wave function's ``total_weight`` is its
 probability in the box, what a marker run's total weight is when the markers carry probability;

@@ -114,7 +114,8 @@ def run(quick, outdir):
                          quantum_minus_classical=T_q - T_cl,
                          distance=float(cmp.distance), noise_floor=float(cmp.noise_floor),
                          noise_floor_spread=float(cmp.noise_floor_spread),
-                         quantum_norm_plus_absorbed=float(q.total_weight[-1] + q.absorbed[-1].sum())))
+                         quantum_norm_plus_absorbed=float(q.total_weight[-1]
+                                                          + q.absorbed[-1].sum())))
         if i == 0:
             figure_data = cmp
 
