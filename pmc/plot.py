@@ -8,8 +8,11 @@ Densities (f, rho: non-negative quantities) get a sequential colour map from zer
 values clipped: round-off (below 1e-9 of the largest value) silently, a larger undershoot (the
 grid solver's interpolation without its positivity limiter) with a note in the panel's title. A
 Wigner function, which is signed, gets a diverging map symmetric about zero. Axis labels carry
-the units the file declares.
+the units the file declares. The points of a sweep (``pmc sweep``) are columns too, at most
+MAX_POINTS of them.
 """
+import itertools
+
 import numpy as np
 
 from . import io, schema
@@ -24,6 +27,8 @@ SERIES = (("total_weight",), ("energy",), ("n_markers",), ("rho_integral",),
           ("distance", "noise_floor"), ("mean_x_reference", "mean_x_markers"),
           ("mean_p_reference", "mean_p_markers"), ("transmitted_reference", "transmitted_markers"))
 SEQUENTIAL, DIVERGING = "viridis", "RdBu_r"
+#: At most this many points of a sweep are drawn (the first ones, in the order of the product).
+MAX_POINTS = 4
 
 
 class NothingToPlot(ValueError):
@@ -110,6 +115,24 @@ def _pick_times(ds, times):
     return [float(v) for v in times]
 
 
+def _points(label, ds):
+    """[(label, dataset)]: one per point of a sweep's dims (those no schema declaration has),
+    at most MAX_POINTS."""
+    known = {"time", *schema.SPATIAL_DIMS, *schema.MOMENTUM_DIMS}
+    known |= {n for n in schema.names() if schema.declaration(n).coordinate}
+    swept = [d for d in ds.dims if d not in known]
+    if not swept:
+        return [(label, ds)]
+    out = []
+    for index in itertools.islice(itertools.product(*(range(ds.sizes[d]) for d in swept)),
+                                  MAX_POINTS):
+        sel = dict(zip(swept, index))
+        text = ", ".join(f"{d} = {ds[d].values[i]}" if d in ds.coords else f"{d} = {i}"
+                         for d, i in sel.items())
+        out.append((f"{label} ({text})", ds.isel(sel)))
+    return out
+
+
 def figure(sources, times=None):
     """A :class:`matplotlib.figure.Figure` of one or more pmc files side by side.
 
@@ -135,8 +158,8 @@ def figure(sources, times=None):
     files = []
     for s in sources:
         ds = s if isinstance(s, xr.Dataset) else io.open_dataset(s)
-        files.append((str(s) if not isinstance(s, xr.Dataset) else ds.attrs.get("title", "run"),
-                      ds))
+        label = str(s) if not isinstance(s, xr.Dataset) else ds.attrs.get("title", "run")
+        files += _points(label, ds)
     times = _pick_times(files[0][1], times)
     # columns: one per phase-space density (a comparison has two), else one per file
     columns = []

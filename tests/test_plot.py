@@ -153,3 +153,16 @@ def test_command_line_plots_two_files_and_info_reads_the_schema(runs):
     assert r.returncode == 0, r.stderr
     assert "total_weight(time) [1]: total weight (particles; probability" in r.stdout
     assert "(ensemble: mean)" in r.stdout
+
+
+def test_a_sweep_is_drawn_one_column_per_point(runs):
+    a, b = (pmc.io.open_dataset(runs["markers"]) for _ in range(2))
+    swept = xr.concat([a, b], dim=xr.DataArray([0.5, 1.0], dims="potential.height",
+                                               name="potential.height"))
+    fig = P.figure(swept, times=[0.2])
+    try:
+        images = _images(fig)
+        assert len(images) == 2 and images[0][1].get_clim() == images[1][1].get_clim()
+        assert "potential.height = 1.0" in images[1][0].get_title()
+    finally:
+        plt.close(fig)
