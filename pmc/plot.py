@@ -252,6 +252,9 @@ def _profile_row(row, columns, name, times):
         ax.set_title(var.attrs.get("long_name", name).split(" (")[0], fontsize="small")
         if len(times) > 1:
             ax.legend(fontsize="x-small")
+    drawn = [a for a in row if a.get_visible()]
+    for ax in drawn[1:]:  # side by side: the same window in x
+        ax.set_xlim(drawn[0].get_xlim())
 
 
 def _series_row(row, columns, group):
