@@ -48,7 +48,7 @@ import numpy as np
 import tomli_w
 import xarray as xr
 
-from . import _checks, io
+from . import _checks, io, schema
 from ._version import __version__
 
 __all__ = ["FrameRun", "checkpoint_path", "whole", "describe_model", "potential_tables",
@@ -221,26 +221,28 @@ class FrameRun:
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                 "dt": self.dt, "save_every": save_every,
                 **self._provenance_extra(),
-                "Conventions": "CF-1.8"}
+                "Conventions": schema.CONVENTIONS}
 
 
-#: Attributes of the time coordinate of every output.
-TIME_ATTRS = {"units": "s", "long_name": "time"}
+#: Attributes of the time coordinate of every output (SI).
+TIME_ATTRS = schema.attrs("time")
 
 
-def frame_at(t, data, coords):
+def frame_at(t, data, coords, system="si"):
     """A one-frame :class:`xarray.Dataset` at time ``t`` [s]: every data variable gets a leading
     ``time`` dimension of length 1 (what ``expand_dims("time")`` gives), built in one
     construction, with no merge or alignment (those cost more than the binning).
 
     ``data``: name -> :class:`xarray.Variable` or (dims, values, attrs); ``coords`` as for
-    :class:`xarray.Dataset`, none of them over ``time``."""
+    :class:`xarray.Dataset`, none of them over ``time``; ``system``: the unit system of the
+    time coordinate (see :func:`pmc.schema.units`)."""
     variables = {}
     for name, v in data.items():
         v = v if isinstance(v, xr.Variable) else xr.Variable(*v)
         variables[name] = xr.Variable(("time", *v.dims), np.asarray(v.values)[np.newaxis],
                                       v.attrs)
-    return xr.Dataset(variables, coords={**coords, "time": ("time", [t], dict(TIME_ATTRS))})
+    time = schema.coordinate("time", [t], system)
+    return xr.Dataset(variables, coords={**coords, "time": time})
 
 
 def checkpoint_path(output):

@@ -152,6 +152,8 @@ def _sweep(args):
 
 
 def _info(args):
+    from . import schema
+
     ds = io.open_dataset(args.file)
     print(f"{args.file}")
     print(f"  pmc {ds.attrs.get('pmc_version', '?')}, created {ds.attrs.get('created', '?')}, "
@@ -162,8 +164,13 @@ def _info(args):
     print("  dimensions: " + ", ".join(f"{k}={v}" for k, v in ds.sizes.items()))
     print("  variables:")
     for name, var in ds.data_vars.items():
-        print(f"    {name}({', '.join(var.dims)}) [{var.attrs.get('units', '?')}]: "
-              f"{var.attrs.get('long_name', '')}")
+        # the declaration where the file lacks an attribute; undeclared names as written
+        known = schema.declared(name)
+        units = var.attrs.get("units") or (
+            schema.units(name, var.dims, schema.system_of(ds)) if known else None) or "?"
+        text = var.attrs.get("long_name") or (schema.declaration(name).long_name if known else "")
+        rule = f" (ensemble: {schema.merge_rule(name)})" if known else ""
+        print(f"    {name}({', '.join(var.dims)}) [{units}]: {text}{rule}")
     print("  case:")
     for line in ds.attrs.get("case", "(none)").splitlines():
         print("    " + line)
@@ -176,44 +183,9 @@ def _plot(args):
     except ImportError:
         raise ValueError("pmc plot needs matplotlib: pip install 'pmc[plot]'") from None
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plot import plot
 
-    ds = io.open_dataset(args.file)
-    times = args.times
-    if times is None:
-        t = ds["time"].values
-        times = [t[0], t[len(t) // 2], t[-1]]
-    has_f = "f" in ds
-    ncol = len(times) if has_f else 0
-    fig, axes = plt.subplots(2 if has_f else 1, max(ncol, 2), figsize=(4 * max(ncol, 2), 7),
-                             squeeze=False)
-    if has_f:
-        f = ds["f"]
-        for ax, t in zip(axes[0], times):
-            snap = f.sel(time=t, method="nearest")
-            spatial = [d for d in snap.dims if d in ("x", "y", "z")][1:]
-            moment = [d for d in snap.dims if d in ("py", "pz")]
-            snap = snap.sum(spatial + moment) if spatial or moment else snap
-            snap.transpose("p", "x").plot(ax=ax, cmap="viridis", add_colorbar=True)
-            ax.set_title(f"f(x, p), t = {float(snap.time):g}")
-    row = axes[-1]
-    for name in ("density",):
-        if name in ds:
-            for t in times:
-                ds[name].sel(time=t, method="nearest").plot(ax=row[0], label=f"t = {t:g}")
-            row[0].legend()
-            row[0].set_title(ds[name].attrs.get("long_name", name))
-    for name in ("total_weight", "energy"):
-        if name in ds:
-            ds[name].plot(ax=row[1], label=name, marker=".")
-    row[1].legend()
-    row[1].set_title("against time")
-    for ax in row[2:]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    out = args.output or str(args.file).rsplit(".", 1)[0] + ".png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    out = plot(args.files, output=args.output, times=args.times)
     print(f"wrote {out}")
     return 0
 
@@ -285,10 +257,13 @@ def main(argv=None):
     p = sub.add_parser("info", help="describe an output file")
     p.add_argument("file")
     p.set_defaults(func=_info)
-    p = sub.add_parser("plot", help="plot f(x, p) and moments of an output file")
-    p.add_argument("file")
-    p.add_argument("-o", "--output", help="PNG file (default: next to the input)")
-    p.add_argument("-t", "--times", type=float, nargs="+", help="times of the f(x, p) panels")
+    p = sub.add_parser("plot", help="plot phase-space densities, moments and time series of "
+                                    "output files, side by side on shared colour scales")
+    p.add_argument("files", nargs="+", metavar="file",
+                   help="output of any solver, an envelope or a comparison")
+    p.add_argument("-o", "--output", help="PNG file (default: next to the first input)")
+    p.add_argument("-t", "--times", type=float, nargs="+",
+                   help="times of the phase-space and profile panels")
     p.set_defaults(func=_plot)
     p = sub.add_parser("validate", help="run the validation cases (docs/design.md §4)")
     p.add_argument("cases", nargs="*", help="case names (default: all)")

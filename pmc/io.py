@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 __all__ = ["FrameWriter", "open_dataset", "save_checkpoint", "load_checkpoint",
-           "check_writable"]
+           "check_writable", "encoding"]
 
 FORMAT = "NETCDF3_64BIT_DATA"
 
@@ -32,6 +32,17 @@ def open_dataset(path, **kwargs):
     """
     with xr.open_dataset(path, **kwargs) as ds:
         return ds.load()
+
+
+def encoding(ds):
+    """The ``encoding`` for :meth:`xarray.Dataset.to_netcdf` that keeps a dataset CF-compliant:
+    no ``_FillValue`` on coordinates (CF section 2.5.1) nor on variables that declare no missing
+    value (xarray adds NaN fill values to every float variable otherwise)."""
+    out = {}
+    for name, var in ds.variables.items():
+        if var.dtype.kind == "f" and "missing_value" not in var.attrs:
+            out[name] = {"_FillValue": None}
+    return out
 
 
 def check_writable(path, overwrite=False):

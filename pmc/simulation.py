@@ -20,6 +20,7 @@ from .collisions.base import Collision
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .markers import Markers
+from .schema import coordinate, unit_system, variable
 from .streaming import SCHEMES, StreamTally, check_boundary, stream
 
 __all__ = ["Simulation", "simulate", "OBSERVABLES"]
@@ -206,7 +207,7 @@ class Simulation(FrameRun):
             coords.update(part.coords.variables)
             for name, var in part.data_vars.variables.items():
                 data.setdefault(name, var)
-        frame = frame_at(t, data, coords)
+        frame = frame_at(t, data, coords, unit_system(H))
         for name, var in frame.data_vars.items():
             values = var.values
             if values.dtype.kind != "f" or np.all(np.isfinite(values)):
@@ -224,26 +225,19 @@ class Simulation(FrameRun):
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame
+        system = unit_system(H)
         return xr.Dataset(
-            {"n_markers": ((), np.int64(mk.n), {"units": "1", "long_name": "number of markers"}),
-             "total_weight": ((), float(np.sum(mk.w)),
-                              {"units": "1", "long_name": "total weight (particles)"}),
-             "energy": ((), energy, {"units": "J", "long_name": "total energy sum w H(x, p, t)"}),
-             "momentum": (("component",), momentum,
-                          {"units": "kg m/s", "long_name": "total momentum sum w p"}),
-             "absorbed": (("side",), self._absorbed.copy(),
-                          {"units": "1", "long_name": "weight absorbed at each wall since t0 "
-                                                      "(cumulative)"}),
-             "injected": (("contact",), self._injected.copy(),
-                          {"units": "1", "long_name": "weight injected through each contact "
-                                                      "since t0 (cumulative)"}),
-             "collisions": (("mechanism",), events,
-                            {"units": "1", "long_name": "collision events in the interval "
-                                                        "ending at this time"})},
-            coords={"component": ("component", [f"p{a}" for a in _AXES[:mk.dp]]),
-                    "side": ("side", sides),
-                    "contact": ("contact", ["x_lo", "x_hi"]),
-                    "mechanism": ("mechanism", names)})
+            {"n_markers": variable("n_markers", np.int64(mk.n), system=system),
+             "total_weight": variable("total_weight", float(np.sum(mk.w)), system=system),
+             "energy": variable("energy", energy, system=system),
+             "momentum": variable("momentum", momentum, system=system),
+             "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
+             "injected": variable("injected", self._injected.copy(), system=system),
+             "collisions": variable("collisions", events, system=system)},
+            coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
+                    "side": coordinate("side", sides),
+                    "contact": coordinate("contact", ["x_lo", "x_hi"]),
+                    "mechanism": coordinate("mechanism", names)})
 
     # ------------------------------------------------------------------ run hooks
     def _progress_size(self):

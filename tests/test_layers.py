@@ -12,11 +12,11 @@ LAYERS = [
     {"_kernels"},
     # io writes and reads files with xarray and netCDF4 only (docs/design.md §2), so
     # it sits below the driver that writes its frames through it
-    {"_checks", "_model", "units", "_version", "io", "_run"},
+    {"_checks", "_model", "units", "_version", "schema", "io", "_run"},
     {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "cells", "boundaries",
      "streaming", "collisions", "quantum", "gridsolver"},
     {"simulation", "compare"},
-    {"config", "cli", "validate", "ensemble", "__init__", "__main__"},
+    {"config", "cli", "plot", "validate", "ensemble", "__init__", "__main__"},
 ]
 KERNEL_ALLOWED = {"numpy", "numba", "math", "scipy.special"}
 

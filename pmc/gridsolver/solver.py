@@ -63,6 +63,7 @@ from ..collisions.rate_matrix import GoldenRule, RateMatrix
 from ..grids import PhaseSpaceGrid
 from ..hamiltonian import Hamiltonian
 from ..potentials import Zero
+from ..schema import coordinate, unit_system, variable
 from ..states import Distribution
 from .initial import initial_density
 
@@ -369,66 +370,57 @@ class Simulation(FrameRun):
         if not np.all(np.isfinite(self.f)):
             raise FloatingPointError(f"non-finite f at step {self.step_count} (t = {t:g}); the "
                                      f"run is stopped")
-        units = "1/(m kg m/s)"
-        coords = {"x": ("x", self.x.copy(), {"units": "m", "long_name": "position x"}),
-                  "p": ("p", self.p.copy(), {"units": "kg m/s", "long_name": "momentum p_x"})}
+        system = unit_system(self.hamiltonian)
+        coords = {"x": coordinate("x", self.x.copy(), system),
+                  "p": coordinate("p", self.p.copy(), system)}
         data = {}
         if "f" in self.observables:
-            f_attrs = {"units": units, "long_name": "phase-space density",
-                       "integrated_over": "", "comment": "bin averages of the deterministic "
+            f_attrs = {"integrated_over": "", "comment": "bin averages of the deterministic "
                        "grid solution (6th-order from its node values)"}
             for k in ("weight_outside_x_range", "weight_outside_p_range", "weight_outside_grid"):
                 f_attrs[k] = 0.0
                 f_attrs[k.replace("weight_", "markers_")] = 0
-            data["f"] = (("x", "p"), self.cell_averages(), f_attrs)
-            data["f_stderr"] = (("x", "p"), np.zeros_like(self.f),
-                                {"units": units, "long_name": "standard error of the phase-space "
-                                 "density", "comment": _DETERMINISTIC})
-            for key, text in (("x", "outside the spatial range of the grid"),
-                              ("p", "outside the momentum range of the grid"),
-                              ("grid", "outside the grid (space or momentum)")):
-                name = "weight_outside_grid" if key == "grid" else f"weight_outside_{key}_range"
-                data[name] = ((), 0.0, {"units": "1", "long_name": f"fraction of the total weight "
-                                        f"{text}", "count": 0, "comment": "the grid solver holds "
-                                        "nothing outside its grid (see absorbed, absorbed_p)"})
+            data["f"] = variable("f", self.cell_averages(), ("x", "p"), system, **f_attrs)
+            data["f_stderr"] = variable("f_stderr", np.zeros_like(self.f), ("x", "p"), system,
+                                        comment=_DETERMINISTIC)
+            for name in ("weight_outside_x_range", "weight_outside_p_range",
+                         "weight_outside_grid"):
+                data[name] = variable(name, 0.0, system=system, count=0,
+                                      comment="the grid solver holds nothing outside its grid "
+                                              "(see absorbed, absorbed_p)")
         moments = [o for o in self.observables if o != "f"]
         if moments:
-            data.update(self._moments(moments, t))
-        data.update(self._scalars(t))
-        return frame_at(t, data, {**coords, **self._scalar_coords()})
+            data.update(self._moments(moments, t, system))
+        data.update(self._scalars(t, system))
+        return frame_at(t, data, {**coords, **self._scalar_coords()}, system)
 
-    def _moments(self, names, t):
+    def _moments(self, names, t, system="si"):
         with _threads(self.f.size):
             fx = _sl.average_x(self.f, np.empty_like(self.f), self._periodic)  # x-bin averages
         hp = self.hp
         W = fx.sum(axis=1) * hp
         out = {}
         with np.errstate(invalid="ignore", divide="ignore"):
-            vals = {"density": (W, "1/m", "number density"),
-                    "current": (fx @ self._v * hp, "1/s",
-                                "particle current density (x component)"),
-                    "energy_density": (fx @ self._eps * hp, "J/m", "kinetic energy density")}
+            vals = {"density": W, "current": fx @ self._v * hp,
+                    "energy_density": fx @ self._eps * hp}
             ok = W > 0
             u = np.where(ok, (fx @ self._v) * hp / W, np.nan)
             pm = np.where(ok, (fx @ self.p) * hp / W, np.nan)
             cov = (fx @ (self.p * self._v)) * hp / W - pm * u
-            vals["mean_velocity"] = (u, "m/s", "mean velocity (x component)")
-            vals["temperature"] = (np.where(ok, cov, np.nan), "J",
-                                   "kinetic temperature (mean over momentum components of "
-                                   "cov(p_i, v_i))")
+            vals["mean_velocity"] = u
+            vals["temperature"] = np.where(ok, cov, np.nan)
         for name in names:
-            value, units, long_name = vals[name]
+            value = vals[name]
             extra = {}
             if name in ("mean_velocity", "temperature"):
-                extra = {"missing_value": np.nan,
-                         "comment": "NaN (missing) in cells where f vanishes"}
-            out[name] = (("x",), value, {"units": units, "long_name": long_name, **extra})
-            out[name + "_stderr"] = (("x",), np.where(np.isnan(value), np.nan, 0.0),
-                                     {"units": units, "long_name": f"standard error of {name}",
-                                      "comment": _DETERMINISTIC, **extra})
+                extra = {"comment": "NaN (missing) in cells where f vanishes"}
+            out[name] = variable(name, value, ("x",), system, **extra)
+            out[name + "_stderr"] = variable(name + "_stderr",
+                                             np.where(np.isnan(value), np.nan, 0.0), ("x",),
+                                             system, **{"comment": _DETERMINISTIC, **extra})
         return out
 
-    def _scalars(self, t):
+    def _scalars(self, t, system="si"):
         cell = self.hx * self.hp
         col = self.f.sum(axis=0)  # over x, per momentum node
         u = potential_array(self._terms, self._pprm, self.x[np.newaxis, :].copy(), float(t),
@@ -436,36 +428,28 @@ class Simulation(FrameRun):
         energy = (float(col @ self._eps) + float(self.f.sum(axis=1) @ u)) * cell
         events = self._collision_events - self._events_at_last_frame
         return {
-            "n_markers": ((), np.int64(0), {"units": "1", "long_name": "number of markers (0: "
-                                            "deterministic grid solution, no markers)"}),
-            "total_weight": ((), float(col.sum()) * cell,
-                             {"units": "1", "long_name": "total weight (particles)"}),
-            "energy": ((), energy, {"units": "J", "long_name": "total energy int f H(x, p, t)"}),
-            "momentum": (("component",), np.array([float(col @ self.p) * cell]),
-                         {"units": "kg m/s", "long_name": "total momentum int f p"}),
-            "absorbed": (("side",), self._absorbed.copy(),
-                         {"units": "1", "long_name": "weight absorbed at each wall since t0 "
-                                                     "(cumulative)"}),
-            "absorbed_p": (("p_side",), self._absorbed_p.copy(),
-                           {"units": "1", "long_name": "weight that left the momentum range of "
-                                                       "the grid at each end since t0 "
-                                                       "(cumulative)"}),
-            "injected": (("contact",), self._injected.copy(),
-                         {"units": "1", "long_name": "weight injected through each contact "
-                                                     "since t0 (cumulative)"}),
-            "collisions": (("mechanism",), events,
-                           {"units": "1", "long_name": "expected collision events (jumps of "
-                                                       "physical particles) in the interval "
-                                                       "ending at this time",
-                            "comment": "deterministic: int dt sum_k n_k |Q_kk|, not a count"}),
+            "n_markers": variable("n_markers", np.int64(0), system=system,
+                                  comment="0: deterministic grid solution, no markers"),
+            "total_weight": variable("total_weight", float(col.sum()) * cell, system=system),
+            "energy": variable("energy", energy, system=system),
+            "momentum": variable("momentum", np.array([float(col @ self.p) * cell]),
+                                 system=system),
+            "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
+            "absorbed_p": variable("absorbed_p", self._absorbed_p.copy(), system=system),
+            "injected": variable("injected", self._injected.copy(), system=system),
+            "collisions": variable("collisions", events, system=system,
+                                   comment="deterministic: the expected collision events (jumps "
+                                           "of physical particles), int dt sum_k n_k |Q_kk|, "
+                                           "not a count"),
         }
 
     def _scalar_coords(self):
-        return {"component": ("component", ["px"]),
-                "side": ("side", ["x_lo", "x_hi"]),
-                "p_side": ("p_side", ["p_lo", "p_hi"]),
-                "contact": ("contact", ["x_lo", "x_hi"]),
-                "mechanism": ("mechanism", ["total", *[c.name for c in self.collisions]])}
+        return {"component": coordinate("component", ["px"]),
+                "side": coordinate("side", ["x_lo", "x_hi"]),
+                "p_side": coordinate("p_side", ["p_lo", "p_hi"]),
+                "contact": coordinate("contact", ["x_lo", "x_hi"]),
+                "mechanism": coordinate("mechanism",
+                                        ["total", *[c.name for c in self.collisions]])}
 
     # ------------------------------------------------------------------ running
     # ------------------------------------------------------------------ run hooks

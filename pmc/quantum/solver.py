@@ -18,7 +18,7 @@ An optional absorbing layer at the edges is a complex absorbing potential -i W(x
 W = strength s^power, s the depth into the layer over its width (U. V. Riss and H.-D. Meyer,
 J. Phys. B 26, 4503 (1993)); it multiplies psi by exp(-W dt / hbar) with each kick. The
 probability each kick removes is tallied per wall before the kick (a sequential sum, bitwise
-repeatable), so norm + absorbed equals the initial norm to round-off and transmission and
+repeatable), so total_weight + absorbed equals the initial norm to round-off and transmission and
 reflection are outputs.
 
 The result is an :class:`xarray.Dataset` in the schema of marker runs (docs/design.md §3): dims
@@ -48,6 +48,7 @@ from .._model import Model
 from .._run import FrameRun, frame_at, potential_tables
 from .._run import describe_model as _model
 from ..hamiltonian import Hamiltonian
+from ..schema import coordinate, unit_system, variable
 from . import _fft
 from ._numba import kick_phase, kick_phase_terms, layer_loss
 
@@ -364,39 +365,27 @@ class Simulation(FrameRun):
         u = self._potential(t).reshape(self.shape)
         energy = float(spec2 @ self._eps) + float(np.sum(u * dens)) * self.cell
         momentum = self._momenta @ spec2
-        psi_units = "m^-1/2" if d == 1 else "1/m"
-        dens_units = "1/m" if d == 1 else "1/m^2"
-        cur_units = "1/s" if d == 1 else "1/(m s)"
-        data = {
-            "psi_real": (self.dims, psi.real.copy(),
-                         {"units": psi_units, "long_name": "real part of the wave function"}),
-            "psi_imag": (self.dims, psi.imag.copy(),
-                         {"units": psi_units, "long_name": "imaginary part of the wave function"}),
-            "density": (self.dims, dens, {"units": dens_units,
-                                          "long_name": "probability density |psi|^2"}),
-        }
-        for c, name in enumerate(self.dims):
+        system = unit_system(self.hamiltonian)
+        dims = self.dims
+        data = {"psi_real": variable("psi_real", psi.real.copy(), dims, system),
+                "psi_imag": variable("psi_imag", psi.imag.copy(), dims, system),
+                "density": variable("density", dens, dims, system)}
+        for c, name in enumerate(dims):
             suffix = "" if c == 0 else "_" + name
             j = (psi.conj() * vpsi[c]).real
-            data["current" + suffix] = (
-                self.dims, j,
-                {"units": cur_units,
-                 "long_name": f"probability current density ({name} component), "
-                              f"Re(conj(psi) v(-i hbar grad) psi)"})
-        data["total_weight"] = ((), self.norm(),
-                                {"units": "1", "long_name": "probability in the box, "
-                                                            "int |psi|^2"})
-        data["energy"] = ((), energy, {"units": "J", "long_name": "<psi|H|psi> in the box"})
-        data["momentum"] = (("component",), momentum,
-                            {"units": "kg m/s", "long_name": "<psi|p|psi> in the box"})
-        data["absorbed"] = (("side",), self._absorbed.copy(),
-                            {"units": "1", "long_name": "probability absorbed at each wall since "
-                                                        "t0 (cumulative)"})
-        coords = {name: (name, self.coords[name].copy(),
-                         {"units": "m", "long_name": f"position {name}"}) for name in self.dims}
-        coords["component"] = ("component", [f"p{a}" for a in self.dims])
-        coords["side"] = ("side", [f"{a}_{s}" for a in self.dims for s in ("lo", "hi")])
-        frame = frame_at(t, data, coords)
+            data["current" + suffix] = variable("current" + suffix, j, dims, system)
+        in_box = "in the box (the grid)"
+        data["total_weight"] = variable("total_weight", self.norm(), system=system,
+                                        comment="probability int |psi|^2 " + in_box)
+        data["energy"] = variable("energy", energy, system=system,
+                                  comment="<psi|H|psi> " + in_box)
+        data["momentum"] = variable("momentum", momentum, system=system,
+                                    comment="<psi|p|psi> " + in_box)
+        data["absorbed"] = variable("absorbed", self._absorbed.copy(), system=system)
+        coords = {name: coordinate(name, self.coords[name].copy(), system) for name in dims}
+        coords["component"] = coordinate("component", [f"p{a}" for a in dims])
+        coords["side"] = coordinate("side", [f"{a}_{s}" for a in dims for s in ("lo", "hi")])
+        frame = frame_at(t, data, coords, system)
         for name in ("psi_real", "psi_imag", "density", "total_weight"):
             if not np.all(np.isfinite(frame[name].values)):
                 raise FloatingPointError(f"non-finite {name} at step {self.step_count} "
