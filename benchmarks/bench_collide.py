@@ -88,8 +88,9 @@ def run_case(case, n, steps, repeat, threads):
 
     def collide_only(m):
         total = dict(events=0, candidates=0, blocked=0)
+        op = mech.prepare(H, cells, m)
         for s in range(steps):
-            out = mech.collide_counts(m, cells, DT, SEED, s, hamiltonian=H)
+            out = op.collide_counts(m, DT, SEED, s)
             for key in total:
                 total[key] += out[key]
         return total
