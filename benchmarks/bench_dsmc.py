@@ -17,8 +17,8 @@ shared machine falls on all alike:
   sort (the equal-weight check, cell index, counting sort, and every 3 steps the reordering of
   positions and weights into cell order) and collide (per cell: the momenta gathered into a
   block, the candidates, the block written back, or in cell order on reordering steps).
-* ``pmc_binary_plain_move``: ``Binary.collide`` after the plain numba drift of the reference:
-  pmc's collision machinery with a move as cheap as the reference's.
+* ``pmc_binary_plain_move``: the prepared ``Binary``'s ``collide`` after the plain numba drift
+  of the reference: pmc's collision machinery with a move as cheap as the reference's.
 * ``numba_reference``: a plain numba step written here: a parallel drift with periodic wrap, a
   parallel cell index, a serial counting sort, and NTC collisions per cell in parallel over
   cells with a per-cell counter-based generator and the same majorant and remainder rules
@@ -255,7 +255,8 @@ class PmcSimulation:
 
 
 class PmcBinaryPlainMove:
-    """``Binary.collide`` after the reference's plain drift (same markers layout as pmc)."""
+    """The prepared ``Binary``'s ``collide`` after the reference's plain drift (same markers
+    layout as pmc)."""
 
     def __init__(self, markers):
         self.cells = pmc.Cells([0.0] * 3, [SIDE] * 3, CELLS)

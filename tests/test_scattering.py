@@ -128,6 +128,23 @@ def test_rates_are_the_golden_rule(band, dp, name):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=0.0)
 
 
+@pytest.mark.parametrize("band", sorted(BANDS))
+@pytest.mark.parametrize("dp", [1, 2, 3])
+@pytest.mark.parametrize("name", ["elastic", "acoustic", "optical", "impurity"])
+def test_kernel_rates_are_the_formulas_written_beside_each_class(band, dp, name):
+    """The kernels' rates (what a run samples) equal each class's numpy reference_rates, the
+    formulas of its docstring, at and around the thresholds too."""
+    mech = _mechanisms()[name]
+    if dp not in mech._dims:
+        pytest.skip(f"{name} has no {dp}-dimensional form")
+    H = _hamiltonian(band)
+    eps = np.array([0.0, 1e-9, 0.05, 0.3, 0.61, 1.0, 2.5])
+    if name == "optical":
+        eps = np.concatenate([eps, mech.energy + np.array([-1e-9, 0.0, 1e-9])])
+    np.testing.assert_allclose(mech.rates(eps, H, dp=dp), mech.reference_rates(eps, H, dp=dp),
+                               rtol=1e-13, atol=0.0)
+
+
 def test_acoustic_rate_is_the_textbook_formula():
     # Jacoboni and Reggiani (1983): P = 2^(1/2) m^(3/2) kT D^2 eps^(1/2) / (pi hbar^4 rho u^2)
     m, hbar = 0.26 * pmc.units.m_e, pmc.units.hbar

@@ -8,7 +8,6 @@ pseudorandom number generators"), applied twice per draw, which passes BigCrush 
 hash (the construction numpy's SeedSequence and PySDM's counter streams rely on too).
 """
 import math
-import zlib
 
 import numpy as np
 from numba import njit, uint64
@@ -23,9 +22,9 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 # ----------------------------------------------------------------------------- stream labels
 # Every random stream of a run is keyed from the run's seed by stream_key(seed, a, b), with a
 # label from this table in a or b; the labels lie far apart (multiples of 2^40; a mechanism adds
-# the crc32 of its name, < 2^32, and injection the wall side or the marker's index), so no two
-# streams of a run share a key. Sub-streams inside a kernel (one per marker or cell) are keyed
-# from their mechanism's key by the marker or cell index.
+# the crc32 of its name, < 2^32, pmc.collisions.base.name_label, and injection the wall side or
+# the marker's index), so no two streams of a run share a key. Sub-streams inside a kernel (one
+# per marker or cell) are keyed from their mechanism's key by the marker or cell index.
 #: Injection through wall side s at step t: arrivals stream_key(seed, t, INJECTION + s); the
 #: k-th arriving marker stream_key(seed, t, (s + 1) * INJECTION_MARKER + k).
 INJECTION = 1 << 40
@@ -100,11 +99,6 @@ def fill_uniform(key, out):
     for i in range(out.shape[0]):
         out[i] = uniform(key, i)
     return out
-
-
-def name_label(name):
-    """The label of a named member of a stream family (a mechanism's name): crc32, < 2^32."""
-    return zlib.crc32(name.encode())
 
 
 def seed_to_int(seed):

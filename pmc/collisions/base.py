@@ -8,7 +8,15 @@ parameters encoded for the kernels; the driver then calls only its ``collide``, 
 ``set_state``.
 """
 
-__all__ = ["Collision", "JumpOperator"]
+import zlib
+
+__all__ = ["Collision", "JumpOperator", "name_label"]
+
+
+def name_label(name):
+    """The label of a mechanism named ``name`` inside its family of random streams (its crc32,
+    < 2^32; the families are the labels of :data:`pmc._kernels.rng.STREAMS`)."""
+    return zlib.crc32(name.encode())
 
 
 class Collision:

@@ -26,11 +26,11 @@ import numpy as np
 from .. import _checks
 from .._kernels import cells as _cells
 from .._kernels import dsmc as _dsmc
-from .._kernels.rng import BINARY, name_label, stream_key
+from .._kernels.rng import BINARY, stream_key
 from .._model import Model
 from ..bands import Parabolic
 from ..hamiltonian import Hamiltonian
-from .base import Collision, JumpOperator
+from .base import Collision, JumpOperator, name_label
 from .occupation import bin_width, equal_weight
 
 __all__ = ["Binary", "BinaryOperator", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",

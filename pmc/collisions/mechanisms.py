@@ -37,11 +37,11 @@ from .._kernels import BLOCK
 from .._kernels import cells as _cells
 from .._kernels import occupation as _occupation
 from .._kernels import scatter as _scatter
-from .._kernels.rng import SCATTERING, name_label, stream_key
+from .._kernels.rng import SCATTERING, stream_key
 from .._model import Model
 from ..bands import Kane, Linear, Parabolic, Relativistic
 from ..hamiltonian import Hamiltonian
-from .base import Collision, JumpOperator
+from .base import Collision, JumpOperator, name_label
 from .occupation import bin_width, equal_weight
 
 __all__ = ["Mechanism", "ScatteringOperator", "ElasticIsotropic", "AcousticPhonon",
@@ -49,6 +49,31 @@ __all__ = ["Mechanism", "ScatteringOperator", "ElasticIsotropic", "AcousticPhono
 
 #: Final-state statistics: none (classical) or Pauli blocking (fermi).
 STATISTICS = ("classical", "fermi")
+
+
+class _Band:
+    """A parabolic (alpha = 0) or Kane band in ``d`` momentum dimensions, in numpy: the
+    reference for the kernels' :func:`pmc._kernels.scatter.shell_dos` (module docstring)."""
+
+    _SPHERE = {1: 2.0, 2: 2.0 * math.pi, 3: 4.0 * math.pi}
+
+    def __init__(self, d, mass, alpha, hbar):
+        self.d, self.mass, self.alpha, self.hbar = d, mass, alpha, hbar
+
+    def momentum(self, eps):
+        """|p| on the shell of energy eps: p^2 / 2m = eps (1 + alpha eps)."""
+        e = np.maximum(eps, 0.0)
+        return np.sqrt(2.0 * self.mass * e * (1.0 + self.alpha * e))
+
+    def dos(self, eps):
+        """g_d(eps) = S_d p^(d-1) / ((2 pi hbar)^d v), v = p / (m (1 + 2 alpha eps)); zero
+        for eps <= 0."""
+        p = self.momentum(eps)
+        v = p / (self.mass * (1.0 + 2.0 * self.alpha * np.maximum(eps, 0.0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = self._SPHERE[self.d] * p ** (self.d - 1) / ((2.0 * math.pi * self.hbar) ** self.d
+                                                            * v)
+        return np.where((eps > 0) & (p > 0), g, 0.0)
 
 
 @dataclass(frozen=True)
@@ -159,6 +184,21 @@ class Mechanism(Model, Collision):
         out = np.empty((2, e.size))
         _scatter.rates_of_energy(mkind, mprm, dp, mass, alpha, hbar, e.ravel(), out)
         return out[:len(self.processes)].reshape((len(self.processes),) + np.shape(energy))
+
+    def reference_rates(self, energy, hamiltonian, dp=3):
+        """:meth:`rates` written out in numpy from the formulas of the class docstring, apart
+        from the kernels that the runs use (so that a test holds one against the other).
+        Same parameters and result."""
+        e = np.atleast_1d(_checks.finite_array("energy", energy)).astype(np.float64)
+        mkind, mprm, _, _, mass, alpha, hbar = self._encode(hamiltonian, dp)
+        band = _Band(dp, mass, alpha, hbar)
+        out = np.array([np.broadcast_to(r, e.shape) for r in self._rate_formula(e, band)],
+                       dtype=np.float64)
+        return out.reshape((len(self.processes),) + np.shape(energy))
+
+    def _rate_formula(self, eps, band):
+        """The rate of each process at energies ``eps`` (numpy), for :meth:`reference_rates`."""
+        raise NotImplementedError
 
     def total_rate(self, energy, hamiltonian, dp=3):
         """Gamma(eps) [1/s], the sum of :meth:`rates` over the processes."""
@@ -312,6 +352,9 @@ class ElasticIsotropic(Mechanism):
     def _parameters(self, hbar):
         return np.array([self.rate])
 
+    def _rate_formula(self, eps, band):
+        return (np.full(eps.shape, self.rate),)
+
     def _reference_energy(self, hamiltonian):
         return 1.0  # a constant rate: one band is as good as any
 
@@ -362,6 +405,10 @@ class AcousticPhonon(Mechanism):
     def _parameters(self, hbar):
         return np.array([2.0 * math.pi * self.deformation_potential ** 2 * self.temperature
                          / (hbar * self.mass_density * self.sound_velocity ** 2)])
+
+    def _rate_formula(self, eps, band):
+        return (2.0 * math.pi * self.deformation_potential ** 2 * self.temperature
+                / (band.hbar * self.mass_density * self.sound_velocity ** 2) * band.dos(eps),)
 
     def _reference_energy(self, hamiltonian):
         return self.temperature
@@ -436,6 +483,11 @@ class OpticalPhonon(Mechanism):
         b = math.pi * self.coupling ** 2 / (self.mass_density * omega)
         n0 = self.occupation_number
         return np.array([b * n0, b * (n0 + 1.0), self.energy])
+
+    def _rate_formula(self, eps, band):
+        b = math.pi * self.coupling ** 2 / (self.mass_density * self.energy / band.hbar)
+        n0 = self.occupation_number
+        return (b * n0 * band.dos(eps + self.energy), b * (n0 + 1.0) * band.dos(eps - self.energy))
 
     def _reference_energy(self, hamiltonian):
         return self.energy
@@ -513,6 +565,15 @@ class Impurity(Mechanism):
         return np.array([2.0 * math.pi / hbar * self.density
                          * (4.0 * math.pi * self.coupling) ** 2,
                          self.screening_wavenumber ** 2])
+
+    def _rate_formula(self, eps, band):
+        c = 2.0 * math.pi / band.hbar * self.density * (4.0 * math.pi * self.coupling) ** 2
+        b2 = self.screening_wavenumber ** 2
+        k = band.momentum(eps) / band.hbar
+        s = b2 + 4.0 * k * k
+        if band.d == 3:
+            return (c * band.dos(eps) / (b2 * s),)
+        return (c * band.dos(eps) / (2.0 * s * s),)  # d = 1: back-scattering only
 
     def _reference_energy(self, hamiltonian):
         # the screening energy (hbar beta)^2 / 2m

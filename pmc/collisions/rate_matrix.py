@@ -21,11 +21,11 @@ import scipy.sparse.linalg as spla
 
 from .. import _checks
 from .._kernels import jumps as _jumps
-from .._kernels.rng import RATE_MATRIX, name_label, stream_key
+from .._kernels.rng import RATE_MATRIX, stream_key
 from .._model import Model
 from ..bands import Dispersion, Parabolic
 from ..potentials import Potential
-from .base import Collision, JumpOperator
+from .base import Collision, JumpOperator, name_label
 
 __all__ = ["RateMatrix", "GoldenRule", "RateMatrixOperator", "SHAPES", "METHODS"]
 
