@@ -79,8 +79,15 @@ class _Band:
 @dataclass(frozen=True)
 class Mechanism(Model, Collision):
     """Base class of the continuous-momentum mechanisms: the null-collision loop, Pauli blocking
-    and the interface to the driver. Subclasses give the kernel code and parameters; the
-    parameters below are keyword-only and common to every mechanism.
+    and the interface to the driver. The parameters below are keyword-only and common to every
+    mechanism.
+
+    Each subclass owns its physics: its docstring states the rate Gamma(eps) and the law of the
+    final state, ``_rate_formula`` writes that rate in numpy (:meth:`reference_rates`), and
+    ``_parameters`` encodes the constants of the formula for the kernels, whose code
+    (``_kind``, one of the table ``ELASTIC, ACOUSTIC, OPTICAL, IMPURITY`` of
+    :mod:`pmc._kernels.scatter`) selects the same formula in the compiled loops; a test holds
+    :meth:`rates` (the kernels) to :meth:`reference_rates`.
 
     Parameters
     ----------
