@@ -352,6 +352,9 @@ def test_golden_rule_in_a_simulation_and_a_case_file(tmp_path):
     np.testing.assert_array_equal(ds["collisions"].sel(mechanism="total"),
                                   ds["collisions"].sel(mechanism="levels"))
     assert np.any(sim.markers.state != 0)
+    with pytest.raises(ValueError, match="hbar"):  # hbar is the Hamiltonian's, not another
+        pmc.Simulation(pmc.Hamiltonian(pmc.bands.Parabolic(1.0), hbar=0.5), mk, dt=0.5,
+                       collisions=[g], cells=pmc.Cells(0.0, 1.0, 2))
     # from a case file: the momentum-grid form needs no marker states
     case = config.load_case(_write(tmp_path, CASE))
     sim, options = config.build(case)

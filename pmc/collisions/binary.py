@@ -222,7 +222,7 @@ class Binary(Model, Collision):
     F = B = 1 classically (G. A. Bird, *Molecular Gas Dynamics and the Direct Simulation of Gas
     Flows*, Clarendon 1994, section 11.1; A. L. Garcia and W. Wagner, Phys. Rev. E 68, 056703
     (2003)). The running maximum (sigma g)_max of each cell and its fractional candidate are
-    kept between steps (:meth:`state`). An accepted pair keeps its total momentum and the
+    kept between steps (:meth:`BinaryOperator.state`). An accepted pair keeps its total momentum and the
     length of its relative momentum and scatters isotropically (or by the VSS law) in the
     centre-of-mass frame: momentum and energy p^2 / 2m are conserved pair by pair to round-off,
     the number of markers exactly.
@@ -263,10 +263,8 @@ class Binary(Model, Collision):
         and the sorts and collisions of the next steps read memory nearly in sequence; 0 never
         reorders. Reordering permutes the markers (their indices change; nothing else does)
         into new arrays: views of ``markers.positions`` etc. taken before a step are stale
-        after it. Default 3 (on the SPARTA deck of ``benchmarks/bench_dsmc.py``, where a
-        quarter of the markers change cell each step, 3 was the fastest of 1, 2, 3, 4, 5, 8
-        and never, measured side by side: 2-4% ahead of 4 and 5, 7-15% of 1 and 2, 1.5x and
-        1.9x faster than 8 and never).
+        after it. Default 3: the fastest of 1, 2, 3, 4, 5, 8 and never on the SPARTA deck of
+        ``benchmarks/bench_dsmc.py``, where a quarter of the markers change cell each step.
     name : str
         Label of the mechanism in the output (distinct per mechanism of a run).
 

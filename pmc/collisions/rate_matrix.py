@@ -444,7 +444,7 @@ class GoldenRule(Model, Collision):
         Spectral width G [J], > 0 (Lorentzian half width or Gaussian standard deviation).
     shape : {"lorentzian", "gaussian"}
     hbar : float
-        [J s], > 0 (use the value of the run's Hamiltonian).
+        [J s], > 0: the run's Hamiltonian's (checked by :meth:`prepare`).
     momentum_grid : array_like (M,), optional
         Uniform momentum bin centres [kg m/s] (see :class:`RateMatrix`).
     method : {"holding", "uniformization"}
@@ -485,7 +485,12 @@ class GoldenRule(Model, Collision):
 
     def prepare(self, hamiltonian, cells, markers):
         """The :class:`RateMatrixOperator` of :attr:`rate_matrix` (see
-        :meth:`RateMatrix.prepare`)."""
+        :meth:`RateMatrix.prepare`); ``hbar`` must be the Hamiltonian's."""
+        h = getattr(hamiltonian, "hbar", None)
+        if h is not None and not math.isclose(self.hbar, h, rel_tol=1e-12):
+            raise ValueError(f"GoldenRule(hbar={self.hbar!r}) differs from the run's Hamiltonian "
+                             f"hbar={h!r}: the rates (2 pi / hbar) |V|^2 delta_G would not be "
+                             f"the run's")
         return RateMatrixOperator(self, hamiltonian, cells, self._rate_matrix)
 
 
