@@ -3,6 +3,14 @@ list of :class:`pmc.collisions.Collision` mechanisms (Strang splitting: half pus
 push), observed on a :class:`pmc.PhaseSpaceGrid` at regular times, written to netCDF frame by frame
 and checkpointed so that a killed run resumes to the same numbers.
 
+The driver knows the physics only through two protocols: each collision mechanism is prepared
+once (``mechanism.prepare(hamiltonian, cells, markers)``, a
+:class:`pmc.collisions.JumpOperator` with ``collide(markers, dt, seed, step)``,
+``state()``, ``set_state(arrays)``), and each field (:mod:`pmc.fields`) once
+(``field.prepare(hamiltonian, cells, markers)``, a :class:`pmc.fields.FieldOperator` whose
+``potential(markers, t)`` the push adds to the Hamiltonian's before every push). A step loops
+over them; a new mechanism or field never edits the driver.
+
 One class with ``start``/``step``/``run``/``resume`` and a thin function :func:`simulate`, as
 QuTiP's solvers do (``qutip/solver/sesolve.py``).
 """
@@ -17,10 +25,12 @@ from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .boundaries import Boundary
 from .cells import Cells
 from .collisions.base import Collision
+from .fields import Field
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .markers import Markers
 from .schema import coordinate, unit_system, variable
+from .potentials import Zero
 from .streaming import SCHEMES, StreamTally, check_boundary, stream
 
 __all__ = ["Simulation", "simulate", "OBSERVABLES"]
@@ -59,6 +69,9 @@ class Simulation(FrameRun):
         recorded.
     cells : pmc.Cells, optional
         Collision cells handed to the mechanisms; default the spatial bins of ``grid``.
+    fields : sequence of pmc.fields.Field
+        Fields whose potentials the push adds to the Hamiltonian's, updated before every push
+        (see :mod:`pmc.fields`).
     t0 : float
         Time [s] of the initial markers.
     case : dict, optional
@@ -68,7 +81,7 @@ class Simulation(FrameRun):
 
     def __init__(self, hamiltonian, initial=None, *, dt, grid=None, boundary=None, collisions=(),
                  seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None,
-                 markers=None):
+                 fields=(), markers=None):
         markers = _initial_markers(initial, markers)
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
@@ -118,6 +131,7 @@ class Simulation(FrameRun):
         if cells is not None and not isinstance(cells, Cells):
             raise ValueError(f"cells must be pmc.Cells, got {cells!r}")
         self.cells = cells
+        self._prepare(collisions, fields)
         self.seed = seed if isinstance(seed, int) else str(seed)
         self._key = seed_to_int(seed)
         self.case = case if case is not None else self._describe()
@@ -138,47 +152,90 @@ class Simulation(FrameRun):
         return (f"Simulation(t={self.time:.6g}, step={self.step_count}, markers={self.markers.n}, "
                 f"dt={self.dt:g}, scheme={self.scheme!r})")
 
+    def _prepare(self, collisions, fields):
+        """The run's prepared operators: :attr:`operators` (one per collision mechanism) and
+        :attr:`field_operators` (one per field)."""
+        fields = tuple(fields)
+        for f in fields:
+            if not isinstance(f, Field):
+                raise ValueError(f"fields must be pmc.fields.Field objects, got {f!r}")
+        names = [f.name for f in fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"fields need distinct names, got {names}")
+        self.fields = fields
+        self.operators = tuple(c.prepare(self.hamiltonian, self.cells, self.markers)
+                               for c in collisions)
+        self.field_operators = tuple(f.prepare(self.hamiltonian, self.cells, self.markers)
+                                     for f in fields)
+        if any(op.self_consistent for op in self.field_operators):
+            self._compose_pushes = False
+
     def step(self, n=1):
         """Advance by ``n`` steps (n >= 0). Returns self.
 
-        With collisions, the pushes between the collisions of consecutive steps of one call are
-        composed into one (Strang); ``step(1)`` called n times gives the same physics (the same
-        order in dt) but not bitwise the same numbers as ``step(n)``."""
+        A step is the Strang splitting half push . collide . half push: the push streams the
+        markers in the Hamiltonian's potential plus the fields' (updated before each push), the
+        collision operators act in order between. With collisions, the pushes between the
+        collisions of consecutive steps of one call are composed into one; ``step(1)`` called n
+        times gives the same physics (the same order in dt) but not bitwise the same numbers as
+        ``step(n)``."""
         n = _checks.count("n", n, minimum=0)
         if n == 0:
             return self
-        if not self.collisions:
-            self._account(stream(self.markers, self.hamiltonian, self.dt, n, t0=self.t0,
-                                 step0=self.step_count, scheme=self.scheme,
-                                 boundary=self.boundary, seed=self._key))
+        if not self.operators:
+            if not self.field_operators:
+                self._push(self.dt, n, self.t0, self.step_count)
+            else:  # the fields are updated before every step
+                for s in range(self.step_count, self.step_count + n):
+                    self._push(self.dt, 1, self.t0, s)
             self.step_count += n
             return self
-        # Strang splitting, half push . collide . half push, with the trailing half push of a
-        # step and the leading one of the next composed into one push of dt (starting half a
-        # step late) inside a call: one pass over the markers per step instead of two
-        # (unless reservoirs inject, whose random streams are keyed by the half steps).
+        # the trailing half push of a step and the leading one of the next are composed into
+        # one push of dt (starting half a step late) inside a call: one pass over the markers
+        # per step instead of two (unless reservoirs inject, whose random streams are keyed by
+        # the half steps, or a self-consistent field must be updated between them)
         half = 0.5 * self.dt
-        kw = dict(scheme=self.scheme, boundary=self.boundary, seed=self._key)
         first = self.step_count
         last = first + n - 1
-        self._account(stream(self.markers, self.hamiltonian, half, 1, t0=self.t0,
-                             step0=2 * first, **kw))
+        self._push(half, 1, self.t0, 2 * first)
         for s in range(first, last + 1):
-            for k, c in enumerate(self.collisions):
-                events = int(c.collide(self.markers, self.cells, self.dt, self._key, s,
-                                       hamiltonian=self.hamiltonian))
-                self._collision_events[1 + k] += events
-                self._collision_events[0] += events
+            self._collide(s)
             if s < last and self._compose_pushes:
-                self._account(stream(self.markers, self.hamiltonian, self.dt, 1,
-                                     t0=self.t0 + half, step0=s, **kw))
+                self._push(self.dt, 1, self.t0 + half, s)
             else:
                 halves = (2 * s + 1,) if s == last else (2 * s + 1, 2 * s + 2)
                 for h in halves:
-                    self._account(stream(self.markers, self.hamiltonian, half, 1, t0=self.t0,
-                                         step0=h, **kw))
+                    self._push(half, 1, self.t0, h)
             self.step_count += 1
         return self
+
+    def _push(self, dt, steps, t0, step0):
+        """Stream the markers ``steps`` pushes of ``dt`` from step index ``step0`` (time
+        ``t0 + step0 * dt``) in the Hamiltonian plus the fields' potentials."""
+        self._account(stream(self.markers, self._push_hamiltonian(t0 + step0 * dt), dt, steps,
+                             t0=t0, step0=step0, scheme=self.scheme, boundary=self.boundary,
+                             seed=self._key))
+
+    def _push_hamiltonian(self, t):
+        """The Hamiltonian of a push starting at ``t``: the run's, plus every field's potential
+        at ``t``."""
+        H = self.hamiltonian
+        if not self.field_operators:
+            return H
+        total = None if isinstance(H.potential, Zero) else H.potential
+        for op in self.field_operators:
+            u = op.potential(self.markers, t)
+            total = u if total is None else total + u
+        if total is None:
+            return H
+        return Hamiltonian(H.dispersion, total, hbar=H.hbar)
+
+    def _collide(self, step):
+        """Every collision operator, in order, over one step."""
+        for k, op in enumerate(self.operators):
+            events = int(op.collide(self.markers, self.dt, self._key, step))
+            self._collision_events[1 + k] += events
+            self._collision_events[0] += events
 
     def _account(self, tally: StreamTally):
         self._absorbed += tally.absorbed_weight[:self.markers.dx].ravel()
@@ -251,9 +308,10 @@ class Simulation(FrameRun):
         self._events_at_last_frame = self._collision_events.copy()
 
     def _fingerprint(self):
+        fields = (repr(self.fields),) if self.fields else ()
         return repr((repr(self.hamiltonian), self.dt, self.t0, self.scheme, repr(self.boundary),
                      repr(self.grid), self.observables, [c.name for c in self.collisions],
-                     self._key))
+                     self._key, *fields))
 
     def _state_arrays(self):
         mk = self.markers
@@ -261,8 +319,10 @@ class Simulation(FrameRun):
                   **({} if mk.state is None else {"state": mk.state}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events}
-        for k, c in enumerate(self.collisions):
-            arrays.update({f"collision{k}_{n}": v for n, v in c.state().items()})
+        for k, op in enumerate(self.operators):
+            arrays.update({f"collision{k}_{n}": v for n, v in op.state().items()})
+        for k, op in enumerate(self.field_operators):
+            arrays.update({f"field{k}_{n}": v for n, v in op.state().items()})
         return arrays
 
     def _restore_state(self, arrays):
@@ -274,9 +334,11 @@ class Simulation(FrameRun):
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()
         self._events_at_last_frame = self._collision_events.copy()
-        for k, c in enumerate(self.collisions):
-            prefix = f"collision{k}_"
-            c.set_state({n[len(prefix):]: v for n, v in arrays.items() if n.startswith(prefix)})
+        for kind, ops in (("collision", self.operators), ("field", self.field_operators)):
+            for k, op in enumerate(ops):
+                prefix = f"{kind}{k}_"
+                op.set_state({n[len(prefix):]: v for n, v in arrays.items()
+                              if n.startswith(prefix)})
 
     def _provenance_extra(self):
         return {"title": "pmc particle Monte Carlo run", "seed": str(self.seed),

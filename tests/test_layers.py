@@ -14,7 +14,7 @@ LAYERS = [
     # it sits below the driver that writes its frames through it
     {"_checks", "_model", "units", "_version", "schema", "io", "_run"},
     {"bands", "potentials", "hamiltonian", "markers", "states", "grids", "cells", "boundaries",
-     "streaming", "collisions", "quantum", "gridsolver"},
+     "streaming", "collisions", "fields", "quantum", "gridsolver"},
     {"simulation", "compare"},
     {"config", "cli", "plot", "validate", "ensemble", "__init__", "__main__"},
 ]
