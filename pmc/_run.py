@@ -208,9 +208,7 @@ def frame_at(t, data, coords):
     return xr.Dataset(variables, coords={**coords, "time": ("time", [t], dict(TIME_ATTRS))})
 
 
-def checkpoint_path(output):
-    """Where the checkpoint of ``output`` lives."""
-    return str(output) + ".checkpoint.npz"
+checkpoint_path = io.checkpoint_path
 
 
 def whole(name, value, unit, unit_name, minimum=1):

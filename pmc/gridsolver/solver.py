@@ -46,15 +46,14 @@ boundary the ends of the grid absorb. Along p the ends of the grid absorb (talli
 import contextlib
 import math
 
-import numba
 import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-from threadpoolctl import threadpool_limits
 
 from .. import _checks
 from .._kernels import semilagrangian as _sl
+from .._kernels import threads
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
 from .._run import FrameRun, describe_model, frame_at, potential_tables
 from ..boundaries import Absorbing, Boundary, Injecting, Periodic, Reservoir
@@ -592,13 +591,8 @@ def _threads(size):
     if size >= PARALLEL_MIN:
         yield
         return
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-    finally:
-        numba.set_num_threads(old)
+    with threads.limited(numba_threads=1, blas=1):
+        yield
 
 
 def _reservoir_density(res, p):

@@ -36,13 +36,13 @@ import xarray as xr
 
 from .. import _checks, io
 from .._kernels import evaluate, models
+from .._kernels.splitoperator import kick_phase, kick_phase_terms, layer_loss
 from .._model import Model
 from .._run import _toml_safe, frame_at, potential_tables, whole as _whole
 from .._run import describe_model as _model
 from .._version import __version__
 from ..hamiltonian import Hamiltonian
 from . import _fft
-from ._numba import kick_phase, kick_phase_terms, layer_loss
 
 __all__ = ["Absorber", "Solver", "solve"]
 
