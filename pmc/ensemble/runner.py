@@ -52,7 +52,7 @@ import tomli_w
 import xarray as xr
 
 from .. import io
-from .._kernels import threads as _threads
+from .. import threads as _threads
 from .._version import __version__
 from ..config import CaseError, build, load_case
 from .merging import merge

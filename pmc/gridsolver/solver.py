@@ -51,9 +51,8 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .. import _checks
+from .. import _checks, threads
 from .._kernels import semilagrangian as _sl
-from .._kernels import threads
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
 from .._run import FrameRun, describe_model, frame_at, potential_tables
 from ..boundaries import Absorbing, Boundary, Injecting, Periodic, Reservoir
