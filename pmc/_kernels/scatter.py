@@ -51,6 +51,7 @@ from . import BLOCK, JIT, JIT_PARALLEL
 from . import models
 from .occupation import (momentum_bins, table_capacity, table_fill, table_find,
                          table_slot)
+from .geometry import on_sphere
 from .rng import stream_key, uniform, uniform_open
 
 ELASTIC, ACOUSTIC, OPTICAL, IMPURITY = 0, 1, 2, 3
@@ -129,6 +130,20 @@ def rates_of_energy(mkind, mprm, d, mass, alpha, hbar, eps, out):
     return out
 
 
+# ----------------------------------------------------------------------------- the event step
+@njit(**JIT)
+def candidate_process(key, ctr, majorant, r0, r1):
+    """What a candidate event of rate ``majorant`` is: process 0 or 1 with probabilities
+    r0 / majorant and r1 / majorant, else -1 (a null collision). Draw ``ctr``. The one event
+    step of every scattering loop."""
+    u = uniform(key, ctr) * majorant
+    if u < r0:
+        return 0
+    if u < r0 + r1:
+        return 1
+    return -1
+
+
 # ----------------------------------------------------------------------------- final states
 @njit(**JIT)
 def isotropic(d, pmag, key, ctr):
@@ -140,9 +155,7 @@ def isotropic(d, pmag, key, ctr):
     phi = _TWO_PI * uniform(key, ctr + 1)
     if d == 2:
         return pmag * math.cos(phi), pmag * math.sin(phi), 0.0
-    c = 2.0 * uniform(key, ctr) - 1.0
-    s = math.sqrt(max(0.0, 1.0 - c * c)) * pmag
-    return s * math.cos(phi), s * math.sin(phi), pmag * c
+    return on_sphere(pmag, 2.0 * uniform(key, ctr) - 1.0, math.cos(phi), math.sin(phi))
 
 
 @njit(**JIT)
@@ -318,12 +331,7 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
                 base = j * STRIDE
                 j += 1
                 cand += 1
-                u = uniform(mk, base + 1) * big
-                proc = -1
-                if u < r0:
-                    proc = 0
-                elif u < r0 + r1:
-                    proc = 1
+                proc = candidate_process(mk, base + 1, big, r0, r1)
                 if proc >= 0:
                     p0, p1, p2 = final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps,
                                                 p0, p1, p2, mk, base + 2)
@@ -450,12 +458,7 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
             cand += 1
             p0, p1, p2 = _load(momenta, i, d)
             eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
-            u = uniform(mk, base + 1) * big[k]
-            proc = -1
-            if u < r0:
-                proc = 0
-            elif u < r0 + r1:
-                proc = 1
+            proc = candidate_process(mk, base + 1, big[k], r0, r1)
             if proc >= 0:
                 q0, q1, q2 = final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps,
                                             p0, p1, p2, mk, base + 2)

@@ -254,7 +254,8 @@ def sweep(case, overrides, replicas=1, client=None, *, seed=None, output=None,
     out.attrs = {**merged[0].attrs,
                  "title": f"pmc sweep over {', '.join(swept) or 'no key'}, {replicas} "
                           f"replica{'s' if replicas > 1 else ''} per point",
-                 "seed": str(points[0].seed),
+                 "seed": str(_base_seed(base, None) if factory is None
+                             else _base_seed(factory, seed)),
                  "sweep": json.dumps(swept),
                  "created": _now()}
     if factory is None:
