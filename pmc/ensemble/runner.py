@@ -356,7 +356,7 @@ def _execute(points, replicas, client, overwrite, progress, workers, threads):
                                          f"seed; pass overwrite=True (--overwrite) to redo it, or "
                                          f"remove {point.directory!r}")
                     os.remove(part)
-            todo.append(_Task(k, r, point.source, child, part, threads))
+            todo.append(_Task(k, r, _shipped(point.source), child, part, threads))
     if todo:
         bar = _bar(progress, len(points) * replicas, len(results))
         try:
@@ -457,7 +457,28 @@ def _run_replica(task):
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Pickled:
+    """A factory as cloudpickle bytes."""
+    data: bytes
+
+
+def _shipped(source):
+    """A case as it is; a factory pickled by cloudpickle here, so that a function registered
+    by value (:func:`load_factory`) reaches workers that cannot import its module (dask would
+    pickle it by reference)."""
+    if not callable(source):
+        return source
+    import cloudpickle
+
+    return _Pickled(cloudpickle.dumps(source))
+
+
 def _build_replica(source, seed):
+    if isinstance(source, _Pickled):
+        import cloudpickle
+
+        source = cloudpickle.loads(source.data)
     if callable(source):
         built = source(seed)
         if not (isinstance(built, tuple) and len(built) == 2):
