@@ -78,6 +78,7 @@ summing to 1) puts round(fraction_k n) markers in state k (largest remainders ta
 the markers are independent draws, so consecutive blocks are as good as a random assignment).
 """
 import dataclasses
+import functools
 import inspect
 import math
 import pathlib
@@ -213,16 +214,12 @@ def _unit_system(case):
     return system or ("si" if si_hbar else "natural")
 
 
-_REGISTRY = []
-
-
+@functools.lru_cache(maxsize=None)
 def _unit_registry():
     """pint's registry, made on first use (it takes a moment to build)."""
-    if not _REGISTRY:
-        import pint
+    import pint
 
-        _REGISTRY.append(pint.UnitRegistry())
-    return _REGISTRY[0]
+    return pint.UnitRegistry()
 
 
 def _to_si(text, where, key):
