@@ -36,11 +36,11 @@ replica and its result is bitwise the same whatever the number of workers, the t
 worker and the order in which replicas finished (each replica is itself bitwise independent of
 the thread count: DESIGN, "Randomness").
 
-The passes are written over numpy arrays rather than as ``xr.open_mfdataset(...).weighted(...)``:
-the per-element weights of the ratios and fractions, the NaN-excluding count K per element and
-the attributes summed across replicas are not what ``.weighted`` computes, and holding every
-replica as a lazy dask array costs more than the loop over loaded arrays. xarray carries the
-coordinates, attributes and the reading of the parts.
+The passes are written over numpy arrays rather than as ``xr.concat(parts, "replica")`` followed
+by ``.weighted(omega)``: the concatenation holds all R replicas in one array (the loop reads one
+replica at a time and keeps running sums, and beyond ``MERGE_MEMORY`` streams the parts from
+disk), and it is slower for the same bits. xarray carries the coordinates, the attributes and the
+reading of the parts.
 """
 import contextlib
 import json
