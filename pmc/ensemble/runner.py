@@ -108,9 +108,9 @@ def ensemble(case_or_factory, replicas, client=None, *, seed=None, output=None,
     Returns
     -------
     xarray.Dataset
-        The usual schema (DESIGN section 3), merged as in the module docstring, with attributes
-        ``replicas`` (R), ``seed`` (the seed that the replica seeds were spawned from) and
-        ``replica_seeds``.
+        The usual schema (DESIGN section 3), merged as :mod:`pmc.ensemble.merging` describes,
+        with attributes ``replicas`` (R), ``seed`` (the seed that the replica seeds were spawned
+        from) and ``replica_seeds``.
 
     Raises
     ------
