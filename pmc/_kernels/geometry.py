@@ -3,10 +3,10 @@ import math
 
 from numba import njit
 
-from . import JIT
+from .models import SCALAR
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def on_sphere(r, c, cos_phi, sin_phi):
     """The vector of length ``r`` at polar cosine ``c`` and azimuth phi (given by its cosine
     and sine), the polar axis last: (r s cos phi, r s sin phi, r c), s = sqrt(1 - c^2). With c

@@ -131,7 +131,7 @@ def rates_of_energy(mkind, mprm, d, mass, alpha, hbar, eps, out):
 
 
 # ----------------------------------------------------------------------------- the event step
-@njit(**JIT)
+@njit(**models.SCALAR)
 def candidate_process(key, ctr, majorant, r0, r1):
     """What a candidate event of rate ``majorant`` is: process 0 or 1 with probabilities
     r0 / majorant and r1 / majorant, else -1 (a null collision). Draw ``ctr``. The one event
