@@ -297,6 +297,16 @@ def _majorant(table, inv_ref, eps, rate):
     return big if big >= rate else rate
 
 
+@njit(**models.SCALAR)
+def rates_and_majorant(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2, table,
+                       inv_ref):
+    """(eps, Gamma_0, Gamma_1, majorant) of the momentum (p0, p1, p2) in a cell of band
+    majorants ``table``: a marker's rates and majorant after an event (memoryless: the majorant
+    may change at an event, Yorston 1986)."""
+    eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
+    return eps, r0, r1, _majorant(table, inv_ref, eps, r0 + r1)
+
+
 # ----------------------------------------------------------------------------- scattering
 @njit(**JIT_PARALLEL)
 def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n, cell, band,
@@ -340,10 +350,9 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
                         e0 += 1
                     else:
                         e1 += 1
-                    eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d,
-                                           p0, p1, p2)
-                    # memoryless: the majorant may change at an event (Yorston 1986)
-                    big = _majorant(table[c], inv_ref, eps, r0 + r1)
+                    eps, r0, r1, big = rates_and_majorant(mkind, mprm, bkind, bprm, mass,
+                                                          alpha, hbar, d, p0, p1, p2, table[c],
+                                                          inv_ref)
                     if not big > 0.0:
                         break
                 t -= math.log(uniform_open(mk, j * STRIDE)) / big
@@ -439,8 +448,8 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
         size = 0
         for k in range(m):
             p0, p1, p2 = _load(momenta, members[k], d)
-            eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
-            big[k] = _majorant(table, inv_ref, eps, r0 + r1)
+            eps, r0, r1, big[k] = rates_and_majorant(mkind, mprm, bkind, bprm, mass, alpha,
+                                                     hbar, d, p0, p1, p2, table, inv_ref)
             if big[k] > 0.0:
                 t = -math.log(uniform_open(stream_key(key, step, members[k]), 0)) / big[k]
                 if t < dt:
@@ -493,9 +502,9 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
                         e0 += 1
                     else:
                         e1 += 1
-                    eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d,
-                                           q0, q1, q2)
-                    big[k] = _majorant(table, inv_ref, eps, r0 + r1)
+                    eps, r0, r1, big[k] = rates_and_majorant(mkind, mprm, bkind, bprm, mass,
+                                                             alpha, hbar, d, q0, q1, q2, table,
+                                                             inv_ref)
             # the marker's next candidate (draw 0 of the next stride)
             if big[k] > 0.0:
                 t -= math.log(uniform_open(mk, draws[k] * STRIDE)) / big[k]
