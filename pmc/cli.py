@@ -19,6 +19,8 @@ def _run(args):
         return _run_ensemble(args)
     if args.scheduler is not None or args.workers is not None:
         raise CaseError("--scheduler and --workers run replicas: give --replicas R")
+    if _is_factory(args.case):
+        raise CaseError("a Python factory runs as replicas: give --replicas R (1 for one run)")
     case = load_case(args.case)
     sim, opts = build(case)
     output = args.output or opts["output"]
@@ -36,9 +38,11 @@ def _run(args):
 def _source(text):
     """A case (a TOML file) or a Python factory (``module:function``, ``file.py[:function]``)
     for ``pmc sweep`` and ``pmc run --replicas``."""
-    if text.endswith(".py") or (":" in text and not text.endswith(".toml")):
-        return load_factory(text)
-    return load_case(text)
+    return load_factory(text) if _is_factory(text) else load_case(text)
+
+
+def _is_factory(text):
+    return text.endswith(".py") or (":" in text and not text.endswith(".toml"))
 
 
 def _ensemble_output(args, case):

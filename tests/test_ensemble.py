@@ -400,6 +400,12 @@ def test_sweep_of_a_python_factory_from_the_command_line(client, tmp_path):
     _assert_bitwise(sw.sel(omega=0.6, n=200).drop_vars(["omega", "n"]), ref)
     # the points differ: omega is really passed on
     assert not np.array_equal(sw.f.sel(omega=0.4).values, sw.f.sel(omega=0.6).values)
+    # pmc run --replicas takes the same factory (its defaults: omega 0.5, n 300)
+    assert cli.main(["run", str(source) + ":make", "--replicas", "2", "--scheduler",
+                     client.scheduler.address, "-o", str(tmp_path / "fr.nc"), "-q"]) == 0
+    _assert_bitwise(pmc.open_dataset(tmp_path / "fr.nc"),
+                    pmc.ensemble(make, replicas=2, client=client, seed=0, progress=False))
+    assert cli.main(["run", str(source) + ":make", "-o", str(tmp_path / "one.nc")]) == 2
     # a key that is not a keyword of the factory is refused before anything runs
     assert cli.main(["sweep", f"{source}:make", "--set", "nope=1", "-q",
                      "-o", str(tmp_path / "bad.nc")]) == 2
