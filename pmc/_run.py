@@ -245,9 +245,7 @@ def frame_at(t, data, coords, system="si"):
     return xr.Dataset(variables, coords={**coords, "time": time})
 
 
-def checkpoint_path(output):
-    """Where the checkpoint of ``output`` lives."""
-    return str(output) + ".checkpoint.npz"
+checkpoint_path = io.checkpoint_path
 
 
 def whole(name, value, unit, unit_name, minimum=1):

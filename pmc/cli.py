@@ -12,7 +12,7 @@ from . import io, quantum
 from ._version import __version__
 from .compare import compare
 from .config import CaseError, build, load_case
-from .ensemble import ensemble, parts_directory, sweep
+from .ensemble import ensemble, load_factory, parts_directory, sweep
 from .grids import PhaseSpaceGrid
 
 __all__ = ["main"]
@@ -23,6 +23,8 @@ def _run(args):
         return _run_ensemble(args)
     if args.scheduler is not None or args.workers is not None:
         raise CaseError("--scheduler and --workers run replicas: give --replicas R")
+    if _is_factory(args.case):
+        raise CaseError("a Python factory runs as replicas: give --replicas R (1 for one run)")
     case = load_case(args.case)
     sim, opts = build(case)
     output = args.output or opts["output"]
@@ -88,7 +90,21 @@ def _compare(args):
     return 0
 
 
+def _source(text):
+    """A case (a TOML file) or a Python factory (``module:function``, ``file.py[:function]``)
+    for ``pmc sweep`` and ``pmc run --replicas``."""
+    return load_factory(text) if _is_factory(text) else load_case(text)
+
+
+def _is_factory(text):
+    return text.endswith(".py") or (":" in text and not text.endswith(".toml"))
+
+
 def _ensemble_output(args, case):
+    if callable(case):
+        if args.output is None:
+            raise CaseError("a factory has no [output] path: give -o OUT.nc")
+        return args.output
     output = args.output or _build_output(case)
     if output is None:
         raise CaseError("no output file: give -o OUT.nc or [output] path in the case")
@@ -107,7 +123,7 @@ def _run_ensemble(args):
     if args.resume:
         raise CaseError("--resume is for a single run; rerunning with --replicas keeps the "
                         "finished replicas by itself")
-    case = load_case(args.case)
+    case = _source(args.case)
     output = _ensemble_output(args, case)
     ds = ensemble(case, replicas=args.replicas, client=args.scheduler, output=output,
                   overwrite=args.overwrite, progress=not args.quiet, workers=args.workers)
@@ -139,7 +155,7 @@ def _parse_set(text):
 
 
 def _sweep(args):
-    case = load_case(args.case)
+    case = _source(args.case)
     output = _ensemble_output(args, case)
     overrides = dict(_parse_set(s) for s in args.set)
     ds = sweep(case, overrides, replicas=args.replicas, client=args.scheduler, output=output,
@@ -217,7 +233,8 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"pmc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run a case file")
-    p.add_argument("case", help="TOML case file")
+    p.add_argument("case", help="TOML case file (with --replicas also a Python factory, as "
+                                "for sweep)")
     p.add_argument("-o", "--output", help="netCDF output (default: [output] path)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -225,10 +242,13 @@ def main(argv=None):
     _cluster_arguments(p, replicas_default=None)
     p.set_defaults(func=_run)
     p = sub.add_parser("sweep", help="run a case over the product of overridden keys")
-    p.add_argument("case", help="TOML case file")
+    p.add_argument("case", help="TOML case file, or a Python factory(seed, **point) -> "
+                                "(simulation, options): module:function or file.py[:function] "
+                                "(default function: factory)")
     p.add_argument("--set", action="append", required=True, metavar="KEY=V1,V2,...",
                    help="a dotted case key and its values, e.g. potential.height=0.5,1,1.5 "
-                        "(a list section by index: potential.0.height); repeat for more keys")
+                        "(a list section by index: potential.0.height), or a keyword of the "
+                        "factory; repeat for more keys")
     p.add_argument("-o", "--output", help="merged netCDF output (default: [output] path)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing output and parts written by another case")

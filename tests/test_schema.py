@@ -7,7 +7,6 @@ named ``time`` to be CF's calendar time (standard_name ``time``, units "<unit> s
 pmc's ``time`` is the elapsed simulation time in seconds (or "1"): a plain coordinate, which CF
 permits; giving it calendar units would make every reader decode it into dates.
 """
-import importlib
 import warnings
 
 import numpy as np
@@ -79,21 +78,26 @@ def test_every_variable_is_declared_with_its_attributes(files, derived):
                 assert var.attrs.get(key) == want.get(key), (label, name, key)
 
 
-def test_merge_rule_is_the_rule_the_ensemble_merge_applies(files, derived):
-    # the merge's own rule, where it still has one (before it reads schema.merge_rule)
-    kind = getattr(importlib.import_module("pmc.ensemble"), "_kind", None)
-    if kind is None:
-        kind = lambda name, ds: schema.merge_rule(name)  # noqa: E731
+def test_merge_rules_are_the_physics_of_each_variable(files, derived):
+    """The merge applies the schema's rule, and the schema's rules are the ones the physics
+    asks for: counts summed, ratios (per-cell means) weighted by density, fractions of the total
+    weight weighted by it, everything else a mean weighted by the initial weight."""
+    from pmc.ensemble import merging
+    counts = {"n_markers", "collisions"}
     for label, ds in _datasets(files, derived):
         for name in ds.data_vars:
-            assert schema.merge_rule(name) == kind(name, ds), (label, name)
+            assert merging.rule(name, ds) == schema.merge_rule(name), (label, name)
     for name in schema.names():  # and every declared name, with its stderr
         for n in (name, name + "_stderr"):
-            assert schema.merge_rule(n) == kind(n, None), n
-    assert schema.merge_rule("n_markers") == "sum"
-    assert schema.merge_rule("temperature_stderr") == "ratio"
-    assert schema.merge_rule("weight_outside_grid") == "fraction"
-    assert schema.merge_rule("total_weight") == "mean"
+            if n in counts:
+                want = "sum"
+            elif n.startswith(("mean_velocity", "temperature")):
+                want = "ratio"
+            elif n.startswith("weight_outside_"):
+                want = "fraction"
+            else:
+                want = "mean"
+            assert schema.merge_rule(n) == want, n
 
 
 def test_the_same_quantity_has_the_same_name_in_every_solver(files):

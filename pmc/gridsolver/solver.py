@@ -47,14 +47,13 @@ import contextlib
 import math
 import warnings
 
-import numba
 import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-from threadpoolctl import threadpool_limits
 
-from .. import _checks
+from .. import _checks, threads
+from .._kernels import push as _push
 from .._kernels import semilagrangian as _sl
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
 from .._run import FrameRun, describe_model, frame_at, potential_tables
@@ -76,6 +75,7 @@ _DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
 ORDERS = (3, 5, 7)
 #: Streaming schemes (as the markers' push) and their order.
 SCHEMES = {"leapfrog": 2, "yoshida4": 4}
+_SCHEME_CODES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
 #: Rate matrices up to this size get a dense precomputed propagator expm(Q dt); larger ones are
 #: applied with scipy.sparse.linalg.expm_multiply each step.
 DENSE_LIMIT = 2048
@@ -85,9 +85,6 @@ DENSE_LIMIT = 2048
 #: slice).
 PARALLEL_MIN = 1 << 18
 
-_CBRT2 = 2.0 ** (1.0 / 3.0)
-_W1 = 1.0 / (2.0 - _CBRT2)
-_W0 = -_CBRT2 * _W1
 _DETERMINISTIC = "deterministic grid solution: no sampling error (zeros)"
 
 
@@ -313,19 +310,15 @@ class Simulation(FrameRun):
             self.step_count += 1
 
     def _stream(self, h, t):
-        if self.scheme == "leapfrog":
-            self._kick(0.5 * h, t)
-            self._drift(h)
-            self._kick(0.5 * h, t + h)
-        else:
-            h1, h0 = _W1 * h, _W0 * h
-            self._kick(0.5 * h1, t)
-            self._drift(h1)
-            self._kick(0.5 * (h1 + h0), t + h1)
-            self._drift(h0)
-            self._kick(0.5 * (h0 + h1), t + h1 + h0)
-            self._drift(h1)
-            self._kick(0.5 * h1, t + h)
+        # the composition of the marker push (pmc._kernels.push.stage), on the grid
+        scheme = _SCHEME_CODES[self.scheme]
+        tau = t
+        for j in range(_push.stages(scheme)):
+            kick, drift = _push.stage(scheme, j, h)
+            self._kick(kick, tau)
+            self._drift(drift)
+            tau = tau + drift
+        self._kick(_push.last_kick(scheme, h), t + h)
 
     def _kick(self, h, t):
         if self._free:
@@ -579,13 +572,8 @@ def _threads(size):
     if size >= PARALLEL_MIN:
         yield
         return
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-    finally:
-        numba.set_num_threads(old)
+    with threads.limited(numba_threads=1, blas=1):
+        yield
 
 
 def _reservoir_density(res, p):

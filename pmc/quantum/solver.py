@@ -44,13 +44,13 @@ import scipy.fft
 
 from .. import _checks
 from .._kernels import evaluate, models
+from .._kernels.splitoperator import kick_phase, kick_phase_terms, layer_loss
 from .._model import Model
 from .._run import FrameRun, frame_at, potential_tables
 from .._run import describe_model as _model
 from ..hamiltonian import Hamiltonian
 from ..schema import coordinate, unit_system, variable
 from . import _fft
-from ._numba import kick_phase, kick_phase_terms, layer_loss
 
 __all__ = ["Absorber", "Simulation", "simulate", "default_dt"]
 
