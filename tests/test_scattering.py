@@ -129,14 +129,14 @@ def test_rates_are_the_golden_rule(band, dp, name):
 
 
 @pytest.mark.parametrize("band", sorted(BANDS))
-@pytest.mark.parametrize("dp", [1, 2, 3])
-@pytest.mark.parametrize("name", ["elastic", "acoustic", "optical", "impurity"])
-def test_kernel_rates_are_the_formulas_written_beside_each_class(band, dp, name):
+@pytest.mark.parametrize("name, dp", [(name, dp) for name in ("elastic", "acoustic", "optical",
+                                                              "impurity")
+                                      for dp in (1, 2, 3) if dp in _mechanisms()[name]._dims])
+def test_kernel_rates_are_the_formulas_written_beside_each_class(band, name, dp):
     """The kernels' rates (what a run samples) equal each class's numpy reference_rates, the
-    formulas of its docstring, at and around the thresholds too."""
+    formulas of its docstring, at and around the thresholds too, in every dimension each
+    mechanism has a form for."""
     mech = _mechanisms()[name]
-    if dp not in mech._dims:
-        pytest.skip(f"{name} has no {dp}-dimensional form")
     H = _hamiltonian(band)
     eps = np.array([0.0, 1e-9, 0.05, 0.3, 0.61, 1.0, 2.5])
     if name == "optical":

@@ -58,7 +58,7 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     Parameters
     ----------
     q : xarray.Dataset
-        A one-dimensional run of :func:`pmc.quantum.solve` (``psi_real``, ``psi_imag`` over
+        A one-dimensional run of :func:`pmc.quantum.simulate` (``psi_real``, ``psi_imag`` over
         ``x``, with or without ``time``).
     grid : pmc.PhaseSpaceGrid
         Grid with exactly the axes ``x`` [m] and ``p`` [kg m/s]: rho is evaluated at its bin
@@ -91,8 +91,8 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     >>> import numpy as np, pmc
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(), hbar=1.0)
     >>> psi0 = pmc.states.GaussianWavepacket(x0=0.0, p0=3.0, sigma_x=1.0)
-    >>> q = pmc.quantum.solve(H, psi0, x=np.linspace(-20, 20, 512, endpoint=False),
-    ...                       t_end=0.0, save_every=1.0)
+    >>> q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-20, 20, 512, endpoint=False),
+    ...                          t_end=0.0, save_every=1.0)
     >>> grid = pmc.PhaseSpaceGrid(x=np.linspace(-10, 10, 201), p=np.linspace(-5, 11, 161))
     >>> rho = pmc.quantum.envelope(q, grid, pmc.quantum.GaussianWindow(sigma_x=0.5))
     >>> round(float(rho.rho_integral[0]), 6)
@@ -106,7 +106,7 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     if grid.dims != ("x", "p"):
         raise ValueError(f"grid must have exactly the axes ('x', 'p'), got {grid.dims}")
     if not isinstance(q, xr.Dataset) or "psi_real" not in q or "psi_imag" not in q:
-        raise ValueError("q must be a Dataset from pmc.quantum.solve (psi_real, psi_imag)")
+        raise ValueError("q must be a Dataset from pmc.quantum.simulate (psi_real, psi_imag)")
     if q["psi_real"].dims[-1:] != ("x",) or q["psi_real"].ndim - ("time" in q.dims) != 1:
         raise ValueError(f"envelope needs a one-dimensional run (dims (time, x)), got "
                          f"{q['psi_real'].dims}")
