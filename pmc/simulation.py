@@ -101,9 +101,7 @@ class Simulation(FrameRun):
         for c in collisions:
             if not isinstance(c, Collision):
                 raise ValueError(f"collisions must be pmc.collisions.Collision objects, got {c!r}")
-        names = [c.name for c in collisions]
-        if len(set(names)) != len(names):
-            raise ValueError(f"collision mechanisms need distinct names, got {names}")
+        _distinct_names("collision mechanisms", collisions)
         if observables is None:
             observables = _DEFAULT_OBSERVABLES if grid is not None else ()
         observables = tuple(observables)
@@ -159,9 +157,7 @@ class Simulation(FrameRun):
         for f in fields:
             if not isinstance(f, Field):
                 raise ValueError(f"fields must be pmc.fields.Field objects, got {f!r}")
-        names = [f.name for f in fields]
-        if len(set(names)) != len(names):
-            raise ValueError(f"fields need distinct names, got {names}")
+        _distinct_names("fields", fields)
         self.fields = fields
         self.operators = tuple(c.prepare(self.hamiltonian, self.cells, self.markers)
                                for c in collisions)
@@ -361,6 +357,13 @@ class Simulation(FrameRun):
                             for d, a in self.grid.coords.items()}
             case["observables"] = list(self.observables)
         return case
+
+
+def _distinct_names(what, objects):
+    """Each mechanism or field labels its outputs by its name: refuse two with the same one."""
+    names = [o.name for o in objects]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} need distinct names, got {names}")
 
 
 def simulate(hamiltonian, initial=None, *, dt, t_end, save_every, output=None, progress=False,
