@@ -32,7 +32,7 @@ import numpy as np
 from . import _checks
 from .bands import MultiValley, Valley
 from .collisions.semiconductors import (AcousticDeformation, BrooksHerring, IntervalleyPhonon,
-                                        PolarOptical, dos)
+                                        PolarOptical, ValleyScattering, dos)
 from .states import Distribution, _box, _box_field, _uniform_box
 from ._model import Model
 from .units import K, eV, m_e, cm
@@ -138,6 +138,12 @@ class Material(Model):
         if self.doping > 0:
             out.append(BrooksHerring(self.doping, self.permittivity, T))
         return out
+
+    def collisions(self, name="scattering"):
+        """``[ValleyScattering(self.scattering())]``: every mechanism in one jump process, what
+        a run should be given (exact at any dt; see
+        :class:`pmc.collisions.ValleyScattering`)."""
+        return [ValleyScattering(self.scattering(), name=name)]
 
     def equilibrium(self, x=(0.0, 1.0), density=None, temperature=None):
         """The Maxwell-Boltzmann distribution over the valleys at the lattice temperature (or

@@ -13,8 +13,9 @@ v = T^T p* / (m_d (1 + 2 alpha eps)) (C. Herring and E. Vogt, Phys. Rev. 101, 94
 C. Jacoboni and L. Reggiani, Rev. Mod. Phys. 55, 645 (1983), section II.B). A parabolic or Kane
 band is the one-valley case with T = 1.
 
-Scattering (``vkind``, ``tab`` float64 (nvalley, NTAB), ``targets`` int64 (nvalley, nvalley),
-``cum`` float64 (nvalley, nvalley)), per initial valley v, rates of the two processes j = 0, 1:
+Scattering by M mechanisms at once (``vkinds`` int64 (M,), ``tabs`` float64 (M, nvalley, NTAB),
+``targets`` int64 (M, nvalley, nvalley), ``cum`` float64 (M, nvalley, nvalley)); below, tab and
+targets are one mechanism's slices. Per initial valley v, rates of the two processes j = 0, 1:
 
 ==========  ====  ==============================================================================
 kind        code  Gamma_j(eps), e_j = eps + tab[v, 2 + j]
@@ -42,8 +43,7 @@ from . import BLOCK, JIT, JIT_PARALLEL
 from .geometry import on_sphere
 from .models import SCALAR
 from .rng import stream_key, uniform, uniform_open
-from .scatter import (NBAND, STRIDE, brooks_herring_cos, candidate_process, energy_band,
-                      rotate, shell_dos)
+from .scatter import NBAND, STRIDE, brooks_herring_cos, energy_band, rotate, shell_dos
 
 #: Dispersion code of a multi-valley band (beside :mod:`pmc._kernels.models`' codes 0-4).
 MULTIVALLEY = 16
@@ -147,35 +147,37 @@ def kane_overlap(alpha, eps):
     return math.sqrt((1.0 + alpha * eps) / den), math.sqrt(alpha * eps / den)
 
 
-@njit(**SCALAR)
-def valley_rates(vkind, tab, targets, vb, v, d, hbar, eps):
-    """(Gamma_0, Gamma_1) [1/s] of a marker of kinetic energy ``eps`` in valley ``v``."""
-    if tab[v, 5] == 0.0 or not eps >= 0.0:
+@njit(**JIT)
+def valley_rates(vkinds, tabs, targets, m, vb, v, d, hbar, eps):
+    """(Gamma_0, Gamma_1) [1/s] of mechanism ``m`` for a marker of kinetic energy ``eps`` in
+    valley ``v``."""
+    if tabs[m, v, 5] == 0.0 or not eps >= 0.0:
         return 0.0, 0.0
+    vkind = vkinds[m]
     if vkind == ISOTROPIC:
-        f = targets[v, 0]
+        f = targets[m, v, 0]
         md, al = vb[f, MD], vb[f, ALPHA]
-        return (tab[v, 0] * shell_dos(d, md, al, hbar, eps + tab[v, 2]),
-                tab[v, 1] * shell_dos(d, md, al, hbar, eps + tab[v, 3]))
+        return (tabs[m, v, 0] * shell_dos(d, md, al, hbar, eps + tabs[m, v, 2]),
+                tabs[m, v, 1] * shell_dos(d, md, al, hbar, eps + tabs[m, v, 3]))
     md, al = vb[v, MD], vb[v, ALPHA]
     gamma = eps * (1.0 + al * eps)
     if gamma <= 0.0:
         return 0.0, 0.0
     k = math.sqrt(2.0 * md * gamma) / hbar
     if vkind == IMPURITY:
-        b2 = tab[v, 4]
-        return tab[v, 0] * shell_dos(d, md, al, hbar, eps) / (b2 * (b2 + 4.0 * k * k)), 0.0
+        b2 = tabs[m, v, 4]
+        return tabs[m, v, 0] * shell_dos(d, md, al, hbar, eps) / (b2 * (b2 + 4.0 * k * k)), 0.0
     # POLAR
     a0, c0 = kane_overlap(al, eps)
     out0 = 0.0
     out1 = 0.0
     for j in range(2):
-        e = eps + tab[v, 2 + j]
-        if e <= 0.0 or tab[v, j] == 0.0:
+        e = eps + tabs[m, v, 2 + j]
+        if e <= 0.0 or tabs[m, v, j] == 0.0:
             continue
         kf = math.sqrt(2.0 * md * e * (1.0 + al * e)) / hbar
         af, cf = kane_overlap(al, e)
-        r = tab[v, j] * (1.0 + 2.0 * al * e) * kf * polar_integral(k, kf, a0, af, c0, cf)
+        r = tabs[m, v, j] * (1.0 + 2.0 * al * e) * kf * polar_integral(k, kf, a0, af, c0, cf)
         if j == 0:
             out0 = r
         else:
@@ -184,31 +186,46 @@ def valley_rates(vkind, tab, targets, vb, v, d, hbar, eps):
 
 
 @njit(**JIT)
-def rates_of_energy(vkind, tab, targets, vb, v, d, hbar, eps, out):
-    """out[j, i] = Gamma_j(eps[i]) in valley ``v`` (array version, for the physics layer)."""
+def all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r):
+    """r[2 m + j] = Gamma_j of mechanism m; returns their sum."""
+    tot = 0.0
+    for m in range(vkinds.shape[0]):
+        a, b = valley_rates(vkinds, tabs, targets, m, vb, v, d, hbar, eps)
+        r[2 * m] = a
+        r[2 * m + 1] = b
+        tot += a + b
+    return tot
+
+
+@njit(**JIT)
+def rates_of_energy(vkinds, tabs, targets, m, vb, v, d, hbar, eps, out):
+    """out[j, i] = Gamma_j(eps[i]) of mechanism ``m`` in valley ``v`` (array version, for the
+    physics layer)."""
     for i in range(eps.shape[0]):
-        r0, r1 = valley_rates(vkind, tab, targets, vb, v, d, hbar, eps[i])
+        r0, r1 = valley_rates(vkinds, tabs, targets, m, vb, v, d, hbar, eps[i])
         out[0, i] = r0
         out[1, i] = r1
     return out
 
 
 # ----------------------------------------------------------------------------- final states
-@njit(**SCALAR)
-def _pick_valley(targets, cum, v, r):
-    m = 0
-    while m + 1 < targets.shape[1] and targets[v, m + 1] >= 0 and r >= cum[v, m]:
-        m += 1
-    return targets[v, m]
+@njit(**JIT)
+def _pick_valley(targets, cum, m, v, r):
+    k = 0
+    while k + 1 < targets.shape[2] and targets[m, v, k + 1] >= 0 and r >= cum[m, v, k]:
+        k += 1
+    return targets[m, v, k]
 
 
 @njit(**JIT)
-def final_state(vkind, tab, targets, cum, vb, v, proc, d, hbar, eps, p0, p1, p2, key, ctr):
-    """(valley, p0, p1, p2) after an event of process ``proc`` from valley ``v`` at kinetic
-    energy ``eps``. Draws ``ctr`` .. ``ctr + 3`` (and a sub-stream for the polar rejection)."""
+def final_state(vkinds, tabs, targets, cum, m, vb, v, proc, d, hbar, eps, p0, p1, p2, key, ctr):
+    """(valley, p0, p1, p2) after an event of process ``proc`` of mechanism ``m`` from valley
+    ``v`` at kinetic energy ``eps``. Draws ``ctr`` .. ``ctr + 3`` (and a sub-stream for the
+    polar rejection)."""
+    vkind = vkinds[m]
     if vkind == ISOTROPIC:
-        f = _pick_valley(targets, cum, v, uniform(key, ctr + 3))
-        e = eps + tab[v, 2 + proc]
+        f = _pick_valley(targets, cum, m, v, uniform(key, ctr + 3))
+        e = eps + tabs[m, v, 2 + proc]
         md, al = vb[f, MD], vb[f, ALPHA]
         pm = math.sqrt(2.0 * md * e * (1.0 + al * e)) if e > 0.0 else 0.0
         if d == 1:
@@ -226,12 +243,12 @@ def final_state(vkind, tab, targets, cum, vb, v, proc, d, hbar, eps, p0, p1, p2,
     md, al = vb[v, MD], vb[v, ALPHA]
     phi = _TWO_PI * uniform(key, ctr + 1)
     if vkind == IMPURITY:
-        x = brooks_herring_cos(pm / hbar, tab[v, 4], uniform(key, ctr))
+        x = brooks_herring_cos(pm / hbar, tabs[m, v, 4], uniform(key, ctr))
         r0, r1, r2 = rotate(q0, q1, q2, x, phi, pm)
         a, b, c = from_spherical(vb, v, r0, r1, r2)
         return v, a, b, c
     # POLAR: x from 1 / (u - w x) exactly, then accepted with (a a' + c c' x)^2 / (a a' + c c')^2
-    e = eps + tab[v, 2 + proc]
+    e = eps + tabs[m, v, 2 + proc]
     pf = math.sqrt(2.0 * md * e * (1.0 + al * e))
     a0, c0 = kane_overlap(al, eps)
     af, cf = kane_overlap(al, e)
@@ -258,31 +275,37 @@ def _load(momenta, i, d):
 
 
 @njit(**JIT_PARALLEL)
-def marker_rates(vkind, tab, targets, vb, hbar, momenta, state, n, inv_ref, rate, band):
-    """rate[i] = total rate of marker i [1/s], band[i] its energy band (parallel)."""
+def marker_rates(vkinds, tabs, targets, vb, hbar, momenta, state, n, inv_ref, rate, band):
+    """rate[i] = total rate of marker i over every mechanism [1/s], band[i] its energy band
+    (parallel)."""
     d = momenta.shape[0]
-    for i in prange(n):
-        p0, p1, p2 = _load(momenta, i, d)
-        v = state[i]
-        eps = kinetic_energy(vb, v, p0, p1, p2)
-        r0, r1 = valley_rates(vkind, tab, targets, vb, v, d, hbar, eps)
-        rate[i] = r0 + r1
-        band[i] = energy_band(eps, inv_ref)
+    nblock = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nblock):
+        r = np.empty(2 * vkinds.shape[0])
+        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            p0, p1, p2 = _load(momenta, i, d)
+            v = state[i]
+            eps = kinetic_energy(vb, v, p0, p1, p2)
+            rate[i] = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r)
+            band[i] = energy_band(eps, inv_ref)
     return rate
 
 
 @njit(**JIT_PARALLEL)
-def scatter_independent(vkind, tab, targets, cum, vb, hbar, momenta, state, write_state, n,
+def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, write_state, n,
                         cell, band, table, quiet, inv_ref, dt, key, step, tally):
-    """One step ``dt`` [s] of null-collision scattering of independent markers over valleys:
-    :func:`pmc._kernels.scatter.scatter_independent` with the marker's valley ``state[i]``
-    (rewritten when ``write_state``), the same random streams and majorant tables. Column 2
-    of ``tally`` counts the events that changed the valley."""
+    """One step ``dt`` [s] of null-collision scattering of independent markers over valleys by
+    M mechanisms at once (one jump process whose rate is the sum of theirs, so that forward
+    and reverse intervalley processes balance at any dt): as
+    :func:`pmc._kernels.scatter.scatter_independent`, with the marker's valley ``state[i]``
+    (rewritten when ``write_state``) and a candidate that is process j of mechanism m with
+    probability Gamma_mj / majorant. ``tally`` (nblock, 2 M + 2): events per (m, j), then the
+    events that changed the valley, then the candidates."""
     d = momenta.shape[0]
+    nm = vkinds.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
     for blk in prange(nblock):
-        e0 = 0
-        e1 = 0
+        r = np.empty(2 * nm)
         hops = 0
         cand = 0
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
@@ -298,29 +321,35 @@ def scatter_independent(vkind, tab, targets, cum, vb, hbar, momenta, state, writ
             p0, p1, p2 = _load(momenta, i, d)
             v = state[i]
             eps = kinetic_energy(vb, v, p0, p1, p2)
-            r0, r1 = valley_rates(vkind, tab, targets, vb, v, d, hbar, eps)
+            tot = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r)
             j = 0
             moved = False
             while t < dt:
                 base = j * STRIDE
                 j += 1
                 cand += 1
-                proc = candidate_process(mk, base + 1, big, r0, r1)
-                if proc >= 0:
-                    f, p0, p1, p2 = final_state(vkind, tab, targets, cum, vb, v, proc, d, hbar,
-                                                eps, p0, p1, p2, mk, base + 2)
+                x = uniform(mk, base + 1) * big
+                q = -1
+                if x < tot:
+                    acc = 0.0
+                    for k in range(2 * nm):
+                        acc += r[k]
+                        if x < acc:
+                            q = k
+                            break
+                if q >= 0:
+                    m = q // 2
+                    f, p0, p1, p2 = final_state(vkinds, tabs, targets, cum, m, vb, v, q - 2 * m,
+                                                d, hbar, eps, p0, p1, p2, mk, base + 2)
                     moved = True
                     if f != v:
                         hops += 1
                         v = f
-                    if proc == 0:
-                        e0 += 1
-                    else:
-                        e1 += 1
+                    tally[blk, q] += 1
                     eps = kinetic_energy(vb, v, p0, p1, p2)
-                    r0, r1 = valley_rates(vkind, tab, targets, vb, v, d, hbar, eps)
+                    tot = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r)
                     big2 = table[c, energy_band(eps, inv_ref)]
-                    big = big2 if big2 >= r0 + r1 else r0 + r1
+                    big = big2 if big2 >= tot else tot
                     if not big > 0.0:
                         break
                 t -= math.log(uniform_open(mk, j * STRIDE)) / big
@@ -332,10 +361,8 @@ def scatter_independent(vkind, tab, targets, cum, vb, hbar, momenta, state, writ
                     momenta[2, i] = p2
                 if write_state:
                     state[i] = v
-        tally[blk, 0] = e0
-        tally[blk, 1] = e1
-        tally[blk, 2] = hops
-        tally[blk, 3] = cand
+        tally[blk, 2 * nm] = hops
+        tally[blk, 2 * nm + 1] = cand
     return tally
 
 

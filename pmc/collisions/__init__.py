@@ -10,10 +10,10 @@ from .binary import VHS, VSS, Binary, CrossSection, HardSphere, MaxwellMolecules
 from .rate_matrix import GoldenRule, RateMatrix
 from .mechanisms import AcousticPhonon, ElasticIsotropic, Impurity, Mechanism, OpticalPhonon
 from .semiconductors import (AcousticDeformation, BrooksHerring, IntervalleyPhonon, PolarOptical,
-                             ValleyMechanism)
+                             ValleyMechanism, ValleyScattering)
 
 __all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
            "RateMatrix", "GoldenRule",
            "Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity",
-           "ValleyMechanism", "AcousticDeformation", "IntervalleyPhonon", "PolarOptical",
+           "ValleyMechanism", "ValleyScattering", "AcousticDeformation", "IntervalleyPhonon", "PolarOptical",
            "BrooksHerring"]

@@ -38,10 +38,10 @@ from .._kernels import valleys as _valleys
 from .._kernels.rng import SCATTERING, stream_key
 from ..bands import Kane, MultiValley, Parabolic, Valley
 from ..hamiltonian import Hamiltonian
-from .base import JumpOperator, name_label
+from .base import Collision, JumpOperator, name_label
 from .mechanisms import Mechanism
 
-__all__ = ["ValleyMechanism", "ValleyScatteringOperator", "AcousticDeformation",
+__all__ = ["ValleyMechanism", "ValleyScattering", "ValleyScatteringOperator", "AcousticDeformation",
            "IntervalleyPhonon", "PolarOptical", "BrooksHerring", "band_of", "dos"]
 
 
@@ -162,8 +162,8 @@ class ValleyMechanism(Mechanism):
         e = np.atleast_1d(_checks.finite_array("energy", energy)).astype(np.float64)
         vkind, tab, targets, _, vb, _ = self.encode_valleys(hamiltonian)
         out = np.empty((2, e.size))
-        _valleys.rates_of_energy(vkind, tab, targets, vb, int(valley), int(dp),
-                                 float(hamiltonian.hbar), e.ravel(), out)
+        _valleys.rates_of_energy(np.array([vkind]), tab[np.newaxis], targets[np.newaxis], 0, vb,
+                                 int(valley), int(dp), float(hamiltonian.hbar), e.ravel(), out)
         return out[:len(self.processes)].reshape((len(self.processes),) + np.shape(energy))
 
     def reference_rates(self, energy, hamiltonian, dp=3, valley=0):
@@ -182,35 +182,100 @@ class ValleyMechanism(Mechanism):
 
     # ------------------------------------------------------------------ the run
     def prepare(self, hamiltonian, cells, markers):
+        """One jump operator for this mechanism alone. A forward intervalley process
+        (``initial="Gamma", final="L"``) is balanced by its reverse only when both run in one
+        operator: use :class:`ValleyScattering` (``Material.collisions()``) for those."""
         if cells is None:
             raise ValueError(f"{type(self).__name__} needs collision cells (pmc.Cells)")
-        return ValleyScatteringOperator(self, hamiltonian, cells, markers)
+        return ValleyScatteringOperator(self, hamiltonian, cells, markers, (self,))
 
     def _key(self, seed):
         return int(stream_key(int(seed), SCATTERING, name_label(self.name)))
 
 
-class ValleyScatteringOperator(JumpOperator):
-    """A :class:`ValleyMechanism` prepared for a run. ``last_counts`` holds the counts of the
-    last step, with "intervalley" (events that changed the marker's valley)."""
+class ValleyScattering(Collision):
+    """Several :class:`ValleyMechanism` as one jump process: the rate of a marker is the sum
+    of theirs and each candidate event picks its mechanism and process in proportion to their
+    rates, as ensemble Monte Carlo codes do (JR III.C). This is exact at any time step, where
+    applying the mechanisms one after the other (operator splitting) is not: a forward
+    intervalley process and its reverse in two operators leave the populations off equilibrium
+    by O(rate dt).
 
-    def __init__(self, mechanism, hamiltonian, cells, markers):
-        super().__init__(mechanism, hamiltonian, cells)
-        self._code = mechanism.encode_valleys(hamiltonian)
+    Parameters
+    ----------
+    mechanisms : sequence of ValleyMechanism
+        Distinct names.
+    name : str
+        Label in the output's ``mechanism`` dimension (default "scattering").
+    """
+
+    def __init__(self, mechanisms, name="scattering"):
+        ms = tuple(mechanisms)
+        if not ms or not all(isinstance(m, ValleyMechanism) for m in ms):
+            raise ValueError(f"mechanisms must be a non-empty sequence of ValleyMechanism, got "
+                             f"{mechanisms!r}")
+        names = [m.name for m in ms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"mechanisms need distinct names, got {names}")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        self.mechanisms = ms
+        self.name = name
+
+    def __repr__(self):
+        return f"ValleyScattering({list(self.mechanisms)!r}, name={self.name!r})"
+
+    def __eq__(self, other):
+        return (isinstance(other, ValleyScattering) and self.mechanisms == other.mechanisms
+                and self.name == other.name)
+
+    def __hash__(self):
+        return hash((self.mechanisms, self.name))
+
+    def parameters(self):
+        return {"mechanisms": list(self.mechanisms), "name": self.name}
+
+    def _key(self, seed):
+        return int(stream_key(int(seed), SCATTERING, name_label(self.name)))
+
+    def _reference_energy(self, hamiltonian):
+        return min(m._reference_energy(hamiltonian) for m in self.mechanisms)
+
+    def prepare(self, hamiltonian, cells, markers):
+        if cells is None:
+            raise ValueError("ValleyScattering needs collision cells (pmc.Cells)")
+        return ValleyScatteringOperator(self, hamiltonian, cells, markers, self.mechanisms)
+
+
+class ValleyScatteringOperator(JumpOperator):
+    """:class:`ValleyMechanism` (one, or several through :class:`ValleyScattering`) prepared
+    for a run. ``last_counts`` holds the counts of the last step: per mechanism and process
+    (``"<name>.<process>"``), "events", "intervalley" (events that changed the valley) and
+    "candidates"."""
+
+    def __init__(self, description, hamiltonian, cells, markers, mechanisms):
+        super().__init__(description, hamiltonian, cells)
+        codes = [m.encode_valleys(hamiltonian) for m in mechanisms]
         band, multi = band_of(hamiltonian)
+        self._mechanisms = mechanisms
+        self._code = (np.array([c[0] for c in codes], np.int64),
+                      np.ascontiguousarray(np.stack([c[1] for c in codes])),
+                      np.ascontiguousarray(np.stack([c[2] for c in codes])),
+                      np.ascontiguousarray(np.stack([c[3] for c in codes])), codes[0][4])
         self.dp = markers.dp
         if self.dp not in (1, 2, 3):
             raise ValueError(f"dp must be 1, 2 or 3, got {self.dp}")
-        if self.dp != 3 and (not band.isotropic or mechanism._vkind != _valleys.ISOTROPIC):
-            raise ValueError(f"{type(mechanism).__name__} with this band needs markers with dp=3 "
-                             f"momentum components (ellipsoidal valleys, polar or impurity "
-                             f"angular laws), got dp={self.dp}")
+        for m in mechanisms:
+            if self.dp != 3 and (not band.isotropic or m._vkind != _valleys.ISOTROPIC):
+                raise ValueError(f"{type(m).__name__} with this band needs markers with dp=3 "
+                                 f"momentum components (ellipsoidal valleys, polar or impurity "
+                                 f"angular laws), got dp={self.dp}")
         if multi and len(band) > 1 and markers.state is None:
-            raise ValueError(f"{type(mechanism).__name__}: markers in a MultiValley band need "
-                             f"their valley as state (pmc.Markers(..., state=...); "
+            raise ValueError(f"{description.name!r}: markers in a MultiValley band need their "
+                             f"valley as state (pmc.Markers(..., state=...); "
                              f"Material.equilibrium samples them)")
         self._nvalley = len(band)
-        self._inv_ref = 1.0 / mechanism._reference_energy(hamiltonian)
+        self._inv_ref = 1.0 / description._reference_energy(hamiltonian)
         self.last_counts = None
 
     def collide(self, markers, dt, seed, step):
@@ -220,7 +285,8 @@ class ValleyScatteringOperator(JumpOperator):
         """As :meth:`collide`, returning the counts per process, "events", "intervalley" and
         "candidates"."""
         mech = self.mechanism
-        vkind, tab, targets, cum, vb, _ = self._code
+        vkinds, tabs, targets, cum, vb = self._code
+        nm = vkinds.shape[0]
         dt = _checks.positive("dt", dt)
         step = _checks.count("step", step, minimum=0)
         n = markers.n
@@ -235,18 +301,22 @@ class ValleyScatteringOperator(JumpOperator):
         rate = np.empty(n)
         band = np.empty(n, np.int8)
         hbar = float(self.hamiltonian.hbar)
-        _valleys.marker_rates(vkind, tab, targets, vb, hbar, arrays.p, state, n, self._inv_ref,
+        _valleys.marker_rates(vkinds, tabs, targets, vb, hbar, arrays.p, state, n, self._inv_ref,
                               rate, band)
         table = _valleys.cell_band_table(index, band, rate, n,
                                          np.empty((self.cells.count, _valleys.NBANDS)))
-        tally = np.zeros(((n + BLOCK - 1) // BLOCK, 4), np.int64)
-        _valleys.scatter_independent(vkind, tab, targets, cum, vb, hbar, arrays.p, state, write,
+        tally = np.zeros(((n + BLOCK - 1) // BLOCK, 2 * nm + 2), np.int64)
+        _valleys.scatter_independent(vkinds, tabs, targets, cum, vb, hbar, arrays.p, state, write,
                                      n, index, band, table, np.exp(-table * dt), self._inv_ref,
                                      dt, mech._key(seed), step, tally)
         total = tally.sum(axis=0)
-        out = {p: int(total[k]) for k, p in enumerate(mech.processes)}
-        out.update(events=int(total[0] + total[1]), intervalley=int(total[2]),
-                   candidates=int(total[3]))
+        if nm == 1:
+            out = {p: int(total[k]) for k, p in enumerate(mech.processes)}
+        else:
+            out = {f"{m.name}.{p}": int(total[2 * k + j])
+                   for k, m in enumerate(self._mechanisms) for j, p in enumerate(m.processes)}
+        out.update(events=int(total[:2 * nm].sum()), intervalley=int(total[2 * nm]),
+                   candidates=int(total[2 * nm + 1]))
         self.last_counts = out
         return out
 
