@@ -251,3 +251,25 @@ def test_checks():
     si77 = pmc.materials.get("Si", temperature=77 * K, doping=1e22)
     assert si77.scattering()[-1].name == "brooks_herring"
     assert pmc.materials.get("Si").replace(mass_density=1.0).mass_density == 1.0
+
+
+def test_material_from_a_case_file(tmp_path):
+    """[material] name = "Si", temperature = "300 K": the band (single-valley Kane for now), the
+    scattering as one collision and the equilibrium stand in for [dispersion], [collisions] and
+    a [distribution] model."""
+    case = tmp_path / "si.toml"
+    case.write_text('[material]\nname = "Si"\ntemperature = "300 K"\n\n'
+                    '[potential]\nmodel = "UniformField"\nF = 1.602176634e-14\n\n'
+                    '[distribution]\nn = 300\nx = [0.0, 1e-6]\n\n'
+                    '[cells]\nlo = [0.0]\nhi = [1e-6]\nn = [1]\n\n'
+                    '[run]\ndt = "2 fs"\nt_end = "0.1 ps"\nsave_every = "0.1 ps"\n')
+    sim, opts = pmc.config.build(pmc.config.load_case(case))
+    assert isinstance(sim.hamiltonian.dispersion, Kane)
+    assert [c.name for c in sim.collisions] == ["material"]
+    assert sim.collisions[0].mechanisms[0].temperature == pytest.approx(300 * K)
+    ds = sim.run(opts["t_end"], opts["save_every"], progress=False)
+    assert int(ds["collisions"].sel(mechanism="material")[-1]) > 0
+    bad = case.read_text().replace('name = "Si"', 'name = "Sn"')
+    case.write_text(bad)
+    with pytest.raises(pmc.config.CaseError, match="material"):
+        pmc.config.build(pmc.config.load_case(case))
