@@ -377,8 +377,9 @@ class AcousticDeformation(ValleyMechanism):
 class IntervalleyPhonon(ValleyMechanism):
     """Intervalley (or intravalley non-polar optical) phonons, zeroth order (JR III.B.4-5):
 
-        Gamma_abs(eps) = (pi (D_t K)^2 Z_f / (rho w)) N_0       g_f(eps + Delta_i - Delta_f + hbar w)
-        Gamma_em(eps)  = (pi (D_t K)^2 Z_f / (rho w)) (N_0 + 1) g_f(eps + Delta_i - Delta_f - hbar w)
+        Gamma_abs(eps) = (pi (D_t K)^2 Z_f / (rho w)) N_0 g_f(eps + Delta_i - Delta_f + hbar w)
+        Gamma_em(eps)  = (pi (D_t K)^2 Z_f / (rho w)) (N_0 + 1)
+                         g_f(eps + Delta_i - Delta_f - hbar w)
 
     N_0 = 1 / (exp(hbar w / kT) - 1), g_f the density of states per spin of the final valley,
     Z_f the number of final valleys, Delta the valley minima (the offset is added to the
