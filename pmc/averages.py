@@ -44,7 +44,7 @@ def batch_means(series, batches=10, axis=0):
     >>> import numpy as np
     >>> m, s = batch_means(np.arange(20.0), batches=4)
     >>> float(m), round(float(s), 3)
-    (9.5, 5.59)
+    (9.5, 3.227)
     """
     a = np.moveaxis(np.asarray(series, dtype=np.float64), axis, 0)
     b = int(batches)
