@@ -3,7 +3,8 @@
 Weighted phase-space markers stream along the characteristics of H(x, p, t) = eps(p) + U(x, t)
 and jump between states at Fermi's golden-rule rates. docs/design.md has the physics and the API.
 """
-from . import bands, collisions, fields, gridsolver, potentials, quantum, states, units
+from . import (averages, bands, collisions, fields, gridsolver, materials, potentials, quantum,
+               states, units)
 from ._version import __version__
 from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
 from .cells import Cells
@@ -18,6 +19,7 @@ from .states import sample
 from .streaming import stream
 
 __all__ = ["__version__", "bands", "collisions", "fields", "gridsolver", "potentials", "states", "units",
+           "materials", "averages",
            "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
            "Simulation", "simulate", "open_dataset", "Cells",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",

@@ -101,7 +101,7 @@ import sys
 
 import numpy as np
 
-from . import bands, boundaries, gridsolver, potentials, quantum, states, units
+from . import bands, boundaries, gridsolver, materials, potentials, quantum, states, units
 from .cells import Cells
 from .collisions import binary as _binary
 from .collisions import mechanisms as _mechanisms
@@ -183,6 +183,9 @@ SECTIONS = {
     "collisions": None,
     "output": {"path", "checkpoint_every", "overwrite"},
     "quantum": {"x", "y", "absorber", "planner", "threads"},
+    # a semiconductor (pmc.materials): its band, its scattering and its equilibrium stand in for
+    # [dispersion], the [collisions] and a [distribution] without a model; SI units
+    "material": {"name", "temperature", "doping", "band"},
 }
 _REQUIRED = ("run", "dispersion", "distribution")
 _RUN_REQUIRED = ("dt", "t_end", "save_every")
@@ -218,7 +221,7 @@ def _unit_system(case):
     ham = case.get("hamiltonian", {})
     if not isinstance(ham, dict):
         return "natural"
-    system = ham.get("units")
+    system = ham.get("units", "si" if "material" in case else None)
     if system is not None and system not in UNIT_SYSTEMS:
         raise CaseError(f"[hamiltonian] units {system!r} is unknown; valid: {list(UNIT_SYSTEMS)}")
     hbar = ham.get("hbar")
@@ -482,7 +485,7 @@ def build(case):
         raise CaseError(f"unknown section{'s' if len(unknown) > 1 else ''} {unknown}; valid "
                         f"sections: {sorted(SECTIONS)}")
     for s in _REQUIRED:
-        if s not in case:
+        if s not in case and not (s == "dispersion" and "material" in case):
             raise CaseError(f"the case needs a [{s}] section")
     for s, keys in SECTIONS.items():
         if keys is not None and s in case:
@@ -497,8 +500,11 @@ def build(case):
     if method != "grid" and ({"order", "positivity"} & set(run)):
         raise CaseError("[run] order and positivity are options of method = \"grid\"")
     hbar = case.get("hamiltonian", {}).get("hbar", 1.0)
+    material, band = _material(case)
     try:
-        H = Hamiltonian(_model("dispersion", case["dispersion"]), _potential(case, base), hbar=hbar)
+        if band is None:
+            band = _model("dispersion", case["dispersion"])
+        H = Hamiltonian(band, _potential(case, base), hbar=hbar)
     except CaseError:
         raise
     except ValueError as exc:
@@ -508,7 +514,13 @@ def build(case):
     state = dist_table.pop("state", None)
     if n is None and method == "markers":
         raise CaseError("[distribution] needs 'n', the number of markers")
-    dist = _model("distribution", dist_table, base=base)
+    if material is not None and "model" not in dist_table:
+        try:
+            dist = _material_equilibrium(material, H.dispersion, dist_table)
+        except (TypeError, ValueError) as exc:
+            raise CaseError(f"[distribution] {exc}") from None
+    else:
+        dist = _model("distribution", dist_table, base=base)
     if method == "quantum":
         return _build_quantum(case, H, dist, base)
     seed = run.get("seed", 0)
@@ -539,6 +551,8 @@ def build(case):
     context = {"hbar": H.hbar, "dispersion": H.dispersion}
     collisions = [_model("collisions", _nested_cross_section(t), base=base, context=context)
                   for t in collisions]
+    if material is not None:
+        collisions += material.collisions(name="material")
     cells = None
     if "cells" in case:
         c = case["cells"]
@@ -569,6 +583,40 @@ def build(case):
     except ValueError as exc:
         raise CaseError(f"[run] {exc}") from None
     return sim, _run_options(case, base)
+
+
+def _material(case):
+    """(Material, band) of a [material] section, or (None, None). ``band = "single_valley"``
+    (the default: the Kane band of the lowest valley with its conductivity mass, which the
+    current push streams) or ``"multi_valley"`` (needs the multi-valley push)."""
+    table = case.get("material")
+    if table is None:
+        return None, None
+    if "dispersion" in case:
+        raise CaseError("[material] gives the band: remove [dispersion]")
+    table = dict(table)
+    name = table.pop("name", None)
+    band = table.pop("band", "single_valley")
+    try:
+        mat = materials.get(name, **table)
+    except (TypeError, ValueError) as exc:
+        raise CaseError(f"[material] {exc}") from None
+    if band == "single_valley":
+        return mat, mat.single_valley()
+    if band == "multi_valley":
+        return mat, mat.band
+    raise CaseError(f"[material] band {band!r} is unknown; valid: ['single_valley', "
+                    f"'multi_valley']")
+
+
+def _material_equilibrium(material, dispersion, table):
+    """The material's equilibrium over the run's band (its valleys, or the single Kane valley)
+    from a [distribution] table without a model (keys x, density)."""
+    if isinstance(dispersion, bands.MultiValley):
+        return material.equilibrium(**table)
+    valley = bands.Valley("band", dispersion.mass, alpha=dispersion.alpha)
+    return materials.ValleyMaxwellian(bands.MultiValley([valley]), material.temperature,
+                                      **table)
 
 
 def _run_options(case, base):

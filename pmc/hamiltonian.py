@@ -68,6 +68,10 @@ class Hamiltonian:
 
     def energy(self, x, p, t=0.0):
         """H(x, p, t) = eps(p) + U(x, t) [J]."""
+        if getattr(self.dispersion, "needs_state", False):
+            raise NotImplementedError("H(x, p) of a MultiValley band needs each marker's valley: "
+                                      "use hamiltonian.dispersion.energy(p, valley=state) (the "
+                                      "multi-valley push is the follow-up of issue 16 item 1)")
         xc, xs = components("x", x)
         pc, ps = components("p", p)
         if xc.shape[1] != pc.shape[1]:

@@ -14,7 +14,8 @@ its dimensions and the rule by which an ensemble of independent replicas merges 
 ``"fraction"``
     averaged with each replica weighted by its total weight at each time (``weight_outside_*``).
 
-A ``*_stderr`` companion is declared with its quantity: same units, "standard error of ..." and
+A ``*_mean`` companion (a steady-state time average, :mod:`pmc.averages`) and a ``*_stderr``
+companion are declared with their quantity: same units, "standard error of ..." and
 the quantity's merge rule ("mean" for the error of a count). The observers of the three solvers
 build their variables with :func:`variable` and :func:`coordinate`, ``pmc info`` and ``pmc plot``
 read :func:`declaration` and the ensemble merge reads :func:`merge_rule`.
@@ -191,6 +192,16 @@ _DECLARATIONS = [
                 ("contact",)),
     Declaration("collisions", "collision events in the interval ending at this time", "1",
                 ("mechanism",), merge="sum"),
+    # ---------------------------------------------------------------- semiconductor transport
+    Declaration("valley", "valley of a multi-valley band", None, ("valley",), coordinate=True),
+    Declaration("valley_population", "fraction of the weight in each valley", "1", ("valley",)),
+    Declaration("mean_energy", "mean energy per particle (energy / total_weight)", "J"),
+    Declaration("position_variance", "variance of the marker positions along each axis", "m2",
+                ("component",)),
+    Declaration("mobility", "mobility <v> / E along the driving field", "m2 V-1 s-1",
+                _SPACE_DIMS),
+    Declaration("diffusion_coefficient", "diffusion coefficient (1/2) d var(x) / dt", "m2/s",
+                ("component",)),
     # ---------------------------------------------------------------- envelope and comparison
     Declaration("rho_integral", "integral of rho over the grid"),
     Declaration("distance", "total variation distance 1/2 int int |rho_reference - "
@@ -243,9 +254,18 @@ def declaration(name):
 
 def _find(name):
     d = _TABLE.get(name)
-    if d is not None or not name.endswith("_stderr"):
+    if d is not None:
         return d
-    base = _TABLE.get(name[:-len("_stderr")])
+    if name.endswith("_mean") and not name.endswith("_stderr_mean"):
+        # a steady-state time average (pmc.averages): the quantity's units and merge rule
+        base = _find(name[:-len("_mean")])
+        if base is None or base.coordinate:
+            return None
+        return dataclasses.replace(base, name=name, long_name=f"time average of {base.name}",
+                                   standard_name=None)
+    if not name.endswith("_stderr"):
+        return None
+    base = _find(name[:-len("_stderr")])
     if base is None or base.coordinate:
         return None
     # errors of ratios and fractions merge as their quantity; of counts, as a mean

@@ -87,6 +87,11 @@ class Simulation(FrameRun):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
         if not isinstance(markers, Markers):
             raise ValueError(f"markers must be pmc.Markers, got {type(markers).__name__}")
+        if getattr(hamiltonian.dispersion, "needs_state", False):
+            raise NotImplementedError(
+                "streaming markers in a MultiValley band needs the multi-valley push kernel "
+                "(issue 16 item 1, the follow-up of the issue-15 push kernels); for now use "
+                "the single-valley Kane approximation, band.single_valley()")
         if grid is not None and not isinstance(grid, PhaseSpaceGrid):
             raise ValueError(f"grid must be a pmc.PhaseSpaceGrid, got {grid!r}")
         if scheme not in SCHEMES:

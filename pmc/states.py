@@ -83,8 +83,8 @@ def sample(distribution, n, seed=None):
                          f"got {type(distribution).__name__}")
     n = _checks.count("n", n, minimum=1)
     rng = np.random.default_rng(_seed_sequence(seed))
-    positions, momenta, weights = distribution._draw(rng, n)
-    return Markers.from_components(positions, momenta, weights)
+    drawn = distribution._draw(rng, n)  # (positions, momenta, weights[, state])
+    return Markers.from_components(*drawn)
 
 
 def _seed_sequence(seed):

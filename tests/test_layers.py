@@ -12,7 +12,7 @@ ones below it:
    it.)
 4. solvers: the protocol (``_run``: the run loop, frames, checkpoints) and the marker
    (``simulation``), grid (``gridsolver``) and quantum solvers.
-5. compare, ensemble, config, plot, cli, validate and the package's ``__init__``.
+5. compare, averages, ensemble, config, plot, cli, validate and the package's ``__init__``.
 
 Further, numba is imported only under ``pmc/_kernels``, and config, cli and ensemble use the
 public API only (see :func:`_private_import` for what "public" means).
@@ -28,10 +28,10 @@ LAYERS = [
     {"_kernels"},
     {"units", "_checks", "_model", "_version", "threads", "schema", "bands", "potentials",
      "hamiltonian", "markers", "states", "cells", "grids", "boundaries", "streaming", "collisions",
-     "fields"},
+     "materials", "fields"},
     {"io"},
     {"_run", "simulation", "gridsolver", "quantum"},
-    {"compare", "ensemble", "config", "plot", "cli", "validate", "__init__", "__main__"},
+    {"compare", "averages", "ensemble", "config", "plot", "cli", "validate", "__init__", "__main__"},
 ]
 #: Inside the models layer: a module imports only modules of an earlier entry.
 MODEL_ORDER = [
@@ -46,6 +46,7 @@ MODEL_ORDER = [
     {"boundaries"},
     {"streaming"},
     {"collisions"},
+    {"materials"},
     {"fields"},
 ]
 KERNEL_ALLOWED = {"numpy", "numba", "math", "scipy.special"}

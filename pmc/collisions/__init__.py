@@ -9,7 +9,11 @@ from .base import Collision, JumpOperator
 from .binary import VHS, VSS, Binary, CrossSection, HardSphere, MaxwellMolecules
 from .rate_matrix import GoldenRule, RateMatrix
 from .mechanisms import AcousticPhonon, ElasticIsotropic, Impurity, Mechanism, OpticalPhonon
+from .semiconductors import (AcousticDeformation, BrooksHerring, IntervalleyPhonon, PolarOptical,
+                             ValleyMechanism, ValleyScattering)
 
 __all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
            "RateMatrix", "GoldenRule",
-           "Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity"]
+           "Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity",
+           "ValleyMechanism", "ValleyScattering", "AcousticDeformation", "IntervalleyPhonon", "PolarOptical",
+           "BrooksHerring"]
