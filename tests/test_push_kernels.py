@@ -147,7 +147,13 @@ def test_vectorisable_exp_is_within_one_ulp_of_libm():
     x = np.concatenate([rng.uniform(-745.2, 709.8, 500_000), rng.uniform(-2, 2, 500_000),
                         [0.0, -0.0, 1e-300, -1e-300, 709.78, 709.79, 710.0, -745.13, -745.14,
                          -746.0, -1e4, 1e4, np.inf, -np.inf, np.nan]])
-    ref = np.array([math.exp(v) if v < 709.8 else math.inf for v in x])
+    def libm(v):
+        try:
+            return math.exp(v)
+        except OverflowError:
+            return math.inf
+
+    ref = np.array([libm(v) for v in x])
     got = np.empty_like(x)
     from numba import njit
 
