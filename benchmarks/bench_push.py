@@ -370,13 +370,12 @@ def pmc_kernel(case):
     from pmc._kernels import push
     from pmc.boundaries import encode_walls
 
-    choose = getattr(push, "vectorised_variant", None)
+    choose = getattr(push, "free_flight", None)
     if choose is None:
         return None
     dkind, _, terms, _ = hamiltonian(case).kernel_arguments()
     wkind, _, _ = encode_walls(pmc.Periodic(LO, HI), 1)
-    variant = choose(1, CASES[case][2], push.LEAPFROG, dkind, terms, wkind)
-    return "vectorised" if variant else "per-marker"
+    return "free-flight" if choose(1, push.LEAPFROG, dkind, terms, wkind) else "sub-block"
 
 
 def _status(field):
