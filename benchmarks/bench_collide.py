@@ -1,7 +1,7 @@
 """Speed of continuous-momentum scattering: optical phonons on 1D3V markers.
 
-Prints one JSON line per (case, threads): scattering events per second of
-``OpticalPhonon.collide`` (real events; the candidates per real event measure the self-scattering
+Prints one JSON line per (case, threads): scattering events per second of the prepared
+``OpticalPhonon``'s ``collide`` (real events; the candidates per real event measure the self-scattering
 overhead of the null-collision majorant), and the cost of a driver step with collisions
 (half push, collide, half push) relative to a push-only step of the same markers, both measured
 here in the same process (the baseline). The push-only step is ``Simulation.step(1)`` without
@@ -88,8 +88,9 @@ def run_case(case, n, steps, repeat, threads):
 
     def collide_only(m):
         total = dict(events=0, candidates=0, blocked=0)
+        op = mech.prepare(H, cells, m)
         for s in range(steps):
-            out = mech.collide_counts(m, cells, DT, SEED, s, hamiltonian=H)
+            out = op.collide_counts(m, DT, SEED, s)
             for key in total:
                 total[key] += out[key]
         return total

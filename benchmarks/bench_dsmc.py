@@ -17,8 +17,8 @@ shared machine falls on all alike:
   sort (the equal-weight check, cell index, counting sort, and every 3 steps the reordering of
   positions and weights into cell order) and collide (per cell: the momenta gathered into a
   block, the candidates, the block written back, or in cell order on reordering steps).
-* ``pmc_binary_plain_move``: ``Binary.collide`` after the plain numba drift of the reference:
-  pmc's collision machinery with a move as cheap as the reference's.
+* ``pmc_binary_plain_move``: the prepared ``Binary``'s ``collide`` after the plain numba drift
+  of the reference: pmc's collision machinery with a move as cheap as the reference's.
 * ``numba_reference``: a plain numba step written here: a parallel drift with periodic wrap, a
   parallel cell index, a serial counting sort, and NTC collisions per cell in parallel over
   cells with a per-cell counter-based generator and the same majorant and remainder rules
@@ -224,41 +224,45 @@ class PmcSimulation:
     def __init__(self, markers):
         self.H = pmc.Hamiltonian(pmc.bands.Parabolic(MASS))
         self.cells = pmc.Cells([0.0] * 3, [SIDE] * 3, CELLS)
-        self.binary = pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER), mass=MASS)
+        self.binary = pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER))
         self.markers = markers.copy()
         self.sims = {}
         self.times = dict(move=0.0, sort=0.0, collide=0.0)
 
     def run(self, dt, steps):
         sim = self.sims.get(dt)
-        if sim is None:  # one driver per time step; the mechanism (and its state) is shared
+        if sim is None:  # one driver per time step; the collisions' state carries over
             sim = pmc.Simulation(self.H, self.markers, dt=dt, boundary=pmc.Periodic(0.0, SIDE),
                                  collisions=[self.binary], cells=self.cells, seed=1)
             step0 = sum(s.step_count for s in self.sims.values())
             sim.step_count = step0
             for other in self.sims.values():
+                sim.operators[0].set_state(other.operators[0].state())
                 other.markers = None
             self.sims = {dt: sim}
-        before = dict(self.binary.stats)
+        stats = sim.operators[0].stats
+        before = dict(stats)
         t0 = time.perf_counter()
         sim.step(steps)  # one call: the pushes between collisions are composed
         total = time.perf_counter() - t0
         self.markers = sim.markers
-        sort = self.binary.stats["seconds_sort"] - before["seconds_sort"]
-        collide = self.binary.stats["seconds_collide"] - before["seconds_collide"]
+        sort = stats["seconds_sort"] - before["seconds_sort"]
+        collide = stats["seconds_collide"] - before["seconds_collide"]
         self.times["sort"] += sort
         self.times["collide"] += collide
         self.times["move"] += total - sort - collide
-        return self.binary.stats["events"] - before["events"]
+        return stats["events"] - before["events"]
 
 
 class PmcBinaryPlainMove:
-    """``Binary.collide`` after the reference's plain drift (same markers layout as pmc)."""
+    """The prepared ``Binary``'s ``collide`` after the reference's plain drift (same markers
+    layout as pmc)."""
 
     def __init__(self, markers):
         self.cells = pmc.Cells([0.0] * 3, [SIDE] * 3, CELLS)
-        self.binary = pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER), mass=MASS)
         self.markers = markers.copy()
+        self.binary = pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER)).prepare(
+            pmc.Hamiltonian(pmc.bands.Parabolic(MASS)), self.cells, self.markers)
         self.step_count = 0
         self.times = dict(move=0.0, sort=0.0, collide=0.0)
 
@@ -269,9 +273,10 @@ class PmcBinaryPlainMove:
         mk = self.markers
         before = dict(self.binary.stats)
         t0 = time.perf_counter()
-        ref_move(mk._x, mk._p, mk.n, dt / MASS, SIDE)  # x += (p / m) dt
+        x, p, _, _ = mk.kernel_arrays()
+        ref_move(x, p, mk.n, dt / MASS, SIDE)  # x += (p / m) dt
         t1 = time.perf_counter()
-        events = self.binary.collide(mk, self.cells, dt, 1, self.step_count)
+        events = self.binary.collide(mk, dt, 1, self.step_count)
         self.step_count += 1
         self.times["move"] += t1 - t0
         self.times["sort"] += self.binary.stats["seconds_sort"] - before["seconds_sort"]

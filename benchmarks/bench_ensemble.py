@@ -2,7 +2,7 @@
 efficiency and the overhead of dask per replica.
 
 The baseline, measured in this process first, is the same work without dask: the R replicas run
-one after the other through the very function a worker runs (``pmc.ensemble._run_replica``:
+one after the other through the very function a worker runs (``pmc.ensemble.runner._run_replica``:
 build the case with the replica's spawned seed, run it, write its netCDF part, rename it into
 place), then merged with ``pmc.ensemble.merge``; numba on one thread. Then ``pmc.ensemble`` on a
 :class:`distributed.LocalCluster` of 1 and of 2 worker processes (one dask thread and one numba
@@ -49,7 +49,8 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pmc  # noqa: E402
-from pmc.ensemble import _run_replica, _Task, merge, replica_seeds  # noqa: E402
+from pmc.ensemble import merge, replica_seeds  # noqa: E402
+from pmc.ensemble.runner import _run_replica, _Task  # noqa: E402
 
 TARGET_EFFICIENCY = 0.85
 

@@ -1,4 +1,4 @@
-"""Speed of the grid solver (``pmc.gridsolver.GridSolver``) against a plain numpy/scipy
+"""Speed of the grid solver (``pmc.gridsolver.Simulation``) against a plain numpy/scipy
 implementation of the same step, as a ratio measured in the same process.
 
 Prints one JSON line per (case, threads): grid steps per second and node updates per second of
@@ -41,7 +41,7 @@ import scipy.linalg  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import pmc  # noqa: E402
-from pmc.gridsolver import GridSolver  # noqa: E402
+from pmc import gridsolver  # noqa: E402
 
 L, PMAX, DT, AMPLITUDE = 10.0, 8.0, 0.02, 0.5
 ORDER = 5
@@ -156,8 +156,9 @@ def run_case(case, nx, npp, steps, repeat, threads):
     for k in threads:
         numba.set_num_threads(k)
         with threadpool_limits(limits=k, user_api="blas"):
-            solver = GridSolver(H, f0, grid=grid, dt=DT, boundary=pmc.Periodic(-L / 2, L / 2),
-                                collisions=collisions)
+            solver = gridsolver.Simulation(H, f0, grid=grid, dt=DT,
+                                           boundary=pmc.Periodic(-L / 2, L / 2),
+                                           collisions=collisions)
             solver.step(1)  # compile, precompute the propagator
             solver.f[...] = f0
             solver.step_count = 0
@@ -167,8 +168,9 @@ def run_case(case, nx, npp, steps, repeat, threads):
             t_np = best(lambda: ref.run(steps), max(1, min(repeat, 2)))
         rates[k] = steps / t_pmc
         # agreement: the same number of steps from the same start
-        check = GridSolver(H, f0, grid=grid, dt=DT, boundary=pmc.Periodic(-L / 2, L / 2),
-                           collisions=collisions).step(3)
+        check = gridsolver.Simulation(H, f0, grid=grid, dt=DT,
+                                      boundary=pmc.Periodic(-L / 2, L / 2),
+                                      collisions=collisions).step(3)
         again = NumpyStep(grid, H, f0, collisions)
         again.run(3)
         diff = float(np.abs(check.f - again.f).max() / np.abs(f0).max())

@@ -4,8 +4,8 @@ the same process.
 Prints one JSON line per case (nothing is asserted; a last line says which targets are met):
 
 ``tdse_step``
-    Split-operator steps per second of ``pmc.quantum.Solver.step`` on 2^16 points (1D, parabolic
-    band, Gaussian barrier, dt = 0.01, hbar = m = 1) against a bare split-step loop written
+    Split-operator steps per second of ``pmc.quantum.Simulation.step`` on 2^16 points (1D,
+    parabolic band, Gaussian barrier, dt = 0.01, hbar = m = 1) against a bare split-step loop written
     directly with pyFFTW: FFTW_MEASURE plans on preallocated aligned arrays, the kinetic phase
     with the 1/N folded in, merged kicks, so per step exactly one complex multiply, one forward
     FFT, one multiply, one backward FFT (both the in-place and the out-of-place form are timed;
@@ -18,7 +18,7 @@ Prints one JSON line per case (nothing is asserted; a last line says which targe
     The same step without pyFFTW (scipy.fft) against bare numpy.fft and scipy.fft loops: what a
     user without FFTW gets.
 ``envelope``
-    Throughput of ``pmc.quantum.envelope`` in grid points per second (the DESIGN example: 8192
+    Throughput of ``pmc.quantum.envelope`` in grid points per second (docs/design.md §2: 8192
     solver points, a 321 x 161 grid, Gaussian window, one frame) against the direct quadrature
     rho(x0, p0) = |sum_x g(x - x0) exp(-i p0 x / hbar) psi(x) dx|^2 / 2 pi hbar evaluated by dense
     numpy matrix products (one product per momentum row); ``speedup`` = pmc's rate / baseline's.
@@ -161,7 +161,7 @@ def bench_steps(n, steps, repeat):
                 None),
         }
         for name, (h, absorber) in variants.items():
-            solver = Q.Solver(h, psi0, x=x, dt=DT, absorber=absorber, planner="measure")
+            solver = Q.Simulation(h, psi0, grid=x, dt=DT, absorber=absorber, planner="measure")
             solver.step(5)
             mask = None if absorber is None else solver._mask_full
             if name == "time_dependent":
@@ -180,7 +180,7 @@ def bench_steps(n, steps, repeat):
                           "bare_fftw_outofplace_steps_per_s": round(1 / t_out, 1),
                           "time_ratio": round(t_pmc / t_bare, 3), "target": TARGET,
                           "met": t_pmc / t_bare <= TARGET, "fft_backend": solver.backend})
-    solver = Q.Solver(H, psi0, x=x, dt=DT, use_pyfftw=False)
+    solver = Q.Simulation(H, psi0, grid=x, dt=DT, use_pyfftw=False)
     solver.step(5)
     bn = BareNumpy(psi, drift, kick, np.fft)
     bs = BareNumpy(psi, drift, kick, scipy.fft)

@@ -1,9 +1,12 @@
 """A wave packet's Wigner markers crossing a smooth Gaussian barrier.
+==================================================================
 
 The packet (centre x0 = -20, momentum p0 = 1.5, width sigma_x = 2; hbar = m = 1) has kinetic
 energy p0^2 / 2 = 1.125 against a barrier of height 1, so most of it passes: the markers follow
 the classical characteristics of H = p^2/2 + exp(-x^2/8), and the transmitted fraction is the
 weight absorbed at the right wall. Prints the transmission and draws f(x, p) at three times.
+
+::
 
     python examples/barrier.py            # 200 000 markers
     python examples/barrier.py --quick    # 20 000 markers (what CI runs)

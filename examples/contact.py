@@ -1,8 +1,11 @@
 """A gas between an injecting contact and a reflecting wall fills up to the reservoir density.
+===========================================================================================
 
 The case is examples/contact.toml; this script runs it through the same path as the ``pmc run``
 command and prints the number of particles in the box against time, which relaxes from 200 to
 the reservoir's 400 (Poisson fluctuations of about 20), and the temperature, which stays kT = 1.
+
+::
 
     python examples/contact.py [--quick]
 """

@@ -1,10 +1,13 @@
 """A thermal ensemble in a harmonic well stays in equilibrium.
+===========================================================
 
 Markers are drawn from the Boltzmann distribution of H = p^2/2m + m omega^2 x^2/2: Maxwellian
 momenta at temperature kT and the density profile n(x) ~ exp(-m omega^2 x^2 / 2kT). Streaming
 along the characteristics leaves this distribution invariant (it is a function of H alone), so the
 density and the temperature must stay where they started, within their standard errors; the
 4th-order scheme keeps every marker's energy to 1e-9.
+
+::
 
     python examples/harmonic_thermal.py [--quick]
 """

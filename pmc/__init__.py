@@ -1,9 +1,9 @@
 """pmc: particle Monte Carlo for the Boltzmann equation derived from the Schrödinger equation.
 
 Weighted phase-space markers stream along the characteristics of H(x, p, t) = eps(p) + U(x, t)
-and jump between states at Fermi's golden-rule rates. See DESIGN.md for the physics and the API.
+and jump between states at Fermi's golden-rule rates. docs/design.md has the physics and the API.
 """
-from . import bands, collisions, gridsolver, potentials, quantum, states, units
+from . import bands, collisions, fields, gridsolver, potentials, quantum, states, units
 from ._version import __version__
 from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
 from .cells import Cells
@@ -17,7 +17,7 @@ from .simulation import Simulation, simulate
 from .states import sample
 from .streaming import stream
 
-__all__ = ["__version__", "bands", "collisions", "gridsolver", "potentials", "states", "units",
+__all__ = ["__version__", "bands", "collisions", "fields", "gridsolver", "potentials", "states", "units",
            "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
            "Simulation", "simulate", "open_dataset", "Cells",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",

@@ -1,10 +1,44 @@
-"""The run loop shared by every solver with ``step``/``observe``: frames every ``save_every``,
-written to netCDF as they come (:mod:`pmc.io`), checkpoints, resume, provenance and a tqdm bar.
+"""The solver protocol: the one run loop of every pmc solver.
 
-A solver subclasses :class:`FrameRun` and provides ``dt``, ``time``, ``step_count``, ``case``,
-``step(n)``, ``observe()`` and the four hooks ``_state_arrays``, ``_restore_state``,
-``_fingerprint`` and ``_provenance_extra``. :class:`pmc.Simulation` (markers) and
-:class:`pmc.gridsolver.GridSolver` (deterministic) share it, so both write the same files.
+Every solver -- markers (:class:`pmc.Simulation`), grid (:class:`pmc.gridsolver.Simulation`),
+Schrödinger (:class:`pmc.quantum.Simulation`) and those to come -- is a :class:`FrameRun`. The
+loop here records a frame every ``save_every``, writes it to netCDF as it comes
+(:mod:`pmc.io`), checkpoints every ``checkpoint_every`` frames and at the end, resumes from the
+checkpoint, stamps the provenance and shows a tqdm bar; a solver never writes its own loop.
+
+One vocabulary for all solvers::
+
+    Simulation(hamiltonian, initial, *, grid=..., dt=..., t0=..., ...)
+    .run(t_end, save_every, output=None, progress=True, overwrite=False, resume=False,
+         checkpoint_every=10)
+    simulate(hamiltonian, initial, *, dt, t_end, save_every, grid=..., output=None, **options)
+
+What a solver implements
+------------------------
+attributes
+    ``dt`` (time step [s]), ``step_count`` (steps taken; set by :meth:`FrameRun.resume`),
+    ``time`` (``t0 + step_count * dt``), ``case`` (a dict stored as TOML in the output's
+    ``case`` attribute: the case file it was built from, or a description of its objects).
+``step(n)``
+    Advance ``n`` steps of ``dt``; returns self. The loop calls ``step(k)`` once per frame with
+    the same ``k`` (steps per frame), so a resumed run repeats the calls of the uninterrupted
+    one; ``step(a)`` then ``step(b)`` equals ``step(a + b)`` to round-off at least.
+``observe()``
+    The current state as a one-frame :class:`xarray.Dataset` (a leading ``time`` of length 1,
+    see :func:`frame_at`).
+``_state_arrays()`` / ``_restore_state(arrays)``
+    The arrays that, with ``step_count``, determine the solver's future (the checkpoint), and
+    their restoration: a resumed run must continue bitwise as the uninterrupted one.
+``_fingerprint()``
+    A string that differs between solvers that would not continue each other (model, dt, grid,
+    walls, options, seed); resume refuses a checkpoint with another fingerprint.
+``_provenance_extra()``
+    Solver-specific global attributes (title, seed, method, ...).
+optional
+    ``progress_label``, ``_progress_size()``, ``_progress_postfix(...)`` (the bar's counters),
+    ``_frame_recorded()`` (reset per-frame counters).
+
+:class:`FrameRun` provides ``start``, ``run`` and ``resume`` over them.
 """
 import datetime
 import pathlib
@@ -14,7 +48,7 @@ import numpy as np
 import tomli_w
 import xarray as xr
 
-from . import _checks, io
+from . import _checks, io, schema
 from ._version import __version__
 
 __all__ = ["FrameRun", "checkpoint_path", "whole", "describe_model", "potential_tables",
@@ -22,7 +56,8 @@ __all__ = ["FrameRun", "checkpoint_path", "whole", "describe_model", "potential_
 
 
 class FrameRun:
-    """Mixin: :meth:`run` and :meth:`resume` over a solver's ``step`` and ``observe``."""
+    """Base class of every solver: :meth:`start`, :meth:`run` and :meth:`resume` over the
+    solver's ``step``, ``observe`` and hooks (the protocol of the module docstring)."""
 
     #: Label of the progress bar.
     progress_label = "pmc"
@@ -186,31 +221,31 @@ class FrameRun:
                 "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                 "dt": self.dt, "save_every": save_every,
                 **self._provenance_extra(),
-                "Conventions": "CF-1.8"}
+                "Conventions": schema.CONVENTIONS}
 
 
-#: Attributes of the time coordinate of every output.
-TIME_ATTRS = {"units": "s", "long_name": "time"}
+#: Attributes of the time coordinate of every output (SI).
+TIME_ATTRS = schema.attrs("time")
 
 
-def frame_at(t, data, coords):
+def frame_at(t, data, coords, system="si"):
     """A one-frame :class:`xarray.Dataset` at time ``t`` [s]: every data variable gets a leading
     ``time`` dimension of length 1 (what ``expand_dims("time")`` gives), built in one
-    construction, with no merge or alignment (those cost ~10 ms a frame, more than binning).
+    construction, with no merge or alignment (those cost more than the binning).
 
     ``data``: name -> :class:`xarray.Variable` or (dims, values, attrs); ``coords`` as for
-    :class:`xarray.Dataset`, none of them over ``time``."""
+    :class:`xarray.Dataset`, none of them over ``time``; ``system``: the unit system of the
+    time coordinate (see :func:`pmc.schema.units`)."""
     variables = {}
     for name, v in data.items():
         v = v if isinstance(v, xr.Variable) else xr.Variable(*v)
         variables[name] = xr.Variable(("time", *v.dims), np.asarray(v.values)[np.newaxis],
                                       v.attrs)
-    return xr.Dataset(variables, coords={**coords, "time": ("time", [t], dict(TIME_ATTRS))})
+    time = schema.coordinate("time", [t], system)
+    return xr.Dataset(variables, coords={**coords, "time": time})
 
 
-def checkpoint_path(output):
-    """Where the checkpoint of ``output`` lives."""
-    return str(output) + ".checkpoint.npz"
+checkpoint_path = io.checkpoint_path
 
 
 def whole(name, value, unit, unit_name, minimum=1):

@@ -1,5 +1,5 @@
 """Collision cells: a uniform partition of (part of) position space into boxes, inside which
-collision mechanisms act (DESIGN section 2: ``pmc.Cells(lo, hi, n)`` in 1-3 dimensions)."""
+collision mechanisms act (docs/design.md §2: ``pmc.Cells(lo, hi, n)`` in 1-3 dimensions)."""
 import numpy as np
 
 from . import _checks
@@ -74,7 +74,7 @@ class Cells:
             raise ValueError(f"cells in {self.ndim} dimensions need markers with dx >= "
                              f"{self.ndim}, got dx={markers.dx}")
         out = np.empty(markers.n, np.int64)
-        return _cells.cell_index(markers._x, markers.n, self.lo, self._inv_h, self.shape, out)
+        return _cells.cell_index(markers.kernel_arrays().x, markers.n, self.lo, self._inv_h, self.shape, out)
 
     def sort(self, markers):
         """(order, start): the markers of cell c are ``order[start[c]:start[c+1]]``."""

@@ -1,15 +1,19 @@
-"""The ``pmc`` command: ``run``, ``sweep``, ``info``, ``plot``, ``validate`` and ``--version``.
+"""The ``pmc`` command: ``run``, ``sweep``, ``compare``, ``info``, ``plot``, ``validate`` and
+``--version``.
 
 Over the public API only; every error in a case file is reported in one line naming the section
 and key, with exit status 2.
 """
 import argparse
+import datetime
 import sys
 
-from . import io
+from . import io, quantum
 from ._version import __version__
+from .compare import compare
 from .config import CaseError, build, load_case
-from .ensemble import ensemble, parts_directory, sweep
+from .ensemble import ensemble, load_factory, parts_directory, sweep
+from .grids import PhaseSpaceGrid
 
 __all__ = ["main"]
 
@@ -19,6 +23,8 @@ def _run(args):
         return _run_ensemble(args)
     if args.scheduler is not None or args.workers is not None:
         raise CaseError("--scheduler and --workers run replicas: give --replicas R")
+    if _is_factory(args.case):
+        raise CaseError("a Python factory runs as replicas: give --replicas R (1 for one run)")
     case = load_case(args.case)
     sim, opts = build(case)
     output = args.output or opts["output"]
@@ -28,12 +34,77 @@ def _run(args):
                  progress=not args.quiet, overwrite=args.overwrite or opts["overwrite"],
                  resume=args.resume, checkpoint_every=opts["checkpoint_every"])
     if not args.quiet:
-        print(f"wrote {output}: {ds.sizes['time']} frames to t = {float(ds.time[-1]):g}, "
-              f"{int(ds.n_markers[-1])} markers")
+        size = (f"{int(ds.n_markers[-1])} markers" if "n_markers" in ds
+                else f"total weight {float(ds.total_weight[-1]):.6g}")
+        print(f"wrote {output}: {ds.sizes['time']} frames to t = {float(ds.time[-1]):g}, {size}")
     return 0
 
 
+def _window(text):
+    """``gaussian:SIGMA_X`` or ``box:WIDTH`` [m] -> a pmc.quantum window."""
+    kind, sep, value = text.partition(":")
+    windows = {"gaussian": quantum.GaussianWindow, "box": quantum.BoxWindow}
+    if not sep or kind not in windows:
+        raise ValueError(f"--window {text!r} must read gaussian:SIGMA_X or box:WIDTH")
+    try:
+        return windows[kind](float(value))
+    except ValueError as exc:
+        raise ValueError(f"--window {text!r}: {exc}") from None
+
+
+def _compare(args):
+    *marker_files, reference_file = args.files
+    if not marker_files:
+        raise ValueError("give one or more marker runs and then the reference: pmc compare "
+                         "markers.nc [more.nc ...] reference.nc")
+    runs = [io.open_dataset(f) for f in marker_files]
+    reference = io.open_dataset(reference_file)
+    window = None if args.window is None else _window(args.window)
+    if "psi_real" in reference:  # a quantum run: its envelope on the markers' (x, p) grid
+        if window is None:
+            raise ValueError("a quantum run as the reference needs --window gaussian:SIGMA_X "
+                             "or box:WIDTH for its envelope")
+        if "f" not in runs[0]:
+            raise ValueError(f"{marker_files[0]} has no f(x, p) to compare")
+        grid = PhaseSpaceGrid(x=runs[0]["x"].values, p=runs[0]["p"].values)
+        reference = quantum.envelope(reference, grid, window)
+    if args.output is not None:
+        io.check_writable(args.output, overwrite=args.overwrite)
+    result = compare(runs, reference, window=window, divide=args.divide,
+                     densities=args.densities)
+    result.attrs.update({"pmc_version": __version__,
+                         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                         "marker_files": ", ".join(marker_files),
+                         "reference_file": reference_file,
+                         "reference_window": "" if window is None else repr(window)})
+    if args.output is not None:
+        result.to_netcdf(args.output)
+    if not args.quiet:
+        for k, t in enumerate(result["time"].values):
+            print(f"t = {t:g}: distance {float(result.distance[k]):.4g} (noise floor "
+                  f"{float(result.noise_floor[k]):.4g}), transmitted "
+                  f"{float(result.transmitted_reference[k]):.4g} (reference) vs "
+                  f"{float(result.transmitted_markers[k]):.4g} (markers)")
+        if args.output is not None:
+            print(f"wrote {args.output}")
+    return 0
+
+
+def _source(text):
+    """A case (a TOML file) or a Python factory (``module:function``, ``file.py[:function]``)
+    for ``pmc sweep`` and ``pmc run --replicas``."""
+    return load_factory(text) if _is_factory(text) else load_case(text)
+
+
+def _is_factory(text):
+    return text.endswith(".py") or (":" in text and not text.endswith(".toml"))
+
+
 def _ensemble_output(args, case):
+    if callable(case):
+        if args.output is None:
+            raise CaseError("a factory has no [output] path: give -o OUT.nc")
+        return args.output
     output = args.output or _build_output(case)
     if output is None:
         raise CaseError("no output file: give -o OUT.nc or [output] path in the case")
@@ -52,7 +123,7 @@ def _run_ensemble(args):
     if args.resume:
         raise CaseError("--resume is for a single run; rerunning with --replicas keeps the "
                         "finished replicas by itself")
-    case = load_case(args.case)
+    case = _source(args.case)
     output = _ensemble_output(args, case)
     ds = ensemble(case, replicas=args.replicas, client=args.scheduler, output=output,
                   overwrite=args.overwrite, progress=not args.quiet, workers=args.workers)
@@ -84,7 +155,7 @@ def _parse_set(text):
 
 
 def _sweep(args):
-    case = load_case(args.case)
+    case = _source(args.case)
     output = _ensemble_output(args, case)
     overrides = dict(_parse_set(s) for s in args.set)
     ds = sweep(case, overrides, replicas=args.replicas, client=args.scheduler, output=output,
@@ -97,6 +168,8 @@ def _sweep(args):
 
 
 def _info(args):
+    from . import schema
+
     ds = io.open_dataset(args.file)
     print(f"{args.file}")
     print(f"  pmc {ds.attrs.get('pmc_version', '?')}, created {ds.attrs.get('created', '?')}, "
@@ -107,8 +180,13 @@ def _info(args):
     print("  dimensions: " + ", ".join(f"{k}={v}" for k, v in ds.sizes.items()))
     print("  variables:")
     for name, var in ds.data_vars.items():
-        print(f"    {name}({', '.join(var.dims)}) [{var.attrs.get('units', '?')}]: "
-              f"{var.attrs.get('long_name', '')}")
+        # the declaration where the file lacks an attribute; undeclared names as written
+        known = schema.declared(name)
+        units = var.attrs.get("units") or (
+            schema.units(name, var.dims, schema.system_of(ds)) if known else None) or "?"
+        text = var.attrs.get("long_name") or (schema.declaration(name).long_name if known else "")
+        rule = f" (ensemble: {schema.merge_rule(name)})" if known else ""
+        print(f"    {name}({', '.join(var.dims)}) [{units}]: {text}{rule}")
     print("  case:")
     for line in ds.attrs.get("case", "(none)").splitlines():
         print("    " + line)
@@ -121,44 +199,9 @@ def _plot(args):
     except ImportError:
         raise ValueError("pmc plot needs matplotlib: pip install 'pmc[plot]'") from None
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plot import plot
 
-    ds = io.open_dataset(args.file)
-    times = args.times
-    if times is None:
-        t = ds["time"].values
-        times = [t[0], t[len(t) // 2], t[-1]]
-    has_f = "f" in ds
-    ncol = len(times) if has_f else 0
-    fig, axes = plt.subplots(2 if has_f else 1, max(ncol, 2), figsize=(4 * max(ncol, 2), 7),
-                             squeeze=False)
-    if has_f:
-        f = ds["f"]
-        for ax, t in zip(axes[0], times):
-            snap = f.sel(time=t, method="nearest")
-            spatial = [d for d in snap.dims if d in ("x", "y", "z")][1:]
-            moment = [d for d in snap.dims if d in ("py", "pz")]
-            snap = snap.sum(spatial + moment) if spatial or moment else snap
-            snap.transpose("p", "x").plot(ax=ax, cmap="viridis", add_colorbar=True)
-            ax.set_title(f"f(x, p), t = {float(snap.time):g}")
-    row = axes[-1]
-    for name in ("density",):
-        if name in ds:
-            for t in times:
-                ds[name].sel(time=t, method="nearest").plot(ax=row[0], label=f"t = {t:g}")
-            row[0].legend()
-            row[0].set_title(ds[name].attrs.get("long_name", name))
-    for name in ("total_weight", "energy"):
-        if name in ds:
-            ds[name].plot(ax=row[1], label=name, marker=".")
-    row[1].legend()
-    row[1].set_title("against time")
-    for ax in row[2:]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    out = args.output or str(args.file).rsplit(".", 1)[0] + ".png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    out = plot(args.files, output=args.output, times=args.times)
     print(f"wrote {out}")
     return 0
 
@@ -190,7 +233,8 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"pmc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="run a case file")
-    p.add_argument("case", help="TOML case file")
+    p.add_argument("case", help="TOML case file (with --replicas also a Python factory, as "
+                                "for sweep)")
     p.add_argument("-o", "--output", help="netCDF output (default: [output] path)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -198,25 +242,50 @@ def main(argv=None):
     _cluster_arguments(p, replicas_default=None)
     p.set_defaults(func=_run)
     p = sub.add_parser("sweep", help="run a case over the product of overridden keys")
-    p.add_argument("case", help="TOML case file")
+    p.add_argument("case", help="TOML case file, or a Python factory(seed, **point) -> "
+                                "(simulation, options): module:function or file.py[:function] "
+                                "(default function: factory)")
     p.add_argument("--set", action="append", required=True, metavar="KEY=V1,V2,...",
                    help="a dotted case key and its values, e.g. potential.height=0.5,1,1.5 "
-                        "(a list section by index: potential.0.height); repeat for more keys")
+                        "(a list section by index: potential.0.height), or a keyword of the "
+                        "factory; repeat for more keys")
     p.add_argument("-o", "--output", help="merged netCDF output (default: [output] path)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing output and parts written by another case")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     _cluster_arguments(p, replicas_default=1)
     p.set_defaults(func=_sweep)
+    p = sub.add_parser("compare", help="compare marker runs with a quantum or grid reference",
+                       description="Distance between marker runs and a reference on the markers' "
+                                   "(x, p) grid (pmc.compare). The reference is a quantum run "
+                                   "(pmc run with method = \"quantum\": its envelope is taken "
+                                   "with --window), an envelope, or a run with f (a grid run).")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="marker runs (independent ensembles of one case, pooled), then the "
+                        "reference")
+    p.add_argument("--window", metavar="KIND:LENGTH",
+                   help="envelope window: gaussian:SIGMA_X or box:WIDTH [m] (needed with a "
+                        "quantum run; default for an envelope: the one it was taken with)")
+    p.add_argument("--divide", type=float, default=0.0, metavar="X",
+                   help="position [m] beyond which probability counts as transmitted (default 0)")
+    p.add_argument("--densities", action="store_true",
+                   help="also write the two densities compared (rho_markers, rho_reference)")
+    p.add_argument("-o", "--output", help="netCDF file of the comparison")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    p.set_defaults(func=_compare)
     p = sub.add_parser("info", help="describe an output file")
     p.add_argument("file")
     p.set_defaults(func=_info)
-    p = sub.add_parser("plot", help="plot f(x, p) and moments of an output file")
-    p.add_argument("file")
-    p.add_argument("-o", "--output", help="PNG file (default: next to the input)")
-    p.add_argument("-t", "--times", type=float, nargs="+", help="times of the f(x, p) panels")
+    p = sub.add_parser("plot", help="plot phase-space densities, moments and time series of "
+                                    "output files, side by side on shared colour scales")
+    p.add_argument("files", nargs="+", metavar="file",
+                   help="output of any solver, an envelope or a comparison")
+    p.add_argument("-o", "--output", help="PNG file (default: next to the first input)")
+    p.add_argument("-t", "--times", type=float, nargs="+",
+                   help="times of the phase-space and profile panels")
     p.set_defaults(func=_plot)
-    p = sub.add_parser("validate", help="run the validation cases (DESIGN section 4)")
+    p = sub.add_parser("validate", help="run the validation cases (docs/design.md §4)")
     p.add_argument("cases", nargs="*", help="case names (default: all)")
     p.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
     p.add_argument("--dir", help="directory of the cases (default: ./validation)")

@@ -1,4 +1,4 @@
-"""Distances between a marker run and a reference on the same phase-space grid (DESIGN section 1,
+"""Distances between a marker run and a reference on the same phase-space grid (docs/design.md §1,
 "Comparing like with like").
 
 The reference is either the envelope density rho of a Schrödinger run
@@ -41,6 +41,7 @@ import numpy as np
 import xarray as xr
 
 from . import _checks
+from .schema import coordinate, system_of, variable
 from .quantum import Smoother, window_from_attrs
 from .quantum.windows import Window
 
@@ -103,8 +104,8 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
     >>> runs = [pmc.Simulation(H, pmc.sample(psi0, 4000, seed=s), dt=0.05, grid=grid,
     ...                        observables=["f"]).run(1.0, 0.5, progress=False)
     ...         for s in (1, 2)]
-    >>> q = pmc.quantum.solve(H, psi0, x=np.linspace(-12, 12, 256, endpoint=False),
-    ...                       t_end=1.0, save_every=0.5, dt=0.01)
+    >>> q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-12, 12, 256, endpoint=False),
+    ...                          t_end=1.0, save_every=0.5, dt=0.01)
     >>> rho = pmc.quantum.envelope(q, grid, pmc.quantum.GaussianWindow(0.5), warn=False)
     >>> c = pmc.compare(runs, rho)
     >>> bool((c.distance < 4 * c.noise_floor).all())
@@ -218,43 +219,34 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
     tr_r = total(R, right) + ab_r
     tr_m = total(pooled, right) + ab_m
     moments = {
-        "norm": (norm_r, norm_m, stderr(ones), "1", "integral over the grid"),
-        "mean_x": (mx_r, mx_m, stderr(lx), "m", "mean position <x>"),
-        "mean_p": (mp_r, mp_m, stderr(lp), "kg m/s", "mean momentum <p>"),
-        "transmitted": (tr_r, tr_m, np.sqrt(stderr(right) ** 2 + ab_m_var), "1",
-                        f"transmitted fraction (x > {divide:g} plus absorbed at x_hi)"),
+        "norm": (norm_r, norm_m, stderr(ones)),
+        "mean_x": (mx_r, mx_m, stderr(lx)),
+        "mean_p": (mp_r, mp_m, stderr(lp)),
+        "transmitted": (tr_r, tr_m, np.sqrt(stderr(right) ** 2 + ab_m_var)),
     }
-    for name, (vr, vm, err, units, text) in moments.items():
-        out[f"{name}_reference"] = (vr, units, f"{text} of the reference")
-        out[f"{name}_markers"] = (vm, units, f"{text} of the markers")
-        out[f"{name}_difference"] = (vr - vm, units, f"{text}: reference - markers")
-        out[f"{name}_difference_stderr"] = (err, units, f"standard error of {name}_difference")
-    data = {
-        "distance": (("time",), distance,
-                     {"units": "1", "long_name": "total variation distance 1/2 int int "
-                                                 "|rho_reference - rho_markers| dx dp"}),
-        "noise_floor": (("time",), floor,
-                        {"units": "1", "long_name": "expected distance from sampling noise "
-                                                    "alone for the markers used"}),
-        "noise_floor_spread": (("time",), spread,
-                               {"units": "1", "long_name": "standard deviation of the "
-                                                           "noise-only distance"}),
-    }
-    for name, (v, units, text) in out.items():
-        data[name] = (("time",), np.asarray(v, dtype=np.float64),
-                      {"units": units, "long_name": text})
-    coords = {"time": ("time", times, {"units": "s", "long_name": "time"})}
+    for name, (vr, vm, err) in moments.items():
+        out[f"{name}_reference"] = vr
+        out[f"{name}_markers"] = vm
+        out[f"{name}_difference"] = vr - vm
+        out[f"{name}_difference_stderr"] = err
+    system = system_of(reference)
+    data = {"distance": variable("distance", distance, ("time",), system),
+            "noise_floor": variable("noise_floor", floor, ("time",), system),
+            "noise_floor_spread": variable("noise_floor_spread", spread, ("time",), system)}
+    for name, v in out.items():
+        extra = {"comment": f"divide = {divide:g}"} if name.startswith("transmitted") else {}
+        data[name] = variable(name, np.asarray(v, dtype=np.float64), ("time",), system,
+                              **extra)
+    coords = {"time": coordinate("time", times, system)}
     if densities:
-        data["rho_markers"] = (("time", "x", "p"), pooled,
-                               {"units": ref.attrs.get("units", "1/(m kg m/s)"),
-                                "long_name": "pooled marker density" + (
-                                    ", smoothed with the window's Wigner function" if smooth
-                                    else "")})
-        data["rho_reference"] = (("time", "x", "p"), R,
-                                 {"units": ref.attrs.get("units", "1/(m kg m/s)"),
-                                  "long_name": "reference density"})
-        coords.update({d: (d, v, {"units": u}) for d, v, u in (("x", x, "m"),
-                                                                 ("p", p, "kg m/s"))})
+        units = {"units": ref.attrs["units"]} if "units" in ref.attrs else {}
+        data["rho_markers"] = variable("rho_markers", pooled, ("time", "x", "p"), system,
+                                       comment="pooled over the ensembles" + (
+                                           ", smoothed with the window's Wigner function"
+                                           if smooth else ""), **units)
+        data["rho_reference"] = variable("rho_reference", R, ("time", "x", "p"), system,
+                                         **units)
+        coords.update({d: coordinate(d, v, system) for d, v in (("x", x), ("p", p))})
     attrs = {"title": "pmc comparison of markers with a reference",
              "n_ensembles": K,
              "n_markers": int(runs[0]["n_markers"].values[0]) if "n_markers" in runs[0] else -1,

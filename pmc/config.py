@@ -10,7 +10,8 @@ the valid ones. A case file::
     save_every = 1.0     # interval between frames [s]
     seed = 1
     scheme = "leapfrog"  # or "yoshida4"
-    method = "markers"   # or "grid": the deterministic grid solver on [grid] (pmc.gridsolver)
+    method = "markers"   # or "grid": the deterministic grid solver on [grid] (pmc.gridsolver),
+                         # or "quantum": the Schrödinger reference on [quantum] (pmc.quantum)
 
     [hamiltonian]
     hbar = 1.0
@@ -46,22 +47,66 @@ the valid ones. A case file::
     path = "barrier.nc"
     checkpoint_every = 10
 
+``method = "quantum"`` solves the Schrödinger equation (:class:`pmc.quantum.Simulation`) for the
+same Hamiltonian, from the wave function of ``[distribution]`` (a state with one, such as
+GaussianWavepacket; ``n`` is not used), on the periodic position grid of a ``[quantum]``
+table (``[grid]`` stays the phase-space grid of the other methods and is not used; ``dt`` may be
+omitted: :func:`pmc.quantum.default_dt`)::
+
+    [quantum]
+    x = { start = -40.0, stop = 40.0, num = 1024 }   # the periodic box [start, stop): num
+                                                     # points, stop itself excluded; or a list
+    absorber = { width = 8.0 }                       # optional: pmc.quantum.Absorber's keys
+    planner = "estimate"                             # optional, FFTW planner (default measure)
+    threads = 1                                      # optional, FFT threads
+
 A tabulated potential or distribution may come from a netCDF file: ``file = "U.nc"`` and
 ``variable = "U"`` instead of the arrays (paths relative to the case file).
+
+Quantities with units
+---------------------
+In a case in SI units (``[hamiltonian] units = "si"``, which also makes ``hbar`` default to its
+SI value, or ``hbar`` given with its SI value) a number may carry a unit, parsed by pint:
+``temperature = "300 K"``, ``height = "0.1 eV"``, ``x0 = "-20 nm"``, ``dt = "1 fs"``; it is
+converted to SI before the models see it. A temperature becomes the thermal energy k_B T [J]
+(pmc's temperatures are energies); the run's times must be times and a ``temperature`` an energy
+or a temperature. In natural units (the default, hbar = 1) a unit has no meaning and is an error.
+A string that is not a number with a unit is an error naming its key.
+
+Named constructors
+------------------
+A table may build its model with one of the model's classmethods instead of its fields:
+``constructor = "from_semiconductor"`` in a ``[[collisions]] model = "Impurity"`` table, or
+``model = "RateMatrix"``, ``constructor = "from_momentum_lattice"``. Only the constructors listed
+in :data:`CONSTRUCTORS` can be named (nothing else of a class is reachable); the table's other
+keys are the constructor's arguments. A nested table with a ``model`` is built from the registry
+of that argument (``dispersion = { model = "Parabolic", mass = 1.0 }``, ``coupling = { model =
+"GaussianBarrier", ... }``), ``{ start, stop, num }`` is an axis as in ``[grid]``, and ``hbar`` and
+``dispersion`` default to the case's Hamiltonian.
+
+Marker state
+------------
+``[distribution] state`` sets the markers' discrete state (a subband, level or valley: see
+:class:`pmc.Markers`): an integer puts every marker in that state; a list of fractions (>= 0,
+summing to 1) puts round(fraction_k n) markers in state k (largest remainders take the rounding;
+the markers are independent draws, so consecutive blocks are as good as a random assignment).
 """
 import dataclasses
+import functools
+import inspect
+import math
 import pathlib
+import re
 import sys
 
 import numpy as np
 
-from . import bands, boundaries, potentials, states
+from . import bands, boundaries, gridsolver, potentials, quantum, states, units
 from .cells import Cells
 from .collisions import binary as _binary
 from .collisions import mechanisms as _mechanisms
 from .collisions import rate_matrix as _rate_matrix
 from .grids import PhaseSpaceGrid
-from .gridsolver import GridSolver
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
 from .simulation import OBSERVABLES, Simulation
@@ -71,7 +116,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["load_case", "build", "REGISTRY", "SECTIONS"]
+__all__ = ["load_case", "build", "with_units", "REGISTRY", "SECTIONS", "CONSTRUCTORS",
+           "UNIT_SYSTEMS"]
 
 
 def _models(module, names):
@@ -101,24 +147,50 @@ REGISTRY["collisions"].update(_models(_mechanisms, ["ElasticIsotropic", "Acousti
 # cross_section = { model = "HardSphere", diameter = 3.66e-10 }, named from "cross_section"
 REGISTRY["collisions"]["Binary"] = _binary.Binary
 REGISTRY["cross_section"] = _models(_binary, ["HardSphere", "VHS", "VSS", "MaxwellMolecules"])
+# the absorbing layers of the quantum solver: [quantum] absorber = { width = ... }
+REGISTRY["absorber"] = {"Absorber": quantum.Absorber}
+# a rate matrix from a construction of its own: only through a named constructor
+REGISTRY["collisions"]["RateMatrix"] = _rate_matrix.RateMatrix
+
+#: Named constructors a case file may call, per registry section and model: ``constructor =
+#: "from_semiconductor"`` in the model's table. Nothing else of a class is reachable.
+CONSTRUCTORS = {
+    "collisions": {"Impurity": ("from_semiconductor",),
+                   "RateMatrix": ("from_golden_rule", "from_momentum_lattice")},
+}
+#: Registry section a constructor argument's nested ``{ model = ... }`` table is built from.
+_NESTED_ARGUMENTS = {"dispersion": "dispersion", "coupling": "potential",
+                     "potential": "potential", "cross_section": "cross_section"}
+#: [hamiltonian] units: "natural" (the default; numbers only) or "si" (numbers may carry units).
+UNIT_SYSTEMS = ("natural", "si")
+#: Keys whose quantities must have this dimension (pint's names); a ``temperature`` may also
+#: be given as a temperature, converted to the energy k_B T.
+_DIMENSIONS = {"dt": "[time]", "t_end": "[time]", "save_every": "[time]", "t0": "[time]",
+               "hbar": "[energy] * [time]", "temperature": "[energy]"}
+#: Keys whose values are names or paths, never quantities.
+_TEXT_KEYS = {"model", "constructor", "file", "variable", "path", "name", "units", "method",
+              "scheme", "shape", "statistics", "observables"}
+_QUANTITY = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*")
 
 #: Sections of a case file and the keys of the sections that are not models.
 SECTIONS = {
     "run": {"dt", "t_end", "save_every", "seed", "scheme", "t0", "method", "order",
             "positivity"},
-    "hamiltonian": {"hbar"},
+    "hamiltonian": {"hbar", "units"},
     "dispersion": None, "potential": None, "distribution": None, "boundary": None,
     "grid": {"x", "y", "z", "p", "py", "pz", "observables"},
     "cells": {"lo", "hi", "n"},
     "collisions": None,
     "output": {"path", "checkpoint_every", "overwrite"},
+    "quantum": {"x", "y", "absorber", "planner", "threads"},
 }
 _REQUIRED = ("run", "dispersion", "distribution")
 _RUN_REQUIRED = ("dt", "t_end", "save_every")
-#: [run] method: weighted markers (pmc.Simulation) or the deterministic grid solver
-#: (pmc.gridsolver.GridSolver: needs [grid] with x and p; [distribution] n and [cells] unused;
-#: its own keys order and positivity).
-METHODS = ("markers", "grid")
+#: [run] method: weighted markers (pmc.Simulation), the deterministic grid solver
+#: (pmc.gridsolver.Simulation: needs [grid] with x and p; [distribution] n and [cells] unused;
+#: its own keys order and positivity) or the Schrödinger reference (pmc.quantum.Simulation:
+#: needs [quantum] with x; [distribution] n, [grid] and [cells] unused).
+METHODS = ("markers", "grid", "quantum")
 
 
 class CaseError(ValueError):
@@ -140,6 +212,153 @@ def load_case(path):
     return case
 
 
+def _unit_system(case):
+    """"si" or "natural" from [hamiltonian]: its ``units``, else "si" when hbar is given with its
+    SI value (a number or a quantity)."""
+    ham = case.get("hamiltonian", {})
+    if not isinstance(ham, dict):
+        return "natural"
+    system = ham.get("units")
+    if system is not None and system not in UNIT_SYSTEMS:
+        raise CaseError(f"[hamiltonian] units {system!r} is unknown; valid: {list(UNIT_SYSTEMS)}")
+    hbar = ham.get("hbar")
+    if isinstance(hbar, str) and _QUANTITY.fullmatch(hbar) and _QUANTITY.fullmatch(hbar)[2]:
+        hbar = _to_si(hbar, "hamiltonian", "hbar")
+    si_hbar = isinstance(hbar, (int, float)) and math.isclose(hbar, units.hbar, rel_tol=1e-6)
+    if system == "si" and hbar is not None and not si_hbar:
+        raise CaseError(f"[hamiltonian] units = \"si\" needs hbar = {units.hbar:.10g} J s (or no "
+                        f"hbar: it then takes that value), got hbar = {ham.get('hbar')!r}")
+    return system or ("si" if si_hbar else "natural")
+
+
+@functools.lru_cache(maxsize=None)
+def _unit_registry():
+    """pint's registry, made on first use (it takes a moment to build)."""
+    import pint
+
+    return pint.UnitRegistry()
+
+
+def _to_si(text, where, key):
+    """The SI value of a quantity string such as ``"300 K"`` (a temperature as k_B T [J])."""
+    import pint
+
+    match = _QUANTITY.fullmatch(text)
+    if match is None:
+        raise CaseError(f"[{where}] {key} = {text!r} is not a number or a number with a unit "
+                        f"(e.g. \"300 K\", \"0.1 eV\", \"10 nm\")")
+    ureg = _unit_registry()
+    try:
+        q = ureg.Quantity(float(match[1]), match[2] or "dimensionless")
+        if q.check("[temperature]"):
+            q = q.to("kelvin").magnitude * units.k_B * ureg.joule
+        dim = _DIMENSIONS.get(key)
+        if dim is not None and not q.check(dim):
+            raise CaseError(f"[{where}] {key} = {text!r} must be "
+                            f"{'an energy or a temperature' if key == 'temperature' else dim}, "
+                            f"not {q.dimensionality}")
+        return float(q.to_base_units().magnitude)
+    except pint.PintError as exc:
+        raise CaseError(f"[{where}] {key} = {text!r}: {exc}") from None
+
+
+def with_units(case):
+    """A copy of ``case`` with every quantity string (a number and a unit) converted to SI.
+
+    Raises :class:`CaseError` naming the key for a unit in a case in natural units, a string
+    that is not a quantity, or a quantity of the wrong dimension (see the module docstring).
+    """
+    system = _unit_system(case)
+
+    def walk(value, where, key):
+        if isinstance(value, dict):
+            inner = f"{where}.{key}" if key is not None else where
+            return {k: (v if k in _TEXT_KEYS or k == "__dir__" else walk(v, inner, k))
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, where, key) for v in value]
+        match = _QUANTITY.fullmatch(value) if isinstance(value, str) else None
+        if match is None or not match[2]:  # not a number with a unit: the model judges it
+            return value
+        if system != "si":
+            raise CaseError(f"[{where}] {key} = {value!r} carries a unit, but the case is in "
+                            f"natural units: state [hamiltonian] units = \"si\" (SI, hbar = "
+                            f"{units.hbar:.6g} J s) to give quantities with units")
+        return _to_si(value, where, key)
+
+    out = {}
+    for section, table in case.items():
+        if section in ("__dir__", "output"):
+            out[section] = table
+        elif isinstance(table, list):
+            out[section] = [walk(t, section, None) for t in table]
+        else:
+            out[section] = walk(table, section, None)
+    if system == "si":
+        ham = dict(out.get("hamiltonian", {}))
+        ham.setdefault("hbar", units.hbar)
+        out["hamiltonian"] = ham
+    return out
+
+
+def _marker_state(spec, n):
+    """Discrete states of ``n`` markers from [distribution] ``state``: one integer, or a list
+    of fractions per state (see the module docstring)."""
+    if isinstance(spec, bool) or not isinstance(spec, (int, list)):
+        raise CaseError(f"[distribution] state must be an integer >= 0 or a list of fractions "
+                        f"per state, got {spec!r}")
+    if isinstance(spec, int):
+        if spec < 0:
+            raise CaseError(f"[distribution] state must be >= 0, got {spec}")
+        return np.full(n, spec, dtype=np.int64)
+    frac = np.asarray(spec, dtype=float) if spec else np.zeros(0)
+    if frac.size == 0 or not np.all(np.isfinite(frac)) or np.any(frac < 0) or not math.isclose(
+            frac.sum(), 1.0, rel_tol=0.0, abs_tol=1e-9):
+        raise CaseError(f"[distribution] state fractions must be >= 0 and sum to 1, got {spec}")
+    exact = frac * n
+    counts = np.floor(exact).astype(np.int64)
+    rest = n - int(counts.sum())
+    counts[np.argsort(-(exact - counts), kind="stable")[:rest]] += 1
+    return np.repeat(np.arange(frac.size, dtype=np.int64), counts)
+
+
+def _constructed(section, table, cls, name, registry_key, base, context):
+    """A model built by the named constructor its table gives."""
+    allowed = CONSTRUCTORS.get(registry_key, {}).get(name, ())
+    constructor = table["constructor"]
+    if constructor not in allowed:
+        raise CaseError(f"[{section}] model {name!r} has no constructor {constructor!r}; valid "
+                        f"constructors: {list(allowed)}" if allowed else
+                        f"[{section}] model {name!r} has no named constructors")
+    function = getattr(cls, constructor)
+    params = inspect.signature(function).parameters
+    named = {k for k, p in params.items()
+             if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    keys = set(named)
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()) and dataclasses.is_dataclass(cls):
+        keys |= {f.name for f in dataclasses.fields(cls)}  # options passed on to the class
+    _check_keys(f"{section}] model [{name}] constructor [{constructor}", table,
+                keys | {"model", "constructor"})
+    kwargs = {}
+    for k, v in table.items():
+        if k in ("model", "constructor"):
+            continue
+        if isinstance(v, dict) and "model" in v and k in _NESTED_ARGUMENTS:
+            v = _model(f"{section}.{k}", v, _NESTED_ARGUMENTS[k], base=base)
+        elif isinstance(v, dict):
+            v = _axis(f"{section}.{k}", v)
+        elif isinstance(v, list):
+            v = np.asarray(v, dtype=float)
+        kwargs[k] = v
+    for k in ("hbar", "dispersion"):  # what the Hamiltonian already states
+        if k in named and k not in kwargs and k in context:
+            kwargs[k] = context[k]
+    try:
+        return function(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise CaseError(f"[{section}] {name}.{constructor}: {exc}") from None
+
+
 def _check_keys(section, table, allowed):
     unknown = sorted(set(table) - set(allowed))
     if unknown:
@@ -147,8 +366,9 @@ def _check_keys(section, table, allowed):
                         f"valid keys: {sorted(allowed)}")
 
 
-def _model(section, table, registry_key=None, extra=(), base=None):
-    """Instantiate the model a table names."""
+def _model(section, table, registry_key=None, extra=(), base=None, context=None):
+    """Instantiate the model a table names (by its fields, or by a named constructor; the
+    ``context`` holds what the Hamiltonian states: ``hbar``, ``dispersion``)."""
     registry = REGISTRY[registry_key or section]
     if not isinstance(table, dict):
         raise CaseError(f"[{section}] must be a table with a 'model' key, got {table!r}")
@@ -157,6 +377,13 @@ def _model(section, table, registry_key=None, extra=(), base=None):
         raise CaseError(f"[{section}] model {name!r} is unknown; valid models: "
                         f"{sorted(registry)}")
     cls = registry[name]
+    if "constructor" in table:
+        return _constructed(section, table, cls, name, registry_key or section, base,
+                            context or {})
+    if not dataclasses.is_dataclass(cls):
+        raise CaseError(f"[{section}] model {name!r} is built by a named constructor: add "
+                        f"constructor = one of "
+                        f"{list(CONSTRUCTORS.get(registry_key or section, {}).get(name, ()))}")
     fields = {f.name for f in dataclasses.fields(cls)}
     file_keys = {"file", "variable"} if name == "Gridded" else set()
     _check_keys(f"{section}] model [{name}", table, fields | {"model"} | set(extra) | file_keys)
@@ -242,12 +469,13 @@ def build(case):
 
     Returns
     -------
-    sim : pmc.Simulation or pmc.gridsolver.GridSolver
-        The latter for ``[run] method = "grid"``; both have the same ``run`` signature.
+    sim : pmc.Simulation, pmc.gridsolver.Simulation or pmc.quantum.Simulation
+        As ``[run] method`` says (markers, grid or quantum); all have the same ``run``
+        signature (:class:`pmc._run.FrameRun`).
     run : dict
         ``t_end``, ``save_every``, ``output``, ``checkpoint_every``, ``overwrite``.
     """
-    case = dict(case)
+    case = with_units(dict(case))
     base = case.pop("__dir__", ".")
     unknown = sorted(set(case) - set(SECTIONS))
     if unknown:
@@ -260,13 +488,13 @@ def build(case):
         if keys is not None and s in case:
             _check_keys(s, case[s], keys)
     run = case["run"]
-    for k in _RUN_REQUIRED:
-        if k not in run:
-            raise CaseError(f"[run] needs {k!r}")
     method = run.get("method", "markers")
     if method not in METHODS:
         raise CaseError(f"[run] method {method!r} is unknown; valid: {list(METHODS)}")
-    if method == "markers" and ({"order", "positivity"} & set(run)):
+    for k in _RUN_REQUIRED:
+        if k not in run and not (k == "dt" and method == "quantum"):
+            raise CaseError(f"[run] needs {k!r}")
+    if method != "grid" and ({"order", "positivity"} & set(run)):
         raise CaseError("[run] order and positivity are options of method = \"grid\"")
     hbar = case.get("hamiltonian", {}).get("hbar", 1.0)
     try:
@@ -277,14 +505,22 @@ def build(case):
         raise CaseError(f"[hamiltonian] {exc}") from None
     dist_table = dict(case["distribution"])
     n = dist_table.pop("n", None)
+    state = dist_table.pop("state", None)
     if n is None and method == "markers":
         raise CaseError("[distribution] needs 'n', the number of markers")
     dist = _model("distribution", dist_table, base=base)
+    if method == "quantum":
+        return _build_quantum(case, H, dist, base)
     seed = run.get("seed", 0)
     try:
         markers = states.sample(dist, n, seed=seed) if method == "markers" else None
     except ValueError as exc:
         raise CaseError(f"[distribution] {exc}") from None
+    if state is not None:
+        if markers is None:
+            raise CaseError("[distribution] state is the markers' discrete state: method = "
+                            "\"markers\" only")
+        markers = markers.with_state(_marker_state(state, markers.n))
     grid, observables = None, None
     if "grid" in case:
         g = dict(case["grid"])
@@ -300,7 +536,9 @@ def build(case):
     collisions = case.get("collisions", [])
     if isinstance(collisions, dict):
         collisions = [collisions]
-    collisions = [_model("collisions", _nested_cross_section(t), base=base) for t in collisions]
+    context = {"hbar": H.hbar, "dispersion": H.dispersion}
+    collisions = [_model("collisions", _nested_cross_section(t), base=base, context=context)
+                  for t in collisions]
     cells = None
     if "cells" in case:
         c = case["cells"]
@@ -314,11 +552,13 @@ def build(case):
         if method == "grid":
             if grid is None:
                 raise CaseError("[run] method = \"grid\" needs a [grid] with x and p")
-            sim = GridSolver(H, dist, grid=grid, dt=run["dt"], boundary=_boundary(case),
-                             collisions=collisions, order=run.get("order", 5),
-                             scheme=run.get("scheme", "leapfrog"),
-                             positivity=run.get("positivity", False),
-                             observables=observables, t0=run.get("t0", 0.0), case=case)
+            sim = gridsolver.Simulation(H, dist, grid=grid, dt=run["dt"],
+                                        boundary=_boundary(case), collisions=collisions,
+                                        order=run.get("order", 5),
+                                        scheme=run.get("scheme", "leapfrog"),
+                                        positivity=run.get("positivity", False),
+                                        observables=observables, t0=run.get("t0", 0.0),
+                                        case=case)
         else:
             sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
                              collisions=collisions, cells=cells,
@@ -328,10 +568,67 @@ def build(case):
         raise
     except ValueError as exc:
         raise CaseError(f"[run] {exc}") from None
-    out = case.get("output", {})
+    return sim, _run_options(case, base)
+
+
+def _run_options(case, base):
+    """The options of ``run`` from [run] and [output]."""
+    run, out = case["run"], case.get("output", {})
     options = {"t_end": run["t_end"], "save_every": run["save_every"],
                "output": None, "checkpoint_every": out.get("checkpoint_every", 10),
                "overwrite": bool(out.get("overwrite", False))}
     if "path" in out:
         options["output"] = str(pathlib.Path(base) / out["path"])
-    return sim, options
+    return options
+
+
+def _build_quantum(case, H, state, base):
+    """(pmc.quantum.Simulation, run options) for ``[run] method = "quantum"``."""
+    run = case["run"]
+    for section in ("collisions", "boundary"):
+        if case.get(section):
+            raise CaseError(f"[{section}] is not used by method = \"quantum\" (absorbing "
+                            f"layers: [quantum] absorber)")
+    if "scheme" in run:
+        raise CaseError("[run] scheme is an option of the markers and grid methods; the quantum "
+                        "solver is split-operator Strang (seed is not used either)")
+    if "quantum" not in case:
+        raise CaseError("[run] method = \"quantum\" needs a [quantum] table with x (the "
+                        "position grid)")
+    table = case["quantum"]
+    if "x" not in table:
+        raise CaseError("[quantum] needs x, the position grid")
+    axes = [_periodic_axis(d, table[d]) for d in ("x", "y") if d in table]
+    absorber = None
+    if "absorber" in table:
+        absorber = _model("quantum.absorber", {"model": "Absorber", **table["absorber"]},
+                          "absorber")
+    t0 = run.get("t0", 0.0)
+    grid = axes[0] if len(axes) == 1 else tuple(axes)
+    try:
+        dt = run.get("dt")
+        if dt is None:
+            dt = quantum.default_dt(H, state, grid=grid, save_every=run["save_every"], t0=t0)
+        sim = quantum.Simulation(H, state, grid=grid, dt=dt, absorber=absorber, t0=t0,
+                                 threads=table.get("threads", 1),
+                                 planner=table.get("planner", "measure"), case=case)
+    except ValueError as exc:
+        text = str(exc)
+        section = ("run" if text.startswith(("dt", "t0")) else
+                   "distribution" if text.startswith("initial") else "quantum")
+        raise CaseError(f"[{section}] {text}") from None
+    return sim, _run_options(case, base)
+
+
+def _periodic_axis(name, spec):
+    """A [quantum] axis: {start, stop, num} is the periodic box [start, stop) with num points
+    (stop excluded, being start's periodic image), or a list of the points."""
+    if isinstance(spec, dict):
+        _check_keys(f"quantum.{name}", spec, {"start", "stop", "num"})
+        try:
+            return np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]),
+                               endpoint=False)
+        except KeyError as exc:
+            raise CaseError(f"[quantum] {name} needs start, stop and num; missing {exc}") \
+                from None
+    return np.asarray(spec, dtype=float)

@@ -22,7 +22,9 @@ for N_c equal weights) makes T the unbiased weighted covariance, as ``numpy.cov(
 aweights=w)``.
 
 Units: pmc works in any consistent system of units; the ``units`` attributes name the SI units
-(m, kg m/s, J, s), which is what they are when the inputs are SI.
+(m, kg m/s, J, s), which is what they are when the inputs are SI, and are "1" for a Hamiltonian
+in natural units (see :func:`pmc.schema.unit_system`; :meth:`PhaseSpaceGrid.bin` without a
+Hamiltonian writes SI).
 """
 import math
 
@@ -33,6 +35,7 @@ from . import _checks
 from ._kernels import binning
 from .hamiltonian import Hamiltonian
 from .markers import Markers
+from .schema import attrs as _attrs, coordinate, unit_system, variable
 
 __all__ = ["PhaseSpaceGrid"]
 
@@ -40,9 +43,7 @@ __all__ = ["PhaseSpaceGrid"]
 SPATIAL_AXES = ("x", "y", "z")
 MOMENTUM_AXES = ("p", "py", "pz")
 
-_LONG = {"x": "position x", "y": "position y", "z": "position z",
-         "p": "momentum p_x", "py": "momentum p_y", "pz": "momentum p_z"}
-_UNITS = {"x": "m", "y": "m", "z": "m", "p": "kg m/s", "py": "kg m/s", "pz": "kg m/s"}
+_COMPONENT = {"p": "p_x", "py": "p_y", "pz": "p_z"}
 
 
 class PhaseSpaceGrid:
@@ -74,7 +75,7 @@ class PhaseSpaceGrid:
 
     Notes
     -----
-    Dimensions of every output follow DESIGN §3: spatial axes first (``x, y, z``), then the
+    Dimensions of every output follow docs/design.md §3: spatial axes first (``x, y, z``), then the
     momentum axes (``p, py, pz``), each labelled by its bin centres. A bin is the half-open
     interval [centre - h/2, centre + h/2); a marker on the upper outer edge is outside.
 
@@ -226,24 +227,21 @@ class PhaseSpaceGrid:
         var = np.maximum(sw2 - sw ** 2 / max(n, 1), 0.0)
         f = (sw / vol).reshape(self.shape)
         f_err = (np.sqrt(var) / vol).reshape(self.shape)
-        units = _phase_space_units(len(self.spatial_dims), len(self.momentum_dims))
-        outside = _outside(tally, float(np.sum(markers.w)), ("x", "p", "grid"))
+        system = unit_system(hamiltonian)
+        outside = _outside(tally, float(np.sum(markers.w)), ("x", "p", "grid"), system)
         integrated = [name for name in SPATIAL_AXES[:markers.dx] if name not in self._axes]
-        integrated += [_LONG[name].split()[-1] for name in MOMENTUM_AXES[:markers.dp]
+        integrated += [_COMPONENT[name] for name in MOMENTUM_AXES[:markers.dp]
                        if name not in self._axes]
-        attrs = {"units": units, "long_name": "phase-space density",
-                 "integrated_over": " ".join(integrated)}
-        attrs.update({k: float(v.values) for k, v in outside.items()})
-        attrs.update({k.replace("weight_", "markers_"): v.attrs["count"]
-                      for k, v in outside.items()})
+        counts = {"integrated_over": " ".join(integrated)}
+        counts.update({k: float(v.values) for k, v in outside.items()})
+        counts.update({k.replace("weight_", "markers_"): v.attrs["count"]
+                       for k, v in outside.items()})
         ds = xr.Dataset(
-            {"f": (self.dims, f, attrs),
-             "f_stderr": (self.dims, f_err,
-                          {"units": units,
-                           "long_name": "standard error of the phase-space density"}),
+            {"f": variable("f", f, self.dims, system, **counts),
+             "f_stderr": variable("f_stderr", f_err, self.dims, system),
              **outside},
-            coords=self._coords(self.dims))
-        return _with_time(ds, time)
+            coords=self._coords(self.dims, system))
+        return _with_time(ds, time, system)
 
     # ------------------------------------------------------------------ moments
     def moments(self, markers, hamiltonian, time=None):
@@ -323,23 +321,18 @@ class PhaseSpaceGrid:
             return s / vol, np.sqrt(np.maximum(s_sq - s * s / n, 0.0)) / vol
 
         out = {}
-        per_volume = "/m" if k == 1 else f"/m^{k}"  # k >= 1: x is always binned
-        out["density"] = (*total(W, W2), "1" + per_volume, "number density")
-        current_units = {1: "1/s", 2: "1/(m s)", 3: "1/(m^2 s)"}[k]
+        out["density"] = total(W, W2)
         for c, name in enumerate(SPATIAL_AXES[:markers.dx]):
             suffix = "" if c == 0 else "_" + name
             s = s1[binning.M_WV + c]
-            out["current" + suffix] = (*total(s, s1[binning.M_WV2 + c]), current_units,
-                                       f"particle current density ({name} component)")
-        out["energy_density"] = (*total(s1[binning.M_WE], s1[binning.M_WE2]), "J" + per_volume,
-                                 "kinetic energy density")
+            out["current" + suffix] = total(s, s1[binning.M_WV2 + c])
+        out["energy_density"] = total(s1[binning.M_WE], s1[binning.M_WE2])
         with np.errstate(invalid="ignore", divide="ignore"):
             for c, name in enumerate(SPATIAL_AXES[:markers.dx]):
                 suffix = "" if c == 0 else "_" + name
                 u = np.where(W > 0, vmean[c], np.nan)
                 u_err = np.where(W > 0, np.sqrt(s2[binning.M_U2 + c]) / W, np.nan)
-                out["mean_velocity" + suffix] = (u, u_err, "m/s",
-                                                 f"mean velocity ({name} component)")
+                out["mean_velocity" + suffix] = (u, u_err)
             # temperature with the small-sample (reliability weights) correction
             n_eff = W * W / W2
             ok = (W > 0) & (n_eff > 1.0 + 1e-9)
@@ -348,25 +341,21 @@ class PhaseSpaceGrid:
             temp = np.where(ok, s2[binning.M_WA] / denom, np.nan)
             var_t = (s2[binning.M_W2A2] - 2.0 * t_pop * s2[binning.M_W2A] + t_pop ** 2 * W2)
             t_err = np.where(ok, np.sqrt(np.maximum(var_t, 0.0)) / denom, np.nan)
-        out["temperature"] = (temp, t_err, "J",
-                              "kinetic temperature (mean over momentum components of "
-                              "cov(p_i, v_i))")
+        out["temperature"] = (temp, t_err)
 
+        system = unit_system(hamiltonian)
         data = {}
-        for name, (value, err, units, long_name) in out.items():
+        for name, (value, err) in out.items():
             extra = {}
             if name.startswith(("mean_velocity", "temperature")):
                 # undefined where a cell has too few markers: declared missing, not a result
-                extra = {"missing_value": np.nan,
-                         "comment": "NaN (missing) in cells with too few markers"}
-            data[name] = (sdims, value.reshape(shape),
-                          {"units": units, "long_name": long_name, **extra})
-            data[name + "_stderr"] = (sdims, err.reshape(shape),
-                                      {"units": units, "long_name": f"standard error of {name}",
-                                       **extra})
-        outside = _outside(tally, float(np.sum(w)), ("x",))
-        ds = xr.Dataset({**data, **outside}, coords=self._coords(sdims))
-        return _with_time(ds, time)
+                extra = {"comment": "NaN (missing) in cells with too few markers"}
+            data[name] = variable(name, value.reshape(shape), sdims, system, **extra)
+            data[name + "_stderr"] = variable(name + "_stderr", err.reshape(shape), sdims,
+                                              system, **extra)
+        outside = _outside(tally, float(np.sum(w)), ("x",), system)
+        ds = xr.Dataset({**data, **outside}, coords=self._coords(sdims, system))
+        return _with_time(ds, time, system)
 
     # ------------------------------------------------------------------ helpers
     def _check(self, markers, hamiltonian):
@@ -397,39 +386,24 @@ class PhaseSpaceGrid:
             stride[i] = stride[i + 1] * nbin[i + 1]
         return src, comp, lo, inv_h, nbin, stride
 
-    def _coords(self, dims):
-        return {d: (d, np.array(self._axes[d]), {"units": _UNITS[d], "long_name": _LONG[d]})
-                for d in dims}
+    def _coords(self, dims, system="si"):
+        return {d: coordinate(d, np.array(self._axes[d]), system) for d in dims}
 
 
-def _phase_space_units(k, m):
-    parts = []
-    if k:
-        parts.append("m" if k == 1 else f"m^{k}")
-    if m:
-        parts.append("kg m/s" if m == 1 else f"(kg m/s)^{m}")
-    return "1/(" + " ".join(parts) + ")"
-
-
-def _outside(tally, total_weight, which):
+def _outside(tally, total_weight, which, system="si"):
     """Scalar variables: fractions of the total weight outside the grid, counts as attributes."""
     col = {"x": binning.OUT_X, "p": binning.OUT_P, "grid": binning.OUT_ANY}
-    text = {"x": "outside the spatial range of the grid",
-            "p": "outside the momentum range of the grid",
-            "grid": "outside the grid (space or momentum)"}
     out = {}
     for key in which:
         c = col[key]
         frac = tally[c] / total_weight if total_weight > 0 else 0.0
         name = "weight_outside_grid" if key == "grid" else f"weight_outside_{key}_range"
-        out[name] = ((), float(frac),
-                     {"units": "1", "long_name": f"fraction of the total weight {text[key]}",
-                      "count": int(tally[3 + c])})
-    return {k: xr.Variable(*v) for k, v in out.items()}
+        out[name] = variable(name, float(frac), system=system, count=int(tally[3 + c]))
+    return out
 
 
-def _with_time(ds, time):
+def _with_time(ds, time, system="si"):
     if time is None:
         return ds
     t = _checks.finite("time", time)
-    return ds.assign_coords(time=((), t, {"units": "s", "long_name": "time"}))
+    return ds.assign_coords(time=((), t, _attrs("time", system=system)))

@@ -6,18 +6,20 @@ along the unlimited ``time`` dimension and the record count in the header is upd
 record is written and synced: a run killed at any moment leaves a file that opens and holds every
 completed frame, which HDF5 does not promise. xarray and every netCDF tool read it.
 
-Checkpoints are ``.npz`` files (no pickle) written to a temporary name and renamed into place, so a
-checkpoint on disk is always complete.
+Checkpoints are ``.npz`` files (no pickle) written through :func:`atomic_path` (a unique temporary
+name, fsync, rename), so a checkpoint on disk is always complete.
 """
+import contextlib
 import os
 import pathlib
+import uuid
 
 import netCDF4
 import numpy as np
 import xarray as xr
 
 __all__ = ["FrameWriter", "open_dataset", "save_checkpoint", "load_checkpoint",
-           "check_writable"]
+           "check_writable", "checkpoint_path", "atomic_path", "encoding"]
 
 FORMAT = "NETCDF3_64BIT_DATA"
 
@@ -32,6 +34,17 @@ def open_dataset(path, **kwargs):
     """
     with xr.open_dataset(path, **kwargs) as ds:
         return ds.load()
+
+
+def encoding(ds):
+    """The ``encoding`` for :meth:`xarray.Dataset.to_netcdf` that keeps a dataset CF-compliant:
+    no ``_FillValue`` on coordinates (CF section 2.5.1) nor on variables that declare no missing
+    value (xarray adds NaN fill values to every float variable otherwise)."""
+    out = {}
+    for name, var in ds.variables.items():
+        if var.dtype.kind == "f" and "missing_value" not in var.attrs:
+            out[name] = {"_FillValue": None}
+    return out
 
 
 def check_writable(path, overwrite=False):
@@ -149,15 +162,10 @@ def _attrs(attrs):
 
 def save_checkpoint(path, arrays, meta):
     """Write ``arrays`` (name -> ndarray) and ``meta`` (name -> number or string) atomically."""
-    path = str(path)
-    tmp = path + ".tmp"
     payload = {f"a_{k}": np.asarray(v) for k, v in arrays.items()}
     payload.update({f"m_{k}": np.asarray(v) for k, v in meta.items()})
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **payload)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def load_checkpoint(path):
@@ -171,3 +179,57 @@ def load_checkpoint(path):
         elif isinstance(v, np.generic):
             meta[k] = v.item()
     return arrays, meta
+
+
+def checkpoint_path(output):
+    """Where the checkpoint of ``output`` lives."""
+    return str(output) + ".checkpoint.npz"
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Write a whole file at ``path`` atomically: the block writes to the yielded temporary name
+    in the same directory (unique per writer: ``path.<pid>-<random>.tmp``, so two processes or
+    threads never share one); when the block ends without an error the file is flushed to disk
+    (fsync) and renamed onto ``path`` (``os.replace``, atomic on POSIX and Windows), and the
+    directory entry is synced too. A reader sees the old file or the complete new one, never a
+    partial one; on an error the temporary file is removed and ``path`` is untouched.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = pathlib.Path(tmp).write_text("complete")
+    >>> target.read_text()
+    'complete'
+    """
+    path = str(path)
+    tmp = f"{path}.{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        _fsync_directory(os.path.dirname(os.path.abspath(path)))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+
+
+def _fsync_directory(directory):
+    """Make a rename in ``directory`` durable (POSIX; a no-op where directories cannot be
+    opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover (filesystems without directory fsync)
+        pass
+    finally:
+        os.close(fd)

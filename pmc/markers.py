@@ -4,12 +4,30 @@ Positions are held as one contiguous array per component, shape (dx, capacity), 
 (dp, capacity), weights as (capacity,); the first ``n`` columns are the live markers. A 1D1V
 marker costs 24 bytes. Markers absorbed at a wall are removed by moving markers from the end
 into the holes (deterministic; the order of the rest is kept otherwise).
+
+Only this module touches the storage: kernels get it through :meth:`Markers.kernel_arrays`, and
+the physics asks the markers to :meth:`~Markers.append`, :meth:`~Markers.remove` or
+:meth:`~Markers.reorder` themselves.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from . import _checks
+from ._kernels import cells as _cells
 
-__all__ = ["Markers"]
+__all__ = ["Markers", "KernelArrays"]
+
+
+class KernelArrays(NamedTuple):
+    """The storage of :class:`Markers` for kernels that work on its first ``n`` columns in place:
+    C-contiguous float64 ``x`` (dx, capacity) [m], ``p`` (dp, capacity) [kg m/s], ``w``
+    (capacity,), and int64 ``state`` (capacity,) or None."""
+
+    x: np.ndarray
+    p: np.ndarray
+    w: np.ndarray
+    state: np.ndarray
 
 
 class Markers:
@@ -64,6 +82,9 @@ class Markers:
     def _set(self, xc, pc, w, state=None):
         self._x, self._p, self._w, self._state = xc, pc, w, state
         self._n = w.shape[0]
+        # arrays shaped like the storage and not in use, for reorder(): the ones it leaves
+        # serve the next one
+        self._spares = {}
 
     # ------------------------------------------------------------------ shape
     @property
@@ -137,6 +158,70 @@ class Markers:
         """A copy carrying the discrete states ``state`` (ints >= 0, one per marker)."""
         return Markers.from_components(self.positions.copy(), self.momenta.copy(), self.w.copy(),
                                        _as_state(state, self.n))
+
+    # ------------------------------------------------------------------ kernel access
+    def kernel_arrays(self):
+        """The storage arrays (:class:`KernelArrays`), live markers in the first :attr:`n`
+        columns, for kernels that read or update the markers in place. Valid until the next
+        :meth:`append`, :meth:`remove` or :meth:`reorder`."""
+        return KernelArrays(self._x, self._p, self._w, self._state)
+
+    def spare_momenta(self):
+        """A (dp, capacity) float64 array the markers do not use, for a kernel that writes the
+        momenta in a new order before :meth:`reorder` (``momenta=``). The same memory serves
+        every reorder: nothing is allocated once the capacity is steady."""
+        return self._spare("p")
+
+    def _spare(self, name):
+        a = getattr(self, "_" + name)
+        if a is None:
+            return None
+        buf = self._spares.get(name)
+        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype:
+            buf = np.empty_like(a)
+            self._spares[name] = buf
+        return buf
+
+    def reorder(self, position, *, momenta=None, equal_weights=False):
+        """Permute the markers in place: marker i moves to index ``position[i]``.
+
+        Each array is scattered into a spare array of the same shape, which then becomes the
+        storage (the old one is kept as the next spare), so a reorder costs one pass per array
+        and, in steady state, no allocation. Views of :attr:`positions` etc. taken before are
+        stale after it.
+
+        Parameters
+        ----------
+        position : ndarray of int32 or int64, shape (n,)
+            A permutation of 0..n-1.
+        momenta : ndarray (dp, capacity), optional
+            The momenta already in the new order, written into :meth:`spare_momenta` by the
+            caller's kernel; default: the momenta are scattered like the other arrays.
+        equal_weights : bool
+            The weights are all the same number (the caller has checked), so their permutation
+            changes nothing and they stay where they are.
+        """
+        n = self._n
+        position = position[:n]
+        x = self._spare("x")
+        _cells.scatter_columns(self._x, n, position, x)
+        if momenta is None:
+            momenta = self._spare("p")
+            _cells.scatter_columns(self._p, n, position, momenta)
+        elif momenta is not self._spares.get("p"):
+            raise ValueError("momenta must be the array of spare_momenta()")
+        w = self._w
+        if not equal_weights:
+            w = self._spare("w")
+            _cells.scatter_columns(self._w[np.newaxis, :], n, position, w[np.newaxis, :])
+        state = self._spare("state")
+        if state is not None:
+            _cells.scatter_columns(self._state[np.newaxis, :], n, position, state[np.newaxis, :])
+        old = {"x": self._x, "p": self._p, "state": self._state}
+        if w is not self._w:
+            old["w"] = self._w
+        self._x, self._p, self._w, self._state = x, momenta, w, state
+        self._spares.update(old)
 
     # ------------------------------------------------------------------ growth and removal
     def append(self, positions, momenta, weights, state=None):

@@ -3,9 +3,19 @@ list of :class:`pmc.collisions.Collision` mechanisms (Strang splitting: half pus
 push), observed on a :class:`pmc.PhaseSpaceGrid` at regular times, written to netCDF frame by frame
 and checkpointed so that a killed run resumes to the same numbers.
 
+The driver knows the physics only through two protocols: each collision mechanism is prepared
+once (``mechanism.prepare(hamiltonian, cells, markers)``, a
+:class:`pmc.collisions.JumpOperator` with ``collide(markers, dt, seed, step)``,
+``state()``, ``set_state(arrays)``), and each field (:mod:`pmc.fields`) once
+(``field.prepare(hamiltonian, cells, markers)``, a :class:`pmc.fields.FieldOperator` whose
+``potential(markers, t)`` the push adds to the Hamiltonian's before every push). A step loops
+over them; a new mechanism or field never edits the driver.
+
 One class with ``start``/``step``/``run``/``resume`` and a thin function :func:`simulate`, as
 QuTiP's solvers do (``qutip/solver/sesolve.py``).
 """
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -15,9 +25,12 @@ from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .boundaries import Boundary
 from .cells import Cells
 from .collisions.base import Collision
+from .fields import Field
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .markers import Markers
+from .schema import coordinate, unit_system, variable
+from .potentials import Zero
 from .streaming import SCHEMES, StreamTally, check_boundary, stream
 
 __all__ = ["Simulation", "simulate", "OBSERVABLES"]
@@ -34,9 +47,9 @@ class Simulation(FrameRun):
     Parameters
     ----------
     hamiltonian : pmc.Hamiltonian
-    markers : pmc.Markers
+    initial : pmc.Markers
         Initial markers; copied, so the caller's object is never modified. The current state is
-        :attr:`markers`.
+        :attr:`markers`. (The keyword ``markers=`` is a deprecated spelling.)
     dt : float
         Time step [s], finite and > 0.
     grid : pmc.PhaseSpaceGrid, optional
@@ -56,6 +69,9 @@ class Simulation(FrameRun):
         recorded.
     cells : pmc.Cells, optional
         Collision cells handed to the mechanisms; default the spatial bins of ``grid``.
+    fields : sequence of pmc.fields.Field
+        Fields whose potentials the push adds to the Hamiltonian's, updated before every push
+        (see :mod:`pmc.fields`).
     t0 : float
         Time [s] of the initial markers.
     case : dict, optional
@@ -63,8 +79,10 @@ class Simulation(FrameRun):
         output's attributes. Built from the objects if omitted.
     """
 
-    def __init__(self, hamiltonian, markers, *, dt, grid=None, boundary=None, collisions=(),
-                 seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None):
+    def __init__(self, hamiltonian, initial=None, *, dt, grid=None, boundary=None, collisions=(),
+                 seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None,
+                 fields=(), markers=None):
+        markers = _initial_markers(initial, markers)
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
         if not isinstance(markers, Markers):
@@ -83,9 +101,7 @@ class Simulation(FrameRun):
         for c in collisions:
             if not isinstance(c, Collision):
                 raise ValueError(f"collisions must be pmc.collisions.Collision objects, got {c!r}")
-        names = [c.name for c in collisions]
-        if len(set(names)) != len(names):
-            raise ValueError(f"collision mechanisms need distinct names, got {names}")
+        _distinct_names("collision mechanisms", collisions)
         if observables is None:
             observables = _DEFAULT_OBSERVABLES if grid is not None else ()
         observables = tuple(observables)
@@ -113,6 +129,7 @@ class Simulation(FrameRun):
         if cells is not None and not isinstance(cells, Cells):
             raise ValueError(f"cells must be pmc.Cells, got {cells!r}")
         self.cells = cells
+        self._prepare(collisions, fields)
         self.seed = seed if isinstance(seed, int) else str(seed)
         self._key = seed_to_int(seed)
         self.case = case if case is not None else self._describe()
@@ -133,47 +150,88 @@ class Simulation(FrameRun):
         return (f"Simulation(t={self.time:.6g}, step={self.step_count}, markers={self.markers.n}, "
                 f"dt={self.dt:g}, scheme={self.scheme!r})")
 
+    def _prepare(self, collisions, fields):
+        """The run's prepared operators: :attr:`operators` (one per collision mechanism) and
+        :attr:`field_operators` (one per field)."""
+        fields = tuple(fields)
+        for f in fields:
+            if not isinstance(f, Field):
+                raise ValueError(f"fields must be pmc.fields.Field objects, got {f!r}")
+        _distinct_names("fields", fields)
+        self.fields = fields
+        self.operators = tuple(c.prepare(self.hamiltonian, self.cells, self.markers)
+                               for c in collisions)
+        self.field_operators = tuple(f.prepare(self.hamiltonian, self.cells, self.markers)
+                                     for f in fields)
+        if any(op.self_consistent for op in self.field_operators):
+            self._compose_pushes = False
+
     def step(self, n=1):
         """Advance by ``n`` steps (n >= 0). Returns self.
 
-        With collisions, the pushes between the collisions of consecutive steps of one call are
-        composed into one (Strang); ``step(1)`` called n times gives the same physics (the same
-        order in dt) but not bitwise the same numbers as ``step(n)``."""
+        A step is the Strang splitting half push . collide . half push: the push streams the
+        markers in the Hamiltonian's potential plus the fields' (updated before each push), the
+        collision operators act in order between. With collisions, the pushes between the
+        collisions of consecutive steps of one call are composed into one; ``step(1)`` called n
+        times gives the same physics (the same order in dt) but not bitwise the same numbers as
+        ``step(n)``."""
         n = _checks.count("n", n, minimum=0)
         if n == 0:
             return self
-        if not self.collisions:
-            self._account(stream(self.markers, self.hamiltonian, self.dt, n, t0=self.t0,
-                                 step0=self.step_count, scheme=self.scheme,
-                                 boundary=self.boundary, seed=self._key))
+        if not self.operators:
+            if not self.field_operators:
+                self._push(self.dt, n, self.t0, self.step_count)
+            else:  # the fields are updated before every step
+                for s in range(self.step_count, self.step_count + n):
+                    self._push(self.dt, 1, self.t0, s)
             self.step_count += n
             return self
-        # Strang splitting, half push . collide . half push, with the trailing half push of a
-        # step and the leading one of the next composed into one push of dt (starting half a
-        # step late) inside a call: one pass over the markers per step instead of two
-        # (unless reservoirs inject, whose random streams are keyed by the half steps).
+        # the trailing half push of a step and the leading one of the next are composed into
+        # one push of dt (starting half a step late) inside a call: one pass over the markers
+        # per step instead of two (unless reservoirs inject, whose random streams are keyed by
+        # the half steps, or a self-consistent field must be updated between them)
         half = 0.5 * self.dt
-        kw = dict(scheme=self.scheme, boundary=self.boundary, seed=self._key)
         first = self.step_count
         last = first + n - 1
-        self._account(stream(self.markers, self.hamiltonian, half, 1, t0=self.t0,
-                             step0=2 * first, **kw))
+        self._push(half, 1, self.t0, 2 * first)
         for s in range(first, last + 1):
-            for k, c in enumerate(self.collisions):
-                events = int(c.collide(self.markers, self.cells, self.dt, self._key, s,
-                                       hamiltonian=self.hamiltonian))
-                self._collision_events[1 + k] += events
-                self._collision_events[0] += events
+            self._collide(s)
             if s < last and self._compose_pushes:
-                self._account(stream(self.markers, self.hamiltonian, self.dt, 1,
-                                     t0=self.t0 + half, step0=s, **kw))
+                self._push(self.dt, 1, self.t0 + half, s)
             else:
                 halves = (2 * s + 1,) if s == last else (2 * s + 1, 2 * s + 2)
                 for h in halves:
-                    self._account(stream(self.markers, self.hamiltonian, half, 1, t0=self.t0,
-                                         step0=h, **kw))
+                    self._push(half, 1, self.t0, h)
             self.step_count += 1
         return self
+
+    def _push(self, dt, steps, t0, step0):
+        """Stream the markers ``steps`` pushes of ``dt`` from step index ``step0`` (time
+        ``t0 + step0 * dt``) in the Hamiltonian plus the fields' potentials."""
+        self._account(stream(self.markers, self._push_hamiltonian(t0 + step0 * dt), dt, steps,
+                             t0=t0, step0=step0, scheme=self.scheme, boundary=self.boundary,
+                             seed=self._key))
+
+    def _push_hamiltonian(self, t):
+        """The Hamiltonian of a push starting at ``t``: the run's, plus every field's potential
+        at ``t``."""
+        H = self.hamiltonian
+        if not self.field_operators:
+            return H
+        total = None if isinstance(H.potential, Zero) else H.potential
+        for op in self.field_operators:
+            u = op.potential(self.markers, t)
+            total = u if total is None else total + u
+        if total is None:
+            return H
+        return Hamiltonian(H.dispersion, total, hbar=H.hbar)
+
+    def _collide(self, step):
+        """Every collision operator, in order, over one step."""
+        for k, op in enumerate(self.operators):
+            events = int(op.collide(self.markers, self.dt, self._key, step))
+            self._collision_events[1 + k] += events
+            self._collision_events[0] += events
 
     def _account(self, tally: StreamTally):
         self._absorbed += tally.absorbed_weight[:self.markers.dx].ravel()
@@ -202,7 +260,7 @@ class Simulation(FrameRun):
             coords.update(part.coords.variables)
             for name, var in part.data_vars.variables.items():
                 data.setdefault(name, var)
-        frame = frame_at(t, data, coords)
+        frame = frame_at(t, data, coords, unit_system(H))
         for name, var in frame.data_vars.items():
             values = var.values
             if values.dtype.kind != "f" or np.all(np.isfinite(values)):
@@ -220,26 +278,19 @@ class Simulation(FrameRun):
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame
+        system = unit_system(H)
         return xr.Dataset(
-            {"n_markers": ((), np.int64(mk.n), {"units": "1", "long_name": "number of markers"}),
-             "total_weight": ((), float(np.sum(mk.w)),
-                              {"units": "1", "long_name": "total weight (particles)"}),
-             "energy": ((), energy, {"units": "J", "long_name": "total energy sum w H(x, p, t)"}),
-             "momentum": (("component",), momentum,
-                          {"units": "kg m/s", "long_name": "total momentum sum w p"}),
-             "absorbed": (("side",), self._absorbed.copy(),
-                          {"units": "1", "long_name": "weight absorbed at each wall since t0 "
-                                                      "(cumulative)"}),
-             "injected": (("contact",), self._injected.copy(),
-                          {"units": "1", "long_name": "weight injected through each contact "
-                                                      "since t0 (cumulative)"}),
-             "collisions": (("mechanism",), events,
-                            {"units": "1", "long_name": "collision events in the interval "
-                                                        "ending at this time"})},
-            coords={"component": ("component", [f"p{a}" for a in _AXES[:mk.dp]]),
-                    "side": ("side", sides),
-                    "contact": ("contact", ["x_lo", "x_hi"]),
-                    "mechanism": ("mechanism", names)})
+            {"n_markers": variable("n_markers", np.int64(mk.n), system=system),
+             "total_weight": variable("total_weight", float(np.sum(mk.w)), system=system),
+             "energy": variable("energy", energy, system=system),
+             "momentum": variable("momentum", momentum, system=system),
+             "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
+             "injected": variable("injected", self._injected.copy(), system=system),
+             "collisions": variable("collisions", events, system=system)},
+            coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
+                    "side": coordinate("side", sides),
+                    "contact": coordinate("contact", ["x_lo", "x_hi"]),
+                    "mechanism": coordinate("mechanism", names)})
 
     # ------------------------------------------------------------------ run hooks
     def _progress_size(self):
@@ -253,9 +304,10 @@ class Simulation(FrameRun):
         self._events_at_last_frame = self._collision_events.copy()
 
     def _fingerprint(self):
+        fields = (repr(self.fields),) if self.fields else ()
         return repr((repr(self.hamiltonian), self.dt, self.t0, self.scheme, repr(self.boundary),
                      repr(self.grid), self.observables, [c.name for c in self.collisions],
-                     self._key))
+                     self._key, *fields))
 
     def _state_arrays(self):
         mk = self.markers
@@ -263,8 +315,10 @@ class Simulation(FrameRun):
                   **({} if mk.state is None else {"state": mk.state}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events}
-        for k, c in enumerate(self.collisions):
-            arrays.update({f"collision{k}_{n}": v for n, v in c.state().items()})
+        for k, op in enumerate(self.operators):
+            arrays.update({f"collision{k}_{n}": v for n, v in op.state().items()})
+        for k, op in enumerate(self.field_operators):
+            arrays.update({f"field{k}_{n}": v for n, v in op.state().items()})
         return arrays
 
     def _restore_state(self, arrays):
@@ -276,9 +330,11 @@ class Simulation(FrameRun):
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()
         self._events_at_last_frame = self._collision_events.copy()
-        for k, c in enumerate(self.collisions):
-            prefix = f"collision{k}_"
-            c.set_state({n[len(prefix):]: v for n, v in arrays.items() if n.startswith(prefix)})
+        for kind, ops in (("collision", self.operators), ("field", self.field_operators)):
+            for k, op in enumerate(ops):
+                prefix = f"{kind}{k}_"
+                op.set_state({n[len(prefix):]: v for n, v in arrays.items()
+                              if n.startswith(prefix)})
 
     def _provenance_extra(self):
         return {"title": "pmc particle Monte Carlo run", "seed": str(self.seed),
@@ -303,7 +359,14 @@ class Simulation(FrameRun):
         return case
 
 
-def simulate(hamiltonian, markers, *, dt, t_end, save_every, output=None, progress=False,
+def _distinct_names(what, objects):
+    """Each mechanism or field labels its outputs by its name: refuse two with the same one."""
+    names = [o.name for o in objects]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} need distinct names, got {names}")
+
+
+def simulate(hamiltonian, initial=None, *, dt, t_end, save_every, output=None, progress=False,
              **options):
     """Build a :class:`Simulation` and run it: the function form.
 
@@ -315,5 +378,19 @@ def simulate(hamiltonian, markers, *, dt, t_end, save_every, output=None, progre
     """
     run_keys = ("overwrite", "resume", "checkpoint_every")
     run_opts = {k: options.pop(k) for k in run_keys if k in options}
-    sim = Simulation(hamiltonian, markers, dt=dt, **options)
+    sim = Simulation(hamiltonian, initial, dt=dt, **options)
     return sim.run(t_end, save_every, output=output, progress=progress, **run_opts)
+
+
+def _initial_markers(initial, markers):
+    """``initial``, or the deprecated keyword ``markers`` with a DeprecationWarning."""
+    if markers is None:
+        if initial is None:
+            raise ValueError("initial (the initial pmc.Markers) is required")
+        return initial
+    warnings.warn("markers= is deprecated: give the initial markers as `initial` (the second "
+                  "argument)", DeprecationWarning, stacklevel=3)
+    if initial is not None:
+        raise ValueError("give the initial markers once: initial or markers (deprecated), "
+                         "not both")
+    return markers

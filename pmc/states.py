@@ -15,7 +15,7 @@ Models
     follows from (T, mu, degeneracy, hbar).
 :class:`GaussianWavepacket`
     A minimum-uncertainty packet, sampled from its (positive) Wigner function: the markers
-    reproduce the quantum state's phase-space density exactly (DESIGN section 1, "Comparing like
+    reproduce the quantum state's phase-space density exactly (docs/design.md §1, "Comparing like
     with like").
 :class:`Gridded`
     Any non-negative f(x, p) tabulated on a uniform 1D1V grid.

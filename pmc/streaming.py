@@ -111,10 +111,10 @@ def _push_markers(markers, args, t0, step0, dt, steps, wkind, lo, hi):
     tally = StreamTally()
     if n == 0 or steps == 0:
         return tally
-    _push.push(markers._x, markers._p, markers._w, n, *args, t0, step0, dt, steps,
-               wkind, lo, hi, weight, count)
+    x, p, w, _ = markers.kernel_arrays()
+    _push.push(x, p, w, n, *args, t0, step0, dt, steps, wkind, lo, hi, weight, count)
     if count.any():
-        gone = _push.absorbed_indices(markers._w, n, count)
+        gone = _push.absorbed_indices(w, n, count)
         markers.remove(gone)
         tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
         tally.absorbed_count = int(count.sum())

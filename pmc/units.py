@@ -9,6 +9,11 @@ a scale factor to convert *into* SI and divide to convert out::
     >>> round(1.0 * u.eV / u.meV)
     1000
 
+Temperatures are energies (k_B T): ``K`` is the thermal energy of one kelvin, k_B in J::
+
+    >>> round(300 * u.K / u.meV, 4)   # k_B T at 300 K
+    25.852
+
 Constants are the exact SI-2019 values where exact, CODATA 2018 otherwise.
 """
 
@@ -41,6 +46,8 @@ J = 1.0
 eV = e
 meV = 1e-3 * e
 kg = 1.0
-K = 1.0
+#: the thermal energy of one kelvin, k_B [J]: pmc takes temperatures in energy units, so
+#: ``300 * K`` is k_B T at 300 K
+K = k_B
 V_per_m = 1.0
 kV_per_cm = 1e5

@@ -1,6 +1,6 @@
 """The validation runner: ``pmc validate [--quick] [CASE ...]``.
 
-Each case is a module in ``validation/`` (DESIGN section 4) with a docstring stating the physics
+Each case is a module in ``validation/`` (docs/design.md §4) with a docstring stating the physics
 and its reference, an integer ``NUMBER`` (its place in the catalogue) and a function
 ``run(quick, outdir)`` that writes ``<name>.nc`` and ``<name>.png`` into ``outdir`` and returns a
 :class:`Verdict`. The runner writes ``<name>.json``, prints a table and fails (exit status 1) if
@@ -15,6 +15,8 @@ import pathlib
 import sys
 import time
 import traceback
+
+from .io import atomic_path
 
 __all__ = ["Verdict", "discover", "run_cases", "default_directory", "script"]
 
@@ -105,7 +107,8 @@ def run_cases(names=None, quick=False, directory=None, outdir="validation_result
                               False, {"error": repr(exc), "traceback": traceback.format_exc()})
         verdict.details.setdefault("seconds", round(time.perf_counter() - started, 2))
         verdict.details.setdefault("quick", quick)
-        (outdir / f"{name}.json").write_text(verdict.to_json())
+        with atomic_path(outdir / f"{name}.json") as tmp:
+            pathlib.Path(tmp).write_text(verdict.to_json())
         verdicts.append(verdict)
         mark = "PASS" if verdict.passed else "FAIL"
         print(f"{mark}  {name:<28s} {verdict.figure_of_merit}: {verdict.value:.4g} "

@@ -44,6 +44,11 @@ def cube(n=(2, 1, 1)):
     return pmc.Cells([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], list(n))
 
 
+def prepared(coll, cells, markers, mass=1.0, hbar=1.0):
+    """The run of ``coll`` in a parabolic band of mass ``mass`` (its JumpOperator)."""
+    return coll.prepare(pmc.Hamiltonian(pmc.bands.Parabolic(mass), hbar=hbar), cells, markers)
+
+
 def per_cell_totals(markers, cells):
     order, start = cells.sort(markers)
     p = markers.momenta
@@ -153,8 +158,8 @@ def test_maxwell_molecules_collide_exactly_the_ntc_candidate_count():
     p = np.random.default_rng(3).normal(size=(10, 3))
     mk = pmc.Markers(x=x, p=p, w=1.0)
     cells = pmc.Cells(0.0, 2.0, 2)  # two cells of volume 1
-    coll = Binary(MaxwellMolecules(kappa=1.0), mass=1.0)
-    events = [coll.collide(mk, cells, dt=0.25, seed=5, step=s) for s in range(6)]
+    coll = prepared(Binary(MaxwellMolecules(kappa=1.0)), cells, mk)
+    events = [coll.collide(mk, dt=0.25, seed=5, step=s) for s in range(6)]
     assert events == [4, 6, 4, 6, 4, 6]
     assert coll.stats["candidates"] == 30 and coll.stats["clipped"] == 0
     np.testing.assert_array_equal(coll.state()["majorant"], [1.0, 1.0])
@@ -185,9 +190,9 @@ def test_collisions_in_a_step_match_the_pairwise_expectation(cross_section):
         expected += nc * prob
         var += nc * prob * (1 - prob)
     np.testing.assert_allclose(sg, a * g ** beta, rtol=1e-12)
-    coll = Binary(cross_section, mass=mass)
+    coll = prepared(Binary(cross_section), cells, mk, mass=mass)
     coll.set_state({"majorant": np.array(majorants), "remainder": np.zeros(cells.count)})
-    events = coll.collide(mk, cells, dt=dt, seed=3, step=0)
+    events = coll.collide(mk, dt=dt, seed=3, step=0)
     assert coll.stats["candidates"] == ncand > 5000
     assert abs(events - expected) < 4 * math.sqrt(var)
 
@@ -214,9 +219,9 @@ def test_collisions_conserve_number_momentum_and_energy_per_cell():
     mk = gas(3000, seed=2)
     cells = cube((2, 2, 1))
     mom0, en0 = per_cell_totals(mk, cells)
-    coll = Binary(VSS(diameter=0.02, omega=0.7, t_ref=1.0, alpha=1.4), mass=1.0,
-                  reorder_every=0)
-    events = sum(coll.collide(mk, cells, dt=0.03, seed=4, step=s) for s in range(3))
+    coll = prepared(Binary(VSS(diameter=0.02, omega=0.7, t_ref=1.0, alpha=1.4),
+                           reorder_every=0), cells, mk)
+    events = sum(coll.collide(mk, dt=0.03, seed=4, step=s) for s in range(3))
     assert events > 1000 and mk.n == 3000  # every marker collided a few times
     mom1, en1 = per_cell_totals(mk, cells)
     scale = np.abs(mk.momenta).max() * 1000
@@ -232,9 +237,9 @@ def test_results_do_not_depend_on_threads_and_reordering_only_permutes():
             numba.set_num_threads(threads)
             mk = gas(4000, seed=8)
             cells = cube((2, 2, 2))
-            coll = Binary(HardSphere(diameter=0.01), mass=1.0, reorder_every=reorder)
+            coll = prepared(Binary(HardSphere(diameter=0.01), reorder_every=reorder), cells, mk)
             for s in range(3):
-                coll.collide(mk, cells, dt=0.01, seed=9, step=s)
+                coll.collide(mk, dt=0.01, seed=9, step=s)
             runs[threads, reorder] = (mk, cells)
     finally:
         numba.set_num_threads(before)
@@ -260,10 +265,10 @@ def test_reordering_carries_states_weights_and_markers_outside_the_cells():
     tag = mk.positions[0] * 1e3 + mk.positions[1]  # identifies a marker: positions do not change
     before = dict(zip(tag, mk.state))
     weight = dict(zip(tag, mk.w))
-    coll = Binary(HardSphere(diameter=0.01), mass=1.0, reorder_every=1)
     cells = cube((2, 2, 1))
+    coll = prepared(Binary(HardSphere(diameter=0.01), reorder_every=1), cells, mk)
     for s in range(2):
-        coll.collide(mk, cells, dt=0.01, seed=3, step=s)
+        coll.collide(mk, dt=0.01, seed=3, step=s)
     tag_after = mk.positions[0] * 1e3 + mk.positions[1]
     assert sorted(tag_after) == sorted(tag)
     assert all(before[t] == s for t, s in zip(tag_after, mk.state))
@@ -272,20 +277,53 @@ def test_reordering_carries_states_weights_and_markers_outside_the_cells():
     assert np.all(index[-50:] == -1) and np.all(np.diff(index[:-50]) >= 0)
 
 
+def test_markers_reorder_moves_every_array_and_reuses_the_spares():
+    """Markers.reorder(position) puts marker i at position[i], all its arrays alike, into
+    spare arrays that the next reorder reuses (no allocation in steady state)."""
+    rng = np.random.default_rng(2)
+    n = 50
+    mk = pmc.Markers(x=rng.random((n, 2)), p=rng.random((n, 3)), w=rng.random(n) + 0.5,
+                     state=rng.integers(0, 4, n))
+    old = mk.copy()
+    position = rng.permutation(n)
+    mk.reorder(position)
+    for name in ("positions", "momenta"):
+        np.testing.assert_array_equal(getattr(mk, name)[:, position], getattr(old, name))
+    np.testing.assert_array_equal(mk.w[position], old.w)
+    np.testing.assert_array_equal(mk.state[position], old.state)
+    first = mk.kernel_arrays()
+    out = mk.spare_momenta()  # a kernel writes the momenta in the new order here
+    back = np.argsort(position)  # undoes the permutation
+    out[:, back] = mk.momenta
+    mk.reorder(back, momenta=out)
+    np.testing.assert_array_equal(mk.positions, old.positions)
+    np.testing.assert_array_equal(mk.momenta, old.momenta)
+    np.testing.assert_array_equal(mk.w, old.w)
+    np.testing.assert_array_equal(mk.state, old.state)
+    assert mk.kernel_arrays().p is out
+    mk.reorder(position, equal_weights=True)  # weights declared equal stay in place
+    np.testing.assert_array_equal(mk.w, old.w)
+    again = mk.kernel_arrays()  # the arrays of the first reorder came back as spares
+    assert again.x is first.x and again.state is first.state
+    with pytest.raises(ValueError, match="spare_momenta"):
+        mk.reorder(position, momenta=np.empty_like(mk.kernel_arrays().p))
+
+
 def test_state_round_trip_continues_bitwise():
     cells = cube((2, 1, 1))
     a = gas(1000, seed=5)
-    ca = Binary(HardSphere(diameter=0.01), mass=1.0)
+    binary = Binary(HardSphere(diameter=0.01))
+    ca = prepared(binary, cells, a)
     for s in range(4):
-        ca.collide(a, cells, dt=0.01, seed=2, step=s)
+        ca.collide(a, dt=0.01, seed=2, step=s)
     b = gas(1000, seed=5)
-    cb = Binary(HardSphere(diameter=0.01), mass=1.0)
+    cb = prepared(binary, cells, b)
     for s in range(2):
-        cb.collide(b, cells, dt=0.01, seed=2, step=s)
-    cc = Binary(HardSphere(diameter=0.01), mass=1.0)
+        cb.collide(b, dt=0.01, seed=2, step=s)
+    cc = prepared(binary, cells, b)  # a fresh run of the same description
     cc.set_state(cb.state())
     for s in range(2, 4):
-        cc.collide(b, cells, dt=0.01, seed=2, step=s)
+        cc.collide(b, dt=0.01, seed=2, step=s)
     np.testing.assert_array_equal(a.momenta, b.momenta)
     np.testing.assert_array_equal(ca.state()["remainder"], cc.state()["remainder"])
 
@@ -295,12 +333,12 @@ def test_simulation_with_streaming_conserves_momentum_and_energy(dims):
     mk = gas(1500, seed=dims, dims=dims)
     H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0))
     cells = pmc.Cells([0.0] * dims, [1.0] * dims, [3] * dims)
-    coll = Binary(HardSphere(diameter=0.02), mass=1.0)
+    coll = Binary(HardSphere(diameter=0.02))
     sim = pmc.Simulation(H, mk, dt=0.01, boundary=pmc.Periodic(0.0, 1.0), collisions=[coll],
                          cells=cells, seed=3)
     p0, e0 = mk.momenta.sum(axis=1), (mk.momenta ** 2).sum()
     sim.step(4)
-    assert coll.stats["events"] > 300
+    assert sim.operators[0].stats["events"] > 300
     p1, e1 = sim.markers.momenta.sum(axis=1), (sim.markers.momenta ** 2).sum()
     assert np.abs(p1 - p0).max() < 1e-12 * np.abs(mk.momenta).sum()
     assert e1 == pytest.approx(e0, rel=1e-13)
@@ -393,12 +431,12 @@ def test_a_full_fermi_sphere_blocks_almost_every_collision_and_never_overfills()
     cells = pmc.Cells(0.0, 1.0, 1)
     hbar = 1.0 / (2 * math.pi)  # 2 pi hbar = 1: with w = V = g = K = 1 the bins are unit cubes
     assert bin_width(1.0, 1.0, hbar=hbar, degeneracy=1.0, capacity=1) == 1.0
-    coll = Binary(MaxwellMolecules(kappa=1.0), mass=1.0, statistics="fermi", degeneracy=1.0,
-                  hbar=hbar, bin_capacity=1)
+    coll = prepared(Binary(MaxwellMolecules(kappa=1.0), statistics="fermi", degeneracy=1.0,
+                           bin_capacity=1), cells, mk, hbar=hbar)
     e0, m0 = (p ** 2).sum(), p.sum(axis=1)
     dt = 3000 / (0.5 * n * (n - 1))  # 3000 candidates per step
     for s in range(4):
-        coll.collide(mk, cells, dt=dt, seed=1, step=s)
+        coll.collide(mk, dt=dt, seed=1, step=s)
         f = occupation(mk, cells, hbar=hbar, degeneracy=1.0, capacity=1)
         _, counts = np.unique(np.floor(mk.momenta).astype(int), axis=1, return_counts=True)
         assert counts.max() == 1 and f.max() == 1.0  # f <= 1, counted two ways
@@ -423,23 +461,57 @@ def test_bad_input_is_refused_by_name():
     with pytest.raises(ValueError, match="kappa"):
         MaxwellMolecules(kappa=float("nan"))
     with pytest.raises(ValueError, match="statistics"):
-        Binary(HardSphere(1.0), mass=1.0, statistics="boltzmann")
+        Binary(HardSphere(1.0), statistics="boltzmann")
     with pytest.raises(ValueError, match="degeneracy"):
-        Binary(HardSphere(1.0), mass=1.0, degeneracy=0.5)
+        Binary(HardSphere(1.0), degeneracy=0.5)
     with pytest.raises(ValueError, match="bin_capacity"):
-        Binary(HardSphere(1.0), mass=1.0, bin_capacity=0)
+        Binary(HardSphere(1.0), bin_capacity=0)
     with pytest.raises(ValueError, match="cross_section"):
-        Binary(1.0, mass=1.0)
-    coll = Binary(HardSphere(0.01), mass=1.0)
+        Binary(1.0)
+    coll = Binary(HardSphere(0.01))
     mk = gas(100)
     mk.w[0] *= 2.0
     with pytest.raises(ValueError, match="equal weight"):
-        coll.collide(mk, cube(), dt=0.1, seed=1, step=0)
+        prepared(coll, cube(), mk).collide(mk, dt=0.1, seed=1, step=0)
     flat = pmc.Markers(x=np.linspace(0, 1, 10), p=np.ones(10))
     with pytest.raises(ValueError, match="dp = 3"):
-        coll.collide(flat, pmc.Cells(0.0, 1.0, 2), dt=0.1, seed=1, step=0)
+        prepared(coll, pmc.Cells(0.0, 1.0, 2), flat)
     with pytest.raises(ValueError, match="cells.ndim"):
-        coll.collide(gas(100), pmc.Cells(0.0, 1.0, 2), dt=0.1, seed=1, step=0)
+        prepared(coll, pmc.Cells(0.0, 1.0, 2), gas(100)).collide(gas(100), dt=0.1, seed=1,
+                                                                 step=0)
+
+
+def test_mass_and_hbar_come_from_the_hamiltonian():
+    """Binary takes m and hbar from the band; mass= and hbar= are deprecated and checked."""
+    mk = gas(200, seed=3)
+    cells = cube()
+    with pytest.warns(DeprecationWarning, match="mass"):
+        old = Binary(HardSphere(0.01), mass=2.0)
+    with pytest.raises(ValueError, match="band's mass"):
+        prepared(old, cells, mk, mass=1.0)
+    a, b = mk.copy(), mk.copy()
+    prepared(old, cells, a, mass=2.0).collide(a, dt=0.1, seed=1, step=0)
+    prepared(Binary(HardSphere(0.01)), cells, b, mass=2.0).collide(b, dt=0.1, seed=1, step=0)
+    np.testing.assert_array_equal(a.momenta, b.momenta)
+    with pytest.warns(DeprecationWarning, match="hbar"):
+        old_h = Binary(HardSphere(0.01), statistics="fermi", hbar=0.5)
+    with pytest.raises(ValueError, match="hbar"):
+        prepared(old_h, cells, mk, hbar=1.0)
+    kane = pmc.Hamiltonian(pmc.bands.Kane(mass=1.0, alpha=0.1))
+    with pytest.raises(ValueError, match="parabolic"):
+        Binary(HardSphere(0.01)).prepare(kane, cells, mk)
+
+
+def test_a_description_is_immutable_and_holds_no_run_state():
+    coll = Binary(HardSphere(0.01))
+    assert coll == Binary(HardSphere(0.01)) and hash(coll) == hash(Binary(HardSphere(0.01)))
+    mk = gas(300)
+    first = prepared(coll, cube(), mk)
+    first.collide(mk, dt=0.1, seed=1, step=0)
+    assert prepared(coll, cube(), mk).state() == {}  # a new run starts afresh
+    assert first.state()["majorant"].size == 2
+    with pytest.raises(AttributeError):
+        coll.reorder_every = 1
 
 
 def test_case_file_names_the_cross_section_as_a_nested_table(tmp_path):
@@ -470,7 +542,6 @@ hi = [1.0, 1.0, 1.0]
 n = [2, 2, 2]
 [[collisions]]
 model = "Binary"
-mass = 1.0
 cross_section = { model = "VHS", diameter = 0.01, omega = 0.74, t_ref = 1.0 }
 """)
     sim, run = config.build(config.load_case(case))
@@ -478,7 +549,8 @@ cross_section = { model = "VHS", diameter = 0.01, omega = 0.74, t_ref = 1.0 }
     assert isinstance(coll, Binary)
     assert coll.cross_section == VHS(diameter=0.01, omega=0.74, t_ref=1.0)
     ds = sim.run(run["t_end"], run["save_every"], progress=False)
-    assert int(ds.collisions.sel(mechanism="binary").sum()) == coll.stats["events"] > 0
+    events = sim.operators[0].stats["events"]
+    assert int(ds.collisions.sel(mechanism="binary").sum()) == events > 0
     bad = case.read_text().replace('"VHS"', '"Sphere"')
     case.write_text(bad)
     with pytest.raises(config.CaseError, match="HardSphere"):
@@ -490,14 +562,14 @@ def test_binary_runs_beside_another_mechanism_in_the_driver():
     # together they conserve the total energy (not the momentum)
     mk = gas(2000, seed=4, dims=1)
     H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0))
-    binary = Binary(HardSphere(diameter=0.02), mass=1.0)
+    binary = Binary(HardSphere(diameter=0.02))
     elastic = pmc.collisions.ElasticIsotropic(rate=2.0)
     sim = pmc.Simulation(H, mk, dt=0.01, boundary=pmc.Periodic(0.0, 1.0),
                          collisions=[binary, elastic], cells=pmc.Cells(0.0, 1.0, 4), seed=1)
     e0 = (mk.momenta ** 2).sum()
     ds = sim.run(0.05, 0.05, progress=False)
     counts = ds.collisions.isel(time=-1)
-    assert int(counts.sel(mechanism="binary")) == binary.stats["events"] > 0
+    assert int(counts.sel(mechanism="binary")) == sim.operators[0].stats["events"] > 0
     assert int(counts.sel(mechanism="elastic_isotropic")) > 0
     assert (sim.markers.momenta ** 2).sum() == pytest.approx(e0, rel=1e-13)
 
@@ -506,7 +578,7 @@ def test_a_resumed_run_equals_the_uninterrupted_one(tmp_path):
     def simulation():
         mk = gas(1000, seed=6)
         H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0))
-        coll = Binary(HardSphere(diameter=0.02), mass=1.0, reorder_every=3)
+        coll = Binary(HardSphere(diameter=0.02), reorder_every=3)
         return pmc.Simulation(H, mk, dt=0.01, boundary=pmc.Periodic(0.0, 1.0),
                               collisions=[coll], cells=cube((2, 2, 2)), seed=4)
     whole = simulation()

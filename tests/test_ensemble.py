@@ -13,6 +13,7 @@ pid of the worker process writing it, and sends that process SIGKILL. The nanny 
 worker, the scheduler reruns the lost replica, and the merged result must equal, bit for bit, the
 one of an undisturbed run.
 """
+import functools
 import glob
 import json
 import os
@@ -30,7 +31,7 @@ from distributed import Client, LocalCluster
 
 import pmc
 from pmc import cli, config
-from pmc.ensemble import merge, override, parts_directory, replica_seeds
+from pmc.ensemble import load_factory, merge, override, parts_directory, replica_seeds
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # factories defined here
 
@@ -363,3 +364,53 @@ def test_factory_replicas(client, tmp_path):
     ref = sim.run(opts["t_end"], opts["save_every"], progress=False)
     _assert_bitwise(pmc.open_dataset(tmp_path / "f.parts" / "replica-0002.nc"), ref)
     assert int(ds.n_markers[0]) == 1500
+
+
+FACTORY_FILE = """
+import numpy as np
+import pmc
+
+
+def make(seed, omega=0.5, n=300):
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0), pmc.potentials.Harmonic(omega=omega))
+    markers = pmc.sample(pmc.states.GaussianWavepacket(x0=-3.0, p0=0.5, sigma_x=1.0), n=n,
+                         seed=seed)
+    grid = pmc.PhaseSpaceGrid(x=np.linspace(-10, 10, 41), p=np.linspace(-4, 4, 33))
+    return pmc.Simulation(H, markers, dt=0.05, grid=grid, seed=seed), {"t_end": 1.0,
+                                                                       "save_every": 0.5}
+"""
+
+
+def test_sweep_of_a_python_factory_from_the_command_line(client, tmp_path):
+    source = tmp_path / "factory_case.py"
+    source.write_text(FACTORY_FILE)
+    out = tmp_path / "fs.nc"
+    assert cli.main(["sweep", f"{source}:make", "--set", "omega=0.4,0.6", "--set", "n=200",
+                     "--replicas", "2", "--scheduler", client.scheduler.address,
+                     "-o", str(out), "-q"]) == 0
+    sw = pmc.open_dataset(out)
+    assert sw.f.dims == ("time", "omega", "n", "x", "p")
+    assert sw["omega"].values.tolist() == [0.4, 0.6] and sw["n"].values.tolist() == [200]
+    assert int(sw.n_markers.sel(omega=0.4, n=200)[0]) == 400
+    assert sw.attrs["factory"].endswith(".make")
+    # each point is the ensemble of the factory with the point's keywords, seeded from 0
+    make = load_factory(f"{source}:make")
+    ref = pmc.ensemble(functools.partial(make, omega=0.6, n=200), replicas=2, client=client,
+                       seed=0, progress=False)
+    _assert_bitwise(sw.sel(omega=0.6, n=200).drop_vars(["omega", "n"]), ref)
+    # the points differ: omega is really passed on
+    assert not np.array_equal(sw.f.sel(omega=0.4).values, sw.f.sel(omega=0.6).values)
+    # pmc run --replicas takes the same factory (its defaults: omega 0.5, n 300)
+    assert cli.main(["run", str(source) + ":make", "--replicas", "2", "--scheduler",
+                     client.scheduler.address, "-o", str(tmp_path / "fr.nc"), "-q"]) == 0
+    _assert_bitwise(pmc.open_dataset(tmp_path / "fr.nc"),
+                    pmc.ensemble(make, replicas=2, client=client, seed=0, progress=False))
+    assert cli.main(["run", str(source) + ":make", "-o", str(tmp_path / "one.nc")]) == 2
+    # a key that is not a keyword of the factory is refused before anything runs
+    assert cli.main(["sweep", f"{source}:make", "--set", "nope=1", "-q",
+                     "-o", str(tmp_path / "bad.nc")]) == 2
+    assert not (tmp_path / "bad.parts").exists()
+    with pytest.raises(ValueError, match="no callable 'nothing'"):
+        load_factory(f"{source}:nothing")
+    with pytest.raises(ValueError, match="seed only with a factory"):
+        pmc.sweep(_case(), {"potential.omega": [0.4]}, seed=1)

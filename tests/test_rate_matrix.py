@@ -26,6 +26,9 @@ from pmc._kernels import jumps
 from pmc._kernels.rng import stream_key, uniform_open
 from pmc.collisions import GoldenRule, RateMatrix
 
+#: The run's Hamiltonian handed to prepare() (the rate matrix needs nothing from it).
+H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0))
+
 P_FALSE_ALARM = 1e-3
 
 
@@ -63,7 +66,7 @@ def test_populations_after_a_long_step_follow_expm(rng, method):
     dt = 3.0 / np.max(-np.diag(Q))  # larger than 1 / max rate
     initial = np.repeat(np.arange(m), per_state)
     mk = _markers(initial)
-    events = rm.collide(mk, pmc.Cells(0.0, 1.0, 1), dt, seed=11, step=5)
+    events = rm.prepare(H, pmc.Cells(0.0, 1.0, 1), mk).collide(mk, dt, seed=11, step=5)
     observed = np.array([np.bincount(mk.state[initial == k], minlength=m) for k in range(m)])
     expected = per_state * scipy.linalg.expm(Q * dt)
     assert _chi_square_p(observed, expected) > P_FALSE_ALARM
@@ -81,7 +84,7 @@ def test_steps_compose_and_markers_outside_the_cells_stay(rng):
     mk = pmc.Markers(x=x, p=np.zeros(n), state=np.zeros(n, np.int64))
     cells = pmc.Cells(0.0, 1.0, 1)
     for step in range(2):
-        rm.collide(mk, cells, dt, seed=3, step=step)
+        rm.prepare(H, cells, mk).collide(mk, dt, seed=3, step=step)
     inside = x < 1.0
     assert np.all(mk.state[~inside] == 0)
     observed = np.bincount(mk.state[inside], minlength=m)
@@ -99,18 +102,19 @@ def test_jumps_are_reproducible_and_independent_of_the_thread_count(rng):
         for t in sorted({1, threads}):
             numba.set_num_threads(t)
             mk = _markers(start)
-            results.append((rm.collide(mk, None, 1.0, seed=7, step=2), mk.state.copy()))
+            events = rm.prepare(H, None, mk).collide(mk, 1.0, seed=7, step=2)
+            results.append((events, mk.state.copy()))
     finally:
         numba.set_num_threads(threads)
     assert results[0][0] == results[-1][0]
     np.testing.assert_array_equal(results[0][1], results[-1][1])
     other = _markers(start)
-    rm.collide(other, None, 1.0, seed=7, step=3)
+    rm.prepare(H, None, other).collide(other, 1.0, seed=7, step=3)
     assert np.any(other.state != results[0][1])  # another step draws other numbers
     # another mechanism name draws other numbers too
     renamed = RateMatrix(Q, name="other")
     again = _markers(start)
-    renamed.collide(again, None, 1.0, seed=7, step=2)
+    renamed.prepare(H, None, again).collide(again, 1.0, seed=7, step=2)
     assert np.any(again.state != results[0][1])
 
 
@@ -277,9 +281,10 @@ def test_momentum_grid_mode_moves_p_x_between_bins(rng):
     p = np.column_stack([px, rng.normal(size=(px.size, 2))])
     mk = pmc.Markers(x=np.full(px.size, 0.5), p=p)
     dt = 3.0 / np.max(-np.diag(Q))
-    rm.collide(mk, pmc.Cells(0.0, 1.0, 1), dt, seed=2, step=0)
+    op = rm.prepare(H, pmc.Cells(0.0, 1.0, 1), mk)
+    op.collide(mk, dt, seed=2, step=0)
     new = mk.p
-    assert rm.last_outside == n_out and rm.outside == n_out
+    assert op.last_outside == n_out and op.outside == n_out
     np.testing.assert_array_equal(new[-n_out:], p[-n_out:])      # outside the grid: untouched
     np.testing.assert_array_equal(new[:, 1:], p[:, 1:])          # only p_x moves
     k1 = np.rint((new[:-n_out, 0] - grid[0]) / h).astype(int)
@@ -287,17 +292,15 @@ def test_momentum_grid_mode_moves_p_x_between_bins(rng):
     np.testing.assert_allclose(new[:-n_out, 0] - grid[k1], offset, atol=1e-12)
     observed = np.array([np.bincount(k1[k0 == k], minlength=m) for k in range(m)])
     assert _chi_square_p(observed, per_bin * scipy.linalg.expm(Q * dt)) > P_FALSE_ALARM
-    assert rm.state()["outside"][0] == n_out
+    assert op.state()["outside"][0] == n_out
 
 
 def test_collide_needs_states_within_the_matrix():
     rm = RateMatrix([[-1.0, 1.0], [1.0, -1.0]])
-    with pytest.raises(ValueError, match="state"):
-        rm.collide(pmc.Markers(x=[0.0], p=[0.0]), None, 1.0, 0, 0)
-    with pytest.raises(ValueError, match="state"):
-        rm.collide(_markers([0, 2]), None, 1.0, 0, 0)
-    with pytest.raises(ValueError, match="dt"):
-        rm.collide(_markers([0, 1]), None, 0.0, 0, 0)
+    for markers, match, dt in ((pmc.Markers(x=[0.0], p=[0.0]), "state", 1.0),
+                               (_markers([0, 2]), "state", 1.0), (_markers([0, 1]), "dt", 0.0)):
+        with pytest.raises(ValueError, match=match):
+            rm.prepare(H, None, markers).collide(markers, dt, 0, 0)
 
 
 def test_momentum_lattice_couplings_are_the_fourier_transform_of_the_potential():
@@ -349,6 +352,9 @@ def test_golden_rule_in_a_simulation_and_a_case_file(tmp_path):
     np.testing.assert_array_equal(ds["collisions"].sel(mechanism="total"),
                                   ds["collisions"].sel(mechanism="levels"))
     assert np.any(sim.markers.state != 0)
+    with pytest.raises(ValueError, match="hbar"):  # hbar is the Hamiltonian's, not another
+        pmc.Simulation(pmc.Hamiltonian(pmc.bands.Parabolic(1.0), hbar=0.5), mk, dt=0.5,
+                       collisions=[g], cells=pmc.Cells(0.0, 1.0, 2))
     # from a case file: the momentum-grid form needs no marker states
     case = config.load_case(_write(tmp_path, CASE))
     sim, options = config.build(case)

@@ -128,6 +128,23 @@ def test_rates_are_the_golden_rule(band, dp, name):
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=0.0)
 
 
+@pytest.mark.parametrize("band", sorted(BANDS))
+@pytest.mark.parametrize("name, dp", [(name, dp) for name in ("elastic", "acoustic", "optical",
+                                                              "impurity")
+                                      for dp in (1, 2, 3) if dp in _mechanisms()[name]._dims])
+def test_kernel_rates_are_the_formulas_written_beside_each_class(band, name, dp):
+    """The kernels' rates (what a run samples) equal each class's numpy reference_rates, the
+    formulas of its docstring, at and around the thresholds too, in every dimension each
+    mechanism has a form for."""
+    mech = _mechanisms()[name]
+    H = _hamiltonian(band)
+    eps = np.array([0.0, 1e-9, 0.05, 0.3, 0.61, 1.0, 2.5])
+    if name == "optical":
+        eps = np.concatenate([eps, mech.energy + np.array([-1e-9, 0.0, 1e-9])])
+    np.testing.assert_allclose(mech.rates(eps, H, dp=dp), mech.reference_rates(eps, H, dp=dp),
+                               rtol=1e-13, atol=0.0)
+
+
 def test_acoustic_rate_is_the_textbook_formula():
     # Jacoboni and Reggiani (1983): P = 2^(1/2) m^(3/2) kT D^2 eps^(1/2) / (pi hbar^4 rho u^2)
     m, hbar = 0.26 * pmc.units.m_e, pmc.units.hbar
@@ -160,7 +177,7 @@ def test_elastic_event_counts_are_poisson_with_the_rate(rng, dx, dp, band, name)
     m = _markers(rng, _shell(rng, n, dp, pmag), dx)
     cells = pmc.Cells([0.0] * dx, [1.0] * dx, 2)
     mean = n * float(mech.total_rate(eps0, H, dp=dp)) * dt
-    out = mech.collide_counts(m, cells, dt, seed=11, step=3, hamiltonian=H)
+    out = mech.prepare(H, cells, m).collide_counts(m, dt, seed=11, step=3)
     assert abs(out["events"] - mean) < Z * math.sqrt(mean)
     np.testing.assert_allclose(np.linalg.norm(m.p.reshape(n, -1), axis=1), pmag, rtol=1e-13)
 
@@ -173,7 +190,7 @@ def test_isotropic_events_relax_the_mean_momentum_exponentially(rng, dp):
     p = np.zeros((n, dp))
     p[:, -1] = 1.0
     m = _markers(rng, p)
-    mech.collide(m, pmc.Cells(0.0, 1.0, 1), dt, 5, 0, hamiltonian=H)
+    mech.prepare(H, pmc.Cells(0.0, 1.0, 1), m).collide(m, dt, 5, 0)
     pz = m.p.reshape(n, -1)[:, -1]
     assert abs(pz.mean() - math.exp(-dt)) < Z * pz.std() / math.sqrt(n)
 
@@ -219,7 +236,7 @@ def test_optical_ladder_follows_the_master_equation(rng, dx, dp, band, statistic
     m = _markers(rng, _shell(rng, n, dp, pmag), dx, w=1.0)
     dt = 3.0 / mech.total_rate(eps0 + mech.energy, H, dp=dp)
     cells = pmc.Cells([0.0] * dx, [1.0] * dx, 3)
-    out = mech.collide_counts(m, cells, dt, seed=7, step=2, hamiltonian=H)
+    out = mech.prepare(H, cells, m).collide_counts(m, dt, seed=7, step=2)
     k = (_energy(H, m) - eps0) / mech.energy
     np.testing.assert_allclose(k, np.round(k), rtol=0, atol=1e-9)  # exactly hbar w per event
     ks, prob = _ladder(mech, H, dp, eps0, dt)
@@ -245,8 +262,8 @@ def test_energy_is_conserved_or_changed_by_hbar_omega(rng, dx, dp, band, statist
         m = _markers(rng, rng.standard_normal((n, dp)), dx, w=1e-5)  # f << 1 with "fermi"
         e0 = _energy(H, m)
         p0 = m.p.copy()
-        out = mech.collide_counts(m, pmc.Cells([0.0] * dx, [1.0] * dx, 2), 0.5, 1, 0,
-                                  hamiltonian=H)
+        cells = pmc.Cells([0.0] * dx, [1.0] * dx, 2)
+        out = mech.prepare(H, cells, m).collide_counts(m, 0.5, 1, 0)
         e1 = _energy(H, m)
         moved = np.any((m.p != p0).reshape(n, -1), axis=1)
         assert out["events"] > 0 and moved.sum() > 0
@@ -266,7 +283,7 @@ def test_detailed_balance_in_equilibrium():
     gas = pmc.states.Maxwellian(temperature=T, mass=BANDS["parabolic"].mass, x=(0.0, 1.0),
                                 momentum_dims=3)
     m = pmc.sample(gas, 100_000, seed=3)
-    out = mech.collide_counts(m, pmc.Cells(0.0, 1.0, 1), 0.05, 9, 0, hamiltonian=H)
+    out = mech.prepare(H, pmc.Cells(0.0, 1.0, 1), m).collide_counts(m, 0.05, 9, 0)
     a, b = out["absorption"], out["emission"]
     assert a > 1000 and abs(a - b) < Z * math.sqrt(a + b)
 
@@ -332,12 +349,12 @@ def test_pauli_blocking_forbids_emission_into_a_filled_fermi_sea(rng):
     assert top < 1.25 - math.sqrt(3) * width  # the premise: the lowered shells are full
     p0 = m.p.copy()
     for step in range(3):
-        out = mech.collide_counts(m, cells, 1.0, 4, step, hamiltonian=H)
+        out = mech.prepare(H, cells, m).collide_counts(m, 1.0, 4, step)
         assert out["events"] == 0 and out["blocked"] > 100
     np.testing.assert_array_equal(m.p, p0)
     # without blocking the same markers do emit
     free = OpticalPhonon(coupling=4.0, mass_density=1.0, energy=0.5, temperature=0.0)
-    assert free.collide(m, cells, 1.0, 4, 0, hamiltonian=H) > 100
+    assert free.prepare(H, cells, m).collide(m, 1.0, 4, 0) > 100
 
 
 def test_pauli_occupation_never_exceeds_one_while_relaxing(rng):
@@ -355,7 +372,7 @@ def test_pauli_occupation_never_exceeds_one_while_relaxing(rng):
     blocked = events = 0
     for step in range(4):
         for mech in mechs:
-            out = mech.collide_counts(m, cells, 1.0, 8, step, hamiltonian=H)
+            out = mech.prepare(H, cells, m).collide_counts(m, 1.0, 8, step)
             blocked += out["blocked"]
             events += out["events"]
             assert out["max_occupation"] <= 1.0
@@ -372,7 +389,7 @@ def test_same_seed_same_result_for_any_thread_count(rng):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         m = pmc.Markers(x=np.linspace(0, 1, 5000, endpoint=False), p=p, w=1e-4)
         mech = _mechanisms(statistics=statistics)["optical"]
-        mech.collide(m, pmc.Cells(0.0, 1.0, 4), 0.8, 21, 6, hamiltonian=H)
+        mech.prepare(H, pmc.Cells(0.0, 1.0, 4), m).collide(m, 0.8, 21, 6)
         results.append(m.p.copy())
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     np.testing.assert_array_equal(results[0], results[1])
@@ -386,8 +403,8 @@ def test_mechanisms_of_different_names_draw_different_numbers(rng):
     out = []
     for name in ("a", "b"):
         m = pmc.Markers(x=np.full(2000, 0.5), p=p)
-        ElasticIsotropic(rate=1.0, name=name).collide(m, pmc.Cells(0.0, 1.0, 1), 1.0, 1, 0,
-                                                      hamiltonian=H)
+        mech = ElasticIsotropic(rate=1.0, name=name)
+        mech.prepare(H, pmc.Cells(0.0, 1.0, 1), m).collide(m, 1.0, 1, 0)
         out.append(m.p.copy())
     assert not np.array_equal(out[0], out[1])
 
@@ -483,19 +500,21 @@ def test_bad_use_raises(rng):
     H = _hamiltonian("parabolic")
     mech = _mechanisms()["impurity"]
     with pytest.raises(ValueError, match="Hamiltonian"):
-        mech.collide(m3, cells, 0.1, 1, 0)
+        mech.prepare(None, cells, m3)
     with pytest.raises(ValueError, match="dp"):
-        mech.collide(m2, cells, 0.1, 1, 0, hamiltonian=H)
+        mech.prepare(H, cells, m2)
+    with pytest.raises(ValueError, match="dp"):
+        mech.prepare(H, cells, m3).collide(m2, 0.1, 1, 0)
     tb = pmc.Hamiltonian(pmc.bands.TightBinding(1.0, 1.0))
     with pytest.raises(ValueError, match="dispersion"):
-        mech.collide(m3, cells, 0.1, 1, 0, hamiltonian=tb)
+        mech.prepare(tb, cells, m3)
     with pytest.raises(ValueError, match="dt"):
-        mech.collide(m3, cells, 0.0, 1, 0, hamiltonian=H)
+        mech.prepare(H, cells, m3).collide(m3, 0.0, 1, 0)
     uneven = pmc.Markers(x=np.full(10, 0.5), p=rng.standard_normal((10, 3)),
                          w=np.linspace(1, 2, 10))
     with pytest.raises(ValueError, match="equal weight"):
-        ElasticIsotropic(rate=1.0, statistics="fermi").collide(uneven, cells, 0.1, 1, 0,
-                                                               hamiltonian=H)
+        fermi = ElasticIsotropic(rate=1.0, statistics="fermi")
+        fermi.prepare(H, cells, uneven).collide(uneven, 0.1, 1, 0)
     # elastic isotropic scattering needs no density of states: any isotropic band
     lin = pmc.Hamiltonian(pmc.bands.Linear(speed=1.0))
-    assert ElasticIsotropic(rate=1.0).collide(m3, cells, 1.0, 1, 0, hamiltonian=lin) > 0
+    assert ElasticIsotropic(rate=1.0).prepare(lin, cells, m3).collide(m3, 1.0, 1, 0) > 0

@@ -13,7 +13,7 @@ import xarray as xr
 
 import pmc
 from pmc import bands, config, potentials as P
-from pmc.collisions import Collision
+from pmc.collisions import Collision, JumpOperator
 
 
 def _setup(n=2000, seed=1):
@@ -106,12 +106,24 @@ def test_non_finite_state_stops_the_run_and_keeps_the_file(tmp_path):
     assert np.all(np.isfinite(ds.energy.values))
 
 
-class _Reverse(Collision):
+class _Jumps(JumpOperator):
+    """The prepared test mechanisms: their ``jump(markers)`` every step."""
+
+    def collide(self, markers, dt, seed, step):
+        return self.mechanism.jump(markers)
+
+
+class _TestMechanism(Collision):
+    def prepare(self, hamiltonian, cells, markers):
+        return _Jumps(self, hamiltonian, cells)
+
+
+class _Reverse(_TestMechanism):
     """Test mechanism: every marker's momentum is reversed (one event per marker)."""
 
     name = "reverse"
 
-    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
+    def jump(self, markers):
         markers.momenta[...] *= -1.0
         return markers.n
 
@@ -130,12 +142,12 @@ def test_collisions_are_strang_split_between_half_pushes():
                                   ds.collisions.sel(mechanism="reverse"))
 
 
-class _Null(Collision):
+class _Null(_TestMechanism):
     """Test mechanism: no event."""
 
     name = "null"
 
-    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
+    def jump(self, markers):
         return 0
 
 
@@ -159,6 +171,70 @@ def test_composed_pushes_between_collisions_keep_second_order_in_time_dependent_
     reference = final(t_end / 2**14, ())
     errors = [np.abs(final(t_end / k, [_Null()]) - reference).max() for k in (64, 128)]
     assert 3.5 < errors[0] / errors[1] < 4.5, errors
+
+
+@pytest.mark.parametrize("collisions", [(), (_Null(),), (_Reverse(),)])
+def test_a_prescribed_field_moves_the_markers_as_the_same_static_potential(collisions):
+    """A field given as fields=[...] is added to the Hamiltonian's potential before every push:
+    a prescribed uniform field gives bitwise the markers of the same static potential, with
+    the pushes between collisions composed alike."""
+    F = P.UniformField(0.7)
+    band = bands.Parabolic(mass=1.3)
+    start = pmc.Markers(x=np.linspace(-1.0, 1.0, 7), p=np.linspace(0.5, -0.3, 7))
+    U = P.Harmonic(omega=0.4)
+    runs = []
+    for H, fields in ((pmc.Hamiltonian(band, F), ()),
+                      (pmc.Hamiltonian(band), (pmc.fields.Prescribed(F),)),
+                      (pmc.Hamiltonian(band, U + F), ()),  # the field beside a static potential
+                      (pmc.Hamiltonian(band, U), (pmc.fields.Prescribed(F),))):
+        sim = pmc.Simulation(H, start, dt=0.1, collisions=collisions,
+                             cells=pmc.Cells(-50.0, 50.0, 1), fields=fields)
+        sim.step(5).step(3)
+        runs.append(sim.markers)
+    for static, field in ((runs[0], runs[1]), (runs[2], runs[3])):
+        np.testing.assert_array_equal(field.positions, static.positions)
+        np.testing.assert_array_equal(field.momenta, static.momenta)
+    assert not np.array_equal(runs[0].momenta, runs[2].momenta)
+
+
+class _Counting(pmc.fields.Field):
+    """Test field: no force; counts the pushes it is asked for and the times it is asked at."""
+
+    name = "counting"
+
+    def __init__(self, self_consistent):
+        self.self_consistent = self_consistent
+
+    def prepare(self, hamiltonian, cells, markers):
+        op = pmc.fields.FieldOperator(self)
+        op.self_consistent = self.self_consistent
+        op.times = []
+        op.potential = lambda markers, t: op.times.append(t) or P.Zero()
+        op.state = lambda: {"calls": np.array([len(op.times)])}
+        return op
+
+
+@pytest.mark.parametrize("self_consistent", [False, True])
+def test_fields_are_updated_before_every_push(self_consistent):
+    """Without collisions one push per step; with them, the composed pushes of a Strang step
+    (n + 1 pushes for step(n)), or two half pushes per step for a self-consistent field, whose
+    potential depends on the markers and must be updated between them."""
+    H = pmc.Hamiltonian(bands.Parabolic())
+    start = pmc.Markers(x=[0.0, 1.0], p=[1.0, -1.0])
+    free = pmc.Simulation(H, start, dt=0.5, fields=[_Counting(self_consistent)])
+    free.step(4)
+    assert free.field_operators[0].times == [0.0, 0.5, 1.0, 1.5]
+    sim = pmc.Simulation(H, start, dt=0.5, fields=[_Counting(self_consistent)],
+                         collisions=[_Null()], cells=pmc.Cells(-5.0, 5.0, 1))
+    sim.step(4)
+    times = sim.field_operators[0].times
+    if self_consistent:
+        assert times == [0.25 * k for k in range(8)]
+    else:
+        assert times == [0.0, 0.25, 0.75, 1.25, 1.75]
+    assert sim._state_arrays()["field0_calls"][0] == len(times)
+    with pytest.raises(ValueError, match="fields"):
+        pmc.Simulation(H, start, dt=0.5, fields=[P.Zero()])
 
 
 def test_step_and_function_form_agree_with_run():

@@ -1,5 +1,5 @@
 """CI runs every validation case at reduced size (``pmc validate --quick``): each must write its
-netCDF file, its figure and a passing JSON verdict (DESIGN section 4)."""
+netCDF file, its figure and a passing JSON verdict (docs/design.md §4)."""
 import json
 import pathlib
 import subprocess

@@ -2,7 +2,7 @@
 fraction converges to the markers' as hbar -> 0; tunnelling and above-barrier reflection make
 them differ for larger hbar.
 
-Setup (m = 1): U = V0 exp(-x^2 / 2 w^2), V0 = 1, w = 2 (the DESIGN example). The incident packet
+Setup (m = 1): U = V0 exp(-x^2 / 2 w^2), V0 = 1, w = 2 (docs/design.md §2). The incident packet
 has the same momentum distribution for every hbar, n(p) = N(p0 = 1.5, sigma_p = 0.1); its width
 is sigma_x = hbar / (2 sigma_p) (minimum uncertainty) and it starts at x0 = -30. Markers are
 drawn from each packet's Wigner function (like with like). At t = 45 the packet has split; the
@@ -62,8 +62,8 @@ def _quantum(H, psi0, c, hbar):
     p_max = c["p0"] + 10 * c["sigma_p"]
     n = 2 ** int(math.ceil(math.log2(2 * L / (2 * math.pi * hbar / p_max / 8))))
     x = np.linspace(-L, L, n, endpoint=False)
-    q = pmc.quantum.solve(H, psi0, x=x, t_end=c["t_end"], save_every=c["t_end"],
-                          absorber=pmc.quantum.Absorber(width=c["absorber"]))
+    q = pmc.quantum.simulate(H, psi0, grid=x, t_end=c["t_end"], save_every=c["t_end"],
+                             absorber=pmc.quantum.Absorber(width=c["absorber"]))
     end = q.isel(time=-1)
     T = float(end.density.where(end.x > 0, 0.0).sum()) * (x[1] - x[0]) + float(
         end.absorbed.sel(side="x_hi"))
@@ -114,7 +114,8 @@ def run(quick, outdir):
                          quantum_minus_classical=T_q - T_cl,
                          distance=float(cmp.distance), noise_floor=float(cmp.noise_floor),
                          noise_floor_spread=float(cmp.noise_floor_spread),
-                         quantum_norm_plus_absorbed=float(q.norm[-1] + q.absorbed[-1].sum())))
+                         quantum_norm_plus_absorbed=float(q.total_weight[-1]
+                                                          + q.absorbed[-1].sum())))
         if i == 0:
             figure_data = cmp
 

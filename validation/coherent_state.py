@@ -7,7 +7,7 @@ W(x, p, t) = W(x cos wt - p sin wt / m w, p cos wt + m w x sin wt, 0) (E. Wigner
 749 (1932); W. P. Schleich, Quantum Optics in Phase Space, Wiley 2001, ch. 3). Markers drawn
 from the initial Wigner function of the coherent state (positive: a Gaussian) therefore sample
 W(t) at every t, and smoothed with the Wigner function of the window they have the envelope
-density rho = W_psi * W_g as expectation (DESIGN section 1, "Comparing like with like"). The only
+density rho = W_psi * W_g as expectation (docs/design.md §1, "Comparing like with like"). The only
 differences left are sampling noise and the two time integrators (leapfrog for the markers,
 Strang split-operator for psi: both O(dt^2), with dt = T / 800 below 1e-4 of the window here).
 
@@ -66,8 +66,8 @@ def run(quick, outdir):
         markers = pmc.sample(psi0, c["n"], seed=seed)
         sim = pmc.Simulation(H, markers, dt=dt, grid=grid, observables=["f"], seed=k)
         runs.append(sim.run(period, save, progress=False))
-    q = pmc.quantum.solve(H, psi0, x=np.linspace(-16, 16, 512, endpoint=False), t_end=period,
-                          save_every=save, dt=dt)
+    q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-16, 16, 512, endpoint=False),
+                             t_end=period, save_every=save, dt=dt)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pmc.quantum.EnvelopeWarning)
         rho = pmc.quantum.envelope(q, grid, window)
@@ -86,7 +86,7 @@ def run(quick, outdir):
     out = cmp.copy()
     out["z_distance"] = ("time", z, {"units": "1", "long_name": "(distance - noise floor) / "
                                                                  "its noise scatter"})
-    out["quantum_norm"] = ("time", q.norm.values, dict(q.norm.attrs))
+    out["quantum_norm"] = ("time", q.total_weight.values, dict(q.total_weight.attrs))
     out.attrs.update({"case": NAME, "quick": int(quick), "n_markers_per_ensemble": c["n"],
                       "figure_of_merit": "max_t (D - F) / s", "tolerance": TOLERANCE,
                       "passed": int(passed)})
@@ -100,7 +100,7 @@ def run(quick, outdir):
                  "distance_over_floor": cmp.distance.values / cmp.noise_floor.values,
                  "max_abs_z_mean_x": float(np.abs(zx).max()),
                  "max_abs_z_mean_p": float(np.abs(zp).max()),
-                 "quantum_norm_deviation": float(np.abs(q.norm.values - 1).max()),
+                 "quantum_norm_deviation": float(np.abs(q.total_weight.values - 1).max()),
                  "n_markers_per_ensemble": c["n"], "ensembles": K,
                  "envelope_warnings": [str(x.message) for x in caught]})
 

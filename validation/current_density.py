@@ -13,7 +13,7 @@ so the current profile changes shape along the orbit.
 
 Quantities (units hbar = m = omega = 1): x0 = 2, p0 = 1; one period saved every T / 16; N
 markers (100 000 quick, 1 000 000 full) in one run, leapfrog dt = T / 800; bins of width 0.25 on
-[-8, 8]; the quantum current from pmc.quantum.solve on 1024 points of [-16, 16), integrated over
+[-8, 8]; the quantum current from pmc.quantum.simulate on 1024 points of [-16, 16), integrated over
 each bin by Simpson's rule on the solver points (8 intervals per bin).
 
 Figure of merit: per saved time, chi^2 = sum over bins of ((J_markers - J_quantum) / stderr)^2
@@ -79,7 +79,7 @@ def run(quick, outdir):
     ds = pmc.Simulation(H, markers, dt=dt, grid=grid, observables=["density", "current"],
                         seed=9).run(period, save, progress=False)
     xs = np.linspace(-16, 16, 1024, endpoint=False)  # dx = 1/32: bin edges are solver points
-    q = pmc.quantum.solve(H, psi0, x=xs, t_end=period, save_every=save, dt=dt)
+    q = pmc.quantum.simulate(H, psi0, grid=xs, t_end=period, save_every=save, dt=dt)
     edges = np.append(centres - h / 2, centres[-1] + h / 2)
     jq = _bin_integrals(q.current.values, xs, edges) / h
     nq = _bin_integrals(q.density.values, xs, edges) / h
@@ -124,7 +124,7 @@ def run(quick, outdir):
         details={"z_current": z_j, "z_density": z_n, "chi2_over_dof_current": chi2_j / nu_j,
                  "chi2_over_dof_density": chi2_n / nu_n, "dof": nu_j,
                  "max_z_density": float(z_n.max()), "n_markers": c["n"],
-                 "quantum_norm_deviation": float(np.abs(q.norm.values - 1).max())})
+                 "quantum_norm_deviation": float(np.abs(q.total_weight.values - 1).max())})
 
 
 def _figure(ds, path):

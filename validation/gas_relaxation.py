@@ -93,6 +93,8 @@ def homogeneous(v):
 
 
 UNIT_CELL = pmc.Cells([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], 1)
+#: The band of the gas: m = 1 (the collisions take their mass from it).
+H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0))
 
 
 # ----------------------------------------------------------------------------- estimators
@@ -113,14 +115,14 @@ def run_homogeneous(v, cross_section, prm, key, observe):
     """Collide the 0D gas; returns ``observe(velocities)`` at the saved times, and the
     mechanism."""
     markers = homogeneous(v)
-    coll = pmc.collisions.Binary(cross_section, mass=1.0, name=key)
+    coll = pmc.collisions.Binary(cross_section, name=key).prepare(H, UNIT_CELL, markers)
     per_save = round(prm["save_every"] / prm["dt"])
     nsave = round(prm["t_end"] / prm["save_every"])
     frames = [observe(markers.momenta)]
     step = 0
     for _ in range(nsave):
         for _ in range(per_save):
-            coll.collide(markers, UNIT_CELL, prm["dt"], prm["seed"], step)
+            coll.collide(markers, prm["dt"], prm["seed"], step)
             step += 1
         frames.append(observe(markers.momenta))
     return np.array(frames), coll
@@ -133,8 +135,8 @@ def collision_rate_runs(cross_section, temperature, prm):
         gas = pmc.states.Maxwellian(temperature=temperature, mass=1.0,
                                     x=((0, 1), (0, 1), (0, 1)), density=1.0)
         markers = pmc.sample(gas, prm["rate_n"], seed=1000 + r)
-        coll = pmc.collisions.Binary(cross_section, mass=1.0)
-        events = sum(coll.collide(markers, UNIT_CELL, prm["rate_dt"], 77 + r, s)
+        coll = pmc.collisions.Binary(cross_section).prepare(H, UNIT_CELL, markers)
+        events = sum(coll.collide(markers, prm["rate_dt"], 77 + r, s)
                      for s in range(prm["rate_steps"]))
         out.append(2.0 * events / (markers.n * prm["rate_steps"] * prm["rate_dt"]))
         clipped = coll.stats["clipped"] / max(coll.stats["candidates"], 1)

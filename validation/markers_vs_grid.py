@@ -6,7 +6,7 @@ Gaussian delta_G of width G, E_k = p_k^2 / 2m, on the momentum nodes of the grid
 (so that the rates have a continuum limit: Q is the Nystroem discretisation of the kernel
 2 pi v0^2 delta_G(eps(p) - eps(p')) / hbar). The initial state is a drifting Maxwellian with the
 density profile 1 + a cos(2 pi x / L + phase). Both methods solve this one equation: the grid
-solver (pmc.gridsolver.GridSolver, Lagrange degree 5, leapfrog/Strang) on a fine grid with
+solver (pmc.gridsolver.Simulation, Lagrange degree 5, leapfrog/Strang) on a fine grid with
 ``RateMatrix.matrix``, the markers (pmc.Simulation) jump with the same
 :class:`pmc.collisions.RateMatrix` as a collision mechanism with ``momentum_grid`` = the fine
 grid's p (a marker's state is its nearest p node; a jump shifts p by the lattice difference).
@@ -46,7 +46,7 @@ from scipy import stats
 
 import pmc
 import pmc.validate
-from pmc.gridsolver import GridSolver
+from pmc import gridsolver
 
 NUMBER = 8
 NAME = "markers_vs_grid"
@@ -101,8 +101,8 @@ def boundary():
 
 def solve_grid(level):
     g = grid(level)
-    solver = GridSolver(hamiltonian(), distribution(), grid=g, dt=DT, boundary=boundary(),
-                        collisions=[rate_matrix(g)])
+    solver = gridsolver.Simulation(hamiltonian(), distribution(), grid=g, dt=DT,
+                                   boundary=boundary(), collisions=[rate_matrix(g)])
     return solver.run(T_END, SAVE, progress=False), solver
 
 

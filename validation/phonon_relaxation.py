@@ -168,9 +168,10 @@ def run_case(label, case, c, seed):
     fmax = [float(np.nanmax(mechs[0].occupation(markers, cells, hamiltonian=H)))
             if case["fermi"] else float("nan")]
     blocked = 0
+    ops = [m.prepare(H, cells, markers) for m in mechs]
     for s in range(steps):
-        a = mechs[0].collide_counts(markers, cells, c["dt"], seed, s, hamiltonian=H)
-        b = mechs[1].collide_counts(markers, cells, c["dt"], seed, s, hamiltonian=H)
+        a = ops[0].collide_counts(markers, c["dt"], seed, s)
+        b = ops[1].collide_counts(markers, c["dt"], seed, s)
         counts[s] = a["absorption"], a["emission"], b["events"]
         blocked += a["blocked"] + b["blocked"]
         fmax += [a["max_occupation"], b["max_occupation"]]

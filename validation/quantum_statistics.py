@@ -61,6 +61,8 @@ NAME = "quantum_statistics"
 FAMILY_ALARM = 0.0027
 HBAR = 1.0 / (2.0 * math.pi)  # 2 pi hbar = 1
 CELL = pmc.Cells([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], 1)
+#: The band of the gas: m = 1, and hbar (the collisions take both from it).
+H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0), hbar=HBAR)
 SIGN = {"fermi": 1.0, "bose": -1.0}
 
 
@@ -234,9 +236,9 @@ def allowed_fraction_reference(mu, t, dp, pairs, rng):
 
 # ----------------------------------------------------------------------------- runs
 def relax(markers, statistics, capacity, prm):
-    coll = pmc.collisions.Binary(pmc.collisions.HardSphere(diameter=prm["diameter"]), mass=1.0,
-                                 statistics=statistics, degeneracy=1.0, hbar=HBAR,
-                                 bin_capacity=capacity, name=statistics)
+    coll = pmc.collisions.Binary(pmc.collisions.HardSphere(diameter=prm["diameter"]),
+                                 statistics=statistics, degeneracy=1.0, bin_capacity=capacity,
+                                 name=statistics).prepare(H, CELL, markers)
     per_save = round(prm["save_every"] / prm["dt"])
     nsave = round(prm["t_end"] / prm["save_every"])
     fmax = [np.nanmax(occupation(markers, CELL, hbar=HBAR, degeneracy=1.0,
@@ -244,7 +246,7 @@ def relax(markers, statistics, capacity, prm):
     step = 0
     for _ in range(nsave):
         for _ in range(per_save):
-            coll.collide(markers, CELL, prm["dt"], prm["seed"], step)
+            coll.collide(markers, prm["dt"], prm["seed"], step)
             step += 1
         fmax.append(np.nanmax(occupation(markers, CELL, hbar=HBAR, degeneracy=1.0,
                                          capacity=capacity)))
@@ -288,11 +290,11 @@ def run(quick, outdir):
     n, e = sample_state(markers)
     mu, t = equilibrium(n, e, "fermi")
     coll = pmc.collisions.Binary(pmc.collisions.HardSphere(diameter=prm["diameter"]),
-                                 mass=1.0, statistics="fermi", degeneracy=1.0, hbar=HBAR,
-                                 bin_capacity=1, name="degenerate")
+                                 statistics="fermi", degeneracy=1.0, bin_capacity=1,
+                                 name="degenerate").prepare(H, CELL, markers)
     fmax_deg = []
     for s in range(prm["degenerate_steps"]):
-        coll.collide(markers, CELL, prm["degenerate_dt"], prm["seed"], s)
+        coll.collide(markers, prm["degenerate_dt"], prm["seed"], s)
         if s % 10 == 9:
             fmax_deg.append(np.nanmax(occupation(markers, CELL, hbar=HBAR, degeneracy=1.0,
                                                  capacity=1)))

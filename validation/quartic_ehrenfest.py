@@ -92,8 +92,9 @@ def run(quick, outdir):
         hx, hp = s0 / 4, window.momentum_length(hbar) / 4
         grid = pmc.PhaseSpaceGrid(x=np.arange(-3.0, 3.0 + hx / 2, hx),
                                   p=np.arange(-4.0, 4.0 + hp / 2, hp))
-        q = pmc.quantum.solve(H, psi0, x=np.linspace(-4, 4, 1024, endpoint=False),
-                              t_end=c["t_end"], save_every=c["save_every"], dt=c["dt_quantum"])
+        q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-4, 4, 1024, endpoint=False),
+                                 t_end=c["t_end"], save_every=c["save_every"],
+                                 dt=c["dt_quantum"])
         rho = pmc.quantum.envelope(q, grid, window, warn=False)
         runs = []
         for k in range(K):  # independent ensembles (spawned seeds)

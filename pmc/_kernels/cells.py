@@ -175,10 +175,10 @@ def scatter_columns(a, n, position, out):
     their ``position`` (a permutation of 0..n-1), out of place (the caller swaps the arrays: no
     copy back). The same result as gathering ``a[:, order]`` with the inverse permutation
     ``order``, but the loads run in sequence and only the stores scatter (stores do not stall
-    the loop as loads that miss the cache do): ~25% faster for reordering markers into cell
+    the loop as loads that miss the cache do), which pays when reordering markers into cell
     order five steps after the last time. One row at a time: each iteration has one
-    independent access, and many are in flight at once (about 3x faster, on 7 rows of 10^6
-    markers, than all rows of a column per iteration)."""
+    independent access, and many are in flight at once (more than with all rows of a column
+    per iteration)."""
     for r in range(a.shape[0]):
         for i in prange(n):
             out[r, uint64(position[i])] = a[r, i]

@@ -1,5 +1,5 @@
 """Binary collisions per cell: Bird's no-time-counter (NTC) scheme with Uehling-Uhlenbeck
-final-state factors (DESIGN section 1, "Collisions", form 3).
+final-state factors (docs/design.md §1, "Collisions", form 3).
 
 In a cell of volume V holding N markers of weight w, the candidate pairs of a step dt number
 
@@ -44,6 +44,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import JIT, JIT_PARALLEL
+from .geometry import on_sphere
 from .occupation import (momentum_bin, table_capacity, table_count, table_fill,
                          table_slot)
 from .rng import bits_to_uniform, draw_bits, stream_key, uniform
@@ -116,12 +117,8 @@ def scatter_pair(a0, a1, a2, b0, b1, b2, u, ce, se, alpha):
     q1 = 0.5 * (a1 - b1)
     q2 = 0.5 * (a2 - b2)
     q = math.sqrt(q0 * q0 + q1 * q1 + q2 * q2)
-    if alpha == 1.0:
-        c = 2.0 * u - 1.0
-        s = math.sqrt(max(0.0, 1.0 - c * c))
-        n0 = q * c
-        n1 = q * s * ce
-        n2 = q * s * se
+    if alpha == 1.0:  # the polar axis along the first component
+        n1, n2, n0 = on_sphere(q, 2.0 * u - 1.0, ce, se)
     else:
         c = 2.0 * u ** (1.0 / alpha) - 1.0
         s = math.sqrt(max(0.0, 1.0 - c * c))

@@ -14,9 +14,7 @@ import numpy as np
 from numba import njit
 
 from . import JIT
-from .rng import normal, stream_key, uniform, uniform_open
-
-_ARRIVALS = 1 << 40
+from .rng import INJECTION, INJECTION_MARKER, normal, stream_key, uniform, uniform_open
 
 
 @njit(**JIT)
@@ -50,7 +48,7 @@ def count_arrivals(seed, step, side, rate, dt):
     """Number of arrivals in one step of length dt [s] for a Poisson rate [1/s]."""
     if rate <= 0.0:
         return 0
-    key = stream_key(seed, step, _ARRIVALS + side)
+    key = stream_key(seed, step, INJECTION + side)
     t = 0.0
     k = 0
     while True:
@@ -64,12 +62,12 @@ def count_arrivals(seed, step, side, rate, dt):
 def inject(seed, step, side, rate, dt, wall, direction, sigma, a, tangential_sigma, mass, x, p):
     """Fill x (1, k) and p (dp, k) with the k arrivals of this step, streamed freely from the wall
     for the time left in the step. ``direction`` is +1 (entering towards +x) or -1."""
-    key = stream_key(seed, step, _ARRIVALS + side)
+    key = stream_key(seed, step, INJECTION + side)
     dp = p.shape[0]
     t = 0.0
     for k in range(x.shape[1]):
         t += -math.log(uniform_open(key, k)) / rate
-        mk = stream_key(seed, step, (side + 1) * _ARRIVALS * 4 + k)
+        mk = stream_key(seed, step, (side + 1) * INJECTION_MARKER + k)
         vx = direction * sigma * flux_normal_speed(mk, a)
         x[0, k] = wall + vx * (dt - t)
         p[0, k] = mass * vx

@@ -1,4 +1,4 @@
-"""Exact jumps of a continuous-time Markov chain over a time step (DESIGN section 1, "Collisions",
+"""Exact jumps of a continuous-time Markov chain over a time step (docs/design.md §1, "Collisions",
 form 1: discrete states, paper eqs. 46-47).
 
 A marker in state k leaves it after an exponential holding time of rate gamma_k = sum_{l != k}

@@ -26,11 +26,11 @@ from numba import njit, uint64
 from . import JIT, vecmath
 
 #: Flags of the scalar functions here and in :mod:`.push`: LLVM always inlines them into their
-#: callers (``forceinline``; numba's own ``inline="always"`` gives the same code but took 38 s
-#: instead of 4 s to compile the push), and they are compiled without reference counting
+#: callers (``forceinline``; numba's own ``inline="always"`` gives the same code but takes
+#: far longer to compile the push), and they are compiled without reference counting
 #: (``_nrt=False``: they take arrays but never allocate). Without both, the per-marker loops made
 #: a call per function, marker and step, each with an atomic incref/decref of every array
-#: argument, which made the push 4 times slower. Inlining changes no arithmetic (``fastmath``
+#: argument, which slows the push several-fold. Inlining changes no arithmetic (``fastmath``
 #: stays off): results are bitwise those of the calls.
 SCALAR = dict(JIT, forceinline=True, _nrt=False)
 

@@ -1,4 +1,4 @@
-"""Counter-based random numbers (DESIGN section 1, "Randomness").
+"""Counter-based random numbers (docs/design.md §1, "Randomness").
 
 Every draw is a pure function of (key, counter): ``key`` is derived from the run's seed and a
 stream label (the step, the boundary side, the cell), ``counter`` numbers the draws inside the
@@ -18,6 +18,29 @@ _GOLDEN = uint64(0x9E3779B97F4A7C15)
 _M1 = uint64(0xBF58476D1CE4E5B9)
 _M2 = uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
+
+# ----------------------------------------------------------------------------- stream labels
+# Every random stream of a run is keyed from the run's seed by stream_key(seed, a, b), with a
+# label from this table in a or b; the labels lie far apart (multiples of 2^40; a mechanism adds
+# the crc32 of its name, < 2^32, pmc.collisions.base.name_label, and injection the wall side or
+# the marker's index), so no two streams of a run share a key. Sub-streams inside a kernel (one
+# per marker or cell) are keyed from their mechanism's key by the marker or cell index.
+#: Injection through wall side s at step t: arrivals stream_key(seed, t, INJECTION + s); the
+#: k-th arriving marker stream_key(seed, t, (s + 1) * INJECTION_MARKER + k).
+INJECTION = 1 << 40
+INJECTION_MARKER = 4 << 40
+#: Discrete-state jumps (pmc.collisions.RateMatrix) named N at step t:
+#: stream_key(seed, t, RATE_MATRIX + crc32(N)); marker i: stream_key(that, i, 0).
+RATE_MATRIX = 3 << 44
+#: Binary collisions (pmc.collisions.Binary) named N at step t:
+#: stream_key(seed, t, BINARY + crc32(N)); cell c: stream_key(that, c, 0).
+BINARY = 5 << 44
+#: Continuous-momentum scattering (pmc.collisions.Mechanism) named N:
+#: stream_key(seed, SCATTERING, crc32(N)); at step t, marker (or cell) i: stream_key(that, t, i).
+SCATTERING = 5 << 44
+#: The table by name.
+STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
+           "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING}
 
 
 @njit(**JIT)

@@ -51,6 +51,7 @@ from . import BLOCK, JIT, JIT_PARALLEL
 from . import models
 from .occupation import (momentum_bins, table_capacity, table_fill, table_find,
                          table_slot)
+from .geometry import on_sphere
 from .rng import stream_key, uniform, uniform_open
 
 ELASTIC, ACOUSTIC, OPTICAL, IMPURITY = 0, 1, 2, 3
@@ -129,6 +130,20 @@ def rates_of_energy(mkind, mprm, d, mass, alpha, hbar, eps, out):
     return out
 
 
+# ----------------------------------------------------------------------------- the event step
+@njit(**models.SCALAR)
+def candidate_process(key, ctr, majorant, r0, r1):
+    """What a candidate event of rate ``majorant`` is: process 0 or 1 with probabilities
+    r0 / majorant and r1 / majorant, else -1 (a null collision). Draw ``ctr``. The one event
+    step of every scattering loop."""
+    u = uniform(key, ctr) * majorant
+    if u < r0:
+        return 0
+    if u < r0 + r1:
+        return 1
+    return -1
+
+
 # ----------------------------------------------------------------------------- final states
 @njit(**JIT)
 def isotropic(d, pmag, key, ctr):
@@ -140,9 +155,7 @@ def isotropic(d, pmag, key, ctr):
     phi = _TWO_PI * uniform(key, ctr + 1)
     if d == 2:
         return pmag * math.cos(phi), pmag * math.sin(phi), 0.0
-    c = 2.0 * uniform(key, ctr) - 1.0
-    s = math.sqrt(max(0.0, 1.0 - c * c)) * pmag
-    return s * math.cos(phi), s * math.sin(phi), pmag * c
+    return on_sphere(pmag, 2.0 * uniform(key, ctr) - 1.0, math.cos(phi), math.sin(phi))
 
 
 @njit(**JIT)
@@ -284,6 +297,16 @@ def _majorant(table, inv_ref, eps, rate):
     return big if big >= rate else rate
 
 
+@njit(**models.SCALAR)
+def rates_and_majorant(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2, table,
+                       inv_ref):
+    """(eps, Gamma_0, Gamma_1, majorant) of the momentum (p0, p1, p2) in a cell of band
+    majorants ``table``: a marker's rates and majorant after an event (memoryless: the majorant
+    may change at an event, Yorston 1986)."""
+    eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
+    return eps, r0, r1, _majorant(table, inv_ref, eps, r0 + r1)
+
+
 # ----------------------------------------------------------------------------- scattering
 @njit(**JIT_PARALLEL)
 def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n, cell, band,
@@ -318,12 +341,7 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
                 base = j * STRIDE
                 j += 1
                 cand += 1
-                u = uniform(mk, base + 1) * big
-                proc = -1
-                if u < r0:
-                    proc = 0
-                elif u < r0 + r1:
-                    proc = 1
+                proc = candidate_process(mk, base + 1, big, r0, r1)
                 if proc >= 0:
                     p0, p1, p2 = final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps,
                                                 p0, p1, p2, mk, base + 2)
@@ -332,10 +350,9 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
                         e0 += 1
                     else:
                         e1 += 1
-                    eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d,
-                                           p0, p1, p2)
-                    # memoryless: the majorant may change at an event (Yorston 1986)
-                    big = _majorant(table[c], inv_ref, eps, r0 + r1)
+                    eps, r0, r1, big = rates_and_majorant(mkind, mprm, bkind, bprm, mass,
+                                                          alpha, hbar, d, p0, p1, p2, table[c],
+                                                          inv_ref)
                     if not big > 0.0:
                         break
                 t -= math.log(uniform_open(mk, j * STRIDE)) / big
@@ -431,8 +448,8 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
         size = 0
         for k in range(m):
             p0, p1, p2 = _load(momenta, members[k], d)
-            eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
-            big[k] = _majorant(table, inv_ref, eps, r0 + r1)
+            eps, r0, r1, big[k] = rates_and_majorant(mkind, mprm, bkind, bprm, mass, alpha,
+                                                     hbar, d, p0, p1, p2, table, inv_ref)
             if big[k] > 0.0:
                 t = -math.log(uniform_open(stream_key(key, step, members[k]), 0)) / big[k]
                 if t < dt:
@@ -450,12 +467,7 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
             cand += 1
             p0, p1, p2 = _load(momenta, i, d)
             eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
-            u = uniform(mk, base + 1) * big[k]
-            proc = -1
-            if u < r0:
-                proc = 0
-            elif u < r0 + r1:
-                proc = 1
+            proc = candidate_process(mk, base + 1, big[k], r0, r1)
             if proc >= 0:
                 q0, q1, q2 = final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps,
                                             p0, p1, p2, mk, base + 2)
@@ -490,9 +502,9 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
                         e0 += 1
                     else:
                         e1 += 1
-                    eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d,
-                                           q0, q1, q2)
-                    big[k] = _majorant(table, inv_ref, eps, r0 + r1)
+                    eps, r0, r1, big[k] = rates_and_majorant(mkind, mprm, bkind, bprm, mass,
+                                                             alpha, hbar, d, q0, q1, q2, table,
+                                                             inv_ref)
             # the marker's next candidate (draw 0 of the next stride)
             if big[k] > 0.0:
                 t -= math.log(uniform_open(mk, draws[k] * STRIDE)) / big[k]

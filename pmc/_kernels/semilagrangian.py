@@ -1,5 +1,5 @@
 """Semi-Lagrangian shifts of a phase-space grid along one axis (the deterministic grid solver,
-DESIGN section 1, "Grid solver").
+docs/design.md §1, "Grid solver").
 
 Under the split Liouville flow each sub-step is a constant shift along one axis: the drift moves
 every row f[:, j] (fixed p_j) by v(p_j) h, the kick moves every column f[i, :] (fixed x_i) by

@@ -1,13 +1,15 @@
-"""Collisions: stochastic jumps sampled per cell (DESIGN section 1, "Collisions").
+"""Collisions: stochastic jumps sampled per cell (docs/design.md §1, "Collisions").
 
-Every mechanism implements the small :class:`Collision` interface, so the driver applies any of
-them, and any number, without knowing what they are.
+Every mechanism is an immutable description implementing :class:`Collision`: its
+``prepare(hamiltonian, cells, markers)`` gives the run's :class:`JumpOperator`, whose
+``collide(markers, dt, seed, step)`` the driver calls, so it applies any of them, and any
+number, without knowing what they are.
 """
-from .base import Collision
+from .base import Collision, JumpOperator
 from .binary import VHS, VSS, Binary, CrossSection, HardSphere, MaxwellMolecules
 from .rate_matrix import GoldenRule, RateMatrix
 from .mechanisms import AcousticPhonon, ElasticIsotropic, Impurity, Mechanism, OpticalPhonon
 
-__all__ = ["Collision", "Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
+__all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
            "RateMatrix", "GoldenRule",
            "Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity"]

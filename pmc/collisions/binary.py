@@ -1,4 +1,4 @@
-"""Binary collisions among the markers of a cell (paper sections III-IV; DESIGN section 1,
+"""Binary collisions among the markers of a cell (paper sections III-IV; docs/design.md §1,
 "Collisions", form 3): Bird's no-time-counter DSMC with hard-sphere, variable-hard-sphere,
 variable-soft-sphere and Maxwell-molecule cross sections, and Uehling-Uhlenbeck final-state
 factors for fermions and bosons.
@@ -18,7 +18,7 @@ what the kernels take (``encode``); ``alpha`` sets the VSS deflection (1: isotro
 import dataclasses
 import math
 import time
-import zlib
+import warnings
 from dataclasses import KW_ONLY
 
 import numpy as np
@@ -26,18 +26,18 @@ import numpy as np
 from .. import _checks
 from .._kernels import cells as _cells
 from .._kernels import dsmc as _dsmc
-from .._kernels.rng import stream_key
+from .._kernels.rng import BINARY, stream_key
 from .._model import Model
-from .base import Collision
+from ..bands import Parabolic
+from ..hamiltonian import Hamiltonian
+from .base import Collision, JumpOperator, name_label
 from .occupation import bin_width, equal_weight
 
-__all__ = ["Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
+__all__ = ["Binary", "BinaryOperator", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
            "STATISTICS"]
 
 #: Statistics of the colliding particles and their kernel codes.
 STATISTICS = {"classical": _dsmc.CLASSICAL, "fermi": _dsmc.FERMI, "bose": _dsmc.BOSE}
-# stream label of binary collisions (the rate-matrix jumps use 3 << 44)
-_SALT = 5 << 44
 
 
 class CrossSection(Model):
@@ -209,7 +209,7 @@ class MaxwellMolecules(CrossSection):
         return self.kappa, 0.0
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True)
 class Binary(Model, Collision):
     """Binary collisions among the markers of each cell, by Bird's no-time-counter scheme, with
     classical, Fermi-Dirac or Bose-Einstein statistics.
@@ -222,7 +222,7 @@ class Binary(Model, Collision):
     F = B = 1 classically (G. A. Bird, *Molecular Gas Dynamics and the Direct Simulation of Gas
     Flows*, Clarendon 1994, section 11.1; A. L. Garcia and W. Wagner, Phys. Rev. E 68, 056703
     (2003)). The running maximum (sigma g)_max of each cell and its fractional candidate are
-    kept between steps (:meth:`state`). An accepted pair keeps its total momentum and the
+    kept between steps (:meth:`BinaryOperator.state`). An accepted pair keeps its total momentum and the
     length of its relative momentum and scatters isotropically (or by the VSS law) in the
     centre-of-mass frame: momentum and energy p^2 / 2m are conserved pair by pair to round-off,
     the number of markers exactly.
@@ -234,23 +234,25 @@ class Binary(Model, Collision):
 
     Markers must have three momentum components (1D3V, 2D3V, 3D3V; a 0D gas is one cell over a
     periodic box) and, being one species, equal weights: markers of unequal weight are refused
-    with a ValueError (the NTC rate and the pairwise exchange assume one weight). The dispersion
-    is taken as parabolic, eps = p^2 / 2m with the ``mass`` given here.
+    with a ValueError (the NTC rate and the pairwise exchange assume one weight). The band must
+    be parabolic, eps = p^2 / 2m: the mass m and hbar are the run's Hamiltonian's
+    (:meth:`prepare`), never given twice.
 
     Parameters
     ----------
     cross_section : HardSphere, VHS, VSS or MaxwellMolecules
         The collision cross section.
-    mass : float
-        Particle mass m [kg], > 0 (relative speed g = |p1 - p2| / m).
+    mass : float, optional
+        Deprecated: the mass is the band's (``pmc.bands.Parabolic(mass=...)`` of the run's
+        Hamiltonian). If given, it must equal the band's mass (checked by :meth:`prepare`).
     statistics : {"classical", "fermi", "bose"}
         Final-state factors: none, (1 - f3)(1 - f4) or (1 + f3)(1 + f4).
     degeneracy : float
         g, internal states per momentum state (2s + 1), >= 1. Default 2 (as
         :class:`pmc.states.FermiDirac`); used by quantum statistics only.
-    hbar : float
-        Reduced Planck constant [J s], > 0 (``pmc.units.hbar`` in SI). Default 1; used by
-        quantum statistics only.
+    hbar : float, optional
+        Deprecated: hbar is the Hamiltonian's. If given, it must equal the Hamiltonian's
+        (checked by :meth:`prepare`).
     bin_capacity : int
         K, markers per full momentum bin, >= 1. Smaller K means finer bins (less smoothing of f
         over a bin, the method's only bias) at more noise in each f; the noise does not bias
@@ -261,22 +263,10 @@ class Binary(Model, Collision):
         and the sorts and collisions of the next steps read memory nearly in sequence; 0 never
         reorders. Reordering permutes the markers (their indices change; nothing else does)
         into new arrays: views of ``markers.positions`` etc. taken before a step are stale
-        after it. Default 3 (on the SPARTA deck of ``benchmarks/bench_dsmc.py``, where a
-        quarter of the markers change cell each step, 3 was the fastest of 1, 2, 3, 4, 5, 8
-        and never, measured side by side: 2-4% ahead of 4 and 5, 7-15% of 1 and 2, 1.5x and
-        1.9x faster than 8 and never).
+        after it. Default 3 (the fastest on the SPARTA deck of ``benchmarks/bench_dsmc.py``,
+        where a quarter of the markers change cell each step).
     name : str
         Label of the mechanism in the output (distinct per mechanism of a run).
-
-    Attributes
-    ----------
-    stats : dict
-        Cumulative counts since construction: ``steps``, ``candidates``, ``events`` (accepted
-        pair collisions), ``accepted_classically`` (candidates that passed the sigma g test,
-        before the final-state factor), ``blocked`` (of those, refused by the final-state
-        factor), ``clipped`` (candidates whose sigma g exceeded the cell's majorant, which was
-        then raised; should be a tiny fraction), and ``seconds_sort`` (weight check, cell
-        index, sort and reordering) and ``seconds_collide`` [s].
 
     Examples
     --------
@@ -284,19 +274,21 @@ class Binary(Model, Collision):
     >>> gas = pmc.states.Maxwellian(temperature=1.0, mass=1.0, x=((0, 1), (0, 1), (0, 1)),
     ...                             density=1e4)
     >>> m = pmc.sample(gas, n=2000, seed=1)
-    >>> coll = pmc.collisions.Binary(pmc.collisions.HardSphere(diameter=0.01), mass=1.0)
+    >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0))
+    >>> coll = pmc.collisions.Binary(pmc.collisions.HardSphere(diameter=0.01))
+    >>> run = coll.prepare(H, pmc.Cells([0, 0, 0], [1, 1, 1], 2), m)
     >>> before = m.momenta.sum(axis=1)
-    >>> events = coll.collide(m, pmc.Cells([0, 0, 0], [1, 1, 1], 2), dt=0.1, seed=1, step=0)
+    >>> events = run.collide(m, dt=0.1, seed=1, step=0)
     >>> events > 0, bool(np.allclose(m.momenta.sum(axis=1), before, rtol=0, atol=1e-10))
     (True, True)
     """
 
     cross_section: CrossSection
     _: KW_ONLY
-    mass: float
+    mass: float = None
     statistics: str = "classical"
     degeneracy: float = 2.0
-    hbar: float = 1.0
+    hbar: float = None
     bin_capacity: int = 4
     reorder_every: int = 3
     name: str = "binary"
@@ -306,7 +298,12 @@ class Binary(Model, Collision):
         if not isinstance(self.cross_section, CrossSection):
             raise ValueError(f"cross_section must be one of pmc.collisions.HardSphere, VHS, "
                              f"VSS, MaxwellMolecules, got {self.cross_section!r}")
-        set_("mass", _checks.positive("mass", self.mass))
+        for key in ("mass", "hbar"):
+            if getattr(self, key) is not None:
+                warnings.warn(f"Binary({key}=...) is deprecated: the {key} is the run's "
+                              f"Hamiltonian's (checked equal when the run prepares the "
+                              f"collisions)", DeprecationWarning, stacklevel=3)
+                set_(key, _checks.positive(key, getattr(self, key)))
         if self.statistics not in STATISTICS:
             raise ValueError(f"statistics must be one of {list(STATISTICS)}, got "
                              f"{self.statistics!r}")
@@ -315,42 +312,93 @@ class Binary(Model, Collision):
             raise ValueError(f"degeneracy must be >= 1 (2s + 1 for spin s), got "
                              f"{self.degeneracy!r}")
         set_("degeneracy", g)
-        set_("hbar", _checks.positive("hbar", self.hbar))
         set_("bin_capacity", _checks.count("bin_capacity", self.bin_capacity, minimum=1))
         set_("reorder_every", _checks.count("reorder_every", self.reorder_every, minimum=0))
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"name must be a non-empty string, got {self.name!r}")
-        set_("_code", self.cross_section.encode(self.mass))
-        set_("_salt", _SALT + zlib.crc32(self.name.encode()))
-        set_("_majorant", None)
-        set_("_remainder", None)
-        set_("_tally", None)
-        set_("_spares", {})
-        set_("_index", None)
-        set_("_order", None)
-        set_("stats", dict.fromkeys(("steps", "candidates", "events", "accepted_classically",
-                                     "blocked", "clipped"), 0)
-             | {"seconds_sort": 0.0, "seconds_collide": 0.0})
 
     def __repr__(self):
         extra = "" if self.statistics == "classical" else (
-            f", degeneracy={self.degeneracy!r}, hbar={self.hbar!r}, "
-            f"bin_capacity={self.bin_capacity!r}")
-        return (f"Binary({self.cross_section!r}, mass={self.mass!r}, "
-                f"statistics={self.statistics!r}{extra}, name={self.name!r})")
+            f", degeneracy={self.degeneracy!r}, bin_capacity={self.bin_capacity!r}")
+        return (f"Binary({self.cross_section!r}, statistics={self.statistics!r}{extra}, "
+                f"name={self.name!r})")
 
-    def momentum_bin(self, weight, volume):
+    def momentum_bin(self, weight, volume, hbar):
         """Side dp [kg m/s] of the momentum bins used for the occupations, for markers of
-        weight ``weight`` in cells of volume ``volume`` [m^dx]."""
-        return bin_width(weight, volume, hbar=self.hbar, degeneracy=self.degeneracy,
+        weight ``weight`` in cells of volume ``volume`` [m^dx] and Planck constant ``hbar``
+        [J s]."""
+        return bin_width(weight, volume, hbar=hbar, degeneracy=self.degeneracy,
                          capacity=self.bin_capacity)
+
+    def prepare(self, hamiltonian, cells, markers):
+        """The :class:`BinaryOperator` of these collisions for a run of ``hamiltonian`` (a
+        parabolic band: its mass and hbar) over ``cells``, with ``markers`` (dp = 3)."""
+        if not isinstance(hamiltonian, Hamiltonian):
+            raise ValueError(f"binary collisions need the run's pmc.Hamiltonian (its band's "
+                             f"mass and hbar), got {hamiltonian!r}")
+        band = hamiltonian.dispersion
+        if not isinstance(band, Parabolic):
+            raise ValueError(f"binary collisions conserve p^2 / 2m pair by pair: they need a "
+                             f"parabolic band (pmc.bands.Parabolic), got "
+                             f"{type(band).__name__}")
+        if self.mass is not None and not math.isclose(self.mass, band.mass, rel_tol=1e-12):
+            raise ValueError(f"Binary(mass={self.mass!r}) differs from the band's mass "
+                             f"{band.mass!r}; leave mass out (it is the band's)")
+        if self.hbar is not None and not math.isclose(self.hbar, hamiltonian.hbar,
+                                                      rel_tol=1e-12):
+            raise ValueError(f"Binary(hbar={self.hbar!r}) differs from the Hamiltonian's hbar "
+                             f"{hamiltonian.hbar!r}; leave hbar out")
+        if cells is None:
+            raise ValueError("binary collisions need collision cells (pmc.Cells)")
+        _check_markers(markers)
+        return BinaryOperator(self, hamiltonian, cells)
+
+
+def _check_markers(markers):
+    if markers.dp != 3:
+        raise ValueError(f"binary collisions need three momentum components (dp = 3: 1D3V, "
+                         f"2D3V or 3D3V), got dp={markers.dp}")
+
+
+class BinaryOperator(JumpOperator):
+    """:class:`Binary` collisions prepared for a run: the kernel's cross-section code, the
+    per-cell majorants and fractional candidates (:meth:`state`), work buffers reused between
+    steps, and counters.
+
+    Attributes
+    ----------
+    mass, hbar : float
+        The band's mass [kg] and the Hamiltonian's hbar [J s].
+    stats : dict
+        Cumulative counts since preparation: ``steps``, ``candidates``, ``events`` (accepted
+        pair collisions), ``accepted_classically`` (candidates that passed the sigma g test,
+        before the final-state factor), ``blocked`` (of those, refused by the final-state
+        factor), ``clipped`` (candidates whose sigma g exceeded the cell's majorant, which was
+        then raised; should be a tiny fraction), and ``seconds_sort`` (weight check, cell
+        index, sort and reordering) and ``seconds_collide`` [s].
+    """
+
+    def __init__(self, mechanism, hamiltonian, cells):
+        super().__init__(mechanism, hamiltonian, cells)
+        self.mass = float(hamiltonian.dispersion.mass)
+        self.hbar = float(hamiltonian.hbar)
+        self._code = mechanism.cross_section.encode(self.mass)
+        self._label = BINARY + name_label(mechanism.name)
+        self._majorant = None
+        self._remainder = None
+        self._tally = None
+        self._index = None
+        self._order = None
+        self.stats = dict.fromkeys(("steps", "candidates", "events", "accepted_classically",
+                                    "blocked", "clipped"), 0) | {"seconds_sort": 0.0,
+                                                                  "seconds_collide": 0.0}
 
     def _arrays(self, ncell):
         if self._majorant is None or self._majorant.shape[0] != ncell:
-            object.__setattr__(self, "_majorant", np.zeros(ncell))
-            object.__setattr__(self, "_remainder", np.zeros(ncell))
+            self._majorant = np.zeros(ncell)
+            self._remainder = np.zeros(ncell)
         if self._tally is None or self._tally.shape[0] != ncell:
-            object.__setattr__(self, "_tally", np.zeros((ncell, _dsmc.NTALLY), np.int64))
+            self._tally = np.zeros((ncell, _dsmc.NTALLY), np.int64)
 
     def _buffer(self, name, shape, dtype):
         """A persistent work array of at least ``shape`` (reused between steps: no fresh
@@ -359,13 +407,13 @@ class Binary(Model, Collision):
         if (buf is None or buf.shape[-1] < shape[-1] or buf.shape[:-1] != shape[:-1]
                 or buf.dtype != dtype):
             buf = np.empty(shape, dtype)
-            object.__setattr__(self, name, buf)
+            setattr(self, name, buf)
         return buf
 
     def _sort(self, markers, cells, inverse=False):
         """(order, start) as ``cells.sort(markers)`` gives them, into persistent buffers, and
         the range (min, max) of the weights; if ``inverse``, ``self._index`` receives each
-        marker's position in the order (for :meth:`_reorder`)."""
+        marker's position in the order (for :meth:`pmc.Markers.reorder`)."""
         n = markers.n
         if cells.ndim != markers.dx:
             raise ValueError(f"binary collisions need cells over every position axis of the "
@@ -377,54 +425,23 @@ class Binary(Model, Collision):
         index = self._buffer("_index", (markers.capacity,), itype)
         order = self._buffer("_order", (markers.capacity,), itype)
         start = np.empty(cells.count + 1, np.int64)
-        total, w_min, w_max = _cells.sort_markers(markers._x, markers._w, n, cells.lo,
+        x, _, w, _ = markers.kernel_arrays()
+        total, w_min, w_max = _cells.sort_markers(x, w, n, cells.lo,
                                                   1.0 / cells.spacing, cells.shape, index,
                                                   order, start, inverse)
         return order[:total], start, (w_min, w_max)
 
-    def _spare(self, markers, name):
-        """An array shaped like the markers' ``name`` array, not in use by them (None if they
-        have none): the arrays they leave at a reordering serve the next one."""
-        a = getattr(markers, name)
-        if a is None:
-            return None
-        buf = self._spares.get(name)
-        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype:
-            buf = np.empty_like(a)
-        return buf
+    def collide(self, markers, dt, seed, step):
+        """Collide the markers of every cell over one step, in place (see :class:`Binary`).
 
-    def _reorder(self, markers, momenta, weight_range):
-        """Permute ``markers`` into cell order (``self._order[:n]``: by cell, the markers of no
-        cell last), as SPARTA's particle reordering does, given their new ``momenta`` (a spare)
-        already in that order (the collision kernel writes them so). The other arrays are
-        scattered (each marker to its position in the order, ``self._index[:n]``) into spares,
-        which then take the markers' arrays' place; the weights stay where they are when they
-        are all the same number (``weight_range``: their min, max)."""
-        n = markers.n
-        position = self._index[:n]
-        x, w, state = (self._spare(markers, name) for name in ("_x", "_w", "_state"))
-        _cells.scatter_columns(markers._x, n, position, x)
-        if weight_range[0] == weight_range[1]:  # a permutation of equal numbers: no change
-            w = markers._w
-        else:
-            _cells.scatter_columns(markers._w[np.newaxis, :], n, position, w[np.newaxis, :])
-        if state is not None:
-            _cells.scatter_columns(markers._state[np.newaxis, :], n, position,
-                                   state[np.newaxis, :])
-        old = {"_x": markers._x, "_p": markers._p, "_state": markers._state}
-        if w is not markers._w:
-            old["_w"] = markers._w
-        markers._x, markers._p, markers._w, markers._state = x, momenta, w, state
-        self._spares.update(old)
-
-    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
-        """Collide the markers of every cell over one step, in place (see the class).
+        Every ``reorder_every`` steps the markers are stored in cell order
+        (:meth:`pmc.Markers.reorder`), the collision kernel writing the new momenta in that
+        order straight into the markers' spare array.
 
         Parameters
         ----------
         markers : pmc.Markers
             dp = 3, equal weights.
-        cells : pmc.Cells
         dt : float
             Time step [s], > 0.
         seed : int
@@ -437,9 +454,8 @@ class Binary(Model, Collision):
         int
             Number of pair collisions.
         """
-        if markers.dp != 3:
-            raise ValueError(f"binary collisions need three momentum components (dp = 3: 1D3V, "
-                             f"2D3V or 3D3V), got dp={markers.dp}")
+        _check_markers(markers)
+        mech, cells = self.mechanism, self.cells
         dt = _checks.positive("dt", dt)
         step = _checks.count("step", step, minimum=0)
         self._arrays(cells.count)
@@ -447,27 +463,28 @@ class Binary(Model, Collision):
         if markers.n < 2:
             return 0
         started = time.perf_counter()
-        reorder = bool(self.reorder_every) and step % self.reorder_every == 0
+        reorder = bool(mech.reorder_every) and step % mech.reorder_every == 0
         order, start, weight_range = self._sort(markers, cells, inverse=reorder)
         w = equal_weight(markers, weight_range)
         volume = cells.volume
         if reorder:  # the new momenta go out in cell order, the markers of no cell after them
             order = self._order[:markers.n]
-            out = self._spare(markers, "_p")
+            out = markers.spare_momenta()
         else:
-            out = markers._p
+            out = markers.kernel_arrays().p
         sorted_at = time.perf_counter()
-        quantum = self.statistics != "classical"
-        inv_dp = 1.0 / self.momentum_bin(w, volume) if quantum else 1.0
+        quantum = mech.statistics != "classical"
+        inv_dp = 1.0 / mech.momentum_bin(w, volume, self.hbar) if quantum else 1.0
         a, beta, alpha = self._code
-        key = stream_key(int(seed), int(step), self._salt)
-        tally = _dsmc.collide(markers._p, order, start, key, w * dt / volume, 1.0 / self.mass,
-                              a, beta, alpha, STATISTICS[self.statistics], inv_dp,
-                              1.0 / self.bin_capacity, self._majorant, self._remainder,
-                              self._tally, out, reorder)
+        key = stream_key(int(seed), int(step), self._label)
+        tally = _dsmc.collide(markers.kernel_arrays().p, order, start, key, w * dt / volume,
+                              1.0 / self.mass, a, beta, alpha, STATISTICS[mech.statistics],
+                              inv_dp, 1.0 / mech.bin_capacity, self._majorant,
+                              self._remainder, self._tally, out, reorder)
         done = time.perf_counter()
-        if reorder:
-            self._reorder(markers, out, weight_range)
+        if reorder:  # each marker to its position in the order, the momenta already there
+            markers.reorder(self._index[:markers.n], momenta=out,
+                            equal_weights=weight_range[0] == weight_range[1])
         reordered = time.perf_counter()
         sums = tally.sum(axis=0)
         events = int(sums[_dsmc.T_EVENTS])
@@ -490,14 +507,14 @@ class Binary(Model, Collision):
     def set_state(self, arrays):
         """Restore what :meth:`state` returned."""
         if not arrays:
-            object.__setattr__(self, "_majorant", None)
-            object.__setattr__(self, "_remainder", None)
+            self._majorant = None
+            self._remainder = None
             return
         maj = np.array(arrays["majorant"], dtype=np.float64)
         rem = np.array(arrays["remainder"], dtype=np.float64)
         if maj.ndim != 1 or rem.shape != maj.shape:
             raise ValueError(f"state arrays must be (ncell,) each, got {maj.shape} and "
                              f"{rem.shape}")
-        object.__setattr__(self, "_majorant", maj)
-        object.__setattr__(self, "_remainder", rem)
+        self._majorant = maj
+        self._remainder = rem
 

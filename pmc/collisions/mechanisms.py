@@ -1,4 +1,4 @@
-"""Continuous-momentum scattering mechanisms (DESIGN section 1, "Collisions", form 2).
+"""Continuous-momentum scattering mechanisms (docs/design.md §1, "Collisions", form 2).
 
 A marker of momentum p jumps to p' at the golden-rule rate (paper eq. 47)
 
@@ -13,7 +13,7 @@ states per spin and unit volume of the dp-dimensional momentum space,
 for a parabolic band (eps = p^2 / 2m) or a Kane band (eps (1 + alpha eps) = p^2 / 2m, where
 v = p / (m (1 + 2 alpha eps))); the Bloch overlap factors of the Kane band are taken as 1, as in
 C. Jacoboni and L. Reggiani, Rev. Mod. Phys. 55, 645 (1983), section III.B. The dispersion is the
-run's own (:class:`pmc.Hamiltonian`), handed to :meth:`Mechanism.collide` by the driver.
+run's own (:class:`pmc.Hamiltonian`), given to :meth:`Mechanism.prepare`.
 
 Final states are drawn per cell with the null-collision (self-scattering) technique against the
 cell's majorant (the largest total rate among its markers, per octave of energy), exact for any
@@ -28,7 +28,6 @@ before its free-flight loop), the rates are closed-form functions of the energy;
 evaluated on the fly in the kernel rather than tabulated, so they hold for any energy.
 """
 import math
-import zlib
 from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
@@ -38,28 +37,57 @@ from .._kernels import BLOCK
 from .._kernels import cells as _cells
 from .._kernels import occupation as _occupation
 from .._kernels import scatter as _scatter
-from .._kernels.rng import stream_key
+from .._kernels.rng import SCATTERING, stream_key
 from .._model import Model
 from ..bands import Kane, Linear, Parabolic, Relativistic
 from ..hamiltonian import Hamiltonian
-from .base import Collision
+from .base import Collision, JumpOperator, name_label
 from .occupation import bin_width, equal_weight
 
-__all__ = ["Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity",
-           "STATISTICS"]
+__all__ = ["Mechanism", "ScatteringOperator", "ElasticIsotropic", "AcousticPhonon",
+           "OpticalPhonon", "Impurity", "STATISTICS"]
 
 #: Final-state statistics: none (classical) or Pauli blocking (fermi).
 STATISTICS = ("classical", "fermi")
-# stream label of the continuous-momentum mechanisms (far from the injection labels and from
-# the rate matrix's 3 << 44)
-_SALT = 5 << 44
+
+
+class _Band:
+    """A parabolic (alpha = 0) or Kane band in ``d`` momentum dimensions, in numpy: the
+    reference for the kernels' :func:`pmc._kernels.scatter.shell_dos` (module docstring)."""
+
+    _SPHERE = {1: 2.0, 2: 2.0 * math.pi, 3: 4.0 * math.pi}
+
+    def __init__(self, d, mass, alpha, hbar):
+        self.d, self.mass, self.alpha, self.hbar = d, mass, alpha, hbar
+
+    def momentum(self, eps):
+        """|p| on the shell of energy eps: p^2 / 2m = eps (1 + alpha eps)."""
+        e = np.maximum(eps, 0.0)
+        return np.sqrt(2.0 * self.mass * e * (1.0 + self.alpha * e))
+
+    def dos(self, eps):
+        """g_d(eps) = S_d p^(d-1) / ((2 pi hbar)^d v), v = p / (m (1 + 2 alpha eps)); zero
+        for eps <= 0."""
+        p = self.momentum(eps)
+        v = p / (self.mass * (1.0 + 2.0 * self.alpha * np.maximum(eps, 0.0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = self._SPHERE[self.d] * p ** (self.d - 1) / ((2.0 * math.pi * self.hbar) ** self.d
+                                                            * v)
+        return np.where((eps > 0) & (p > 0), g, 0.0)
 
 
 @dataclass(frozen=True)
 class Mechanism(Model, Collision):
     """Base class of the continuous-momentum mechanisms: the null-collision loop, Pauli blocking
-    and the interface to the driver. Subclasses give the kernel code and parameters; the
-    parameters below are keyword-only and common to every mechanism.
+    and the interface to the driver. The parameters below are keyword-only and common to every
+    mechanism.
+
+    Each subclass owns its physics: its docstring states the rate Gamma(eps) and the law of the
+    final state, ``_rate_formula`` writes that rate in numpy (:meth:`reference_rates`), and
+    ``_parameters`` encodes the constants of the formula for the kernels, whose code
+    (``_kind``, one of the table ``ELASTIC, ACOUSTIC, OPTICAL, IMPURITY`` of
+    :mod:`pmc._kernels.scatter`) selects the same formula in the compiled loops; a test holds
+    :meth:`rates` (the kernels) to :meth:`reference_rates`.
 
     Parameters
     ----------
@@ -84,7 +112,6 @@ class Mechanism(Model, Collision):
     degeneracy: float = 2.0
     capacity: int = 16
 
-    #: The driver passes its Hamiltonian to :meth:`collide` (the mechanisms need eps(p)).
     #: Names of the processes, in the order of the kernel's rates.
     processes = ("scattering",)
     _kind = -1
@@ -116,8 +143,8 @@ class Mechanism(Model, Collision):
     def _encode(self, hamiltonian, dp):
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"{type(self).__name__} needs the run's pmc.Hamiltonian for the "
-                             f"band energy eps(p) (collide(..., hamiltonian=H); the driver "
-                             f"passes it), got {hamiltonian!r}")
+                             f"band energy eps(p) (prepare(hamiltonian, cells, markers)), got "
+                             f"{hamiltonian!r}")
         disp = hamiltonian.dispersion
         if not isinstance(disp, self._bands):
             raise ValueError(f"{type(self).__name__} needs a dispersion among "
@@ -137,8 +164,7 @@ class Mechanism(Model, Collision):
         raise NotImplementedError
 
     def _key(self, seed):
-        label = zlib.crc32(self.name.encode())
-        return int(stream_key(int(seed), _SALT, label))
+        return int(stream_key(int(seed), SCATTERING, name_label(self.name)))
 
     # ------------------------------------------------------------------ rates
     def rates(self, energy, hamiltonian, dp=3):
@@ -166,65 +192,33 @@ class Mechanism(Model, Collision):
         _scatter.rates_of_energy(mkind, mprm, dp, mass, alpha, hbar, e.ravel(), out)
         return out[:len(self.processes)].reshape((len(self.processes),) + np.shape(energy))
 
+    def reference_rates(self, energy, hamiltonian, dp=3):
+        """:meth:`rates` written out in numpy from the formulas of the class docstring, apart
+        from the kernels that the runs use (so that a test holds one against the other).
+        Same parameters and result."""
+        e = np.atleast_1d(_checks.finite_array("energy", energy)).astype(np.float64)
+        mkind, mprm, _, _, mass, alpha, hbar = self._encode(hamiltonian, dp)
+        band = _Band(dp, mass, alpha, hbar)
+        out = np.array([np.broadcast_to(r, e.shape) for r in self._rate_formula(e, band)],
+                       dtype=np.float64)
+        return out.reshape((len(self.processes),) + np.shape(energy))
+
+    def _rate_formula(self, eps, band):
+        """The rate of each process at energies ``eps`` (numpy), for :meth:`reference_rates`."""
+        raise NotImplementedError
+
     def total_rate(self, energy, hamiltonian, dp=3):
         """Gamma(eps) [1/s], the sum of :meth:`rates` over the processes."""
         return self.rates(energy, hamiltonian, dp).sum(axis=0)
 
-    # ------------------------------------------------------------------ collisions
-    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
-        """Scatter the markers of every cell over a step ``dt`` [s] (in place).
-
-        Parameters are those of :meth:`pmc.collisions.Collision.collide`, plus ``hamiltonian``
-        (the run's :class:`pmc.Hamiltonian`, required: the driver passes it).
-
-        Returns
-        -------
-        int
-            Number of real scattering events (self-scatterings and Pauli-blocked events are not
-            counted).
-        """
-        return self.collide_counts(markers, cells, dt, seed, step, hamiltonian=hamiltonian)[
-            "events"]
-
-    def collide_counts(self, markers, cells, dt, seed, step, *, hamiltonian=None):
-        """As :meth:`collide`, returning the counts: one entry per process (e.g. "absorption",
-        "emission"), "events" (their sum), "blocked" (real events refused by Pauli blocking),
-        "candidates" (all candidate events, self-scatterings included) and "max_occupation"
-        (the largest bin occupation f seen during the step with "fermi", NaN otherwise)."""
-        mkind, mprm, bkind, bprm, mass, alpha, hbar = self._encode(hamiltonian, markers.dp)
-        dt = _checks.positive("dt", dt)
-        step = _checks.count("step", step, minimum=0)
-        key = self._key(seed)
-        n = markers.n
-        ncell = cells.count
-        fmax = float("nan")
-        index = cells.index(markers)
-        inv_ref = 1.0 / self._reference_energy(hamiltonian)
-        if self.statistics == "classical":
-            rate = np.empty(n)
-            band = np.empty(n, np.int8)
-            _scatter.marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, markers._p, n,
-                                  inv_ref, rate, band)
-            table = _scatter.cell_band_table(index, band, rate, n,
-                                             np.empty((ncell, _scatter.NBAND)))
-            tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
-            _scatter.scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar,
-                                         markers._p, n, index, band, table,
-                                         np.exp(-table * dt), inv_ref, dt, key, step, tally)
-        else:
-            order, start = _cells.sort_by_cell(index, ncell)
-            inv_bin = 1.0 / self.bin_width(markers, cells, hbar)
-            tally = np.zeros((ncell, _scatter.NTALLY), np.int64)
-            top = np.zeros(ncell, np.int64)
-            _scatter.scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, markers._p,
-                                   order, start, inv_ref, dt, key, step, inv_bin,
-                                   self.capacity, tally, top)
-            fmax = float(top.max(initial=0)) / self.capacity
-        total = tally.sum(axis=0)
-        out = {p: int(total[k]) for k, p in enumerate(self.processes)}
-        out.update(events=int(total[0] + total[1]), blocked=int(total[2]),
-                   candidates=int(total[3]), max_occupation=fmax)
-        return out
+    # ------------------------------------------------------------------ the run
+    def prepare(self, hamiltonian, cells, markers):
+        """The :class:`ScatteringOperator` of this mechanism for a run of ``hamiltonian`` (the
+        band eps(p) and hbar; a parabolic or Kane band, or any band for
+        :class:`ElasticIsotropic`) over ``cells`` with ``markers`` (their dp is checked)."""
+        if cells is None:
+            raise ValueError(f"{type(self).__name__} needs collision cells (pmc.Cells)")
+        return ScatteringOperator(self, hamiltonian, cells, markers.dp)
 
     # ------------------------------------------------------------------ Pauli blocking
     def bin_width(self, markers, cells, hbar):
@@ -242,10 +236,84 @@ class Mechanism(Model, Collision):
         width = self.bin_width(markers, cells, hamiltonian.hbar)
         order, start = cells.sort(markers)
         counts = np.full(markers.n, -1, np.int64)
-        _occupation.bin_counts(markers._p, order, start, 1.0 / width, counts)
+        _occupation.bin_counts(markers.kernel_arrays().p, order, start, 1.0 / width, counts)
         f = counts / float(self.capacity)
         f[counts < 0] = np.nan
         return f
+
+
+class ScatteringOperator(JumpOperator):
+    """A :class:`Mechanism` prepared for a run: its parameters and band encoded for the kernels
+    of :mod:`pmc._kernels.scatter`, and the counts of the last step.
+
+    Attributes
+    ----------
+    last_counts : dict or None
+        What :meth:`collide_counts` returned for the last step.
+    """
+
+    def __init__(self, mechanism, hamiltonian, cells, dp):
+        super().__init__(mechanism, hamiltonian, cells)
+        self.dp = dp
+        self._code = mechanism._encode(hamiltonian, dp)
+        self._inv_ref = 1.0 / mechanism._reference_energy(hamiltonian)
+        self.last_counts = None
+
+    def collide(self, markers, dt, seed, step):
+        """Scatter the markers of every cell over a step ``dt`` [s] (in place).
+
+        Returns
+        -------
+        int
+            Number of real scattering events (self-scatterings and Pauli-blocked events are not
+            counted).
+        """
+        return self.collide_counts(markers, dt, seed, step)["events"]
+
+    def collide_counts(self, markers, dt, seed, step):
+        """As :meth:`collide`, returning the counts: one entry per process (e.g. "absorption",
+        "emission"), "events" (their sum), "blocked" (real events refused by Pauli blocking),
+        "candidates" (all candidate events, self-scatterings included) and "max_occupation"
+        (the largest bin occupation f seen during the step with "fermi", NaN otherwise)."""
+        mech, cells = self.mechanism, self.cells
+        if markers.dp != self.dp:
+            raise ValueError(f"{mech.name!r} was prepared for markers with dp={self.dp}, got "
+                             f"dp={markers.dp}")
+        mkind, mprm, bkind, bprm, mass, alpha, hbar = self._code
+        dt = _checks.positive("dt", dt)
+        step = _checks.count("step", step, minimum=0)
+        key = mech._key(seed)
+        n = markers.n
+        p = markers.kernel_arrays().p
+        ncell = cells.count
+        fmax = float("nan")
+        index = cells.index(markers)
+        inv_ref = self._inv_ref
+        if mech.statistics == "classical":
+            rate = np.empty(n)
+            band = np.empty(n, np.int8)
+            _scatter.marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, inv_ref,
+                                  rate, band)
+            table = _scatter.cell_band_table(index, band, rate, n,
+                                             np.empty((ncell, _scatter.NBAND)))
+            tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
+            _scatter.scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n,
+                                         index, band, table, np.exp(-table * dt), inv_ref, dt,
+                                         key, step, tally)
+        else:
+            order, start = _cells.sort_by_cell(index, ncell)
+            inv_bin = 1.0 / mech.bin_width(markers, cells, hbar)
+            tally = np.zeros((ncell, _scatter.NTALLY), np.int64)
+            top = np.zeros(ncell, np.int64)
+            _scatter.scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, order, start,
+                                   inv_ref, dt, key, step, inv_bin, mech.capacity, tally, top)
+            fmax = float(top.max(initial=0)) / mech.capacity
+        total = tally.sum(axis=0)
+        out = {p: int(total[k]) for k, p in enumerate(mech.processes)}
+        out.update(events=int(total[0] + total[1]), blocked=int(total[2]),
+                   candidates=int(total[3]), max_occupation=fmax)
+        self.last_counts = out
+        return out
 
 
 # ============================================================================ mechanisms
@@ -290,6 +358,9 @@ class ElasticIsotropic(Mechanism):
 
     def _parameters(self, hbar):
         return np.array([self.rate])
+
+    def _rate_formula(self, eps, band):
+        return (np.full(eps.shape, self.rate),)
 
     def _reference_energy(self, hamiltonian):
         return 1.0  # a constant rate: one band is as good as any
@@ -341,6 +412,10 @@ class AcousticPhonon(Mechanism):
     def _parameters(self, hbar):
         return np.array([2.0 * math.pi * self.deformation_potential ** 2 * self.temperature
                          / (hbar * self.mass_density * self.sound_velocity ** 2)])
+
+    def _rate_formula(self, eps, band):
+        return (2.0 * math.pi * self.deformation_potential ** 2 * self.temperature
+                / (band.hbar * self.mass_density * self.sound_velocity ** 2) * band.dos(eps),)
 
     def _reference_energy(self, hamiltonian):
         return self.temperature
@@ -415,6 +490,11 @@ class OpticalPhonon(Mechanism):
         b = math.pi * self.coupling ** 2 / (self.mass_density * omega)
         n0 = self.occupation_number
         return np.array([b * n0, b * (n0 + 1.0), self.energy])
+
+    def _rate_formula(self, eps, band):
+        b = math.pi * self.coupling ** 2 / (self.mass_density * self.energy / band.hbar)
+        n0 = self.occupation_number
+        return (b * n0 * band.dos(eps + self.energy), b * (n0 + 1.0) * band.dos(eps - self.energy))
 
     def _reference_energy(self, hamiltonian):
         return self.energy
@@ -492,6 +572,15 @@ class Impurity(Mechanism):
         return np.array([2.0 * math.pi / hbar * self.density
                          * (4.0 * math.pi * self.coupling) ** 2,
                          self.screening_wavenumber ** 2])
+
+    def _rate_formula(self, eps, band):
+        c = 2.0 * math.pi / band.hbar * self.density * (4.0 * math.pi * self.coupling) ** 2
+        b2 = self.screening_wavenumber ** 2
+        k = band.momentum(eps) / band.hbar
+        s = b2 + 4.0 * k * k
+        if band.d == 3:
+            return (c * band.dos(eps) / (b2 * s),)
+        return (c * band.dos(eps) / (2.0 * s * s),)  # d = 1: back-scattering only
 
     def _reference_energy(self, hamiltonian):
         # the screening energy (hbar beta)^2 / 2m

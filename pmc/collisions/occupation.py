@@ -88,7 +88,7 @@ def occupation(markers, cells, *, hbar, degeneracy, capacity):
     dp = bin_width(w, cells.volume, hbar=hbar, degeneracy=degeneracy, capacity=capacity)
     order, start = cells.sort(markers)
     counts = np.full(markers.n, -1, np.int64)
-    _occ.bin_counts(markers._p, order, start, 1.0 / dp, counts)
+    _occ.bin_counts(markers.kernel_arrays().p, order, start, 1.0 / dp, counts)
     f = counts / float(capacity)
     f[counts < 0] = np.nan
     return f
@@ -104,7 +104,7 @@ def equal_weight(markers, weight_range=None):
     read it already."""
     if markers.n == 0:
         return 1.0
-    lo, hi = weight_range if weight_range is not None else _dsmc.weight_range(markers._w,
+    lo, hi = weight_range if weight_range is not None else _dsmc.weight_range(markers.w,
                                                                                 markers.n)
     if hi - lo > WEIGHT_RTOL * hi:
         raise ValueError(f"binary collisions and occupations need markers of equal weight w "

@@ -1,5 +1,5 @@
 """The Fermi-rule rate matrix of a master equation and its exact jump process (paper eqs. 46-48;
-DESIGN section 1, "Collisions", form 1).
+docs/design.md §1, "Collisions", form 1).
 
 Inside a cell the occupations of the states obey df_l/dt = sum_k f_k Q_kl with
 
@@ -14,7 +14,6 @@ and couplings only, so that a case file can name it.
 import dataclasses
 import math
 import warnings
-import zlib
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,13 +21,13 @@ import scipy.sparse.linalg as spla
 
 from .. import _checks
 from .._kernels import jumps as _jumps
-from .._kernels.rng import stream_key
+from .._kernels.rng import RATE_MATRIX, stream_key
 from .._model import Model
 from ..bands import Dispersion, Parabolic
 from ..potentials import Potential
-from .base import Collision
+from .base import Collision, JumpOperator, name_label
 
-__all__ = ["RateMatrix", "GoldenRule", "SHAPES", "METHODS"]
+__all__ = ["RateMatrix", "GoldenRule", "RateMatrixOperator", "SHAPES", "METHODS"]
 
 #: Line shapes of the broadened energy delta.
 SHAPES = ("lorentzian", "gaussian")
@@ -36,8 +35,6 @@ SHAPES = ("lorentzian", "gaussian")
 METHODS = {"holding": _jumps.HOLDING, "uniformization": _jumps.UNIFORMIZATION}
 #: Row sums must vanish to this fraction of the row's largest entry.
 ROW_SUM_RTOL = 1e-12
-# stream label of the jump mechanism (far from the injection labels, 1 << 40 ...)
-_SALT = 3 << 44
 
 
 class RateMatrix(Collision):
@@ -51,7 +48,8 @@ class RateMatrix(Collision):
     see :meth:`from_golden_rule` and :meth:`from_momentum_lattice` (E. Fermi, *Nuclear Physics*,
     U. Chicago Press 1950, eq. VIII.2; P. A. M. Dirac, Proc. R. Soc. A 114, 243 (1927)).
 
-    As a :class:`pmc.collisions.Collision` it samples each marker's path of the Markov chain over
+    A description (its arrays are not changed after construction); as a collision mechanism,
+    :meth:`prepare` gives the :class:`RateMatrixOperator` that samples each marker's path of the Markov chain over
     a step *exactly* (any dt; not to first order): exponential holding times of rate
     -Q_kk followed by a jump to l with probability Q_kl / (-Q_kk) (Gillespie 1976), or, with
     ``method="uniformization"``, a Poisson clock of rate Lambda = max_k |Q_kk| whose ticks are
@@ -69,7 +67,7 @@ class RateMatrix(Collision):
         Uniform, increasing momentum bin centres [kg m/s], M >= 2. If given, a marker's state is
         the bin nearest to its first momentum component p_x, and a jump k -> l shifts p_x by
         momentum_grid[l] - momentum_grid[k]; markers outside the grid do not jump and are
-        counted in :attr:`outside`. If omitted, the state is ``markers.state``.
+        counted in the operator's ``outside``. If omitted, the state is ``markers.state``.
     hbar : float
         Reduced Planck constant [J s], > 0.
     name : str
@@ -123,9 +121,7 @@ class RateMatrix(Collision):
         self._out_rate = np.empty(m)
         _jumps.row_cumsum(self._indptr, off.data.astype(np.float64), self._cum, self._out_rate)
         self._lambda = float(self._out_rate.max()) if m else 0.0
-        self._salt = _SALT + zlib.crc32(name.encode())
-        self.outside = 0
-        self.last_outside = 0
+        self._label = RATE_MATRIX + name_label(name)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -367,31 +363,56 @@ class RateMatrix(Collision):
         return worst
 
     # ------------------------------------------------------------------ the collision
-    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
-        """Jump every marker inside ``cells`` exactly over ``dt`` [s], in place.
+    def prepare(self, hamiltonian, cells, markers):
+        """The :class:`RateMatrixOperator` of these jumps for a run: every marker inside
+        ``cells`` jumps (all markers if ``cells`` is None). Without a momentum grid the markers
+        must carry states (``markers.state``)."""
+        return RateMatrixOperator(self, hamiltonian, cells, self)
 
-        Returns the number of real jumps k -> l != k. In the momentum-grid mode the markers
-        inside the cells but outside the grid are counted in :attr:`last_outside` (this step)
-        and :attr:`outside` (cumulative)."""
+
+class RateMatrixOperator(JumpOperator):
+    """A :class:`RateMatrix` (or :class:`GoldenRule`) prepared for a run: the exact jumps of its
+    Markov chain over each step, and the count of markers outside the momentum grid.
+
+    Attributes
+    ----------
+    rate_matrix : RateMatrix
+    last_outside : int
+        Markers inside the cells but outside the momentum grid at the last step (momentum-grid
+        mode).
+    outside : int
+        The same, summed over the steps (checkpointed: :meth:`state`).
+    """
+
+    def __init__(self, mechanism, hamiltonian, cells, rate_matrix):
+        super().__init__(mechanism, hamiltonian, cells)
+        self.rate_matrix = rate_matrix
+        self.outside = 0
+        self.last_outside = 0
+
+    def collide(self, markers, dt, seed, step):
+        """Jump every marker inside the cells exactly over ``dt`` [s], in place.
+
+        Returns the number of real jumps k -> l != k."""
+        rm, cells = self.rate_matrix, self.cells
         dt = _checks.positive("dt", dt)
         n = markers.n
         cell = np.empty(0, np.int64) if cells is None else cells.index(markers)
-        key = stream_key(int(seed), int(step), self._salt)
-        method = METHODS[self.method]
-        args = (self._indptr, self._indices, self._cum, self._out_rate, self._lambda, method,
-                key, dt)
-        if self.momentum_grid is None:
+        key = stream_key(int(seed), int(step), rm._label)
+        method = METHODS[rm.method]
+        args = (rm._indptr, rm._indices, rm._cum, rm._out_rate, rm._lambda, method, key, dt)
+        if rm.momentum_grid is None:
             state = markers.state
             if state is None:
-                raise ValueError(f"collision {self.name!r} moves discrete states, but the markers "
+                raise ValueError(f"collision {rm.name!r} moves discrete states, but the markers "
                                  f"carry none: give them state=, or give the RateMatrix a "
                                  f"momentum_grid")
-            if n and int(state.max()) >= self.size:
-                raise ValueError(f"markers.state must be < {self.size} (the size of matrix), "
+            if n and int(state.max()) >= rm.size:
+                raise ValueError(f"markers.state must be < {rm.size} (the size of matrix), "
                                  f"got {int(state.max())}")
             return int(_jumps.jump_states(state, n, cell, *args))
         px = markers.momenta[0]
-        jumped, outside = _jumps.jump_momenta(px, n, cell, self.momentum_grid, self._inv_h, *args)
+        jumped, outside = _jumps.jump_momenta(px, n, cell, rm.momentum_grid, rm._inv_h, *args)
         self.last_outside = int(outside)
         self.outside += int(outside)
         return int(jumped)
@@ -423,7 +444,7 @@ class GoldenRule(Model, Collision):
         Spectral width G [J], > 0 (Lorentzian half width or Gaussian standard deviation).
     shape : {"lorentzian", "gaussian"}
     hbar : float
-        [J s], > 0 (use the value of the run's Hamiltonian).
+        [J s], > 0: the run's Hamiltonian's (checked by :meth:`prepare`).
     momentum_grid : array_like (M,), optional
         Uniform momentum bin centres [kg m/s] (see :class:`RateMatrix`).
     method : {"holding", "uniformization"}
@@ -462,14 +483,15 @@ class GoldenRule(Model, Collision):
         """The :class:`RateMatrix` this mechanism samples."""
         return self._rate_matrix
 
-    def collide(self, markers, cells, dt, seed, step, *, hamiltonian=None):
-        return self._rate_matrix.collide(markers, cells, dt, seed, step)
-
-    def state(self):
-        return self._rate_matrix.state()
-
-    def set_state(self, arrays):
-        self._rate_matrix.set_state(arrays)
+    def prepare(self, hamiltonian, cells, markers):
+        """The :class:`RateMatrixOperator` of :attr:`rate_matrix` (see
+        :meth:`RateMatrix.prepare`); ``hbar`` must be the Hamiltonian's."""
+        h = getattr(hamiltonian, "hbar", None)
+        if h is not None and not math.isclose(self.hbar, h, rel_tol=1e-12):
+            raise ValueError(f"GoldenRule(hbar={self.hbar!r}) differs from the run's Hamiltonian "
+                             f"hbar={h!r}: the rates (2 pi / hbar) |V|^2 delta_G would not be "
+                             f"the run's")
+        return RateMatrixOperator(self, hamiltonian, cells, self._rate_matrix)
 
 
 # ---------------------------------------------------------------------------- helpers

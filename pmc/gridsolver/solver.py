@@ -45,15 +45,15 @@ boundary the ends of the grid absorb. Along p the ends of the grid absorb (talli
 """
 import contextlib
 import math
+import warnings
 
-import numba
 import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
-from threadpoolctl import threadpool_limits
 
-from .. import _checks
+from .. import _checks, threads
+from .._kernels import push as _push
 from .._kernels import semilagrangian as _sl
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
 from .._run import FrameRun, describe_model, frame_at, potential_tables
@@ -62,10 +62,11 @@ from ..collisions.rate_matrix import GoldenRule, RateMatrix
 from ..grids import PhaseSpaceGrid
 from ..hamiltonian import Hamiltonian
 from ..potentials import Zero
+from ..schema import coordinate, unit_system, variable
 from ..states import Distribution
 from .initial import initial_density
 
-__all__ = ["GridSolver", "solve", "OBSERVABLES", "ORDERS", "SCHEMES"]
+__all__ = ["Simulation", "simulate", "OBSERVABLES", "ORDERS", "SCHEMES"]
 
 #: Observables a run can record (as :class:`pmc.Simulation`).
 OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
@@ -74,25 +75,24 @@ _DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
 ORDERS = (3, 5, 7)
 #: Streaming schemes (as the markers' push) and their order.
 SCHEMES = {"leapfrog": 2, "yoshida4": 4}
+_SCHEME_CODES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
 #: Rate matrices up to this size get a dense precomputed propagator expm(Q dt); larger ones are
 #: applied with scipy.sparse.linalg.expm_multiply each step.
 DENSE_LIMIT = 2048
 #: Grids with fewer nodes than this are stepped on one thread (numba and BLAS): a shift costs
 #: ~10 ns per node, so below ~1 ms of work the synchronisation of a parallel loop costs more than
 #: it saves (and on a loaded machine a descheduled thread stalls every barrier for a whole time
-#: slice: 40 ms for a 0.1 ms matrix product was measured).
+#: slice).
 PARALLEL_MIN = 1 << 18
 
-_CBRT2 = 2.0 ** (1.0 / 3.0)
-_W1 = 1.0 / (2.0 - _CBRT2)
-_W0 = -_CBRT2 * _W1
 _DETERMINISTIC = "deterministic grid solution: no sampling error (zeros)"
 
 
-class GridSolver(FrameRun):
+class Simulation(FrameRun):
     """Deterministic semi-Lagrangian solution of the Boltzmann equation in 1D1V.
 
-    The same ``run`` / ``step`` / ``observe`` / ``resume`` interface and the same output
+    The same solver protocol (:class:`pmc._run.FrameRun`: ``start`` / ``step`` / ``observe`` /
+    ``run`` / ``resume``, checkpoints) and the same output
     :class:`xarray.Dataset` as :class:`pmc.Simulation`, so that a marker run and a grid run of
     one case compare variable by variable (``pmc.compare``). See the module docstring for the
     method and its accuracy.
@@ -144,7 +144,7 @@ class GridSolver(FrameRun):
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0))
     >>> grid = pmc.PhaseSpaceGrid(x=np.linspace(-9.75, 9.75, 40), p=np.linspace(-4, 4, 33))
     >>> packet = pmc.states.GaussianWavepacket(x0=0.0, p0=1.0, sigma_x=1.0)
-    >>> solver = pmc.gridsolver.GridSolver(H, packet, grid=grid, dt=0.1,
+    >>> solver = pmc.gridsolver.Simulation(H, packet, grid=grid, dt=0.1,
     ...                                    boundary=pmc.Periodic(-10.0, 10.0))
     >>> ds = solver.run(t_end=1.0, save_every=0.5, progress=False)
     >>> round(float(ds.total_weight[-1]), 12) == round(float(ds.total_weight[0]), 12)
@@ -278,8 +278,9 @@ class GridSolver(FrameRun):
         return float(np.sum(self.f)) * self.hx * self.hp
 
     def __repr__(self):
-        return (f"GridSolver(t={self.time:.6g}, step={self.step_count}, grid={self.x.size}x"
-                f"{self.p.size}, dt={self.dt:g}, order={self.order}, scheme={self.scheme!r})")
+        return (f"gridsolver.Simulation(t={self.time:.6g}, step={self.step_count}, "
+                f"grid={self.x.size}x{self.p.size}, dt={self.dt:g}, order={self.order}, "
+                f"scheme={self.scheme!r})")
 
     # ------------------------------------------------------------------ stepping
     def step(self, n=1):
@@ -309,19 +310,15 @@ class GridSolver(FrameRun):
             self.step_count += 1
 
     def _stream(self, h, t):
-        if self.scheme == "leapfrog":
-            self._kick(0.5 * h, t)
-            self._drift(h)
-            self._kick(0.5 * h, t + h)
-        else:
-            h1, h0 = _W1 * h, _W0 * h
-            self._kick(0.5 * h1, t)
-            self._drift(h1)
-            self._kick(0.5 * (h1 + h0), t + h1)
-            self._drift(h0)
-            self._kick(0.5 * (h0 + h1), t + h1 + h0)
-            self._drift(h1)
-            self._kick(0.5 * h1, t + h)
+        # the composition of the marker push (pmc._kernels.push.stage), on the grid
+        scheme = _SCHEME_CODES[self.scheme]
+        tau = t
+        for j in range(_push.stages(scheme)):
+            kick, drift = _push.stage(scheme, j, h)
+            self._kick(kick, tau)
+            self._drift(drift)
+            tau = tau + drift
+        self._kick(_push.last_kick(scheme, h), t + h)
 
     def _kick(self, h, t):
         if self._free:
@@ -366,66 +363,57 @@ class GridSolver(FrameRun):
         if not np.all(np.isfinite(self.f)):
             raise FloatingPointError(f"non-finite f at step {self.step_count} (t = {t:g}); the "
                                      f"run is stopped")
-        units = "1/(m kg m/s)"
-        coords = {"x": ("x", self.x.copy(), {"units": "m", "long_name": "position x"}),
-                  "p": ("p", self.p.copy(), {"units": "kg m/s", "long_name": "momentum p_x"})}
+        system = unit_system(self.hamiltonian)
+        coords = {"x": coordinate("x", self.x.copy(), system),
+                  "p": coordinate("p", self.p.copy(), system)}
         data = {}
         if "f" in self.observables:
-            f_attrs = {"units": units, "long_name": "phase-space density",
-                       "integrated_over": "", "comment": "bin averages of the deterministic "
+            f_attrs = {"integrated_over": "", "comment": "bin averages of the deterministic "
                        "grid solution (6th-order from its node values)"}
             for k in ("weight_outside_x_range", "weight_outside_p_range", "weight_outside_grid"):
                 f_attrs[k] = 0.0
                 f_attrs[k.replace("weight_", "markers_")] = 0
-            data["f"] = (("x", "p"), self.cell_averages(), f_attrs)
-            data["f_stderr"] = (("x", "p"), np.zeros_like(self.f),
-                                {"units": units, "long_name": "standard error of the phase-space "
-                                 "density", "comment": _DETERMINISTIC})
-            for key, text in (("x", "outside the spatial range of the grid"),
-                              ("p", "outside the momentum range of the grid"),
-                              ("grid", "outside the grid (space or momentum)")):
-                name = "weight_outside_grid" if key == "grid" else f"weight_outside_{key}_range"
-                data[name] = ((), 0.0, {"units": "1", "long_name": f"fraction of the total weight "
-                                        f"{text}", "count": 0, "comment": "the grid solver holds "
-                                        "nothing outside its grid (see absorbed, absorbed_p)"})
+            data["f"] = variable("f", self.cell_averages(), ("x", "p"), system, **f_attrs)
+            data["f_stderr"] = variable("f_stderr", np.zeros_like(self.f), ("x", "p"), system,
+                                        comment=_DETERMINISTIC)
+            for name in ("weight_outside_x_range", "weight_outside_p_range",
+                         "weight_outside_grid"):
+                data[name] = variable(name, 0.0, system=system, count=0,
+                                      comment="the grid solver holds nothing outside its grid "
+                                              "(see absorbed, absorbed_p)")
         moments = [o for o in self.observables if o != "f"]
         if moments:
-            data.update(self._moments(moments, t))
-        data.update(self._scalars(t))
-        return frame_at(t, data, {**coords, **self._scalar_coords()})
+            data.update(self._moments(moments, t, system))
+        data.update(self._scalars(t, system))
+        return frame_at(t, data, {**coords, **self._scalar_coords()}, system)
 
-    def _moments(self, names, t):
+    def _moments(self, names, t, system="si"):
         with _threads(self.f.size):
             fx = _sl.average_x(self.f, np.empty_like(self.f), self._periodic)  # x-bin averages
         hp = self.hp
         W = fx.sum(axis=1) * hp
         out = {}
         with np.errstate(invalid="ignore", divide="ignore"):
-            vals = {"density": (W, "1/m", "number density"),
-                    "current": (fx @ self._v * hp, "1/s",
-                                "particle current density (x component)"),
-                    "energy_density": (fx @ self._eps * hp, "J/m", "kinetic energy density")}
+            vals = {"density": W, "current": fx @ self._v * hp,
+                    "energy_density": fx @ self._eps * hp}
             ok = W > 0
             u = np.where(ok, (fx @ self._v) * hp / W, np.nan)
             pm = np.where(ok, (fx @ self.p) * hp / W, np.nan)
             cov = (fx @ (self.p * self._v)) * hp / W - pm * u
-            vals["mean_velocity"] = (u, "m/s", "mean velocity (x component)")
-            vals["temperature"] = (np.where(ok, cov, np.nan), "J",
-                                   "kinetic temperature (mean over momentum components of "
-                                   "cov(p_i, v_i))")
+            vals["mean_velocity"] = u
+            vals["temperature"] = np.where(ok, cov, np.nan)
         for name in names:
-            value, units, long_name = vals[name]
+            value = vals[name]
             extra = {}
             if name in ("mean_velocity", "temperature"):
-                extra = {"missing_value": np.nan,
-                         "comment": "NaN (missing) in cells where f vanishes"}
-            out[name] = (("x",), value, {"units": units, "long_name": long_name, **extra})
-            out[name + "_stderr"] = (("x",), np.where(np.isnan(value), np.nan, 0.0),
-                                     {"units": units, "long_name": f"standard error of {name}",
-                                      "comment": _DETERMINISTIC, **extra})
+                extra = {"comment": "NaN (missing) in cells where f vanishes"}
+            out[name] = variable(name, value, ("x",), system, **extra)
+            out[name + "_stderr"] = variable(name + "_stderr",
+                                             np.where(np.isnan(value), np.nan, 0.0), ("x",),
+                                             system, **{"comment": _DETERMINISTIC, **extra})
         return out
 
-    def _scalars(self, t):
+    def _scalars(self, t, system="si"):
         cell = self.hx * self.hp
         col = self.f.sum(axis=0)  # over x, per momentum node
         u = potential_array(self._terms, self._pprm, self.x[np.newaxis, :].copy(), float(t),
@@ -433,36 +421,28 @@ class GridSolver(FrameRun):
         energy = (float(col @ self._eps) + float(self.f.sum(axis=1) @ u)) * cell
         events = self._collision_events - self._events_at_last_frame
         return {
-            "n_markers": ((), np.int64(0), {"units": "1", "long_name": "number of markers (0: "
-                                            "deterministic grid solution, no markers)"}),
-            "total_weight": ((), float(col.sum()) * cell,
-                             {"units": "1", "long_name": "total weight (particles)"}),
-            "energy": ((), energy, {"units": "J", "long_name": "total energy int f H(x, p, t)"}),
-            "momentum": (("component",), np.array([float(col @ self.p) * cell]),
-                         {"units": "kg m/s", "long_name": "total momentum int f p"}),
-            "absorbed": (("side",), self._absorbed.copy(),
-                         {"units": "1", "long_name": "weight absorbed at each wall since t0 "
-                                                     "(cumulative)"}),
-            "absorbed_p": (("p_side",), self._absorbed_p.copy(),
-                           {"units": "1", "long_name": "weight that left the momentum range of "
-                                                       "the grid at each end since t0 "
-                                                       "(cumulative)"}),
-            "injected": (("contact",), self._injected.copy(),
-                         {"units": "1", "long_name": "weight injected through each contact "
-                                                     "since t0 (cumulative)"}),
-            "collisions": (("mechanism",), events,
-                           {"units": "1", "long_name": "expected collision events (jumps of "
-                                                       "physical particles) in the interval "
-                                                       "ending at this time",
-                            "comment": "deterministic: int dt sum_k n_k |Q_kk|, not a count"}),
+            "n_markers": variable("n_markers", np.int64(0), system=system,
+                                  comment="0: deterministic grid solution, no markers"),
+            "total_weight": variable("total_weight", float(col.sum()) * cell, system=system),
+            "energy": variable("energy", energy, system=system),
+            "momentum": variable("momentum", np.array([float(col @ self.p) * cell]),
+                                 system=system),
+            "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
+            "absorbed_p": variable("absorbed_p", self._absorbed_p.copy(), system=system),
+            "injected": variable("injected", self._injected.copy(), system=system),
+            "collisions": variable("collisions", events, system=system,
+                                   comment="deterministic: the expected collision events (jumps "
+                                           "of physical particles), int dt sum_k n_k |Q_kk|, "
+                                           "not a count"),
         }
 
     def _scalar_coords(self):
-        return {"component": ("component", ["px"]),
-                "side": ("side", ["x_lo", "x_hi"]),
-                "p_side": ("p_side", ["p_lo", "p_hi"]),
-                "contact": ("contact", ["x_lo", "x_hi"]),
-                "mechanism": ("mechanism", ["total", *[c.name for c in self.collisions]])}
+        return {"component": coordinate("component", ["px"]),
+                "side": coordinate("side", ["x_lo", "x_hi"]),
+                "p_side": coordinate("p_side", ["p_lo", "p_hi"]),
+                "contact": coordinate("contact", ["x_lo", "x_hi"]),
+                "mechanism": coordinate("mechanism",
+                                        ["total", *[c.name for c in self.collisions]])}
 
     # ------------------------------------------------------------------ running
     # ------------------------------------------------------------------ run hooks
@@ -592,13 +572,8 @@ def _threads(size):
     if size >= PARALLEL_MIN:
         yield
         return
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
-    finally:
-        numba.set_num_threads(old)
+    with threads.limited(numba_threads=1, blas=1):
+        yield
 
 
 def _reservoir_density(res, p):
@@ -608,11 +583,11 @@ def _reservoir_density(res, p):
             / math.sqrt(2.0 * math.pi * var))
 
 
-def solve(hamiltonian, initial, *, grid, dt, t_end, save_every, output=None, progress=False,
-          **options):
-    """Build a :class:`GridSolver` and run it: the function form (as :func:`pmc.simulate`).
+def simulate(hamiltonian, initial, *, grid, dt, t_end, save_every, output=None, progress=False,
+             **options):
+    """Build a :class:`Simulation` and run it: the function form (as :func:`pmc.simulate`).
 
-    Parameters are those of :class:`GridSolver` and :meth:`GridSolver.run`.
+    Parameters are those of :class:`Simulation` and :meth:`pmc._run.FrameRun.run`.
 
     Returns
     -------
@@ -620,5 +595,19 @@ def solve(hamiltonian, initial, *, grid, dt, t_end, save_every, output=None, pro
     """
     run_keys = ("overwrite", "resume", "checkpoint_every")
     run_opts = {k: options.pop(k) for k in run_keys if k in options}
-    solver = GridSolver(hamiltonian, initial, grid=grid, dt=dt, **options)
+    solver = Simulation(hamiltonian, initial, grid=grid, dt=dt, **options)
     return solver.run(t_end, save_every, output=output, progress=progress, **run_opts)
+
+
+def __getattr__(name):
+    return _deprecated(name, __name__)
+
+
+def _deprecated(name, module):
+    """The deprecated names ``GridSolver`` and ``solve`` (module attribute access warns)."""
+    new = {"GridSolver": "Simulation", "solve": "simulate"}.get(name)
+    if new is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    warnings.warn(f"pmc.gridsolver.{name} is deprecated: use pmc.gridsolver.{new}",
+                  DeprecationWarning, stacklevel=3)
+    return globals()[new]

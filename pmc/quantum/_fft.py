@@ -56,8 +56,8 @@ class PlannedFFT:
     out-of-place transforms over all axes: ``forward()`` sets k to the DFT of x,
     sum_n x_n exp(-2 pi i k n / N), and ``backward()`` sets x to sum_k k_k exp(+2 pi i k n / N),
     without the 1/N. Both may overwrite their input (FFTW_DESTROY_INPUT): the split-operator
-    step never reads it again. Out-of-place transforms are the faster FFTW plans on this
-    machine (see benchmarks/bench_tdse.py).
+    step never reads it again. Out-of-place transforms are the faster FFTW plans (see
+    benchmarks/bench_tdse.py).
 
     Parameters
     ----------

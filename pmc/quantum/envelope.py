@@ -33,6 +33,7 @@ import xarray as xr
 
 from .. import _checks
 from ..grids import PhaseSpaceGrid
+from ..schema import coordinate, system_of, unit_system, variable
 from ..states import Distribution, GaussianWavepacket, Gridded, sample
 from . import _fft
 from .windows import BoxWindow, GaussianWindow, Window
@@ -57,7 +58,7 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     Parameters
     ----------
     q : xarray.Dataset
-        A one-dimensional run of :func:`pmc.quantum.solve` (``psi_real``, ``psi_imag`` over
+        A one-dimensional run of :func:`pmc.quantum.simulate` (``psi_real``, ``psi_imag`` over
         ``x``, with or without ``time``).
     grid : pmc.PhaseSpaceGrid
         Grid with exactly the axes ``x`` [m] and ``p`` [kg m/s]: rho is evaluated at its bin
@@ -90,8 +91,8 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     >>> import numpy as np, pmc
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(), hbar=1.0)
     >>> psi0 = pmc.states.GaussianWavepacket(x0=0.0, p0=3.0, sigma_x=1.0)
-    >>> q = pmc.quantum.solve(H, psi0, x=np.linspace(-20, 20, 512, endpoint=False),
-    ...                       t_end=0.0, save_every=1.0)
+    >>> q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-20, 20, 512, endpoint=False),
+    ...                          t_end=0.0, save_every=1.0)
     >>> grid = pmc.PhaseSpaceGrid(x=np.linspace(-10, 10, 201), p=np.linspace(-5, 11, 161))
     >>> rho = pmc.quantum.envelope(q, grid, pmc.quantum.GaussianWindow(sigma_x=0.5))
     >>> round(float(rho.rho_integral[0]), 6)
@@ -105,7 +106,7 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
     if grid.dims != ("x", "p"):
         raise ValueError(f"grid must have exactly the axes ('x', 'p'), got {grid.dims}")
     if not isinstance(q, xr.Dataset) or "psi_real" not in q or "psi_imag" not in q:
-        raise ValueError("q must be a Dataset from pmc.quantum.solve (psi_real, psi_imag)")
+        raise ValueError("q must be a Dataset from pmc.quantum.simulate (psi_real, psi_imag)")
     if q["psi_real"].dims[-1:] != ("x",) or q["psi_real"].ndim - ("time" in q.dims) != 1:
         raise ValueError(f"envelope needs a one-dimensional run (dims (time, x)), got "
                          f"{q['psi_real'].dims}")
@@ -151,23 +152,25 @@ def envelope(q, grid, window, *, hbar=None, rtol=1e-17, use_pyfftw=True, warn=Tr
                 out = czt(a, axis=-1)
                 rho[t, :, b0:b1] = (out.real ** 2 + out.imag ** 2).T * scale
     area = grid.bin_volume
-    data = {"rho": (("time", "x", "p"), rho,
-                    {"units": "1/(m kg m/s)",
-                     "long_name": f"envelope density |A(x, p)|^2 ({_window_text(window)})"}),
-            "rho_integral": (("time",), rho.sum(axis=(1, 2)) * area,
-                             {"units": "1", "long_name": "integral of rho over the grid"})}
+    system = system_of(q)
+    data = {"rho": variable("rho", rho, ("time", "x", "p"), system,
+                            comment=f"window: {_window_text(window)}"),
+            "rho_integral": variable("rho_integral", rho.sum(axis=(1, 2)) * area, ("time",),
+                                     system)}
     times = q["time"].values if has_time else np.array([0.0])
-    if "norm" in q:
-        data["norm"] = (("time",), np.atleast_1d(q["norm"].values), dict(q["norm"].attrs))
-    coords = {"time": ("time", times, {"units": "s", "long_name": "time"}),
-              **{d: (d, grid.coords[d].copy(), {"units": u, "long_name": n})
-                 for d, u, n in (("x", "m", "position x"), ("p", "kg m/s", "momentum p_x"))}}
+    for name in ("total_weight", "norm"):  # "norm": the name in older files
+        if name in q:
+            data["total_weight"] = (("time",), np.atleast_1d(q[name].values),
+                                    dict(q[name].attrs))
+            break
+    coords = {"time": coordinate("time", times, system),
+              **{d: coordinate(d, grid.coords[d].copy(), system) for d in ("x", "p")}}
     ds = xr.Dataset(data, coords=coords)
     if "absorbed" in q:
         ab = q["absorbed"] if has_time else q["absorbed"].expand_dims("time")
         ds["absorbed"] = (("time", "side"), ab.transpose("time", "side").values,
                           dict(q["absorbed"].attrs))
-        ds = ds.assign_coords(side=q["side"].values)
+        ds = ds.assign_coords(side=coordinate("side", q["side"].values))
     ds.attrs = {**{k: v for k, v in q.attrs.items() if k in ("case", "pmc_version", "created",
                                                                "seed")},
                 "title": "pmc envelope projection of a Schrödinger run",
@@ -309,12 +312,11 @@ def wigner(psi, x, *, hbar=1.0, p=None, use_pyfftw=True):
             c = np.conj(ext[centre + j[None, :]]) * ext[centre - j[None, :]]
             z = czt(c * phase_in[None, :], axis=-1) * phase_out[None, :]
             out[n] = z.real * (dx / (2.0 * math.pi * hbar))
+    system = unit_system(hbar=hbar)
     return xr.DataArray(out, dims=("x", "p"),
-                        coords={"x": ("x", x, {"units": "m", "long_name": "position x"}),
-                                "p": ("p", p, {"units": "kg m/s", "long_name": "momentum p"})},
+                        coords={"x": coordinate("x", x, system), "p": coordinate("p", p, system)},
                         name="wigner",
-                        attrs={"units": "1/(m kg m/s)", "long_name": "Wigner function",
-                               "hbar": hbar})
+                        attrs=variable("wigner", out, ("x", "p"), system, hbar=hbar).attrs)
 
 
 def _zero_pad_spectrum(spec, n):
@@ -435,9 +437,11 @@ def smooth(f, window, *, hbar, deconvolve_bins=True):
     g = f.transpose(..., "x", "p")
     op = Smoother(g["x"].values, g["p"].values, window, hbar, deconvolve_bins)
     out = g.copy(data=op(g.values)).transpose(*dims)
-    out.attrs = {"units": f.attrs.get("units", "1/(m kg m/s)"),
-                 "long_name": f"phase-space density smoothed with the Wigner function of the "
-                              f"{_window_text(window)}"}
+    out.attrs = variable("rho_markers", out.values, out.dims,
+                         comment=f"smoothed with the Wigner function of the "
+                                 f"{_window_text(window)}").attrs
+    if "units" in f.attrs:
+        out.attrs["units"] = f.attrs["units"]
     out.name = "rho_markers"
     return out
 

@@ -1,5 +1,5 @@
 """The time-dependent Schrödinger equation i hbar d psi / dt = [eps(-i hbar grad) + U(x, t)] psi
-by the split-operator Fourier method: pmc's quantum reference (DESIGN section 1, paper section II).
+by the split-operator Fourier method: pmc's quantum reference (docs/design.md §1, paper §II).
 
 One step of length dt is Strang's symmetric splitting
 
@@ -18,33 +18,41 @@ An optional absorbing layer at the edges is a complex absorbing potential -i W(x
 W = strength s^power, s the depth into the layer over its width (U. V. Riss and H.-D. Meyer,
 J. Phys. B 26, 4503 (1993)); it multiplies psi by exp(-W dt / hbar) with each kick. The
 probability each kick removes is tallied per wall before the kick (a sequential sum, bitwise
-repeatable), so norm + absorbed equals the initial norm to round-off and transmission and
+repeatable), so total_weight + absorbed equals the initial norm to round-off and transmission and
 reflection are outputs.
 
-The result is an :class:`xarray.Dataset` in the schema of marker runs (DESIGN section 3): dims
+The result is an :class:`xarray.Dataset` in the schema of marker runs (docs/design.md §3): dims
 ``time``, ``x`` (and ``y``); ``units`` and ``long_name`` on every variable; provenance in the
-attributes; written to netCDF frame by frame through :mod:`pmc.io`.
+attributes. :class:`Simulation` runs on the shared run loop :class:`pmc._run.FrameRun`, as the
+marker and grid solvers do: frames written to netCDF as they come, checkpoints, resume and a
+progress bar.
+
+Checkpoint and resume. The checkpoint holds psi, the absorbed tallies and the step counter; a run
+resumed from it continues with the same operations in the same order as an uninterrupted run.
+With ``planner="estimate"`` (or the scipy backend) the FFTs are the same in every process, so a
+resumed run equals an uninterrupted one bitwise. With ``planner="measure"`` (the default) FFTW
+picks its algorithm by timing, so a run resumed in another process may use other FFT algorithms
+than the first part did: it continues the same computation equal to round-off, not bitwise
+(the same holds for two uninterrupted runs in two processes).
 """
-import datetime
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-import tomli_w
-import xarray as xr
 
-from .. import _checks, io
+from .. import _checks
 from .._kernels import evaluate, models
+from .._kernels.splitoperator import kick_phase, kick_phase_terms, layer_loss
 from .._model import Model
-from .._run import _toml_safe, frame_at, potential_tables, whole as _whole
+from .._run import FrameRun, frame_at, potential_tables
 from .._run import describe_model as _model
-from .._version import __version__
 from ..hamiltonian import Hamiltonian
+from ..schema import coordinate, unit_system, variable
 from . import _fft
-from ._numba import kick_phase, kick_phase_terms, layer_loss
 
-__all__ = ["Absorber", "Solver", "solve"]
+__all__ = ["Absorber", "Simulation", "simulate", "default_dt"]
 
 _AXES = ("x", "y")
 
@@ -84,26 +92,26 @@ class Absorber(Model):
         object.__setattr__(self, "power", p)
 
 
-class Solver:
+class Simulation(FrameRun):
     """Split-operator solver of the Schrödinger equation for a :class:`pmc.Hamiltonian` on a
-    periodic grid (see the module docstring for the method and references). One class with
-    ``step``/``observe``/``run`` and the thin function :func:`solve`, as QuTiP's Schrödinger
-    solver (``qutip/solver/sesolve.py``) and pmc's own :class:`pmc.Simulation`.
+    periodic grid (see the module docstring for the method and references). It implements the
+    solver protocol of :class:`pmc._run.FrameRun` (``start``/``step``/``observe``/``run``/
+    ``resume``, checkpoints), as :class:`pmc.Simulation` and :class:`pmc.gridsolver.Simulation`
+    do, with the thin function form :func:`simulate`.
 
     Parameters
     ----------
     hamiltonian : pmc.Hamiltonian
         eps(p) + U(x, t) and hbar [J s]. U may depend on time.
-    psi0 : pmc.states.GaussianWavepacket, callable or array_like
+    initial : pmc.states.GaussianWavepacket, callable or array_like
         Initial wave function [m^(-d/2)]: a state with a ``psi(x)`` method (its ``hbar`` must be
-        the Hamiltonian's), a function of the coordinate arrays (``psi0(x)`` or ``psi0(X, Y)``
-        on the ``ij`` mesh), or complex values of shape (len(x),) or (len(x), len(y)).
-        Not normalised by the solver.
-    x : array_like
-        Grid points along x [m]: uniform, increasing, >= 8 points. The grid is periodic with
-        period len(x) * dx; powers of two are fastest.
-    y : array_like, optional
-        Grid points along y [m] for a two-dimensional problem.
+        the Hamiltonian's), a function of the coordinate arrays (``initial(x)`` or
+        ``initial(X, Y)`` on the ``ij`` mesh), or complex values of shape (len(x),) or
+        (len(x), len(y)). Not normalised by the solver.
+    grid : array_like or tuple of two array_like
+        The position grid: the points along x [m], or a tuple (x, y) for a two-dimensional
+        problem. Each axis uniform, increasing, >= 8 points; the grid is periodic with period
+        len(x) * dx; powers of two are fastest.
     dt : float
         Time step [s], > 0.
     absorber : pmc.quantum.Absorber, optional
@@ -114,32 +122,65 @@ class Solver:
         FFT threads, >= 1 (default 1).
     planner : {"measure", "estimate", "patient"}
         FFTW planning effort (FFTW_MEASURE by default: fastest steps, last-bit differences
-        between processes; "estimate" is bitwise repeatable).
+        between processes; "estimate" is bitwise repeatable, and makes resume bitwise).
     use_pyfftw : bool
         Use FFTW through pyFFTW when installed (default); False forces scipy.fft.
+    case : dict, optional
+        The case this run was built from (as read from a TOML file); stored in the output's
+        attributes. Built from the objects if omitted.
+    x, y, psi0 : optional
+        Deprecated spellings of ``grid=x``, ``grid=(x, y)`` and ``initial``.
+
+    Notes
+    -----
+    :meth:`run` (:meth:`pmc._run.FrameRun.run`) returns, and writes to ``output``, an
+    :class:`xarray.Dataset` with dims ``time``, ``x`` (``y``), ``component``, ``side``:
+
+    ``psi_real``, ``psi_imag`` (time, x[, y])
+        The wave function [m^-1/2 in 1D, 1/m in 2D].
+    ``density`` (time, x[, y])
+        |psi|^2 [1/m or 1/m^2].
+    ``current`` (and ``current_y``) (time, x[, y])
+        Probability current Re(conj(psi) v(p) psi) with v(p) = d eps / dp applied as an
+        operator; (hbar / m) Im(conj(psi) dpsi/dx) for a parabolic band [1/s in 1D, 1/(m s) in
+        2D].
+    ``total_weight`` (time)
+        int |psi|^2 in the box: the probability, which is what a marker run's total weight is
+        when the markers carry probability.
+    ``energy`` (time)
+        <psi|H|psi> [J].
+    ``momentum`` (time, component)
+        <psi|p|psi> [kg m/s].
+    ``absorbed`` (time, side)
+        Probability absorbed at each wall since t0 (sides x_lo, x_hi[, y_lo, y_hi]).
 
     Examples
     --------
     >>> import numpy as np, pmc
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0), hbar=1.0)
     >>> psi0 = pmc.states.GaussianWavepacket(x0=0.0, p0=1.0, sigma_x=1.0)
-    >>> s = pmc.quantum.Solver(H, psi0, x=np.linspace(-20, 20, 256, endpoint=False), dt=0.05)
-    >>> ds = s.run(t_end=2.0, save_every=1.0)
-    >>> ds.density.dims, round(float(ds.norm[-1]), 12)
+    >>> s = pmc.quantum.Simulation(H, psi0, grid=np.linspace(-20, 20, 256, endpoint=False),
+    ...                            dt=0.05)
+    >>> ds = s.run(t_end=2.0, save_every=1.0, progress=False)
+    >>> ds.density.dims, round(float(ds.total_weight[-1]), 12)
     (('time', 'x'), 1.0)
     """
 
-    def __init__(self, hamiltonian, psi0, *, x, y=None, dt, absorber=None, t0=0.0, threads=1,
-                 planner="measure", use_pyfftw=True):
+    #: Label of the progress bar.
+    progress_label = "pmc.quantum"
+
+    def __init__(self, hamiltonian, initial=None, *, grid=None, dt, absorber=None, t0=0.0,
+                 threads=1, planner="measure", use_pyfftw=True, case=None, x=None, y=None,
+                 psi0=None):
+        initial = _deprecated_initial(initial, psi0)
+        axes = _grid_axes(grid, x, y)
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
         if absorber is not None and not isinstance(absorber, Absorber):
             raise ValueError(f"absorber must be a pmc.quantum.Absorber or None, got {absorber!r}")
         self.hamiltonian = hamiltonian
         self.hbar = hamiltonian.hbar
-        coords = [_checks.uniform_axis("x", x, minimum=8)]
-        if y is not None:
-            coords.append(_checks.uniform_axis("y", y, minimum=8))
+        coords = [_checks.uniform_axis(d, a, minimum=8) for d, a in zip(_AXES, axes)]
         self.coords = {d: c for d, (c, _) in zip(_AXES, coords)}
         self.spacing = {d: float(h) for d, (_, h) in zip(_AXES, coords)}
         self.dims = tuple(self.coords)
@@ -152,9 +193,9 @@ class Solver:
         threads = _checks.count("threads", threads, minimum=1)
         self.absorber = absorber
         self.planner = planner
-        self.psi0_description = _describe_state(psi0)
+        self.initial_description = _describe_state(initial)
 
-        psi = _initial_state(psi0, self.coords, self.hbar)
+        psi = _initial_state(initial, self.coords, self.hbar)
         # positions (d, M) and momenta hbar k (d, M) on the flattened grid (C order)
         mesh = np.meshgrid(*self.coords.values(), indexing="ij")
         self._positions = np.ascontiguousarray(np.stack([m.ravel() for m in mesh]))
@@ -229,6 +270,7 @@ class Solver:
         self.step_count = 0
         self._absorbed = np.zeros(nside)
         self._norm0 = self.norm()
+        self.case = case if case is not None else self._describe()
 
     # ------------------------------------------------------------------ state
     @property
@@ -246,14 +288,19 @@ class Solver:
         """Probability absorbed at each wall since t0: (x_lo, x_hi[, y_lo, y_hi])."""
         return self._absorbed.copy()
 
+    @property
+    def total_weight(self):
+        """int |psi|^2 d^dx x over the box: the output's ``total_weight`` (:meth:`norm`)."""
+        return self.norm()
+
     def norm(self):
         """int |psi|^2 d^dx x over the box (dimensionless)."""
         a = self._fft.x
         return float(np.vdot(a, a).real) * self.cell
 
     def __repr__(self):
-        return (f"Solver(t={self.time:.6g}, step={self.step_count}, grid={self.shape}, "
-                f"dt={self.dt:g}, fft={self.backend})")
+        return (f"quantum.Simulation(t={self.time:.6g}, step={self.step_count}, "
+                f"grid={self.shape}, dt={self.dt:g}, fft={self.backend})")
 
     def _modulation(self, t):
         """g_k(t) of every term (1 for static terms)."""
@@ -318,196 +365,135 @@ class Solver:
         u = self._potential(t).reshape(self.shape)
         energy = float(spec2 @ self._eps) + float(np.sum(u * dens)) * self.cell
         momentum = self._momenta @ spec2
-        psi_units = "m^-1/2" if d == 1 else "1/m"
-        dens_units = "1/m" if d == 1 else "1/m^2"
-        cur_units = "1/s" if d == 1 else "1/(m s)"
-        data = {
-            "psi_real": (self.dims, psi.real.copy(),
-                         {"units": psi_units, "long_name": "real part of the wave function"}),
-            "psi_imag": (self.dims, psi.imag.copy(),
-                         {"units": psi_units, "long_name": "imaginary part of the wave function"}),
-            "density": (self.dims, dens, {"units": dens_units,
-                                          "long_name": "probability density |psi|^2"}),
-        }
-        for c, name in enumerate(self.dims):
+        system = unit_system(self.hamiltonian)
+        dims = self.dims
+        data = {"psi_real": variable("psi_real", psi.real.copy(), dims, system),
+                "psi_imag": variable("psi_imag", psi.imag.copy(), dims, system),
+                "density": variable("density", dens, dims, system)}
+        for c, name in enumerate(dims):
             suffix = "" if c == 0 else "_" + name
             j = (psi.conj() * vpsi[c]).real
-            data["current" + suffix] = (
-                self.dims, j,
-                {"units": cur_units,
-                 "long_name": f"probability current density ({name} component), "
-                              f"Re(conj(psi) v(-i hbar grad) psi)"})
-        data["norm"] = ((), self.norm(), {"units": "1", "long_name": "probability in the box, "
-                                                                    "int |psi|^2"})
-        data["energy"] = ((), energy, {"units": "J", "long_name": "<psi|H|psi> in the box"})
-        data["momentum"] = (("component",), momentum,
-                            {"units": "kg m/s", "long_name": "<psi|p|psi> in the box"})
-        data["absorbed"] = (("side",), self._absorbed.copy(),
-                            {"units": "1", "long_name": "probability absorbed at each wall since "
-                                                        "t0 (cumulative)"})
-        coords = {name: (name, self.coords[name].copy(),
-                         {"units": "m", "long_name": f"position {name}"}) for name in self.dims}
-        coords["component"] = ("component", [f"p{a}" for a in self.dims])
-        coords["side"] = ("side", [f"{a}_{s}" for a in self.dims for s in ("lo", "hi")])
-        frame = frame_at(t, data, coords)
-        for name in ("psi_real", "psi_imag", "density", "norm"):
+            data["current" + suffix] = variable("current" + suffix, j, dims, system)
+        in_box = "in the box (the grid)"
+        data["total_weight"] = variable("total_weight", self.norm(), system=system,
+                                        comment="probability int |psi|^2 " + in_box)
+        data["energy"] = variable("energy", energy, system=system,
+                                  comment="<psi|H|psi> " + in_box)
+        data["momentum"] = variable("momentum", momentum, system=system,
+                                    comment="<psi|p|psi> " + in_box)
+        data["absorbed"] = variable("absorbed", self._absorbed.copy(), system=system)
+        coords = {name: coordinate(name, self.coords[name].copy(), system) for name in dims}
+        coords["component"] = coordinate("component", [f"p{a}" for a in dims])
+        coords["side"] = coordinate("side", [f"{a}_{s}" for a in dims for s in ("lo", "hi")])
+        frame = frame_at(t, data, coords, system)
+        for name in ("psi_real", "psi_imag", "density", "total_weight"):
             if not np.all(np.isfinite(frame[name].values)):
                 raise FloatingPointError(f"non-finite {name} at step {self.step_count} "
                                          f"(t = {t:g})")
         return frame
 
-    def run(self, t_end, save_every, output=None, overwrite=False, progress=False):
-        """Run to ``t_end``, recording a frame every ``save_every``.
+    # ------------------------------------------------------------------ run hooks
+    def _progress_postfix(self, steps, seconds, before, after):
+        return {"grid": "x".join(map(str, self.shape)), "steps_per_s": f"{steps / seconds:.3g}"}
 
-        Parameters
-        ----------
-        t_end : float
-            Final time [s]; ``t_end - t`` must be a whole number (>= 0) of save intervals.
-        save_every : float
-            Interval between frames [s], a whole number of time steps.
-        output : str or path-like, optional
-            netCDF file written frame by frame (CDF-5, as marker runs).
-        overwrite : bool
-            Replace an existing ``output``.
-        progress : bool
-            tqdm progress bar.
+    def _fingerprint(self):
+        return repr((repr(self.hamiltonian), self.dt, self.t0,
+                     {d: (float(c[0]), self.spacing[d], c.size) for d, c in self.coords.items()},
+                     None if self.absorber is None else (self.absorber.width, self.absorber.power),
+                     self.strength, self.backend, self.planner))
 
-        Returns
-        -------
-        xarray.Dataset
-            dims ``time``, ``x`` (``y``), ``component``, ``side``:
+    def _state_arrays(self):
+        return {"psi": self._fft.x, "absorbed": self._absorbed}
 
-            ``psi_real``, ``psi_imag`` (time, x[, y])
-                The wave function [m^-1/2 in 1D, 1/m in 2D].
-            ``density`` (time, x[, y])
-                |psi|^2 [1/m or 1/m^2].
-            ``current`` (and ``current_y``) (time, x[, y])
-                Probability current Re(conj(psi) v(p) psi) with v(p) = d eps / dp applied as an
-                operator; (hbar / m) Im(conj(psi) dpsi/dx) for a parabolic band [1/s in 1D,
-                1/(m s) in 2D].
-            ``norm`` (time)
-                int |psi|^2 in the box.
-            ``energy`` (time)
-                <psi|H|psi> [J].
-            ``momentum`` (time, component)
-                <psi|p|psi> [kg m/s].
-            ``absorbed`` (time, side)
-                Probability absorbed at each wall since t0 (sides x_lo, x_hi[, y_lo, y_hi]).
-        """
-        save_every = _checks.positive("save_every", save_every)
-        per_save = _whole("save_every", save_every, self.dt, "dt")
-        t_end = _checks.finite("t_end", t_end)
-        remaining = _whole("t_end - t", t_end - self.time, per_save * self.dt, "save_every",
-                           minimum=0)
-        attrs = self._provenance(save_every)
-        writer = None
-        if output is not None:
-            output = str(output)
-            io.check_writable(output, overwrite=overwrite)
-            writer = io.FrameWriter(output, attrs)
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=remaining * per_save * self.dt, unit="s(sim)", disable=None,
-                       desc="pmc.quantum")
-        frames = []
-        try:
-            for k in range(remaining + 1):
-                if k:
-                    self.step(per_save)
-                    if bar is not None:
-                        bar.update(per_save * self.dt)
-                frame = self.observe()
-                if writer is not None:
-                    writer.write(k, frame)
-                frames.append(frame)
-        finally:
-            if writer is not None:
-                writer.close()
-            if bar is not None:
-                bar.close()
-        if output is not None:
-            return io.open_dataset(output)
-        ds = xr.concat(frames, dim="time", data_vars="all", coords="minimal", compat="override",
-                       join="exact")
-        ds.attrs = attrs
-        return ds
+    def _restore_state(self, arrays):
+        psi = arrays["psi"]
+        if psi.shape != self.shape:
+            raise ValueError(f"the checkpoint's psi has shape {psi.shape}, the grid {self.shape}")
+        self._fft.x[...] = psi
+        self._absorbed = arrays["absorbed"].copy()
 
-    # ------------------------------------------------------------------ provenance
-    def _provenance(self, save_every):
-        case = {"hamiltonian": {"hbar": self.hbar},
+    def _provenance_extra(self):
+        return {"title": "pmc Schrödinger reference run (split-operator FFT)",
+                "seed": "none (deterministic)",
+                "method": "split-operator Fourier, Strang splitting (kick/2, exact drift, kick/2)",
+                "fft_backend": self.backend, "fft_planner": self.planner, "hbar": self.hbar}
+
+    def _describe(self):
+        case = {"run": {"method": "quantum", "dt": self.dt, "t0": self.t0},
+                "hamiltonian": {"hbar": self.hbar},
                 "dispersion": _model(self.hamiltonian.dispersion),
                 "potential": potential_tables(self.hamiltonian.potential),
-                "initial_state": self.psi0_description,
-                "grid": {d: {"start": float(c[0]), "stop": float(c[-1]), "num": int(c.size)}
-                         for d, c in self.coords.items()},
-                "run": {"dt": self.dt, "t0": self.t0, "save_every": save_every}}
+                "distribution": self.initial_description,
+                # the periodic box [start, stop) of each axis, as in a case file's [quantum]
+                "quantum": {d: {"start": float(c[0]),
+                                "stop": float(c[0] + c.size * self.spacing[d]),
+                                "num": int(c.size)} for d, c in self.coords.items()}}
+        case["quantum"]["planner"] = self.planner
         if self.absorber is not None:
-            case["absorber"] = {**_model(self.absorber), "strength_used": self.strength}
-        return {"title": "pmc Schrödinger reference run (split-operator FFT)",
-                "case": tomli_w.dumps(_toml_safe(case)),
-                "seed": "none (deterministic)",
-                "pmc_version": __version__,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                "method": "split-operator Fourier, Strang splitting (kick/2, exact drift, kick/2)",
-                "fft_backend": self.backend, "fft_planner": self.planner,
-                "hbar": self.hbar, "dt": self.dt, "save_every": save_every,
-                "Conventions": "CF-1.8"}
+            # the strength used (the default one when none was given)
+            case["quantum"]["absorber"] = {**self.absorber.parameters(),
+                                           "strength": self.strength}
+        return case
 
 
-def solve(hamiltonian, psi0, *, x, t_end, save_every, y=None, dt=None, absorber=None, t0=0.0,
-          output=None, overwrite=False, progress=False, threads=1, planner="measure",
-          use_pyfftw=True):
-    """Solve the time-dependent Schrödinger equation: :class:`Solver` and :meth:`Solver.run` in
-    one call.
+def simulate(hamiltonian, initial=None, *, t_end, save_every, grid=None, dt=None, absorber=None,
+             t0=0.0, output=None, overwrite=False, progress=False, threads=1, planner="measure",
+             use_pyfftw=True, resume=False, checkpoint_every=10, x=None, y=None, psi0=None):
+    """Solve the time-dependent Schrödinger equation: :class:`Simulation` and
+    :meth:`Simulation.run` in one call (as :func:`pmc.simulate`).
 
     Parameters
     ----------
-    hamiltonian, psi0, x, y, absorber, t0, threads, planner, use_pyfftw
-        As for :class:`Solver`.
+    hamiltonian, initial, grid, absorber, t0, threads, planner, use_pyfftw
+        As for :class:`Simulation` (``x=``, ``y=`` and ``psi0=`` are deprecated spellings).
     t_end : float
         Final time [s].
     save_every : float
         Interval between frames [s].
     dt : float, optional
         Time step [s]. Default: the largest save_every / n (n a whole number) not above
-        0.1 hbar / E_ref, where E_ref is the larger of |<eps>| + 4 std(eps) and 4 std(U) in psi0:
-        every phase the state's energy spread picks up in a step is then below ~0.1 rad.
-    output, overwrite, progress
-        As for :meth:`Solver.run`.
+        0.1 hbar / E_ref, where E_ref is the larger of |<eps>| + 4 std(eps) and 4 std(U) in the
+        initial state: every phase the state's energy spread picks up in a step is then below
+        ~0.1 rad (:func:`default_dt`).
+    output, overwrite, progress, resume, checkpoint_every
+        As for :meth:`pmc._run.FrameRun.run`.
 
     Returns
     -------
     xarray.Dataset
-        See :meth:`Solver.run`.
+        See :class:`Simulation` ("Output").
 
     Examples
     --------
     >>> import numpy as np, pmc
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(), pmc.potentials.Harmonic(omega=1.0))
     >>> psi0 = pmc.states.GaussianWavepacket(x0=2.0, p0=0.0, sigma_x=0.5 ** 0.5)
-    >>> q = pmc.quantum.solve(H, psi0, x=np.linspace(-10, 10, 256, endpoint=False),
-    ...                       t_end=np.pi, save_every=np.pi, dt=np.pi / 200)
+    >>> q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-10, 10, 256, endpoint=False),
+    ...                          t_end=np.pi, save_every=np.pi, dt=np.pi / 200)
     >>> x_mean = float((q.density * q.x).sum("x")[-1] * 20 / 256)   # half a period: -x0
     >>> round(x_mean, 6)
     -2.0
     """
+    initial = _deprecated_initial(initial, psi0, stacklevel=3)
+    grid = _grid_axes(grid, x, y, stacklevel=3)
     save_every = _checks.positive("save_every", save_every)
     if dt is None:
-        dt = default_dt(hamiltonian, psi0, x=x, y=y, save_every=save_every, t0=t0)
-    solver = Solver(hamiltonian, psi0, x=x, y=y, dt=dt, absorber=absorber, t0=t0,
-                    threads=threads, planner=planner, use_pyfftw=use_pyfftw)
-    return solver.run(t_end, save_every, output=output, overwrite=overwrite, progress=progress)
+        dt = default_dt(hamiltonian, initial, grid=grid, save_every=save_every, t0=t0)
+    solver = Simulation(hamiltonian, initial, grid=grid, dt=dt, absorber=absorber, t0=t0,
+                        threads=threads, planner=planner, use_pyfftw=use_pyfftw)
+    return solver.run(t_end, save_every, output=output, overwrite=overwrite, progress=progress,
+                      resume=resume, checkpoint_every=checkpoint_every)
 
 
-def default_dt(hamiltonian, psi0, *, x, save_every, y=None, t0=0.0):
-    """The default time step of :func:`solve` [s] (see there)."""
+def default_dt(hamiltonian, initial=None, *, save_every, grid=None, t0=0.0, x=None, y=None,
+               psi0=None):
+    """The default time step of :func:`simulate` [s] (see there)."""
+    initial = _deprecated_initial(initial, psi0, stacklevel=3)
+    axes = _grid_axes(grid, x, y, stacklevel=3)
     if not isinstance(hamiltonian, Hamiltonian):
         raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
-    coords = {"x": _checks.uniform_axis("x", x, minimum=8)[0]}
-    if y is not None:
-        coords["y"] = _checks.uniform_axis("y", y, minimum=8)[0]
-    psi = _initial_state(psi0, coords, hamiltonian.hbar)
+    coords = {d: _checks.uniform_axis(d, a, minimum=8)[0] for d, a in zip(_AXES, axes)}
+    psi = _initial_state(initial, coords, hamiltonian.hbar)
     spacing = [c[1] - c[0] for c in coords.values()]
     k = np.meshgrid(*[2 * math.pi * np.fft.fftfreq(c.size, d=h)
                       for c, h in zip(coords.values(), spacing)], indexing="ij")
@@ -535,34 +521,88 @@ def default_dt(hamiltonian, psi0, *, x, save_every, y=None, t0=0.0):
 
 
 # ----------------------------------------------------------------------------- helpers
-def _initial_state(psi0, coords, hbar):
-    shape = tuple(c.size for c in coords.values())
-    if hasattr(psi0, "psi") and callable(psi0.psi):
-        if len(coords) != 1:
-            raise ValueError(f"{type(psi0).__name__} is one-dimensional; give a function or an "
-                             f"array for a two-dimensional grid")
-        state_hbar = getattr(psi0, "hbar", hbar)
-        if not np.isclose(state_hbar, hbar, rtol=1e-12):
-            raise ValueError(f"psi0.hbar = {state_hbar!r} differs from the Hamiltonian's hbar = "
-                             f"{hbar!r}")
-        values = psi0.psi(coords["x"])
-    elif callable(psi0):
-        values = psi0(*np.meshgrid(*coords.values(), indexing="ij"))
+def _deprecated_initial(initial, psi0, stacklevel=3):
+    """``initial``, or the deprecated keyword ``psi0`` with a DeprecationWarning."""
+    if psi0 is None:
+        if initial is None:
+            raise ValueError("initial (the initial wave function) is required")
+        return initial
+    warnings.warn("psi0= is deprecated: give the initial state as `initial` (the second "
+                  "argument)", DeprecationWarning, stacklevel=stacklevel)
+    if initial is not None:
+        raise ValueError("give the initial state once: initial or psi0 (deprecated), not both")
+    return psi0
+
+
+def _grid_axes(grid, x, y, stacklevel=3):
+    """The position axes as a tuple (x,) or (x, y): from ``grid`` (an array, or a tuple of two
+    arrays) or from the deprecated keywords ``x=``, ``y=`` (with a DeprecationWarning)."""
+    if x is not None or y is not None:
+        warnings.warn("x= and y= are deprecated: give the position grid as grid=x or "
+                      "grid=(x, y)", DeprecationWarning, stacklevel=stacklevel)
+        if grid is not None:
+            raise ValueError("give the position grid once: grid, or x/y (deprecated), not both")
+        if x is None:
+            raise ValueError("y needs x")
+        return (x,) if y is None else (x, y)
+    if grid is None:
+        raise ValueError("grid (the position grid: an array of x, or a tuple (x, y)) is required")
+    if isinstance(grid, (tuple, list)) and grid and all(np.ndim(a) == 1 for a in grid):
+        axes = tuple(grid)
     else:
-        values = psi0
+        axes = (grid,)
+    if len(axes) > len(_AXES) or any(np.ndim(a) != 1 for a in axes):
+        raise ValueError(f"grid must be a one-dimensional array of x or a tuple (x, y) of "
+                         f"them, got {np.shape(grid) if len(axes) == 1 else len(axes)}")
+    return axes
+
+
+def _initial_state(initial, coords, hbar):
+    shape = tuple(c.size for c in coords.values())
+    if hasattr(initial, "psi") and callable(initial.psi):
+        if len(coords) != 1:
+            raise ValueError(f"{type(initial).__name__} is one-dimensional; give a function or "
+                             f"an array for a two-dimensional grid")
+        state_hbar = getattr(initial, "hbar", hbar)
+        if not np.isclose(state_hbar, hbar, rtol=1e-12):
+            raise ValueError(f"initial.hbar = {state_hbar!r} differs from the Hamiltonian's "
+                             f"hbar = {hbar!r}")
+        values = initial.psi(coords["x"])
+    elif isinstance(initial, Model):
+        raise ValueError(f"initial must be a wave function; {type(initial).__name__} has none "
+                         f"(a state with psi(x), such as GaussianWavepacket, a function or an "
+                         f"array)")
+    elif callable(initial):
+        values = initial(*np.meshgrid(*coords.values(), indexing="ij"))
+    else:
+        values = initial
     values = np.asarray(values, dtype=np.complex128)
     if values.shape != shape:
-        raise ValueError(f"psi0 must have the grid's shape {shape}, got {values.shape}")
+        raise ValueError(f"initial must have the grid's shape {shape}, got {values.shape}")
     if not np.all(np.isfinite(values)):
-        raise ValueError("psi0 must be finite everywhere")
+        raise ValueError("initial must be finite everywhere")
     if not np.any(values != 0):
-        raise ValueError("psi0 must not vanish everywhere")
+        raise ValueError("initial must not vanish everywhere")
     return values
 
 
-def _describe_state(psi0):
-    if hasattr(psi0, "parameters"):
-        return _model(psi0)
-    if callable(psi0):
-        return {"model": "function", "name": getattr(psi0, "__name__", repr(psi0))}
-    return {"model": "array", "shape": list(np.shape(psi0))}
+def _describe_state(initial):
+    if hasattr(initial, "parameters"):
+        return _model(initial)
+    if callable(initial):
+        return {"model": "function", "name": getattr(initial, "__name__", repr(initial))}
+    return {"model": "array", "shape": list(np.shape(initial))}
+
+
+def __getattr__(name):
+    return _deprecated(name, __name__)
+
+
+def _deprecated(name, module):
+    """The deprecated names ``Solver`` and ``solve`` (module attribute access warns)."""
+    new = {"Solver": "Simulation", "solve": "simulate"}.get(name)
+    if new is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    warnings.warn(f"pmc.quantum.{name} is deprecated: use pmc.quantum.{new}", DeprecationWarning,
+                  stacklevel=3)
+    return globals()[new]

@@ -1,4 +1,4 @@
-"""Windows g(y) of the envelope projection (DESIGN section 1, "Quantum reference").
+"""Windows g(y) of the envelope projection (docs/design.md §1, "Quantum reference").
 
 The envelope of a wave function psi at (x0, p0) is
 

@@ -1,11 +1,10 @@
-"""numba kernels of the split-operator solver (flat arrays only, module-level, disk-cached with
-the package's JIT flags). Kept beside the solver that owns them; they import nothing from pmc but
-the flags."""
+"""Kernels of the split-operator Schrödinger solver (:mod:`pmc.quantum`): the potential kick's
+phase factors and the probability the absorbing layers remove."""
 import math
 
 from numba import njit
 
-from .._kernels import JIT
+from . import JIT
 
 
 @njit(**JIT)

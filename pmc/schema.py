@@ -1,0 +1,375 @@
+"""The output schema: every variable and coordinate pmc writes, declared once (DESIGN section 3).
+
+Each :class:`Declaration` gives a name its long name, its units (SI, as a function of how many
+spatial and momentum dimensions the variable has), an optional CF ``standard_name``, the shape of
+its dimensions and the rule by which an ensemble of independent replicas merges it:
+
+``"sum"``
+    summed over the replicas (counts: ``n_markers``, ``collisions``);
+``"mean"``
+    averaged with each replica weighted by its initial total weight (every extensive quantity);
+``"ratio"``
+    averaged with each replica weighted per cell by its density (``mean_velocity``,
+    ``temperature``: ratios of cell sums);
+``"fraction"``
+    averaged with each replica weighted by its total weight at each time (``weight_outside_*``).
+
+A ``*_stderr`` companion is declared with its quantity: same units, "standard error of ..." and
+the quantity's merge rule ("mean" for the error of a count). The observers of the three solvers
+build their variables with :func:`variable` and :func:`coordinate`, ``pmc info`` and ``pmc plot``
+read :func:`declaration` and the ensemble merge reads :func:`merge_rule`.
+
+Names shared by the solvers mean the same quantity: a wave function's ``total_weight`` is its
+probability in the box, what a marker run's total weight is when the markers carry probability;
+``density`` and ``current`` are number densities, probability densities for a wave function.
+
+Units. pmc works in any consistent system of units. :func:`unit_system` tells SI runs from runs
+in natural units (hbar = 1 and masses of order one), whose numbers carry no unit: those are
+written with units "1". :func:`units` is the one place that maps a declaration to a unit string,
+so a unit system named explicitly by a case only has to be handed to it. Unit strings are those
+UDUNITS-2 parses; where UDUNITS cannot spell a unit (the half-integer powers of the metre of a
+wave function in one or three dimensions) the variable has no ``units`` and a ``comment`` says
+what they are.
+
+Time is the elapsed simulation time: a coordinate in seconds (or "1"), not a calendar time, so it
+has no CF ``standard_name`` (CF's ``time`` asks for "<unit> since <epoch>").
+
+Examples
+--------
+>>> from pmc import schema
+>>> v = schema.variable("density", [1.0, 2.0], dims=("x",))
+>>> v.attrs["units"], v.attrs["long_name"]
+('1/m', 'number density (probability density |psi|^2 for a wave function)')
+>>> schema.units("f", dims=("x", "p"))
+'1/(m kg m/s)'
+>>> schema.units("f", dims=("x", "p"), system="natural")
+'1'
+>>> schema.merge_rule("mean_velocity_y_stderr"), schema.merge_rule("n_markers")
+('ratio', 'sum')
+"""
+import dataclasses
+import math
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["Declaration", "CONVENTIONS", "SYSTEMS", "MERGE_RULES", "SPATIAL_DIMS",
+           "MOMENTUM_DIMS", "declaration", "declared", "attrs", "units", "variable",
+           "coordinate", "merge_rule", "unit_system", "system_of", "names", "conforms"]
+
+#: The CF version the files follow (CF-1.9: the first that admits 64-bit integer variables).
+CONVENTIONS = "CF-1.9"
+#: Unit systems :func:`units` knows.
+SYSTEMS = ("si", "natural")
+#: How an ensemble merges a variable (see the module docstring).
+MERGE_RULES = ("sum", "mean", "ratio", "fraction")
+#: Dimension names of the position and momentum axes.
+SPATIAL_DIMS = ("x", "y", "z")
+MOMENTUM_DIMS = ("p", "py", "pz")
+
+#: Dimension shapes: "space" stands for any of SPATIAL_DIMS, "momentum" for MOMENTUM_DIMS; other
+#: entries are literal dimension names. ``time`` is never declared: every frame adds it.
+_SPACE, _MOMENTUM = "space", "momentum"
+
+
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """One output variable or coordinate.
+
+    Parameters
+    ----------
+    name : str
+    long_name : str
+    units : str or callable
+        SI units; a callable of (k, l), the numbers of spatial and momentum dimensions of the
+        variable, for units that depend on them; None where UDUNITS cannot spell the unit.
+    dims : tuple of str
+        Dimension shape after ``time``: "space" and "momentum" stand for one or more axes of
+        that kind; other names are literal.
+    merge : {"sum", "mean", "ratio", "fraction"}
+        How an ensemble merges it.
+    standard_name : str or None
+        The CF standard name, where CF has one.
+    extra : tuple of (key, value)
+        Further attributes every instance carries (e.g. ``missing_value``).
+    coordinate : bool
+        A coordinate variable (its own dimension).
+    """
+
+    name: str
+    long_name: str
+    units: object = "1"
+    dims: tuple = ()
+    merge: str = "mean"
+    standard_name: str = None
+    extra: tuple = ()
+    coordinate: bool = False
+
+    def __post_init__(self):
+        if self.merge not in MERGE_RULES:
+            raise ValueError(f"merge of {self.name!r} must be one of {MERGE_RULES}, got "
+                             f"{self.merge!r}")
+
+
+def _per_volume(unit, k):
+    return unit + ("/m" if k == 1 else f"/m^{k}")
+
+
+def _phase_space(k, m):
+    parts = []
+    if k:
+        parts.append("m" if k == 1 else f"m^{k}")
+    if m:
+        parts.append("kg m/s" if m == 1 else f"(kg m/s)^{m}")
+    return "1/(" + " ".join(parts) + ")" if parts else "1"
+
+
+def _current(k, m):
+    return {1: "1/s", 2: "1/(m s)", 3: "1/(m^2 s)"}[k]
+
+
+def _psi(k, m):
+    return {2: "1/m"}.get(k)  # m^(-1/2) and m^(-3/2) have no UDUNITS spelling
+
+
+_SPACE_DIMS = (_SPACE,)
+_PHASE_DIMS = (_SPACE, _MOMENTUM)
+_MISSING = (("missing_value", np.nan),)
+
+_DECLARATIONS = [
+    # ---------------------------------------------------------------- coordinates
+    Declaration("time", "time", "s", ("time",), coordinate=True),
+    *[Declaration(d, f"position {d}", "m", (d,), coordinate=True) for d in SPATIAL_DIMS],
+    *[Declaration(d, f"momentum p_{a}", "kg m/s", (d,), coordinate=True)
+      for d, a in zip(MOMENTUM_DIMS, "xyz")],
+    Declaration("component", "momentum component", None, ("component",), coordinate=True),
+    Declaration("side", "wall", None, ("side",), coordinate=True),
+    Declaration("p_side", "end of the momentum range", None, ("p_side",), coordinate=True),
+    Declaration("contact", "contact", None, ("contact",), coordinate=True),
+    Declaration("mechanism", "collision mechanism", None, ("mechanism",), coordinate=True),
+    # ---------------------------------------------------------------- phase-space densities
+    Declaration("f", "phase-space density", _phase_space, _PHASE_DIMS),
+    Declaration("rho", "envelope density |A(x, p)|^2", _phase_space, _PHASE_DIMS),
+    Declaration("wigner", "Wigner function", _phase_space, _PHASE_DIMS),
+    Declaration("rho_markers", "marker phase-space density, as compared with the reference",
+                _phase_space, _PHASE_DIMS),
+    Declaration("rho_reference", "reference density", _phase_space, _PHASE_DIMS),
+    # ---------------------------------------------------------------- moments over cells
+    Declaration("density", "number density (probability density |psi|^2 for a wave function)",
+                lambda k, m: _per_volume("1", k), _SPACE_DIMS),
+    *[Declaration("current" + s, f"particle current density ({a} component; probability "
+                  f"current Re(conj(psi) v(-i hbar grad) psi) for a wave function)",
+                  _current, _SPACE_DIMS) for s, a in (("", "x"), ("_y", "y"), ("_z", "z"))],
+    Declaration("energy_density", "kinetic energy density", lambda k, m: _per_volume("J", k),
+                _SPACE_DIMS),
+    *[Declaration("mean_velocity" + s, f"mean velocity ({a} component)", "m/s", _SPACE_DIMS,
+                  merge="ratio", extra=_MISSING)
+      for s, a in (("", "x"), ("_y", "y"), ("_z", "z"))],
+    Declaration("temperature", "kinetic temperature (mean over momentum components of "
+                "cov(p_i, v_i))", "J", _SPACE_DIMS, merge="ratio", extra=_MISSING),
+    Declaration("psi_real", "real part of the wave function", _psi, _SPACE_DIMS),
+    Declaration("psi_imag", "imaginary part of the wave function", _psi, _SPACE_DIMS),
+    # ---------------------------------------------------------------- fractions outside the grid
+    Declaration("weight_outside_x_range", "fraction of the total weight outside the spatial "
+                "range of the grid", merge="fraction"),
+    Declaration("weight_outside_p_range", "fraction of the total weight outside the momentum "
+                "range of the grid", merge="fraction"),
+    Declaration("weight_outside_grid", "fraction of the total weight outside the grid (space "
+                "or momentum)", merge="fraction"),
+    # ---------------------------------------------------------------- scalars per time
+    Declaration("n_markers", "number of markers", "1", merge="sum"),
+    Declaration("total_weight", "total weight (particles; probability for a wave function)"),
+    Declaration("energy", "total energy: sum w H(x, p, t) over markers, int f H on a grid, "
+                "<psi|H|psi> for a wave function", "J"),
+    Declaration("momentum", "total momentum: sum w p over markers, int f p on a grid, "
+                "<psi|p|psi> for a wave function", "kg m/s", ("component",)),
+    Declaration("absorbed", "weight absorbed at each wall since t0 (cumulative; probability "
+                "for a wave function)", "1", ("side",)),
+    Declaration("absorbed_p", "weight that left the momentum range of the grid at each end "
+                "since t0 (cumulative)", "1", ("p_side",)),
+    Declaration("injected", "weight injected through each contact since t0 (cumulative)", "1",
+                ("contact",)),
+    Declaration("collisions", "collision events in the interval ending at this time", "1",
+                ("mechanism",), merge="sum"),
+    # ---------------------------------------------------------------- envelope and comparison
+    Declaration("rho_integral", "integral of rho over the grid"),
+    Declaration("distance", "total variation distance 1/2 int int |rho_reference - "
+                "rho_markers| dx dp"),
+    Declaration("noise_floor", "expected distance from sampling noise alone for the markers "
+                "used"),
+    Declaration("noise_floor_spread", "standard deviation of the noise-only distance"),
+]
+
+#: The moments :func:`pmc.compare` measures on both densities: name -> (SI units, text).
+_COMPARED = {"norm": ("1", "integral over the grid"),
+             "mean_x": ("m", "mean position <x>"),
+             "mean_p": ("kg m/s", "mean momentum <p>"),
+             "transmitted": ("1", "transmitted fraction (x > divide plus absorbed at x_hi)")}
+for _name, (_units, _text) in _COMPARED.items():
+    _DECLARATIONS += [
+        Declaration(f"{_name}_reference", f"{_text} of the reference", _units),
+        Declaration(f"{_name}_markers", f"{_text} of the markers", _units),
+        Declaration(f"{_name}_difference", f"{_text}: reference - markers", _units)]
+
+_TABLE = {d.name: d for d in _DECLARATIONS}
+
+
+# ============================================================================ look-up
+def names():
+    """Every declared name (``*_stderr`` companions not listed)."""
+    return tuple(_TABLE)
+
+
+def declared(name):
+    """Whether ``name`` is declared (a ``*_stderr`` of a declared quantity is)."""
+    return _find(name) is not None
+
+
+def declaration(name):
+    """The :class:`Declaration` of ``name``; a ``*_stderr`` companion gets its quantity's
+    declaration with "standard error of ..." as long name.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not declared; the message lists the declared names.
+    """
+    d = _find(name)
+    if d is None:
+        raise KeyError(f"{name!r} is not a declared pmc output variable; declared: "
+                       f"{', '.join(names())} (and their *_stderr)")
+    return d
+
+
+def _find(name):
+    d = _TABLE.get(name)
+    if d is not None or not name.endswith("_stderr"):
+        return d
+    base = _TABLE.get(name[:-len("_stderr")])
+    if base is None or base.coordinate:
+        return None
+    # errors of ratios and fractions merge as their quantity; of counts, as a mean
+    merge = "mean" if base.merge == "sum" else base.merge
+    return dataclasses.replace(base, name=name, long_name=f"standard error of {base.name}",
+                               standard_name=None, merge=merge)
+
+
+def merge_rule(name):
+    """How an ensemble merges ``name``: "sum", "mean", "ratio" or "fraction" (see the module
+    docstring); "mean" for a name that is not declared."""
+    d = _find(name)
+    return "mean" if d is None else d.merge
+
+
+# ============================================================================ units
+def unit_system(hamiltonian=None, *, hbar=None):
+    """"si" or "natural": natural where hbar = 1 and the band's mass (if it has one) is within
+    a factor 1000 of 1, SI otherwise (and where neither a Hamiltonian nor hbar is given)."""
+    if hamiltonian is None and hbar is None:
+        return "si"
+    if hbar is None:
+        hbar = getattr(hamiltonian, "hbar", None)
+    if hbar is None or not math.isclose(hbar, 1.0, rel_tol=1e-12):
+        return "si"
+    mass = getattr(getattr(hamiltonian, "dispersion", None), "mass", None)
+    if mass is not None and not 1e-3 <= float(mass) <= 1e3:
+        return "si"
+    return "natural"
+
+
+def system_of(ds):
+    """The unit system a pmc dataset was written in: "natural" where its ``x`` (else ``time``)
+    coordinate has units "1", else "si"."""
+    for name in ("x", "time"):
+        if name in getattr(ds, "coords", {}):
+            return "natural" if ds[name].attrs.get("units") == "1" else "si"
+    return "si"
+
+
+def units(name, dims=(), system="si"):
+    """The units of ``name`` over ``dims`` in ``system`` ("si" or "natural"): the one place a
+    unit system is applied. None where the variable has no unit string (labels, and units
+    UDUNITS cannot spell)."""
+    if system not in SYSTEMS:
+        raise ValueError(f"system must be one of {SYSTEMS}, got {system!r}")
+    d = declaration(name)
+    u = d.units
+    if callable(u):
+        k = sum(1 for x in dims if x in SPATIAL_DIMS)
+        m = sum(1 for x in dims if x in MOMENTUM_DIMS)
+        u = u(k, m)
+    if u is None and d.units is None:
+        return None  # a label coordinate
+    if system == "natural":
+        return "1"
+    return u
+
+
+def attrs(name, dims=(), system="si", **override):
+    """The attributes of ``name`` over ``dims`` (without ``time``): ``units``, ``long_name``,
+    ``standard_name`` where declared, the declared extras, then ``override``."""
+    d = declaration(name)
+    out = {}
+    u = units(name, dims, system)
+    if u is not None:
+        out["units"] = u
+    elif d.units is not None:  # a unit UDUNITS cannot spell
+        k = sum(1 for x in dims if x in SPATIAL_DIMS)
+        out["comment"] = f"units m^(-{k}/2), which UDUNITS cannot spell"
+    out["long_name"] = d.long_name
+    if d.standard_name is not None:
+        out["standard_name"] = d.standard_name
+    out.update(dict(d.extra))
+    out.update(override)
+    return out
+
+
+def variable(name, values, dims=None, system="si", **override):
+    """An :class:`xarray.Variable` of ``values`` with the declared attributes of ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A declared name (or its ``*_stderr``).
+    values : array_like
+        Kept as given (no copy, no cast beyond :func:`numpy.asarray`).
+    dims : tuple of str, optional
+        Needed where the declaration has "space" or "momentum" axes; default the declared dims.
+    system : {"si", "natural"}
+    **override
+        Attributes added to or replacing the declared ones (e.g. a solver's ``comment``).
+    """
+    d = declaration(name)
+    if dims is None:
+        if _SPACE in d.dims or _MOMENTUM in d.dims:
+            raise ValueError(f"{name!r} has dims {d.dims}: give the dims")
+        dims = d.dims
+    return xr.Variable(tuple(dims), values, attrs(name, dims, system, **override))
+
+
+def coordinate(name, values, system="si", **override):
+    """A coordinate variable ``name`` (its own dimension) with its declared attributes."""
+    return variable(name, values, (name,), system, **override)
+
+
+def conforms(name, dims):
+    """Whether ``dims`` (without ``time``) fit the declared dimension shape of ``name``."""
+    pattern = declaration(name).dims
+    dims = tuple(x for x in dims if x != "time")
+    if name == "time":
+        return dims == ()
+    i = 0
+    for want in pattern:
+        if want in (_SPACE, _MOMENTUM):
+            axes = SPATIAL_DIMS if want == _SPACE else MOMENTUM_DIMS
+            j = i
+            while j < len(dims) and dims[j] in axes:
+                j += 1
+            if j == i:
+                return False
+            i = j
+        elif i < len(dims) and dims[i] == want:
+            i += 1
+        else:
+            return False
+    return i == len(dims)
