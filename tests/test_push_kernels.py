@@ -168,3 +168,43 @@ def test_vectorisable_exp_is_within_one_ulp_of_libm():
     np.testing.assert_array_equal(got[~fin & ~np.isnan(ref)], ref[~fin & ~np.isnan(ref)])
     ulps = np.abs(got[fin].view(np.int64) - ref[fin].view(np.int64))
     assert ulps.max() <= 1, f"max {ulps.max()} ulp"
+
+
+@pytest.mark.parametrize("kind", ["harmonic", "quartic", "gaussian", "eckart", "step", "periodic",
+                                  "uniform", "gridded", "sum"])
+def test_fused_leapfrog_pass_is_bitwise_the_generic_one(kind):
+    """One axis, leapfrog, parabolic or Kane band (dp 1-3), no absorbing wall: the sub-block
+    kernel's two-loop step (kick-drift-wrap, then force-kick) for each potential kind, static
+    and modulated, open, periodic and reflecting walls."""
+    P_ = pmc.potentials
+    for trial in range(6):
+        rng = np.random.default_rng(300 + trial + 17 * len(kind))
+        lo_, hi_ = -rng.uniform(5, 20), rng.uniform(5, 20)
+        U = {"harmonic": lambda: P_.Harmonic(omega=0.5, center=0.3),
+             "quartic": lambda: P_.Quartic(a4=0.01, a2=0.05),
+             "gaussian": lambda: P_.GaussianBarrier(height=1.0, width=2.0, center=0.5),
+             "eckart": lambda: P_.Eckart(height=1.0, width=2.0),
+             "step": lambda: P_.Step(height=0.5, width=1.0),
+             "periodic": lambda: P_.Periodic(amplitude=0.5, period=3.0),
+             "uniform": lambda: P_.UniformField(F=0.3),
+             "gridded": lambda: P_.Gridded(*_table(rng, lo_, hi_)),
+             "sum": lambda: P_.GaussianBarrier(1.0, 2.0) + P_.UniformField(F=0.1)}[kind]()
+        if trial % 2:
+            U = U * P_.Sinusoidal(amplitude=0.4, angular_frequency=1.3)
+        dp = 1 + trial % 3
+        band = (pmc.bands.Kane(mass=1.3, alpha=0.4) if trial % 3 == 1
+                else pmc.bands.Parabolic(mass=0.8))
+        boundary = [None, pmc.Periodic(lo_, hi_), pmc.Reflecting(lo_, hi_)][trial % 3]
+        H = pmc.Hamiltonian(band, U)
+        n = int(rng.choice([7, 300, 4097 + 513]))
+        wk, lo, hi = encode_walls(boundary, 1)
+        x = rng.uniform(lo_, hi_, size=(1, n))
+        p = rng.normal(scale=2.0, size=(dp, n))
+        p[:, :3] = -0.0
+        dk, dprm, terms, pprm = H.kernel_arguments()
+        dt, nsteps, step0 = rng.uniform(0.01, 0.5), int(rng.integers(1, 9)), int(rng.integers(0, 9))
+        args = (P.LEAPFROG, dk, dprm, terms, pprm, 0.3, step0, dt, nsteps, wk, lo, hi)
+        _same_bits(
+            x, p,
+            lambda xx, pp, ww, aw, ac: P.push_blocks(xx, pp, ww, n, *args, aw, ac),
+            lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, *args, aw, ac))
