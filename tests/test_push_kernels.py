@@ -104,6 +104,7 @@ def test_block_kernel_is_bitwise_the_generic_one(trial):
     _same_bits(
         x, p,
         lambda xx, pp, ww, aw, ac: P.push_blocks(xx, pp, ww, n, *args, aw, ac),
+        lambda xx, pp, ww, aw, ac: P.push_blocks_serial(xx, pp, ww, n, *args, aw, ac),
         lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, *args, aw, ac))
 
 
@@ -133,6 +134,8 @@ def test_free_flight_kernel_is_bitwise_the_generic_one(trial):
     _same_bits(
         x, p,
         lambda xx, pp, ww, aw, ac: P.push_free(xx, pp, n, dprm, dt, nsteps, wk, lo, hi, aw, ac),
+        lambda xx, pp, ww, aw, ac: P.push_free_serial(xx, pp, n, dprm, dt, nsteps, wk, lo, hi,
+                                                      aw, ac),
         lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, P.LEAPFROG, dk, dprm, terms,
                                                   pprm, 0.0, 0, dt, nsteps, wk, lo, hi, aw, ac))
 

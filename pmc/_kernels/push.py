@@ -221,6 +221,9 @@ def advance(x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
 
 
 # ----------------------------------------------------------------------------- kernels
+#: Below this many marker-steps a call runs on the calling thread (:func:`push_blocks_serial`):
+#: a parallel loop's start and barrier cost more than the work.
+SERIAL_WORK = 1 << 14
 #: Markers per sub-block of :func:`push_blocks`: their x, p, force and speed factors stay in L1
 #: across the steps of a call.
 SUB = 256
@@ -589,36 +592,61 @@ def advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_s
             block_kick(p, F, i0, m, dx, last_kick(scheme, dt), side, absorbing)
 
 
+@njit(**JIT)
+def push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+               wkind, lo, hi, absorbing, absorbed_weight, absorbed_count):
+    """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks`: its sub-blocks
+    of :data:`SUB` markers through :func:`advance_block`, then its absorbed markers tallied in
+    index order (as :func:`push_markers` tallies them) and flagged by a negative weight."""
+    for k in range(6):
+        absorbed_weight[b, k] = 0.0
+    absorbed_count[b] = 0
+    F = np.empty((3, SUB))
+    S = np.empty(SUB)
+    side = np.empty(SUB, np.int64)
+    end = min(n, (b + 1) * BLOCK)
+    for a0 in range(b * BLOCK, end, SUB):
+        i0 = uint64(a0)
+        m = uint64(min(SUB, end - a0))
+        advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_start,
+                      step0, dt, nsteps, wkind, lo, hi, absorbing)
+        if absorbing:
+            for i in range(m):
+                if side[i] >= 0:
+                    absorbed_weight[b, side[i]] += w[i0 + i]
+                    absorbed_count[b] += 1
+                    w[i0 + i] = -w[i0 + i]
+
+
+@njit(**JIT)
+def any_absorbing(wkind, dx):
+    """Whether a wall of the first ``dx`` axes absorbs."""
+    for a in range(dx):
+        if wkind[a, 0] == ABSORBING or wkind[a, 1] == ABSORBING:
+            return True
+    return False
+
+
 @njit(**JIT_PARALLEL)
 def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                 wkind, lo, hi, absorbed_weight, absorbed_count):
-    """:func:`push` for any configuration, in sub-blocks of :data:`SUB` markers held in L1
-    (:func:`advance_block`). Bitwise the same as :func:`push_markers`; absorbed markers are
-    tallied in index order within each block, as there."""
-    dx = x.shape[0]
-    nblock = (n + BLOCK - 1) // BLOCK
-    absorbing = False
-    for a in range(dx):
-        absorbing = absorbing or wkind[a, 0] == ABSORBING or wkind[a, 1] == ABSORBING
-    for b in prange(nblock):
-        for k in range(6):
-            absorbed_weight[b, k] = 0.0
-        absorbed_count[b] = 0
-        F = np.empty((3, SUB))
-        S = np.empty(SUB)
-        side = np.empty(SUB, np.int64)
-        end = min(n, (b + 1) * BLOCK)
-        for a0 in range(b * BLOCK, end, SUB):
-            i0 = uint64(a0)
-            m = uint64(min(SUB, end - a0))
-            advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_start,
-                          step0, dt, nsteps, wkind, lo, hi, absorbing)
-            if absorbing:
-                for i in range(m):
-                    if side[i] >= 0:
-                        absorbed_weight[b, side[i]] += w[i0 + i]
-                        absorbed_count[b] += 1
-                        w[i0 + i] = -w[i0 + i]
+    """:func:`push` for any configuration, the blocks in parallel (:func:`push_block`), each in
+    sub-blocks of :data:`SUB` markers held in L1. Bitwise the same as :func:`push_markers`."""
+    absorbing = any_absorbing(wkind, x.shape[0])
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                   wkind, lo, hi, absorbing, absorbed_weight, absorbed_count)
+
+
+@njit(**JIT)
+def push_blocks_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
+                       nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """:func:`push_blocks` on the calling thread: for a few blocks, where waking the thread
+    pool costs more than the push."""
+    absorbing = any_absorbing(wkind, x.shape[0])
+    for b in range((n + BLOCK - 1) // BLOCK):
+        push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                   wkind, lo, hi, absorbing, absorbed_weight, absorbed_count)
 
 
 def free_flight(dx, scheme, dkind, terms, wkind):
@@ -628,54 +656,70 @@ def free_flight(dx, scheme, dkind, terms, wkind):
             and not (wkind[:dx] == ABSORBING).any())
 
 
+@njit(**SCALAR)
+def free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """Block ``b`` of :func:`push_free`: x <- x + dt p / m, then the walls, axis by axis (a
+    streaming loop per axis, as a plain C drift would be written; periodic axes wrap with
+    :func:`wall`'s own :func:`wrap_once` and :func:`wrap_rest`, other walls leave the loop for
+    :func:`wall`)."""
+    dx = x.shape[0]
+    for k in range(6):
+        absorbed_weight[b, k] = 0.0
+    absorbed_count[b] = 0
+    i0 = uint64(b * BLOCK)
+    i1 = uint64(min(n, (b + 1) * BLOCK))
+    for a in range(dx):
+        klo = wkind[a, 0]
+        khi = wkind[a, 1]
+        xlo = lo[a]
+        xhi = hi[a]
+        length = xhi - xlo
+        for _ in range(nsteps):
+            if klo == OPEN and khi == OPEN:  # no walls on this axis
+                for i in range(i0, i1):
+                    x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
+                continue
+            if klo == PERIODIC:
+                # wall()'s periodic image in two passes: the one-box wrap for all (a loop that
+                # vectorises), the rest for the few it leaves outside
+                outside = 0
+                for i in range(i0, i1):
+                    y = wrap_once(x[a, i] + dt * (p[a, i] * inv_m), xlo, xhi, length)
+                    outside += not (y >= xlo and y < xhi)
+                    x[a, i] = y
+                if outside:
+                    for i in range(i0, i1):
+                        y = x[a, i]
+                        if not (y >= xlo and y < xhi):
+                            x[a, i] = wrap_rest(y, xlo, xhi, length)
+                continue
+            for i in range(i0, i1):
+                y = x[a, i] + dt * (p[a, i] * inv_m)
+                if y >= xlo and y < xhi:
+                    x[a, i] = y
+                else:
+                    x[a, i], p[a, i], _side = wall(klo, khi, xlo, xhi, y, p[a, i])
+
+
 @njit(**JIT_PARALLEL)
 def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
-    """:func:`push` for the configurations :func:`free_flight` covers: x <- x + dt p / m, then
-    the walls, axis by axis over a block (a streaming loop per axis, as a plain C drift would
-    be written; periodic axes wrap with :func:`wall`'s own :func:`wrap_once` and
-    :func:`wrap_rest`, other walls leave the loop for :func:`wall`). Bitwise the same as
-    :func:`push_markers`: with no force, the axes of a parabolic band never mix."""
-    dx = x.shape[0]
-    nblock = (n + BLOCK - 1) // BLOCK
+    """:func:`push` for the configurations :func:`free_flight` covers, the blocks in parallel
+    (:func:`free_block`). Bitwise the same as :func:`push_markers`: with no force, the axes of
+    a parabolic band never mix."""
     inv_m = 1.0 / dprm[0]
-    for b in prange(nblock):
-        for k in range(6):
-            absorbed_weight[b, k] = 0.0
-        absorbed_count[b] = 0
-        i0 = uint64(b * BLOCK)
-        i1 = uint64(min(n, (b + 1) * BLOCK))
-        for a in range(dx):
-            klo = wkind[a, 0]
-            khi = wkind[a, 1]
-            xlo = lo[a]
-            xhi = hi[a]
-            length = xhi - xlo
-            for _ in range(nsteps):
-                if klo == OPEN and khi == OPEN:  # no walls on this axis
-                    for i in range(i0, i1):
-                        x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
-                    continue
-                if klo == PERIODIC:
-                    # wall()'s periodic image in two passes: the one-box wrap for all (a loop
-                    # that vectorises), the rest for the few it
-                    # leaves outside
-                    outside = 0
-                    for i in range(i0, i1):
-                        y = wrap_once(x[a, i] + dt * (p[a, i] * inv_m), xlo, xhi, length)
-                        outside += not (y >= xlo and y < xhi)
-                        x[a, i] = y
-                    if outside:
-                        for i in range(i0, i1):
-                            y = x[a, i]
-                            if not (y >= xlo and y < xhi):
-                                x[a, i] = wrap_rest(y, xlo, xhi, length)
-                    continue
-                for i in range(i0, i1):
-                    y = x[a, i] + dt * (p[a, i] * inv_m)
-                    if y >= xlo and y < xhi:
-                        x[a, i] = y
-                    else:
-                        x[a, i], p[a, i], _side = wall(klo, khi, xlo, xhi, y, p[a, i])
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight,
+                   absorbed_count)
+
+
+@njit(**JIT)
+def push_free_serial(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight,
+                     absorbed_count):
+    """:func:`push_free` on the calling thread (few marker-steps)."""
+    inv_m = 1.0 / dprm[0]
+    for b in range((n + BLOCK - 1) // BLOCK):
+        free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight,
+                   absorbed_count)
 
 
 @njit(**JIT_PARALLEL)
@@ -727,11 +771,14 @@ def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nstep
     those of :func:`push_markers` (the per-marker reference the tests hold them to). (A Python function, so that each
     specialised kernel is compiled only when a configuration first needs it.)
     """
+    serial = n * nsteps <= SERIAL_WORK
     if free_flight(x.shape[0], scheme, dkind, terms, wkind):
-        push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
-    else:
-        push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                    wkind, lo, hi, absorbed_weight, absorbed_count)
+        free = push_free_serial if serial else push_free
+        free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+        return
+    blocks = push_blocks_serial if serial else push_blocks
+    blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind, lo,
+           hi, absorbed_weight, absorbed_count)
 
 
 @njit(**JIT)
