@@ -31,7 +31,7 @@ from .hamiltonian import Hamiltonian
 from .markers import Markers
 from .schema import coordinate, unit_system, variable
 from .potentials import Zero
-from .streaming import SCHEMES, StreamTally, check_boundary, stream
+from .streaming import SCHEMES, Streamer, StreamTally, check_boundary
 
 __all__ = ["Simulation", "simulate", "OBSERVABLES"]
 
@@ -135,6 +135,8 @@ class Simulation(FrameRun):
         self.case = case if case is not None else self._describe()
         # cumulative tallies
         self.step_count = 0
+        self._streamer = None  # the push, prepared at its first use
+        self._streamer_for = ()
         self._absorbed = np.zeros(2 * self.markers.dx)
         self._injected = np.zeros(2)
         self._collision_events = np.zeros(1 + len(collisions), np.int64)
@@ -208,9 +210,18 @@ class Simulation(FrameRun):
     def _push(self, dt, steps, t0, step0):
         """Stream the markers ``steps`` pushes of ``dt`` from step index ``step0`` (time
         ``t0 + step0 * dt``) in the Hamiltonian plus the fields' potentials."""
-        self._account(stream(self.markers, self._push_hamiltonian(t0 + step0 * dt), dt, steps,
-                             t0=t0, step0=step0, scheme=self.scheme, boundary=self.boundary,
-                             seed=self._key))
+        if self.field_operators:  # the potential changes from push to push
+            streamer = Streamer(self._push_hamiltonian(t0 + step0 * dt), self.markers,
+                                scheme=self.scheme, boundary=self.boundary, seed=self._key)
+        else:
+            made_for = (self.hamiltonian, self.boundary, self.scheme)
+            if self._streamer is None or any(a is not b for a, b in zip(made_for,
+                                                                        self._streamer_for)):
+                self._streamer = Streamer(self.hamiltonian, self.markers, scheme=self.scheme,
+                                          boundary=self.boundary, seed=self._key)
+                self._streamer_for = made_for
+            streamer = self._streamer
+        self._account(streamer(self.markers, dt, steps, t0, step0))
 
     def _push_hamiltonian(self, t):
         """The Hamiltonian of a push starting at ``t``: the run's, plus every field's potential
@@ -234,6 +245,8 @@ class Simulation(FrameRun):
             self._collision_events[0] += events
 
     def _account(self, tally: StreamTally):
+        if tally.absorbed_count == 0 and tally.injected_count == 0:
+            return
         self._absorbed += tally.absorbed_weight[:self.markers.dx].ravel()
         self._injected += tally.injected_weight
 

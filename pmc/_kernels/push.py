@@ -759,6 +759,26 @@ def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, d
                 w[i] = -w[i]
 
 
+def kernels(dx, scheme, dkind, terms, wkind):
+    """The push for a configuration: a function with :func:`push`'s arguments that runs
+    :func:`push_free` where :func:`free_flight` covers the configuration, else
+    :func:`push_blocks`, each on the calling thread when a call has at most
+    :data:`SERIAL_WORK` marker-steps. (The kernels are compiled when first called.)"""
+    if free_flight(dx, scheme, dkind, terms, wkind):
+        def free(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                 wkind, lo, hi, absorbed_weight, absorbed_count):
+            kernel = push_free_serial if n * nsteps <= SERIAL_WORK else push_free
+            kernel(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+        return free
+
+    def blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+               wkind, lo, hi, absorbed_weight, absorbed_count):
+        kernel = push_blocks_serial if n * nsteps <= SERIAL_WORK else push_blocks
+        kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind,
+               lo, hi, absorbed_weight, absorbed_count)
+    return blocks
+
+
 def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
          wkind, lo, hi, absorbed_weight, absorbed_count):
     """Push markers 0..n-1 of the (dx, capacity) / (dp, capacity) arrays ``x``, ``p`` in place.
@@ -767,18 +787,12 @@ def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nstep
     negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
     receive the per-block tallies (summed by the caller in block order: deterministic).
 
-    Runs :func:`push_free` where it applies, else :func:`push_blocks`; the results are bitwise
-    those of :func:`push_markers` (the per-marker reference the tests hold them to). (A Python function, so that each
-    specialised kernel is compiled only when a configuration first needs it.)
+    Runs the kernel :func:`kernels` picks; the results are bitwise those of
+    :func:`push_markers` (the per-marker reference the tests hold them to).
     """
-    serial = n * nsteps <= SERIAL_WORK
-    if free_flight(x.shape[0], scheme, dkind, terms, wkind):
-        free = push_free_serial if serial else push_free
-        free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
-        return
-    blocks = push_blocks_serial if serial else push_blocks
-    blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind, lo,
-           hi, absorbed_weight, absorbed_count)
+    kernels(x.shape[0], scheme, dkind, terms, wkind)(
+        x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi,
+        absorbed_weight, absorbed_count)
 
 
 @njit(**JIT)
