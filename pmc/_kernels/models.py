@@ -150,7 +150,7 @@ def term_potential(kind, prm, o, x0, x1, x2):
         return prm[o] * r2 * r2 + prm[o + 1] * r2
     elif kind == GAUSSIAN:  # [height, width, center] along x
         s = (x0 - prm[o + 2]) / prm[o + 1]
-        return prm[o] * math.exp(-0.5 * s * s)
+        return prm[o] * vecmath.exp(-0.5 * s * s)
     elif kind == ECKART:  # [height, width, center]: height / cosh^2
         c = math.cosh((x0 - prm[o + 2]) / prm[o + 1])
         return prm[o] / (c * c)
