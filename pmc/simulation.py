@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from . import _checks
+from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .boundaries import Boundary
@@ -33,7 +34,12 @@ from .schema import coordinate, unit_system, variable
 from .potentials import Zero
 from .streaming import SCHEMES, Streamer, StreamTally, check_boundary
 
-__all__ = ["Simulation", "simulate", "OBSERVABLES"]
+__all__ = ["Simulation", "simulate", "OBSERVABLES", "SMALL_RUN"]
+
+#: Runs with fewer markers than this step on one thread: starting the thread pool and meeting at
+#: the barrier of each parallel loop (a few per step) costs more than the work it shares.
+#: Results do not depend on the thread count.
+SMALL_RUN = 1 << 14
 
 #: Observables a run can record on its grid.
 OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
@@ -180,6 +186,12 @@ class Simulation(FrameRun):
         n = _checks.count("n", n, minimum=0)
         if n == 0:
             return self
+        if self.markers.n < SMALL_RUN and _threads.get() > 1:
+            with _threads.limited(numba_threads=1):
+                return self._steps(n)
+        return self._steps(n)
+
+    def _steps(self, n):
         if not self.operators:
             if not self.field_operators:
                 self._push(self.dt, n, self.t0, self.step_count)
