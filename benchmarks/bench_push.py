@@ -17,7 +17,9 @@ Prints one JSON line per measurement (nothing is asserted):
   per step), ``fused`` (steps in registers per marker, not vectorised) and ``block`` (sub-blocks of
   256 markers in L1, steps outer, markers inner, vectorised: the layout of pmc's push_blocks);
   ``c_best`` is the fastest of the three in the same run and thread count, ``ratio`` = pmc rate /
-  c_best rate. ``max_abs_diff_vs_pmc``: largest |difference| of x and p between pmc and each C
+  c_best rate. ``pmc_kernel_rate`` / ``kernel_ratio``: the push kernel pmc's ``Streamer`` picks,
+  called directly on the simulation's arrays with the same steps per call (what the driver and the
+  frames add is the difference). ``max_abs_diff_vs_pmc``: largest |difference| of x and p between pmc and each C
   variant after ``--steps`` steps of 1000 markers (a check that they compute the same thing; the
   C loops reassociate and use a different exp, so it is small, not zero).
 * ``"kind": "target"``: one per target of issue 15 (name, value, target, holds).
@@ -314,7 +316,10 @@ def measure_case(so, case, n, steps, per_call, repeat, threads):
             s = steps if pc > 1 else min(steps, FRAME_STEPS)
             jobs.append((("pmc", v, pc), lambda v=v, pc=pc, s=s: pmc_runner.run(v, s, pc), s,
                          pc > 1))
+        kernel = push_kernel(pmc_runner.sim)
         for pc in c_calls:
+            jobs.append((("pmc", "kernel", pc),
+                         lambda pc=pc: [kernel(pc, DT) for _ in range(steps // pc)], steps, True))
             for v in C_VARIANTS:
                 s = pc if v == "fused" else steps
                 jobs.append((("c", v, pc), lambda v=v, pc=pc, s=s: c_runner.run(v, s, pc), s,
@@ -358,10 +363,13 @@ def run_case(so, case, n, steps, per_call, repeat, threads, triad_bw, free_rates
                 "kind": "push", "case": case, "variant": v, "n": n,
                 "steps": steps if pc > 1 else min(steps, FRAME_STEPS),
                 "steps_per_call": pc, "save_every_steps": pc if v == "run" else None,
+                "save_every": pc * DT if v == "run" else None,
                 "threads": k,
                 "pmc_rate": round(r),
                 "c_best_rate": round(c_rates[c_best]), "c_best_variant": c_best,
                 "ratio": round(r / c_rates[c_best], 3),
+                "pmc_kernel_rate": round(rate[("pmc", "kernel", pc), k]),
+                "kernel_ratio": round(rate[("pmc", "kernel", pc), k] / c_rates[c_best], 3),
                 "c_rates": {cv: round(val) for cv, val in c_rates.items()},
                 "speedup_pmc": round(rate[("pmc", v, pc), top] / rate_1, 3) if top > 1 else None,
                 "speedup_c_best": (round(max(rate[("c", cv, pc), top] for cv in C_VARIANTS)
