@@ -510,6 +510,8 @@ def best_per_call(fn, calls, repeat):
     return best
 
 
+SMALL_REPEAT = 7  # at least: the small runs are cheap and the most sensitive to load
+
 SMALL_CASES = {
     # name: (potential, dp, collisions)
     "free_1d1v": (None, 1, False),
@@ -539,16 +541,21 @@ def small_lines(sizes, k, repeat, threads):
             kern(k, DT)
             if ckern is not None:
                 ckern(0)
-            push1 = best_per_call(lambda i: kern(1, DT), calls, repeat)
-            pushk = best_per_call(lambda i: kern(k, DT), calls, repeat) / k
-            coll = coll_kernel = None
+            fns = {"push1": lambda i: kern(1, DT), "pushk": lambda i: kern(k, DT),
+                   "step1": lambda i: sim.step(1), "stepk": lambda i: sim.step(k)}
             if ops:
-                coll = best_per_call(lambda i: ops[0].collide(sim.markers, DT, sim._key, i),
-                                     calls, repeat)
+                fns["collide"] = lambda i: ops[0].collide(sim.markers, DT, sim._key, i)
                 if ckern is not None:
-                    coll_kernel = best_per_call(ckern, calls, repeat)
+                    fns["collide_kernel"] = ckern
+            best = {}
+            for _ in range(repeat):  # interleaved, so that a burst of load hits all alike
+                for name, fn in fns.items():
+                    t = best_per_call(fn, calls, 1)
+                    best[name] = min(best.get(name, t), t)
+            push1, pushk = best["push1"], best["pushk"] / k
+            coll, coll_kernel = best.get("collide"), best.get("collide_kernel")
             for steps in (1, k):
-                measured = best_per_call(lambda i: sim.step(steps), calls, repeat) / steps
+                measured = best["step1" if steps == 1 else "stepk"] / steps
                 if ops:  # (steps + 1) pushes of one step (half, full..., half) and the collisions
                     kernel = ((steps + 1) * push1 + steps * (coll_kernel or np.nan)) / steps
                     goal = OVERHEAD_TARGET_US + OVERHEAD_PER_MECHANISM_US * len(ops)
@@ -677,8 +684,8 @@ def main(argv=None):
         print(json.dumps(line), flush=True)
     if not args.no_small:
         numba.set_num_threads(max(threads))
-        for line in small_lines((10 ** 3, 10 ** 4, 10 ** 5), args.save_every, args.repeat,
-                                max(threads)):
+        for line in small_lines((10 ** 3, 10 ** 4, 10 ** 5), args.save_every,
+                                max(args.repeat, SMALL_REPEAT), max(threads)):
             print(json.dumps(line), flush=True)
     print(json.dumps({"kind": "done", "seconds": round(time.perf_counter() - started, 1),
                       "loadavg_1min": loadavg()}), flush=True)
