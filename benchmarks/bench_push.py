@@ -419,6 +419,9 @@ def target_lines(lines, threads):
                         "steps_per_call": pc, "value": ln["speedup_pmc"],
                         "target": f">= {SPEEDUP_TARGET} unless memory-bound",
                         "memory_bound_1_thread": bound,
+                        # what the machine gave: C's own speed-up and the cores pmc had
+                        "speedup_c_best": ln["speedup_c_best"],
+                        "busy_cores_pmc": ln["busy_cores_pmc"],
                         "holds": None if bound else ln["speedup_pmc"] >= SPEEDUP_TARGET})
     return out
 
