@@ -60,7 +60,7 @@ with a force). A last ``"kind": "done"`` line gives the wall time of the whole s
 Usage::
 
     python benchmarks/bench_push.py            # n = 10^7 (about 5 minutes on 2 quiet cores)
-    python benchmarks/bench_push.py --quick    # n = 10^5, triad over 2 x 10^7 (under a minute)
+    python benchmarks/bench_push.py --quick    # n = 10^5 (under a minute)
     python benchmarks/bench_push.py --case gaussian_1d1v --n 1000000 --repeat 5 --no-small
 """
 import argparse
@@ -641,7 +641,7 @@ def markdown(lines):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="n = 10^5, triad over 2 x 10^7")
+    ap.add_argument("--quick", action="store_true", help="n = 10^5")
     ap.add_argument("--n", type=int, default=None, help="markers (default 10^7)")
     ap.add_argument("--steps", type=int, default=10,
                     help="steps per timed run, a multiple of --save-every (default 10)")
@@ -661,7 +661,7 @@ def main(argv=None):
             print(markdown([json.loads(ln) for ln in f if ln.startswith("{")]))
         return
     n = args.n if args.n is not None else (10 ** 5 if args.quick else 10 ** 7)
-    triad_n = args.triad_n or (2 * 10 ** 7 if args.quick else 8 * 10 ** 7)
+    triad_n = args.triad_n or 8 * 10 ** 7
     if n < 1 or args.steps < 1 or args.repeat < 1 or args.save_every < 1:
         ap.error("--n, --steps, --save-every and --repeat must be >= 1")
     if args.steps % args.save_every:
