@@ -647,7 +647,8 @@ def main(argv=None):
                     help="steps per timed run, a multiple of --save-every (default 10)")
     ap.add_argument("--save-every", type=int, default=10,
                     help="steps per frame of run() and per step() call (default 10)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs, the best is kept")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="timed runs, the best is kept (default 3; 5 with --quick)")
     ap.add_argument("--triad-n", type=int, default=None,
                     help="doubles per triad array (default 8 x 10^7)")
     ap.add_argument("--case", action="append", choices=sorted(CASES),
@@ -661,6 +662,8 @@ def main(argv=None):
             print(markdown([json.loads(ln) for ln in f if ln.startswith("{")]))
         return
     n = args.n if args.n is not None else (10 ** 5 if args.quick else 10 ** 7)
+    if args.repeat is None:
+        args.repeat = 5 if args.quick else 3
     triad_n = args.triad_n or 8 * 10 ** 7
     if n < 1 or args.steps < 1 or args.repeat < 1 or args.save_every < 1:
         ap.error("--n, --steps, --save-every and --repeat must be >= 1")
