@@ -19,9 +19,10 @@ Prints one JSON line per measurement (nothing is asserted):
   ``c_best`` is the fastest of the three in the same run and thread count, ``ratio`` = pmc rate /
   c_best rate. ``pmc_kernel_rate`` / ``kernel_ratio``: the push kernel pmc's ``Streamer`` picks,
   called directly on the simulation's arrays with the same steps per call (what the driver and the
-  frames add is the difference). ``max_abs_diff_vs_pmc``: largest |difference| of x and p between pmc and each C
-  variant after ``--steps`` steps of 1000 markers (a check that they compute the same thing; the
-  C loops reassociate and use a different exp, so it is small, not zero).
+  frames add is the difference). ``max_abs_diff_vs_pmc``: largest |difference| of x and p
+  between pmc and each C variant after ``--steps`` steps of 1000 markers (a check that they
+  compute the same thing; the C loops reassociate and use a different exp, so it is small, not
+  zero).
 * ``"kind": "target"``: one per target of issue 15 (name, value, target, holds).
 * ``"kind": "small"``: the small-run table: per-step cost [us] of ``Simulation.step(1)`` and
   ``step(k)`` at 1e3, 1e4, 1e5 markers, the kernel-only cost of the same work (the push kernel
