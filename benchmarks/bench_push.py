@@ -1,4 +1,4 @@
-"""Speed of the push through the path users call, against the fastest C loop and the memory roofline.
+"""Speed of the push through the path users call, against the fastest C loop and the roofline.
 
 Prints one JSON line per measurement (nothing is asserted):
 
