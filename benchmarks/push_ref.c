@@ -144,7 +144,7 @@ static inline double kane_v0(const band_t *k, double p0, double p1, double p2)
     void NAME##_pass(double *restrict x, double *restrict p, long n, int steps, double dt,    \
                      const band_t *band, double lo, double hi, const void *vprm)             \
     {                                                                                          \
-        const PTYPE prm = *(const PTYPE *)vprm; /* by value: no aliasing */                                                \
+        const PTYPE prm = *(const PTYPE *)vprm;                                                \
         double hdt = 0.5 * dt, inv_m = 1.0 / band->mass, length = hi - lo;                    \
         const double *restrict p1 = p + n, *restrict p2 = p + 2 * n;                           \
         (void)p1; (void)p2; (void)inv_m;                                                       \
@@ -167,7 +167,7 @@ static inline double kane_v0(const band_t *k, double p0, double p1, double p2)
     void NAME##_fused(double *restrict x, double *restrict p, long n, int steps, double dt,   \
                       const band_t *band, double lo, double hi, const void *vprm)            \
     {                                                                                          \
-        const PTYPE prm = *(const PTYPE *)vprm; /* by value: no aliasing */                                                \
+        const PTYPE prm = *(const PTYPE *)vprm;                                                \
         double hdt = 0.5 * dt, inv_m = 1.0 / band->mass, length = hi - lo;                    \
         const double *restrict p1 = p + n, *restrict p2 = p + 2 * n;                           \
         (void)p1; (void)p2; (void)inv_m;                                                       \
@@ -189,7 +189,7 @@ static inline double kane_v0(const band_t *k, double p0, double p1, double p2)
     void NAME##_block(double *restrict x, double *restrict p, long n, int steps, double dt,   \
                       const band_t *band, double lo, double hi, const void *vprm)            \
     {                                                                                          \
-        const PTYPE prm = *(const PTYPE *)vprm; /* by value: no aliasing */                                                \
+        const PTYPE prm = *(const PTYPE *)vprm;                                                \
         double hdt = 0.5 * dt, inv_m = 1.0 / band->mass, length = hi - lo;                    \
         (void)inv_m;                                                                           \
         _Pragma("omp parallel for schedule(static)")                                           \
