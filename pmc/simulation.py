@@ -20,6 +20,8 @@ import numpy as np
 import xarray as xr
 
 from . import _checks
+from ._kernels import BLOCK
+from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
@@ -266,10 +268,13 @@ class Simulation(FrameRun):
     def observe(self):
         """A one-frame :class:`xarray.Dataset` of the current state (dims ``time`` of length 1)."""
         mk, H, t = self.markers, self.hamiltonian, self.time
-        for name, a in (("positions", mk.positions), ("momenta", mk.momenta), ("weights", mk.w)):
-            if not np.all(np.isfinite(a)):
-                raise FloatingPointError(f"non-finite marker {name} at step {self.step_count} "
-                                         f"(t = {t:g}); the run is stopped")
+        sums = self._marker_sums()
+        if sums[0]:
+            for name, a in (("positions", mk.positions), ("momenta", mk.momenta),
+                            ("weights", mk.w)):
+                if not np.all(np.isfinite(a)):
+                    raise FloatingPointError(f"non-finite marker {name} at step "
+                                             f"{self.step_count} (t = {t:g}); the run is stopped")
         parts = []
         if self.grid is not None and "f" in self.observables:
             parts.append(self.grid.bin(mk, H))
@@ -279,7 +284,7 @@ class Simulation(FrameRun):
             keep = [v for v in m.data_vars
                     if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
             parts.append(m[keep])
-        parts.append(self._scalars())
+        parts.append(self._scalars(sums))
         data, coords = {}, {}
         for part in parts:  # over the same coordinates; a variable in two parts: the first
             coords.update(part.coords.variables)
@@ -295,18 +300,30 @@ class Simulation(FrameRun):
                                          f"(t = {t:g}); the run is stopped")
         return frame
 
-    def _scalars(self):
+    def _marker_sums(self):
+        """(markers with a non-finite x, p or w; sum w; sum w H; sum w p (dp,)) in one pass,
+        summed per block of markers and then over the blocks in order (independent of the
+        thread count)."""
+        mk, H = self.markers, self.hamiltonian
+        n = mk.n
+        out = np.zeros(((n + BLOCK - 1) // BLOCK, 6))
+        if n:
+            x, p, w, _ = mk.kernel_arrays()
+            dk, dprm, terms, pprm = H.kernel_arguments()
+            _evaluate.marker_sums(dk, dprm, terms, pprm, x, p, w, n, float(self.time), out)
+        total = out.sum(axis=0)
+        return int(total[0]), float(total[1]), float(total[2]), total[3:3 + mk.dp].copy()
+
+    def _scalars(self, sums=None):
         mk, H, t = self.markers, self.hamiltonian, self.time
-        energy = float(np.sum(mk.w * H.energy(mk.x, mk.p, t))) if mk.n else 0.0
-        # a plain pairwise sum, not BLAS: the same bits whatever the BLAS threads
-        momentum = np.sum(mk.momenta * mk.w, axis=1) if mk.n else np.zeros(mk.dp)
+        _, total_weight, energy, momentum = self._marker_sums() if sums is None else sums
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame
         system = unit_system(H)
         return xr.Dataset(
             {"n_markers": variable("n_markers", np.int64(mk.n), system=system),
-             "total_weight": variable("total_weight", float(np.sum(mk.w)), system=system),
+             "total_weight": variable("total_weight", total_weight, system=system),
              "energy": variable("energy", energy, system=system),
              "momentum": variable("momentum", momentum, system=system),
              "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
