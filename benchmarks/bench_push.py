@@ -1,56 +1,78 @@
-"""Speed of the symplectic push (``pmc.stream``) as ratios against a C loop and plain numpy.
+"""Speed of the push through the path users call, against the fastest C loop and the roofline.
 
-Prints one JSON line per (case, variant, threads): marker-steps per second of pmc, of numpy
-(single-threaded, preallocated ``out=`` buffers, no temporaries) and of the C loop in
-``push_ref.c`` (compiled here with ``gcc -O3 -march=native -ffast-math -fopenmp``: the roofline on
-this machine), their ratios, the 2-thread speed-ups, and the peak memory per marker of the pmc
-push, measured in a fresh subprocess: the tracemalloc peak including the marker arrays / n, and
-the growth of the peak RSS over the RSS before the markers were made / n (the peak reset after
-compilation), with ``ru_maxrss`` of that process. A last line says which targets are met (nothing
-is asserted).
+Prints one JSON line per measurement (nothing is asserted):
 
-The step (1D1V, m = 1, hbar = 1, dt = 0.01, Gaussian barrier of height 1 and width 2 at 0,
-periodic box [-40, 40), x uniform in the box, p standard normal) is leapfrog as in
-``pmc/_kernels/push.py``: kick(dt/2) . drift(dt) . wrap . kick(dt/2), the force at the end of a
-step reused at the start of the next. Variants, the same for pmc and C:
+* ``"kind": "triad"``: the machine's memory bandwidth, a STREAM-like triad in C
+  (``triad.c``: a[i] = b[i] + s c[i] over three arrays of ``--triad-n`` doubles, OpenMP, best of 5,
+  24 bytes per element as STREAM counts them) on 1 and 2 threads, and from it the memory roofline
+  of a push that streams the markers through memory once per step.
+* ``"kind": "push"``: one per (case, pmc variant, threads). pmc is timed as a user calls it:
+  ``sim.run(t_end, save_every, progress=False)`` of a ``pmc.Simulation(H, markers, dt,
+  boundary=pmc.Periodic(lo, hi))`` with no grid (scalars recorded every frame), the whole call
+  (frames included: what the user waits for); and ``sim.step(k)``. Variants: ``run`` with
+  ``save_every`` = ``--save-every`` steps and ``run`` with one step (a frame per step), ``step``
+  (``sim.step(k)``, k = ``--save-every``). The C loops of ``push_ref.c`` (``gcc -O3 -march=native
+  -ffast-math -fopenmp``, libmvec's vector exp) do the same work: the same steps per call
+  (``steps_per_call``), each in three variants, ``pass`` (one vectorised pass over the markers
+  per step), ``fused`` (steps in registers per marker, not vectorised) and ``block`` (sub-blocks of
+  256 markers in L1, steps outer, markers inner, vectorised: the layout of pmc's push_blocks);
+  ``c_best`` is the fastest of the three in the same run and thread count, ``ratio`` = pmc rate /
+  c_best rate. ``pmc_kernel_rate`` / ``kernel_ratio``: the push kernel pmc's ``Streamer`` picks,
+  called directly on the simulation's arrays with the same steps per call (what the driver and the
+  frames add is the difference). ``max_abs_diff_vs_pmc``: largest |difference| of x and p
+  between pmc and each C variant after ``--steps`` steps of 1000 markers (a check that they
+  compute the same thing; the C loops reassociate and use a different exp, so it is small, not
+  zero).
+* ``"kind": "target"``: one per target of issue 15 (name, value, target, holds).
+* ``"kind": "small"``: the small-run table: per-step cost [us] of ``Simulation.step(1)`` and
+  ``step(k)`` at 1e3, 1e4, 1e5 markers, the kernel-only cost of the same work (the push kernel
+  ``pmc._kernels.push.push_blocks[_serial]`` / ``push_free[_serial]``, chosen as pmc chooses it,
+  and for collisions the kernels of the collision step, called directly on the same arrays), the
+  overhead (measured - kernel-only) and, with a collision mechanism, the collision step
+  (``operator.collide``) over the push kernel of one step.
 
-* ``per_step``: one pass over the markers per step (``pmc.stream(..., steps=1)`` called
-  ``steps`` times); the force is evaluated at the start and at the end of each pass.
-* ``fused``: ``pmc.stream(..., steps=k)``: k steps per marker per pass over memory (k + 1 force
-  evaluations per marker). C keeps the marker in registers for its k steps; pmc does so too in
-  its per-marker kernel, and keeps sub-blocks of markers in L1 in its vectorised one.
+Every push line carries ``busy_cores_*`` (process CPU time / wall time of the best run: about 2
+for a 2-thread run that had both cores; less means other processes took them and the figure
+understates the code) and ``loadavg_1min`` when it was measured.
 
-numpy has one figure per case: a loop over steps with the force kept in a buffer between steps.
+Physics (every case): m = 1, hbar = 1, dt = 0.01, periodic box [-40, 40), x uniform in the box, p
+standard normal, leapfrog. Cases: free flight; uniform field F = 0.1; harmonic omega = 0.05
+(k = 0.0025); the Gaussian barrier of height 1 and width 2 at 0 (analytic); the same barrier as a
+4096-point ``pmc.potentials.Gridded`` table (cubic per cell); 1D3V markers in a Kane band
+(alpha = 0.5) with the gridded and with the analytic barrier.
 
-Cases: the analytic Gaussian force, the same barrier as a 4096-point ``pmc.potentials.Gridded``
-table over the box (a cubic per cell), and 1D3V markers in a Kane band (alpha = 0.5) with the
-gridded force.
+Memory roofline and "memory-bound". A pass over the markers reads and writes x and p_x: 32 bytes
+per marker for 1D1V with a force, 24 for free flight (p is only read), 48 for 1D3V (x, p_x, p_y,
+p_z read, x and p_x written); write-allocate traffic and the frames' reads are not counted (the
+triad is counted the same way). A call of k steps crosses memory once (pmc and the C ``fused`` and
+``block`` variants keep a block in cache for the k steps; the C ``pass`` variant crosses it k
+times), so ``bytes_per_marker_step`` = bytes per pass / ``steps_per_call`` and ``roofline_rate`` =
+triad bandwidth (same threads) / that. A case is memory-bound when its 1-thread pmc rate x
+``bytes_per_marker_step`` >= 0.8 x the 1-thread triad bandwidth; the 2-thread speed-up target
+applies only where it is not.
 
-Times are the best of ``--repeat`` runs after a warm-up run (compilation excluded), 1- and
-2-thread runs interleaved. Other keys: ``busy_cores_*`` is the process CPU time over the wall time
-of the best run (about 2 for a 2-thread run that had both cores; less means other processes took
-them and the figures understate the code), ``pmc_kernel`` which pmc kernel served the case,
-``max_abs_diff_vs_pmc`` how far C and numpy end from pmc after ``steps`` steps of 1000 markers
-(a check that they compute the same thing), ``loadavg_1min`` (last line) the load at the end.
+Times are the best of ``--repeat`` runs after a warm-up on 20000 markers (compilation
+excluded); pmc and C runs and the thread counts are interleaved, so that a burst of load hits them
+alike. Two kinds of run are timed once per (case, threads) instead, being slow and of little
+consequence to the targets: the frame-per-step ``run`` (5 steps; at 10^7 markers its frames, not
+its push, take the time) and the C ``fused`` variant (one call; not vectorised, never the fastest
+with a force). A last ``"kind": "done"`` line gives the wall time of the whole script.
 
 Usage::
 
-    python benchmarks/bench_push.py            # n = 10^7, steps = 10 (about 5 minutes)
-    python benchmarks/bench_push.py --quick    # n = 10^5
-    python benchmarks/bench_push.py --n 1000000 --steps 20 --repeat 5 --case gaussian_gridded_1d1v
+    python benchmarks/bench_push.py            # n = 10^7 (about 5 minutes on 2 quiet cores)
+    python benchmarks/bench_push.py --quick    # n = 10^5 (under a minute)
+    python benchmarks/bench_push.py --case gaussian_1d1v --n 1000000 --repeat 5 --no-small
 """
 import argparse
 import ctypes
 import json
 import os
 import pathlib
-import resource
 import subprocess
-import sys
 import time
-import tracemalloc
 
-# libgomp (shared by numba's omp threading layer and the C loop) must not keep idle threads
+# libgomp (shared by numba's omp threading layer and the C loops) must not keep idle threads
 # spinning on the two cores while the other implementation is being timed.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -58,91 +80,133 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pmc  # noqa: E402
+from pmc._kernels import BLOCK  # noqa: E402
+from pmc._kernels import push as _push  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 BUILD = HERE / "_build"
-SOURCE = HERE / "push_ref.c"
 CFLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC"]
+TRIAD_CFLAGS = ["-O3", "-march=native", "-fopenmp", "-shared", "-fPIC"]
 
 LO, HI = -40.0, 40.0
 DT = 0.01
 HEIGHT, WIDTH, CENTER = 1.0, 2.0, 0.0
+FIELD = 0.1
+OMEGA = 0.05
 MASS, HBAR, ALPHA = 1.0, 1.0, 0.5
 NGRID = 4096
+RATE = 10.0  # ElasticIsotropic [1/s]: rate dt = 0.1
 SEED = 20240611
 
+# name: (potential, band, dp, C prefix)
 CASES = {
-    # name: (potential, dispersion, dp)
-    "gaussian_analytic_1d1v": ("analytic", "parabolic", 1),
-    "gaussian_gridded_1d1v": ("gridded", "parabolic", 1),
-    "kane_gridded_1d3v": ("gridded", "kane", 3),
+    "free_1d1v": (None, "parabolic", 1, "free"),
+    "uniform_1d1v": ("uniform", "parabolic", 1, "uniform"),
+    "harmonic_1d1v": ("harmonic", "parabolic", 1, "harmonic"),
+    "gaussian_1d1v": ("gaussian", "parabolic", 1, "gauss"),
+    "gridded_1d1v": ("gridded", "parabolic", 1, "grid"),
+    "kane_gridded_1d3v": ("gridded", "kane", 3, "kane_grid"),
+    "kane_gaussian_1d3v": ("gaussian", "kane", 3, "kane_gauss"),
 }
-VARIANTS = ("per_step", "fused")
+C_VARIANTS = ("pass", "fused", "block")
 
-TARGETS = {  # on 2 threads
-    "gridded_vs_c": 0.8,
-    "gridded_vs_numpy": 10.0,
-    "analytic_vs_c": 0.3,
-    "speedup_2_threads": 1.8,
-    "bytes_per_marker": 40.0,
-}
+# issue 15's targets: (name, case, what is compared, threshold)
+TARGETS = (
+    ("gaussian_vs_c", "gaussian_1d1v", "c", 0.75),
+    ("gridded_vs_c", "gridded_1d1v", "c", 0.8),
+    ("uniform_vs_free_flight", "uniform_1d1v", "free", 0.8),
+    ("harmonic_vs_free_flight", "harmonic_1d1v", "free", 0.8),
+    ("kane_gridded_1d3v_vs_c", "kane_gridded_1d3v", "c", 0.5),
+    ("kane_gaussian_1d3v_vs_c", "kane_gaussian_1d3v", "c", 0.5),
+)
+SPEEDUP_TARGET = 1.8
+MEMORY_BOUND = 0.8  # of the 1-thread triad bandwidth
+OVERHEAD_TARGET_US = 10.0  # per step, no collisions
+OVERHEAD_PER_MECHANISM_US = 30.0
+COLLIDE_VS_PUSH_TARGET = 3.0  # ElasticIsotropic at 1e4 markers
+
+
+def loadavg():
+    return round(os.getloadavg()[0], 2)
 
 
 # ----------------------------------------------------------------------------- the physics
-def barrier():
-    return pmc.potentials.GaussianBarrier(height=HEIGHT, width=WIDTH, center=CENTER)
-
-
-def gridded():
+def potential(kind):
+    if kind is None:
+        return None
+    if kind == "uniform":
+        return pmc.potentials.UniformField(F=FIELD)
+    if kind == "harmonic":
+        return pmc.potentials.Harmonic(omega=OMEGA, mass=MASS, center=CENTER)
+    barrier = pmc.potentials.GaussianBarrier(height=HEIGHT, width=WIDTH, center=CENTER)
+    if kind == "gaussian":
+        return barrier
     xg = np.linspace(LO, HI, NGRID)
-    return pmc.potentials.Gridded(xg, barrier().potential(xg))
+    return pmc.potentials.Gridded(xg, barrier.potential(xg))
 
 
 def hamiltonian(case):
-    pot, band, _ = CASES[case]
-    U = barrier() if pot == "analytic" else gridded()
+    pot, band, _, _ = CASES[case]
     disp = pmc.bands.Parabolic(MASS) if band == "parabolic" else pmc.bands.Kane(MASS, ALPHA)
-    return pmc.Hamiltonian(disp, U, hbar=HBAR)
+    return pmc.Hamiltonian(disp, potential(pot), hbar=HBAR)
 
 
-def initial(case, n, seed=SEED):
+def initial(dp, n, seed=SEED):
     """(x (1, n), p (dp, n)) C-contiguous: x uniform in the box, p standard normal."""
-    dp = CASES[case][2]
     rng = np.random.default_rng(seed)
-    x = rng.uniform(LO, HI, size=(1, n))
-    p = rng.standard_normal(size=(dp, n))
-    return x, p
+    return rng.uniform(LO, HI, size=(1, n)), rng.standard_normal(size=(dp, n))
 
 
-def table():
-    """The (ncell, 4) cubic-per-cell coefficients and (x0, 1/h, ncell) of pmc's Gridded."""
-    _, prm = gridded().encode()
-    x0, inv_h, ncell = prm[0], prm[1], int(prm[2])
-    return x0, inv_h, ncell, np.ascontiguousarray(prm[3:].reshape(ncell, 4))
+def bytes_per_pass(case):
+    """Bytes a pass over memory moves per marker (see the module docstring)."""
+    pot, _, dp, _ = CASES[case]
+    if pot is None:
+        return 24
+    return 16 + 8 * (dp + 1)
 
 
 # ----------------------------------------------------------------------------- pmc
 class PmcRunner:
+    """A ``pmc.Simulation`` of the case, timed through ``run`` or ``step``."""
+
     def __init__(self, case, x, p):
-        self.H = hamiltonian(case)
-        self.boundary = pmc.Periodic(LO, HI)
-        self.m = pmc.Markers.from_components(x.copy(), p.copy(), np.full(x.shape[1], 1.0))
+        self.sim = pmc.Simulation(hamiltonian(case), markers(x, p), dt=DT,
+                                  boundary=pmc.Periodic(LO, HI))
 
-    def set_threads(self, k):
-        numba.set_num_threads(k)
-
-    def run(self, variant, steps):
-        if variant == "fused":
-            pmc.stream(self.m, self.H, DT, steps, boundary=self.boundary)
+    def run(self, variant, steps, per_call):
+        sim = self.sim
+        if variant == "step":
+            for _ in range(steps // per_call):
+                sim.step(per_call)
         else:
-            for _ in range(steps):
-                pmc.stream(self.m, self.H, DT, 1, boundary=self.boundary)
+            sim.run(sim.time + steps * DT, per_call * DT, progress=False)
 
     def state(self):
-        return self.m.positions, self.m.momenta
+        return self.sim.markers.positions, self.sim.markers.momenta
+
+
+def markers(x, p):
+    return pmc.Markers.from_components(x.copy(), p.copy(), np.full(x.shape[1], 1.0))
+
+
+def set_threads(so, k):
+    numba.set_num_threads(k)
+    so.set_threads(k)
 
 
 # ----------------------------------------------------------------------------- C
+class _Band(ctypes.Structure):
+    _fields_ = [("mass", ctypes.c_double), ("alpha", ctypes.c_double)]
+
+
+class _Uniform(ctypes.Structure):
+    _fields_ = [("f0", ctypes.c_double)]
+
+
+class _Harmonic(ctypes.Structure):
+    _fields_ = [("k", ctypes.c_double), ("center", ctypes.c_double)]
+
+
 class _Gauss(ctypes.Structure):
     _fields_ = [("height", ctypes.c_double), ("inv_w", ctypes.c_double),
                 ("center", ctypes.c_double)]
@@ -153,27 +217,24 @@ class _Grid(ctypes.Structure):
                 ("c", ctypes.c_void_p)]
 
 
-class _Kane(ctypes.Structure):
-    _fields_ = [("mass", ctypes.c_double), ("alpha", ctypes.c_double)]
+def compile_c(name, flags):
+    """Compile ``name``.c into _build/ (again only when the source changed); load it."""
+    BUILD.mkdir(exist_ok=True)
+    source = HERE / f"{name}.c"
+    lib = BUILD / f"{name}.so"
+    if not lib.exists() or lib.stat().st_mtime < source.stat().st_mtime:
+        subprocess.run(["gcc", *flags, str(source), "-o", str(lib), "-lm"], check=True)
+    return ctypes.CDLL(str(lib))
 
 
 def build_c():
-    """Compile push_ref.c into _build/ (again only when the source changed); load it."""
-    BUILD.mkdir(exist_ok=True)
-    lib = BUILD / "push_ref.so"
-    if not lib.exists() or lib.stat().st_mtime < SOURCE.stat().st_mtime:
-        cmd = ["gcc", *CFLAGS, str(SOURCE), "-o", str(lib), "-lm"]
-        subprocess.run(cmd, check=True)
-    so = ctypes.CDLL(str(lib))
-    dbl, lng, ptr = ctypes.c_double, ctypes.c_long, ctypes.c_void_p
-    for name in ("gauss_pass", "gauss_fused", "grid_pass", "grid_fused", "kane_grid_pass",
-                 "kane_grid_fused"):
-        fn = getattr(so, name)
-        fn.restype = None
-        if name.startswith("kane"):
-            fn.argtypes = [ptr, ptr, lng, ctypes.c_int, dbl, ptr, dbl, dbl, ptr]
-        else:
-            fn.argtypes = [ptr, ptr, lng, ctypes.c_int, dbl, dbl, dbl, dbl, ptr]
+    so = compile_c("push_ref", CFLAGS)
+    dbl, ptr = ctypes.c_double, ctypes.c_void_p
+    for prefix in {c[3] for c in CASES.values()}:
+        for v in C_VARIANTS:
+            fn = getattr(so, f"{prefix}_{v}")
+            fn.restype = None
+            fn.argtypes = [ptr, ptr, ctypes.c_long, ctypes.c_int, dbl, ptr, dbl, dbl, ptr]
     so.set_threads.argtypes = [ctypes.c_int]
     so.set_threads.restype = None
     return so
@@ -181,343 +242,460 @@ def build_c():
 
 class CRunner:
     def __init__(self, so, case, x, p):
-        self.so = so
-        pot, band, _ = CASES[case]
+        pot, band, _, prefix = CASES[case]
         self.x, self.p = x.copy(), p.copy()
         self.n = x.shape[1]
-        if pot == "analytic":
+        self.band = _Band(MASS, ALPHA if band == "kane" else 0.0)
+        if pot is None:
+            self.prm = _Uniform(0.0)  # not read
+        elif pot == "uniform":
+            self.prm = _Uniform(FIELD)
+        elif pot == "harmonic":
+            self.prm = _Harmonic(MASS * OMEGA ** 2, CENTER)
+        elif pot == "gaussian":
             self.prm = _Gauss(HEIGHT, 1.0 / WIDTH, CENTER)
-            prefix = "gauss"
         else:
-            x0, inv_h, ncell, self.coef = table()
+            _, prm = potential("gridded").encode()
+            x0, inv_h, ncell = prm[0], prm[1], int(prm[2])
+            self.coef = np.ascontiguousarray(prm[3:].reshape(ncell, 4))
             self.prm = _Grid(x0, inv_h, ncell, self.coef.ctypes.data)
-            prefix = "grid"
-        if band == "kane":
-            self.band = _Kane(MASS, ALPHA)
-            self.third = ctypes.addressof(self.band)
-            prefix = "kane_grid"
-        else:
-            self.third = 1.0 / MASS
-        self.fn = {v: getattr(so, f"{prefix}_{'pass' if v == 'per_step' else 'fused'}")
-                   for v in VARIANTS}
+        self.fn = {v: getattr(so, f"{prefix}_{v}") for v in C_VARIANTS}
 
-    def set_threads(self, k):
-        self.so.set_threads(k)
-
-    def run(self, variant, steps):
-        self.fn[variant](self.x.ctypes.data, self.p.ctypes.data, self.n, steps, DT,
-                         self.third, LO, HI, ctypes.addressof(self.prm))
+    def run(self, variant, steps, per_call):
+        fn = self.fn[variant]
+        for _ in range(steps // per_call):
+            fn(self.x.ctypes.data, self.p.ctypes.data, self.n, per_call, DT,
+               ctypes.addressof(self.band), LO, HI, ctypes.addressof(self.prm))
 
     def state(self):
         return self.x, self.p
 
 
-# ----------------------------------------------------------------------------- numpy
-class NumpyRunner:
-    """The same step in numpy ufuncs with ``out=`` into buffers allocated once."""
-
-    def __init__(self, case, x, p):
-        pot, band, dp = CASES[case]
-        n = x.shape[1]
-        self.pot, self.band = pot, band
-        self.x, self.p = x[0].copy(), p.copy()
-        self.f, self.a, self.b, self.c = (np.empty(n) for _ in range(4))
-        self.mask = np.empty(n, bool)
-        self.outside = np.empty(n, bool)
-        self.idx = np.empty(n, np.int64)
-        if pot == "gridded":
-            self.x0, self.inv_h, self.ncell, coef = table()
-            self.c1 = np.ascontiguousarray(coef[:, 1])
-            self.c2 = np.ascontiguousarray(coef[:, 2])
-            self.c3 = np.ascontiguousarray(coef[:, 3])
-
-    def set_threads(self, k):
-        pass
-
-    def force(self, x, f):
-        a, b, mask = self.a, self.b, self.mask
-        if self.pot == "analytic":
-            inv_w = 1.0 / WIDTH
-            np.subtract(x, CENTER, out=a)
-            np.multiply(a, inv_w, out=a)  # s
-            np.multiply(a, a, out=b)
-            np.multiply(b, -0.5, out=b)
-            np.exp(b, out=b)
-            np.multiply(a, HEIGHT, out=a)
-            np.multiply(a, inv_w, out=a)
-            np.multiply(a, b, out=f)
-            return f
-        # gridded: derivative of the cubic of the cell, zero outside the table
-        idx, outside = self.idx, self.outside
-        np.subtract(x, self.x0, out=a)
-        np.multiply(a, self.inv_h, out=a)  # s
-        np.floor(a, out=b)
-        np.copyto(idx, b, casting="unsafe")  # cell; take(mode="clip") keeps it in the table
-        np.subtract(a, b, out=a)  # t
-        np.less(b, 0.0, out=outside)
-        np.greater_equal(b, self.ncell, out=mask)
-        np.logical_or(outside, mask, out=outside)
-        np.take(self.c3, idx, out=f, mode="clip")
-        np.multiply(f, 3.0, out=f)
-        np.multiply(f, a, out=f)
-        np.take(self.c2, idx, out=b, mode="clip")
-        np.multiply(b, 2.0, out=b)
-        np.add(b, f, out=f)
-        np.multiply(f, a, out=f)
-        np.take(self.c1, idx, out=b, mode="clip")
-        np.add(b, f, out=f)
-        np.multiply(f, -self.inv_h, out=f)
-        np.copyto(f, 0.0, where=outside)
-        return f
-
-    def velocity0(self, out):
-        p = self.p
-        if self.band == "parabolic":
-            return np.multiply(p[0], 1.0 / MASS, out=out)
-        a, b = self.a, self.b
-        np.multiply(p[0], p[0], out=a)
-        for k in range(1, p.shape[0]):
-            np.multiply(p[k], p[k], out=b)
-            np.add(a, b, out=a)
-        np.divide(a, 2.0 * MASS, out=a)  # gamma
-        np.multiply(a, 4.0 * ALPHA, out=b)
-        np.add(b, 1.0, out=b)
-        np.sqrt(b, out=b)
-        np.add(b, 1.0, out=b)
-        np.multiply(a, 2.0, out=a)
-        np.divide(a, b, out=a)  # eps
-        np.multiply(a, 2.0 * ALPHA, out=a)
-        np.add(a, 1.0, out=a)
-        np.multiply(a, MASS, out=a)
-        np.divide(p[0], a, out=out)
-        return out
-
-    def run(self, variant, steps):
-        x, p0, f, c = self.x, self.p[0], self.f, self.c
-        hdt, length = 0.5 * DT, HI - LO
-        self.force(x, f)
-        for _ in range(steps):
-            np.multiply(f, hdt, out=c)
-            np.add(p0, c, out=p0)  # kick
-            self.velocity0(c)
-            np.multiply(c, DT, out=c)
-            np.add(x, c, out=x)  # drift
-            np.subtract(x, LO, out=c)  # periodic wrap as pmc's wall(): x - L floor((x - lo) / L)
-            np.divide(c, length, out=c)
-            np.floor(c, out=c)
-            np.multiply(c, length, out=c)
-            np.subtract(x, c, out=x)
-            np.less(x, LO, out=self.mask)  # corrected for rounding
-            np.add(x, length, out=x, where=self.mask)
-            np.greater_equal(x, HI, out=self.mask)
-            np.less(x, LO, out=self.outside)
-            np.logical_or(self.mask, self.outside, out=self.mask)
-            np.copyto(x, LO, where=self.mask)
-            self.force(x, f)
-            np.multiply(f, hdt, out=c)
-            np.add(p0, c, out=p0)  # kick
-
-    def state(self):
-        return self.x[np.newaxis], self.p
-
-
 # ----------------------------------------------------------------------------- timing
-def timed(runner, variant, steps):
-    """(wall seconds, process CPU seconds / wall seconds) of one run."""
+def timed(fn):
+    """(wall seconds, process CPU seconds / wall seconds) of fn()."""
     t, c = time.perf_counter(), time.process_time()
-    runner.run(variant, steps)
+    fn()
     wall = time.perf_counter() - t
     return wall, (time.process_time() - c) / wall
 
 
-def measure(runners, threads, steps, repeat, variants=VARIANTS):
-    """Best wall time over ``repeat`` runs of each (runner, variant, threads), the repetitions
-    interleaved so that a burst of load from other processes hits all of them alike. Returns
-    {(name, variant, threads): (seconds, busy cores during that run)}."""
-    for name, runner in runners:  # warm-up: compilation (or the disk cache), page faults
-        for v in variants:
-            runner.set_threads(threads[-1])
-            runner.run(v, 1)
-    best = {}
-    for _ in range(repeat):
-        for k in threads:
-            for v in variants:
-                for name, runner in runners:
-                    runner.set_threads(k)
-                    wall, busy = timed(runner, v, steps)
-                    if (name, v, k) not in best or wall < best[name, v, k][0]:
-                        best[name, v, k] = (wall, busy)
-    return best
-
-
 def agreement(so, case, steps):
-    """Largest |difference| of x and p after ``steps`` steps of 1000 markers between pmc and
-    C / numpy (reassociation, exp and the C compiler's fast-math make it nonzero, not large)."""
-    x, p = initial(case, 1000, seed=1)
+    """Largest |difference| of x and p between pmc (``Simulation.step``) and each C variant
+    after ``steps`` steps of 1000 markers (one call)."""
+    x, p = initial(CASES[case][2], 1000, seed=1)
     ref = PmcRunner(case, x, p)
-    ref.run("fused", steps)
+    ref.run("step", steps, steps)
+    rx, rp = ref.state()
     out = {}
-    for name, runner in (("c", CRunner(so, case, x, p)), ("numpy", NumpyRunner(case, x, p))):
-        runner.run("fused", steps)
-        rx, rp = runner.state()
-        out[name] = float(max(np.max(np.abs(rx - ref.state()[0])),
-                              np.max(np.abs(rp - ref.state()[1]))))
+    for v in C_VARIANTS:
+        c = CRunner(so, case, x, p)
+        c.run(v, steps, steps)
+        cx, cp = c.state()
+        out[v] = float(max(np.max(np.abs(cx - rx)), np.max(np.abs(cp - rp))))
     return out
 
 
-def pmc_kernel(case):
-    """Which pmc kernel serves the case (introspection of a private function; None if absent)."""
-    from pmc._kernels import push
-    from pmc.boundaries import encode_walls
-
-    choose = getattr(push, "vectorised_variant", None)
-    if choose is None:
-        return None
-    dkind, _, terms, _ = hamiltonian(case).kernel_arguments()
-    wkind, _, _ = encode_walls(pmc.Periodic(LO, HI), 1)
-    variant = choose(1, CASES[case][2], push.LEAPFROG, dkind, terms, wkind)
-    return "vectorised" if variant else "per-marker"
+#: Steps of the frame-per-step run (each frame costs a pass over the markers and more) and of
+#: the C ``fused`` variant per call: both are timed once per (case, threads), see the docstring.
+FRAME_STEPS = 5
+WARM_N = 20000  # markers of the warm-up runs: above the serial threshold of one step
 
 
-def _status(field):
-    """A memory figure of this process from /proc/self/status [bytes], or None."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+def measure_case(so, case, n, steps, per_call, repeat, threads):
+    """Best (marker-steps/s, busy cores) of every pmc variant and C variant on every thread
+    count: {((who, variant, steps_per_call), threads): (rate, busy)}."""
+    pmc_variants = [("run", per_call), ("run", 1), ("step", per_call)]
+    c_calls = sorted({pc for _, pc in pmc_variants}, reverse=True)
 
+    def jobs_for(n_markers):
+        x, p = initial(CASES[case][2], n_markers)
+        pmc_runner = PmcRunner(case, x, p)
+        c_runner = CRunner(so, case, x, p)
+        jobs = []  # (key, fn, steps, repeated)
+        for v, pc in pmc_variants:
+            s = steps if pc > 1 else min(steps, FRAME_STEPS)
+            jobs.append((("pmc", v, pc), lambda v=v, pc=pc, s=s: pmc_runner.run(v, s, pc), s,
+                         pc > 1))
+        kernel = push_kernel(pmc_runner.sim)
+        for pc in c_calls:
+            jobs.append((("pmc", "kernel", pc),
+                         lambda pc=pc: [kernel(pc, DT) for _ in range(steps // pc)], steps, True))
+            for v in C_VARIANTS:
+                s = pc if v == "fused" else steps
+                jobs.append((("c", v, pc), lambda v=v, pc=pc, s=s: c_runner.run(v, s, pc), s,
+                             v != "fused"))
+        return jobs
 
-def memory_probe(case, n, steps):
-    """Run in a fresh process: the pmc push alone. Peak bytes per marker."""
-    warm = PmcRunner(case, *initial(case, 64))
-    for v in VARIANTS:
-        warm.run(v, 2)
-    del warm
-    try:  # reset the peak RSS to the current RSS (Linux >= 4.0), so compilation does not count
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
-    rss0 = _status("VmRSS")
-    tracemalloc.start()
-    dp = CASES[case][2]
-    rng = np.random.default_rng(SEED)
-    x = rng.uniform(LO, HI, size=(1, n))
-    p = rng.standard_normal(size=(dp, n))
-    m = pmc.Markers.from_components(x, p, np.full(n, 1.0))
-    del x, p
-    H, boundary = hamiltonian(case), pmc.Periodic(LO, HI)
-    tracemalloc.reset_peak()
-    pmc.stream(m, H, DT, steps, boundary=boundary)
-    for _ in range(steps):
-        pmc.stream(m, H, DT, 1, boundary=boundary)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    hwm = _status("VmHWM")
-    return {"tracemalloc_peak_bytes_per_marker": peak / n,
-            "rss_peak_growth_bytes_per_marker": (hwm - rss0) / n if hwm and rss0 else None,
-            "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
-
-
-def measure_memory(case, n, steps):
-    cmd = [sys.executable, __file__, "--memory-probe", case, "--n", str(n),
-           "--steps", str(steps)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def run_case(so, case, n, steps, repeat, threads):
-    x, p = initial(case, n)
-    mem = measure_memory(case, n, steps)
-    agree = agreement(so, case, steps)
-    numpy_runner = NumpyRunner(case, x, p)
-    # numpy runs one thread; its loop keeps the force in a buffer between steps
-    t_np = measure([("numpy", numpy_runner)], [1], steps, max(1, min(repeat, 2)), ("fused",))
-    del numpy_runner
-    rate_np = n * steps / t_np["numpy", "fused", 1][0]
-    runners = [("pmc", PmcRunner(case, x, p)), ("c", CRunner(so, case, x, p))]
-    del x, p
-    best = measure(runners, threads, steps, repeat)
-    rate = {key: n * steps / wall for key, (wall, _) in best.items()}
-    top = max(threads)
-    lines = []
-    for v in VARIANTS:
-        speedup = {name: (rate[name, v, top] / rate[name, v, 1] if top > 1 else None)
-                   for name in ("pmc", "c")}
+    set_threads(so, max(threads))
+    for _, fn, _, _ in jobs_for(WARM_N):  # warm-up: compilation or the disk cache
+        fn()
+    jobs = jobs_for(n)
+    best = {}
+    for r in range(repeat):
         for k in threads:
-            r_pmc, r_c = rate["pmc", v, k], rate["c", v, k]
-            lines.append({
-                "case": case, "variant": v, "threads": k, "n": n, "steps": steps,
-                "marker_steps_per_s_pmc": round(r_pmc),
-                "marker_steps_per_s_numpy": round(rate_np),
-                "marker_steps_per_s_c": round(r_c),
-                "ratio_vs_c": round(r_pmc / r_c, 3),
-                "ratio_vs_numpy": round(r_pmc / rate_np, 2),
-                f"speedup_{top}_threads_pmc": speedup["pmc"] and round(speedup["pmc"], 3),
-                f"speedup_{top}_threads_c": speedup["c"] and round(speedup["c"], 3),
-                **{key: val if val is None else round(val, 2) for key, val in mem.items()},
-                "busy_cores_pmc": round(best["pmc", v, k][1], 2),
-                "busy_cores_c": round(best["c", v, k][1], 2),
-                "pmc_kernel": pmc_kernel(case),
+            set_threads(so, k)
+            for key, fn, s, repeated in jobs:
+                if r > 0 and not repeated:
+                    continue
+                wall, busy = timed(fn)
+                rate = n * s / wall
+                if (key, k) not in best or rate > best[key, k][0]:
+                    best[key, k] = (rate, busy)
+    set_threads(so, max(threads))
+    return best, pmc_variants
+
+
+def run_case(so, case, n, steps, per_call, repeat, threads, triad_bw, free_rates):
+    best, pmc_variants = measure_case(so, case, n, steps, per_call, repeat, threads)
+    agree = agreement(so, case, steps)
+    rate = {key: r for key, (r, _) in best.items()}
+    lines = []
+    for v, pc in pmc_variants:
+        rate_1 = rate[("pmc", v, pc), 1]
+        bpm = bytes_per_pass(case) / pc
+        memory_bound = rate_1 * bpm >= MEMORY_BOUND * triad_bw[1] if triad_bw else None
+        for k in threads:
+            r = rate[("pmc", v, pc), k]
+            c_rates = {cv: rate[("c", cv, pc), k] for cv in C_VARIANTS}
+            c_best = max(c_rates, key=c_rates.get)
+            top = max(threads)
+            line = {
+                "kind": "push", "case": case, "variant": v, "n": n,
+                "steps": steps if pc > 1 else min(steps, FRAME_STEPS),
+                "steps_per_call": pc, "save_every_steps": pc if v == "run" else None,
+                "save_every": pc * DT if v == "run" else None,
+                "threads": k,
+                "pmc_rate": round(r),
+                "c_best_rate": round(c_rates[c_best]), "c_best_variant": c_best,
+                "ratio": round(r / c_rates[c_best], 3),
+                "pmc_kernel_rate": round(rate[("pmc", "kernel", pc), k]),
+                "kernel_ratio": round(rate[("pmc", "kernel", pc), k] / c_rates[c_best], 3),
+                "c_rates": {cv: round(val) for cv, val in c_rates.items()},
+                "speedup_pmc": round(rate[("pmc", v, pc), top] / rate_1, 3) if top > 1 else None,
+                "speedup_c_best": (round(max(rate[("c", cv, pc), top] for cv in C_VARIANTS)
+                                         / max(rate[("c", cv, pc), 1] for cv in C_VARIANTS), 3)
+                                   if top > 1 else None),
+                "bytes_per_marker_step": round(bpm, 2),
+                "roofline_rate": round(triad_bw[k] / bpm) if triad_bw else None,
+                "memory_bound_1_thread": memory_bound,
+                "busy_cores_pmc": round(best[("pmc", v, pc), k][1], 2),
+                "busy_cores_c": round(best[("c", c_best, pc), k][1], 2),
+                "loadavg_1min": loadavg(),
                 "max_abs_diff_vs_pmc": agree,
-            })
+            }
+            if case == "free_1d1v":
+                free_rates[v, pc, k] = r
+            elif (v, pc, k) in free_rates:
+                line["ratio_vs_pmc_free_flight"] = round(r / free_rates[v, pc, k], 3)
+            lines.append(line)
     return lines
 
 
-def targets(lines):
-    """Which targets the lines with the most threads meet (reported, not asserted)."""
-    top = max(line["threads"] for line in lines)
+def target_lines(lines, threads):
+    """A line per target of issue 15, on the most threads, for every pmc variant."""
+    top = max(threads)
     out = []
-    for line in lines:
-        if line["threads"] != top:
-            continue
-        checks = [(f"speedup_{top}_threads", line.get(f"speedup_{top}_threads_pmc"), ">=")]
-        if line["case"] == "gaussian_gridded_1d1v":
-            checks += [("gridded_vs_c", line["ratio_vs_c"], ">="),
-                       ("gridded_vs_numpy", line["ratio_vs_numpy"], ">=")]
-        if line["case"] == "gaussian_analytic_1d1v":
-            checks.append(("analytic_vs_c", line["ratio_vs_c"], ">="))
-        if line["case"].endswith("1d1v"):
-            checks.append(("bytes_per_marker", line["tracemalloc_peak_bytes_per_marker"], "<="))
-        for name, value, op in checks:
+    by = {(ln["case"], ln["variant"], ln["steps_per_call"], ln["threads"]): ln for ln in lines}
+    variants = sorted({(ln["variant"], ln["steps_per_call"]) for ln in lines},
+                      key=lambda vp: (vp[0], -vp[1]))
+    for v, pc in variants:
+        for name, case, against, goal in TARGETS:
+            ln = by.get((case, v, pc, top))
+            if ln is None:
+                continue
+            value = ln["ratio"] if against == "c" else ln.get("ratio_vs_pmc_free_flight")
             if value is None:
                 continue
-            goal = TARGETS[name.replace(f"_{top}_", "_2_")]
-            met = value >= goal if op == ">=" else value <= goal
-            out.append({"case": line["case"], "variant": line["variant"], "target": name,
-                        "value": value, "goal": f"{op} {goal}", "met": bool(met)})
-    return {"case": "targets", "threads": top, "results": out,
-            "all_met": all(t["met"] for t in out), "loadavg_1min": os.getloadavg()[0]}
+            out.append({"kind": "target", "name": name, "variant": v, "steps_per_call": pc,
+                        "value": value, "target": f">= {goal}", "holds": value >= goal})
+        if top < 2:
+            continue
+        for case in CASES:
+            ln = by.get((case, v, pc, top))
+            if ln is None:
+                continue
+            bound = ln["memory_bound_1_thread"]
+            out.append({"kind": "target", "name": f"speedup_{top}_threads_{case}", "variant": v,
+                        "steps_per_call": pc, "value": ln["speedup_pmc"],
+                        "target": f">= {SPEEDUP_TARGET} unless memory-bound",
+                        "memory_bound_1_thread": bound,
+                        # what the machine gave: C's own speed-up and the cores pmc had
+                        "speedup_c_best": ln["speedup_c_best"],
+                        "busy_cores_pmc": ln["busy_cores_pmc"],
+                        "holds": None if bound else ln["speedup_pmc"] >= SPEEDUP_TARGET})
+    return out
+
+
+# ----------------------------------------------------------------------------- triad
+def triad(n, threads, reps=5):
+    so = compile_c("triad", TRIAD_CFLAGS)
+    so.triad.restype = ctypes.c_double
+    so.triad.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_int]
+    bw = {k: so.triad(n, k, reps) for k in threads}
+    if not all(bw.values()):
+        return None
+    line = {"kind": "triad", "n": n, "arrays": 3, "bytes_per_element": 24, "repeat": reps,
+            **{f"bandwidth_GBps_{k}_thread{'s' if k > 1 else ''}": round(bw[k] / 1e9, 2)
+               for k in threads},
+            **{f"roofline_per_step_{b}B_{k}_thread{'s' if k > 1 else ''}": round(bw[k] / b)
+               for b in (24, 32, 48) for k in threads},
+            "loadavg_1min": loadavg()}
+    return bw, line
+
+
+# ----------------------------------------------------------------------------- small runs
+def push_kernel(sim):
+    """The kernel pmc's Streamer calls for ``sim``, as a function of (nsteps, dt) over the
+    markers' arrays, chosen as :func:`pmc._kernels.push.kernels` chooses it."""
+    st = pmc.streaming.Streamer(sim.hamiltonian, sim.markers, scheme=sim.scheme,
+                                boundary=sim.boundary)
+    scheme, dkind, dprm, terms, pprm = st.args
+    mk = sim.markers
+    x, p, w, _ = mk.kernel_arrays()
+    n = mk.n
+    nblock = (n + BLOCK - 1) // BLOCK
+    weight, count = np.zeros((nblock, 6)), np.zeros(nblock, np.int64)
+    free = _push.free_flight(mk.dx, scheme, dkind, terms, st.wkind)
+
+    def call(nsteps, dt):
+        serial = n * nsteps <= _push.SERIAL_WORK
+        if free:
+            kernel = _push.push_free_serial if serial else _push.push_free
+            kernel(x, p, n, dprm, dt, nsteps, st.wkind, st.lo, st.hi, weight, count)
+        else:
+            kernel = _push.push_blocks_serial if serial else _push.push_blocks
+            kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, 0.0, 0, dt, nsteps, st.wkind,
+                   st.lo, st.hi, weight, count)
+    return call
+
+
+def collide_kernels(sim, op):
+    """The kernels of ``op.collide`` (classical statistics) called directly on preallocated
+    arrays, as a function of the step index; None if the operator is not of that form."""
+    try:
+        from pmc._kernels import cells as _cells
+        from pmc._kernels import scatter as _scatter
+        mkind, mprm, bkind, bprm, mass, alpha, hbar = op._code
+        inv_ref = op._inv_ref
+        key = op.mechanism._key(sim._key)
+    except (AttributeError, ImportError, ValueError):
+        return None
+    mk, cells = sim.markers, sim.cells
+    n = mk.n
+    x, p, _, _ = mk.kernel_arrays()
+    index = np.empty(n, np.int64)
+    rate = np.empty(n)
+    band = np.empty(n, np.int8)
+    table = np.empty((cells.count, _scatter.NBAND))
+    tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
+    lo, inv_h, shape = cells.lo, 1.0 / cells.spacing, cells.shape
+
+    def call(step):
+        _cells.cell_index(x, n, lo, inv_h, shape, index)
+        _scatter.marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, inv_ref, rate,
+                              band)
+        _scatter.cell_band_table(index, band, rate, n, table)
+        _scatter.scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, index,
+                                     band, table, np.exp(-table * DT), inv_ref, DT, key, step,
+                                     tally)
+    return call
+
+
+def best_per_call(fn, calls, repeat):
+    """Best over ``repeat`` of the mean wall time [s] of ``calls`` calls of fn(i)."""
+    best = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for i in range(calls):
+            fn(i)
+        dt = (time.perf_counter() - t) / calls
+        best = dt if best is None else min(best, dt)
+    return best
+
+
+SMALL_REPEAT = 7  # at least: the small runs are cheap and the most sensitive to load
+
+SMALL_CASES = {
+    # name: (potential, dp, collisions)
+    "free_1d1v": (None, 1, False),
+    "gaussian_1d1v": ("gaussian", 1, False),
+    "gaussian_elastic_1d3v": ("gaussian", 3, True),
+}
+
+
+def small_lines(sizes, k, repeat, threads):
+    out = []
+    for case, (pot, dp, collide) in SMALL_CASES.items():
+        for n in sizes:
+            x, p = initial(dp, n)
+            H = pmc.Hamiltonian(pmc.bands.Parabolic(MASS), potential(pot), hbar=HBAR)
+            extra = {}
+            if collide:
+                extra = dict(collisions=[pmc.collisions.ElasticIsotropic(rate=RATE)],
+                             cells=pmc.Cells(LO, HI, 8))
+            sim = pmc.Simulation(H, markers(x, p), dt=DT, boundary=pmc.Periodic(LO, HI),
+                                 **extra)
+            kern = push_kernel(sim)
+            ops = sim.operators
+            ckern = collide_kernels(sim, ops[0]) if ops else None
+            calls = max(3, min(200, int(3e5 / n)))
+            sim.step(k)  # warm-up: compilation
+            kern(1, DT)
+            kern(k, DT)
+            if ckern is not None:
+                ckern(0)
+            fns = {"push1": lambda i: kern(1, DT), "pushk": lambda i: kern(k, DT),
+                   "step1": lambda i: sim.step(1), "stepk": lambda i: sim.step(k)}
+            if ops:
+                fns["collide"] = lambda i: ops[0].collide(sim.markers, DT, sim._key, i)
+                if ckern is not None:
+                    fns["collide_kernel"] = ckern
+            best = {}
+            for _ in range(repeat):  # interleaved, so that a burst of load hits all alike
+                for name, fn in fns.items():
+                    t = best_per_call(fn, calls, 1)
+                    best[name] = min(best.get(name, t), t)
+            push1, pushk = best["push1"], best["pushk"] / k
+            coll, coll_kernel = best.get("collide"), best.get("collide_kernel")
+            for steps in (1, k):
+                measured = best["step1" if steps == 1 else "stepk"] / steps
+                if ops:  # (steps + 1) pushes of one step (half, full..., half) and the collisions
+                    kernel = ((steps + 1) * push1 + steps * (coll_kernel or np.nan)) / steps
+                    goal = OVERHEAD_TARGET_US + OVERHEAD_PER_MECHANISM_US * len(ops)
+                else:
+                    kernel = push1 if steps == 1 else pushk
+                    goal = OVERHEAD_TARGET_US
+                overhead = (measured - kernel) * 1e6
+                line = {"kind": "small", "case": case, "n": n, "call": f"step({steps})",
+                        "threads": threads, "us_per_step": round(measured * 1e6, 2),
+                        "kernel_us_per_step": round(kernel * 1e6, 2),
+                        "overhead_us_per_step": round(overhead, 2),
+                        "overhead_target_us": goal,
+                        "overhead_holds": bool(overhead <= goal) if np.isfinite(overhead)
+                        else None,
+                        "loadavg_1min": loadavg()}
+                if ops:
+                    ratio = coll / push1
+                    line.update({"collide_us": round(coll * 1e6, 2),
+                                 "collide_kernel_us": (round(coll_kernel * 1e6, 2)
+                                                       if coll_kernel else None),
+                                 "push_kernel_us": round(push1 * 1e6, 2),
+                                 "collide_vs_push": round(ratio, 2)})
+                    if n == 10 ** 4:
+                        line.update({"collide_vs_push_target": COLLIDE_VS_PUSH_TARGET,
+                                     "collide_vs_push_holds": bool(ratio
+                                                                   <= COLLIDE_VS_PUSH_TARGET)})
+                out.append(line)
+    return out
+
+
+def markdown(lines):
+    """The README's tables from the JSON lines of a run: per case, the pmc rates on the most
+    threads through run() (a frame every ``save_every`` steps and every step) and step(k), the
+    fastest C loop for the same work, the ratios and the 2-thread speed-up; then the small
+    runs."""
+    push = [ln for ln in lines if ln.get("kind") == "push"]
+    small = [ln for ln in lines if ln.get("kind") == "small"]
+    triad_line = next((ln for ln in lines if ln.get("kind") == "triad"), None)
+    done = next((ln for ln in lines if ln.get("kind") == "done"), {})
+    top = max(ln["threads"] for ln in push)
+    by = {(ln["case"], ln["variant"], ln["steps_per_call"], ln["threads"]): ln for ln in push}
+    k = max(ln["steps_per_call"] for ln in push)
+    n = push[0]["n"]
+    out = [f"Marker-steps/s on {top} threads, n = {n:.0e} markers (`bench_push.py`; load average "
+           f"{done.get('loadavg_1min', '?')}); ratio = pmc / fastest C loop of the same work:",
+           "",
+           f"| case | `run`, frame every {k} steps | `run`, frame every step | `step({k})` "
+           f"| kernel alone | C best ({k} steps per call) | `step({k})` / C | "
+           f"speed-up 1 -> {top} threads |",
+           "|---|---|---|---|---|---|---|---|"]
+    for case in CASES:
+        run_k = by.get((case, "run", k, top))
+        if run_k is None:
+            continue
+        step_k = by[case, "step", k, top]
+        run_1 = by[case, "run", 1, top]
+        out.append(f"| {case} | {run_k['pmc_rate']:.2e} | {run_1['pmc_rate']:.2e} | "
+                   f"{step_k['pmc_rate']:.2e} | {step_k['pmc_kernel_rate']:.2e} | "
+                   f"{step_k['c_best_rate']:.2e} ({step_k['c_best_variant']}) | "
+                   f"{step_k['ratio']:.2f} | {step_k['speedup_pmc']} |")
+    if triad_line:
+        bw = [v for key, v in triad_line.items() if key.startswith("bandwidth")]
+        out += ["", f"Triad bandwidth {' / '.join(map(str, bw))} GB/s (1 / 2 threads)."]
+    if small:
+        out += ["", f"Small runs, us per step on {small[0]['threads']} threads (overhead = "
+                    "measured - kernel only):", "",
+                "| case | n | `step(1)` | overhead | `step(k)` | overhead | collide / push |",
+                "|---|---|---|---|---|---|---|"]
+        rows = {}
+        for ln in small:
+            rows.setdefault((ln["case"], ln["n"]), []).append(ln)
+        for (case, n_small), lns in rows.items():
+            one, many = lns[0], lns[-1]
+            ratio = one.get("collide_vs_push", "")
+            out.append(f"| {case} | {n_small:.0e} | {one['us_per_step']:.1f} | "
+                       f"{one['overhead_us_per_step']:.1f} | {many['us_per_step']:.1f} | "
+                       f"{many['overhead_us_per_step']:.1f} | {ratio} |")
+    return "\n".join(out)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="n = 10^5")
     ap.add_argument("--n", type=int, default=None, help="markers (default 10^7)")
-    ap.add_argument("--steps", type=int, default=10, help="steps per timed run (default 10)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs, the best is kept")
+    ap.add_argument("--steps", type=int, default=10,
+                    help="steps per timed run, a multiple of --save-every (default 10)")
+    ap.add_argument("--save-every", type=int, default=10,
+                    help="steps per frame of run() and per step() call (default 10)")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="timed runs, the best is kept (default 3; 5 with --quick)")
+    ap.add_argument("--triad-n", type=int, default=None,
+                    help="doubles per triad array (default 8 x 10^7)")
     ap.add_argument("--case", action="append", choices=sorted(CASES),
                     help="run only this case (repeatable)")
-    ap.add_argument("--memory-probe", choices=sorted(CASES), help=argparse.SUPPRESS)
+    ap.add_argument("--no-small", action="store_true", help="skip the small-run table")
+    ap.add_argument("--table", metavar="JSONL",
+                    help="print the README tables from the output of a run, and exit")
     args = ap.parse_args(argv)
-    n = args.n if args.n is not None else (10 ** 5 if args.quick else 10 ** 7)
-    if n < 1 or args.steps < 1 or args.repeat < 1:
-        ap.error("--n, --steps and --repeat must be >= 1")
-    if args.memory_probe:
-        print(json.dumps(memory_probe(args.memory_probe, n, args.steps)))
+    if args.table:
+        with open(args.table) as f:
+            print(markdown([json.loads(ln) for ln in f if ln.startswith("{")]))
         return
+    n = args.n if args.n is not None else (10 ** 5 if args.quick else 10 ** 7)
+    if args.repeat is None:
+        args.repeat = 5 if args.quick else 3
+    triad_n = args.triad_n or 8 * 10 ** 7
+    if n < 1 or args.steps < 1 or args.repeat < 1 or args.save_every < 1:
+        ap.error("--n, --steps, --save-every and --repeat must be >= 1")
+    if args.steps % args.save_every:
+        ap.error("--steps must be a multiple of --save-every")
+    started = time.perf_counter()
     so = build_c()
     threads = [1, 2] if numba.config.NUMBA_NUM_THREADS >= 2 else [1]
-    lines = []
-    for case in args.case or CASES:
-        for line in run_case(so, case, n, args.steps, args.repeat, threads):
+    tri = triad(triad_n, threads)
+    triad_bw = None
+    if tri is not None:
+        triad_bw, line = tri
+        print(json.dumps(line), flush=True)
+    cases = [c for c in CASES if not args.case or c in args.case]
+    if "free_1d1v" not in cases and any(c in ("uniform_1d1v", "harmonic_1d1v") for c in cases):
+        cases.insert(0, "free_1d1v")  # the reference of the uniform and harmonic targets
+    lines, free_rates = [], {}
+    for case in cases:
+        for line in run_case(so, case, n, args.steps, args.save_every, args.repeat, threads,
+                             triad_bw, free_rates):
             print(json.dumps(line), flush=True)
             lines.append(line)
-    print(json.dumps(targets(lines)), flush=True)
+    for line in target_lines(lines, threads):
+        print(json.dumps(line), flush=True)
+    if not args.no_small:
+        numba.set_num_threads(max(threads))
+        for line in small_lines((10 ** 3, 10 ** 4, 10 ** 5), args.save_every,
+                                max(args.repeat, SMALL_REPEAT), max(threads)):
+            print(json.dumps(line), flush=True)
+    print(json.dumps({"kind": "done", "seconds": round(time.perf_counter() - started, 1),
+                      "loadavg_1min": loadavg()}), flush=True)
 
 
 if __name__ == "__main__":

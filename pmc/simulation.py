@@ -20,6 +20,9 @@ import numpy as np
 import xarray as xr
 
 from . import _checks
+from ._kernels import BLOCK
+from ._kernels import evaluate as _evaluate
+from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .boundaries import Boundary
@@ -31,9 +34,14 @@ from .hamiltonian import Hamiltonian
 from .markers import Markers
 from .schema import coordinate, unit_system, variable
 from .potentials import Zero
-from .streaming import SCHEMES, StreamTally, check_boundary, stream
+from .streaming import SCHEMES, Streamer, StreamTally, check_boundary
 
-__all__ = ["Simulation", "simulate", "OBSERVABLES"]
+__all__ = ["Simulation", "simulate", "OBSERVABLES", "SMALL_RUN"]
+
+#: Runs with fewer markers than this step on one thread: starting the thread pool and meeting at
+#: the barrier of each parallel loop (a few per step) costs more than the work it shares.
+#: Results do not depend on the thread count.
+SMALL_RUN = 1 << 14
 
 #: Observables a run can record on its grid.
 OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
@@ -140,6 +148,8 @@ class Simulation(FrameRun):
         self.case = case if case is not None else self._describe()
         # cumulative tallies
         self.step_count = 0
+        self._streamer = None  # the push, prepared at its first use
+        self._streamer_for = ()
         self._absorbed = np.zeros(2 * self.markers.dx)
         self._injected = np.zeros(2)
         self._collision_events = np.zeros(1 + len(collisions), np.int64)
@@ -183,6 +193,12 @@ class Simulation(FrameRun):
         n = _checks.count("n", n, minimum=0)
         if n == 0:
             return self
+        if self.markers.n < SMALL_RUN and _threads.get() > 1:
+            with _threads.limited(numba_threads=1):
+                return self._steps(n)
+        return self._steps(n)
+
+    def _steps(self, n):
         if not self.operators:
             if not self.field_operators:
                 self._push(self.dt, n, self.t0, self.step_count)
@@ -213,9 +229,18 @@ class Simulation(FrameRun):
     def _push(self, dt, steps, t0, step0):
         """Stream the markers ``steps`` pushes of ``dt`` from step index ``step0`` (time
         ``t0 + step0 * dt``) in the Hamiltonian plus the fields' potentials."""
-        self._account(stream(self.markers, self._push_hamiltonian(t0 + step0 * dt), dt, steps,
-                             t0=t0, step0=step0, scheme=self.scheme, boundary=self.boundary,
-                             seed=self._key))
+        if self.field_operators:  # the potential changes from push to push
+            streamer = Streamer(self._push_hamiltonian(t0 + step0 * dt), self.markers,
+                                scheme=self.scheme, boundary=self.boundary, seed=self._key)
+        else:
+            made_for = (self.hamiltonian, self.boundary, self.scheme)
+            if self._streamer is None or any(a is not b for a, b in zip(made_for,
+                                                                        self._streamer_for)):
+                self._streamer = Streamer(self.hamiltonian, self.markers, scheme=self.scheme,
+                                          boundary=self.boundary, seed=self._key)
+                self._streamer_for = made_for
+            streamer = self._streamer
+        self._account(streamer(self.markers, dt, steps, t0, step0))
 
     def _push_hamiltonian(self, t):
         """The Hamiltonian of a push starting at ``t``: the run's, plus every field's potential
@@ -239,6 +264,8 @@ class Simulation(FrameRun):
             self._collision_events[0] += events
 
     def _account(self, tally: StreamTally):
+        if tally.absorbed_count == 0 and tally.injected_count == 0:
+            return
         self._absorbed += tally.absorbed_weight[:self.markers.dx].ravel()
         self._injected += tally.injected_weight
 
@@ -246,10 +273,13 @@ class Simulation(FrameRun):
     def observe(self):
         """A one-frame :class:`xarray.Dataset` of the current state (dims ``time`` of length 1)."""
         mk, H, t = self.markers, self.hamiltonian, self.time
-        for name, a in (("positions", mk.positions), ("momenta", mk.momenta), ("weights", mk.w)):
-            if not np.all(np.isfinite(a)):
-                raise FloatingPointError(f"non-finite marker {name} at step {self.step_count} "
-                                         f"(t = {t:g}); the run is stopped")
+        sums = self._marker_sums()
+        if sums[0]:
+            for name, a in (("positions", mk.positions), ("momenta", mk.momenta),
+                            ("weights", mk.w)):
+                if not np.all(np.isfinite(a)):
+                    raise FloatingPointError(f"non-finite marker {name} at step "
+                                             f"{self.step_count} (t = {t:g}); the run is stopped")
         parts = []
         if self.grid is not None and "f" in self.observables:
             parts.append(self.grid.bin(mk, H))
@@ -259,7 +289,7 @@ class Simulation(FrameRun):
             keep = [v for v in m.data_vars
                     if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
             parts.append(m[keep])
-        parts.append(self._scalars())
+        parts.append(self._scalars(sums))
         data, coords = {}, {}
         for part in parts:  # over the same coordinates; a variable in two parts: the first
             coords.update(part.coords.variables)
@@ -275,18 +305,30 @@ class Simulation(FrameRun):
                                          f"(t = {t:g}); the run is stopped")
         return frame
 
-    def _scalars(self):
+    def _marker_sums(self):
+        """(markers with a non-finite x, p or w; sum w; sum w H; sum w p (dp,)) in one pass,
+        summed per block of markers and then over the blocks in order (independent of the
+        thread count)."""
+        mk, H = self.markers, self.hamiltonian
+        n = mk.n
+        out = np.zeros(((n + BLOCK - 1) // BLOCK, 6))
+        if n:
+            x, p, w, _ = mk.kernel_arrays()
+            dk, dprm, terms, pprm = H.kernel_arguments()
+            _evaluate.marker_sums(dk, dprm, terms, pprm, x, p, w, n, float(self.time), out)
+        total = out.sum(axis=0)
+        return int(total[0]), float(total[1]), float(total[2]), total[3:3 + mk.dp].copy()
+
+    def _scalars(self, sums=None):
         mk, H, t = self.markers, self.hamiltonian, self.time
-        energy = float(np.sum(mk.w * H.energy(mk.x, mk.p, t))) if mk.n else 0.0
-        # a plain pairwise sum, not BLAS: the same bits whatever the BLAS threads
-        momentum = np.sum(mk.momenta * mk.w, axis=1) if mk.n else np.zeros(mk.dp)
+        _, total_weight, energy, momentum = self._marker_sums() if sums is None else sums
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame
         system = unit_system(H)
         return xr.Dataset(
             {"n_markers": variable("n_markers", np.int64(mk.n), system=system),
-             "total_weight": variable("total_weight", float(np.sum(mk.w)), system=system),
+             "total_weight": variable("total_weight", total_weight, system=system),
              "energy": variable("energy", energy, system=system),
              "momentum": variable("momentum", momentum, system=system),
              "absorbed": variable("absorbed", self._absorbed.copy(), system=system),

@@ -15,7 +15,7 @@ from .boundaries import Injecting, encode_walls
 from .hamiltonian import Hamiltonian
 from .markers import Markers
 
-__all__ = ["stream", "StreamTally", "SCHEMES", "check_boundary"]
+__all__ = ["stream", "Streamer", "StreamTally", "SCHEMES", "check_boundary"]
 
 #: Integration schemes and their order.
 SCHEMES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
@@ -80,45 +80,78 @@ def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog
     """
     if not isinstance(markers, Markers):
         raise ValueError(f"markers must be pmc.Markers, got {type(markers).__name__}")
-    if not isinstance(hamiltonian, Hamiltonian):
-        raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
     dt = _checks.positive("dt", dt)
     steps = _checks.count("steps", steps, minimum=0)
     step0 = _checks.count("step0", step0, minimum=0)
     t0 = _checks.finite("t0", t0)
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {sorted(SCHEMES)}, got {scheme!r}")
-    wkind, lo, hi = encode_walls(boundary, markers.dx)
-    reservoirs = check_boundary(boundary, hamiltonian, markers)
-    args = (SCHEMES[scheme], *hamiltonian.kernel_arguments())
-    tally = StreamTally()
-    if not reservoirs:
-        tally += _push_markers(markers, args, t0, step0, dt, steps, wkind, lo, hi)
-        return tally
-    key = seed_to_int(seed)
-    for s in range(step0, step0 + steps):
-        tally += _push_markers(markers, args, t0, s, dt, 1, wkind, lo, hi)
-        for side, wall, direction, res in reservoirs:
-            tally += _inject_step(markers, key, s, side, wall, direction, res, dt, wkind, lo, hi)
-    return tally
+    return Streamer(hamiltonian, markers, scheme=scheme, boundary=boundary, seed=seed)(
+        markers, dt, steps, t0, step0)
 
 
-def _push_markers(markers, args, t0, step0, dt, steps, wkind, lo, hi):
-    n = markers.n
-    nblock = (n + BLOCK - 1) // BLOCK
-    weight = np.zeros((nblock, 6))
-    count = np.zeros(nblock, np.int64)
-    tally = StreamTally()
-    if n == 0 or steps == 0:
+class Streamer:
+    """:func:`stream` prepared once for a run: the Hamiltonian and the walls encoded for the
+    kernels, the kernel chosen, the tally buffers kept, so that a call costs the push and little
+    else (the driver calls it once or twice per step).
+
+    Parameters
+    ----------
+    hamiltonian : pmc.Hamiltonian
+    markers : pmc.Markers
+        Markers of the run (their dimensions; checked against the walls).
+    scheme, boundary, seed
+        As for :func:`stream`.
+    """
+
+    def __init__(self, hamiltonian, markers, *, scheme="leapfrog", boundary=None, seed=0):
+        if not isinstance(hamiltonian, Hamiltonian):
+            raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
+        if scheme not in SCHEMES:
+            raise ValueError(f"scheme must be one of {sorted(SCHEMES)}, got {scheme!r}")
+        self.dx = markers.dx
+        self.wkind, self.lo, self.hi = encode_walls(boundary, markers.dx)
+        self.reservoirs = check_boundary(boundary, hamiltonian, markers)
+        self.args = (SCHEMES[scheme], *hamiltonian.kernel_arguments())
+        self.kernel = _push.kernels(markers.dx, *self.args[:2], self.args[3], self.wkind)
+        self.key = seed_to_int(seed)
+        self._weight = np.zeros((0, 6))
+        self._count = np.zeros(0, np.int64)
+
+    def __call__(self, markers, dt, steps, t0=0.0, step0=0):
+        """Advance ``markers`` in place by ``steps`` steps of ``dt`` [s] from step ``step0``
+        (time ``t0 + step0 * dt``); returns the :class:`StreamTally`."""
+        if markers.dx != self.dx:
+            raise ValueError(f"the markers have dx={markers.dx}, the streamer was prepared for "
+                             f"dx={self.dx}")
+        if not self.reservoirs:
+            return self._push(markers, t0, step0, dt, steps)
+        tally = StreamTally()
+        for s in range(step0, step0 + steps):
+            tally += self._push(markers, t0, s, dt, 1)
+            for side, wall, direction, res in self.reservoirs:
+                tally += _inject_step(markers, self.key, s, side, wall, direction, res, dt,
+                                      self.wkind, self.lo, self.hi)
         return tally
-    x, p, w, _ = markers.kernel_arrays()
-    _push.push(x, p, w, n, *args, t0, step0, dt, steps, wkind, lo, hi, weight, count)
-    if count.any():
-        gone = _push.absorbed_indices(w, n, count)
-        markers.remove(gone)
-        tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
-        tally.absorbed_count = int(count.sum())
-    return tally
+
+    def _push(self, markers, t0, step0, dt, steps):
+        n = markers.n
+        tally = StreamTally()
+        if n == 0 or steps == 0:
+            return tally
+        nblock = (n + BLOCK - 1) // BLOCK
+        if self._count.shape[0] < nblock:
+            self._weight = np.zeros((nblock, 6))
+            self._count = np.zeros(nblock, np.int64)
+        weight = self._weight[:nblock]
+        count = self._count[:nblock]
+        x, p, w, _ = markers.kernel_arrays()
+        self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
+                    weight, count)
+        if count.any():
+            gone = _push.absorbed_indices(w, n, count)
+            markers.remove(gone)
+            tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
+            tally.absorbed_count = int(count.sum())
+        return tally
 
 
 def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, hi):

@@ -1,8 +1,10 @@
 """Array versions of the model functions, parallel over points (used by the physics layer and
 by the moments): each loads a point, calls the scalar function of :mod:`.models`, stores."""
-from numba import njit, prange
+import math
 
-from . import JIT_PARALLEL
+from numba import njit, prange, uint64
+
+from . import BLOCK, JIT_PARALLEL
 from .models import energy, force, potential, velocity
 
 
@@ -54,3 +56,45 @@ def force_array(terms, prm, x, t, out):
         if dx > 2:
             out[2, i] = f2
     return out
+
+
+@njit(**JIT_PARALLEL)
+def marker_sums(dkind, dprm, terms, pprm, x, p, w, n, t, out):
+    """One pass over markers 0..n-1 of the (dx, ·), (dp, ·) arrays ``x``, ``p`` and weights
+    ``w``, in blocks of BLOCK markers (in parallel), each block summed in index order into its
+    row of ``out`` (nblock, 6): the number of markers with a non-finite x, p or w, then sum w,
+    sum w H(x, p, t), sum w p_0, sum w p_1, sum w p_2. The caller sums the rows in order, so the
+    totals do not depend on the number of threads."""
+    dx = x.shape[0]
+    dp = p.shape[0]
+    nblock = (n + BLOCK - 1) // BLOCK
+    for b in prange(nblock):
+        bad = 0.0
+        sw = 0.0
+        se = 0.0
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
+            x0 = x[0, i]
+            x1 = x[1, i] if dx > 1 else 0.0
+            x2 = x[2, i] if dx > 2 else 0.0
+            p0 = p[0, i]
+            p1 = p[1, i] if dp > 1 else 0.0
+            p2 = p[2, i] if dp > 2 else 0.0
+            wi = w[i]
+            # 0 v is 0 for every finite v and NaN for inf or NaN
+            check = 0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2 + 0.0 * wi
+            if not math.isfinite(check):
+                bad += 1.0
+            sw += wi
+            se += wi * (energy(dkind, dprm, p0, p1, p2) + potential(terms, pprm, x0, x1, x2, t))
+            s0 += wi * p0
+            s1 += wi * p1
+            s2 += wi * p2
+        out[b, 0] = bad
+        out[b, 1] = sw
+        out[b, 2] = se
+        out[b, 3] = s0
+        out[b, 4] = s1
+        out[b, 5] = s2

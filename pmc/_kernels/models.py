@@ -23,7 +23,7 @@ import math
 
 from numba import njit, uint64
 
-from . import JIT
+from . import JIT, vecmath
 
 #: Flags of the scalar functions here and in :mod:`.push`: LLVM always inlines them into their
 #: callers (``forceinline``; numba's own ``inline="always"`` gives the same code but takes
@@ -69,29 +69,32 @@ def energy(kind, prm, p0, p1, p2):
 
 
 @njit(**SCALAR)
-def velocity(kind, prm, p0, p1, p2):
-    """Group velocity v(p) = d eps / dp [m/s], three components."""
+def speed_factor(kind, prm, p0, p1, p2):
+    """The factor s(|p|) [1/kg] with v(p) = s p, for the isotropic bands (all but tight
+    binding): 1/m (parabolic), 1 / (m (1 + 2 alpha eps)) (Kane), c/|p| (linear; 0 at p = 0),
+    c / sqrt(m^2 c^2 + p^2) (relativistic)."""
     if kind == PARABOLIC:
-        inv_m = 1.0 / prm[0]
-        return p0 * inv_m, p1 * inv_m, p2 * inv_m
+        return 1.0 / prm[0]
     elif kind == KANE:
         eps = energy(kind, prm, p0, p1, p2)
-        s = 1.0 / (prm[0] * (1.0 + 2.0 * prm[1] * eps))
-        return p0 * s, p1 * s, p2 * s
+        return 1.0 / (prm[0] * (1.0 + 2.0 * prm[1] * eps))
     elif kind == LINEAR:
         pm = math.sqrt(p0 * p0 + p1 * p1 + p2 * p2)
-        if pm == 0.0:
-            return 0.0, 0.0, 0.0
-        s = prm[0] / pm
-        return p0 * s, p1 * s, p2 * s
-    elif kind == TIGHT_BINDING:
+        return prm[0] / pm if pm != 0.0 else 0.0
+    else:  # RELATIVISTIC
+        mc = prm[0] * prm[1]
+        return prm[1] / math.sqrt(mc * mc + p0 * p0 + p1 * p1 + p2 * p2)
+
+
+@njit(**SCALAR)
+def velocity(kind, prm, p0, p1, p2):
+    """Group velocity v(p) = d eps / dp [m/s], three components."""
+    if kind == TIGHT_BINDING:
         c = 2.0 * prm[0] * prm[1]
         k = prm[1]
         return c * math.sin(k * p0), c * math.sin(k * p1), c * math.sin(k * p2)
-    else:  # RELATIVISTIC
-        mc = prm[0] * prm[1]
-        s = prm[1] / math.sqrt(mc * mc + p0 * p0 + p1 * p1 + p2 * p2)
-        return p0 * s, p1 * s, p2 * s
+    s = speed_factor(kind, prm, p0, p1, p2)
+    return p0 * s, p1 * s, p2 * s
 
 
 # ----------------------------------------------------------------------------- potentials
@@ -147,7 +150,7 @@ def term_potential(kind, prm, o, x0, x1, x2):
         return prm[o] * r2 * r2 + prm[o + 1] * r2
     elif kind == GAUSSIAN:  # [height, width, center] along x
         s = (x0 - prm[o + 2]) / prm[o + 1]
-        return prm[o] * math.exp(-0.5 * s * s)
+        return prm[o] * vecmath.exp(-0.5 * s * s)
     elif kind == ECKART:  # [height, width, center]: height / cosh^2
         c = math.cosh((x0 - prm[o + 2]) / prm[o + 1])
         return prm[o] / (c * c)
@@ -185,7 +188,7 @@ def term_force(kind, prm, o, x0, x1, x2):
     elif kind == GAUSSIAN:
         inv_w = 1.0 / prm[o + 1]
         s = (x0 - prm[o + 2]) * inv_w
-        return prm[o] * s * inv_w * math.exp(-0.5 * s * s), 0.0, 0.0
+        return prm[o] * s * inv_w * vecmath.exp(-0.5 * s * s), 0.0, 0.0
     elif kind == ECKART:
         inv_w = 1.0 / prm[o + 1]
         u = (x0 - prm[o + 2]) * inv_w

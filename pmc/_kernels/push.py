@@ -30,7 +30,10 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
-from .models import GRIDDED, KANE, PARABOLIC, SCALAR, STATIC, force, velocity
+from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLIC, QUARTIC,
+                     RELATIVISTIC, SCALAR, STATIC, STEP, TIGHT_BINDING, UNIFORM_FIELD, force,
+                     modulation, speed_factor, term_force, velocity)
+from .models import PERIODIC as PERIODIC_POTENTIAL
 
 # scheme codes
 LEAPFROG, YOSHIDA4 = 2, 4
@@ -218,96 +221,432 @@ def advance(x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
 
 
 # ----------------------------------------------------------------------------- kernels
-#: Markers per sub-block of the vectorised kernel: x, p and F of a sub-block stay in L1 across
-#: the steps of a call.
+#: Below this many marker-steps a call runs on the calling thread (:func:`push_blocks_serial`):
+#: a parallel loop's start and barrier cost more than the work.
+SERIAL_WORK = 1 << 14
+#: Markers per sub-block of :func:`push_blocks`: their x, p, force and speed factors stay in L1
+#: across the steps of a call.
 SUB = 256
-#: The vectorised kernel runs the blocks in at most this many contiguous runs ("lanes"), each
-#: with its own row of scratch memory for the force between steps.
-LANES = 64
-# the walls of the vectorised variants, frozen into their code as constants
-_WALLS_PERIODIC = np.array([[PERIODIC, PERIODIC], [OPEN, OPEN], [OPEN, OPEN]], np.int64)
-_WALLS_OPEN = np.array([[OPEN, OPEN], [OPEN, OPEN], [OPEN, OPEN]], np.int64)
-
-
-def vectorised_variant(dx, dp, scheme, dkind, terms, wkind):
-    """The variant of :func:`push_vectorised` that covers a configuration, or 0 for none.
-
-    Covered: one position axis, leapfrog, a potential that is one static gridded table,
-    periodic or open walls on x, and a parabolic band (any dp) or a Kane band with dp = 3.
-    Variant 1 + 2 * band + walls, with band 0 parabolic, 1 Kane, and walls 0 periodic, 1 open.
-    Each variant is compiled with these as constants; other configurations would need their own.
-    """
-    if not (dx == 1 and scheme == LEAPFROG and terms.shape[0] == 1
-            and terms[0, 0] == GRIDDED and terms[0, 2] == STATIC):
-        return 0
-    kind = wkind[0, 0]
-    if wkind[0, 1] != kind or kind not in (PERIODIC, OPEN):
-        return 0
-    if dkind == PARABOLIC:
-        band = 0
-    elif dkind == KANE and dp == 3:
-        band = 1
-    else:
-        return 0
-    return 1 + 2 * band + (0 if kind == PERIODIC else 1)
+# kinds of the potential terms that act along x only
+_ALONG_X = (GAUSSIAN, ECKART, STEP, PERIODIC_POTENTIAL, GRIDDED)
 
 
 @njit(**SCALAR)
-def sub_blocks(x, p, i0, i1, scratch, lane, dp, dkind, dprm, terms, pprm, t_start, step0, dt,
-               nsteps, wkind, lo, hi):
-    """Markers i0..i1-1 in sub-blocks of SUB, steps outer: each step is a loop over the
-    independent markers of a sub-block, which the compiler vectorises when ``dp``, ``dkind`` and
-    ``wkind`` are constants (and the configuration is one :func:`vectorised_variant` covers).
-    Each marker gets bitwise what :func:`advance` gives it; the force between steps is kept in
-    ``scratch[lane]``."""
-    t = t_start + step0 * dt
-    for a in range(i0, i1, SUB):
-        # unsigned indices: a signed one is wrapped around when negative, which costs a select
-        # per access and keeps the compiler from proving the iterations independent
-        ua = uint64(a)
-        ue = uint64(min(a + SUB, i1))
-        for i in range(ua, ue):
-            f0, _, _ = force(terms, pprm, x[0, i], 0.0, 0.0, t, GRIDDED, STATIC)
-            scratch[lane, i - ua] = f0
-        for s in range(nsteps):
-            for i in range(ua, ue):
-                p1 = p[1, i] if dp > 1 else 0.0
-                p2 = p[2, i] if dp > 2 else 0.0
-                x0, _, _, p0, _, _, f0, _, _, _ = step(
-                    x[0, i], 0.0, 0.0, p[0, i], p1, p2, scratch[lane, i - ua], 0.0, 0.0, 1,
-                    LEAPFROG, dkind, dprm, terms, pprm, GRIDDED, STATIC, t_start, step0 + s, dt,
-                    wkind, lo, hi)
-                x[0, i] = x0
-                p[0, i] = p0
-                scratch[lane, i - ua] = f0
+def _term_loop(F, x, i0, m, dx, kind, pprm, o, g):
+    """F[:, i] += g F_k(x_{i0+i}) for i < m: one term of :func:`models.force` over a sub-block.
+    Inlined with ``dx`` and ``kind`` constants, so the loop vectorises."""
+    for i in range(m):
+        j = i0 + i
+        x1 = x[1, j] if dx > 1 else 0.0
+        x2 = x[2, j] if dx > 2 else 0.0
+        a, b, c = term_force(kind, pprm, o, x[0, j], x1, x2)
+        F[0, i] += g * a
+        if dx > 1:
+            F[1, i] += g * b
+        if dx > 2:
+            F[2, i] += g * c
+
+
+@njit(**SCALAR)
+def _vector_term(F, x, i0, m, dx, kind, pprm, o, g):
+    """:func:`_term_loop` for the terms with a force along every axis, ``dx`` constant."""
+    if kind == HARMONIC:
+        _term_loop(F, x, i0, m, dx, HARMONIC, pprm, o, g)
+    elif kind == QUARTIC:
+        _term_loop(F, x, i0, m, dx, QUARTIC, pprm, o, g)
+    else:
+        _term_loop(F, x, i0, m, dx, UNIFORM_FIELD, pprm, o, g)
+
+
+@njit(**JIT)
+def block_force(F, x, i0, m, dx, terms, pprm, t):
+    """F[:dx, :m] = F(x, t) of the markers i0..i0+m-1, term by term: the sum of
+    :func:`models.force` in the same order, so each marker gets bitwise the same force."""
+    for a in range(dx):
+        for i in range(m):
+            F[a, i] = 0.0
+    for k in range(terms.shape[0]):
+        kind = terms[k, 0]
+        o = terms[k, 1]
+        g = modulation(terms[k, 2], pprm, terms[k, 3], t)
+        # a term along x adds g * 0.0 to the other components in models.force: F never holds
+        # -0.0 (it starts at +0.0), so leaving those additions out changes no bit
+        if kind == GAUSSIAN:
+            _term_loop(F, x, i0, m, 1, GAUSSIAN, pprm, o, g)
+        elif kind == GRIDDED:
+            _term_loop(F, x, i0, m, 1, GRIDDED, pprm, o, g)
+        elif kind == ECKART:
+            _term_loop(F, x, i0, m, 1, ECKART, pprm, o, g)
+        elif kind == STEP:
+            _term_loop(F, x, i0, m, 1, STEP, pprm, o, g)
+        elif kind == PERIODIC_POTENTIAL:
+            _term_loop(F, x, i0, m, 1, PERIODIC_POTENTIAL, pprm, o, g)
+        elif dx == 1:
+            _vector_term(F, x, i0, m, 1, kind, pprm, o, g)
+        elif dx == 2:
+            _vector_term(F, x, i0, m, 2, kind, pprm, o, g)
+        else:
+            _vector_term(F, x, i0, m, 3, kind, pprm, o, g)
+
+
+@njit(**JIT)
+def block_kick(p, F, i0, m, dx, h, side, masked):
+    """p <- p + h F on the first ``dx`` components of markers i0..i0+m-1 (:func:`kick`);
+    ``masked``: only where ``side`` < 0 (not absorbed)."""
+    for a in range(dx):
+        if masked:
+            for i in range(m):
+                q = p[a, i0 + i] + h * F[a, i]
+                p[a, i0 + i] = q if side[i] < 0 else p[a, i0 + i]
+        else:
+            for i in range(m):
+                p[a, i0 + i] = p[a, i0 + i] + h * F[a, i]
+
+
+@njit(**SCALAR)
+def _speed_loop(S, p, i0, m, dp, dkind, dprm):
+    """S[i] = the factor s of v = s p (:func:`models.speed_factor`), ``dp`` and ``dkind``
+    constants."""
+    for i in range(m):
+        j = i0 + i
+        p1 = p[1, j] if dp > 1 else 0.0
+        p2 = p[2, j] if dp > 2 else 0.0
+        S[i] = speed_factor(dkind, dprm, p[0, j], p1, p2)
+
+
+@njit(**SCALAR)
+def _speeds(S, p, i0, m, dp, dkind, dprm):
+    """:func:`_speed_loop` with ``dkind`` (Kane, linear or relativistic) as a constant."""
+    if dkind == KANE:
+        _speed_loop(S, p, i0, m, dp, KANE, dprm)
+    elif dkind == LINEAR:
+        _speed_loop(S, p, i0, m, dp, LINEAR, dprm)
+    else:
+        _speed_loop(S, p, i0, m, dp, RELATIVISTIC, dprm)
+
+
+# how block_drift gets v_a from p: p_a / m, 2 J (a/hbar) sin(p_a a/hbar), or s(p) p_a
+_BY_MASS, _BY_SINE, _BY_FACTOR = 0, 1, 2
+
+
+@njit(**SCALAR)
+def _drift_loop(x, p, S, i0, m, a, how, masked, h, inv_m, dprm, side):
+    """x_a <- x_a + h v_a over a sub-block, ``how`` and ``masked`` constants."""
+    for i in range(m):
+        j = i0 + i
+        if how == _BY_MASS:
+            v = p[a, j] * inv_m
+        elif how == _BY_SINE:
+            v = 2.0 * dprm[0] * dprm[1] * math.sin(dprm[1] * p[a, j])
+        else:
+            v = p[a, j] * S[i]
+        y = x[a, j] + h * v
+        if masked:
+            x[a, j] = y if side[i] < 0 else x[a, j]
+        else:
+            x[a, j] = y
+
+
+@njit(**JIT)
+def block_drift(x, p, S, i0, m, dx, dkind, dprm, h, side, masked):
+    """x <- x + h v(p) on the first ``dx`` components of markers i0..i0+m-1 (:func:`drift`);
+    ``masked``: only where ``side`` < 0. ``S`` is scratch for the speed factors."""
+    dp = p.shape[0]
+    if dkind == PARABOLIC:
+        how = _BY_MASS
+    elif dkind == TIGHT_BINDING:
+        how = _BY_SINE
+    else:
+        how = _BY_FACTOR
+        if dp == 1:
+            _speeds(S, p, i0, m, 1, dkind, dprm)
+        elif dp == 2:
+            _speeds(S, p, i0, m, 2, dkind, dprm)
+        else:
+            _speeds(S, p, i0, m, 3, dkind, dprm)
+    inv_m = 1.0 / dprm[0]
+    for a in range(dx):
+        if how == _BY_MASS:
+            if masked:
+                _drift_loop(x, p, S, i0, m, a, _BY_MASS, True, h, inv_m, dprm, side)
+            else:
+                _drift_loop(x, p, S, i0, m, a, _BY_MASS, False, h, inv_m, dprm, side)
+        elif how == _BY_SINE:
+            if masked:
+                _drift_loop(x, p, S, i0, m, a, _BY_SINE, True, h, inv_m, dprm, side)
+            else:
+                _drift_loop(x, p, S, i0, m, a, _BY_SINE, False, h, inv_m, dprm, side)
+        elif masked:
+            _drift_loop(x, p, S, i0, m, a, _BY_FACTOR, True, h, inv_m, dprm, side)
+        else:
+            _drift_loop(x, p, S, i0, m, a, _BY_FACTOR, False, h, inv_m, dprm, side)
+
+
+@njit(**JIT)
+def block_walls(x, p, i0, m, dx, wkind, lo, hi, side):
+    """:func:`walls` for markers i0..i0+m-1 not yet absorbed, axis by axis: a pass that
+    vectorises (the periodic one-box wrap, a count of markers outside), then :func:`wall` for
+    the few outside. Records the absorbing side code 2*axis + side in ``side``."""
+    for a in range(dx):
+        klo = wkind[a, 0]
+        khi = wkind[a, 1]
+        if klo == OPEN and khi == OPEN:
+            continue
+        xlo = lo[a]
+        xhi = hi[a]
+        length = xhi - xlo
+        outside = 0
+        if klo == PERIODIC:
+            for i in range(m):
+                y = x[a, i0 + i]
+                z = wrap_once(y, xlo, xhi, length)
+                z = z if side[i] < 0 else y
+                x[a, i0 + i] = z
+                outside += not (z >= xlo and z < xhi)
+        else:
+            for i in range(m):
+                y = x[a, i0 + i]
+                outside += not (y >= xlo and y < xhi)
+        if outside == 0:
+            continue
+        for i in range(m):
+            y = x[a, i0 + i]
+            if side[i] >= 0 or (y >= xlo and y < xhi):
+                continue
+            if klo == PERIODIC:
+                x[a, i0 + i] = wrap_rest(y, xlo, xhi, length)
+            else:
+                y, q, s = wall(klo, khi, xlo, xhi, y, p[a, i0 + i])
+                x[a, i0 + i] = y
+                p[a, i0 + i] = q
+                if s >= 0:
+                    side[i] = 2 * a + s
+
+
+# walls on x in the fused leapfrog pass: none (open both ways), the periodic one-box wrap, or a
+# range check that sends the markers outside to wall()
+_NO_WALLS, _WRAP, _CHECK = 0, 1, 2
+
+
+@njit(**SCALAR)
+def _kick_drift_loop(x, p, F, i0, m, dp, dkind, walls, c, d, dprm, lo, hi):
+    """The first half of a leapfrog step on one axis over a sub-block, in one loop: p0 += c F0,
+    x0 += d v(p), the one-box periodic wrap; ``dp``, ``dkind`` and ``walls`` constants. Returns
+    how many markers are outside [lo, hi) after it."""
+    outside = 0
+    inv_m = 1.0 / dprm[0]
+    length = hi - lo
+    for i in range(m):
+        j = i0 + i
+        q = p[0, j] + c * F[0, i]
+        p[0, j] = q
+        if dkind == PARABOLIC:
+            v = q * inv_m
+        else:
+            p1 = p[1, j] if dp > 1 else 0.0
+            p2 = p[2, j] if dp > 2 else 0.0
+            v = q * speed_factor(dkind, dprm, q, p1, p2)
+        y = x[0, j] + d * v
+        if walls == _WRAP:
+            y = wrap_once(y, lo, hi, length)
+        if walls != _NO_WALLS:
+            outside += not (y >= lo and y < hi)
+        x[0, j] = y
+    return outside
+
+
+@njit(**SCALAR)
+def _kick_drift_walls(x, p, F, i0, m, dp, dkind, walls, c, d, dprm, lo, hi):
+    """:func:`_kick_drift_loop` with ``walls`` constant, for a band and ``dp`` constant."""
+    if walls == _NO_WALLS:
+        return _kick_drift_loop(x, p, F, i0, m, dp, dkind, _NO_WALLS, c, d, dprm, lo, hi)
+    elif walls == _WRAP:
+        return _kick_drift_loop(x, p, F, i0, m, dp, dkind, _WRAP, c, d, dprm, lo, hi)
+    return _kick_drift_loop(x, p, F, i0, m, dp, dkind, _CHECK, c, d, dprm, lo, hi)
+
+
+@njit(**JIT)
+def kick_drift(x, p, F, i0, m, dkind, walls, c, d, dprm, lo, hi):
+    """:func:`_kick_drift_loop` for a parabolic or Kane band (any dp) with the constants it
+    needs. Returns the count of markers outside."""
+    dp = p.shape[0]
+    if dkind == PARABOLIC:  # v_x = p_x / m: the other components are not read
+        return _kick_drift_walls(x, p, F, i0, m, 1, PARABOLIC, walls, c, d, dprm, lo, hi)
+    elif dp == 1:
+        return _kick_drift_walls(x, p, F, i0, m, 1, KANE, walls, c, d, dprm, lo, hi)
+    elif dp == 2:
+        return _kick_drift_walls(x, p, F, i0, m, 2, KANE, walls, c, d, dprm, lo, hi)
+    return _kick_drift_walls(x, p, F, i0, m, 3, KANE, walls, c, d, dprm, lo, hi)
+
+
+@njit(**SCALAR)
+def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h):
+    """The second half of a leapfrog step on one axis for a one-term potential, in one loop:
+    F0 = g F_k(x0) (as :func:`models.force` sums it: 0 + g F_k), p0 += h F0; ``kind``
+    constant."""
+    for i in range(m):
+        j = i0 + i
+        a, _, _ = term_force(kind, pprm, o, x[0, j], 0.0, 0.0)
+        f = 0.0 + g * a
+        F[0, i] = f
+        p[0, j] = p[0, j] + h * f
+
+
+@njit(**JIT)
+def force_kick(x, p, F, i0, m, terms, pprm, t, h, side):
+    """F = F(x, t) and p += h F on one axis over a sub-block: one loop for a one-term potential
+    (:func:`_force_kick_loop`), else :func:`block_force` and :func:`block_kick`."""
+    if terms.shape[0] != 1:
+        block_force(F, x, i0, m, 1, terms, pprm, t)
+        block_kick(p, F, i0, m, 1, h, side, False)
+        return
+    kind = terms[0, 0]
+    o = terms[0, 1]
+    g = modulation(terms[0, 2], pprm, terms[0, 3], t)
+    if kind == GAUSSIAN:
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h)
+    elif kind == GRIDDED:
+        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h)
+    elif kind == HARMONIC:
+        _force_kick_loop(x, p, F, i0, m, HARMONIC, pprm, o, g, h)
+    elif kind == UNIFORM_FIELD:
+        _force_kick_loop(x, p, F, i0, m, UNIFORM_FIELD, pprm, o, g, h)
+    elif kind == QUARTIC:
+        _force_kick_loop(x, p, F, i0, m, QUARTIC, pprm, o, g, h)
+    elif kind == ECKART:
+        _force_kick_loop(x, p, F, i0, m, ECKART, pprm, o, g, h)
+    elif kind == STEP:
+        _force_kick_loop(x, p, F, i0, m, STEP, pprm, o, g, h)
+    else:
+        _force_kick_loop(x, p, F, i0, m, PERIODIC_POTENTIAL, pprm, o, g, h)
+
+
+@njit(**JIT)
+def leapfrog_block_1d(x, p, i0, m, F, side, dkind, dprm, terms, pprm, t_start, step0, dt,
+                      nsteps, wkind, lo, hi):
+    """:func:`advance_block` for one position axis, leapfrog, a parabolic or Kane band, a
+    potential and no absorbing wall: two loops per step (kick-drift-wrap, then force-kick)
+    instead of one per operation. Bitwise the same."""
+    klo = wkind[0, 0]
+    khi = wkind[0, 1]
+    if klo == OPEN and khi == OPEN:
+        walls = _NO_WALLS
+    elif klo == PERIODIC:
+        walls = _WRAP
+    else:
+        walls = _CHECK
+    xlo = lo[0]
+    xhi = hi[0]
+    c, d = stage(LEAPFROG, 0, dt)
+    h = last_kick(LEAPFROG, dt)
+    block_force(F, x, i0, m, 1, terms, pprm, t_start + step0 * dt)
+    for s in range(nsteps):
+        k = step0 + s
+        t_end = t_start + (k + 1) * dt
+        outside = kick_drift(x, p, F, i0, m, dkind, walls, c, d, dprm, xlo, xhi)
+        if outside:
+            for i in range(m):
+                y = x[0, i0 + i]
+                if y >= xlo and y < xhi:
+                    continue
+                if walls == _WRAP:
+                    x[0, i0 + i] = wrap_rest(y, xlo, xhi, xhi - xlo)
+                else:
+                    x[0, i0 + i], p[0, i0 + i], _ = wall(klo, khi, xlo, xhi, y, p[0, i0 + i])
+        force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side)
+
+
+@njit(**JIT)
+def advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_start, step0,
+                  dt, nsteps, wkind, lo, hi, absorbing):
+    """:func:`advance` for the markers i0..i0+m-1 (m <= SUB) at once, steps outer and markers
+    inner: every stage is a loop over independent markers that vectorises. Each marker gets
+    bitwise what :func:`advance` gives it; ``side[i]`` is its absorbing side code or -1."""
+    dx = x.shape[0]
+    free = terms.shape[0] == 0
+    for i in range(m):
+        side[i] = -1
+    if (dx == 1 and scheme == LEAPFROG and not absorbing and not free
+            and (dkind == PARABOLIC or dkind == KANE)):
+        leapfrog_block_1d(x, p, i0, m, F, side, dkind, dprm, terms, pprm, t_start, step0, dt,
+                          nsteps, wkind, lo, hi)
+        return
+    if not free:
+        block_force(F, x, i0, m, dx, terms, pprm, t_start + step0 * dt)
+    for s in range(nsteps):
+        k = step0 + s
+        t = t_start + k * dt
+        t_end = t_start + (k + 1) * dt
+        tau = t
+        for j in range(stages(scheme)):
+            c, d = stage(scheme, j, dt)
+            if not free:
+                if j > 0:
+                    block_force(F, x, i0, m, dx, terms, pprm, tau)
+                block_kick(p, F, i0, m, dx, c, side, absorbing)
+            block_drift(x, p, S, i0, m, dx, dkind, dprm, d, side, absorbing)
+            tau = tau + d
+        block_walls(x, p, i0, m, dx, wkind, lo, hi, side)
+        if not free:
+            block_force(F, x, i0, m, dx, terms, pprm, t_end)
+            block_kick(p, F, i0, m, dx, last_kick(scheme, dt), side, absorbing)
+
+
+@njit(**JIT)
+def push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+               wkind, lo, hi, absorbing, absorbed_weight, absorbed_count):
+    """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks`: its sub-blocks
+    of :data:`SUB` markers through :func:`advance_block`, then its absorbed markers tallied in
+    index order (as :func:`push_markers` tallies them) and flagged by a negative weight."""
+    for k in range(6):
+        absorbed_weight[b, k] = 0.0
+    absorbed_count[b] = 0
+    F = np.empty((3, SUB))
+    S = np.empty(SUB)
+    side = np.empty(SUB, np.int64)
+    end = min(n, (b + 1) * BLOCK)
+    for a0 in range(b * BLOCK, end, SUB):
+        i0 = uint64(a0)
+        m = uint64(min(SUB, end - a0))
+        advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_start,
+                      step0, dt, nsteps, wkind, lo, hi, absorbing)
+        if absorbing:
+            for i in range(m):
+                if side[i] >= 0:
+                    absorbed_weight[b, side[i]] += w[i0 + i]
+                    absorbed_count[b] += 1
+                    w[i0 + i] = -w[i0 + i]
+
+
+@njit(**JIT)
+def any_absorbing(wkind, dx):
+    """Whether a wall of the first ``dx`` axes absorbs."""
+    for a in range(dx):
+        if wkind[a, 0] == ABSORBING or wkind[a, 1] == ABSORBING:
+            return True
+    return False
 
 
 @njit(**JIT_PARALLEL)
-def push_vectorised(x, p, n, variant, dprm, terms, pprm, t_start, step0, dt, nsteps, lo, hi,
-                    absorbed_weight, absorbed_count):
-    """:func:`push` for the configurations :func:`vectorised_variant` covers (nothing is
-    absorbed). Bitwise the same as :func:`push_markers`."""
-    nblock = (n + BLOCK - 1) // BLOCK
-    absorbed_weight[:nblock] = 0.0
-    absorbed_count[:nblock] = 0
-    nlane = min(nblock, LANES)
-    # allocated out here, the compiler knows it aliases none of the other arrays
-    scratch = np.empty((nlane, SUB))
-    for lane in prange(nlane):
-        i0 = min(n, (lane * nblock // nlane) * BLOCK)
-        i1 = min(n, ((lane + 1) * nblock // nlane) * BLOCK)
-        if variant == 1:
-            sub_blocks(x, p, i0, i1, scratch, lane, 1, PARABOLIC, dprm, terms, pprm, t_start,
-                       step0, dt, nsteps, _WALLS_PERIODIC, lo, hi)
-        elif variant == 2:
-            sub_blocks(x, p, i0, i1, scratch, lane, 1, PARABOLIC, dprm, terms, pprm, t_start,
-                       step0, dt, nsteps, _WALLS_OPEN, lo, hi)
-        elif variant == 3:
-            sub_blocks(x, p, i0, i1, scratch, lane, 3, KANE, dprm, terms, pprm, t_start,
-                       step0, dt, nsteps, _WALLS_PERIODIC, lo, hi)
-        else:
-            sub_blocks(x, p, i0, i1, scratch, lane, 3, KANE, dprm, terms, pprm, t_start,
-                       step0, dt, nsteps, _WALLS_OPEN, lo, hi)
+def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                wkind, lo, hi, absorbed_weight, absorbed_count):
+    """:func:`push` for any configuration, the blocks in parallel (:func:`push_block`), each in
+    sub-blocks of :data:`SUB` markers held in L1. Bitwise the same as :func:`push_markers`."""
+    absorbing = any_absorbing(wkind, x.shape[0])
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                   wkind, lo, hi, absorbing, absorbed_weight, absorbed_count)
+
+
+@njit(**JIT)
+def push_blocks_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
+                       nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """:func:`push_blocks` on the calling thread: for a few blocks, where waking the thread
+    pool costs more than the push."""
+    absorbing = any_absorbing(wkind, x.shape[0])
+    for b in range((n + BLOCK - 1) // BLOCK):
+        push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                   wkind, lo, hi, absorbing, absorbed_weight, absorbed_count)
 
 
 def free_flight(dx, scheme, dkind, terms, wkind):
@@ -317,54 +656,70 @@ def free_flight(dx, scheme, dkind, terms, wkind):
             and not (wkind[:dx] == ABSORBING).any())
 
 
+@njit(**SCALAR)
+def free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """Block ``b`` of :func:`push_free`: x <- x + dt p / m, then the walls, axis by axis (a
+    streaming loop per axis, as a plain C drift would be written; periodic axes wrap with
+    :func:`wall`'s own :func:`wrap_once` and :func:`wrap_rest`, other walls leave the loop for
+    :func:`wall`)."""
+    dx = x.shape[0]
+    for k in range(6):
+        absorbed_weight[b, k] = 0.0
+    absorbed_count[b] = 0
+    i0 = uint64(b * BLOCK)
+    i1 = uint64(min(n, (b + 1) * BLOCK))
+    for a in range(dx):
+        klo = wkind[a, 0]
+        khi = wkind[a, 1]
+        xlo = lo[a]
+        xhi = hi[a]
+        length = xhi - xlo
+        for _ in range(nsteps):
+            if klo == OPEN and khi == OPEN:  # no walls on this axis
+                for i in range(i0, i1):
+                    x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
+                continue
+            if klo == PERIODIC:
+                # wall()'s periodic image in two passes: the one-box wrap for all (a loop that
+                # vectorises), the rest for the few it leaves outside
+                outside = 0
+                for i in range(i0, i1):
+                    y = wrap_once(x[a, i] + dt * (p[a, i] * inv_m), xlo, xhi, length)
+                    outside += not (y >= xlo and y < xhi)
+                    x[a, i] = y
+                if outside:
+                    for i in range(i0, i1):
+                        y = x[a, i]
+                        if not (y >= xlo and y < xhi):
+                            x[a, i] = wrap_rest(y, xlo, xhi, length)
+                continue
+            for i in range(i0, i1):
+                y = x[a, i] + dt * (p[a, i] * inv_m)
+                if y >= xlo and y < xhi:
+                    x[a, i] = y
+                else:
+                    x[a, i], p[a, i], _side = wall(klo, khi, xlo, xhi, y, p[a, i])
+
+
 @njit(**JIT_PARALLEL)
 def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
-    """:func:`push` for the configurations :func:`free_flight` covers: x <- x + dt p / m, then
-    the walls, axis by axis over a block (a streaming loop per axis, as a plain C drift would
-    be written; periodic axes wrap with :func:`wall`'s own :func:`wrap_once` and
-    :func:`wrap_rest`, other walls leave the loop for :func:`wall`). Bitwise the same as
-    :func:`push_markers`: with no force, the axes of a parabolic band never mix."""
-    dx = x.shape[0]
-    nblock = (n + BLOCK - 1) // BLOCK
+    """:func:`push` for the configurations :func:`free_flight` covers, the blocks in parallel
+    (:func:`free_block`). Bitwise the same as :func:`push_markers`: with no force, the axes of
+    a parabolic band never mix."""
     inv_m = 1.0 / dprm[0]
-    for b in prange(nblock):
-        for k in range(6):
-            absorbed_weight[b, k] = 0.0
-        absorbed_count[b] = 0
-        i0 = uint64(b * BLOCK)
-        i1 = uint64(min(n, (b + 1) * BLOCK))
-        for a in range(dx):
-            klo = wkind[a, 0]
-            khi = wkind[a, 1]
-            xlo = lo[a]
-            xhi = hi[a]
-            length = xhi - xlo
-            for _ in range(nsteps):
-                if klo == OPEN and khi == OPEN:  # no walls on this axis
-                    for i in range(i0, i1):
-                        x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
-                    continue
-                if klo == PERIODIC:
-                    # wall()'s periodic image in two passes: the one-box wrap for all (a loop
-                    # that vectorises), the rest for the few it
-                    # leaves outside
-                    outside = 0
-                    for i in range(i0, i1):
-                        y = wrap_once(x[a, i] + dt * (p[a, i] * inv_m), xlo, xhi, length)
-                        outside += not (y >= xlo and y < xhi)
-                        x[a, i] = y
-                    if outside:
-                        for i in range(i0, i1):
-                            y = x[a, i]
-                            if not (y >= xlo and y < xhi):
-                                x[a, i] = wrap_rest(y, xlo, xhi, length)
-                    continue
-                for i in range(i0, i1):
-                    y = x[a, i] + dt * (p[a, i] * inv_m)
-                    if y >= xlo and y < xhi:
-                        x[a, i] = y
-                    else:
-                        x[a, i], p[a, i], _side = wall(klo, khi, xlo, xhi, y, p[a, i])
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight,
+                   absorbed_count)
+
+
+@njit(**JIT)
+def push_free_serial(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight,
+                     absorbed_count):
+    """:func:`push_free` on the calling thread (few marker-steps)."""
+    inv_m = 1.0 / dprm[0]
+    for b in range((n + BLOCK - 1) // BLOCK):
+        free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight,
+                   absorbed_count)
 
 
 @njit(**JIT_PARALLEL)
@@ -404,6 +759,26 @@ def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, d
                 w[i] = -w[i]
 
 
+def kernels(dx, scheme, dkind, terms, wkind):
+    """The push for a configuration: a function with :func:`push`'s arguments that runs
+    :func:`push_free` where :func:`free_flight` covers the configuration, else
+    :func:`push_blocks`, each on the calling thread when a call has at most
+    :data:`SERIAL_WORK` marker-steps. (The kernels are compiled when first called.)"""
+    if free_flight(dx, scheme, dkind, terms, wkind):
+        def free(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                 wkind, lo, hi, absorbed_weight, absorbed_count):
+            kernel = push_free_serial if n * nsteps <= SERIAL_WORK else push_free
+            kernel(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+        return free
+
+    def blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+               wkind, lo, hi, absorbed_weight, absorbed_count):
+        kernel = push_blocks_serial if n * nsteps <= SERIAL_WORK else push_blocks
+        kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind,
+               lo, hi, absorbed_weight, absorbed_count)
+    return blocks
+
+
 def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
          wkind, lo, hi, absorbed_weight, absorbed_count):
     """Push markers 0..n-1 of the (dx, capacity) / (dp, capacity) arrays ``x``, ``p`` in place.
@@ -412,19 +787,12 @@ def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nstep
     negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
     receive the per-block tallies (summed by the caller in block order: deterministic).
 
-    Runs :func:`push_free` or :func:`push_vectorised` where they apply, else
-    :func:`push_markers`; the results are bitwise the same. (A Python function, so that each
-    specialised kernel is compiled only when a configuration first needs it.)
+    Runs the kernel :func:`kernels` picks; the results are bitwise those of
+    :func:`push_markers` (the per-marker reference the tests hold them to).
     """
-    variant = vectorised_variant(x.shape[0], p.shape[0], scheme, dkind, terms, wkind)
-    if free_flight(x.shape[0], scheme, dkind, terms, wkind):
-        push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
-    elif variant:
-        push_vectorised(x, p, n, variant, dprm, terms, pprm, t_start, step0, dt, nsteps, lo, hi,
-                        absorbed_weight, absorbed_count)
-    else:
-        push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                     wkind, lo, hi, absorbed_weight, absorbed_count)
+    kernels(x.shape[0], scheme, dkind, terms, wkind)(
+        x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi,
+        absorbed_weight, absorbed_count)
 
 
 @njit(**JIT)
