@@ -69,7 +69,7 @@ _TWO_PI = 2.0 * math.pi
 
 
 # ----------------------------------------------------------------------------- rates
-@njit(**JIT)
+@njit(**models.SCALAR)
 def momentum_of_energy(mass, alpha, eps):
     """|p| [kg m/s] on the shell of energy ``eps`` [J] of a Kane band (alpha = 0: parabolic)."""
     if eps <= 0.0:
@@ -77,7 +77,7 @@ def momentum_of_energy(mass, alpha, eps):
     return math.sqrt(2.0 * mass * eps * (1.0 + alpha * eps))
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def shell_dos(d, mass, alpha, hbar, eps):
     """Density of states per spin and per unit ``d``-volume at energy ``eps`` [1/(J m^d)]:
     g_d = S_d p^(d-1) / ((2 pi hbar)^d v) with v = p / (m (1 + 2 alpha eps)) and S_d = 2, 2 pi,
@@ -97,7 +97,7 @@ def shell_dos(d, mass, alpha, hbar, eps):
     return 2.0 * fac / (h * p)
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def process_rates(mkind, mprm, d, mass, alpha, hbar, eps, pmag):
     """(Gamma_0, Gamma_1) [1/s] of a marker of energy ``eps`` [J] and momentum ``pmag``."""
     if mkind == ELASTIC:
@@ -145,7 +145,7 @@ def candidate_process(key, ctr, majorant, r0, r1):
 
 
 # ----------------------------------------------------------------------------- final states
-@njit(**JIT)
+@njit(**models.SCALAR)
 def isotropic(d, pmag, key, ctr):
     """A momentum of length ``pmag`` in a uniformly random direction of the d-sphere: a random
     sign (d = 1), a uniform angle (d = 2), cos(theta) uniform in [-1, 1] (d = 3). Draws
@@ -158,7 +158,7 @@ def isotropic(d, pmag, key, ctr):
     return on_sphere(pmag, 2.0 * uniform(key, ctr) - 1.0, math.cos(phi), math.sin(phi))
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def rotate(p0, p1, p2, c, phi, pmag):
     """The vector of length ``pmag`` at polar angle arccos(c) and azimuth ``phi`` about the
     direction of (p0, p1, p2) (non-zero)."""
@@ -180,7 +180,7 @@ def rotate(p0, p1, p2, c, phi, pmag):
             pmag * (c * n2 + cp * a2 + sp * b2))
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def brooks_herring_cos(k, beta2, r):
     """cos(theta) of a Brooks-Herring event from a uniform ``r``: the density
     ~ 1 / (2 k^2 (1 - cos) + beta^2)^2 inverted exactly,
@@ -188,7 +188,7 @@ def brooks_herring_cos(k, beta2, r):
     return 1.0 - 2.0 * r / (1.0 + 4.0 * k * k * (1.0 - r) / beta2)
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps, p0, p1, p2, key, ctr):
     """Momentum after an event of process ``proc`` from (p0, p1, p2) of energy ``eps``. Uses
     draws ``ctr`` .. ``ctr + 2``."""
@@ -207,12 +207,12 @@ def final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps, p0, p1, p2, key
     return rotate(p0, p1, p2, c, _TWO_PI * uniform(key, ctr + 1), pmag)
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def _load(momenta, i, d):
     return (momenta[0, i], momenta[1, i] if d > 1 else 0.0, momenta[2, i] if d > 2 else 0.0)
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def _store(momenta, i, d, q0, q1, q2):
     momenta[0, i] = q0
     if d > 1:
@@ -221,7 +221,7 @@ def _store(momenta, i, d, q0, q1, q2):
         momenta[2, i] = q2
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2):
     """(eps, Gamma_0, Gamma_1) of the momentum (p0, p1, p2)."""
     eps = models.energy(bkind, bprm, p0, p1, p2)
@@ -231,7 +231,7 @@ def rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2):
 
 
 # ----------------------------------------------------------------------------- majorants
-@njit(**JIT)
+@njit(**models.SCALAR)
 def energy_band(eps, inv_ref):
     """Band of the majorant table holding energy ``eps``: 1 + BAND0 + floor(log2(eps / ref)),
     clamped to 0 .. NBAND - 1; band 0 also holds eps <= 0 (and NaN)."""
@@ -272,7 +272,7 @@ def cell_band_table(cell, band, rate, n, table):
     return table
 
 
-@njit(**JIT)
+@njit(**JIT)  # returns an array: compiled with reference counting
 def _cell_table(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, members, inv_ref,
                 table):
     """The majorant table (NBAND,) of one cell's markers ``members``."""
@@ -288,7 +288,7 @@ def _cell_table(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, members, i
     return table
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def _majorant(table, inv_ref, eps, rate):
     """The majorant of a marker of energy ``eps`` and total rate ``rate``: its band's entry, or
     its own rate if that is larger (a state no marker of the cell had at the start of the
@@ -364,7 +364,7 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
     return tally
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def _heap_push(ht, hk, size, t, k):
     """Push (t, k) on the binary min-heap (ht, hk) of ``size`` entries; returns the new size."""
     i = size
@@ -380,7 +380,7 @@ def _heap_push(ht, hk, size, t, k):
     return size + 1
 
 
-@njit(**JIT)
+@njit(**models.SCALAR)
 def _heap_pop(ht, hk, size):
     """Remove the earliest entry; returns (t, k, new size)."""
     t0 = ht[0]
