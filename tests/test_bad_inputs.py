@@ -238,7 +238,7 @@ CORPUS = [
     case("seed-string", ("seed = 2", 'seed = "2"'), [r"\[run\]", "seed", "integer"]),
     case("seed-float", ("seed = 2", "seed = 2.5"), [r"\[run\]", "seed", "integer"]),
     case("seed-bool", ("seed = 2", "seed = true"), [r"\[run\]", "seed", "integer"]),
-    case("seed-negative", ("seed = 2", "seed = -2"), ["seed", ">= 0"]),
+    case("seed-negative", ("seed = 2", "seed = -2"), [r"\[run\]", "seed", ">= 0|non-negative"]),
     case("scheme-unknown", ("seed = 2", 'seed = 2\nscheme = "euler"'),
          ["scheme", "leapfrog"]),
     case("scheme-number", ("seed = 2", "seed = 2\nscheme = 4"), [r"\[run\]", "scheme", "string"]),
@@ -298,15 +298,15 @@ CORPUS = [
          'model = "Gridded"\nx = [-1.0, 0.0, 1.0]\nvalues = [0.0, 1.0, 0.0]\nends = 2'),),
         [r"\[potential\]", "ends", "string"]),
     case("state-string", ("n = 200", 'n = 200\nstate = "1"'), [r"\[distribution\]", "state"]),
-    case("rate-matrix-negative-off-diagonal", (
+    case("golden-rule-negative-width", (
         "[output]", textwrap.dedent("""
         [[collisions]]
         model = "GoldenRule"
         energies = [0.0, 0.1]
-        coupling = [[0.0, -0.2], [0.3, 0.0]]
-        width = 1.0
+        coupling = 0.2
+        width = -1.0
 
-        [output]""")), [r"\[collisions\]", "coupling"]),
+        [output]""")), [r"\[collisions\]", "width", "> 0"]),
     # --- markers outside the walls at the start
     case("markers-outside-absorbing", ("x0 = -5.0", "x0 = -50.0"),
          ["outside", "x", "-50", "200"]),
