@@ -24,7 +24,7 @@ probability in the box, what a marker run's total weight is when the markers car
 ``density`` and ``current`` are number densities, probability densities for a wave function.
 
 Units. pmc works in any consistent system of units. :func:`unit_system` tells SI runs from runs
-in natural units (hbar = 1 and masses of order one), whose numbers carry no unit: those are
+in natural units (the system the run's Hamiltonian states), whose numbers carry no unit: those are
 written with units "1". :func:`units` is the one place that maps a declaration to a unit string,
 so a unit system named explicitly by a case only has to be handed to it. Unit strings are those
 UDUNITS-2 parses; where UDUNITS cannot spell a unit (the half-integer powers of the metre of a
@@ -48,10 +48,11 @@ Examples
 ('ratio', 'sum')
 """
 import dataclasses
-import math
 
 import numpy as np
 import xarray as xr
+
+from .units import SI_HBAR_BELOW
 
 __all__ = ["Declaration", "CONVENTIONS", "SYSTEMS", "MERGE_RULES", "SPATIAL_DIMS",
            "MOMENTUM_DIMS", "declaration", "declared", "attrs", "units", "variable",
@@ -263,18 +264,17 @@ def merge_rule(name):
 
 # ============================================================================ units
 def unit_system(hamiltonian=None, *, hbar=None):
-    """"si" or "natural": natural where hbar = 1 and the band's mass (if it has one) is within
-    a factor 1000 of 1, SI otherwise (and where neither a Hamiltonian nor hbar is given)."""
-    if hamiltonian is None and hbar is None:
-        return "si"
+    """"si" or "natural": the unit system a :class:`pmc.Hamiltonian` states or was inferred to
+    be in (its ``units``, :func:`pmc.units.check_system`); from ``hbar`` alone, "si" where
+    hbar < 1e-20 [J s] and "natural" otherwise; "si" where neither is given."""
+    system = getattr(hamiltonian, "units", None)
+    if system in SYSTEMS:
+        return system
     if hbar is None:
         hbar = getattr(hamiltonian, "hbar", None)
-    if hbar is None or not math.isclose(hbar, 1.0, rel_tol=1e-12):
+    if hbar is None:
         return "si"
-    mass = getattr(getattr(hamiltonian, "dispersion", None), "mass", None)
-    if mass is not None and not 1e-3 <= float(mass) <= 1e3:
-        return "si"
-    return "natural"
+    return "si" if float(hbar) < SI_HBAR_BELOW else "natural"
 
 
 def system_of(ds):

@@ -11,7 +11,7 @@ from ._kernels import inject as _inject
 from ._kernels import push as _push
 from ._kernels.rng import seed_to_int
 from .bands import Parabolic
-from .boundaries import Injecting, encode_walls
+from .boundaries import Injecting, check_inside, encode_walls
 from .hamiltonian import Hamiltonian
 from .markers import Markers
 
@@ -89,6 +89,8 @@ def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {sorted(SCHEMES)}, got {scheme!r}")
     wkind, lo, hi = encode_walls(boundary, markers.dx)
+    if step0 == 0:  # markers outside the walls at the start are an error
+        check_inside(boundary, markers)
     reservoirs = check_boundary(boundary, hamiltonian, markers)
     args = (SCHEMES[scheme], *hamiltonian.kernel_arguments())
     tally = StreamTally()
