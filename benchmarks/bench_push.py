@@ -139,7 +139,7 @@ class PmcRunner:
                 pmc.stream(self.m, self.H, DT, 1, boundary=self.boundary)
 
     def state(self):
-        return self.m.positions, self.m.momenta
+        return self.m.positions.T, self.m.momenta.T  # (d, n), as the references
 
 
 # ----------------------------------------------------------------------------- C

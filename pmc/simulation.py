@@ -283,7 +283,7 @@ class Simulation(FrameRun):
         mk, H, t = self.markers, self.hamiltonian, self.time
         energy = float(np.sum(mk.w * H.energy(mk.x, mk.p, t))) if mk.n else 0.0
         # a plain pairwise sum, not BLAS: the same bits whatever the BLAS threads
-        momentum = np.sum(mk.momenta * mk.w, axis=1) if mk.n else np.zeros(mk.dp)
+        momentum = np.sum(mk.momenta.T * mk.w, axis=1) if mk.n else np.zeros(mk.dp)
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame
@@ -320,7 +320,8 @@ class Simulation(FrameRun):
 
     def _state_arrays(self):
         mk = self.markers
-        arrays = {"positions": mk.positions, "momenta": mk.momenta, "weights": mk.w,
+        # the storage layout (d, n), which _restore_state hands back to from_components
+        arrays = {"positions": mk.positions.T, "momenta": mk.momenta.T, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events}
