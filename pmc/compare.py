@@ -46,8 +46,9 @@ density outside the grid is the envelope's ``total_weight`` (int |psi|^2 over th
 density on the grid's outermost columns and rows. The smoothed marker weight the momentum range
 clips is what smoothing removed, sum f - sum S f, attributed the same way. Either, at any
 time, above the standard error of the transmitted fraction (the noise of the moments; the
-standard error of the norm where nothing is transmitted) is refused (``coverage="error"``, the
-default) or reported with its size (``coverage="warn"``, :class:`CoverageWarning`).
+standard error of the norm where nothing is transmitted) is reported with its size
+(:class:`CoverageWarning`); above three standard errors, a bias a test at three sigma would
+see, it is refused (``coverage="error"``, the default; ``coverage="warn"`` only reports it).
 """
 import math
 import warnings
@@ -65,6 +66,9 @@ __all__ = ["compare", "CoverageWarning", "COVERAGE"]
 #: What :func:`compare` does when the grid misses weight (see "Coverage" in the module
 #: docstring): raise, warn or ignore.
 COVERAGE = ("error", "warn", "ignore")
+#: A bias above this many standard errors of the moments is refused (``coverage="error"``);
+#: one above a single standard error is reported.
+REFUSE_ABOVE = 3.0
 
 
 class CoverageWarning(UserWarning):
@@ -106,8 +110,9 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
     coverage : {"error", "warn", "ignore"}
         What to do when the grid does not cover the quantum box (quantum weight outside its x
         range) or its momentum range clips smoothed weight, beyond the noise of the moments
-        (see "Coverage" in the module docstring): raise a ValueError (default), warn with
-        the size of the bias (:class:`CoverageWarning`), or ignore it.
+        (see "Coverage" in the module docstring): raise a ValueError above three standard
+        errors and warn above one (default), warn with the size of the bias
+        (:class:`CoverageWarning`), or ignore it.
 
     Returns
     -------
@@ -351,7 +356,7 @@ def _edge_shares(rho):
 
 def _check_coverage(reference, times, R, F, S, x, p, area, noise, coverage):
     """Refuse or report the weight the grid misses (see "Coverage" in the module docstring)."""
-    problems = []
+    found = []  # (bias / noise, text)
     if "total_weight" in reference and "rho_integral" in reference:
         tw = reference["total_weight"]
         ri = reference["rho_integral"]
@@ -362,30 +367,30 @@ def _check_coverage(reference, times, R, F, S, x, p, area, noise, coverage):
         missing = np.maximum(np.broadcast_to(np.asarray(tw.values, np.float64), times.shape)
                              - np.broadcast_to(np.asarray(ri.values, np.float64), times.shape),
                              0.0)
-        sx, sp = _edge_shares(R)
+        sx, _ = _edge_shares(R)
         bias = missing * sx
         k = int(np.argmax(bias / noise))
         if bias[k] > noise[k]:
-            problems.append(
+            found.append((bias[k] / noise[k],
                 f"the marker grid does not cover the quantum box: at t = {times[k]:.6g} the "
                 f"quantum density has weight {bias[k]:.3g} outside the grid's x range "
                 f"[{x[0]:.6g}, {x[-1]:.6g}] (of {missing[k]:.3g} off the grid), "
                 f"{bias[k] / noise[k]:.1f} times the noise of the moments (standard error "
                 f"{noise[k]:.3g}): the transmitted fraction and the norm are biased by up to "
-                f"that much; widen the grid's x range to the quantum box")
+                f"that much; widen the grid's x range to the quantum box"))
     clipped = np.maximum((F.sum(axis=(-2, -1)) - S.sum(axis=(-2, -1))) * area, 0.0)
-    sx, sp = _edge_shares(S)
+    _, sp = _edge_shares(S)
     clip = clipped * sp
     k = int(np.argmax(clip / noise))
     if clip[k] > noise[k]:
-        problems.append(
+        found.append((clip[k] / noise[k],
             f"the grid's momentum range [{p[0]:.6g}, {p[-1]:.6g}] clips smoothed weight "
             f"{clip[k]:.3g} at t = {times[k]:.6g}, {clip[k] / noise[k]:.1f} times the noise "
             f"of the moments (standard error {noise[k]:.3g}): the moments are biased by up to "
-            f"that much; widen the momentum range")
-    if not problems:
+            f"that much; widen the momentum range"))
+    if not found:
         return
-    text = "; ".join(problems)
-    if coverage == "error":
+    text = "; ".join(f for _, f in found)
+    if coverage == "error" and max(z for z, _ in found) > REFUSE_ABOVE:
         raise ValueError(f"{text} (or pass coverage=\"warn\" to compare anyway)")
     warnings.warn(text, CoverageWarning, stacklevel=3)
