@@ -24,6 +24,7 @@ import pytest
 
 import pmc
 from pmc import config
+from pmc.compare import CoverageWarning
 from pmc.config import CaseError
 
 BASE = textwrap.dedent("""
@@ -471,6 +472,114 @@ def test_bad_input_is_a_clear_error(entry, tmp_path):
 def test_the_corpus_is_large_enough():
     assert len(CORPUS) >= 45
     assert len({e.id for e in CORPUS}) == len(CORPUS)
+
+
+# ----------------------------------------------------------------------------- the good side
+def test_markers_outside_can_be_removed_and_are_reported():
+    """outside="remove" drops the markers outside the walls from the run's copy and warns with
+    their count and weight; the caller's markers are untouched."""
+    mk = pmc.Markers(x=[0.0, 1000.0, -50.0, 1.0], p=np.zeros(4), w=[1.0, 2.0, 3.0, 4.0])
+    with pytest.warns(pmc.boundaries.OutsideWallsWarning,
+                      match=r"removed 2 markers .* weight 5 \(0\.5 of the total 10\)"):
+        sim = _sim(mk, boundary=_walls("Absorbing"), outside="remove")
+    assert sim.markers.n == 2 and sorted(sim.markers.x) == [0.0, 1.0] and mk.n == 4
+    ds = sim.run(0.2, 0.1, progress=False)
+    assert float(ds.absorbed.sum()) == 0.0  # nothing counted as absorbed
+
+
+def test_a_case_may_remove_markers_outside(tmp_path):
+    path = tmp_path / "case.toml"
+    path.write_text(_edit(BASE, (("x0 = -5.0", "x0 = -9.0"), ("seed = 2", "seed = 2\n"
+                                                                          'outside = "remove"'))))
+    with pytest.warns(pmc.boundaries.OutsideWallsWarning, match="removed"):
+        sim, _ = config.build(config.load_case(path))
+    assert 0 < sim.markers.n < 200
+    assert np.all(np.abs(sim.markers.x) <= 10.0)
+
+
+def test_compare_can_warn_with_the_size_of_the_bias():
+    runs, rho = _compare_data(2.0, -3.0, 5.0)
+    with pytest.warns(CoverageWarning, match=r"weight 0\.\d+ outside the grid's x range"):
+        c = pmc.compare(runs, rho, coverage="warn")
+    assert c.sizes["time"] == 2  # t = 0 and 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pmc.compare(runs, rho, coverage="ignore")
+    covered_runs, covered = _compare_data(8.0, -3.0, 5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        pmc.compare(covered_runs, covered)  # a grid that covers the box: no complaint
+
+
+def test_hamiltonian_states_its_unit_system():
+    u = pmc.units
+    si = pmc.Hamiltonian(pmc.bands.Parabolic(mass=u.m_e), units="si")
+    assert si.hbar == u.hbar and si.units == "si"
+    natural = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0), units="natural")
+    assert natural.hbar == 1.0 and natural.units == "natural"
+    # inferred from hbar; a small natural hbar stays natural
+    assert _H(hbar=0.1).units == "natural"
+    assert _H(mass=u.m_e, hbar=u.hbar).units == "si"
+    # a stated system is trusted: an SI Hamiltonian may have any mass
+    assert _H(mass=1.0, units="si").units == "si"
+    assert pmc.units.K == pmc.units.k_B  # 300 K is a thermal energy in J
+
+
+def test_output_units_follow_the_stated_system():
+    from pmc import schema
+
+    assert schema.unit_system(_H(hbar=0.1)) == "natural"  # was "si" by the old guess
+    assert schema.unit_system(_H(mass=pmc.units.m_e, units="si")) == "si"
+    grid = pmc.PhaseSpaceGrid(x=np.linspace(-1, 1, 5), p=np.linspace(-1, 1, 5))
+    ds = pmc.Simulation(_H(hbar=0.1), _markers([0.0, 0.5]), dt=0.1, grid=grid).run(
+        0.1, 0.1, progress=False)
+    assert ds.x.attrs["units"] == "1" and ds.time.attrs["units"] == "1"
+
+
+def test_positions_and_momenta_are_n_by_d():
+    rng = np.random.default_rng(1)
+    x, p = rng.random((5, 2)), rng.random((5, 3))
+    mk = pmc.Markers(x=x, p=p)
+    assert mk.positions.shape == (5, 2) and mk.momenta.shape == (5, 3)
+    np.testing.assert_array_equal(mk.positions, x)
+    np.testing.assert_array_equal(mk.momenta, mk.p)
+    assert _H().velocity(mk.p).shape == mk.momenta.shape  # H.velocity is (n, d) too
+    one = pmc.Markers(x=np.zeros(3), p=np.ones(3))
+    assert one.positions.shape == (3, 1) and one.x.shape == (3,)  # .x stays (n,) in 1D
+    mk.momenta[0, 2] = 7.0  # a view of the storage
+    assert mk.kernel_arrays().p[2, 0] == 7.0
+
+
+def test_output_paths_under_the_case_or_the_working_directory(tmp_path, monkeypatch):
+    sub = tmp_path / "cases"
+    sub.mkdir()
+    monkeypatch.chdir(tmp_path)
+    for path, where in (("run/out.nc", sub / "run" / "out.nc"), ("../out.nc", tmp_path / "out.nc")):
+        case = config.load_case(_write(sub / "case.toml", _edit(BASE, (('path = "out.nc"',
+                                                                        f'path = "{path}"'),))))
+        assert pathlib.Path(config.output_path(case)).resolve() == where.resolve()
+    monkeypatch.chdir(sub)  # the working directory is the case's: ../out.nc is outside both
+    with pytest.raises(CaseError, match=r"\[output\] path = '\.\./out\.nc' is outside"):
+        config.output_path(config.load_case(sub / "case.toml"))
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_a_fine_enough_quantum_grid_is_accepted():
+    _quantum(p0=5.0)  # |p0| + 4 sigma_p = 7 < pi / dx = 10.05
+    with pytest.raises(ValueError, match=r"num >= \d+"):
+        _quantum(p0=9.0)
+
+
+def test_the_distribution_takes_the_hamiltonians_hbar(tmp_path):
+    path = _write(tmp_path / "case.toml",
+                  _edit(BASE, (("[dispersion]", "[hamiltonian]\nhbar = 0.5\n\n[dispersion]"),)))
+    sim, _ = config.build(config.load_case(path))
+    psi = pmc.states.GaussianWavepacket(x0=-5.0, p0=1.0, sigma_x=1.0, hbar=0.5)
+    np.testing.assert_array_equal(sim.markers.p, pmc.sample(psi, 200, seed=2).p)
 
 
 def classify(entries=CORPUS):
