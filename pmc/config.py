@@ -5,7 +5,7 @@ every key must be a parameter of that model, and an unknown name or key is an er
 the valid ones. A case file::
 
     [run]
-    dt = 0.01            # time step [s]
+    dt = 0.01            # time step [s]; a number, never a string (see "Types and paths")
     t_end = 30.0         # final time [s]
     save_every = 1.0     # interval between frames [s]
     seed = 1
@@ -83,6 +83,20 @@ keys are the constructor's arguments. A nested table with a ``model`` is built f
 of that argument (``dispersion = { model = "Parabolic", mass = 1.0 }``, ``coupling = { model =
 "GaussianBarrier", ... }``), ``{ start, stop, num }`` is an axis as in ``[grid]``, and ``hbar`` and
 ``dispersion`` default to the case's Hamiltonian.
+
+Types and paths
+---------------
+Every key has a declared type (:data:`KEY_TYPES` for the sections that are not models; the
+field types of a model's dataclass for its keys), checked before anything is built: a string
+is not a number or a boolean (``dt = "0.01"``, ``dt = true``, ``overwrite = "false"`` and
+``mass = "1.0"`` are errors naming the section and key; in an SI case a quantity with a unit is
+converted first), and a string is not a list (``observables = ["density"]``, not
+``"density"``). ``[output] path`` must lie under the case file's directory or the working
+directory: an output elsewhere is given on the command line (``pmc run CASE -o OUT.nc``).
+
+Markers outside the walls of ``[boundary]`` at the start are an error naming the axis, how many
+and the worst position; ``[run] outside = "remove"`` removes them instead and reports their
+count and weight. A ``[distribution]`` with an ``hbar`` takes the Hamiltonian's.
 
 Marker state
 ------------
