@@ -45,10 +45,11 @@ density outside the grid is the envelope's ``total_weight`` (int |psi|^2 over th
 ``rho_integral`` (over the grid); it is attributed to the x and p edges in proportion to the
 density on the grid's outermost columns and rows. The smoothed marker weight the momentum range
 clips is what smoothing removed, sum f - sum S f, attributed the same way. Either, at any
-time, above the standard error of the transmitted fraction (the noise of the moments; the
-standard error of the norm where nothing is transmitted) is reported with its size
-(:class:`CoverageWarning`); above three standard errors, a bias a test at three sigma would
-see, it is refused (``coverage="error"``, the default; ``coverage="warn"`` only reports it).
+time, above the noise of the moments (the standard error of the transmitted fraction, and at
+least the weight of one marker of the pooled ensembles, the resolution of N markers) is reported
+with its size (:class:`CoverageWarning`, the default ``coverage="warn"``). With
+``coverage="error"`` a bias above three standard errors, one a test at three sigma would see,
+is refused.
 """
 import math
 import warnings
@@ -64,9 +65,9 @@ from .quantum.windows import Window
 __all__ = ["compare", "CoverageWarning", "COVERAGE"]
 
 #: What :func:`compare` does when the grid misses weight (see "Coverage" in the module
-#: docstring): raise, warn or ignore.
-COVERAGE = ("error", "warn", "ignore")
-#: A bias above this many standard errors of the moments is refused (``coverage="error"``);
+#: docstring): warn, raise or ignore.
+COVERAGE = ("warn", "error", "ignore")
+#: A bias above this many standard errors of the moments is refused with ``coverage="error"``;
 #: one above a single standard error is reported.
 REFUSE_ABOVE = 3.0
 
@@ -76,7 +77,7 @@ class CoverageWarning(UserWarning):
 
 
 def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0.0,
-            deconvolve_bins=True, noise_draws=32, seed=0, densities=False, coverage="error"):
+            deconvolve_bins=True, noise_draws=32, seed=0, densities=False, coverage="warn"):
     """Compare marker ensembles with a quantum envelope or a grid-solver f, time by time.
 
     Parameters
@@ -107,12 +108,12 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
         Seed of those draws.
     densities : bool
         Also return ``rho_markers`` and ``rho_reference`` (time, x, p).
-    coverage : {"error", "warn", "ignore"}
+    coverage : {"warn", "error", "ignore"}
         What to do when the grid does not cover the quantum box (quantum weight outside its x
         range) or its momentum range clips smoothed weight, beyond the noise of the moments
-        (see "Coverage" in the module docstring): raise a ValueError above three standard
-        errors and warn above one (default), warn with the size of the bias
-        (:class:`CoverageWarning`), or ignore it.
+        (see "Coverage" in the module docstring): warn with the size of the bias
+        (:class:`CoverageWarning`, the default), raise a ValueError above three standard
+        errors (and warn above one), or ignore it.
 
     Returns
     -------
@@ -265,8 +266,10 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
         out[f"{name}_difference"] = vr - vm
         out[f"{name}_difference_stderr"] = err
     if is_envelope and coverage != "ignore":
-        noise = np.where(out["transmitted_difference_stderr"] > 0,
-                         out["transmitted_difference_stderr"], out["norm_difference_stderr"])
+        # the noise of the moments, and at least the weight one marker of the pooled ensembles
+        # carries (a bias below it is below what the markers resolve)
+        noise = np.maximum(out["transmitted_difference_stderr"],
+                           norm_m / np.maximum(N.sum(axis=0), 1.0))
         _check_coverage(reference, times, R, F.mean(axis=0), pooled, x, p, area, noise,
                         coverage)
     system = system_of(reference)
@@ -392,5 +395,5 @@ def _check_coverage(reference, times, R, F, S, x, p, area, noise, coverage):
         return
     text = "; ".join(f for _, f in found)
     if coverage == "error" and max(z for z, _ in found) > REFUSE_ABOVE:
-        raise ValueError(f"{text} (or pass coverage=\"warn\" to compare anyway)")
+        raise ValueError(f"{text} (coverage=\"warn\" compares anyway)")
     warnings.warn(text, CoverageWarning, stacklevel=3)

@@ -450,8 +450,8 @@ def _check_type(where, key, value, kind, si=False):
         ok = _numbers(value)
     elif kind == "integers":
         ok = _is_integer(value) or (isinstance(value, list) and all(map(_is_integer, value)))
-    elif kind == "seed":
-        ok = _is_integer(value) and value >= 0
+    elif kind == "seed":  # (a SeedSequence where a case is built in Python: the ensembles)
+        ok = (_is_integer(value) and value >= 0) or isinstance(value, np.random.SeedSequence)
     elif kind == "axis":
         if isinstance(value, dict):
             _check_keys(f"{where}.{key}", value, {"start", "stop", "num"})

@@ -52,8 +52,6 @@ import dataclasses
 import numpy as np
 import xarray as xr
 
-from .units import SI_HBAR_BELOW
-
 __all__ = ["Declaration", "CONVENTIONS", "SYSTEMS", "MERGE_RULES", "SPATIAL_DIMS",
            "MOMENTUM_DIMS", "declaration", "declared", "attrs", "units", "variable",
            "coordinate", "merge_rule", "unit_system", "system_of", "names", "conforms"]
@@ -62,6 +60,9 @@ __all__ = ["Declaration", "CONVENTIONS", "SYSTEMS", "MERGE_RULES", "SPATIAL_DIMS
 CONVENTIONS = "CF-1.9"
 #: Unit systems :func:`units` knows.
 SYSTEMS = ("si", "natural")
+#: hbar below this [J s] is an SI value: :data:`pmc.units.SI_HBAR_BELOW` (the two modules are
+#: in the same layer and import neither the other).
+SI_HBAR_BELOW = 1e-20
 #: How an ensemble merges a variable (see the module docstring).
 MERGE_RULES = ("sum", "mean", "ratio", "fraction")
 #: Dimension names of the position and momentum axes.

@@ -194,7 +194,7 @@ def _compare_data(x_half, p_lo, p_hi, n=4000):
 
 def _compare(x_half, p_lo, p_hi):
     runs, rho = _compare_data(x_half, p_lo, p_hi)
-    return pmc.compare(runs, rho)
+    return pmc.compare(runs, rho, coverage="error")
 
 
 def _packet(**kw):
@@ -500,7 +500,7 @@ def test_a_case_may_remove_markers_outside(tmp_path):
 def test_compare_can_warn_with_the_size_of_the_bias():
     runs, rho = _compare_data(2.0, -3.0, 5.0)
     with pytest.warns(CoverageWarning, match=r"weight 0\.\d+ outside the grid's x range"):
-        c = pmc.compare(runs, rho, coverage="warn")
+        c = pmc.compare(runs, rho)  # the default: a warning with the size of the bias
     assert c.sizes["time"] == 2  # t = 0 and 0.5
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -528,6 +528,7 @@ def test_hamiltonian_states_its_unit_system():
 def test_output_units_follow_the_stated_system():
     from pmc import schema
 
+    assert schema.SI_HBAR_BELOW == pmc.units.SI_HBAR_BELOW
     assert schema.unit_system(_H(hbar=0.1)) == "natural"  # was "si" by the old guess
     assert schema.unit_system(_H(mass=pmc.units.m_e, units="si")) == "si"
     grid = pmc.PhaseSpaceGrid(x=np.linspace(-1, 1, 5), p=np.linspace(-1, 1, 5))
