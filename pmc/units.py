@@ -123,7 +123,7 @@ def check_system(hbar=None, system=None, masses=()):
         if system == "natural" and mass < SI_MASS_BELOW:
             raise ValueError(
                 f"{name} = {mass:.6g} is an SI mass [kg], but hbar = {value:.6g} is of order one "
-                f"(natural units): pass units=\"si\" to the Hamiltonian (hbar then defaults to "
+                f"(natural units): pass units=\"si\" to pmc.Hamiltonian (hbar then defaults to "
                 f"pmc.units.hbar = {si_hbar:.6g} J s) or hbar=pmc.units.hbar; or give the mass "
                 f"in natural units (of order one)")
         if system == "si" and mass > SI_MASS_ABOVE:

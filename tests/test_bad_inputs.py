@@ -390,6 +390,11 @@ CORPUS = [
     api("api-si-wrong-hbar", lambda d: _H(mass=pmc.units.m_e, units="si", hbar=1.0),
         ["hbar", "si"]),
     api("api-hbar-string", lambda d: _H(hbar="1"), ["hbar", "number"]),
+    api("api-fermi-gas-si-mass-natural-hbar", lambda d: pmc.states.FermiDirac(
+        temperature=4e-21, chemical_potential=1.6e-20, mass=pmc.units.m_e),
+        ["FermiDirac.mass", "hbar", 'units="si"|hbar=pmc.units.hbar']),
+    api("api-packet-si-mass-natural-hbar", lambda d: _packet(mass=pmc.units.m_e),
+        ["GaussianWavepacket.mass", "hbar"]),
     api("api-quantum-p0-beyond-nyquist", lambda d: _quantum(p0=30.0),
         ["grid spacing", "dx", "p0", "needs"]),
     api("api-quantum-sigma-beyond-nyquist", lambda d: _quantum(p0=0.0, sigma_x=0.02),
