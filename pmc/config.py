@@ -709,8 +709,8 @@ def build(case):
     except ValueError as exc:
         text = str(exc)
         if "outside the walls" in text:
-            raise CaseError(f"[distribution] {text.replace('pass outside=', 'set [run] outside = ')} "
-                            f"([boundary] gives the walls)") from None
+            text = text.replace("pass outside=", "set [run] outside = ")
+            raise CaseError(f"[distribution] {text} ([boundary] gives the walls)") from None
         raise CaseError(f"[run] {text}") from None
     return sim, _run_options(case, base)
 

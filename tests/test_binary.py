@@ -262,7 +262,7 @@ def test_reordering_carries_states_weights_and_markers_outside_the_cells():
     mk = mk.with_state(np.arange(mk.n) % 3)
     mk.w[:] *= 1.0 + 1e-14 * (np.arange(mk.n) % 7)  # equal within 1e-12, not bitwise
     mk.positions.T[0, :50] += 2.0  # outside the cells (x in [0, 1))
-    tag = mk.positions.T[0] * 1e3 + mk.positions.T[1]  # identifies a marker: positions do not change
+    tag = mk.positions.T[0] * 1e3 + mk.positions.T[1]  # identifies a marker (positions stay)
     before = dict(zip(tag, mk.state))
     weight = dict(zip(tag, mk.w))
     cells = cube((2, 2, 1))
