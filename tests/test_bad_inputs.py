@@ -84,6 +84,7 @@ QUANTUM = textwrap.dedent("""
 
     [quantum]
     x = { start = -40.0, stop = 40.0, num = 256 }
+    planner = "estimate"
 
     [output]
     path = "out.nc"
@@ -186,8 +187,10 @@ def _compare_data(x_half, p_lo, p_hi, n=4000):
                               p=np.linspace(p_lo, p_hi, 41))
     runs = [pmc.Simulation(H, pmc.sample(psi0, n, seed=s), dt=0.05, grid=grid,
                            observables=["f"]).run(0.5, 0.5, progress=False) for s in (1, 2)]
+    # planner "estimate": FFTW_MEASURE would leave wisdom in the process that later plans of
+    # the same size (even "estimate" ones) use, and tests compare those bitwise across processes
     q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-40, 40, 512, endpoint=False),
-                             t_end=0.5, save_every=0.5, dt=0.01)
+                             t_end=0.5, save_every=0.5, dt=0.01, planner="estimate")
     rho = pmc.quantum.envelope(q, grid, pmc.quantum.GaussianWindow(0.5), warn=False)
     return runs, rho
 
@@ -203,7 +206,8 @@ def _packet(**kw):
 
 def _quantum(p0, num=256, sigma_x=1.0):
     return pmc.quantum.Simulation(_H(), _packet(p0=p0, sigma_x=sigma_x),
-                                  grid=np.linspace(-40, 40, num, endpoint=False), dt=0.01)
+                                  grid=np.linspace(-40, 40, num, endpoint=False), dt=0.01,
+                                  planner="estimate")
 
 
 def _stream(markers, boundary):
@@ -343,9 +347,7 @@ CORPUS = [
                                     'x = { start = -40.0, stop = 40.0, num = 256 }\n'
                                     'threads = "2"'),
          [r"\[quantum\]", "threads", "integer"], base=QUANTUM),
-    case("quantum-planner-number", ('x = { start = -40.0, stop = 40.0, num = 256 }',
-                                    'x = { start = -40.0, stop = 40.0, num = 256 }\n'
-                                    'planner = 1'),
+    case("quantum-planner-number", ('planner = "estimate"', 'planner = 1'),
          [r"\[quantum\]", "planner", "string"], base=QUANTUM),
 
     # --- Python API
