@@ -109,6 +109,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import numbers
 import pathlib
 import re
 import sys
@@ -409,12 +410,16 @@ def _describe_value(value):
 
 
 def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A real number (numpy's too, as a sweep may give them), not a boolean."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
 
 def _is_integer(v):
-    return (isinstance(v, int) and not isinstance(v, bool)) or (
-        isinstance(v, float) and v.is_integer())
+    """An integer, or a float with an integer value (TOML's ``1e5``); not a boolean."""
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    return isinstance(v, numbers.Integral) or (isinstance(v, numbers.Real) and
+                                               float(v).is_integer())
 
 
 def _numbers(v):
