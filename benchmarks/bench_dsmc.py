@@ -181,8 +181,8 @@ class Reference:
     """The plain numba step on its own copy of the particles (velocities, not momenta)."""
 
     def __init__(self, markers):
-        self.x = markers.positions.copy()
-        self.v = markers.momenta / MASS
+        self.x = np.ascontiguousarray(markers.positions.T)  # (3, n)
+        self.v = np.ascontiguousarray(markers.momenta.T) / MASS
         self.n = markers.n
         self.w = markers.w[0]
         self.ncell = CELLS ** 3
@@ -222,7 +222,7 @@ class PmcSimulation:
     """``pmc.Simulation.step``: half push, Binary, half push."""
 
     def __init__(self, markers):
-        self.H = pmc.Hamiltonian(pmc.bands.Parabolic(MASS))
+        self.H = pmc.Hamiltonian(pmc.bands.Parabolic(MASS), units="si")
         self.cells = pmc.Cells([0.0] * 3, [SIDE] * 3, CELLS)
         self.binary = pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER))
         self.markers = markers.copy()
@@ -262,7 +262,7 @@ class PmcBinaryPlainMove:
         self.cells = pmc.Cells([0.0] * 3, [SIDE] * 3, CELLS)
         self.markers = markers.copy()
         self.binary = pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER)).prepare(
-            pmc.Hamiltonian(pmc.bands.Parabolic(MASS)), self.cells, self.markers)
+            pmc.Hamiltonian(pmc.bands.Parabolic(MASS), units="si"), self.cells, self.markers)
         self.step_count = 0
         self.times = dict(move=0.0, sort=0.0, collide=0.0)
 

@@ -182,7 +182,7 @@ class PmcRunner:
             sim.run(sim.time + steps * DT, per_call * DT, progress=False)
 
     def state(self):
-        return self.sim.markers.positions, self.sim.markers.momenta
+        return self.sim.markers.positions.T, self.sim.markers.momenta.T  # (d, n), as the references
 
 
 def markers(x, p):

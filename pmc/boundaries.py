@@ -6,6 +6,7 @@ A boundary with scalar ``lo``, ``hi`` applies to every position axis; give seque
 different box per axis, or a tuple of boundaries, one per axis, to mix kinds.
 """
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,16 @@ from ._kernels import inject as _inject
 from ._kernels import push as _push
 from ._model import Model
 
-__all__ = ["Boundary", "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir"]
+__all__ = ["Boundary", "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
+           "OutsideWallsWarning", "check_inside", "OUTSIDE"]
+
+#: What to do with markers outside the walls at the start: refuse them, or remove them (with an
+#: :class:`OutsideWallsWarning` giving their count and weight).
+OUTSIDE = ("error", "remove")
+
+
+class OutsideWallsWarning(UserWarning):
+    """Markers outside the walls at the start were removed (``outside="remove"``)."""
 
 
 @dataclass(frozen=True)
@@ -183,3 +193,54 @@ def encode_walls(boundary, dx):
         kinds[k] = b.codes()
         lo[k], hi[k] = b.extent(a)
     return kinds, lo, hi
+
+
+def check_inside(boundary, markers, outside="error"):
+    """Refuse (or remove) markers outside the walls of ``boundary`` (None: no walls).
+
+    A marker is outside when a position component lies below ``lo`` or above ``hi`` on an axis
+    with walls. Walls act on markers that cross them during a step, so a marker outside at the
+    start would be counted as absorbed (absorbing) or folded back from far away (reflecting):
+    ``outside="error"`` raises a ValueError naming the axis, the number of markers outside and
+    the worst position; ``outside="remove"`` removes them from ``markers`` (in place) and warns
+    with their count and weight (:class:`OutsideWallsWarning`).
+
+    Returns
+    -------
+    int
+        The number of markers removed.
+    """
+    if outside not in OUTSIDE:
+        raise ValueError(f"outside must be one of {list(OUTSIDE)}, got {outside!r}")
+    if boundary is None or markers.n == 0:
+        return 0
+    kinds, lo, hi = encode_walls(boundary, markers.dx)
+    x = markers.kernel_arrays().x[:, :markers.n]
+    bad = np.zeros(markers.n, dtype=bool)
+    parts = []
+    for k in range(markers.dx):  # over the axes (1 to 3)
+        if not kinds[k].any():
+            continue
+        out = (x[k] < lo[k]) | (x[k] > hi[k])
+        count = int(np.count_nonzero(out))
+        if count:
+            far = x[k][out]
+            worst = far[np.argmax(np.maximum(lo[k] - far, far - hi[k]))]
+            parts.append(f"on axis {'xyz'[k]} {count} marker{'s lie' if count > 1 else ' lies'} "
+                         f"outside the walls [{lo[k]:.6g}, {hi[k]:.6g}] (the worst at "
+                         f"{'xyz'[k]} = {worst:.6g})")
+            bad |= out
+    if not parts:
+        return 0
+    total = int(np.count_nonzero(bad))
+    if outside == "error":
+        raise ValueError(f"{total} marker{'s' if total > 1 else ''} outside the walls at the "
+                         f"start: {'; '.join(parts)}. Place every marker inside the box, or "
+                         f"pass outside=\"remove\" to remove them (and report their weight)")
+    weight = float(np.sum(markers.w[bad]))
+    total_weight = markers.total_weight
+    markers.remove(np.flatnonzero(bad))
+    warnings.warn(f"removed {total} marker{'s' if total > 1 else ''} outside the walls at the "
+                  f"start, of weight {weight:.6g} ({weight / total_weight:.3g} of the total "
+                  f"{total_weight:.6g}): {'; '.join(parts)}", OutsideWallsWarning, stacklevel=3)
+    return total

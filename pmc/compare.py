@@ -34,8 +34,25 @@ density a = S l, S symmetric) has the multinomial variance of N markers
 bins, which share the fixed number of markers: without it the variance of a fraction T would be
 T instead of T (1 - T)); ratios use the delta method. The reference is deterministic and has no
 error.
+
+Coverage
+--------
+Both densities are compared on the marker grid only, so weight that lies outside it biases the
+moments: quantum weight beyond the grid's x range but still in the solver's box is neither on
+the grid nor absorbed (a transmitted fraction that misses it), and a momentum range that clips
+the window's smoothing loses weight from both densities unequally. The weight of the quantum
+density outside the grid is the envelope's ``total_weight`` (int |psi|^2 over the box) minus its
+``rho_integral`` (over the grid); it is attributed to the x and p edges in proportion to the
+density on the grid's outermost columns and rows. The smoothed marker weight the momentum range
+clips is what smoothing removed, sum f - sum S f, attributed the same way. Either, at any
+time, above the noise of the moments (the standard error of the transmitted fraction, and at
+least the weight of one marker of the pooled ensembles, the resolution of N markers) is reported
+with its size (:class:`CoverageWarning`, the default ``coverage="warn"``). With
+``coverage="error"`` a bias above three standard errors, one a test at three sigma would see,
+is refused.
 """
 import math
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -45,11 +62,22 @@ from .schema import coordinate, system_of, variable
 from .quantum import Smoother, window_from_attrs
 from .quantum.windows import Window
 
-__all__ = ["compare"]
+__all__ = ["compare", "CoverageWarning", "COVERAGE"]
+
+#: What :func:`compare` does when the grid misses weight (see "Coverage" in the module
+#: docstring): warn, raise or ignore.
+COVERAGE = ("warn", "error", "ignore")
+#: A bias above this many standard errors of the moments is refused with ``coverage="error"``;
+#: one above a single standard error is reported.
+REFUSE_ABOVE = 3.0
+
+
+class CoverageWarning(UserWarning):
+    """The marker grid misses weight of the reference beyond the noise (``coverage="warn"``)."""
 
 
 def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0.0,
-            deconvolve_bins=True, noise_draws=32, seed=0, densities=False):
+            deconvolve_bins=True, noise_draws=32, seed=0, densities=False, coverage="warn"):
     """Compare marker ensembles with a quantum envelope or a grid-solver f, time by time.
 
     Parameters
@@ -80,6 +108,12 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
         Seed of those draws.
     densities : bool
         Also return ``rho_markers`` and ``rho_reference`` (time, x, p).
+    coverage : {"warn", "error", "ignore"}
+        What to do when the grid does not cover the quantum box (quantum weight outside its x
+        range) or its momentum range clips smoothed weight, beyond the noise of the moments
+        (see "Coverage" in the module docstring): warn with the size of the bias
+        (:class:`CoverageWarning`, the default), raise a ValueError above three standard
+        errors (and warn above one), or ignore it.
 
     Returns
     -------
@@ -121,6 +155,8 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
     ref = reference["rho" if is_envelope else "f"]
     if smooth is None:
         smooth = is_envelope
+    if coverage not in COVERAGE:
+        raise ValueError(f"coverage must be one of {list(COVERAGE)}, got {coverage!r}")
     noise_draws = _checks.count("noise_draws", noise_draws, minimum=2)
     divide = _checks.finite("divide", divide)
 
@@ -229,6 +265,13 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
         out[f"{name}_markers"] = vm
         out[f"{name}_difference"] = vr - vm
         out[f"{name}_difference_stderr"] = err
+    if is_envelope and coverage != "ignore":
+        # the noise of the moments, and at least the weight one marker of the pooled ensembles
+        # carries (a bias below it is below what the markers resolve)
+        noise = np.maximum(out["transmitted_difference_stderr"],
+                           norm_m / np.maximum(N.sum(axis=0), 1.0))
+        _check_coverage(reference, times, R, F.mean(axis=0), pooled, x, p, area, noise,
+                        coverage)
     system = system_of(reference)
     data = {"distance": variable("distance", distance, ("time",), system),
             "noise_floor": variable("noise_floor", floor, ("time",), system),
@@ -303,3 +346,54 @@ def _absorbed_hi_markers(runs, times):
             var.append(np.zeros(times.size))
     K = len(runs)
     return np.mean(vals, axis=0), np.sum(var, axis=0) / K ** 2
+
+
+def _edge_shares(rho):
+    """(x share, p share) of the density on the grid's outermost columns (x) and rows (p), per
+    time: where weight beyond the grid would lie."""
+    ex = np.abs(rho[:, [0, -1], :]).sum(axis=(1, 2))
+    ep = np.abs(rho[:, :, [0, -1]]).sum(axis=(1, 2))
+    total = np.maximum(ex + ep, 1e-300)
+    return ex / total, ep / total
+
+
+def _check_coverage(reference, times, R, F, S, x, p, area, noise, coverage):
+    """Refuse or report the weight the grid misses (see "Coverage" in the module docstring)."""
+    found = []  # (bias / noise, text)
+    if "total_weight" in reference and "rho_integral" in reference:
+        tw = reference["total_weight"]
+        ri = reference["rho_integral"]
+        if "time" in tw.dims:
+            tw = tw.sel(time=times, method="nearest")
+        if "time" in ri.dims:
+            ri = ri.sel(time=times, method="nearest")
+        missing = np.maximum(np.broadcast_to(np.asarray(tw.values, np.float64), times.shape)
+                             - np.broadcast_to(np.asarray(ri.values, np.float64), times.shape),
+                             0.0)
+        sx, _ = _edge_shares(R)
+        bias = missing * sx
+        k = int(np.argmax(bias / noise))
+        if bias[k] > noise[k]:
+            found.append((bias[k] / noise[k],
+                f"the marker grid does not cover the quantum box: at t = {times[k]:.6g} the "
+                f"quantum density has weight {bias[k]:.3g} outside the grid's x range "
+                f"[{x[0]:.6g}, {x[-1]:.6g}] (of {missing[k]:.3g} off the grid), "
+                f"{bias[k] / noise[k]:.1f} times the noise of the moments (standard error "
+                f"{noise[k]:.3g}): the transmitted fraction and the norm are biased by up to "
+                f"that much; widen the grid's x range to the quantum box"))
+    clipped = np.maximum((F.sum(axis=(-2, -1)) - S.sum(axis=(-2, -1))) * area, 0.0)
+    _, sp = _edge_shares(S)
+    clip = clipped * sp
+    k = int(np.argmax(clip / noise))
+    if clip[k] > noise[k]:
+        found.append((clip[k] / noise[k],
+            f"the grid's momentum range [{p[0]:.6g}, {p[-1]:.6g}] clips smoothed weight "
+            f"{clip[k]:.3g} at t = {times[k]:.6g}, {clip[k] / noise[k]:.1f} times the noise "
+            f"of the moments (standard error {noise[k]:.3g}): the moments are biased by up to "
+            f"that much; widen the momentum range"))
+    if not found:
+        return
+    text = "; ".join(f for _, f in found)
+    if coverage == "error" and max(z for z, _ in found) > REFUSE_ABOVE:
+        raise ValueError(f"{text} (coverage=\"warn\" compares anyway)")
+    warnings.warn(text, CoverageWarning, stacklevel=3)

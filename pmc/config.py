@@ -5,7 +5,7 @@ every key must be a parameter of that model, and an unknown name or key is an er
 the valid ones. A case file::
 
     [run]
-    dt = 0.01            # time step [s]
+    dt = 0.01            # time step [s]; a number, never a string (see "Types and paths")
     t_end = 30.0         # final time [s]
     save_every = 1.0     # interval between frames [s]
     seed = 1
@@ -84,6 +84,20 @@ of that argument (``dispersion = { model = "Parabolic", mass = 1.0 }``, ``coupli
 "GaussianBarrier", ... }``), ``{ start, stop, num }`` is an axis as in ``[grid]``, and ``hbar`` and
 ``dispersion`` default to the case's Hamiltonian.
 
+Types and paths
+---------------
+Every key has a declared type (:data:`KEY_TYPES` for the sections that are not models; the
+field types of a model's dataclass for its keys), checked before anything is built: a string
+is not a number or a boolean (``dt = "0.01"``, ``dt = true``, ``overwrite = "false"`` and
+``mass = "1.0"`` are errors naming the section and key; in an SI case a quantity with a unit is
+converted first), and a string is not a list (``observables = ["density"]``, not
+``"density"``). ``[output] path`` must lie under the case file's directory or the working
+directory: an output elsewhere is given on the command line (``pmc run CASE -o OUT.nc``).
+
+Markers outside the walls of ``[boundary]`` at the start are an error naming the axis, how many
+and the worst position; ``[run] outside = "remove"`` removes them instead and reports their
+count and weight. A ``[distribution]`` with an ``hbar`` takes the Hamiltonian's.
+
 Marker state
 ------------
 ``[distribution] state`` sets the markers' discrete state (a subband, level or valley: see
@@ -95,6 +109,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import numbers
 import pathlib
 import re
 import sys
@@ -116,8 +131,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["load_case", "build", "with_units", "REGISTRY", "SECTIONS", "CONSTRUCTORS",
-           "UNIT_SYSTEMS"]
+__all__ = ["load_case", "build", "with_units", "output_path", "REGISTRY", "SECTIONS",
+           "CONSTRUCTORS", "UNIT_SYSTEMS", "KEY_TYPES"]
 
 
 def _models(module, names):
@@ -175,7 +190,7 @@ _QUANTITY = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\
 #: Sections of a case file and the keys of the sections that are not models.
 SECTIONS = {
     "run": {"dt", "t_end", "save_every", "seed", "scheme", "t0", "method", "order",
-            "positivity"},
+            "positivity", "outside"},
     "hamiltonian": {"hbar", "units"},
     "dispersion": None, "potential": None, "distribution": None, "boundary": None,
     "grid": {"x", "y", "z", "p", "py", "pz", "observables"},
@@ -186,6 +201,22 @@ SECTIONS = {
     # a semiconductor (pmc.materials): its band, its scattering and its equilibrium stand in for
     # [dispersion], the [collisions] and a [distribution] without a model; SI units
     "material": {"name", "temperature", "doping", "band"},
+}
+#: Declared type of each key of the sections that are not models (see :func:`_check_type`):
+#: "number", "integer", "boolean", "string", "strings" (a list of them), "axis" (a list of
+#: numbers or a { start, stop, num } table), "numbers" (a number or a list of them), "integers"
+#: (an integer or a list of them), "seed" (an integer >= 0), "table".
+KEY_TYPES = {
+    "run": {"dt": "number", "t_end": "number", "save_every": "number", "t0": "number",
+            "seed": "seed", "scheme": "string", "method": "string", "order": "integer",
+            "positivity": "boolean", "outside": "string"},
+    "hamiltonian": {"hbar": "number", "units": "string"},
+    "grid": {"x": "axis", "y": "axis", "z": "axis", "p": "axis", "py": "axis", "pz": "axis",
+             "observables": "strings"},
+    "cells": {"lo": "numbers", "hi": "numbers", "n": "integers"},
+    "output": {"path": "string", "checkpoint_every": "integer", "overwrite": "boolean"},
+    "quantum": {"x": "axis", "y": "axis", "absorber": "table", "planner": "string",
+                "threads": "integer"},
 }
 _REQUIRED = ("run", "dispersion", "distribution")
 _RUN_REQUIRED = ("dt", "t_end", "save_every")
@@ -369,6 +400,105 @@ def _check_keys(section, table, allowed):
                         f"valid keys: {sorted(allowed)}")
 
 
+def _describe_value(value):
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return f"a table {value!r}"
+    if isinstance(value, list):
+        return f"a list {value!r}"
+    return repr(value)
+
+
+def _is_number(v):
+    """A real number (numpy's too, as a sweep may give them), not a boolean."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_integer(v):
+    """An integer, or a float with an integer value (TOML's ``1e5``); not a boolean."""
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    return isinstance(v, numbers.Integral) or (isinstance(v, numbers.Real) and
+                                               float(v).is_integer())
+
+
+def _numbers(v):
+    """A number, or a (nested) list of numbers."""
+    return _is_number(v) or (isinstance(v, list) and all(_numbers(e) for e in v))
+
+
+_TYPE_TEXT = {
+    "number": "a number", "integer": "an integer", "boolean": "true or false (a TOML boolean)",
+    "string": "a string", "strings": "a list of strings", "table": "a table",
+    "axis": "a list of numbers or a table { start, stop, num }",
+    "numbers": "a number or a list of numbers", "integers": "an integer or a list of integers",
+    "seed": "an integer >= 0",
+}
+
+
+def _check_type(where, key, value, kind, si=False):
+    """Raise CaseError unless ``value`` has the declared type ``kind`` (see KEY_TYPES): a string
+    is never a number or a boolean, a string is not a list."""
+    if kind == "number":
+        ok = _is_number(value)
+    elif kind == "integer":
+        ok = _is_integer(value)
+    elif kind == "boolean":
+        ok = isinstance(value, bool)
+    elif kind == "string":
+        ok = isinstance(value, str)
+    elif kind == "strings":
+        ok = isinstance(value, list) and all(isinstance(e, str) for e in value)
+    elif kind == "table":
+        ok = isinstance(value, dict)
+    elif kind == "numbers":
+        ok = _numbers(value)
+    elif kind == "integers":
+        ok = _is_integer(value) or (isinstance(value, list) and all(map(_is_integer, value)))
+    elif kind == "seed":  # (a SeedSequence where a case is built in Python: the ensembles)
+        ok = (_is_integer(value) and value >= 0) or isinstance(value, np.random.SeedSequence)
+    elif kind == "axis":
+        if isinstance(value, dict):
+            _check_keys(f"{where}.{key}", value, {"start", "stop", "num"})
+            for k, v in value.items():
+                _check_type(f"{where}.{key}", k, v, "integer" if k == "num" else "number", si)
+            return
+        ok = isinstance(value, list) and all(_is_number(e) for e in value)
+    else:  # pragma: no cover - a declaration error
+        raise AssertionError(kind)
+    if not ok:
+        hint = (" or a quantity with a unit (e.g. \"1 fs\")" if si and kind == "number" else "")
+        raise CaseError(f"[{where}] {key} must be {_TYPE_TEXT[kind]}{hint}, got "
+                        f"{_describe_value(value)}")
+
+
+def _check_field_types(section, name, cls, kwargs):
+    """Each value against its dataclass field's declared type: a float field takes numbers (or
+    lists of them), an int field integers, a bool field booleans, a str field strings; any
+    other field whose default is not a string takes no string or boolean."""
+    for f in dataclasses.fields(cls):
+        if f.name not in kwargs:
+            continue
+        value = kwargs[f.name]
+        kind = {float: "numbers", int: "integer", bool: "boolean", str: "string",
+                "float": "numbers", "int": "integer", "bool": "boolean",
+                "str": "string"}.get(f.type)
+        where = f"{section}] model [{name}"
+        if kind == "numbers" and value is not None and not _numbers(value):
+            raise CaseError(f"[{section}] {f.name} of model {name!r} must be a number, got "
+                            f"{_describe_value(value)}")
+        if kind in ("integer", "boolean", "string") and value is not None:
+            _check_type(where, f.name, value, kind)
+        if kind is None and not isinstance(f.default, str) and not isinstance(value, dict):
+            if isinstance(value, (str, bool)) or (isinstance(value, list) and any(
+                    isinstance(e, (str, bool)) for e in value)):
+                raise CaseError(f"[{section}] {f.name} of model {name!r} must be numbers, got "
+                                f"{_describe_value(value)}")
+
+
 def _model(section, table, registry_key=None, extra=(), base=None, context=None):
     """Instantiate the model a table names (by its fields, or by a named constructor; the
     ``context`` holds what the Hamiltonian states: ``hbar``, ``dispersion``)."""
@@ -404,6 +534,7 @@ def _model(section, table, registry_key=None, extra=(), base=None, context=None)
                             f"{table['variable']!r}") from None
         # potentials.Gridded takes the DataArray as x, states.Gridded as f
         kwargs["f" if "f" in fields else "x"] = da
+    _check_field_types(section, name, cls, kwargs)
     for k, v in kwargs.items():
         if isinstance(v, list):
             kwargs[k] = np.asarray(v, dtype=float) if not any(isinstance(e, list) for e in v) \
@@ -487,9 +618,14 @@ def build(case):
     for s in _REQUIRED:
         if s not in case and not (s == "dispersion" and "material" in case):
             raise CaseError(f"the case needs a [{s}] section")
+    si = _unit_system(case) == "si"
     for s, keys in SECTIONS.items():
         if keys is not None and s in case:
+            if not isinstance(case[s], dict):
+                raise CaseError(f"[{s}] must be a table, got {_describe_value(case[s])}")
             _check_keys(s, case[s], keys)
+            for k, v in case[s].items():
+                _check_type(s, k, v, KEY_TYPES[s][k], si)
     run = case["run"]
     method = run.get("method", "markers")
     if method not in METHODS:
@@ -499,12 +635,16 @@ def build(case):
             raise CaseError(f"[run] needs {k!r}")
     if method != "grid" and ({"order", "positivity"} & set(run)):
         raise CaseError("[run] order and positivity are options of method = \"grid\"")
-    hbar = case.get("hamiltonian", {}).get("hbar", 1.0)
+    if method != "markers" and "outside" in run:
+        raise CaseError("[run] outside (markers outside the walls at the start) is an option "
+                        "of method = \"markers\"")
+    ham = case.get("hamiltonian", {})
     material, band = _material(case)
     try:
         if band is None:
             band = _model("dispersion", case["dispersion"])
-        H = Hamiltonian(band, _potential(case, base), hbar=hbar)
+        H = Hamiltonian(band, _potential(case, base), hbar=ham.get("hbar"),
+                        units=ham.get("units", "si" if material is not None else None))
     except CaseError:
         raise
     except ValueError as exc:
@@ -514,12 +654,16 @@ def build(case):
     state = dist_table.pop("state", None)
     if n is None and method == "markers":
         raise CaseError("[distribution] needs 'n', the number of markers")
+    if n is not None and not _is_integer(n):
+        raise CaseError(f"[distribution] n must be an integer >= 1 (the number of markers), got "
+                        f"{_describe_value(n)}")
     if material is not None and "model" not in dist_table:
         try:
             dist = _material_equilibrium(material, H.dispersion, dist_table)
         except (TypeError, ValueError) as exc:
             raise CaseError(f"[distribution] {exc}") from None
     else:
+        dist_table = _with_hbar(dist_table, H)
         dist = _model("distribution", dist_table, base=base)
     if method == "quantum":
         return _build_quantum(case, H, dist, base)
@@ -577,11 +721,16 @@ def build(case):
             sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
                              collisions=collisions, cells=cells,
                              seed=seed, scheme=run.get("scheme", "leapfrog"),
-                             observables=observables, t0=run.get("t0", 0.0), case=case)
+                             observables=observables, t0=run.get("t0", 0.0), case=case,
+                             outside=run.get("outside", "error"))
     except CaseError:
         raise
     except ValueError as exc:
-        raise CaseError(f"[run] {exc}") from None
+        text = str(exc)
+        if "outside the walls" in text:
+            text = text.replace("pass outside=", "set [run] outside = ")
+            raise CaseError(f"[distribution] {text} ([boundary] gives the walls)") from None
+        raise CaseError(f"[run] {text}") from None
     return sim, _run_options(case, base)
 
 
@@ -619,15 +768,56 @@ def _material_equilibrium(material, dispersion, table):
                                       **table)
 
 
+def _with_hbar(table, H):
+    """A [distribution] table with the Hamiltonian's hbar where its model has an ``hbar`` and
+    the table gives none; a different one is an error."""
+    cls = REGISTRY["distribution"].get(table.get("model"))
+    if cls is None or not dataclasses.is_dataclass(cls) or "hbar" not in {
+            f.name for f in dataclasses.fields(cls)}:
+        return table
+    if "hbar" not in table:
+        return {**table, "hbar": H.hbar}
+    given = table["hbar"]
+    if _is_number(given) and not math.isclose(given, H.hbar, rel_tol=1e-9):
+        raise CaseError(f"[distribution] hbar = {given!r} differs from the Hamiltonian's hbar = "
+                        f"{H.hbar!r} ([hamiltonian]): leave it out to use the Hamiltonian's")
+    return table
+
+
+def output_path(case, base=None):
+    """The output path a case's ``[output] path`` names (relative to the case file's directory),
+    or None. It must lie under that directory or the working directory: a path elsewhere is
+    given on the command line (``pmc run CASE -o OUT.nc``), never by a case file, so that a case
+    cannot write outside them."""
+    out = case.get("output", {})
+    if not isinstance(out, dict) or "path" not in out:
+        return None
+    path = out["path"]
+    _check_type("output", "path", path, "string")
+    base = pathlib.Path(case.get("__dir__", ".") if base is None else base)
+    target = (base / path).resolve()
+    roots = [base.resolve(), pathlib.Path.cwd().resolve()]
+    if not any(target == r or r in target.parents for r in roots):
+        raise CaseError(f"[output] path = {path!r} is outside the case's directory "
+                        f"({str(roots[0])!r}) and the working directory: a case file writes "
+                        f"only under them; give an output elsewhere on the command line "
+                        f"(-o OUT.nc)")
+    if target.is_dir():
+        raise CaseError(f"[output] path = {path!r} is a directory; name a file (e.g. "
+                        f"\"out.nc\")")
+    return str(base / path)
+
+
 def _run_options(case, base):
     """The options of ``run`` from [run] and [output]."""
     run, out = case["run"], case.get("output", {})
-    options = {"t_end": run["t_end"], "save_every": run["save_every"],
-               "output": None, "checkpoint_every": out.get("checkpoint_every", 10),
-               "overwrite": bool(out.get("overwrite", False))}
-    if "path" in out:
-        options["output"] = str(pathlib.Path(base) / out["path"])
-    return options
+    every = out.get("checkpoint_every", 10)
+    if every < 1:
+        raise CaseError(f"[output] checkpoint_every must be an integer >= 1 (frames between "
+                        f"checkpoints), got {every!r}")
+    return {"t_end": run["t_end"], "save_every": run["save_every"],
+            "output": output_path(case, base), "checkpoint_every": int(every),
+            "overwrite": out.get("overwrite", False)}
 
 
 def _build_quantum(case, H, state, base):

@@ -218,7 +218,8 @@ class PhaseSpaceGrid:
         """
         self._check(markers, hamiltonian)
         src, comp, lo, inv_h, nbin, stride = self._spec(self.dims)
-        sums, tally = binning.histogram(markers.positions, markers.momenta, markers.w,
+        ka = markers.kernel_arrays()
+        sums, tally = binning.histogram(ka.x[:, :markers.n], ka.p[:, :markers.n], markers.w,
                                         src, comp, lo, inv_h, nbin, stride,
                                         int(np.prod(self.shape)))
         n = markers.n
@@ -301,7 +302,7 @@ class PhaseSpaceGrid:
         _, comp, lo, inv_h, nbin, stride = self._spec(sdims)
         shape = tuple(self._axes[d].size for d in sdims)
         ncell = int(np.prod(shape))
-        x, p, w = markers.positions, markers.momenta, markers.w
+        x, p, w = markers.positions.T, markers.momenta.T, markers.w  # (d, n) views
         s1, tally = binning.moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell,
                                         int(dkind), dprm)
         s1 = s1.T  # (NMOM1, ncell)

@@ -2,7 +2,7 @@
 (paper eqs. 15-17: dx/dt = dH/dp = v(p), dp/dt = -dH/dx = F(x, t))."""
 import numpy as np
 
-from . import _checks
+from . import _checks, units as _units
 from ._kernels import evaluate
 from ._model import components
 from .bands import Dispersion
@@ -20,19 +20,30 @@ class Hamiltonian:
         Band energy eps(p).
     potential : pmc.potentials.Potential, optional
         External potential U(x, t); free streaming if omitted.
-    hbar : float
-        Reduced Planck constant [J s], > 0 (``pmc.units.hbar`` in SI; 1 in natural units). Used
-        by the tight-binding band, the quantum reference and the quantum statistics.
+    hbar : float, optional
+        Reduced Planck constant [J s], > 0. Used by the tight-binding band, the quantum
+        reference and the quantum statistics. Default: ``pmc.units.hbar`` with ``units="si"``,
+        1 otherwise.
+    units : {"si", "natural"}, optional
+        The unit system the model is written in (:func:`pmc.units.check_system`): "si" (kg, m,
+        s, J; hbar must be ``pmc.units.hbar``) or "natural" (numbers of order one, hbar of
+        order one). Not given, it is inferred from hbar (SI where hbar < 1e-20) and the model's
+        masses must fit it: an SI mass with hbar = 1, or a mass of order one with the SI hbar,
+        is an error that says which to pass. Output units follow it (:attr:`units`,
+        :func:`pmc.schema.unit_system`).
 
     Examples
     --------
     >>> import pmc
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=2.0), pmc.potentials.UniformField(0.5))
-    >>> float(H.energy(x=1.0, p=2.0))
-    0.5
+    >>> float(H.energy(x=1.0, p=2.0)), H.units, H.hbar
+    (0.5, 'natural', 1.0)
+    >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=pmc.units.m_e), units="si")
+    >>> H.hbar == pmc.units.hbar
+    True
     """
 
-    def __init__(self, dispersion, potential=None, hbar=1.0):
+    def __init__(self, dispersion, potential=None, hbar=None, *, units=None):
         if not isinstance(dispersion, Dispersion):
             raise ValueError(f"dispersion must be a pmc.bands model, got {dispersion!r}")
         if potential is None:
@@ -41,7 +52,8 @@ class Hamiltonian:
             raise ValueError(f"potential must be a pmc.potentials model, got {potential!r}")
         self.dispersion = dispersion
         self.potential = potential
-        self.hbar = _checks.positive("hbar", hbar)
+        self.hbar, self.units = _units.check_system(
+            hbar, units, masses=_masses(dispersion, potential))
         self._dispersion_code = dispersion.encode(self.hbar)
         self._potential_code = potential.encode()
 
@@ -85,3 +97,20 @@ class Hamiltonian:
         u = evaluate.potential_array(terms, pprm, xc, float(t), np.empty(xc.shape[1]))
         out = eps + u
         return out if len(xs) else out[0]
+
+
+def _masses(dispersion, potential):
+    """[(name, mass)] of the model's components that have a mass (the scale that tells SI from
+    natural units)."""
+    out = []
+    if getattr(dispersion, "mass", None) is not None:
+        out.append((f"{type(dispersion).__name__}.mass", dispersion.mass))
+    stack = [potential]
+    while stack:  # over the potential's parts (a sum of modulated terms)
+        part = stack.pop()
+        stack.extend(getattr(part, "parts", ()))
+        if getattr(part, "base", None) is not None:
+            stack.append(part.base)
+        if isinstance(getattr(part, "mass", None), float):
+            out.append((f"{type(part).__name__}.mass", part.mass))
+    return out

@@ -1,7 +1,11 @@
 """Weighted phase-space markers, stored as a struct of arrays.
 
-Positions are held as one contiguous array per component, shape (dx, capacity), momenta as
-(dp, capacity), weights as (capacity,); the first ``n`` columns are the live markers. A 1D1V
+The public arrays are (n, d), as everywhere in pmc's API: :attr:`Markers.positions` (n, dx),
+:attr:`Markers.momenta` (n, dp), and :attr:`Markers.x`, :attr:`Markers.p` ((n,) in one
+dimension). The storage behind them is one contiguous array per component, shape (dx, capacity)
+for the positions, (dp, capacity) for the momenta, (capacity,) for the weights; the first ``n``
+columns are the live markers. Kernels, :meth:`Markers.from_components` and
+:meth:`Markers.append` work on that storage layout. A 1D1V
 marker costs 24 bytes. Markers absorbed at a wall are removed by moving markers from the end
 into the holes (deterministic; the order of the rest is kept otherwise).
 
@@ -73,7 +77,9 @@ class Markers:
 
     @classmethod
     def from_components(cls, positions, momenta, weights, state=None):
-        """Markers over (dx, n) and (dp, n) C-contiguous float64 arrays, without copying."""
+        """Markers over arrays in the storage layout, without copying: (dx, n) and (dp, n)
+        C-contiguous float64 (what :meth:`kernel_arrays` holds; the constructor takes the
+        (n, d) layout of the public API)."""
         self = cls.__new__(cls)
         _check_arrays(positions, momenta, weights)
         self._set(positions, momenta, weights, _as_state(state, weights.shape[0], copy=False))
@@ -116,13 +122,16 @@ class Markers:
     # ------------------------------------------------------------------ views
     @property
     def positions(self):
-        """(dx, n) view of the positions [m], one contiguous row per component."""
-        return self._x[:, :self._n]
+        """(n, dx) view of the positions [m] (always two-dimensional; :attr:`x` is (n,) in one
+        dimension). The storage is (dx, capacity), one contiguous row per component: kernels
+        take it from :meth:`kernel_arrays`."""
+        return self._x[:, :self._n].T
 
     @property
     def momenta(self):
-        """(dp, n) view of the momenta [kg m/s]."""
-        return self._p[:, :self._n]
+        """(n, dp) view of the momenta [kg m/s] (always two-dimensional; :attr:`p` is (n,)
+        for dp = 1)."""
+        return self._p[:, :self._n].T
 
     @property
     def x(self):
@@ -151,13 +160,13 @@ class Markers:
     def copy(self):
         """An independent copy of the live markers."""
         state = None if self._state is None else self.state.copy()
-        return Markers.from_components(self.positions.copy(), self.momenta.copy(), self.w.copy(),
-                                       state)
+        return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
+                                       self.w.copy(), state)
 
     def with_state(self, state):
         """A copy carrying the discrete states ``state`` (ints >= 0, one per marker)."""
-        return Markers.from_components(self.positions.copy(), self.momenta.copy(), self.w.copy(),
-                                       _as_state(state, self.n))
+        return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
+                                       self.w.copy(), _as_state(state, self.n))
 
     # ------------------------------------------------------------------ kernel access
     def kernel_arrays(self):

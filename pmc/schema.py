@@ -25,7 +25,7 @@ probability in the box, what a marker run's total weight is when the markers car
 ``density`` and ``current`` are number densities, probability densities for a wave function.
 
 Units. pmc works in any consistent system of units. :func:`unit_system` tells SI runs from runs
-in natural units (hbar = 1 and masses of order one), whose numbers carry no unit: those are
+in natural units (the system the run's Hamiltonian states), whose numbers carry no unit: those are
 written with units "1". :func:`units` is the one place that maps a declaration to a unit string,
 so a unit system named explicitly by a case only has to be handed to it. Unit strings are those
 UDUNITS-2 parses; where UDUNITS cannot spell a unit (the half-integer powers of the metre of a
@@ -49,7 +49,6 @@ Examples
 ('ratio', 'sum')
 """
 import dataclasses
-import math
 
 import numpy as np
 import xarray as xr
@@ -62,6 +61,9 @@ __all__ = ["Declaration", "CONVENTIONS", "SYSTEMS", "MERGE_RULES", "SPATIAL_DIMS
 CONVENTIONS = "CF-1.9"
 #: Unit systems :func:`units` knows.
 SYSTEMS = ("si", "natural")
+#: hbar below this [J s] is an SI value: :data:`pmc.units.SI_HBAR_BELOW` (the two modules are
+#: in the same layer and import neither the other).
+SI_HBAR_BELOW = 1e-20
 #: How an ensemble merges a variable (see the module docstring).
 MERGE_RULES = ("sum", "mean", "ratio", "fraction")
 #: Dimension names of the position and momentum axes.
@@ -283,18 +285,17 @@ def merge_rule(name):
 
 # ============================================================================ units
 def unit_system(hamiltonian=None, *, hbar=None):
-    """"si" or "natural": natural where hbar = 1 and the band's mass (if it has one) is within
-    a factor 1000 of 1, SI otherwise (and where neither a Hamiltonian nor hbar is given)."""
-    if hamiltonian is None and hbar is None:
-        return "si"
+    """"si" or "natural": the unit system a :class:`pmc.Hamiltonian` states or was inferred to
+    be in (its ``units``, :func:`pmc.units.check_system`); from ``hbar`` alone, "si" where
+    hbar < 1e-20 [J s] and "natural" otherwise; "si" where neither is given."""
+    system = getattr(hamiltonian, "units", None)
+    if system in SYSTEMS:
+        return system
     if hbar is None:
         hbar = getattr(hamiltonian, "hbar", None)
-    if hbar is None or not math.isclose(hbar, 1.0, rel_tol=1e-12):
+    if hbar is None:
         return "si"
-    mass = getattr(getattr(hamiltonian, "dispersion", None), "mass", None)
-    if mass is not None and not 1e-3 <= float(mass) <= 1e3:
-        return "si"
-    return "natural"
+    return "si" if float(hbar) < SI_HBAR_BELOW else "natural"
 
 
 def system_of(ds):

@@ -25,7 +25,7 @@ from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
-from .boundaries import Boundary
+from .boundaries import Boundary, check_inside
 from .cells import Cells
 from .collisions.base import Collision
 from .fields import Field
@@ -82,6 +82,11 @@ class Simulation(FrameRun):
         (see :mod:`pmc.fields`).
     t0 : float
         Time [s] of the initial markers.
+    outside : {"error", "remove"}
+        Markers outside the walls of ``boundary`` at the start are an error naming the axis,
+        their number and the worst position (default), or are removed from the run's copy with
+        a :class:`pmc.boundaries.OutsideWallsWarning` giving their count and weight
+        (:func:`pmc.boundaries.check_inside`).
     case : dict, optional
         The case this simulation was built from (as read from a TOML file); stored in the
         output's attributes. Built from the objects if omitted.
@@ -89,7 +94,7 @@ class Simulation(FrameRun):
 
     def __init__(self, hamiltonian, initial=None, *, dt, grid=None, boundary=None, collisions=(),
                  seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None,
-                 fields=(), markers=None):
+                 fields=(), markers=None, outside="error"):
         markers = _initial_markers(initial, markers)
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
@@ -117,6 +122,9 @@ class Simulation(FrameRun):
         _distinct_names("collision mechanisms", collisions)
         if observables is None:
             observables = _DEFAULT_OBSERVABLES if grid is not None else ()
+        if isinstance(observables, str):
+            raise ValueError(f"observables must be a list of names, got the string "
+                             f"{observables!r} (write [{observables!r}])")
         observables = tuple(observables)
         unknown = [o for o in observables if o not in OBSERVABLES]
         if unknown:
@@ -128,6 +136,7 @@ class Simulation(FrameRun):
         self._compose_pushes = not check_boundary(boundary, hamiltonian, markers)
         self.hamiltonian = hamiltonian
         self.markers = markers.copy()
+        check_inside(boundary, self.markers, outside)
         self.dt = _checks.positive("dt", dt)
         self.t0 = _checks.finite("t0", t0)
         self.grid = grid
@@ -254,7 +263,7 @@ class Simulation(FrameRun):
             total = u if total is None else total + u
         if total is None:
             return H
-        return Hamiltonian(H.dispersion, total, hbar=H.hbar)
+        return Hamiltonian(H.dispersion, total, hbar=H.hbar, units=H.units)
 
     def _collide(self, step):
         """Every collision operator, in order, over one step."""
@@ -358,7 +367,8 @@ class Simulation(FrameRun):
 
     def _state_arrays(self):
         mk = self.markers
-        arrays = {"positions": mk.positions, "momenta": mk.momenta, "weights": mk.w,
+        # the storage layout (d, n), which _restore_state hands back to from_components
+        arrays = {"positions": mk.positions.T, "momenta": mk.momenta.T, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events}

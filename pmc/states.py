@@ -31,7 +31,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
-from . import _checks
+from . import _checks, units
 from ._model import Model
 from .markers import Markers
 
@@ -456,6 +456,8 @@ class _QuantumGas(Distribution):
                              f"{self.degeneracy!r}")
         set_("degeneracy", g)
         set_("hbar", _checks.positive("hbar", self.hbar))
+        # an SI mass with the default hbar = 1 (or the reverse) is an error saying what to pass
+        units.check_system(self.hbar, masses=[(f"{type(self).__name__}.mass", self.mass)])
         field, _ = _drift(self.drift, dp)
         set_("drift", field)
 
@@ -671,6 +673,7 @@ class GaussianWavepacket(Distribution):
         set_("hbar", _checks.positive("hbar", self.hbar))
         if self.mass is not None:
             set_("mass", _checks.positive("mass", self.mass))
+            units.check_system(self.hbar, masses=[("GaussianWavepacket.mass", self.mass)])
 
     dx = property(lambda self: 1, doc="Position dimension (1).")
     dp = property(lambda self: 1, doc="Momentum dimension (1).")

@@ -11,7 +11,7 @@ from ._kernels import inject as _inject
 from ._kernels import push as _push
 from ._kernels.rng import seed_to_int
 from .bands import Parabolic
-from .boundaries import Injecting, encode_walls
+from .boundaries import Injecting, check_inside, encode_walls
 from .hamiltonian import Hamiltonian
 from .markers import Markers
 
@@ -84,6 +84,8 @@ def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog
     steps = _checks.count("steps", steps, minimum=0)
     step0 = _checks.count("step0", step0, minimum=0)
     t0 = _checks.finite("t0", t0)
+    if step0 == 0:  # markers outside the walls at the start are an error
+        check_inside(boundary, markers)
     return Streamer(hamiltonian, markers, scheme=scheme, boundary=boundary, seed=seed)(
         markers, dt, steps, t0, step0)
 

@@ -15,7 +15,12 @@ Temperatures are energies (k_B T): ``K`` is the thermal energy of one kelvin, k_
     25.852
 
 Constants are the exact SI-2019 values where exact, CODATA 2018 otherwise.
+
+Unit systems. A model is written either in SI (``"si"``: kg, m, s, J, hbar = :data:`hbar`) or in
+natural units (``"natural"``: numbers of order one, hbar of order one, no unit on the outputs).
+:func:`check_system` applies the rules every :class:`pmc.Hamiltonian` follows.
 """
+import math
 
 # exact defining constants
 c = 299_792_458.0                 #: speed of light [m/s]
@@ -51,3 +56,80 @@ kg = 1.0
 K = k_B
 V_per_m = 1.0
 kV_per_cm = 1e5
+
+
+#: The unit systems a model may state.
+SYSTEMS = ("si", "natural")
+#: hbar below this [J s] is an SI value (the SI hbar is 1.05e-34; natural units have hbar ~ 1).
+SI_HBAR_BELOW = 1e-20
+#: A mass below this is an SI mass [kg] (an electron is 9.1e-31 kg, a heavy molecule 1e-24 kg);
+#: natural units have masses of order one.
+SI_MASS_BELOW = 1e-15
+#: A mass above this with the SI hbar is not an SI mass of a particle (a micro-particle is 1e-15
+#: kg); a mass of order one means natural units.
+SI_MASS_ABOVE = 1e-10
+
+
+def check_system(hbar=None, system=None, masses=()):
+    """(hbar, system) of a model, by the rules of unit systems (checked, with defaults).
+
+    * ``system="si"``: hbar defaults to :data:`hbar`; any other hbar is an error.
+    * ``system="natural"``: hbar defaults to 1; an SI-sized hbar (< 1e-20) is an error.
+    * ``system=None``: hbar defaults to 1; the system is "si" where hbar < 1e-20, else
+      "natural", and every mass of ``masses`` must fit it: an SI mass (< 1e-15) with a natural
+      hbar, or a mass above 1e-10 with the SI hbar, is an error saying what to pass.
+
+    Parameters
+    ----------
+    hbar : float, optional
+        [J s], > 0.
+    system : {"si", "natural"}, optional
+    masses : sequence of (name, float)
+        The model's masses, named for the message.
+
+    Examples
+    --------
+    >>> from pmc import units
+    >>> units.check_system(None, "si")[1], units.check_system(0.5)
+    ('si', (0.5, 'natural'))
+    """
+    if system is not None and system not in SYSTEMS:
+        raise ValueError(f"units must be one of {list(SYSTEMS)}, got {system!r}")
+    if hbar is None:
+        hbar = globals()["hbar"] if system == "si" else 1.0
+    if isinstance(hbar, (str, bytes, bool)):
+        raise ValueError(f"hbar must be a number > 0, got {type(hbar).__name__} {hbar!r}")
+    try:
+        value = float(hbar)
+    except (TypeError, ValueError):
+        raise ValueError(f"hbar must be a number > 0, got {hbar!r}") from None
+    if not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"hbar must be a finite number > 0, got {hbar!r}")
+    si_hbar = globals()["hbar"]
+    if system == "si":
+        if not math.isclose(value, si_hbar, rel_tol=1e-6):
+            raise ValueError(f"hbar = {value:.6g} does not fit units=\"si\", whose hbar is "
+                             f"pmc.units.hbar = {si_hbar:.10g} J s: leave hbar out, or pass "
+                             f"units=\"natural\" for a model in natural units")
+        return value, system
+    if system == "natural":
+        if value < SI_HBAR_BELOW:
+            raise ValueError(f"hbar = {value:.6g} is an SI value, but units=\"natural\": pass "
+                             f"units=\"si\" (hbar = pmc.units.hbar) for a model in SI")
+        return value, system
+    system = "si" if value < SI_HBAR_BELOW else "natural"
+    for name, mass in masses:
+        mass = float(mass)
+        if system == "natural" and mass < SI_MASS_BELOW:
+            raise ValueError(
+                f"{name} = {mass:.6g} is an SI mass [kg], but hbar = {value:.6g} is of order one "
+                f"(natural units): pass units=\"si\" to pmc.Hamiltonian (hbar then defaults to "
+                f"pmc.units.hbar = {si_hbar:.6g} J s) or hbar=pmc.units.hbar; or give the mass "
+                f"in natural units (of order one)")
+        if system == "si" and mass > SI_MASS_ABOVE:
+            raise ValueError(
+                f"{name} = {mass:.6g} is not an SI particle mass [kg], but hbar = {value:.6g} is "
+                f"the SI value: pass units=\"natural\" with hbar of order one (the default "
+                f"hbar is 1) for a model in natural units, or units=\"si\" if the mass really "
+                f"is {mass:.6g} kg")
+    return value, system

@@ -51,7 +51,7 @@ def prepared(coll, cells, markers, mass=1.0, hbar=1.0):
 
 def per_cell_totals(markers, cells):
     order, start = cells.sort(markers)
-    p = markers.momenta
+    p = markers.momenta.T
     mom = np.array([p[:, order[start[c]:start[c + 1]]].sum(axis=1) for c in range(cells.count)])
     en = np.array([(p[:, order[start[c]:start[c + 1]]] ** 2).sum() for c in range(cells.count)])
     return mom, en
@@ -178,7 +178,7 @@ def test_collisions_in_a_step_match_the_pairwise_expectation(cross_section):
     ncand = 0
     majorants = []
     for c in range(cells.count):
-        p = mk.momenta[:, order[start[c]:start[c + 1]]]
+        p = mk.momenta.T[:, order[start[c]:start[c + 1]]]
         i, j = np.triu_indices(p.shape[1], 1)
         g = np.sqrt(((p[:, i] - p[:, j]) ** 2).sum(0)) / mass
         sg = cross_section.sigma(g, mass) * g  # sigma(g) g from the docstring formula
@@ -224,7 +224,7 @@ def test_collisions_conserve_number_momentum_and_energy_per_cell():
     events = sum(coll.collide(mk, dt=0.03, seed=4, step=s) for s in range(3))
     assert events > 1000 and mk.n == 3000  # every marker collided a few times
     mom1, en1 = per_cell_totals(mk, cells)
-    scale = np.abs(mk.momenta).max() * 1000
+    scale = np.abs(mk.momenta.T).max() * 1000
     assert np.abs(mom1 - mom0).max() < 1e-13 * scale
     np.testing.assert_allclose(en1, en0, rtol=1e-13)
 
@@ -244,14 +244,14 @@ def test_results_do_not_depend_on_threads_and_reordering_only_permutes():
     finally:
         numba.set_num_threads(before)
     (a, _), (b, _) = runs[1, 0], runs[min(2, numba.config.NUMBA_NUM_THREADS), 0]
-    np.testing.assert_array_equal(a.momenta, b.momenta)
+    np.testing.assert_array_equal(a.momenta.T, b.momenta.T)
     # reordering stores the markers by cell; the markers of each cell, in their order, and
     # their collisions are the same, so the sets of (x, p) agree bitwise
     c, cells = runs[1, 1]
-    assert not np.array_equal(a.positions, c.positions)
-    key = lambda m: np.lexsort(np.vstack([m.momenta, m.positions]))  # noqa: E731
-    np.testing.assert_array_equal(a.momenta[:, key(a)], c.momenta[:, key(c)])
-    np.testing.assert_array_equal(a.positions[:, key(a)], c.positions[:, key(c)])
+    assert not np.array_equal(a.positions.T, c.positions.T)
+    key = lambda m: np.lexsort(np.vstack([m.momenta.T, m.positions.T]))  # noqa: E731
+    np.testing.assert_array_equal(a.momenta.T[:, key(a)], c.momenta.T[:, key(c)])
+    np.testing.assert_array_equal(a.positions.T[:, key(a)], c.positions.T[:, key(c)])
     assert np.all(np.diff(cells.index(c)) >= 0)  # stored in cell order
 
 
@@ -261,15 +261,15 @@ def test_reordering_carries_states_weights_and_markers_outside_the_cells():
     mk = gas(3000, seed=4)
     mk = mk.with_state(np.arange(mk.n) % 3)
     mk.w[:] *= 1.0 + 1e-14 * (np.arange(mk.n) % 7)  # equal within 1e-12, not bitwise
-    mk.positions[0, :50] += 2.0  # outside the cells (x in [0, 1))
-    tag = mk.positions[0] * 1e3 + mk.positions[1]  # identifies a marker: positions do not change
+    mk.positions.T[0, :50] += 2.0  # outside the cells (x in [0, 1))
+    tag = mk.positions.T[0] * 1e3 + mk.positions.T[1]  # identifies a marker (positions stay)
     before = dict(zip(tag, mk.state))
     weight = dict(zip(tag, mk.w))
     cells = cube((2, 2, 1))
     coll = prepared(Binary(HardSphere(diameter=0.01), reorder_every=1), cells, mk)
     for s in range(2):
         coll.collide(mk, dt=0.01, seed=3, step=s)
-    tag_after = mk.positions[0] * 1e3 + mk.positions[1]
+    tag_after = mk.positions.T[0] * 1e3 + mk.positions.T[1]
     assert sorted(tag_after) == sorted(tag)
     assert all(before[t] == s for t, s in zip(tag_after, mk.state))
     assert all(weight[t] == w for t, w in zip(tag_after, mk.w))
@@ -288,16 +288,16 @@ def test_markers_reorder_moves_every_array_and_reuses_the_spares():
     position = rng.permutation(n)
     mk.reorder(position)
     for name in ("positions", "momenta"):
-        np.testing.assert_array_equal(getattr(mk, name)[:, position], getattr(old, name))
+        np.testing.assert_array_equal(getattr(mk, name)[position], getattr(old, name))
     np.testing.assert_array_equal(mk.w[position], old.w)
     np.testing.assert_array_equal(mk.state[position], old.state)
     first = mk.kernel_arrays()
     out = mk.spare_momenta()  # a kernel writes the momenta in the new order here
     back = np.argsort(position)  # undoes the permutation
-    out[:, back] = mk.momenta
+    out[:, back] = mk.momenta.T
     mk.reorder(back, momenta=out)
-    np.testing.assert_array_equal(mk.positions, old.positions)
-    np.testing.assert_array_equal(mk.momenta, old.momenta)
+    np.testing.assert_array_equal(mk.positions.T, old.positions.T)
+    np.testing.assert_array_equal(mk.momenta.T, old.momenta.T)
     np.testing.assert_array_equal(mk.w, old.w)
     np.testing.assert_array_equal(mk.state, old.state)
     assert mk.kernel_arrays().p is out
@@ -324,7 +324,7 @@ def test_state_round_trip_continues_bitwise():
     cc.set_state(cb.state())
     for s in range(2, 4):
         cc.collide(b, dt=0.01, seed=2, step=s)
-    np.testing.assert_array_equal(a.momenta, b.momenta)
+    np.testing.assert_array_equal(a.momenta.T, b.momenta.T)
     np.testing.assert_array_equal(ca.state()["remainder"], cc.state()["remainder"])
 
 
@@ -336,11 +336,11 @@ def test_simulation_with_streaming_conserves_momentum_and_energy(dims):
     coll = Binary(HardSphere(diameter=0.02))
     sim = pmc.Simulation(H, mk, dt=0.01, boundary=pmc.Periodic(0.0, 1.0), collisions=[coll],
                          cells=cells, seed=3)
-    p0, e0 = mk.momenta.sum(axis=1), (mk.momenta ** 2).sum()
+    p0, e0 = mk.momenta.sum(axis=0), (mk.momenta.T ** 2).sum()
     sim.step(4)
     assert sim.operators[0].stats["events"] > 300
-    p1, e1 = sim.markers.momenta.sum(axis=1), (sim.markers.momenta ** 2).sum()
-    assert np.abs(p1 - p0).max() < 1e-12 * np.abs(mk.momenta).sum()
+    p1, e1 = sim.markers.momenta.sum(axis=0), (sim.markers.momenta.T ** 2).sum()
+    assert np.abs(p1 - p0).max() < 1e-12 * np.abs(mk.momenta.T).sum()
     assert e1 == pytest.approx(e0, rel=1e-13)
 
 
@@ -438,14 +438,14 @@ def test_a_full_fermi_sphere_blocks_almost_every_collision_and_never_overfills()
     for s in range(4):
         coll.collide(mk, dt=dt, seed=1, step=s)
         f = occupation(mk, cells, hbar=hbar, degeneracy=1.0, capacity=1)
-        _, counts = np.unique(np.floor(mk.momenta).astype(int), axis=1, return_counts=True)
+        _, counts = np.unique(np.floor(mk.momenta.T).astype(int), axis=1, return_counts=True)
         assert counts.max() == 1 and f.max() == 1.0  # f <= 1, counted two ways
     st = coll.stats
     assert st["accepted_classically"] == st["candidates"]
     assert abs(st["candidates"] - 12000) <= 1  # 4 x 3000 up to the rounding of dt
     assert st["blocked"] > 0.9 * st["accepted_classically"]
-    assert (mk.momenta ** 2).sum() == pytest.approx(e0, rel=1e-13)
-    assert np.abs(mk.momenta.sum(axis=1) - m0).max() < 1e-11
+    assert (mk.momenta.T ** 2).sum() == pytest.approx(e0, rel=1e-13)
+    assert np.abs(mk.momenta.sum(axis=0) - m0).max() < 1e-11
 
 
 # ----------------------------------------------------------------------------- input
@@ -492,7 +492,7 @@ def test_mass_and_hbar_come_from_the_hamiltonian():
     a, b = mk.copy(), mk.copy()
     prepared(old, cells, a, mass=2.0).collide(a, dt=0.1, seed=1, step=0)
     prepared(Binary(HardSphere(0.01)), cells, b, mass=2.0).collide(b, dt=0.1, seed=1, step=0)
-    np.testing.assert_array_equal(a.momenta, b.momenta)
+    np.testing.assert_array_equal(a.momenta.T, b.momenta.T)
     with pytest.warns(DeprecationWarning, match="hbar"):
         old_h = Binary(HardSphere(0.01), statistics="fermi", hbar=0.5)
     with pytest.raises(ValueError, match="hbar"):
@@ -566,12 +566,12 @@ def test_binary_runs_beside_another_mechanism_in_the_driver():
     elastic = pmc.collisions.ElasticIsotropic(rate=2.0)
     sim = pmc.Simulation(H, mk, dt=0.01, boundary=pmc.Periodic(0.0, 1.0),
                          collisions=[binary, elastic], cells=pmc.Cells(0.0, 1.0, 4), seed=1)
-    e0 = (mk.momenta ** 2).sum()
+    e0 = (mk.momenta.T ** 2).sum()
     ds = sim.run(0.05, 0.05, progress=False)
     counts = ds.collisions.isel(time=-1)
     assert int(counts.sel(mechanism="binary")) == sim.operators[0].stats["events"] > 0
     assert int(counts.sel(mechanism="elastic_isotropic")) > 0
-    assert (sim.markers.momenta ** 2).sum() == pytest.approx(e0, rel=1e-13)
+    assert (sim.markers.momenta.T ** 2).sum() == pytest.approx(e0, rel=1e-13)
 
 
 def test_a_resumed_run_equals_the_uninterrupted_one(tmp_path):
@@ -587,8 +587,8 @@ def test_a_resumed_run_equals_the_uninterrupted_one(tmp_path):
     part.run(0.04, 0.02, output=tmp_path / "part.nc", progress=False)
     resumed = simulation()  # fresh mechanism: its majorants come from the checkpoint
     resumed.run(0.08, 0.02, output=tmp_path / "part.nc", progress=False, resume=True)
-    np.testing.assert_array_equal(resumed.markers.momenta, whole.markers.momenta)
-    np.testing.assert_array_equal(resumed.markers.positions, whole.markers.positions)
+    np.testing.assert_array_equal(resumed.markers.momenta.T, whole.markers.momenta.T)
+    np.testing.assert_array_equal(resumed.markers.positions.T, whole.markers.positions.T)
     a = pmc.open_dataset(tmp_path / "whole.nc")
     b = pmc.open_dataset(tmp_path / "part.nc")
     np.testing.assert_array_equal(a.collisions.values, b.collisions.values)

@@ -188,7 +188,8 @@ def test_a_quantum_case_runs_the_schrodinger_solver(tmp_path):
     ('planner = "estimate"', 'planner = "fast"', r"planner"),
     ("seed = 2", 'scheme = "yoshida4"', r"scheme"),
     ("dt = 0.05", "dt = -0.05", r"\[run\] dt"),
-    ("sigma_x = 1.0", "sigma_x = 1.0\nhbar = 2.0", r"\[distribution\] initial.hbar"),
+    ("sigma_x = 1.0", "sigma_x = 1.0\nhbar = 2.0", r"\[distribution\] hbar = 2.0 differs from the "
+                                                  r"Hamiltonian.s hbar = 1.0"),
     ('model = "GaussianWavepacket"\nn = 500\nx0 = -5.0\np0 = 1.0\nsigma_x = 1.0',
      'model = "Maxwellian"\ntemperature = 1.0\nmass = 1.0\nx = [-5.0, 5.0]', r"wave function"),
     ("[dispersion]", '[boundary]\nmodel = "Periodic"\nlo = -1.0\nhi = 1.0\n[dispersion]',
@@ -291,7 +292,8 @@ def test_quantities_with_units_are_converted_to_si():
                                               r"be an energy or a temperature"),
     ("run", "dt", "1 m", r"\[run\] dt = '1 m' must be \[time\]"),
     ("distribution", "temperature", "3 hotness", r"\[distribution\] temperature = '3 hotness'"),
-    ("distribution", "temperature", "hot", r"\[distribution\] Maxwellian: temperature"),
+    ("distribution", "temperature", "hot", r"\[distribution\] temperature of model "
+                                           r"'Maxwellian' must be a number"),
     ("hamiltonian", "units", "cgs", r"\[hamiltonian\] units 'cgs' is unknown; valid"),
     ("hamiltonian", "hbar", 1.0, r"units = \"si\" needs hbar"),
 ])
@@ -305,12 +307,16 @@ def test_a_unit_in_natural_units_is_refused():
     with pytest.raises(config.CaseError, match=r"\[run\] dt = '1 fs' carries a unit, but the "
                                                r"case is in natural units"):
         config.build(natural)
-    # a number written as a string without a unit is left to the model, as before
+    # a number written as a string without a unit is not a number (issue 14)
     plain = {**natural, "run": {"dt": 0.05, "t_end": 0.1, "save_every": 0.05}}
     plain = {k: v for k, v in plain.items() if k not in ("collisions", "cells")}
     plain["dispersion"] = {"model": "Parabolic", "mass": 1.0}
     plain["distribution"] = {"model": "Maxwellian", "temperature": "2", "mass": 1.0,
                              "x": [0.0, 1.0], "n": 8}
+    with pytest.raises(config.CaseError, match=r"\[distribution\] temperature .* must be a "
+                                               r"number, got the string '2'"):
+        config.build(plain)
+    plain["distribution"]["temperature"] = 2.0
     assert config.build(plain)[0].markers.n == 8
 
 

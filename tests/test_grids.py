@@ -165,7 +165,7 @@ def test_binning_matches_numpy_histogramdd(dx, dp, axes):
     ds = grid.bin(m)
     assert ds.f.dims == axes
     cols = {"x": 0, "y": 1, "z": 2}
-    data = [m.positions[cols[a]] if a in cols else m.momenta[("p", "py", "pz").index(a)]
+    data = [m.positions.T[cols[a]] if a in cols else m.momenta.T[("p", "py", "pz").index(a)]
             for a in axes]
     edges = [grid.edges(a) for a in axes]
     h, _ = np.histogramdd(np.stack(data, axis=1), bins=edges, weights=m.w)

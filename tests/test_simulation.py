@@ -124,7 +124,7 @@ class _Reverse(_TestMechanism):
     name = "reverse"
 
     def jump(self, markers):
-        markers.momenta[...] *= -1.0
+        markers.momenta.T[...] *= -1.0
         return markers.n
 
 
@@ -192,9 +192,9 @@ def test_a_prescribed_field_moves_the_markers_as_the_same_static_potential(colli
         sim.step(5).step(3)
         runs.append(sim.markers)
     for static, field in ((runs[0], runs[1]), (runs[2], runs[3])):
-        np.testing.assert_array_equal(field.positions, static.positions)
-        np.testing.assert_array_equal(field.momenta, static.momenta)
-    assert not np.array_equal(runs[0].momenta, runs[2].momenta)
+        np.testing.assert_array_equal(field.positions.T, static.positions.T)
+        np.testing.assert_array_equal(field.momenta.T, static.momenta.T)
+    assert not np.array_equal(runs[0].momenta.T, runs[2].momenta.T)
 
 
 class _Counting(pmc.fields.Field):

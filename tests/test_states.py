@@ -50,7 +50,7 @@ def all_distributions():
 
 
 def arrays(m):
-    return m.positions, m.momenta, m.w
+    return m.positions.T, m.momenta.T, m.w
 
 
 def check_mean(samples, expected, sigma):
@@ -109,7 +109,7 @@ def exact_radial_cdf(mu, kT, m, dp, sign):
 
 
 def speeds(m):
-    return np.sqrt(np.sum(m.momenta ** 2, axis=0))
+    return np.sqrt(np.sum(m.momenta.T ** 2, axis=0))
 
 
 # ============================================================================ sample()
@@ -121,11 +121,12 @@ def test_same_seed_same_markers_and_different_seed_different(dist):
     d = pmc.sample(dist, n=2000, seed=12)
     for u, v, w in zip(arrays(a), arrays(b), arrays(c)):
         assert np.array_equal(u, v) and np.array_equal(u, w)
-    assert not np.array_equal(a.momenta, d.momenta)
-    assert not np.array_equal(a.positions, d.positions)
+    assert not np.array_equal(a.momenta.T, d.momenta.T)
+    assert not np.array_equal(a.positions.T, d.positions.T)
     assert isinstance(a, pmc.Markers)
     assert (a.n, a.dx, a.dp) == (2000, dist.dx, dist.dp)
-    assert a.positions.flags.c_contiguous and a.momenta.flags.c_contiguous
+    assert a.kernel_arrays().x.flags.c_contiguous and a.kernel_arrays().p.flags.c_contiguous
+    assert a.positions.shape == (a.n, a.dx) and a.momenta.shape == (a.n, a.dp)
     assert a.positions.dtype == a.momenta.dtype == a.w.dtype == np.float64
     assert np.allclose(a.w, dist.total_weight / 2000, rtol=0, atol=0)
     assert math.isclose(a.total_weight, dist.total_weight, rel_tol=1e-12)
@@ -165,12 +166,12 @@ def test_maxwellian_1d3v_moments_positions_and_weights():
     mk = pmc.sample(gas, n=n, seed=2)
     assert (mk.dx, mk.dp) == (1, 3)
     for k in range(3):
-        check_mean(mk.momenta[k], m * u[k], math.sqrt(m * kT))
-        check_normal_variance(mk.momenta[k], m * kT)
+        check_mean(mk.momenta.T[k], m * u[k], math.sqrt(m * kT))
+        check_normal_variance(mk.momenta.T[k], m * kT)
     check_ks(mk.x, stats.uniform(loc=-1.0, scale=5.0).cdf)
     assert math.isclose(mk.total_weight, 7.0 * 5.0, rel_tol=1e-12)
     # components independent: correlation within 5 / sqrt(N)
-    c = np.corrcoef(mk.momenta)
+    c = np.corrcoef(mk.momenta.T)
     assert np.all(np.abs(c[np.triu_indices(3, 1)]) < 5.0 / math.sqrt(n))
 
 
@@ -180,9 +181,9 @@ def test_maxwellian_3d_box_scalar_drift_and_default_probability_weights():
     assert gas.dp == 3 and gas.drift == 1.5
     mk = pmc.sample(gas, n=50_000, seed=3)
     for k, (lo, hi) in enumerate(box):
-        check_ks(mk.positions[k], stats.uniform(loc=lo, scale=hi - lo).cdf)
-    check_mean(mk.momenta[0], 1.5, math.sqrt(0.5))
-    check_mean(mk.momenta[1], 0.0, math.sqrt(0.5))
+        check_ks(mk.positions.T[k], stats.uniform(loc=lo, scale=hi - lo).cdf)
+    check_mean(mk.momenta.T[0], 1.5, math.sqrt(0.5))
+    check_mean(mk.momenta.T[1], 0.0, math.sqrt(0.5))
     assert math.isclose(mk.total_weight, 1.0, rel_tol=1e-12)
     dense = states.Maxwellian(temperature=0.5, mass=1.0, x=box, density=2.0)
     assert math.isclose(dense.total_weight, 2.0 * 1.0 * 4.0 * 0.5, rel_tol=1e-12)
@@ -245,7 +246,7 @@ def test_quantum_gas_momentum_distribution(cls, eta, dp):
     cdf, _ = exact_radial_cdf(eta * kT, kT, m, dp, sign)
     check_ks(speeds(mk), cdf)
     # isotropy of the direction
-    pr = mk.momenta / speeds(mk)
+    pr = mk.momenta.T / speeds(mk)
     if dp == 1:
         assert abs(np.mean(pr[0] > 0) - 0.5) < 5.0 * 0.5 / math.sqrt(n)
     elif dp == 2:
@@ -330,8 +331,8 @@ def test_fermi_drift_shifts_momenta():
                             drift=(0.5, 0.0, -0.25))
     mk = pmc.sample(gas, n=50_000, seed=8)
     spread = math.sqrt(np.mean(speeds(mk) ** 2) / 3)  # per-component rms about the drift
-    check_mean(mk.momenta[0], 2.0 * 0.5, spread * 1.01)
-    check_mean(mk.momenta[2], 2.0 * -0.25, spread * 1.01)
+    check_mean(mk.momenta.T[0], 2.0 * 0.5, spread * 1.01)
+    check_mean(mk.momenta.T[2], 2.0 * -0.25, spread * 1.01)
 
 
 def test_occupation_values():

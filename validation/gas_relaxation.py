@@ -118,13 +118,13 @@ def run_homogeneous(v, cross_section, prm, key, observe):
     coll = pmc.collisions.Binary(cross_section, name=key).prepare(H, UNIT_CELL, markers)
     per_save = round(prm["save_every"] / prm["dt"])
     nsave = round(prm["t_end"] / prm["save_every"])
-    frames = [observe(markers.momenta)]
+    frames = [observe(markers.momenta.T)]
     step = 0
     for _ in range(nsave):
         for _ in range(per_save):
             coll.collide(markers, prm["dt"], prm["seed"], step)
             step += 1
-        frames.append(observe(markers.momenta))
+        frames.append(observe(markers.momenta.T))
     return np.array(frames), coll
 
 

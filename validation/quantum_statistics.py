@@ -153,7 +153,7 @@ def degenerate_state(lattice, t_over_tf, rng):
 
 # ----------------------------------------------------------------------------- measurements
 def sample_state(markers):
-    p = markers.momenta
+    p = markers.momenta.T
     w = markers.w[0]
     n = markers.n * w  # V = 1
     e = 0.5 * float((p ** 2).sum()) / markers.n
@@ -170,7 +170,7 @@ def energy_histogram_z(markers, mu, t, statistics, nbins):
     p_edges = np.interp(np.linspace(0.0, 1.0, nbins + 1), cdf, grid)
     p_edges[-1] = np.inf
     eps_edges = 0.5 * p_edges ** 2
-    eps = 0.5 * (markers.momenta ** 2).sum(0)
+    eps = 0.5 * (markers.momenta.T ** 2).sum(0)
     counts, _ = np.histogram(eps, bins=eps_edges)
     prob = 1.0 / nbins
     expected = markers.n * prob

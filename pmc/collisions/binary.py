@@ -277,9 +277,9 @@ class Binary(Model, Collision):
     >>> H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0))
     >>> coll = pmc.collisions.Binary(pmc.collisions.HardSphere(diameter=0.01))
     >>> run = coll.prepare(H, pmc.Cells([0, 0, 0], [1, 1, 1], 2), m)
-    >>> before = m.momenta.sum(axis=1)
+    >>> before = m.momenta.sum(axis=0)
     >>> events = run.collide(m, dt=0.1, seed=1, step=0)
-    >>> events > 0, bool(np.allclose(m.momenta.sum(axis=1), before, rtol=0, atol=1e-10))
+    >>> events > 0, bool(np.allclose(m.momenta.sum(axis=0), before, rtol=0, atol=1e-10))
     (True, True)
     """
 

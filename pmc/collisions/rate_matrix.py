@@ -411,7 +411,7 @@ class RateMatrixOperator(JumpOperator):
                 raise ValueError(f"markers.state must be < {rm.size} (the size of matrix), "
                                  f"got {int(state.max())}")
             return int(_jumps.jump_states(state, n, cell, *args))
-        px = markers.momenta[0]
+        px = markers.momenta[:, 0]
         jumped, outside = _jumps.jump_momenta(px, n, cell, rm.momentum_grid, rm._inv_h, *args)
         self.last_outside = int(outside)
         self.outside += int(outside)

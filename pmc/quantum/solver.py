@@ -196,6 +196,7 @@ class Simulation(FrameRun):
         self.initial_description = _describe_state(initial)
 
         psi = _initial_state(initial, self.coords, self.hbar)
+        _check_resolution(initial, self.spacing, self.shape, self.hbar)
         # positions (d, M) and momenta hbar k (d, M) on the flattened grid (C order)
         mesh = np.meshgrid(*self.coords.values(), indexing="ij")
         self._positions = np.ascontiguousarray(np.stack([m.ravel() for m in mesh]))
@@ -584,6 +585,30 @@ def _initial_state(initial, coords, hbar):
     if not np.any(values != 0):
         raise ValueError("initial must not vanish everywhere")
     return values
+
+
+#: The momenta of a state with mean p0 and spread sigma_p reach |p0| + NYQUIST_SIGMAS sigma_p.
+NYQUIST_SIGMAS = 4.0
+
+
+def _check_resolution(initial, spacing, shape, hbar):
+    """Refuse a grid whose Nyquist momentum pi hbar / dx is below |p0| + 4 sigma_p of a state
+    that states its momenta (``p0``, ``sigma_p``): its samples would alias to other momenta."""
+    p0, sigma_p = getattr(initial, "p0", None), getattr(initial, "sigma_p", None)
+    if p0 is None or sigma_p is None:
+        return
+    dx = spacing["x"]
+    nyquist = math.pi * hbar / dx
+    need = abs(float(p0)) + NYQUIST_SIGMAS * float(sigma_p)
+    if need > nyquist:
+        dx_need = math.pi * hbar / need
+        num = math.ceil(shape[0] * dx / dx_need)
+        raise ValueError(
+            f"the grid spacing dx = {dx:.6g} cannot represent the initial state's momenta: "
+            f"|p0| + {NYQUIST_SIGMAS:g} sigma_p = {need:.6g} (p0 = {float(p0):.6g}, sigma_p = "
+            f"{float(sigma_p):.6g}) exceeds the grid's Nyquist momentum pi hbar / dx = "
+            f"{nyquist:.6g}; the state needs dx <= {dx_need:.6g} (num >= {num} points over the "
+            f"same box)")
 
 
 def _describe_state(initial):
