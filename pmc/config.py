@@ -217,6 +217,8 @@ KEY_TYPES = {
     "output": {"path": "string", "checkpoint_every": "integer", "overwrite": "boolean"},
     "quantum": {"x": "axis", "y": "axis", "absorber": "table", "planner": "string",
                 "threads": "integer"},
+    "material": {"name": "string", "temperature": "number", "doping": "number",
+                 "band": "string"},
 }
 _REQUIRED = ("run", "dispersion", "distribution")
 _RUN_REQUIRED = ("dt", "t_end", "save_every")
