@@ -26,8 +26,8 @@ ROOT = pathlib.Path(pmc.__file__).parent
 
 LAYERS = [
     {"_kernels"},
-    {"units", "_checks", "_model", "_version", "threads", "schema", "bands", "potentials",
-     "hamiltonian", "markers", "states", "cells", "grids", "boundaries", "streaming", "collisions",
+    {"units", "_checks", "_resources", "_model", "_version", "threads", "schema", "bands",
+     "potentials", "hamiltonian", "markers", "states", "cells", "grids", "boundaries", "streaming", "collisions",
      "fields"},
     {"io"},
     {"_run", "simulation", "gridsolver", "quantum"},
@@ -35,7 +35,7 @@ LAYERS = [
 ]
 #: Inside the models layer: a module imports only modules of an earlier entry.
 MODEL_ORDER = [
-    {"units", "_checks", "_model", "_version", "threads", "schema"},
+    {"units", "_checks", "_resources", "_model", "_version", "threads", "schema"},
     {"bands"},
     {"potentials"},
     {"hamiltonian"},
