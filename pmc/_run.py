@@ -174,19 +174,22 @@ class FrameRun:
         if not resume:
             self._initial_hash = (_state_hash(self._state_arrays()) if self.step_count == 0
                                   else "")
-        first = self.observe()
-        self._check_resources(first, remaining + record_first, output, check_resources)
+        first = self.observe() if record_first else None
         frames = []
         writer = None
         if output is not None:
             writer = io.FrameWriter(output, self._provenance(save_every),
                                     mode="a" if resume else "w")
         try:
+            per_frame = (writer.record_bytes() if first is None else
+                         sum(v.nbytes for v in first.variables.values() if "time" in v.dims))
+            self._check_resources(per_frame, remaining + record_first, output,
+                                  check_resources)
             if record_first:
                 frames.append(self._record(writer, frame_index, first))
                 frame_index += 1
                 if output is not None:  # with the first frame: a run killed at once resumes
-                    self._checkpoint(output, writer, frame_index, save_every)
+                    self._checkpoint_or_fail(output, writer, frame_index, save_every)
             bar = _progress(progress, t_end - self.time, self.progress_label)
             for k in range(remaining):
                 before = self._progress_size()
@@ -197,7 +200,7 @@ class FrameRun:
                 frame_index += 1
                 if output is not None and (frame_index % checkpoint_every == 0
                                            or k == remaining - 1):
-                    self._checkpoint(output, writer, frame_index, save_every)
+                    self._checkpoint_or_fail(output, writer, frame_index, save_every)
                 if bar is not None:
                     bar.set_postfix(self._progress_postfix(per_save, seconds, before,
                                                            self._progress_size()))
@@ -205,7 +208,7 @@ class FrameRun:
             if bar is not None:
                 bar.close()
             if output is not None and remaining == 0 and not record_first:
-                self._checkpoint(output, writer, frame_index, save_every)
+                self._checkpoint_or_fail(output, writer, frame_index, save_every)
         except _WriteFailed as failure:
             raise self._write_failed(output, writer, failure, save_every) from failure.error
         finally:
@@ -232,10 +235,9 @@ class FrameRun:
                 raise _WriteFailed(index, exc) from exc
         return frame if writer is None else None
 
-    def _check_resources(self, frame, frames, output, check):
-        """Refuse before the loop when ``frames`` frames like ``frame`` would not fit: on disk
-        (with an output, which is also read back at the end) and in memory."""
-        per_frame = sum(v.nbytes for v in frame.variables.values() if "time" in v.dims)
+    def _check_resources(self, per_frame, frames, output, check):
+        """Refuse before the loop when ``frames`` frames of ``per_frame`` bytes would not fit:
+        on disk (with an output, which is also read back at the end) and in memory."""
         total = per_frame * frames
         what = f"{frames} frames of {_resources.describe(per_frame)}"
         how = "save fewer frames (a larger save_every), fewer observables or a coarser grid"
@@ -244,10 +246,25 @@ class FrameRun:
         _resources.check_memory(total if output is not None else 2 * total,
                                 f"keeping {what} in memory", how, check=check)
 
+    def _checkpoint_or_fail(self, output, writer, frame_index, save_every):
+        try:
+            self._checkpoint(output, writer, frame_index, save_every)
+        except (OSError, RuntimeError) as exc:
+            raise _WriteFailed(frame_index, exc, checkpoint=True) from exc
+
     def _write_failed(self, output, writer, failure, save_every):
         """After a failed write of frame k: checkpoint the state (which is at frame k: it is
-        recorded first on resume), close the file, and say how far the run got."""
+        recorded first on resume), close the file, and say how far the run got. After a failed
+        checkpoint (frames 0..k-1 written): the previous checkpoint stands."""
         k = failure.index
+        if failure.checkpoint:
+            last = getattr(self, "_checkpointed", None)
+            kept = ("no checkpoint could be written" if last is None else
+                    f"the previous checkpoint (after frame {last - 1}) stands")
+            return io.WriteError(f"writing the checkpoint of {output!r} after frame {k - 1} "
+                                 f"failed ({failure.error}); frames 0..{k - 1} are complete and "
+                                 f"{kept}: free some space and continue with resume=True (pmc "
+                                 f"run --resume)")
         if k == 0:
             with contextlib.suppress(OSError, RuntimeError):
                 writer.close()
@@ -273,6 +290,7 @@ class FrameRun:
                 "initial_hash": getattr(self, "_initial_hash", ""),
                 "pending": int(pending)}
         io.save_checkpoint(checkpoint_path(output), self._state_arrays(), meta)
+        self._checkpointed = frame_index
 
     def resume(self, output):
         """Restore the state saved in the checkpoint of ``output``. The solver must have been
@@ -380,9 +398,9 @@ checkpoint_path = io.checkpoint_path
 class _WriteFailed(Exception):
     """Writing frame ``index`` failed with ``error`` (handled by :meth:`FrameRun._run`)."""
 
-    def __init__(self, index, error):
+    def __init__(self, index, error, checkpoint=False):
         super().__init__(index, error)
-        self.index, self.error = index, error
+        self.index, self.error, self.checkpoint = index, error, checkpoint
 
 
 #: Case keys that do not change a run's frames: a resume may differ in them.

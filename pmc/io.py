@@ -399,6 +399,14 @@ class FrameWriter:
             series.append(value)
         nc.sync()
 
+    def record_bytes(self):
+        """Bytes of one frame of the open file (its record variables)."""
+        if self._nc is None:
+            return 0
+        return sum(v.dtype.itemsize * int(np.prod(v.shape[1:], dtype=np.int64))
+                   for v in self._nc.variables.values()
+                   if v.dimensions and v.dimensions[0] == "time")
+
     def records_hash(self, records):
         """:func:`records_hash` of the first ``records`` frames written (kept in memory, so it
         is known even when the file can no longer be read)."""
@@ -488,17 +496,24 @@ def load_checkpoint(path):
     if os.path.isdir(path):
         raise DamagedFileError(f"checkpoint {path!r} is a directory")
     try:
+        with open(path, "rb") as fh:
+            if fh.read(2) != b"PK":
+                raise zipfile.BadZipFile("not a zip archive")
         with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
-                raise ValueError("a single array, not an archive of arrays")
             arrays = {k[2:]: z[k] for k in z.files if k.startswith("a_")}
             meta = {k[2:]: z[k][()] for k in z.files if k.startswith("m_")}
     except FileNotFoundError:
         raise
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile,
             zipfile.LargeZipFile, struct.error) as exc:
-        reason = ("it holds an object array (checkpoints never need pickle)"
-                  if "pickle" in str(exc) else f"{_one_line(exc)}")
+        if "pickle" in str(exc):
+            reason = "it holds an object array (checkpoints never need pickle)"
+        elif isinstance(exc, (zipfile.BadZipFile, EOFError, struct.error)) or \
+                os.path.getsize(path) == 0:
+            reason = "it is not a complete .npz archive (empty, cut short or overwritten)"
+        else:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
+                type(exc).__name__
         raise DamagedFileError(f"checkpoint {path!r} is damaged or not a pmc checkpoint: "
                                f"{reason}; remove it to start again (a run that resumes "
                                f"needs an intact checkpoint)") from None
