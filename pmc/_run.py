@@ -276,7 +276,9 @@ class FrameRun:
         try:
             self._checkpoint(output, writer, k, save_every, pending=True)
         except (OSError, RuntimeError) as exc:
-            saved = f"the last checkpoint could not be updated ({exc}): it holds an earlier frame"
+            last = getattr(self, "_checkpointed", 1)
+            saved = (f"the checkpoint could not be updated ({exc}): the previous one, after "
+                     f"frame {last - 1}, stands")
         return io.WriteError(f"writing frame {k} of {output!r} failed ({failure.error}); "
                              f"frames 0..{k - 1} are complete and {saved}: free some space and "
                              f"continue with resume=True (pmc run --resume)")

@@ -370,12 +370,20 @@ class FrameWriter:
         self._nc = None
         self._mode = mode
         self._series = {}
+        self._failed = False
         if mode == "a":
             self._nc = netCDF4.Dataset(self.path, "a")
             self._series = {k: list(v) for k, v in read_series(self._nc).items()}
 
     def write(self, index, frame):
         """Write ``frame`` (a Dataset with ``time`` of length 1) as record ``index``."""
+        try:
+            self._write(index, frame)
+        except (OSError, RuntimeError):
+            self._failed = True
+            raise
+
+    def _write(self, index, frame):
         if self._nc is None:
             self._create(frame)
         nc = self._nc
@@ -449,9 +457,19 @@ class FrameWriter:
             self._nc.sync()
 
     def close(self):
-        if self._nc is not None:
-            self._nc.close()
-            self._nc = None
+        """Close the file. After a failed write (a full disk) the netCDF library has already
+        given up the file: closing it again would crash the process (netCDF-C frees the file's
+        state in a failing ``nc_close`` and the Python object closes it once more when it is
+        collected), so the file is left to the collector, which closes it once; its header
+        holds the records of the last successful sync."""
+        nc, self._nc = self._nc, None
+        if nc is None or getattr(self, "_failed", False):
+            return
+        try:
+            nc.sync()
+        except (OSError, RuntimeError):
+            return  # as after a failed write: leave it to the collector
+        nc.close()
 
     def __enter__(self):
         return self
