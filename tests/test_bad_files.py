@@ -468,19 +468,19 @@ def test_a_full_disk_at_the_first_frame_leaves_no_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("checkpoint_every", [5, 100], ids=["checkpoint", "frame"])
 def test_a_real_full_filesystem(tmp_path, checkpoint_every):
-    """A 600 kB tmpfs, where the system lets us mount one (root on Linux): the disk fills while
+    """A 300 kB tmpfs, where the system lets us mount one (root on Linux): the disk fills while
     a checkpoint or while a frame is written (netCDF's own error, after which closing the file
     again would crash the process)."""
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
     tiny = tmp_path / "tiny"
     tiny.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(tiny)],
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(tiny)],
                       capture_output=True).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
         out = tiny / "full.nc"
-        case = _case(tmp_path, t_end=40.0, checkpoint_every=checkpoint_every)
+        case = _case(tmp_path, t_end=12.0, checkpoint_every=checkpoint_every)
         sim, opts = pmc.config.build(pmc.config.load_case(case))
         with pytest.raises(io.WriteError, match="full.nc.*resume"):
             sim.run(opts["t_end"], opts["save_every"], output=out, progress=False,
