@@ -89,7 +89,8 @@ def _compare(args):
                          "reference_file": reference_file,
                          "reference_window": "" if window is None else repr(window)})
     if args.output is not None:
-        result.to_netcdf(args.output)
+        with io.atomic_path(args.output) as tmp:  # complete or absent, as every pmc file
+            result.to_netcdf(tmp)
     if not args.quiet:
         for k, t in enumerate(result["time"].values):
             print(f"t = {t:g}: distance {float(result.distance[k]):.4g} (noise floor "

@@ -214,7 +214,7 @@ def _classic_size(path):
             need = max(need, begin + (records - 1) * record_size + bytes_)
     if pos > len(data):
         raise DamagedFileError(f"{str(path)!r} is truncated inside its header")
-    return need, records
+    return max(need, pos), records
 
 
 def _check_records(path, ds, checkpoint=True):
