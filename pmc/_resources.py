@@ -138,3 +138,21 @@ def check_markers(n, dx, dp, check=True):
                          f"{DRAW_COPIES} copies while they are drawn)",
                  "use fewer markers (several replicas with pmc run --replicas keep the "
                  "statistics)", check=check)
+
+
+#: Bytes per grid point of the Schrödinger solver: psi, the FFT's input and output buffers and
+#: the kinetic and potential phase factors, complex128 each.
+QUANTUM_BYTES_PER_POINT = 5 * 16
+#: Bytes per phase-space cell of the grid solver: f and the work arrays of a split step,
+#: float64 each.
+GRID_BYTES_PER_CELL = 6 * 8
+
+
+def check_grid(points, per_point, what, check=True):
+    """Refuse, before allocating, a solver grid of ``points`` points of ``per_point`` bytes
+    each that would not fit in memory (the one-line hook of a solver's constructor, e.g.
+    ``_resources.check_grid(psi.size, _resources.QUANTUM_BYTES_PER_POINT, "the wave
+    function")``)."""
+    check_memory(int(points) * int(per_point),
+                 f"{what} on {int(points)} grid points ({int(per_point)} B each)",
+                 "use a coarser grid", check=check)

@@ -695,3 +695,13 @@ def test_every_checkpoint_write_uses_a_unique_temporary(tmp_path, monkeypatch):
     sim.run(4.0, 0.5, output=tmp_path / "u.nc", progress=False, checkpoint_every=2)
     assert names and all(n == io.checkpoint_path(tmp_path / "u.nc") for n in names)
     assert zipfile.is_zipfile(io.checkpoint_path(tmp_path / "u.nc"))
+
+
+def test_a_grid_larger_than_memory_is_refused(monkeypatch):
+    monkeypatch.setattr(_resources, "available_memory", lambda: 10**9)
+    with pytest.raises(io.ResourceError, match="the wave function on 100000000 grid points"):
+        _resources.check_grid(10**8, _resources.QUANTUM_BYTES_PER_POINT, "the wave function")
+    _resources.check_grid(10**8, _resources.QUANTUM_BYTES_PER_POINT, "the wave function",
+                          check=False)
+    with io.without_resource_checks():
+        _resources.check_grid(10**8, _resources.GRID_BYTES_PER_CELL, "f")
