@@ -209,6 +209,14 @@ class FrameRun:
                 bar.close()
             if output is not None and remaining == 0 and not record_first:
                 self._checkpoint_or_fail(output, writer, frame_index, save_every)
+            if writer is not None:
+                try:
+                    writer.close()
+                except (OSError, RuntimeError) as exc:
+                    raise io.WriteError(f"closing {output!r} failed ({exc}): its last frames "
+                                        f"may not be on disk; check it with pmc info and "
+                                        f"continue with resume=True (pmc run --resume)") \
+                        from exc
         except _WriteFailed as failure:
             raise self._write_failed(output, writer, failure, save_every) from failure.error
         finally:

@@ -457,25 +457,43 @@ class FrameWriter:
             self._nc.sync()
 
     def close(self):
-        """Close the file. After a failed write (a full disk) the netCDF library has already
-        given up the file: closing it again would crash the process (netCDF-C frees the file's
-        state in a failing ``nc_close`` and the Python object closes it once more when it is
-        collected), so the file is left to the collector, which closes it once; its header
-        holds the records of the last successful sync."""
+        """Close the file; raises if the last data cannot be flushed.
+
+        After a failed write (a full disk) the file is closed without raising: netCDF-C
+        releases the file's state in a failing ``nc_close``, and netCDF4-python's ``close()``
+        would then leave its object marked open, to be closed a second time when it is
+        collected -- a crash, or (if space was freed meanwhile and the run resumed in this
+        process) a stale header written over the resumed file. ``Dataset._close(False)``
+        closes once and marks it closed. The header keeps the records of the last successful
+        sync."""
         nc, self._nc = self._nc, None
-        if nc is None or getattr(self, "_failed", False):
+        if nc is None:
             return
-        try:
-            nc.sync()
-        except (OSError, RuntimeError):
-            return  # as after a failed write: leave it to the collector
-        nc.close()
+        if not self._failed:
+            try:
+                nc.sync()
+            except (OSError, RuntimeError):
+                self._failed = True
+                _close_quietly(nc)
+                raise
+            nc.close()
+            return
+        _close_quietly(nc)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _close_quietly(nc):
+    """Close a netCDF4.Dataset whose last write failed, once, ignoring the error."""
+    close = getattr(nc, "_close", None)
+    if close is None:  # pragma: no cover (another netCDF4): leave it to the collector
+        return
+    with contextlib.suppress(OSError, RuntimeError):
+        close(False)
 
 
 def _attrs(attrs):
