@@ -171,7 +171,7 @@ class FrameRun:
                           minimum=0)
         frame_index = self._frame_index if resume else 0
         record_first = not resume or self._pending
-        if not resume:
+        if not resume and output is not None:  # what a resume checks it starts from
             self._initial_hash = (_state_hash(self._state_arrays()) if self.step_count == 0
                                   else "")
         first = self.observe() if record_first else None
