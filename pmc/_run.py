@@ -40,15 +40,18 @@ optional
 
 :class:`FrameRun` provides ``start``, ``run`` and ``resume`` over them.
 """
+import contextlib
 import datetime
-import pathlib
+import hashlib
+import os
+import sys
 import time as _time
 
 import numpy as np
 import tomli_w
 import xarray as xr
 
-from . import _checks, io, schema
+from . import _checks, _resources, io, schema
 from ._version import __version__
 
 __all__ = ["FrameRun", "checkpoint_path", "whole", "describe_model", "potential_tables",
@@ -92,7 +95,7 @@ class FrameRun:
         return self.observe()
 
     def run(self, t_end, save_every, output=None, progress=True, overwrite=False, resume=False,
-            checkpoint_every=10, load=True):
+            checkpoint_every=10, load=True, check_resources=True):
         """Run to time ``t_end``, recording a frame every ``save_every``.
 
         Parameters
@@ -103,11 +106,13 @@ class FrameRun:
             Interval between frames [s], a whole number of time steps.
         output : str or path-like, optional
             netCDF file written frame by frame (see :mod:`pmc.io`); its checkpoint is
-            ``output + ".checkpoint.npz"``.
+            ``output + ".checkpoint.npz"``, written with the first frame, every
+            ``checkpoint_every`` frames and at the end. The output is locked for the run
+            (:class:`pmc.io.OutputLock`): a second run to it is refused.
         progress : bool
             tqdm progress bar (shown only on a terminal).
         overwrite : bool
-            Replace an existing output file.
+            Replace an existing output file (never one that another run is writing).
         resume : bool
             Continue from the checkpoint of ``output`` (see :meth:`resume`).
         checkpoint_every : int
@@ -115,40 +120,76 @@ class FrameRun:
         load : bool
             With ``output``: read the file back and return it (default), or return None (for
             a driver that only wants the file, such as :func:`pmc.ensemble`).
+        check_resources : bool
+            Refuse to start when the frames would not fit in the free disk (with ``output``)
+            or the available memory (:mod:`pmc._resources`); default True.
 
         Returns
         -------
         xarray.Dataset or None
             All frames of the run: the output file's content when ``output`` is given.
+
+        Raises
+        ------
+        pmc.io.OutputLockedError
+            If another run is writing ``output`` (the message names its pid).
+        pmc.io.DamagedFileError
+            On resume, if the output or its checkpoint is damaged or they do not belong together.
+        pmc.io.WriteError
+            If writing a frame fails (a full disk): the checkpoint then holds the run at the
+            last frame computed, and ``resume=True`` continues it.
+        pmc._resources.ResourceError
+            If the frames would not fit (see ``check_resources``).
         """
         save_every = _checks.positive("save_every", save_every)
         checkpoint_every = _checks.count("checkpoint_every", checkpoint_every, minimum=1)
         per_save = whole("save_every", save_every, self.dt, "dt")
         if resume and output is None:
             raise ValueError("resume=True needs the output file to resume")
-        frame_index = 0
-        if output is not None:
-            output = str(output)
+        t_end = _checks.finite("t_end", t_end)
+        if output is None:
+            return self._run(t_end, save_every, per_save, None, progress, False, 1,
+                             check_resources)
+        output = str(output)
+        io.check_writable(output, overwrite=True)  # the directory, before the lock beside it
+        with io.OutputLock(output):
             if resume:
                 self.resume(output)
                 if not np.isclose(self._saved_every, save_every, rtol=1e-12):
                     raise ValueError(f"save_every = {save_every:g} differs from the resumed "
                                      f"run's {self._saved_every:g}")
-                frame_index = self._frame_index
             else:
                 io.check_writable(output, overwrite=overwrite)
-        t_end = _checks.finite("t_end", t_end)
+            self._run(t_end, save_every, per_save, output, progress, resume, checkpoint_every,
+                      check_resources)
+        return io.open_dataset(output) if load else None
+
+    def _run(self, t_end, save_every, per_save, output, progress, resume, checkpoint_every,
+             check_resources):
+        """The loop of :meth:`run` (with ``output``: under its lock)."""
         remaining = whole("t_end - t", t_end - self.time, per_save * self.dt, "save_every",
                           minimum=0)
+        frame_index = self._frame_index if resume else 0
+        record_first = not resume or self._pending
+        if not resume and output is not None:  # what a resume checks it starts from
+            self._initial_hash = (_state_hash(self._state_arrays()) if self.step_count == 0
+                                  else "")
+        first = self.observe() if record_first else None
         frames = []
         writer = None
         if output is not None:
             writer = io.FrameWriter(output, self._provenance(save_every),
                                     mode="a" if resume else "w")
         try:
-            if not resume:
-                frames.append(self._record(writer, frame_index))
+            per_frame = (writer.record_bytes() if first is None else
+                         sum(v.nbytes for v in first.variables.values() if "time" in v.dims))
+            self._check_resources(per_frame, remaining + record_first, output,
+                                  check_resources)
+            if record_first:
+                frames.append(self._record(writer, frame_index, first))
                 frame_index += 1
+                if output is not None:  # with the first frame: a run killed at once resumes
+                    self._checkpoint_or_fail(output, writer, frame_index, save_every)
             bar = _progress(progress, t_end - self.time, self.progress_label)
             for k in range(remaining):
                 before = self._progress_size()
@@ -159,20 +200,31 @@ class FrameRun:
                 frame_index += 1
                 if output is not None and (frame_index % checkpoint_every == 0
                                            or k == remaining - 1):
-                    self._checkpoint(output, frame_index, save_every)
+                    self._checkpoint_or_fail(output, writer, frame_index, save_every)
                 if bar is not None:
                     bar.set_postfix(self._progress_postfix(per_save, seconds, before,
                                                            self._progress_size()))
                     bar.update(per_save * self.dt)
             if bar is not None:
                 bar.close()
-            if output is not None and remaining == 0:
-                self._checkpoint(output, frame_index, save_every)
+            if output is not None and remaining == 0 and not record_first:
+                self._checkpoint_or_fail(output, writer, frame_index, save_every)
+            if writer is not None:
+                try:
+                    writer.close()
+                except (OSError, RuntimeError) as exc:
+                    raise io.WriteError(f"closing {output!r} failed ({exc}): its last frames "
+                                        f"may not be on disk; check it with pmc info and "
+                                        f"continue with resume=True (pmc run --resume)") \
+                        from exc
+        except _WriteFailed as failure:
+            raise self._write_failed(output, writer, failure, save_every) from failure.error
         finally:
             if writer is not None:
-                writer.close()
+                with contextlib.suppress(OSError, RuntimeError):
+                    writer.close()
         if output is not None:
-            return io.open_dataset(output) if load else None
+            return None
         ds = xr.concat(frames, dim="time", data_vars="all", coords="minimal",
                        compat="override", join="exact")
         ds.attrs = self._provenance(save_every)
@@ -181,36 +233,141 @@ class FrameRun:
     def _progress_size(self):
         return 0
 
-    def _record(self, writer, index):
-        frame = self.observe()
+    def _record(self, writer, index, frame=None):
+        frame = self.observe() if frame is None else frame
         self._frame_recorded()
         if writer is not None:
-            writer.write(index, frame)
-        return frame
+            try:
+                writer.write(index, frame)
+            except (OSError, RuntimeError) as exc:
+                raise _WriteFailed(index, exc) from exc
+        return frame if writer is None else None
+
+    def _check_resources(self, per_frame, frames, output, check):
+        """Refuse before the loop when ``frames`` frames of ``per_frame`` bytes would not fit:
+        on disk (with an output, which is also read back at the end) and in memory."""
+        total = per_frame * frames
+        what = f"{frames} frames of {_resources.describe(per_frame)}"
+        how = "save fewer frames (a larger save_every), fewer observables or a coarser grid"
+        if output is not None:
+            _resources.check_disk(output, total, f"writing {what}", how, check=check)
+        _resources.check_memory(total if output is not None else 2 * total,
+                                f"keeping {what} in memory", how, check=check)
+
+    def _checkpoint_or_fail(self, output, writer, frame_index, save_every):
+        try:
+            self._checkpoint(output, writer, frame_index, save_every)
+        except (OSError, RuntimeError) as exc:
+            raise _WriteFailed(frame_index, exc, checkpoint=True) from exc
+
+    def _write_failed(self, output, writer, failure, save_every):
+        """After a failed write of frame k: checkpoint the state (which is at frame k: it is
+        recorded first on resume), close the file, and say how far the run got. After a failed
+        checkpoint (frames 0..k-1 written): the previous checkpoint stands."""
+        k = failure.index
+        if failure.checkpoint:
+            last = getattr(self, "_checkpointed", None)
+            kept = ("no checkpoint could be written" if last is None else
+                    f"the previous checkpoint (after frame {last - 1}) stands")
+            return io.WriteError(f"writing the checkpoint of {output!r} after frame {k - 1} "
+                                 f"failed ({failure.error}); frames 0..{k - 1} are complete and "
+                                 f"{kept}: free some space and continue with resume=True (pmc "
+                                 f"run --resume)")
+        if k == 0:
+            with contextlib.suppress(OSError, RuntimeError):
+                writer.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(output)
+            return io.WriteError(f"cannot write the first frame of {output!r}: "
+                                 f"{failure.error}; nothing was written")
+        saved = f"the checkpoint holds the run at t = {self.time:g}, frame {k}"
+        try:
+            self._checkpoint(output, writer, k, save_every, pending=True)
+        except (OSError, RuntimeError) as exc:
+            last = getattr(self, "_checkpointed", 1)
+            saved = (f"the checkpoint could not be updated ({exc}): the previous one, after "
+                     f"frame {last - 1}, stands")
+        return io.WriteError(f"writing frame {k} of {output!r} failed ({failure.error}); "
+                             f"frames 0..{k - 1} are complete and {saved}: free some space and "
+                             f"continue with resume=True (pmc run --resume)")
 
     # ------------------------------------------------------------------ checkpoints
-    def _checkpoint(self, output, frame_index, save_every):
+    def _checkpoint(self, output, writer, frame_index, save_every, pending=False):
         meta = {"step_count": self.step_count, "frame_index": frame_index,
                 "save_every": save_every, "fingerprint": self._fingerprint(),
-                "pmc_version": __version__}
+                "pmc_version": __version__, "case": _case_text(self.case),
+                "frames_hash": writer.records_hash(frame_index),
+                "initial_hash": getattr(self, "_initial_hash", ""),
+                "pending": int(pending)}
         io.save_checkpoint(checkpoint_path(output), self._state_arrays(), meta)
+        self._checkpointed = frame_index
 
     def resume(self, output):
         """Restore the state saved in the checkpoint of ``output``. The solver must have been
-        built the same way (model, time step, walls, grid, collisions, seed): this is checked.
-        Returns self."""
+        built the same way: the case (every key but ``[run] t_end`` and ``[output]``), the
+        model, time step, walls, grid, collisions, seed and the initial state are checked, and
+        the checkpoint must belong to the output (a hash of its frames). Returns self.
+
+        Raises
+        ------
+        FileNotFoundError
+            Without a checkpoint, or with a checkpoint but no output.
+        pmc.io.DamagedFileError
+            If the output or the checkpoint is damaged, or they do not belong together.
+        ValueError
+            If the solver differs from the checkpointed one (naming the case keys that differ).
+        """
+        output = str(output)
         path = checkpoint_path(output)
-        if not pathlib.Path(path).exists():
+        if not os.path.exists(path):
+            if not os.path.exists(output):
+                raise FileNotFoundError(f"nothing to resume: neither {output!r} nor its "
+                                        f"checkpoint {path!r} exists")
             raise FileNotFoundError(f"no checkpoint {path!r} to resume from")
+        if not os.path.exists(output):
+            raise FileNotFoundError(f"cannot resume: the output {output!r} is missing but its "
+                                    f"checkpoint {path!r} is there (the frames before it are "
+                                    f"lost); remove the checkpoint and run again without "
+                                    f"resume")
         arrays, meta = io.load_checkpoint(path)
+        needed = ("step_count", "frame_index", "save_every", "fingerprint", "case",
+                  "frames_hash")
+        missing = [k for k in needed if k not in meta]
+        if missing:
+            raise io.DamagedFileError(f"checkpoint {path!r} lacks {missing} (not a pmc "
+                                      f"checkpoint, or one from an older pmc): cannot check "
+                                      f"that it belongs to {output!r}")
+        differ = _case_difference(meta["case"], self.case)
+        if differ:
+            raise ValueError(f"the checkpoint was written by a different simulation: the case "
+                             f"differs in {differ}; refusing to resume (run it to another "
+                             f"output, or start again with overwrite)")
         if meta["fingerprint"] != self._fingerprint():
             raise ValueError("the checkpoint was written by a different simulation (model, dt, "
                              "boundary, grid, collisions, seed or options differ); refusing "
                              "to resume")
+        initial = meta.get("initial_hash", "")
+        if initial and self.step_count == 0 and _state_hash(self._state_arrays()) != initial:
+            raise ValueError("the checkpoint was written by a different simulation: its "
+                             "initial state (markers, distribution function or wave "
+                             "function) differs from this one's; refusing to resume")
+        frames = int(meta["frame_index"])
+        records, digest = io.check_records(output, frames)
+        if records < frames:
+            raise io.DamagedFileError(f"{output!r} holds {records} frames but its checkpoint "
+                                      f"{path!r} says {frames} were written: frames are lost; "
+                                      f"refusing to resume")
+        if digest != meta["frames_hash"]:
+            raise io.DamagedFileError(f"the checkpoint {path!r} does not belong to {output!r}: "
+                                      f"the first {frames} frames of the file are not those "
+                                      f"it was written after (the file was replaced or "
+                                      f"rewritten); refusing to resume")
         self._restore_state(arrays)
         self.step_count = int(meta["step_count"])
-        self._frame_index = int(meta["frame_index"])
+        self._frame_index = frames
         self._saved_every = float(meta["save_every"])
+        self._pending = bool(meta.get("pending", 0))
+        self._initial_hash = initial
         return self
 
     # ------------------------------------------------------------------ provenance
@@ -246,6 +403,77 @@ def frame_at(t, data, coords, system="si"):
 
 
 checkpoint_path = io.checkpoint_path
+
+
+class _WriteFailed(Exception):
+    """Writing frame ``index`` failed with ``error`` (handled by :meth:`FrameRun._run`)."""
+
+    def __init__(self, index, error, checkpoint=False):
+        super().__init__(index, error)
+        self.index, self.error, self.checkpoint = index, error, checkpoint
+
+
+#: Case keys that do not change a run's frames: a resume may differ in them.
+_RESUMABLE = (("run", "t_end"), ("output",))
+
+
+def _case_text(case):
+    """The case as compared on resume: TOML, without the keys of ``_RESUMABLE``."""
+    case = _toml_safe(dict(case))
+    case.pop("__dir__", None)
+    for key in _RESUMABLE:
+        table = case
+        for part in key[:-1]:
+            table = table.get(part) if isinstance(table, dict) else None
+        if isinstance(table, dict):
+            table.pop(key[-1], None)
+    return tomli_w.dumps(case)
+
+
+def _case_difference(saved_text, case):
+    """'distribution.n (3000, was 2000), ...' for the keys in which ``case`` differs from
+    the checkpoint's, or '' if none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        saved = tomllib.loads(saved_text)
+    except tomllib.TOMLDecodeError:
+        return "(the checkpoint's case cannot be read)"
+    now = tomllib.loads(_case_text(case))
+    a, b = _flatten(saved), _flatten(now)
+    keys = sorted(set(a) | set(b))
+    parts = [f"{k} ({b.get(k, 'absent')!r}, was {a.get(k, 'absent')!r})"
+             for k in keys if a.get(k, _MISSING) != b.get(k, _MISSING)]
+    return ", ".join(parts)
+
+
+_MISSING = object()
+
+
+def _flatten(value, prefix=""):
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def _state_hash(arrays):
+    """A hash of a solver's state arrays (what :meth:`FrameRun._state_arrays` returns)."""
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.view(np.uint8).reshape(-1) if a.size else b"")
+    return h.hexdigest()
 
 
 def whole(name, value, unit, unit_name, minimum=1):

@@ -5,7 +5,9 @@ Over the public API only; every error in a case file is reported in one line nam
 and key, with exit status 2.
 """
 import argparse
+import contextlib
 import datetime
+import os
 import sys
 
 from . import io, quantum
@@ -25,19 +27,28 @@ def _run(args):
         raise CaseError("--scheduler and --workers run replicas: give --replicas R")
     if _is_factory(args.case):
         raise CaseError("a Python factory runs as replicas: give --replicas R (1 for one run)")
-    case = load_case(args.case)
-    sim, opts = build(case)
-    output = args.output or opts["output"]
-    if output is None:
-        raise CaseError("no output file: give -o OUT.nc or [output] path in the case")
-    ds = sim.run(opts["t_end"], opts["save_every"], output=output,
-                 progress=not args.quiet, overwrite=args.overwrite or opts["overwrite"],
-                 resume=args.resume, checkpoint_every=opts["checkpoint_every"])
+    _case_path(args.case)
+    checks = contextlib.nullcontext() if args.check_resources else io.without_resource_checks()
+    with checks:
+        case = load_case(args.case)
+        sim, opts = build(case)
+        output = args.output or opts["output"]
+        if output is None:
+            raise CaseError("no output file: give -o OUT.nc or [output] path in the case")
+        ds = sim.run(opts["t_end"], opts["save_every"], output=output,
+                     progress=not args.quiet, overwrite=args.overwrite or opts["overwrite"],
+                     resume=args.resume, checkpoint_every=opts["checkpoint_every"])
     if not args.quiet:
         size = (f"{int(ds.n_markers[-1])} markers" if "n_markers" in ds
                 else f"total weight {float(ds.total_weight[-1]):.6g}")
         print(f"wrote {output}: {ds.sizes['time']} frames to t = {float(ds.time[-1]):g}, {size}")
     return 0
+
+
+def _case_path(text):
+    """A case file given on the command line: a file, not a directory."""
+    if os.path.isdir(text):
+        raise CaseError(f"case file {text!r} is a directory; give a TOML file")
 
 
 def _window(text):
@@ -78,7 +89,8 @@ def _compare(args):
                          "reference_file": reference_file,
                          "reference_window": "" if window is None else repr(window)})
     if args.output is not None:
-        result.to_netcdf(args.output)
+        with io.atomic_path(args.output) as tmp:  # complete or absent, as every pmc file
+            result.to_netcdf(tmp)
     if not args.quiet:
         for k, t in enumerate(result["time"].values):
             print(f"t = {t:g}: distance {float(result.distance[k]):.4g} (noise floor "
@@ -123,6 +135,7 @@ def _run_ensemble(args):
     if args.resume:
         raise CaseError("--resume is for a single run; rerunning with --replicas keeps the "
                         "finished replicas by itself")
+    _case_path(args.case)
     case = _source(args.case)
     output = _ensemble_output(args, case)
     ds = ensemble(case, replicas=args.replicas, client=args.scheduler, output=output,
@@ -155,6 +168,7 @@ def _parse_set(text):
 
 
 def _sweep(args):
+    _case_path(args.case)
     case = _source(args.case)
     output = _ensemble_output(args, case)
     overrides = dict(_parse_set(s) for s in args.set)
@@ -239,6 +253,9 @@ def main(argv=None):
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--no-resource-check", dest="check_resources", action="store_false",
+                   help="start even when the estimated memory or output size exceeds what the "
+                        "machine has")
     _cluster_arguments(p, replicas_default=None)
     p.set_defaults(func=_run)
     p = sub.add_parser("sweep", help="run a case over the product of overridden keys")
@@ -293,9 +310,23 @@ def main(argv=None):
     p.set_defaults(func=_validate)
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
-    except (CaseError, ValueError, FileExistsError, FileNotFoundError) as exc:
-        print(f"pmc {args.command}: error: {exc}", file=sys.stderr)
+        status = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe is handled, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # the reader went away (pmc info out.nc | head): stop quietly, as Unix tools do
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        print(f"pmc {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (CaseError, ValueError, FileExistsError, FileNotFoundError, IsADirectoryError,
+            NotADirectoryError, PermissionError, io.OutputLockedError, io.WriteError,
+            io.ResourceError) as exc:
+        text = " ".join(str(exc).split("\n"))
+        print(f"pmc {args.command}: error: {text}", file=sys.stderr)
         return 2
 
 

@@ -31,7 +31,7 @@ from functools import cached_property
 import numpy as np
 from scipy import special
 
-from . import _checks, units
+from . import _checks, _resources, units
 from ._model import Model
 from .markers import Markers
 
@@ -48,7 +48,7 @@ _NTABLE = 2 ** 16
 
 
 # ============================================================================ sampling
-def sample(distribution, n, seed=None):
+def sample(distribution, n, seed=None, check_resources=True):
     """Draw ``n`` weighted markers from ``distribution``.
 
     Parameters
@@ -61,6 +61,9 @@ def sample(distribution, n, seed=None):
     seed : int or numpy.random.SeedSequence, optional
         Seed of the draw (dimensionless). The same seed gives bitwise the same markers. ``None``
         draws fresh entropy from the operating system: the result cannot be reproduced.
+    check_resources : bool
+        Refuse, before allocating, a draw whose markers would not fit in the available memory
+        (:class:`pmc._resources.ResourceError`, with the estimate); default True.
 
     Returns
     -------
@@ -82,6 +85,7 @@ def sample(distribution, n, seed=None):
         raise ValueError(f"distribution must be one of pmc.states.{', '.join(__all__[1:-1])}, "
                          f"got {type(distribution).__name__}")
     n = _checks.count("n", n, minimum=1)
+    _resources.check_markers(n, distribution.dx, distribution.dp, check=check_resources)
     rng = np.random.default_rng(_seed_sequence(seed))
     drawn = distribution._draw(rng, n)  # (positions, momenta, weights[, state])
     return Markers.from_components(*drawn)

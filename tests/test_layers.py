@@ -26,16 +26,16 @@ ROOT = pathlib.Path(pmc.__file__).parent
 
 LAYERS = [
     {"_kernels"},
-    {"units", "_checks", "_model", "_version", "threads", "schema", "bands", "potentials",
-     "hamiltonian", "markers", "states", "cells", "grids", "boundaries", "streaming", "collisions",
-     "materials", "fields"},
+    {"units", "_checks", "_resources", "_model", "_version", "threads", "schema", "bands",
+     "potentials", "hamiltonian", "markers", "states", "cells", "grids", "boundaries",
+     "streaming", "collisions", "materials", "fields"},
     {"io"},
     {"_run", "simulation", "gridsolver", "quantum"},
     {"compare", "averages", "ensemble", "config", "plot", "cli", "validate", "__init__", "__main__"},
 ]
 #: Inside the models layer: a module imports only modules of an earlier entry.
 MODEL_ORDER = [
-    {"units", "_checks", "_model", "_version", "threads", "schema"},
+    {"units", "_checks", "_resources", "_model", "_version", "threads", "schema"},
     {"bands"},
     {"potentials"},
     {"hamiltonian"},

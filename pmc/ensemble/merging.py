@@ -229,6 +229,7 @@ def _peek(part):
     if isinstance(part, xr.Dataset):
         yield part
     else:
+        io.check_container(part)  # a truncated part would read as zeros
         with xr.open_dataset(part) as ds:
             yield ds
 
