@@ -73,10 +73,11 @@ def _bose(energy, temperature):
 @dataclass(frozen=True)
 class ValleyMechanism(Mechanism):
     """Base class of the valley mechanisms: classical statistics, the null-collision loop of
-    :func:`pmc._kernels.valleys.scatter_independent` and the valley selection.
+    :func:`pmc._kernels.valleys.scatter_independent` and the valley selection. The keywords
+    below are common to every valley mechanism.
 
-    Parameters (keyword, common to every valley mechanism)
-    ------------------------------------------------------
+    Parameters
+    ----------
     initial : str, optional
         Valley group the mechanism acts on (default: every valley).
     name : str, optional
@@ -375,7 +376,7 @@ class AcousticDeformation(ValleyMechanism):
 
 @dataclass(frozen=True)
 class IntervalleyPhonon(ValleyMechanism):
-    """Intervalley (or intravalley non-polar optical) phonons, zeroth order (JR III.B.4-5):
+    """Intervalley (or intravalley non-polar optical) phonons, zeroth order (JR III.B.4-5)::
 
         Gamma_abs(eps) = (pi (D_t K)^2 Z_f / (rho w)) N_0 g_f(eps + Delta_i - Delta_f + hbar w)
         Gamma_em(eps)  = (pi (D_t K)^2 Z_f / (rho w)) (N_0 + 1)
@@ -457,9 +458,10 @@ class PolarOptical(ValleyMechanism):
     """Polar optical phonons (Froehlich), intravalley, with the Kane overlap (JR III.B.6;
     W. Fawcett, A. D. Boardman and S. Swain, J. Phys. Chem. Solids 31, 1963 (1970)).
 
-    |M(q)|^2 = (e^2 hbar w / (2 eps_0 q^2)) (1/eps_inf - 1/eps_s) (N_0 + 1/2 -+ 1/2) G, with
-    G = (a a' + c c' cos theta)^2, a^2 = (1 + alpha eps) / (1 + 2 alpha eps), c^2 = alpha eps /
-    (1 + 2 alpha eps). The golden rule integrated over the final sphere gives
+    The matrix element is |M(q)|^2 = (e^2 hbar w / (2 eps_0 q^2)) (1/eps_inf - 1/eps_s)
+    (N_0 + 1/2 -+ 1/2) G, with G = (a a' + c c' cos theta)^2, a^2 = (1 + alpha eps) /
+    (1 + 2 alpha eps), c^2 = alpha eps / (1 + 2 alpha eps). The golden rule integrated over the
+    final sphere gives::
 
         Gamma_+-(eps) = (e^2 w sqrt(m) / (4 pi eps_0 sqrt(2) hbar)) (1/eps_inf - 1/eps_s)
                         (N_0 + 1/2 -+ 1/2) (1 + 2 alpha eps') F_0(eps, eps') / sqrt(gamma),
