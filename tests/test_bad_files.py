@@ -705,3 +705,19 @@ def test_a_grid_larger_than_memory_is_refused(monkeypatch):
                           check=False)
     with io.without_resource_checks():
         _resources.check_grid(10**8, _resources.GRID_BYTES_PER_CELL, "f")
+
+
+@pytest.mark.parametrize("solver", ["quantum", "grid"])
+def test_solver_grids_too_large_for_memory_are_refused_before_allocating(solver):
+    """The grid and quantum solvers estimate their grids' memory before allocating them and
+    refuse, with the estimate and the remedy, a grid the machine cannot hold."""
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0))
+    axis = np.linspace(-10, 10, 2 ** 18, endpoint=False)
+    with pytest.raises(MemoryError, match=r"grid points .* needs about .* coarser grid"):
+        if solver == "quantum":
+            pmc.quantum.Simulation(H, pmc.states.GaussianWavepacket(x0=0.0, p0=0.0, sigma_x=1.0),
+                                   grid=(axis, axis), dt=0.01)
+        else:
+            pmc.gridsolver.Simulation(
+                H, pmc.states.Maxwellian(temperature=1.0, mass=1.0, x=(-5, 5)), dt=0.01,
+                grid=pmc.PhaseSpaceGrid(x=axis, p=np.linspace(-5, 5, 2 ** 18)))

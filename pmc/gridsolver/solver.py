@@ -52,7 +52,7 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .. import _checks, threads
+from .. import _checks, _resources, threads
 from .._kernels import push as _push
 from .._kernels import semilagrangian as _sl
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
@@ -79,6 +79,8 @@ _SCHEME_CODES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
 #: Rate matrices up to this size get a dense precomputed propagator expm(Q dt); larger ones are
 #: applied with scipy.sparse.linalg.expm_multiply each step.
 DENSE_LIMIT = 2048
+#: Memory per (x, p) node [B]: f, its shifted copy and the interpolation's two work arrays.
+GRID_BYTES_PER_POINT = 4 * 8
 #: Grids with fewer nodes than this are stepped on one thread (numba and BLAS): a shift costs
 #: ~10 ns per node, so below ~1 ms of work the synchronisation of a parallel loop costs more than
 #: it saves (and on a loaded machine a descheduled thread stalls every barrier for a whole time
@@ -192,6 +194,8 @@ class Simulation(FrameRun):
         names = [c.name for c in self.collisions]
         if len(set(names)) != len(names):
             raise ValueError(f"collisions need distinct names, got {names}")
+        _resources.check_grid(self.x.size * self.p.size, GRID_BYTES_PER_POINT,
+                              "the distribution f(x, p)")
         self.f = self._initial(initial)
         dkind, dprm, terms, pprm = hamiltonian.kernel_arguments()
         self._dkind, self._dprm = int(dkind), np.ascontiguousarray(dprm, np.float64)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
-from .. import _checks
+from .. import _checks, _resources
 from .._kernels import evaluate, models
 from .._kernels.splitoperator import kick_phase, kick_phase_terms, layer_loss
 from .._model import Model
@@ -195,6 +195,8 @@ class Simulation(FrameRun):
         self.planner = planner
         self.initial_description = _describe_state(initial)
 
+        _resources.check_grid(self.size, _resources.QUANTUM_BYTES_PER_POINT,
+                              "the wave function")
         psi = _initial_state(initial, self.coords, self.hbar)
         _check_resolution(initial, self.spacing, self.shape, self.hbar)
         # positions (d, M) and momenta hbar k (d, M) on the flattened grid (C order)
