@@ -13,7 +13,7 @@ import sys
 from . import io, quantum
 from ._version import __version__
 from .compare import compare
-from .config import CaseError, build, load_case
+from .config import CaseError, build, load_case, output_path
 from .ensemble import ensemble, load_factory, parts_directory, sweep
 from .grids import PhaseSpaceGrid
 
@@ -82,7 +82,7 @@ def _compare(args):
     if args.output is not None:
         io.check_writable(args.output, overwrite=args.overwrite)
     result = compare(runs, reference, window=window, divide=args.divide,
-                     densities=args.densities)
+                     densities=args.densities, coverage=args.coverage)
     result.attrs.update({"pmc_version": __version__,
                          "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                          "marker_files": ", ".join(marker_files),
@@ -124,11 +124,9 @@ def _ensemble_output(args, case):
 
 
 def _build_output(case):
-    """The merged output of a case's [output] path (relative to the case file), or None."""
-    import pathlib
-
-    path = case.get("output", {}).get("path") if isinstance(case.get("output"), dict) else None
-    return None if path is None else str(pathlib.Path(case.get("__dir__", ".")) / path)
+    """The merged output of a case's [output] path (relative to the case file, and under it or
+    the working directory: :func:`pmc.config.output_path`), or None."""
+    return output_path(case)
 
 
 def _run_ensemble(args):
@@ -287,6 +285,10 @@ def main(argv=None):
                    help="position [m] beyond which probability counts as transmitted (default 0)")
     p.add_argument("--densities", action="store_true",
                    help="also write the two densities compared (rho_markers, rho_reference)")
+    p.add_argument("--coverage", choices=("warn", "error", "ignore"), default="warn",
+                   help="when the marker grid misses reference weight or clips smoothed weight "
+                        "beyond the noise: warn with the bias (default), refuse (error) or say "
+                        "nothing")
     p.add_argument("-o", "--output", help="netCDF file of the comparison")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary")

@@ -204,6 +204,16 @@ def test_quantum_case_errors_name_what_is_wrong(tmp_path, old, new, message):
         config.build(config.load_case(_case(tmp_path, _quantum_case().split("[quantum]")[0])))
 
 
+def test_merged_outputs_of_replicas_stay_under_the_case_directory(tmp_path):
+    from pmc import cli
+    case = config.load_case(_case(tmp_path))
+    case["output"] = {"path": "../../elsewhere.nc"}
+    with pytest.raises(config.CaseError, match="outside the case's directory"):
+        cli._build_output(case)
+    case["output"] = {"path": "merged.nc"}
+    assert cli._build_output(case) == str(tmp_path / "merged.nc")
+
+
 def test_command_line_compare_against_the_quantum_run_and_a_grid_run(tmp_path):
     markers = tmp_path / "markers.nc"
     assert _pmc("run", str(_case(tmp_path)), "-o", str(markers)).returncode == 0
@@ -223,6 +233,15 @@ def test_command_line_compare_against_the_quantum_run_and_a_grid_run(tmp_path):
     for name in expected.data_vars:
         np.testing.assert_array_equal(c[name].values, expected[name].values, err_msg=name)
     assert c.attrs["reference_file"] == str(quantum)
+    # --coverage error refuses exactly when pmc.compare(..., coverage="error") does
+    try:
+        pmc.compare(m, rho, coverage="error")
+        refused = False
+    except ValueError:
+        refused = True
+    r = _pmc("compare", str(markers), str(quantum), "--window", "gaussian:1.0",
+             "--coverage", "error")
+    assert (r.returncode == 2) == refused and (r.returncode == 0) != refused, r.stderr
     # a quantum run needs a window; a bad window is named
     r = _pmc("compare", str(markers), str(quantum))
     assert r.returncode == 2 and "--window" in r.stderr
