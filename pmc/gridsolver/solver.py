@@ -81,10 +81,9 @@ _SCHEME_CODES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
 DENSE_LIMIT = 2048
 #: Memory per (x, p) node [B]: f, its shifted copy and the interpolation's two work arrays.
 GRID_BYTES_PER_POINT = 4 * 8
-#: Grids with fewer nodes than this are stepped on one thread (numba and BLAS): a shift costs
-#: ~10 ns per node, so below ~1 ms of work the synchronisation of a parallel loop costs more than
-#: it saves (and on a loaded machine a descheduled thread stalls every barrier for a whole time
-#: slice).
+#: Grids with fewer nodes than this are stepped on one thread (numba and BLAS): below it the
+#: synchronisation of a parallel loop costs more than the shift it shares (and on a loaded
+#: machine a descheduled thread stalls every barrier for a whole time slice).
 PARALLEL_MIN = 1 << 18
 
 _DETERMINISTIC = "deterministic grid solution: no sampling error (zeros)"
