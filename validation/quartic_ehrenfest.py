@@ -90,8 +90,10 @@ def run(quick, outdir):
         # bins of a quarter of the window: the dephasing packet shears into filaments thinner
         # than the bins, and the smoothing's error, (bin / window)^2, must not depend on hbar
         hx, hp = s0 / 4, window.momentum_length(hbar) / 4
-        grid = pmc.PhaseSpaceGrid(x=np.arange(-3.0, 3.0 + hx / 2, hx),
-                                  p=np.arange(-4.0, 4.0 + hp / 2, hp))
+        # the grid covers the quantum box and the momenta the dephasing packet reaches, so that
+        # no envelope weight falls outside it (pmc.compare warns otherwise)
+        grid = pmc.PhaseSpaceGrid(x=np.arange(-4.0, 4.0 - hx / 2, hx),
+                                  p=np.arange(-6.0, 6.0 + hp / 2, hp))
         q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-4, 4, 1024, endpoint=False),
                                  t_end=c["t_end"], save_every=c["save_every"],
                                  dt=c["dt_quantum"])
