@@ -81,7 +81,6 @@ import numpy as np  # noqa: E402
 
 import pmc  # noqa: E402
 from pmc._kernels import BLOCK  # noqa: E402
-from pmc._kernels import push as _push  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 BUILD = HERE / "_build"
@@ -446,27 +445,19 @@ def triad(n, threads, reps=5):
 
 # ----------------------------------------------------------------------------- small runs
 def push_kernel(sim):
-    """The kernel pmc's Streamer calls for ``sim``, as a function of (nsteps, dt) over the
-    markers' arrays, chosen as :func:`pmc._kernels.push.kernels` chooses it."""
+    """The kernel pmc's Streamer calls for ``sim`` (the one :func:`pmc._kernels.push.kernels`
+    picks), as a function of (nsteps, dt) over the markers' arrays."""
     st = pmc.streaming.Streamer(sim.hamiltonian, sim.markers, scheme=sim.scheme,
                                 boundary=sim.boundary)
-    scheme, dkind, dprm, terms, pprm = st.args
     mk = sim.markers
     x, p, w, _ = mk.kernel_arrays()
     n = mk.n
     nblock = (n + BLOCK - 1) // BLOCK
     weight, count = np.zeros((nblock, 6)), np.zeros(nblock, np.int64)
-    free = _push.free_flight(mk.dx, scheme, dkind, terms, st.wkind)
 
     def call(nsteps, dt):
-        serial = n * nsteps <= _push.SERIAL_WORK
-        if free:
-            kernel = _push.push_free_serial if serial else _push.push_free
-            kernel(x, p, n, dprm, dt, nsteps, st.wkind, st.lo, st.hi, weight, count)
-        else:
-            kernel = _push.push_blocks_serial if serial else _push.push_blocks
-            kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, 0.0, 0, dt, nsteps, st.wkind,
-                   st.lo, st.hi, weight, count)
+        st.kernel(x, p, w, n, *st.args, 0.0, 0, dt, nsteps, st.wkind, st.lo, st.hi, weight,
+                  count)
     return call
 
 

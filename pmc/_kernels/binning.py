@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
-from .models import energy, velocity
+from .models import column, energy, velocity
 
 #: At most this many private histograms.
 MAX_CHUNKS = 64
@@ -176,14 +176,6 @@ def histogram(x, p, w, src, comp, lo, inv_h, nbin, stride, nbins):
     return _reduce(acc), _reduce_tally(tally)
 
 
-@njit(**JIT)
-def _momentum(p, i, dp):
-    p0 = p[0, i]
-    p1 = p[1, i] if dp > 1 else 0.0
-    p2 = p[2, i] if dp > 2 else 0.0
-    return p0, p1, p2
-
-
 @njit(**JIT_PARALLEL)
 def moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm):
     """First pass of the moments: per spatial cell (momenta unrestricted)
@@ -219,7 +211,7 @@ def moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm):
                 if cell < 0:
                     _tally(tally, b, wi, out_x, out_p)
                     continue
-                p0, p1, p2 = _momentum(p, i, dp)
+                p0, p1, p2 = column(p, i, dp)
                 v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
                 e = energy(dkind, dprm, p0, p1, p2)
                 acc[c, cell, M_W] += wi
@@ -269,7 +261,7 @@ def central_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm, pme
                 cell, out_x, out_p = bin_of(x, p, i, src, comp, lo, inv_h, nbin, stride)
                 if cell < 0:
                     continue
-                p0, p1, p2 = _momentum(p, i, dp)
+                p0, p1, p2 = column(p, i, dp)
                 v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
                 d0 = v0 - vmean[0, cell]
                 d1 = v1 - vmean[1, cell]

@@ -5,7 +5,7 @@ import math
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT_PARALLEL
-from .models import energy, force, potential, velocity
+from .models import column, energy, force, potential, velocity
 
 
 @njit(**JIT_PARALLEL)
@@ -13,8 +13,8 @@ def energy_array(dkind, dprm, p, out):
     """out[i] = eps(p[:, i]); ``p`` is (dp, n) with dp <= 3."""
     dp = p.shape[0]
     for i in prange(p.shape[1]):
-        out[i] = energy(dkind, dprm, p[0, i], p[1, i] if dp > 1 else 0.0,
-                        p[2, i] if dp > 2 else 0.0)
+        p0, p1, p2 = column(p, i, dp)
+        out[i] = energy(dkind, dprm, p0, p1, p2)
     return out
 
 
@@ -23,8 +23,8 @@ def velocity_array(dkind, dprm, p, out):
     """out[:, i] = v(p[:, i]); ``out`` is (dp, n)."""
     dp = p.shape[0]
     for i in prange(p.shape[1]):
-        v0, v1, v2 = velocity(dkind, dprm, p[0, i], p[1, i] if dp > 1 else 0.0,
-                              p[2, i] if dp > 2 else 0.0)
+        p0, p1, p2 = column(p, i, dp)
+        v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
         out[0, i] = v0
         if dp > 1:
             out[1, i] = v1
@@ -38,8 +38,8 @@ def potential_array(terms, prm, x, t, out):
     """out[i] = U(x[:, i], t); ``x`` is (dx, n)."""
     dx = x.shape[0]
     for i in prange(x.shape[1]):
-        out[i] = potential(terms, prm, x[0, i], x[1, i] if dx > 1 else 0.0,
-                           x[2, i] if dx > 2 else 0.0, t)
+        x0, x1, x2 = column(x, i, dx)
+        out[i] = potential(terms, prm, x0, x1, x2, t)
     return out
 
 
@@ -48,8 +48,8 @@ def force_array(terms, prm, x, t, out):
     """out[:, i] = F(x[:, i], t) on the dx position components; ``out`` is (dx, n)."""
     dx = x.shape[0]
     for i in prange(x.shape[1]):
-        f0, f1, f2 = force(terms, prm, x[0, i], x[1, i] if dx > 1 else 0.0,
-                           x[2, i] if dx > 2 else 0.0, t)
+        x0, x1, x2 = column(x, i, dx)
+        f0, f1, f2 = force(terms, prm, x0, x1, x2, t)
         out[0, i] = f0
         if dx > 1:
             out[1, i] = f1
@@ -76,12 +76,8 @@ def marker_sums(dkind, dprm, terms, pprm, x, p, w, n, t, out):
         s1 = 0.0
         s2 = 0.0
         for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
-            x0 = x[0, i]
-            x1 = x[1, i] if dx > 1 else 0.0
-            x2 = x[2, i] if dx > 2 else 0.0
-            p0 = p[0, i]
-            p1 = p[1, i] if dp > 1 else 0.0
-            p2 = p[2, i] if dp > 2 else 0.0
+            x0, x1, x2 = column(x, i, dx)
+            p0, p1, p2 = column(p, i, dp)
             wi = w[i]
             # 0 v is 0 for every finite v and NaN for inf or NaN
             check = 0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2 + 0.0 * wi

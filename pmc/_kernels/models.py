@@ -42,6 +42,13 @@ HARMONIC, QUARTIC, GAUSSIAN, ECKART, STEP, PERIODIC, UNIFORM_FIELD, GRIDDED = ra
 STATIC, SINUSOIDAL, RAMP, TIME_TABLE = 0, 1, 2, 3
 
 
+@njit(**SCALAR)
+def column(a, i, d):
+    """The first ``d`` <= 3 rows of column ``i`` of a (d, n) array as three numbers, zeros beyond
+    ``d``: a marker's position or momentum as the scalar functions take it."""
+    return a[0, i], a[1, i] if d > 1 else 0.0, a[2, i] if d > 2 else 0.0
+
+
 # ----------------------------------------------------------------------------- dispersions
 @njit(**SCALAR)
 def energy(kind, prm, p0, p1, p2):
@@ -222,21 +229,14 @@ def potential(terms, prm, x0, x1, x2, t):
 
 
 @njit(**SCALAR)
-def force(terms, prm, x0, x1, x2, t, one=-1, mone=STATIC):
-    """F(x, t) = -grad U [N]: the sum of all terms, three components.
-
-    ``one`` >= 0 asserts that the potential is the single term ``terms[0]``, of kind ``one``
-    with modulation ``mone``: the same sum, with the dispatch on the kind left to the compiler
-    when they are constants (the vectorised push). Default: read the kinds from ``terms``.
-    """
+def force(terms, prm, x0, x1, x2, t):
+    """F(x, t) = -grad U [N]: the sum of all terms, three components."""
     f0 = 0.0
     f1 = 0.0
     f2 = 0.0
-    for k in range(terms.shape[0] if one < 0 else 1):
-        kind = terms[k, 0] if one < 0 else one
-        mkind = terms[k, 2] if one < 0 else mone
-        g = modulation(mkind, prm, terms[k, 3], t)
-        a, b, c = term_force(kind, prm, terms[k, 1], x0, x1, x2)
+    for k in range(terms.shape[0]):
+        g = modulation(terms[k, 2], prm, terms[k, 3], t)
+        a, b, c = term_force(terms[k, 0], prm, terms[k, 1], x0, x1, x2)
         f0 += g * a
         f1 += g * b
         f2 += g * c

@@ -12,17 +12,18 @@ reused, bitwise, as the force at the start of the next: one force evaluation per
 
 The per-marker functions (``kick``, ``drift``, ``wall``, ``step``, ``advance``) are written once as
 scalar functions (the layout fbpic uses in ``particles/push/inline_functions.py``), always inlined
-into the kernels that call them (see ``models.SCALAR``). Two ``prange`` kernels call them:
+into the kernels that call them (see ``models.SCALAR``):
 
-* :func:`push_markers`, for every configuration: load a marker, ``advance`` it ``nsteps`` steps in
-  registers, store it;
-* :func:`push_vectorised`, for one position axis, leapfrog, one static gridded potential, periodic
-  or open walls and a parabolic or (dp = 3) Kane band: sub-blocks of markers that stay in L1, steps
-  outer and markers inner, so that each ``step`` is a loop over independent markers that the
-  compiler vectorises (with the model codes as constants). Several times faster; bitwise the same.
+* :func:`push_markers`, the per-marker reference: load a marker, ``advance`` it ``nsteps`` steps
+  in registers, store it;
+* :func:`push_blocks`, what runs use: sub-blocks of markers that stay in L1, steps outer and
+  markers inner, each operation a loop over independent markers with the model codes constant,
+  so the compiler vectorises it;
+* :func:`push_free`, free flight (no potential, parabolic band): a streaming loop per axis.
 
-:func:`push` picks one. Nothing is reassociated (``fastmath`` is off throughout), so every marker
-gets bitwise the same result from either kernel, on any number of threads.
+:func:`kernels` picks one. Nothing is reassociated (``fastmath`` is off throughout), so every
+marker gets bitwise the same result from any kernel, on any number of threads (the tests hold
+them to :func:`push_markers`).
 """
 import math
 
@@ -31,8 +32,8 @@ from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLIC, QUARTIC,
-                     RELATIVISTIC, SCALAR, STATIC, STEP, TIGHT_BINDING, UNIFORM_FIELD, force,
-                     modulation, speed_factor, term_force, velocity)
+                     RELATIVISTIC, SCALAR, STEP, TIGHT_BINDING, UNIFORM_FIELD, column,
+                     force, modulation, speed_factor, term_force, velocity)
 from .models import PERIODIC as PERIODIC_POTENTIAL
 
 # scheme codes
@@ -172,32 +173,31 @@ def walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi):
 
 
 @njit(**SCALAR)
-def step(x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, pprm, one, mone,
-         t_start, k, dt, wkind, lo, hi):
+def step(x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, pprm, t_start, k,
+         dt, wkind, lo, hi):
     """Step ``k`` of one marker, from t_start + k dt to t_start + (k + 1) dt, given the force
     (f0, f1, f2) at its start. Returns the marker, the force at its end (reused by the next step)
-    and the absorbing side code or -1 (then the force returned is the old one). ``one``, ``mone``:
-    see :func:`pmc._kernels.models.force` (-1 and STATIC: any potential).
+    and the absorbing side code or -1 (then the force returned is the old one).
 
     The stages of :func:`stage` (leapfrog one, Yoshida three) with the force evaluated between
     them; then the walls, the force at the end and the :func:`last_kick`.
     """
     t = t_start + k * dt
     t_end = t_start + (k + 1) * dt
-    free = terms.shape[0] == 0 and one < 0
+    free = terms.shape[0] == 0
     tau = t
     for j in range(stages(scheme)):
         c, d = stage(scheme, j, dt)
         if not free:  # with no potential, no kicks (by F = 0 they would only turn -0 into +0)
             if j > 0:
-                f0, f1, f2 = force(terms, pprm, x0, x1, x2, tau, one, mone)
+                f0, f1, f2 = force(terms, pprm, x0, x1, x2, tau)
             p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, c, dx)
         x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, d, dx, dkind, dprm)
         tau = tau + d  # t + h1, then t + h1 + h0
     x0, x1, x2, p0, p1, p2, side = walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi)
     if side >= 0 or free:
         return x0, x1, x2, p0, p1, p2, f0, f1, f2, side
-    f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_end, one, mone)
+    f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_end)
     p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, last_kick(scheme, dt), dx)
     return x0, x1, x2, p0, p1, p2, f0, f1, f2, -1
 
@@ -214,7 +214,7 @@ def advance(x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
     for s in range(nsteps):
         x0, x1, x2, p0, p1, p2, f0, f1, f2, side = step(
             x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, pprm,
-            -1, STATIC, t_start, step0 + s, dt, wkind, lo, hi)
+            t_start, step0 + s, dt, wkind, lo, hi)
         if side >= 0:
             return x0, x1, x2, p0, p1, p2, side
     return x0, x1, x2, p0, p1, p2, -1
@@ -630,8 +630,9 @@ def any_absorbing(wkind, dx):
 @njit(**JIT_PARALLEL)
 def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                 wkind, lo, hi, absorbed_weight, absorbed_count):
-    """:func:`push` for any configuration, the blocks in parallel (:func:`push_block`), each in
-    sub-blocks of :data:`SUB` markers held in L1. Bitwise the same as :func:`push_markers`."""
+    """The push (:func:`kernels`) for any configuration, the blocks in parallel
+    (:func:`push_block`), each in sub-blocks of :data:`SUB` markers held in L1. Bitwise the
+    same as :func:`push_markers`."""
     absorbing = any_absorbing(wkind, x.shape[0])
     for b in prange((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
@@ -703,9 +704,9 @@ def free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight, ab
 
 @njit(**JIT_PARALLEL)
 def push_free(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
-    """:func:`push` for the configurations :func:`free_flight` covers, the blocks in parallel
-    (:func:`free_block`). Bitwise the same as :func:`push_markers`: with no force, the axes of
-    a parabolic band never mix."""
+    """The push (:func:`kernels`) for the configurations :func:`free_flight` covers, the blocks
+    in parallel (:func:`free_block`). Bitwise the same as :func:`push_markers`: with no force,
+    the axes of a parabolic band never mix."""
     inv_m = 1.0 / dprm[0]
     for b in prange((n + BLOCK - 1) // BLOCK):
         free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight,
@@ -725,7 +726,8 @@ def push_free_serial(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight,
 @njit(**JIT_PARALLEL)
 def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                  wkind, lo, hi, absorbed_weight, absorbed_count):
-    """:func:`push` for any configuration: one marker at a time through :func:`advance`."""
+    """The per-marker reference push for any configuration: one marker at a time through
+    :func:`advance`."""
     dx = x.shape[0]
     dp = p.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
@@ -735,12 +737,8 @@ def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, d
         absorbed_count[b] = 0
         # unsigned indices: no negative-index wraparound on every access
         for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
-            x0 = x[0, i]
-            x1 = x[1, i] if dx > 1 else 0.0
-            x2 = x[2, i] if dx > 2 else 0.0
-            p0 = p[0, i]
-            p1 = p[1, i] if dp > 1 else 0.0
-            p2 = p[2, i] if dp > 2 else 0.0
+            x0, x1, x2 = column(x, i, dx)
+            p0, p1, p2 = column(p, i, dp)
             x0, x1, x2, p0, p1, p2, side = advance(
                 x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
                 t_start, step0, dt, nsteps, wkind, lo, hi)
@@ -760,10 +758,16 @@ def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, d
 
 
 def kernels(dx, scheme, dkind, terms, wkind):
-    """The push for a configuration: a function with :func:`push`'s arguments that runs
+    """The push for a configuration: a function ``(x, p, w, n, scheme, dkind, dprm, terms,
+    pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)`` that
+    pushes markers 0..n-1 of the (dx, capacity) / (dp, capacity) arrays ``x``, ``p`` in place:
     :func:`push_free` where :func:`free_flight` covers the configuration, else
     :func:`push_blocks`, each on the calling thread when a call has at most
-    :data:`SERIAL_WORK` marker-steps. (The kernels are compiled when first called.)"""
+    :data:`SERIAL_WORK` marker-steps. (The kernels are compiled when first called.)
+
+    A marker that leaves through an absorbing wall is frozen where it crossed and flagged by a
+    negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
+    receive the per-block tallies (summed by the caller in block order: deterministic)."""
     if free_flight(dx, scheme, dkind, terms, wkind):
         def free(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                  wkind, lo, hi, absorbed_weight, absorbed_count):
@@ -777,22 +781,6 @@ def kernels(dx, scheme, dkind, terms, wkind):
         kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind,
                lo, hi, absorbed_weight, absorbed_count)
     return blocks
-
-
-def push(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-         wkind, lo, hi, absorbed_weight, absorbed_count):
-    """Push markers 0..n-1 of the (dx, capacity) / (dp, capacity) arrays ``x``, ``p`` in place.
-
-    A marker that leaves through an absorbing wall is frozen where it crossed and flagged by a
-    negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
-    receive the per-block tallies (summed by the caller in block order: deterministic).
-
-    Runs the kernel :func:`kernels` picks; the results are bitwise those of
-    :func:`push_markers` (the per-marker reference the tests hold them to).
-    """
-    kernels(x.shape[0], scheme, dkind, terms, wkind)(
-        x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi,
-        absorbed_weight, absorbed_count)
 
 
 @njit(**JIT)

@@ -208,11 +208,6 @@ def final_momentum(mkind, mprm, proc, d, mass, alpha, hbar, eps, p0, p1, p2, key
 
 
 @njit(**models.SCALAR)
-def _load(momenta, i, d):
-    return (momenta[0, i], momenta[1, i] if d > 1 else 0.0, momenta[2, i] if d > 2 else 0.0)
-
-
-@njit(**models.SCALAR)
 def _store(momenta, i, d, q0, q1, q2):
     momenta[0, i] = q0
     if d > 1:
@@ -252,7 +247,7 @@ def marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n, inv_re
     order)."""
     d = momenta.shape[0]
     for i in prange(n):
-        p0, p1, p2 = _load(momenta, i, d)
+        p0, p1, p2 = models.column(momenta, i, d)
         eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
         rate[i] = r0 + r1
         band[i] = energy_band(eps, inv_ref)
@@ -280,7 +275,7 @@ def _cell_table(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, members, i
     for b in range(NBAND):
         table[b] = 0.0
     for k in range(members.shape[0]):
-        p0, p1, p2 = _load(momenta, members[k], d)
+        p0, p1, p2 = models.column(momenta, members[k], d)
         eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
         b = energy_band(eps, inv_ref)
         if r0 + r1 > table[b]:
@@ -333,7 +328,7 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
                 continue
             big = table[c, band[i]]
             t = -math.log(u) / big
-            p0, p1, p2 = _load(momenta, i, d)
+            p0, p1, p2 = models.column(momenta, i, d)
             eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
             j = 0
             moved = False
@@ -447,7 +442,7 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
         hk = np.empty(m, np.int64)
         size = 0
         for k in range(m):
-            p0, p1, p2 = _load(momenta, members[k], d)
+            p0, p1, p2 = models.column(momenta, members[k], d)
             eps, r0, r1, big[k] = rates_and_majorant(mkind, mprm, bkind, bprm, mass, alpha,
                                                      hbar, d, p0, p1, p2, table, inv_ref)
             if big[k] > 0.0:
@@ -465,7 +460,7 @@ def scatter_pauli(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, order, s
             base = draws[k] * STRIDE
             draws[k] += 1
             cand += 1
-            p0, p1, p2 = _load(momenta, i, d)
+            p0, p1, p2 = models.column(momenta, i, d)
             eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
             proc = candidate_process(mk, base + 1, big[k], r0, r1)
             if proc >= 0:

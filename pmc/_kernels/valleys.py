@@ -41,7 +41,7 @@ from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .geometry import on_sphere
-from .models import SCALAR
+from .models import SCALAR, column
 from .rng import stream_key, uniform, uniform_open
 from .scatter import NBAND, STRIDE, brooks_herring_cos, energy_band, rotate, shell_dos
 
@@ -108,9 +108,7 @@ def energy_velocity_array(vb, state, momenta, eps, vel):
     """eps[i] = E(p_i) and vel[:, i] = v(p_i) in valley state[i] (numpy-facing helper)."""
     d = momenta.shape[0]
     for i in range(momenta.shape[1]):
-        p0 = momenta[0, i]
-        p1 = momenta[1, i] if d > 1 else 0.0
-        p2 = momenta[2, i] if d > 2 else 0.0
+        p0, p1, p2 = column(momenta, i, d)
         v = state[i]
         eps[i] = energy(vb, v, p0, p1, p2)
         a, b, c = velocity(vb, v, p0, p1, p2)
@@ -269,11 +267,6 @@ def final_state(vkinds, tabs, targets, cum, m, vb, v, proc, d, hbar, eps, p0, p1
 
 
 # ----------------------------------------------------------------------------- the loops
-@njit(**JIT)
-def _load(momenta, i, d):
-    return (momenta[0, i], momenta[1, i] if d > 1 else 0.0, momenta[2, i] if d > 2 else 0.0)
-
-
 @njit(**JIT_PARALLEL)
 def marker_rates(vkinds, tabs, targets, vb, hbar, momenta, state, n, inv_ref, rate, band):
     """rate[i] = total rate of marker i over every mechanism [1/s], band[i] its energy band
@@ -283,7 +276,7 @@ def marker_rates(vkinds, tabs, targets, vb, hbar, momenta, state, n, inv_ref, ra
     for blk in prange(nblock):
         r = np.empty(2 * vkinds.shape[0])
         for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            p0, p1, p2 = _load(momenta, i, d)
+            p0, p1, p2 = column(momenta, i, d)
             v = state[i]
             eps = kinetic_energy(vb, v, p0, p1, p2)
             rate[i] = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r)
@@ -318,7 +311,7 @@ def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, wr
                 continue
             big = table[c, band[i]]
             t = -math.log(u) / big
-            p0, p1, p2 = _load(momenta, i, d)
+            p0, p1, p2 = column(momenta, i, d)
             v = state[i]
             eps = kinetic_energy(vb, v, p0, p1, p2)
             tot = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r)
