@@ -14,6 +14,8 @@ import tempfile
 import textwrap
 import time
 
+# the case of tests/test_bad_files.py, copied rather than imported: this script also measures
+# versions of pmc that the test module cannot import (the "before" counts)
 CASE = """\
 [run]
 dt = 0.05
