@@ -659,6 +659,15 @@ class PoissonOperator(FieldOperator):
         self.efield = self.electric_field(self.phi)
         np.multiply(self.efield.reshape(self.ndim, -1), self.charge, out=self._force)
 
+    def set_density(self, number_density):
+        """Solve for the charge q ``number_density`` [1/m^d] (node values, mesh shape) plus the
+        background and keep phi, E and the force on the mesh (what :meth:`update` does with the
+        markers' deposit; the grid solver gives its density)."""
+        rho = self.charge * np.asarray(number_density, float).reshape(self.shape) + self.background
+        self.phi = self.solve(rho)
+        self.efield = self.electric_field(self.phi)
+        np.multiply(self.efield.reshape(self.ndim, -1), self.charge, out=self._force)
+
     def kick(self, markers, h):
         """p <- p + h q E(x) on the first d momentum components, E interpolated with the
         deposit's shape function."""

@@ -113,12 +113,101 @@ def _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
             ja = node(a0 + ia, n[0], per[0])
             qa = q * wa[ia]
             for ib in range(m1):
-                jb = node(a1 + ib, n[1], per[1]) if m1 > 1 else 0
+                jb = node(a1 + ib, n[1], per[1]) if n[1] > 1 else 0
                 qb = qa * wb[ib]
                 base = (ja * n[1] + jb) * n[2]
                 for ic in range(m2):
-                    jc = node(a2 + ic, n[2], per[2]) if m2 > 1 else 0
+                    jc = node(a2 + ic, n[2], per[2]) if n[2] > 1 else 0
                     out[base + jc] += qb * wc[ic]
+
+
+@njit(**SCALAR)
+def _local(v, lo, inv_h, n, per):
+    """(s, inside): the coordinate in node spacings from node 0, wrapped into [0, n) on a
+    periodic axis; inside = within [0, n - 1] on a bounded one."""
+    s = (v - lo) * inv_h
+    if per:
+        if s < 0.0 or s >= n:
+            s = s - n * math.floor(s / n)
+            if s >= n:
+                s = 0.0
+        return s, True
+    return s, s >= 0.0 and s <= n - 1
+
+
+@njit(**SCALAR)
+def _deposit_1d(x, w, start, stop, order, lo, inv_h, n, per, out):
+    """:func:`_deposit_range` on one axis: one loop per shape, scalar weights."""
+    if order == NGP:
+        for i in range(start, stop):
+            s, ok = _local(x[0, i], lo, inv_h, n, per)
+            if ok:
+                out[node(int(math.floor(s + 0.5)), n, per)] += w[i]
+    elif order == CIC:
+        for i in range(start, stop):
+            s, ok = _local(x[0, i], lo, inv_h, n, per)
+            if not ok:
+                continue
+            j = int(s)
+            if j >= n - 1 and not per:
+                j = n - 2
+            f = s - j
+            k = j + 1 if j + 1 < n else 0
+            out[j] += w[i] * (1.0 - f)
+            out[k] += w[i] * f
+    else:
+        for i in range(start, stop):
+            s, ok = _local(x[0, i], lo, inv_h, n, per)
+            if not ok:
+                continue
+            j = int(math.floor(s + 0.5))
+            d = s - j
+            a = 0.5 - d
+            b = 0.5 + d
+            out[node(j - 1, n, per)] += w[i] * (0.5 * a * a)
+            out[node(j, n, per)] += w[i] * (0.75 - d * d)
+            out[node(j + 1, n, per)] += w[i] * (0.5 * b * b)
+
+
+@njit(**SCALAR)
+def _kick_1d(x, p, start, stop, order, lo, inv_h, n, per, field, h):
+    """:func:`kick` on one axis: one loop per shape, scalar weights."""
+    if order == NGP:
+        for i in range(start, stop):
+            s, ok = _local(x[0, i], lo, inv_h, n, per)
+            if ok:
+                p[0, i] += h * field[0, node(int(math.floor(s + 0.5)), n, per)]
+    elif order == CIC:
+        for i in range(start, stop):
+            s, ok = _local(x[0, i], lo, inv_h, n, per)
+            if not ok:
+                continue
+            j = int(s)
+            if j >= n - 1 and not per:
+                j = n - 2
+            f = s - j
+            k = j + 1 if j + 1 < n else 0
+            p[0, i] += h * (field[0, j] * (1.0 - f) + field[0, k] * f)
+    else:
+        for i in range(start, stop):
+            s, ok = _local(x[0, i], lo, inv_h, n, per)
+            if not ok:
+                continue
+            j = int(math.floor(s + 0.5))
+            d = s - j
+            a = 0.5 - d
+            b = 0.5 + d
+            p[0, i] += h * (field[0, node(j - 1, n, per)] * (0.5 * a * a)
+                            + field[0, node(j, n, per)] * (0.75 - d * d)
+                            + field[0, node(j + 1, n, per)] * (0.5 * b * b))
+
+
+@njit(**JIT)
+def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
+    if dx == 1:
+        _deposit_1d(x, w, start, stop, order, lo[0], inv_h[0], n[0], per[0] != 0, out)
+    else:
+        _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out)
 
 
 @njit(**JIT_PARALLEL)
@@ -133,13 +222,13 @@ def deposit(x, w, count, dx, order, lo, inv_h, n, per, out):
     chunk = ((chunk + BLOCK - 1) // BLOCK) * BLOCK
     if nchunk == 1:
         out[:] = 0.0
-        _deposit_range(x, w, 0, count, dx, order, lo, inv_h, n, per, out)
+        _deposit_any(x, w, 0, count, dx, order, lo, inv_h, n, per, out)
         return out
     part = np.zeros((nchunk, size))
     for c in prange(nchunk):
         start = min(c * chunk, count)
         stop = min(start + chunk, count)
-        _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, part[c])
+        _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, part[c])
     for j in prange(size):
         s = 0.0
         for c in range(nchunk):
@@ -156,11 +245,11 @@ def _gather(field, comp, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per):
         ja = node(a0 + ia, n[0], per[0])
         sa = 0.0
         for ib in range(m1):
-            jb = node(a1 + ib, n[1], per[1]) if m1 > 1 else 0
+            jb = node(a1 + ib, n[1], per[1]) if n[1] > 1 else 0
             base = (ja * n[1] + jb) * n[2]
             sb = 0.0
             for ic in range(m2):
-                jc = node(a2 + ic, n[2], per[2]) if m2 > 1 else 0
+                jc = node(a2 + ic, n[2], per[2]) if n[2] > 1 else 0
                 sb += field[comp, base + jc] * wc[ic]
             sa += sb * wb[ib]
         s += sa * wa[ia]
@@ -198,6 +287,11 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
     m2 = order + 1 if n[2] > 1 else 1
     ncomp = field.shape[0]
     nblock = (count + BLOCK - 1) // BLOCK
+    if dx == 1:
+        for b in prange(nblock):
+            _kick_1d(x, p, b * BLOCK, min((b + 1) * BLOCK, count), order, lo[0], inv_h[0],
+                     n[0], per[0] != 0, field, h)
+        return
     for b in prange(nblock):
         wa = np.empty(3)
         wb = np.empty(3)

@@ -247,6 +247,29 @@ def shift_p(f, x, inv_hp, h, t, terms, pprm, order, positivity, tally):
         tally[i, 2] = _line_sum(src) - _line_sum(dst)
 
 
+@njit(**JIT_PARALLEL)
+def shift_p_extra(f, x, inv_hp, h, t, terms, pprm, extra, order, positivity, tally):
+    """:func:`shift_p` with the force ``extra[i]`` [N] (a self-consistent field on the x nodes)
+    added to the potential's force on row i."""
+    nx = f.shape[0]
+    npp = f.shape[1]
+    S = order + 1
+    for i in prange(nx):
+        src = np.empty(npp)
+        dst = f[i]
+        w = np.empty(S)
+        for j in range(npp):
+            src[j] = f[i, j]
+        F, _, _ = force(terms, pprm, x[i], 0.0, 0.0, t)
+        s = (F + extra[i]) * h * inv_hp
+        shift_line(src, dst, s, False, 0.0, 0.0, w)
+        if positivity:
+            limit_line(dst)
+        tally[i, 0] = 1.0 if s > 0.0 else (-1.0 if s < 0.0 else 0.0)
+        tally[i, 1] = 0.0
+        tally[i, 2] = _line_sum(src) - _line_sum(dst)
+
+
 @njit(**JIT)
 def _neighbour(k, n, periodic):
     """Index of node k of a line of n nodes continued periodically or by reflection about the

@@ -133,6 +133,15 @@ class Simulation(FrameRun):
         Time [s] of the initial state.
     case : dict, optional
         The case this solver was built from, stored in the output's attributes.
+    fields : sequence of pmc.fields.Poisson
+        Self-consistent fields (Vlasov-Poisson; C. Z. Cheng and G. Knorr, J. Comput. Phys. 22,
+        330 (1976)): before every kick whose density differs from the last solve (after each
+        drift), the charge ``charge * n(x) + background`` with n = int f dp on the x nodes is
+        solved on the field's 1D mesh and the force ``charge * E`` added to the potential's on
+        the x nodes (linear interpolation between mesh and x nodes where they differ: put the
+        mesh nodes on the grid's x nodes, e.g. ``Poisson(x[0], x[0] + L, len(x))`` on a
+        periodic box of length L, to avoid it). Frames gain ``potential``,
+        ``electric_field`` and ``field_energy``.
 
     Raises
     ------
@@ -153,7 +162,8 @@ class Simulation(FrameRun):
     """
 
     def __init__(self, hamiltonian, initial, *, grid, dt, boundary=None, collisions=(), order=5,
-                 scheme="leapfrog", positivity=False, observables=None, t0=0.0, case=None):
+                 scheme="leapfrog", positivity=False, observables=None, t0=0.0, case=None,
+                 fields=()):
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
         if not isinstance(grid, PhaseSpaceGrid) or grid.dims != ("x", "p"):
@@ -202,7 +212,10 @@ class Simulation(FrameRun):
         pc = self.p[np.newaxis, :].copy()
         self._v = velocity_array(self._dkind, self._dprm, pc, np.empty_like(pc))[0].copy()
         self._eps = energy_array(self._dkind, self._dprm, pc, np.empty(self.p.size))
-        self._free = isinstance(hamiltonian.potential, Zero)
+        self._fields = self._prepare_fields(fields)
+        self._free = isinstance(hamiltonian.potential, Zero) and not self._fields
+        self._field_force = np.zeros(self.x.size)
+        self._field_stale = True
         self.case = case if case is not None else self._describe()
         self.step_count = 0
         self._absorbed = np.zeros(2)
@@ -246,6 +259,42 @@ class Simulation(FrameRun):
             return False, zeros, zeros.copy()
         raise ValueError(f"boundary must be pmc.Periodic, pmc.Absorbing or pmc.Injecting for the "
                          f"grid solver (no {type(boundary).__name__}), got {boundary!r}")
+
+    def _prepare_fields(self, fields):
+        """The prepared self-consistent fields (1D :class:`pmc.fields.Poisson`)."""
+        from ..fields import Field
+        from ..markers import Markers
+
+        fields = tuple(fields)
+        ops = []
+        probe = Markers(x=[float(self.x[0])], p=[0.0])
+        for f in fields:
+            if not isinstance(f, Field) or not hasattr(f, "ndim"):
+                raise ValueError(f"fields of the grid solver must be pmc.fields.Poisson, got {f!r}")
+            ops.append(f.prepare(self.hamiltonian, None, probe))
+        names = [f.name for f in fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"fields need distinct names, got {names}")
+        self.fields = fields
+        return tuple(ops)
+
+    def _update_fields(self):
+        """The fields' force on the x nodes [N] from the density of f: charge q n(x) plus the
+        background on each field's mesh (linear interpolation, periodic where the mesh is, where
+        the mesh nodes are not the grid's x nodes), solved, and q E back on the x nodes."""
+        n = self.f.sum(axis=1) * self.hp
+        force = np.zeros(self.x.size)
+        for op in self._fields:
+            mesh = op.mesh[0]
+            same = mesh.size == self.x.size and np.allclose(mesh, self.x, rtol=0,
+                                                            atol=1e-9 * self.hx)
+            period = (op.field.hi[0] - op.field.lo[0]) if op.periodic[0] else None
+            dens = n if same else np.interp(mesh, self.x, n, period=period)
+            op.set_density(dens)
+            E = op.efield[0]
+            force += op.charge * (E if same else np.interp(self.x, mesh, E, period=period))
+        self._field_force = force
+        self._field_stale = False
 
     def _initial(self, initial):
         shape = (self.x.size, self.p.size)
@@ -327,14 +376,21 @@ class Simulation(FrameRun):
         if self._free:
             return
         tally = self._tally_p
-        _sl.shift_p(self.f, self.x, 1.0 / self.hp, h, t, self._terms, self._pprm, self.order,
-                    self.positivity, tally)
+        if self._fields:
+            if self._field_stale:
+                self._update_fields()
+            _sl.shift_p_extra(self.f, self.x, 1.0 / self.hp, h, t, self._terms, self._pprm,
+                              self._field_force, self.order, self.positivity, tally)
+        else:
+            _sl.shift_p(self.f, self.x, 1.0 / self.hp, h, t, self._terms, self._pprm,
+                        self.order, self.positivity, tally)
         cell = self.hx * self.hp
         lost = tally[:, 2] * cell
         self._absorbed_p[0] += float(np.sum(lost[tally[:, 0] < 0]))
         self._absorbed_p[1] += float(np.sum(lost[tally[:, 0] > 0]))
 
     def _drift(self, h):
+        self._field_stale = True
         shifts = self._v * (h / self.hx)
         tally = self._tally_x
         _sl.shift_x(self.f, shifts, self.order, self._periodic, self._g_lo, self._g_hi,
@@ -388,6 +444,12 @@ class Simulation(FrameRun):
         if moments:
             data.update(self._moments(moments, t, system))
         data.update(self._scalars(t, system))
+        if self._fields and self._field_stale:
+            self._update_fields()
+        for op in self._fields:
+            values, axes = op.frame(system)
+            data.update(values)
+            coords.update(axes)
         return frame_at(t, data, {**coords, **self._scalar_coords()}, system)
 
     def _moments(self, names, t, system="si"):
@@ -458,9 +520,10 @@ class Simulation(FrameRun):
         self._events_at_last_frame = self._collision_events.copy()
 
     def _fingerprint(self):
+        fields = (repr(self.fields),) if self.fields else ()
         return repr((repr(self.hamiltonian), self.dt, self.t0, self.scheme, self.order,
                      self.positivity, repr(self.boundary), repr(self.grid), self.observables,
-                     [(c.name, c.fingerprint) for c in self.collisions]))
+                     [(c.name, c.fingerprint) for c in self.collisions], *fields))
 
     def _state_arrays(self):
         return {"f": self.f, "absorbed": self._absorbed, "absorbed_p": self._absorbed_p,
@@ -473,6 +536,7 @@ class Simulation(FrameRun):
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()
         self._events_at_last_frame = self._collision_events.copy()
+        self._field_stale = True
 
     def _provenance_extra(self):
         return {"title": "pmc deterministic grid solution (semi-Lagrangian Boltzmann solver)",
