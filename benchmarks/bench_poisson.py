@@ -1,0 +1,113 @@
+"""Per-step cost of the self-consistent field against the push: the Landau damping case (31) at
+scale.
+
+Case: plasma units, electrons f0 = (1 + 0.01 cos(x / 2)) exp(-v^2 / 2) / sqrt(2 pi) sampled at
+random (``pmc.sample``, then weights modulated), ``--n`` markers (default 10^6) on the periodic box
+[0, 4 pi), ``pmc.fields.Poisson`` with ``--mesh`` nodes (default 256), dt = 0.1, leapfrog: a
+step is kick . stream . (deposit, solve) . kick with the two half kicks of consecutive steps
+merged into one (the driver's PIC leapfrog, :meth:`pmc.Simulation._push_kicked`).
+
+Prints one JSON line per (shape, threads): the best-of-``--repeat`` time per step [ms] of
+
+* ``deposit``: :meth:`PoissonOperator.deposit` (charge assignment, the kernel plus the division by
+  the node volumes);
+* ``solve``: the FFT solve and the field on the nodes (``update`` minus ``deposit``);
+* ``kick``: :meth:`PoissonOperator.kick` (field interpolation and the momentum update, once per
+  step);
+* ``push``: the prepared ``Streamer`` of the run (free flight in the Landau case: the drift and
+  the periodic wrap), once per step;
+* ``step``: ``sim.step(k)`` / k, the whole driver step (k = ``--steps``);
+
+and ``field`` = deposit + solve + kick, ``field_over_push`` = field / push (the issue's target:
+<= 1), ``busy_cores`` (process CPU time / wall time over the measurement) and ``loadavg_1min``.
+All timings of one line are interleaved, so a burst of load from other processes hits them alike.
+
+Usage::
+
+    python benchmarks/bench_poisson.py                   # 10^6 markers, 256 nodes
+    python benchmarks/bench_poisson.py --quick           # 10^5 markers
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+import pmc
+from pmc import threads
+
+
+def _setup(n, mesh, shape, seed=1):
+    k, L = 0.5, 4 * np.pi
+    gas = pmc.states.Maxwellian(temperature=1.0, mass=1.0, x=(0.0, L))
+    mk = pmc.sample(gas, n, seed=seed)
+    w = L / n * (1 + 0.01 * np.cos(k * mk.x))
+    mk = pmc.Markers(x=mk.x, p=mk.p, w=w)
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0), units="natural")
+    field = pmc.fields.Poisson(0.0, L, mesh, charge=-1.0, background=1.0, shape=shape)
+    sim = pmc.Simulation(H, mk, dt=0.1, fields=[field], boundary=pmc.Periodic(0.0, L))
+    sim.step(2)  # compile, prepare the streamer
+    return sim
+
+
+def _time(fn, repeat):
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def measure(n, mesh, shape, nthreads, repeat, steps):
+    with threads.limited(numba_threads=nthreads):
+        sim = _setup(n, mesh, shape)
+        op = sim.field_operators[0]
+        mk = sim.markers
+        streamer = sim._leapfrog_streamer(sim.hamiltonian)
+        parts = {"deposit": lambda: op.deposit(mk), "update": lambda: op.update(mk),
+                 "kick": lambda: op.kick(mk, 0.0 + 1e-30),
+                 "push": lambda: streamer(mk, sim.dt, 1, sim.t0, sim.step_count),
+                 "step": lambda: sim.step(steps)}
+        best = {k: float("inf") for k in parts}
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for _ in range(repeat):  # interleaved
+            for k, fn in parts.items():
+                best[k] = min(best[k], _time(fn, 1))
+        busy = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    ms = {k: 1e3 * v for k, v in best.items()}
+    ms["step"] /= steps
+    ms["solve"] = ms.pop("update") - ms["deposit"]
+    field = ms["deposit"] + ms["solve"] + ms["kick"]
+    return {"kind": "poisson_step", "case": "landau_1d1v", "n": n, "mesh": mesh, "shape": shape,
+            "threads": nthreads, **{f"{k}_ms": round(v, 4) for k, v in ms.items()},
+            "field_ms": round(field, 4), "field_over_push": round(field / ms["push"], 3),
+            "ns_per_marker": {k: round(1e6 * v / n, 3) for k, v in ms.items()},
+            "busy_cores": round(busy, 2), "loadavg_1min": os.getloadavg()[0]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--mesh", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--shapes", default="cic,ngp,tsc")
+    parser.add_argument("--threads", default=None, help="comma-separated (default 1 and all)")
+    parser.add_argument("--quick", action="store_true", help="10^5 markers, 3 repeats")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.n, args.repeat = 100_000, 3
+    counts = ([int(t) for t in args.threads.split(",")] if args.threads
+              else sorted({1, threads.available()}))
+    started = time.perf_counter()
+    for shape in args.shapes.split(","):
+        for t in counts:
+            print(json.dumps(measure(args.n, args.mesh, shape, t, args.repeat, args.steps)),
+                  flush=True)
+    print(json.dumps({"kind": "done", "seconds": round(time.perf_counter() - started, 1)}))
+
+
+if __name__ == "__main__":
+    main()
