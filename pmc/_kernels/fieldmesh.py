@@ -202,9 +202,89 @@ def _kick_1d(x, p, start, stop, order, lo, inv_h, n, per, field, h):
                             + field[0, node(j + 1, n, per)] * (0.5 * b * b))
 
 
+@njit(**SCALAR)
+def _periodic_local(v, lo, inv_h, n, inv_n):
+    """Node index j in [0, n) and offset f in [0, 1) of coordinate ``v`` on a periodic axis,
+    without branches (so that the loops over markers vectorise)."""
+    s = (v - lo) * inv_h
+    s = s - n * math.floor(s * inv_n)
+    j = min(max(int(s), 0), n - 1)
+    return j, s - j
+
+
+@njit(**SCALAR)
+def _deposit_periodic_1d(x, w, start, stop, order, lo, inv_h, n, acc):
+    """:func:`_deposit_1d` on a periodic axis into ``acc`` of n + 3 entries: node j at acc[j + 1]
+    (the caller folds acc[0], acc[n + 1], acc[n + 2] back onto nodes n - 1, 0, 1)."""
+    inv_n = 1.0 / n
+    if order == NGP:
+        for i in range(start, stop):
+            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            up = 1 if f >= 0.5 else 0
+            acc[j + 1 + up] += w[i]
+    elif order == CIC:
+        for i in range(start, stop):
+            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            acc[j + 1] += w[i] * (1.0 - f)
+            acc[j + 2] += w[i] * f
+    else:
+        for i in range(start, stop):
+            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            up = 1 if f >= 0.5 else 0
+            d = f - up
+            a = 0.5 - d
+            b = 0.5 + d
+            k = j + up
+            acc[k] += w[i] * (0.5 * a * a)
+            acc[k + 1] += w[i] * (0.75 - d * d)
+            acc[k + 2] += w[i] * (0.5 * b * b)
+
+
+@njit(**SCALAR)
+def _fold_periodic(acc, n, out):
+    """out[j] = acc[j + 1] plus the pads wrapped around (see :func:`_deposit_periodic_1d`)."""
+    for j in range(n):
+        out[j] = acc[j + 1]
+    out[n - 1] += acc[0]
+    out[0] += acc[n + 1]
+    out[1 % n] += acc[n + 2]
+
+
+@njit(**SCALAR)
+def _kick_periodic_1d(x, p, start, stop, order, lo, inv_h, n, fpad, h):
+    """:func:`_kick_1d` on a periodic axis, ``fpad`` the field with node j at fpad[j + 1] and
+    fpad[0] = field[n - 1], fpad[n + 1] = field[0], fpad[n + 2] = field[1]: no branches, so the
+    loop vectorises (gathers)."""
+    inv_n = 1.0 / n
+    if order == NGP:
+        for i in range(start, stop):
+            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            up = 1 if f >= 0.5 else 0
+            p[0, i] += h * fpad[j + 1 + up]
+    elif order == CIC:
+        for i in range(start, stop):
+            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            p[0, i] += h * (fpad[j + 1] * (1.0 - f) + fpad[j + 2] * f)
+    else:
+        for i in range(start, stop):
+            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            up = 1 if f >= 0.5 else 0
+            d = f - up
+            a = 0.5 - d
+            b = 0.5 + d
+            k = j + up
+            p[0, i] += h * (fpad[k] * (0.5 * a * a) + fpad[k + 1] * (0.75 - d * d)
+                            + fpad[k + 2] * (0.5 * b * b))
+
+
 @njit(**JIT)
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
-    if dx == 1:
+    if dx == 1 and per[0] != 0:
+        m = n[0]
+        acc = np.zeros(m + 3)
+        _deposit_periodic_1d(x, w, start, stop, order, lo[0], inv_h[0], m, acc)
+        _fold_periodic(acc, m, out)
+    elif dx == 1:
         _deposit_1d(x, w, start, stop, order, lo[0], inv_h[0], n[0], per[0] != 0, out)
     else:
         _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out)
@@ -287,6 +367,18 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
     m2 = order + 1 if n[2] > 1 else 1
     ncomp = field.shape[0]
     nblock = (count + BLOCK - 1) // BLOCK
+    if dx == 1 and per[0] != 0:
+        m = n[0]
+        fpad = np.empty(m + 3)
+        for j in range(m):
+            fpad[j + 1] = field[0, j]
+        fpad[0] = field[0, m - 1]
+        fpad[m + 1] = field[0, 0]
+        fpad[m + 2] = field[0, 1 % m]
+        for b in prange(nblock):
+            _kick_periodic_1d(x, p, b * BLOCK, min((b + 1) * BLOCK, count), order, lo[0],
+                              inv_h[0], m, fpad, h)
+        return
     if dx == 1:
         for b in prange(nblock):
             _kick_1d(x, p, b * BLOCK, min((b + 1) * BLOCK, count), order, lo[0], inv_h[0],
