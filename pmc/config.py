@@ -47,6 +47,20 @@ the valid ones. A case file::
     path = "barrier.nc"
     checkpoint_every = 10
 
+Self-consistent fields (:mod:`pmc.fields`) are ``[[fields]]`` tables (or one ``[fields]``)::
+
+    [[fields]]
+    model = "Poisson"            # pmc.fields.Poisson: charge deposited on a mesh, Poisson solved
+    lo = 0.0
+    hi = 12.566370614359172
+    n = 64                       # mesh nodes (a list per axis in 2D/3D: lo, hi too)
+    boundary = "periodic"        # or "dirichlet" / "neumann", or a list per axis of kinds or
+                                 # [lo, hi] pairs
+    charge = -1.0                # per unit marker weight
+    background = 1.0             # fixed charge density: a number or node values
+    shape = "cic"                # "ngp", "cic" or "tsc"
+    # permittivity = 1.0, voltages = [0.0, 1.0] (Dirichlet walls)
+
 ``method = "quantum"`` solves the Schrödinger equation (:class:`pmc.quantum.Simulation`) for the
 same Hamiltonian, from the wave function of ``[distribution]`` (a state with one, such as
 GaussianWavepacket; ``n`` is not used), on the periodic position grid of a ``[quantum]``
@@ -116,7 +130,7 @@ import sys
 
 import numpy as np
 
-from . import bands, boundaries, gridsolver, materials, potentials, quantum, states, units
+from . import bands, boundaries, fields, gridsolver, materials, potentials, quantum, states, units
 from .cells import Cells
 from .collisions import binary as _binary
 from .collisions import mechanisms as _mechanisms
@@ -166,6 +180,8 @@ REGISTRY["cross_section"] = _models(_binary, ["HardSphere", "VHS", "VSS", "Maxwe
 REGISTRY["absorber"] = {"Absorber": quantum.Absorber}
 # a rate matrix from a construction of its own: only through a named constructor
 REGISTRY["collisions"]["RateMatrix"] = _rate_matrix.RateMatrix
+# self-consistent fields: [[fields]] model = "Poisson" (pmc.fields.Poisson's keys)
+REGISTRY["fields"] = {"Poisson": fields.Poisson}
 
 #: Named constructors a case file may call, per registry section and model: ``constructor =
 #: "from_semiconductor"`` in the model's table. Nothing else of a class is reachable.
@@ -196,6 +212,7 @@ SECTIONS = {
     "grid": {"x", "y", "z", "p", "py", "pz", "observables"},
     "cells": {"lo", "hi", "n"},
     "collisions": None,
+    "fields": None,
     "output": {"path", "checkpoint_every", "overwrite"},
     "quantum": {"x", "y", "absorber", "planner", "threads"},
     # a semiconductor (pmc.materials): its band, its scattering and its equilibrium stand in for
@@ -699,6 +716,7 @@ def build(case):
                   for t in collisions]
     if material is not None:
         collisions += material.collisions(name="material")
+    field_list = _fields(case)
     cells = None
     if "cells" in case:
         c = case["cells"]
@@ -718,13 +736,13 @@ def build(case):
                                         scheme=run.get("scheme", "leapfrog"),
                                         positivity=run.get("positivity", False),
                                         observables=observables, t0=run.get("t0", 0.0),
-                                        case=case)
+                                        case=case, fields=field_list)
         else:
             sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
                              collisions=collisions, cells=cells,
                              seed=seed, scheme=run.get("scheme", "leapfrog"),
                              observables=observables, t0=run.get("t0", 0.0), case=case,
-                             outside=run.get("outside", "error"))
+                             outside=run.get("outside", "error"), fields=field_list)
     except CaseError:
         raise
     except ValueError as exc:
@@ -734,6 +752,26 @@ def build(case):
             raise CaseError(f"[distribution] {text} ([boundary] gives the walls)") from None
         raise CaseError(f"[run] {text}") from None
     return sim, _run_options(case, base)
+
+
+def _fields(case):
+    """The [fields] tables (one, or [[fields]] tables) as models: ``model = "Poisson"`` with the
+    keys of :class:`pmc.fields.Poisson` (``boundary`` a kind, or a list of kinds or [lo, hi]
+    pairs per axis; ``background`` and ``permittivity`` a number or node values)."""
+    tables = case.get("fields", [])
+    if isinstance(tables, dict):
+        tables = [tables]
+    out = []
+    for t in tables:
+        if not isinstance(t, dict):
+            raise CaseError(f"[fields] must be tables with a 'model' key, got "
+                            f"{_describe_value(t)}")
+        t = dict(t)
+        b = t.get("boundary")
+        if isinstance(b, list):  # kinds, not numbers
+            t["boundary"] = tuple(tuple(e) if isinstance(e, list) else e for e in b)
+        out.append(_model("fields", t))
+    return out
 
 
 def _material(case):

@@ -359,3 +359,27 @@ def test_bad_use():
         pmc.gridsolver.Simulation(H, np.ones((8, 8)), dt=0.1, fields=[object()],
                                   grid=pmc.PhaseSpaceGrid(x=np.linspace(0, 1, 8),
                                                           p=np.linspace(-1, 1, 8)))
+
+
+# ---------------------------------------------------------------------------- case files
+def _case(**fields):
+    table = dict(model="Poisson", lo=0.0, hi=4 * np.pi, n=32, charge=-1.0, background=1.0)
+    table.update(fields)
+    return {"run": {"dt": 0.1, "t_end": 0.2, "save_every": 0.1, "seed": 1},
+            "dispersion": {"model": "Parabolic", "mass": 1.0},
+            "distribution": {"model": "Maxwellian", "n": 2000, "temperature": 1.0, "mass": 1.0,
+                             "x": [0.0, 4 * np.pi]},
+            "boundary": {"model": "Periodic", "lo": 0.0, "hi": 4 * np.pi},
+            "fields": [table]}
+
+
+def test_case_file_fields_section():
+    sim, _ = pmc.config.build(_case(shape="tsc"))
+    (op,) = sim.field_operators
+    assert op.order == 2 and op.shape == (32,)
+    sim, _ = pmc.config.build(_case(boundary=["dirichlet", "neumann"], voltages=[0.0, 1.0]))
+    assert sim.fields[0].boundary == (("dirichlet", "neumann"),)
+    with pytest.raises(pmc.config.CaseError, match=r"\[fields\] Poisson: shape must be one of"):
+        pmc.config.build(_case(shape="quadratic"))
+    with pytest.raises(pmc.config.CaseError, match="unknown"):
+        pmc.config.build(_case(model="Maxwell"))
