@@ -407,7 +407,7 @@ class PoissonOperator(FieldOperator):
         eps [F/m].
     phi : ndarray (mesh shape)
         Potential [V] of the last :meth:`update`.
-    efield : ndarray (d, *mesh shape)
+    efield : ndarray (d, then the mesh shape)
         Electric field [V/m] of the last :meth:`update`.
     """
 
@@ -589,7 +589,7 @@ class PoissonOperator(FieldOperator):
         return phi
 
     def electric_field(self, phi):
-        """E = -grad phi [V/m] on the nodes, (d, *mesh shape): centred differences (one-sided,
+        """E = -grad phi [V/m] on the nodes, (d, then the mesh shape): centred differences (one-sided,
         second order, at a Dirichlet wall; 0 normal to a Neumann wall)."""
         d = self.ndim
         out = np.empty((d, *self.shape))
@@ -678,7 +678,7 @@ class PoissonOperator(FieldOperator):
                    self._per, self._force, float(h))
 
     def interpolate(self, markers, values):
-        """Node ``values`` (mesh shape, or (k, *mesh shape)) at the markers with the deposit's
+        """Node ``values`` (mesh shape, or (k, then the mesh shape)) at the markers with the deposit's
         shape function: (n,) or (k, n); 0 for markers outside a bounded mesh."""
         v = np.asarray(values, float)
         single = v.shape == self.shape
