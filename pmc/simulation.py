@@ -82,7 +82,11 @@ class Simulation(FrameRun):
         Collision cells handed to the mechanisms; default the spatial bins of ``grid``.
     fields : sequence of pmc.fields.Field
         Fields whose potentials the push adds to the Hamiltonian's, updated before every push
-        (see :mod:`pmc.fields`).
+        (see :mod:`pmc.fields`). A field that kicks (:class:`pmc.fields.Poisson`) wraps each
+        push of h instead: kick(h/2) with the current field, the push, the field recomputed
+        from the new positions, kick(h/2) (the particle-in-cell leapfrog; the trailing and
+        leading half kicks of consecutive steps merged); frames then hold its ``potential``,
+        ``electric_field`` and ``field_energy`` (``energy`` stays the markers' sum w H).
     t0 : float
         Time [s] of the initial markers.
     outside : {"error", "remove"}
