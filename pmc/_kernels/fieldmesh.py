@@ -7,8 +7,8 @@ a tensor product over the axes; the field is interpolated back to the marker wit
 weights. With the same shape for both and a spatially centred field difference the scheme has no
 self-force and conserves momentum in a periodic box (C. K. Birdsall and A. B. Langdon, *Plasma
 Physics via Computer Simulation*, sections 8-4 and 8-5; R. W. Hockney and J. W. Eastwood,
-*Computer Simulation Using Particles*, section 5-3; the same B-spline weights as fbpic's
-``particles/deposition`` and ``particles/gathering`` for shape orders 1 and 3).
+*Computer Simulation Using Particles*, section 5-3; fbpic writes its linear and cubic shapes
+the same way, ``fbpic/particles/deposition/particle_shapes.py``).
 
 A mesh is four arrays of 3 entries (axes beyond the mesh's dimension: ``n = 1``): ``lo`` (node 0
 [m]), ``inv_h`` (1 / node spacing), ``n`` (nodes), ``per`` (1: periodic axis, n nodes at
@@ -18,10 +18,12 @@ being walls). On a bounded axis a stencil node beyond a wall is folded back onto
 uniform density deposits uniformly up to the walls; markers outside [lo, lo + (n - 1) h] deposit
 nothing and feel no field.
 
-Reproducibility: the deposit cuts the markers into chunks that depend only on the number of
-markers and the mesh size (:func:`pmc._kernels.binning.chunk_count`), each filling its own
-private mesh in marker order; the private meshes are summed in chunk order, so the charge is
-bitwise independent of the thread count. The gather is per marker.
+Reproducibility: fbpic's CPU deposit (``fbpic/particles/deposition/threading_methods.py``) gives
+each thread a private copy of the grid and sums the copies afterwards; here the copies belong to
+chunks of markers that depend only on the number of markers and the mesh size
+(:func:`pmc._kernels.binning.chunk_count`), each filling its own private mesh in marker order;
+the private meshes are summed in chunk order, so the charge is bitwise independent of the
+thread count. The gather is per marker.
 """
 import math
 
