@@ -383,3 +383,31 @@ def test_case_file_fields_section():
         pmc.config.build(_case(shape="quadratic"))
     with pytest.raises(pmc.config.CaseError, match="unknown"):
         pmc.config.build(_case(model="Maxwell"))
+
+
+def test_2d_plasma_oscillation_through_the_driver():
+    L, nx, ny = 2 * np.pi, 32, 8
+    X, Y = (a.ravel() for a in np.meshgrid((np.arange(nx) + 0.5) * L / nx,
+                                           (np.arange(ny) + 0.5) * L / ny, indexing="ij"))
+    m = pmc.Markers(x=np.c_[X, Y], p=np.zeros((X.size, 2)),
+                    w=L * L / X.size * (1 + 0.01 * np.cos(X)))
+    field = pmc.fields.Poisson((0, 0), (L, L), (32, 8), charge=-1.0, background=1.0)
+    sim = pmc.Simulation(H, m, dt=0.1, fields=[field], boundary=pmc.Periodic((0, 0), (L, L)))
+    ds = sim.run(3.2, 1.6, progress=False)
+    assert ds.potential.dims == ("time", "field_x", "field_y")
+    assert np.abs(ds.electric_field_y.values).max() < 1e-12
+    # E = -0.01 sin x at t = 0 (electron excess at x = 0), then E_1(t) = E_1(0) cos(omega_p t):
+    # reversed after half a plasma period (cos 3.2 = -0.998)
+    e1 = [2 * np.mean(e[:, 0] * np.sin(ds.field_x.values)) for e in ds.electric_field.values]
+    assert abs(e1[0] + 0.01) < 1e-4 and abs(e1[-1] / e1[0] - np.cos(3.2)) < 0.02
+    assert np.abs(ds.momentum.values).max() < 1e-12
+
+
+def test_applied_voltage_accelerates_markers_uniformly():
+    # a faint marker between Dirichlet walls at 0 and 2 V: E = -2 / L, force q E on it
+    m = pmc.Markers(x=[0.3, 0.77], p=[0.0, 0.0], w=[1e-12, 1e-12])
+    field = pmc.fields.Poisson(0.0, 1.0, 11, boundary="dirichlet", charge=-1.0,
+                               voltages=(0.0, 2.0), shape="tsc")
+    sim = pmc.Simulation(H, m, dt=0.01, fields=[field])
+    sim.step(10)
+    np.testing.assert_allclose(sim.markers.p, 0.1 * (-1.0) * (-2.0), rtol=1e-9)
