@@ -31,9 +31,9 @@ a field of pure sampling noise; its rms over the mesh, sqrt(2 <W> / L) from the 
 averaged over t in [5, 30] (every mode of the mesh, so many independent fluctuations), is
 measured against N, with the error of each rms from the spread of three independent replicas,
 and its fitted slope reported against -1/2 (``noise_ok``: within three of those standard errors).
-It is shown, not part of the verdict: three replicas make a rough error (two degrees of freedom)
-and the measured slope, -0.535 +- 0.011 over N = 1e4 .. 6.4e5, says the noise power at the
-smallest N is some 10 % above the 1/N law. The rms of the k = 0.5 mode alone (one mode, a
+It is shown, not part of the verdict: three replicas make a rough error (two degrees of
+freedom). Full size (N = 1e4 .. 6.4e5) gave -0.4997 +- 0.0088; quick size (4e3, 1.6e4, two
+points) -0.56 +- 0.02. The rms of the k = 0.5 mode alone (one mode, a
 few correlation times: no error bar) is drawn as the floor the damped E_1 of a random start sinks
 into.
 """
