@@ -589,8 +589,8 @@ class PoissonOperator(FieldOperator):
         return phi
 
     def electric_field(self, phi):
-        """E = -grad phi [V/m] on the nodes, (d, then the mesh shape): centred differences (one-sided,
-        second order, at a Dirichlet wall; 0 normal to a Neumann wall)."""
+        """E = -grad phi [V/m] on the nodes, (d, then the mesh shape): centred differences
+        (one-sided, second order, at a Dirichlet wall; 0 normal to a Neumann wall)."""
         d = self.ndim
         out = np.empty((d, *self.shape))
         for a in range(d):
@@ -678,8 +678,8 @@ class PoissonOperator(FieldOperator):
                    self._per, self._force, float(h))
 
     def interpolate(self, markers, values):
-        """Node ``values`` (mesh shape, or (k, then the mesh shape)) at the markers with the deposit's
-        shape function: (n,) or (k, n); 0 for markers outside a bounded mesh."""
+        """Node ``values`` (mesh shape, or (k, then the mesh shape)) at the markers with the
+        deposit's shape function: (n,) or (k, n); 0 for markers outside a bounded mesh."""
         v = np.asarray(values, float)
         single = v.shape == self.shape
         v = np.ascontiguousarray(v.reshape(1 if single else v.shape[0], -1))

@@ -213,7 +213,8 @@ _DECLARATIONS = [
       for d in FIELD_DIMS],
     Declaration("potential", "electrostatic potential phi on the field mesh", "V", (_FIELD,)),
     *[Declaration("electric_field" + s, f"electric field E = -grad phi ({a} component) on the "
-                  "field mesh", "V/m", (_FIELD,)) for s, a in (("", "x"), ("_y", "y"), ("_z", "z"))],
+                  "field mesh", "V/m", (_FIELD,))
+      for s, a in (("", "x"), ("_y", "y"), ("_z", "z"))],
     Declaration("field_energy", "electrostatic field energy (1/2) int eps |grad phi|^2 dV", "J"),
     # ---------------------------------------------------------------- envelope and comparison
     Declaration("rho_integral", "integral of rho over the grid"),

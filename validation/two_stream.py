@@ -3,8 +3,8 @@ markers and from the grid solver against linear theory.
 
 Plasma units (n = q = m = eps = 1): electrons in two warm counter-streaming beams,
 f0 = (1 + a cos kx) [M(v - v0) + M(v + v0)] / 2 with M a unit-variance Maxwellian (v_th = 1),
-v0 = 3, k = 0.2, a = 1e-6 (possible with a quiet start), on the periodic box [0, 10 pi), a uniform ion background,
-``pmc.fields.Poisson`` (CIC) on 64 nodes. Linear theory: the roots of
+v0 = 3, k = 0.2, a = 1e-6 (possible with a quiet start), on the periodic box [0, 10 pi), a
+uniform ion background, ``pmc.fields.Poisson`` (CIC) on 64 nodes. Linear theory: the roots of
 
     1 + sum over beams (1 / 2) (1 / k^2) (1 + zeta_b Z(zeta_b)) = 0,
     zeta_b = (omega - k v_b) / (sqrt(2) k),
@@ -14,16 +14,18 @@ and A. W. Trivelpiece, *Principles of Plasma Physics*, section 9.7), solved here
 symmetric beams give a purely growing mode, omega = i gamma, gamma = 0.2845. The harmonics 2k and
 3k grow slower (0.067) or not at all, so the fundamental dominates the linear phase.
 
-Solvers: markers with a quiet start (a lattice in x, 2 per cell (quick 1), and in v over [-8, 8] with
-weights f0 times the cell: no sampling noise) and the driver's PIC leapfrog, dt = 0.2; the
-semi-Lagrangian grid solver on 64 x 256 nodes (quick 32 x 128), dt = 0.2, the same Poisson on its x
-nodes. Growth rate: a least-squares line through log |E_1(t)| (the sin and cos parts of the
-k-mode together) over t in [20, t_s], t_s the first time |E_1| reaches 2 % of its largest value
-(the initial value problem also excites the beams' oscillating, weakly damped roots: the local
-growth rate d log|E_1| / dt swings about gamma until t ~ 15 and is steady from t = 20; the
-nonlinear trapping that saturates the mode is 2 orders of magnitude away at t_s). Figure of merit: the
+Solvers: markers with a quiet start (a lattice in x, 2 per cell (quick 1), and in v over
+[-8, 8] with weights f0 times the cell: no sampling noise) and the driver's PIC leapfrog,
+dt = 0.2; the semi-Lagrangian grid solver on 64 x 256 nodes (quick 32 x 128), dt = 0.2, the same
+Poisson on its x nodes. Quick: 16 384 markers (64 x 256), full: 131 072 (128 x 1024).
+
+Growth rate: a least-squares line through log |E_1(t)| (the sin and cos parts of the k-mode
+together) over t in [20, t_s], t_s the first time |E_1| reaches 2 % of its largest value (the
+initial value problem also excites the beams' oscillating, weakly damped roots: the local growth
+rate d log|E_1| / dt swings about gamma until t ~ 15 and is steady from t = 20; the nonlinear
+trapping that saturates the mode is 2 orders of magnitude away at t_s). Figure of merit: the
 largest relative error of gamma over the two solvers; tolerance 0.02 (as for Landau damping,
-case 31: the time step's (gamma dt)^2 / 24 and the mesh's (k h)^2 errors are below 1e-3). Quick: 16 384 markers (64 x 256), full: 131 072 (128 x 1024).
+case 31: the time step's (gamma dt)^2 / 24 and the mesh's (k h)^2 errors are below 1e-3).
 """
 import math
 import pathlib
