@@ -68,12 +68,13 @@ class Cells:
     def __repr__(self):
         return f"Cells(lo={self.lo.tolist()}, hi={self.hi.tolist()}, n={self.shape.tolist()})"
 
-    def index(self, markers):
-        """Flat cell index of each marker (C order over the axes), -1 outside the cells."""
+    def index(self, markers, out=None):
+        """Flat cell index of each marker (C order over the axes), -1 outside the cells; into
+        ``out`` (int64, at least ``markers.n`` long: its first n entries) if given."""
         if markers.dx < self.ndim:
             raise ValueError(f"cells in {self.ndim} dimensions need markers with dx >= "
                              f"{self.ndim}, got dx={markers.dx}")
-        out = np.empty(markers.n, np.int64)
+        out = np.empty(markers.n, np.int64) if out is None else out[:markers.n]
         return _cells.cell_index(markers.kernel_arrays().x, markers.n, self.lo, self._inv_h, self.shape, out)
 
     def sort(self, markers):
