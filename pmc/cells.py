@@ -43,6 +43,8 @@ class Cells:
         self.shape = np.array(counts, np.int64)
         self.spacing = (hi - lo) / self.shape
         self._inv_h = 1.0 / self.spacing
+        self._count = int(np.prod(self.shape))  # read per step by the collision operators
+        self._volume = float(np.prod(self.spacing))
 
     @classmethod
     def from_grid(cls, grid):
@@ -58,12 +60,12 @@ class Cells:
     @property
     def count(self):
         """Total number of cells."""
-        return int(np.prod(self.shape))
+        return self._count
 
     @property
     def volume(self):
         """Volume of one cell [m^ndim]."""
-        return float(np.prod(self.spacing))
+        return self._volume
 
     def __repr__(self):
         return f"Cells(lo={self.lo.tolist()}, hi={self.hi.tolist()}, n={self.shape.tolist()})"
