@@ -603,10 +603,13 @@ def small_lines(sizes, k, repeat, threads, cases=None):
             # interleaved, so that a burst of load hits all alike; the pieces on as many threads
             # as Simulation.step uses (one below SMALL_RUN markers), where the process's CPU
             # time is a second measure that load inflates less than wall time
-            one = n < pmc.simulation.SMALL_RUN  # as Simulation.step runs them
-            with pmc.threads.limited(numba_threads=1 if one else None):
-                for _ in range(repeat):
-                    for name, fn in fns.items():
+            one = n < pmc.simulation.SMALL_RUN  # Simulation.step runs these on one thread
+            for _ in range(repeat):
+                for name, fn in fns.items():
+                    # the pieces on the step's threads; the step as the user calls it (its own
+                    # switch of the thread count included)
+                    piece = one and not name.startswith("step")
+                    with pmc.threads.limited(numba_threads=1 if piece else None):
                         for clock in ("wall", "cpu"):
                             t = best_per_call(fn, calls, 1, clock)
                             best[name, clock] = min(best.get((name, clock), t), t)
@@ -654,6 +657,32 @@ def small_figures(best, clock, steps, k, ops, n):
     return line
 
 
+def _small_table(small):
+    """The small-run table (markdown lines) from the "small" lines of a run."""
+    cpu = "us_per_step_cpu" in small[0]
+    sfx = "_cpu" if cpu else ""
+    out = [f"Small runs, us per step ({'CPU time' if cpu else 'wall time'}; one thread "
+           f"below {pmc.simulation.SMALL_RUN} markers, as `Simulation.step` runs them; "
+           "overhead = measured - kernels alone; load average "
+           f"{small[-1].get('loadavg_1min', '?')}):", "",
+           "| case | n | `step(1)` | overhead | `step(k)` | overhead | collide | "
+           "collide overhead | collide / push |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    rows = {}
+    for ln in small:
+        rows.setdefault((ln["case"], ln["n"]), []).append(ln)
+    for (case, n_small), lns in rows.items():
+        one, many = lns[0], lns[-1]
+        coll = one.get(f"collide_us{sfx}", "")
+        over = one.get(f"collide_overhead_us{sfx}", "")
+        ratio = one.get(f"collide_vs_push{sfx}", "")
+        out.append(f"| {case} | {n_small:.0e} | {one[f'us_per_step{sfx}']:.1f} | "
+                   f"{one[f'overhead_us_per_step{sfx}']:.1f} | "
+                   f"{many[f'us_per_step{sfx}']:.1f} | "
+                   f"{many[f'overhead_us_per_step{sfx}']:.1f} | {coll} | {over} | {ratio} |")
+    return out
+
+
 def markdown(lines):
     """The README's tables from the JSON lines of a run: per case, the pmc rates on the most
     threads through run() (a frame every ``save_every`` steps and every step) and step(k), the
@@ -663,6 +692,8 @@ def markdown(lines):
     small = [ln for ln in lines if ln.get("kind") == "small"]
     triad_line = next((ln for ln in lines if ln.get("kind") == "triad"), None)
     done = next((ln for ln in lines if ln.get("kind") == "done"), {})
+    if not push:  # a --small-only run
+        return "\n".join(_small_table(small))
     top = max(ln["threads"] for ln in push)
     by = {(ln["case"], ln["variant"], ln["steps_per_call"], ln["threads"]): ln for ln in push}
     k = max(ln["steps_per_call"] for ln in push)
@@ -688,19 +719,7 @@ def markdown(lines):
         bw = [v for key, v in triad_line.items() if key.startswith("bandwidth")]
         out += ["", f"Triad bandwidth {' / '.join(map(str, bw))} GB/s (1 / 2 threads)."]
     if small:
-        out += ["", f"Small runs, us per step on {small[0]['threads']} threads (overhead = "
-                    "measured - kernel only):", "",
-                "| case | n | `step(1)` | overhead | `step(k)` | overhead | collide / push |",
-                "|---|---|---|---|---|---|---|"]
-        rows = {}
-        for ln in small:
-            rows.setdefault((ln["case"], ln["n"]), []).append(ln)
-        for (case, n_small), lns in rows.items():
-            one, many = lns[0], lns[-1]
-            ratio = one.get("collide_vs_push", "")
-            out.append(f"| {case} | {n_small:.0e} | {one['us_per_step']:.1f} | "
-                       f"{one['overhead_us_per_step']:.1f} | {many['us_per_step']:.1f} | "
-                       f"{many['overhead_us_per_step']:.1f} | {ratio} |")
+        out += [""] + _small_table(small)
     return "\n".join(out)
 
 
