@@ -111,7 +111,6 @@ class Streamer:
             raise ValueError(f"scheme must be one of {sorted(SCHEMES)}, got {scheme!r}")
         self.dx = markers.dx
         self.wkind, self.lo, self.hi = encode_walls(boundary, markers.dx)
-        self._absorbing = bool(np.any(self.wkind == _push.ABSORBING))  # else nothing is flagged
         self.reservoirs = check_boundary(boundary, hamiltonian, markers)
         self.args = (SCHEMES[scheme], *hamiltonian.kernel_arguments())
         self.kernel = _push.kernels(markers.dx, *self.args[:2], self.args[3], self.wkind)
@@ -149,7 +148,7 @@ class Streamer:
         x, p, w, _ = markers.kernel_arrays()
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
                     weight, count)
-        if self._absorbing and count.any():
+        if count.any():
             gone = _push.absorbed_indices(w, n, count)
             markers.remove(gone)
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
