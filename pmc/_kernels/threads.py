@@ -4,6 +4,7 @@ threadpoolctl) of the numpy calls beside them. Every module that sets a thread c
 import contextlib
 
 import numba
+from numba.np.ufunc import parallel as _parallel
 from threadpoolctl import threadpool_limits
 
 __all__ = ["available", "get", "set", "limited", "swap"]
@@ -27,16 +28,19 @@ def set(threads):  # noqa: A001 (the module is the namespace: threads.set)
     return old
 
 
-# Not cached (numba's thread-count functions are dynamic globals), so compiled in each process;
-# compiling it starts the thread pool, which the compiled functions assume.
-@numba.njit(nogil=True)
 def swap(threads):
     """Set numba's thread count to ``threads`` (an int in 1 .. :func:`available`) and return the
-    previous count, in one compiled call: a fraction of a microsecond, where :func:`set` costs a
-    few (numba's Python-level functions take the thread-pool locks on every call), for callers
-    that switch per step."""
-    old = numba.get_num_threads()
-    numba.set_num_threads(threads)
+    previous count: about half a microsecond, where :func:`set` and :func:`get` cost a few
+    (numba's Python-level functions take the thread-pool locks on every call), for callers that
+    switch per step. Calls the threading layer's own setter and getter (numba's public
+    functions call them after those locks and checks) once the pool is running; numba's public
+    functions otherwise, or where a numba version lacks them."""
+    get_, set_ = (getattr(_parallel, "_get_num_threads", None),
+                  getattr(_parallel, "_set_num_threads", None))
+    if get_ is None or set_ is None or not getattr(_parallel, "_is_initialized", False):
+        return set(threads)
+    old = get_()
+    set_(threads)
     return old
 
 
