@@ -462,71 +462,128 @@ def push_kernel(sim):
 
 
 def collide_kernels(sim, op):
-    """The kernels of ``op.collide`` (classical statistics) called directly on preallocated
-    arrays, as a function of the step index; None if the operator is not of that form."""
-    try:
-        from pmc._kernels import cells as _cells
-        from pmc._kernels import scatter as _scatter
+    """The kernels of ``op.collide`` called directly on preallocated arrays, as a function of
+    the step index (what the operator's Python adds is the difference): the classical
+    scattering step (cell index, rates, majorant table, events), the rate matrix's jumps (cell
+    index, jumps) or the binary collisions (cell sort, pair collisions); None for another
+    operator."""
+    from pmc._kernels import cells as _cells
+    from pmc._kernels import dsmc as _dsmc
+    from pmc._kernels import jumps as _jumps
+    from pmc._kernels import scatter as _scatter
+    from pmc._kernels.rng import stream_key
+    from pmc.collisions import binary as _binary
+    from pmc.collisions import mechanisms as _mechanisms
+    from pmc.collisions import rate_matrix as _rate_matrix
+    mk, cells = sim.markers, sim.cells
+    n = mk.n
+    x, p, w, state = mk.kernel_arrays()
+    index = np.empty(n, np.int64)
+    lo, inv_h, shape = cells.lo, 1.0 / cells.spacing, cells.shape
+    if isinstance(op, _mechanisms.ScatteringOperator):
         mkind, mprm, bkind, bprm, mass, alpha, hbar = op._code
         inv_ref = op._inv_ref
         key = op.mechanism._key(sim._key)
-    except (AttributeError, ImportError, ValueError):
-        return None
-    mk, cells = sim.markers, sim.cells
-    n = mk.n
-    x, p, _, _ = mk.kernel_arrays()
-    index = np.empty(n, np.int64)
-    rate = np.empty(n)
-    band = np.empty(n, np.int8)
-    table = np.empty((cells.count, _scatter.NBAND))
-    tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
-    lo, inv_h, shape = cells.lo, 1.0 / cells.spacing, cells.shape
+        rate = np.empty(n)
+        band = np.empty(n, np.int8)
+        table = np.empty((cells.count, _scatter.NBAND))
+        tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
 
-    def call(step):
-        _cells.cell_index(x, n, lo, inv_h, shape, index)
-        _scatter.marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, inv_ref, rate,
-                              band)
-        _scatter.cell_band_table(index, band, rate, n, table)
-        _scatter.scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, index,
-                                     band, table, np.exp(-table * DT), inv_ref, DT, key, step,
-                                     tally)
-    return call
+        def call(step):
+            _cells.cell_index(x, n, lo, inv_h, shape, index)
+            _scatter.marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, inv_ref,
+                                  rate, band)
+            _scatter.cell_band_table(index, band, rate, n, table)
+            _scatter.scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n,
+                                         index, band, table, np.exp(-table * DT), inv_ref, DT,
+                                         key, step, tally)
+        return call
+    if isinstance(op, _rate_matrix.RateMatrixOperator):
+        rm = op.rate_matrix
+        method = _rate_matrix.METHODS[rm.method]
+
+        def call(step):
+            _cells.cell_index(x, n, lo, inv_h, shape, index)
+            key = stream_key(sim._key, step, rm._label)
+            _jumps.jump_states(state, n, index, rm._indptr, rm._indices, rm._cum,
+                               rm._out_rate, rm._lambda, method, key, DT)
+        return call
+    if isinstance(op, _binary.BinaryOperator):
+        itype = np.int32
+        order, index32 = np.empty(n, itype), np.empty(n, itype)
+        start = np.empty(cells.count + 1, np.int64)
+        op._arrays(cells.count)
+        a, beta, alpha = op._code
+        mech = op.mechanism
+        pair_rate = float(w[0]) * DT / cells.volume
+
+        def call(step):
+            total, _, _ = _cells.sort_markers(x, w, n, lo, inv_h, shape, index32, order, start,
+                                              False)
+            key = stream_key(sim._key, step, op._label)
+            _dsmc.collide(p, order[:total], start, key, pair_rate, 1.0 / op.mass, a, beta,
+                          alpha, _binary.STATISTICS["classical"], 1.0,
+                          1.0 / mech.bin_capacity, op._majorant, op._remainder, op._tally, p,
+                          False)
+        return call
+    return None
 
 
-def best_per_call(fn, calls, repeat):
-    """Best over ``repeat`` of the mean wall time [s] of ``calls`` calls of fn(i)."""
+def best_per_call(fn, calls, repeat, clock="wall"):
+    """Best over ``repeat`` of the mean time [s] of ``calls`` calls of fn(i): wall time, or
+    with ``clock="cpu"`` the process's CPU time."""
+    now = time.perf_counter if clock == "wall" else time.process_time
     best = None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = now()
         for i in range(calls):
             fn(i)
-        dt = (time.perf_counter() - t) / calls
+        dt = (now() - t) / calls
         best = dt if best is None else min(best, dt)
     return best
 
 
 SMALL_REPEAT = 7  # at least: the small runs are cheap and the most sensitive to load
 
+def _collisions(kind):
+    """(collisions, cells, markers carry states) of a small-run case."""
+    if kind is None:
+        return (), None, False
+    cells = pmc.Cells(LO, HI, 8)
+    if kind == "elastic":
+        return [pmc.collisions.ElasticIsotropic(rate=RATE)], cells, False
+    if kind == "rate_matrix":  # two states, rates 2 and 1 [1/s]: rate dt = 0.02 and 0.01
+        return [pmc.collisions.RateMatrix([[-2.0, 2.0], [1.0, -1.0]])], cells, True
+    # hard spheres, about 0.1 collisions per marker and step at 1e4 markers
+    return [pmc.collisions.Binary(pmc.collisions.HardSphere(BINARY_DIAMETER))], cells, False
+
+
+BINARY_DIAMETER = 1e-2
+
 SMALL_CASES = {
-    # name: (potential, dp, collisions)
-    "free_1d1v": (None, 1, False),
-    "gaussian_1d1v": ("gaussian", 1, False),
-    "gaussian_elastic_1d3v": ("gaussian", 3, True),
+    # name: (potential, dp, collision mechanism)
+    "free_1d1v": (None, 1, None),
+    "gaussian_1d1v": ("gaussian", 1, None),
+    "gaussian_elastic_1d3v": ("gaussian", 3, "elastic"),
+    "free_rate_matrix_1d1v": (None, 1, "rate_matrix"),
+    "free_binary_1d3v": (None, 3, "binary"),
 }
 
 
-def small_lines(sizes, k, repeat, threads):
+def small_lines(sizes, k, repeat, threads, cases=None):
     out = []
-    for case, (pot, dp, collide) in SMALL_CASES.items():
+    for case, (pot, dp, kind) in SMALL_CASES.items():
+        if cases and case not in cases:
+            continue
         for n in sizes:
             x, p = initial(dp, n)
             H = pmc.Hamiltonian(pmc.bands.Parabolic(MASS), potential(pot), hbar=HBAR)
-            extra = {}
-            if collide:
-                extra = dict(collisions=[pmc.collisions.ElasticIsotropic(rate=RATE)],
-                             cells=pmc.Cells(LO, HI, 8))
-            sim = pmc.Simulation(H, markers(x, p), dt=DT, boundary=pmc.Periodic(LO, HI),
-                                 **extra)
+            collisions, cells, states = _collisions(kind)
+            mk = markers(x, p)
+            if states:
+                mk = pmc.Markers(x.T, p.T, np.ones(n), state=np.zeros(n, np.int64))
+            sim = pmc.Simulation(H, mk, dt=DT, boundary=pmc.Periodic(LO, HI),
+                                 collisions=collisions, cells=cells)
             kern = push_kernel(sim)
             ops = sim.operators
             ckern = collide_kernels(sim, ops[0]) if ops else None
@@ -543,41 +600,86 @@ def small_lines(sizes, k, repeat, threads):
                 if ckern is not None:
                     fns["collide_kernel"] = ckern
             best = {}
-            for _ in range(repeat):  # interleaved, so that a burst of load hits all alike
+            # interleaved, so that a burst of load hits all alike; the pieces on as many threads
+            # as Simulation.step uses (one below SMALL_RUN markers), where the process's CPU
+            # time is a second measure that load inflates less than wall time
+            one = n < pmc.simulation.SMALL_RUN  # Simulation.step runs these on one thread
+            for _ in range(repeat):
                 for name, fn in fns.items():
-                    t = best_per_call(fn, calls, 1)
-                    best[name] = min(best.get(name, t), t)
-            push1, pushk = best["push1"], best["pushk"] / k
-            coll, coll_kernel = best.get("collide"), best.get("collide_kernel")
+                    # the pieces on the step's threads; the step as the user calls it (its own
+                    # switch of the thread count included)
+                    piece = one and not name.startswith("step")
+                    with pmc.threads.limited(numba_threads=1 if piece else None):
+                        for clock in ("wall", "cpu"):
+                            t = best_per_call(fn, calls, 1, clock)
+                            best[name, clock] = min(best.get((name, clock), t), t)
             for steps in (1, k):
-                measured = best["step1" if steps == 1 else "stepk"] / steps
-                if ops:  # (steps + 1) pushes of one step (half, full..., half) and the collisions
-                    kernel = ((steps + 1) * push1 + steps * (coll_kernel or np.nan)) / steps
-                    goal = OVERHEAD_TARGET_US + OVERHEAD_PER_MECHANISM_US * len(ops)
-                else:
-                    kernel = push1 if steps == 1 else pushk
-                    goal = OVERHEAD_TARGET_US
-                overhead = (measured - kernel) * 1e6
                 line = {"kind": "small", "case": case, "n": n, "call": f"step({steps})",
-                        "threads": threads, "us_per_step": round(measured * 1e6, 2),
-                        "kernel_us_per_step": round(kernel * 1e6, 2),
-                        "overhead_us_per_step": round(overhead, 2),
-                        "overhead_target_us": goal,
-                        "overhead_holds": bool(overhead <= goal) if np.isfinite(overhead)
-                        else None,
-                        "loadavg_1min": loadavg()}
-                if ops:
-                    ratio = coll / push1
-                    line.update({"collide_us": round(coll * 1e6, 2),
-                                 "collide_kernel_us": (round(coll_kernel * 1e6, 2)
-                                                       if coll_kernel else None),
-                                 "push_kernel_us": round(push1 * 1e6, 2),
-                                 "collide_vs_push": round(ratio, 2)})
-                    if n == 10 ** 4:
-                        line.update({"collide_vs_push_target": COLLIDE_VS_PUSH_TARGET,
-                                     "collide_vs_push_holds": bool(ratio
-                                                                   <= COLLIDE_VS_PUSH_TARGET)})
+                        "threads": 1 if one else threads}
+                for clock in ("wall", "cpu"):
+                    line.update(small_figures(best, clock, steps, k, ops, n))
+                line["loadavg_1min"] = loadavg()
                 out.append(line)
+    return out
+
+
+def small_figures(best, clock, steps, k, ops, n):
+    """The figures of one small-run line for one clock ("wall": keys as before; "cpu": the
+    same keys with the suffix _cpu)."""
+    sfx = "" if clock == "wall" else "_cpu"
+    push1, pushk = best["push1", clock], best["pushk", clock] / k
+    coll, coll_kernel = best.get(("collide", clock)), best.get(("collide_kernel", clock))
+    measured = best["step1" if steps == 1 else "stepk", clock] / steps
+    if ops:  # (steps + 1) pushes of one step (half, full..., half) and the collisions
+        kernel = ((steps + 1) * push1 + steps * (coll_kernel or np.nan)) / steps
+        goal = OVERHEAD_TARGET_US + OVERHEAD_PER_MECHANISM_US * len(ops)
+    else:
+        kernel = push1 if steps == 1 else pushk
+        goal = OVERHEAD_TARGET_US
+    overhead = (measured - kernel) * 1e6
+    line = {f"us_per_step{sfx}": round(measured * 1e6, 2),
+            f"kernel_us_per_step{sfx}": round(kernel * 1e6, 2),
+            f"overhead_us_per_step{sfx}": round(overhead, 2),
+            "overhead_target_us": goal,
+            f"overhead_holds{sfx}": bool(overhead <= goal) if np.isfinite(overhead) else None}
+    if ops:
+        ratio = coll / push1
+        line.update({f"collide_us{sfx}": round(coll * 1e6, 2),
+                     f"collide_kernel_us{sfx}": (round(coll_kernel * 1e6, 2)
+                                                 if coll_kernel else None),
+                     f"collide_overhead_us{sfx}": (round((coll - coll_kernel) * 1e6, 2)
+                                                   if coll_kernel else None),
+                     f"push_kernel_us{sfx}": round(push1 * 1e6, 2),
+                     f"collide_vs_push{sfx}": round(ratio, 2)})
+        if n == 10 ** 4 and isinstance(ops[0], pmc.collisions.mechanisms.ScatteringOperator):
+            line.update({"collide_vs_push_target": COLLIDE_VS_PUSH_TARGET,
+                         f"collide_vs_push_holds{sfx}": bool(ratio <= COLLIDE_VS_PUSH_TARGET)})
+    return line
+
+
+def _small_table(small):
+    """The small-run table (markdown lines) from the "small" lines of a run."""
+    cpu = "us_per_step_cpu" in small[0]
+    sfx = "_cpu" if cpu else ""
+    out = [f"Small runs, us per step ({'CPU time' if cpu else 'wall time'}; one thread "
+           f"below {pmc.simulation.SMALL_RUN} markers, as `Simulation.step` runs them; "
+           "overhead = measured - kernels alone; load average "
+           f"{small[-1].get('loadavg_1min', '?')}):", "",
+           "| case | n | `step(1)` | overhead | `step(k)` | overhead | collide | "
+           "collide overhead | collide / push |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    rows = {}
+    for ln in small:
+        rows.setdefault((ln["case"], ln["n"]), []).append(ln)
+    for (case, n_small), lns in rows.items():
+        one, many = lns[0], lns[-1]
+        coll = one.get(f"collide_us{sfx}", "")
+        over = one.get(f"collide_overhead_us{sfx}", "")
+        ratio = one.get(f"collide_vs_push{sfx}", "")
+        out.append(f"| {case} | {n_small:.0e} | {one[f'us_per_step{sfx}']:.1f} | "
+                   f"{one[f'overhead_us_per_step{sfx}']:.1f} | "
+                   f"{many[f'us_per_step{sfx}']:.1f} | "
+                   f"{many[f'overhead_us_per_step{sfx}']:.1f} | {coll} | {over} | {ratio} |")
     return out
 
 
@@ -590,6 +692,8 @@ def markdown(lines):
     small = [ln for ln in lines if ln.get("kind") == "small"]
     triad_line = next((ln for ln in lines if ln.get("kind") == "triad"), None)
     done = next((ln for ln in lines if ln.get("kind") == "done"), {})
+    if not push:  # a --small-only run
+        return "\n".join(_small_table(small))
     top = max(ln["threads"] for ln in push)
     by = {(ln["case"], ln["variant"], ln["steps_per_call"], ln["threads"]): ln for ln in push}
     k = max(ln["steps_per_call"] for ln in push)
@@ -615,19 +719,7 @@ def markdown(lines):
         bw = [v for key, v in triad_line.items() if key.startswith("bandwidth")]
         out += ["", f"Triad bandwidth {' / '.join(map(str, bw))} GB/s (1 / 2 threads)."]
     if small:
-        out += ["", f"Small runs, us per step on {small[0]['threads']} threads (overhead = "
-                    "measured - kernel only):", "",
-                "| case | n | `step(1)` | overhead | `step(k)` | overhead | collide / push |",
-                "|---|---|---|---|---|---|---|"]
-        rows = {}
-        for ln in small:
-            rows.setdefault((ln["case"], ln["n"]), []).append(ln)
-        for (case, n_small), lns in rows.items():
-            one, many = lns[0], lns[-1]
-            ratio = one.get("collide_vs_push", "")
-            out.append(f"| {case} | {n_small:.0e} | {one['us_per_step']:.1f} | "
-                       f"{one['overhead_us_per_step']:.1f} | {many['us_per_step']:.1f} | "
-                       f"{many['overhead_us_per_step']:.1f} | {ratio} |")
+        out += [""] + _small_table(small)
     return "\n".join(out)
 
 
@@ -643,8 +735,10 @@ def main(argv=None):
                     help="timed runs, the best is kept (default 3; 5 with --quick)")
     ap.add_argument("--triad-n", type=int, default=None,
                     help="doubles per triad array (default 8 x 10^7)")
-    ap.add_argument("--case", action="append", choices=sorted(CASES),
+    ap.add_argument("--case", action="append", choices=sorted(set(CASES) | set(SMALL_CASES)),
                     help="run only this case (repeatable)")
+    ap.add_argument("--small-only", action="store_true",
+                    help="only the small-run table (with --case: its small cases)")
     ap.add_argument("--no-small", action="store_true", help="skip the small-run table")
     ap.add_argument("--table", metavar="JSONL",
                     help="print the README tables from the output of a run, and exit")
@@ -662,6 +756,13 @@ def main(argv=None):
     if args.steps % args.save_every:
         ap.error("--steps must be a multiple of --save-every")
     started = time.perf_counter()
+    if args.small_only:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        for line in small_lines((10 ** 3, 10 ** 4, 10 ** 5), args.save_every,
+                                max(args.repeat, SMALL_REPEAT), numba.get_num_threads(),
+                                args.case):
+            print(json.dumps(line), flush=True)
+        return
     so = build_c()
     threads = [1, 2] if numba.config.NUMBA_NUM_THREADS >= 2 else [1]
     tri = triad(triad_n, threads)

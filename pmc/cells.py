@@ -43,6 +43,8 @@ class Cells:
         self.shape = np.array(counts, np.int64)
         self.spacing = (hi - lo) / self.shape
         self._inv_h = 1.0 / self.spacing
+        self._count = int(np.prod(self.shape))  # read per step by the collision operators
+        self._volume = float(np.prod(self.spacing))
 
     @classmethod
     def from_grid(cls, grid):
@@ -58,22 +60,23 @@ class Cells:
     @property
     def count(self):
         """Total number of cells."""
-        return int(np.prod(self.shape))
+        return self._count
 
     @property
     def volume(self):
         """Volume of one cell [m^ndim]."""
-        return float(np.prod(self.spacing))
+        return self._volume
 
     def __repr__(self):
         return f"Cells(lo={self.lo.tolist()}, hi={self.hi.tolist()}, n={self.shape.tolist()})"
 
-    def index(self, markers):
-        """Flat cell index of each marker (C order over the axes), -1 outside the cells."""
+    def index(self, markers, out=None):
+        """Flat cell index of each marker (C order over the axes), -1 outside the cells; into
+        ``out`` (int64, at least ``markers.n`` long: its first n entries) if given."""
         if markers.dx < self.ndim:
             raise ValueError(f"cells in {self.ndim} dimensions need markers with dx >= "
                              f"{self.ndim}, got dx={markers.dx}")
-        out = np.empty(markers.n, np.int64)
+        out = np.empty(markers.n, np.int64) if out is None else out[:markers.n]
         return _cells.cell_index(markers.kernel_arrays().x, markers.n, self.lo, self._inv_h, self.shape, out)
 
     def sort(self, markers):

@@ -216,10 +216,13 @@ class Simulation(FrameRun):
         n = _checks.count("n", n, minimum=0)
         if n == 0:
             return self
-        if self.markers.n < SMALL_RUN and _threads.get() > 1:
-            with _threads.limited(numba_threads=1):
-                return self._steps(n)
-        return self._steps(n)
+        if self.markers.n >= SMALL_RUN:
+            return self._steps(n)
+        old = _threads.swap(1)
+        try:
+            return self._steps(n)
+        finally:
+            _threads.swap(old)
 
     def _steps(self, n):
         if not self.operators:

@@ -85,6 +85,26 @@ def jump_state(k, indptr, indices, cum, out_rate, lam, method, key, dt):
     return k, jumps
 
 
+#: Relative margin of :func:`stay_thresholds`: far above the rounding of exp, log and the
+#: division in :func:`jump_state` (a few 1e-16 relative to rate dt for rate dt < 745; beyond,
+#: exp(-rate dt) underflows and no marker is cleared).
+_STAY_MARGIN = 1.0 - 1e-12
+
+
+@njit(**JIT)
+def stay_thresholds(out_rate, lam, method, dt):
+    """Per state k, a bound below exp(-rate_k dt) (rate_k = ``lam`` for uniformization, else
+    ``out_rate[k]``): a marker whose first uniform u of the step lies below it certainly has
+    -log(u) / rate_k >= dt as :func:`jump_state` computes it, i.e. no event. The kernels clear
+    such markers with one comparison; the others go through :func:`jump_state`, so the results
+    are bitwise those of calling it for every marker."""
+    out = np.empty(out_rate.shape[0])
+    for k in range(out.shape[0]):
+        rate = lam if method == UNIFORMIZATION else out_rate[k]
+        out[k] = math.exp(-rate * dt) * _STAY_MARGIN
+    return out
+
+
 @njit(**JIT_PARALLEL)
 def jump_states(state, n, cell, indptr, indices, cum, out_rate, lam, method, key, dt):
     """Jump the discrete ``state`` (int64, >= n entries) of markers 0..n-1 over ``dt``, in place.
@@ -95,10 +115,18 @@ def jump_states(state, n, cell, indptr, indices, cum, out_rate, lam, method, key
     use_cells = cell.shape[0] > 0
     nblock = (n + BLOCK - 1) // BLOCK
     counts = np.zeros(nblock, np.int64)
+    stay = stay_thresholds(out_rate, lam, method, dt)
     for b in prange(nblock):
         s = 0
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            if use_cells and cell[i] < 0:
+        start = b * BLOCK
+        stop = min(n, start + BLOCK)
+        # every marker's first uniform in a loop of its own (straight-line hashing: it
+        # vectorises), then the few not cleared by stay_thresholds one at a time
+        first = np.empty(stop - start)
+        for i in range(start, stop):
+            first[i - start] = uniform_open(stream_key(key, i, 0), 0)
+        for i in range(start, stop):
+            if first[i - start] < stay[state[i]] or (use_cells and cell[i] < 0):
                 continue
             k, j = jump_state(state[i], indptr, indices, cum, out_rate, lam, method,
                               stream_key(key, i, 0), dt)
@@ -131,15 +159,23 @@ def jump_momenta(px, n, cell, grid, inv_h, indptr, indices, cum, out_rate, lam, 
     nblock = (n + BLOCK - 1) // BLOCK
     counts = np.zeros(nblock, np.int64)
     outside = np.zeros(nblock, np.int64)
+    stay = stay_thresholds(out_rate, lam, method, dt)
     for b in prange(nblock):
         s = 0
         o = 0
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        start = b * BLOCK
+        stop = min(n, start + BLOCK)
+        first = np.empty(stop - start)  # as in jump_states
+        for i in range(start, stop):
+            first[i - start] = uniform_open(stream_key(key, i, 0), 0)
+        for i in range(start, stop):
             if use_cells and cell[i] < 0:
                 continue
             k = grid_bin(px[i], grid[0], inv_h, m)
             if k < 0:
                 o += 1
+                continue
+            if first[i - start] < stay[k]:
                 continue
             l, j = jump_state(k, indptr, indices, cum, out_rate, lam, method,
                               stream_key(key, i, 0), dt)

@@ -53,6 +53,7 @@ from .occupation import (momentum_bins, table_capacity, table_fill, table_find,
                          table_slot)
 from .geometry import on_sphere
 from .rng import stream_key, uniform, uniform_open
+from .vecmath import double_to_bits
 
 ELASTIC, ACOUSTIC, OPTICAL, IMPURITY = 0, 1, 2, 3
 #: Counters reserved per candidate event.
@@ -229,28 +230,47 @@ def rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2):
 @njit(**models.SCALAR)
 def energy_band(eps, inv_ref):
     """Band of the majorant table holding energy ``eps``: 1 + BAND0 + floor(log2(eps / ref)),
-    clamped to 0 .. NBAND - 1; band 0 also holds eps <= 0 (and NaN)."""
-    if not eps > 0.0:
-        return 0
+    clamped to 0 .. NBAND - 1; band 0 also holds eps <= 0 (and NaN). ``inv_ref`` > 0."""
     x = eps * inv_ref
-    if x < _BAND_LO:
-        return 0
-    if x >= _BAND_HI:
-        return NBAND - 1
-    _, e = math.frexp(x)  # x = m 2^e with m in [0.5, 1): floor(log2(x)) = e - 1
-    return e + BAND0
+    # for a normal x = m 2^e (m in [0.5, 1)), floor(log2(x)) = e - 1 = its biased exponent
+    # - 1023: read from the bits (as math.frexp would give it) and clamped by selects, so that
+    # the loops calling this vectorise
+    b = (double_to_bits(x) >> 52) - 1022 + BAND0
+    b = b if x < _BAND_HI else NBAND - 1
+    return b if (eps > 0.0) & (x >= _BAND_LO) else 0
 
 
-@njit(**JIT_PARALLEL)
-def marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n, inv_ref, rate, band):
-    """rate[i] = total rate of marker i [1/s], band[i] its energy band (parallel, in marker
-    order)."""
-    d = momenta.shape[0]
-    for i in prange(n):
+@njit(**models.SCALAR)
+def _rates_range(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, d, start, stop, inv_ref,
+                 rate, band):
+    """:func:`marker_rates` of markers start..stop-1; inlined into branches where the codes
+    are constants, so that each such loop compiles without the others' branches and
+    vectorises."""
+    for i in range(start, stop):
         p0, p1, p2 = models.column(momenta, i, d)
         eps, r0, r1 = rates_at(mkind, mprm, bkind, bprm, mass, alpha, hbar, d, p0, p1, p2)
         rate[i] = r0 + r1
         band[i] = energy_band(eps, inv_ref)
+
+
+@njit(**JIT_PARALLEL)
+def marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n, inv_ref, rate, band):
+    """rate[i] = total rate of marker i [1/s], band[i] its energy band (parallel over blocks of
+    markers; each marker's values depend on it alone)."""
+    d = momenta.shape[0]
+    for blk in prange((n + BLOCK - 1) // BLOCK):
+        start = blk * BLOCK
+        stop = min(n, start + BLOCK)
+        # the common cases with constant codes (vectorised loops), then the general loop
+        if mkind == ELASTIC and bkind == models.PARABOLIC and d == 3:
+            _rates_range(ELASTIC, mprm, models.PARABOLIC, bprm, mass, alpha, hbar, momenta, 3,
+                         start, stop, inv_ref, rate, band)
+        elif mkind == ELASTIC and bkind == models.PARABOLIC and d == 1:
+            _rates_range(ELASTIC, mprm, models.PARABOLIC, bprm, mass, alpha, hbar, momenta, 1,
+                         start, stop, inv_ref, rate, band)
+        else:
+            _rates_range(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, d, start, stop,
+                         inv_ref, rate, band)
     return rate
 
 
@@ -318,14 +338,21 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
         e0 = 0
         e1 = 0
         cand = 0
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+        start = blk * BLOCK
+        stop = min(n, start + BLOCK)
+        # every marker's first draw in a loop of its own (straight-line integer hashing: it
+        # vectorises), then the few with a candidate event in the step, one at a time
+        first = np.empty(stop - start)
+        for i in range(start, stop):
+            first[i - start] = uniform_open(stream_key(key, step, i), 0)
+        for i in range(start, stop):
             c = cell[i]
             if c < 0:
                 continue
-            mk = stream_key(key, step, i)
-            u = uniform_open(mk, 0)
+            u = first[i - start]
             if u <= quiet[c, band[i]]:  # the first candidate time -log(u) / M is past dt
                 continue
+            mk = stream_key(key, step, i)
             big = table[c, band[i]]
             t = -math.log(u) / big
             p0, p1, p2 = models.column(momenta, i, d)

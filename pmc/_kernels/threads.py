@@ -4,9 +4,10 @@ threadpoolctl) of the numpy calls beside them. Every module that sets a thread c
 import contextlib
 
 import numba
+from numba.np.ufunc import parallel as _parallel
 from threadpoolctl import threadpool_limits
 
-__all__ = ["available", "get", "set", "limited"]
+__all__ = ["available", "get", "set", "limited", "swap"]
 
 
 def available():
@@ -24,6 +25,22 @@ def set(threads):  # noqa: A001 (the module is the namespace: threads.set)
     previous count."""
     old = get()
     numba.set_num_threads(max(1, min(int(threads), available())))
+    return old
+
+
+def swap(threads):
+    """Set numba's thread count to ``threads`` (an int in 1 .. :func:`available`) and return the
+    previous count: about half a microsecond, where :func:`set` and :func:`get` cost a few
+    (numba's Python-level functions take the thread-pool locks on every call), for callers that
+    switch per step. Calls the threading layer's own setter and getter (numba's public
+    functions call them after those locks and checks) once the pool is running; numba's public
+    functions otherwise, or where a numba version lacks them."""
+    get_, set_ = (getattr(_parallel, "_get_num_threads", None),
+                  getattr(_parallel, "_set_num_threads", None))
+    if get_ is None or set_ is None or not getattr(_parallel, "_is_initialized", False):
+        return set(threads)
+    old = get_()
+    set_(threads)
     return old
 
 

@@ -105,6 +105,19 @@ def _bits_to_double(typingctx, bits):
 
 
 @intrinsic
+def double_to_bits(typingctx, x):
+    """The IEEE-754 bit pattern of the float64 ``x`` as an int64 (a register move)."""
+    if not isinstance(x, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(context.cast(builder, args[0], signature.args[0], types.float64),
+                               context.get_value_type(types.int64))
+
+    return types.int64(x), codegen
+
+
+@intrinsic
 def fma(typingctx, a, b, c):
     """a * b + c rounded once (``llvm.fma.f64``: one instruction on every x86-64 with FMA)."""
     if not all(isinstance(t, (types.Float, types.Integer)) for t in (a, b, c)):

@@ -258,6 +258,20 @@ class ScatteringOperator(JumpOperator):
         self._code = mechanism._encode(hamiltonian, dp)
         self._inv_ref = 1.0 / mechanism._reference_energy(hamiltonian)
         self.last_counts = None
+        self._ncell = cells.count
+        self._seed_key = (None, None)  # (seed, mechanism key) of the last step
+        self._work = None  # per-marker work arrays, kept between steps (_classical_work)
+        self._table = np.empty((self._ncell, _scatter.NBAND))
+        self._quiet = np.empty((self._ncell, _scatter.NBAND))
+
+    def _classical_work(self, markers):
+        """(cell index, rate, band, tally) work arrays for the markers, allocated once per
+        capacity of the markers (not per step)."""
+        cap = markers.capacity
+        if self._work is None or self._work[0].shape[0] < cap:
+            self._work = (np.empty(cap, np.int64), np.empty(cap), np.empty(cap, np.int8),
+                          np.zeros(((cap + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64))
+        return self._work
 
     def collide(self, markers, dt, seed, step):
         """Scatter the markers of every cell over a step ``dt`` [s] (in place).
@@ -282,25 +296,26 @@ class ScatteringOperator(JumpOperator):
         mkind, mprm, bkind, bprm, mass, alpha, hbar = self._code
         dt = _checks.positive("dt", dt)
         step = _checks.count("step", step, minimum=0)
-        key = mech._key(seed)
+        if self._seed_key[0] != seed:
+            self._seed_key = (seed, mech._key(seed))
+        key = self._seed_key[1]
         n = markers.n
         p = markers.kernel_arrays().p
-        ncell = cells.count
+        ncell = self._ncell
         fmax = float("nan")
-        index = cells.index(markers)
         inv_ref = self._inv_ref
         if mech.statistics == "classical":
-            rate = np.empty(n)
-            band = np.empty(n, np.int8)
+            index, rate, band, tally = self._classical_work(markers)
+            index = cells.index(markers, out=index)
             _scatter.marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, inv_ref,
                                   rate, band)
-            table = _scatter.cell_band_table(index, band, rate, n,
-                                             np.empty((ncell, _scatter.NBAND)))
-            tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
+            table = _scatter.cell_band_table(index, band, rate, n, self._table)
+            quiet = np.exp(np.multiply(table, -dt, out=self._quiet), out=self._quiet)
+            tally = tally[:(n + BLOCK - 1) // BLOCK]  # column 2 (blocked) stays 0
             _scatter.scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n,
-                                         index, band, table, np.exp(-table * dt), inv_ref, dt,
-                                         key, step, tally)
+                                         index, band, table, quiet, inv_ref, dt, key, step, tally)
         else:
+            index = cells.index(markers)
             order, start = _cells.sort_by_cell(index, ncell)
             inv_bin = 1.0 / mech.bin_width(markers, cells, hbar)
             tally = np.zeros((ncell, _scatter.NTALLY), np.int64)

@@ -1,0 +1,165 @@
+"""Issue 15, the fixed cost of small runs and the one-loop leapfrog step: the faster kernels give
+bitwise what the reference code gives.
+
+* The one-loop leapfrog step of a parabolic band in a uniform field or a harmonic potential
+  (push.fused_step), with open, periodic and reflecting walls, markers fast enough to cross the
+  box several times in a step, static and modulated potentials: bitwise the per-marker
+  reference push_markers, on one thread and two.
+* The scattering kernels' band index from the exponent bits: math.frexp's, for every kind of
+  double.
+* The rate matrix's first-draw filter (jumps.stay_thresholds): bitwise the per-marker
+  jump_state for every marker, in both samplers, including rates whose rate dt underflows.
+* threads.swap sets and returns numba's thread count; Simulation.step on one thread for small
+  runs leaves the count as it was.
+(The order of accuracy of the push is held by tests/test_push.py.)
+"""
+import math
+
+import numba
+import numpy as np
+import pytest
+from numba import njit
+
+import pmc
+from pmc._kernels import BLOCK
+from pmc._kernels import jumps as J
+from pmc._kernels import push as P
+from pmc._kernels import scatter as S
+from pmc._kernels import threads as T
+from pmc._kernels.rng import stream_key
+from pmc.boundaries import encode_walls
+
+
+def _bits(a):
+    return a.view(np.int64) if a.dtype == np.float64 else a
+
+
+def _push(kernel, x, p, n, args):
+    nb = (n + BLOCK - 1) // BLOCK
+    xx, pp, ww = x.copy(), p.copy(), np.ones(n)
+    aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
+    kernel(xx, pp, ww, n, *args, aw, ac)
+    return xx, pp, aw, ac
+
+
+@pytest.mark.parametrize("kind", ["uniform", "harmonic"])
+@pytest.mark.parametrize("walls", ["open", "periodic", "reflecting"])
+def test_one_loop_leapfrog_step_is_bitwise_the_reference(kind, walls):
+    P_ = pmc.potentials
+    for trial in range(4):
+        rng = np.random.default_rng(1000 + trial + 31 * len(kind) + 7 * len(walls))
+        lo_, hi_ = -rng.uniform(2, 10), rng.uniform(2, 10)
+        U = (P_.UniformField(F=rng.uniform(-2, 2)) if kind == "uniform"
+             else P_.Harmonic(omega=rng.uniform(0.2, 2), mass=1.0, center=rng.uniform(-1, 1)))
+        if trial % 2:
+            U = U * P_.Sinusoidal(amplitude=0.4, angular_frequency=1.3)
+        H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=rng.uniform(0.5, 2)), U)
+        boundary = {"open": None, "periodic": pmc.Periodic(lo_, hi_),
+                    "reflecting": pmc.Reflecting(lo_, hi_)}[walls]
+        n = int(rng.choice([5, 300, 2 * BLOCK + 77]))
+        dp = 1 + trial % 3
+        wk, lo, hi = encode_walls(boundary, 1)
+        x = rng.uniform(lo_, hi_, size=(1, n))
+        # a few markers fast enough to cross the box more than once per step
+        p = rng.normal(scale=2.0, size=(dp, n))
+        p[0, ::17] *= 50.0
+        p[:, :2] = -0.0
+        dk, dprm, terms, pprm = H.kernel_arguments()
+        dt, nsteps, step0 = rng.uniform(0.01, 0.5), int(rng.integers(1, 9)), int(rng.integers(0, 9))
+        args = (P.LEAPFROG, dk, dprm, terms, pprm, 0.3, step0, dt, nsteps, wk, lo, hi)
+        ref = _push(P.push_markers, x, p, n, args)
+        outs = [_push(P.push_blocks_serial, x, p, n, args)]
+        for threads in (1, 2):
+            with T.limited(numba_threads=threads):
+                outs.append(_push(P.push_blocks, x, p, n, args))
+        for out in outs:
+            for a, b in zip(ref, out):
+                np.testing.assert_array_equal(_bits(a), _bits(b))
+
+
+@njit
+def _frexp_band(eps, inv_ref):
+    """The band index as math.frexp gives it (the former form of scatter.energy_band)."""
+    if not eps > 0.0:
+        return 0
+    x = eps * inv_ref
+    if x < 2.0 ** -S.BAND0:
+        return 0
+    if x >= 2.0 ** (S.NBAND - 1 - S.BAND0):
+        return S.NBAND - 1
+    _, e = math.frexp(x)
+    return e + S.BAND0
+
+
+@njit
+def _bands(eps, inv_ref, out_a, out_b):
+    for i in range(eps.shape[0]):
+        out_a[i] = _frexp_band(eps[i], inv_ref[i])
+        out_b[i] = S.energy_band(eps[i], inv_ref[i])
+
+
+def test_energy_band_from_the_exponent_bits_is_frexps():
+    rng = np.random.default_rng(5)
+    n = 200_000
+    eps = np.exp(rng.uniform(-150, 150, n)) * rng.choice([-1.0, 1.0, 1.0], n)
+    eps[:12] = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e308, 2.0 ** -40, 2.0 ** 23,
+                np.nextafter(2.0 ** 23, 0), np.nextafter(2.0 ** -40, 0), 1.0]
+    twos = 2.0 ** rng.integers(-60, 40, n).astype(float)
+    inv_ref = np.exp(rng.uniform(-40, 40, n))
+    inv_ref[:12] = 1.0
+    for e, r in ((eps, inv_ref), (twos, np.ones(n)), (np.nextafter(twos, 0), np.ones(n)),
+                 (np.nextafter(twos, np.inf), np.ones(n))):
+        a, b = np.empty(n, np.int64), np.empty(n, np.int64)
+        _bands(e, r, a, b)
+        np.testing.assert_array_equal(a, b)
+
+
+@njit
+def _reference_jumps(state, n, indptr, indices, cum, out_rate, lam, method, key, dt):
+    """jump_states without its first-draw filter: jump_state for every marker."""
+    total = 0
+    for i in range(n):
+        k, j = J.jump_state(state[i], indptr, indices, cum, out_rate, lam, method,
+                            stream_key(key, i, 0), dt)
+        state[i] = k
+        total += j
+    return total
+
+
+@pytest.mark.parametrize("method", ["holding", "uniformization"])
+def test_rate_matrix_first_draw_filter_is_bitwise_the_reference(method):
+    rng = np.random.default_rng(11)
+    code = pmc.collisions.rate_matrix.METHODS[method]
+    for m, scale in ((2, 1.0), (6, 40.0), (5, 1e5)):  # the last: rate dt up to ~1e3
+        A = rng.exponential(scale, (m, m))
+        np.fill_diagonal(A, 0.0)
+        A[0] = 0.0  # an absorbing state
+        rm = pmc.collisions.RateMatrix(A - np.diag(A.sum(axis=1)), method=method)
+        n = 3 * BLOCK + 5
+        state = rng.integers(0, m, n)
+        args = (rm._indptr, rm._indices, rm._cum, rm._out_rate, rm._lambda, code)
+        for step in range(3):
+            key = stream_key(99, step, 7)
+            a, b = state.copy(), state.copy()
+            ja = J.jump_states(a, n, np.empty(0, np.int64), *args, key, 0.01)
+            jb = _reference_jumps(b, n, *args, key, 0.01)
+            np.testing.assert_array_equal(a, b)
+            assert ja == jb
+
+
+def test_thread_swap_and_small_runs_keep_the_thread_count():
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")  # the swap is then a no-op to test
+    old = T.swap(1)
+    try:
+        assert numba.get_num_threads() == 1
+        assert T.swap(2) == 1
+        assert numba.get_num_threads() == 2
+    finally:
+        T.swap(old)
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0), pmc.potentials.UniformField(F=0.1))
+    mk = pmc.Markers(np.linspace(-1, 1, 100)[:, None], np.zeros((100, 1)))
+    sim = pmc.Simulation(H, mk, dt=0.01, boundary=pmc.Periodic(-2.0, 2.0))
+    with T.limited(numba_threads=2):
+        sim.step(3)
+        assert numba.get_num_threads() == 2
