@@ -206,9 +206,39 @@ def fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b):
 @njit(**JIT)
 def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weight,
                absorbed_count, tally):
-    """One step of the markers of block ``b``; absorbed ones (negative weight) are skipped."""
+    """One step of the markers of block ``b``; absorbed ones (negative weight) are skipped.
+    Streaming loops per axis find the few markers whose straight flight crosses a wall; the
+    others move straight (and wrap on periodic axes), those few go through :func:`fly`."""
     dx = x.shape[0]
-    for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
+    i0 = b * BLOCK
+    i1 = min(n, (b + 1) * BLOCK)
+    m = i1 - i0
+    inv_m = 1.0 / mass
+    hit = np.zeros(m, np.bool_)
+    for j in range(m):
+        hit[j] = w[i0 + j] < 0.0
+    for a in range(dx):
+        klo = wkind[a, 0]
+        khi = wkind[a, 1]
+        if klo == PERIODIC or (klo == OPEN and khi == OPEN):
+            continue
+        xlo = lo[a] if klo != OPEN else -np.inf
+        xhi = hi[a] if khi != OPEN else np.inf
+        for j in range(m):
+            y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m)
+            hit[j] |= not (y >= xlo and y < xhi)
+    for a in range(dx):
+        periodic = wkind[a, 0] == PERIODIC
+        xlo = lo[a]
+        xhi = hi[a]
+        for j in range(m):
+            if not hit[j]:
+                y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m)
+                x[a, i0 + j] = _wrap(y, xlo, xhi) if periodic else y
+    for j in range(m):
+        if not hit[j]:
+            continue
+        i = i0 + j
         wi = w[i]
         if wi < 0.0:
             continue
