@@ -332,8 +332,8 @@ class Freestream(Boundary):
         Flow velocity [m/s].
     temperature : float
         k_B T [J], > 0.
-    mass : float
-        Molecular mass [kg], > 0 (the band's).
+    mass : float, optional
+        Molecular mass [kg], > 0; default the band's (a run checks that they agree).
     weight : float
         Molecules per injected marker, > 0.
     inflow : {"both", "lo", "hi", "none"}
@@ -343,7 +343,7 @@ class Freestream(Boundary):
     density: float = 1.0
     velocity: object = (0.0, 0.0, 0.0)
     temperature: float = 1.0
-    mass: float = 1.0
+    mass: float = None
     weight: float = 1.0
     inflow: str = "both"
     code = _push.ABSORBING
@@ -352,7 +352,8 @@ class Freestream(Boundary):
     def __post_init__(self):
         super().__post_init__()
         for name in ("density", "temperature", "mass", "weight"):
-            object.__setattr__(self, name, _checks.positive(name, getattr(self, name)))
+            if name != "mass" or self.mass is not None:
+                object.__setattr__(self, name, _checks.positive(name, getattr(self, name)))
         a = np.asarray(self.velocity, dtype=float)
         if a.shape != (3,) or not np.all(np.isfinite(a)):
             raise ValueError(f"velocity must be a vector of 3 finite components [m/s], got "
@@ -364,6 +365,9 @@ class Freestream(Boundary):
     @property
     def thermal_velocity(self):
         """sigma = sqrt(kT / m) [m/s]."""
+        if self.mass is None:
+            raise ValueError("Freestream without a mass: give mass= (or run it, which takes "
+                             "the band's)")
         return math.sqrt(self.temperature / self.mass)
 
     def flux(self, axis, side):

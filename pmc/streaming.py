@@ -1,6 +1,7 @@
 """Streaming: markers follow the characteristics of the Liouville equation (paper eqs. 15-17),
 dx/dt = v(p), dp/dt = F(x, t), by a symplectic splitting (see :mod:`pmc._kernels.push`), with the
 walls of the box applied at the end of every step."""
+import dataclasses
 import struct
 from dataclasses import dataclass, field
 
@@ -195,8 +196,10 @@ class Streamer:
                 count = self._count[:nblock]
                 wall = self._tally[:nblock]
                 x, p, w, _ = markers.kernel_arrays()
-                _walls.push_gas(x, p, w, n, self.mass, dt, per_call, self.key, label, s,
-                                self.wkind, self.lo, self.hi, self.wprm, weight, count, wall)
+                kernel = (_walls.push_gas_serial if n * per_call <= _walls.SERIAL_WORK
+                          else _walls.push_gas)
+                kernel(x, p, w, n, self.mass, dt, per_call, self.key, label, s, self.wkind,
+                       self.lo, self.hi, self.wprm, weight, count, wall)
                 tally.wall = tally.wall + wall.sum(axis=0)
                 if count.any():
                     markers.remove(_push.absorbed_indices(w, n, count))
@@ -283,7 +286,9 @@ def gas_walls(boundary, hamiltonian, markers, scheme):
         if isinstance(b, GasWall):
             wprm[a] = b.wall_parameters(a)
         if isinstance(b, Freestream):
-            if not np.isclose(b.mass, disp.mass, rtol=1e-12):
+            if b.mass is None:
+                b = dataclasses.replace(b, mass=float(disp.mass))
+            if not abs(b.mass - disp.mass) <= 1e-12 * disp.mass:
                 raise ValueError(f"Freestream mass {b.mass} differs from the band mass "
                                  f"{disp.mass}")
             faces.extend((a, side, b) for side in b.INFLOW[b.inflow])

@@ -49,6 +49,12 @@ def reemit(kind, prm, axis, side, mass, p0, p1, p2, key, c):
     """The momentum (p0, p1, p2) re-emitted by wall side (``axis``, ``side``) of kind ``kind``
     for the incident momentum; draws from stream ``key`` at counters c, c + 1, ...
     Returns (p0, p1, p2, c)."""
+    if kind == DIFFUSE and uniform(key, c) >= prm[A0]:  # specular: the normal flipped
+        if axis == 0:
+            return -p0, p1, p2, c + 8
+        if axis == 1:
+            return p0, -p1, p2, c + 8
+        return p0, p1, -p2, c + 8
     kT = prm[KT]
     sigma = math.sqrt(kT / mass)
     inward = 1.0 if side == 0 else -1.0  # the direction back into the gas
@@ -63,11 +69,10 @@ def reemit(kind, prm, axis, side, mass, p0, p1, p2, key, c):
     t2 = 1 if axis == 2 else 2
     ct1 = cv[t1]
     ct2 = cv[t2]
-    if kind == DIFFUSE:
-        if uniform(key, c) < prm[A0]:
-            vn = sigma * math.sqrt(-2.0 * math.log(uniform_open(key, c + 1)))
-            ct1 = sigma * normal(key, c + 2)  # draws 2(c+2), 2(c+2)+1: past c + 3
-            ct2 = sigma * normal(key, c + 3)
+    if kind == DIFFUSE:  # (draws c, c + 1, then 2 (c + 2) .. 2 (c + 3) + 1 of the normals)
+        vn = sigma * math.sqrt(-2.0 * math.log(uniform_open(key, c + 1)))
+        ct1 = sigma * normal(key, c + 2)
+        ct2 = sigma * normal(key, c + 3)
         c += 8
     else:  # CLL
         an = prm[A0]
@@ -249,6 +254,16 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
             w[i] = -wi
 
 
+@njit(**JIT)
+def _clear_tallies(absorbed_weight, absorbed_count, tally, nblock):
+    for b in range(nblock):
+        for k in range(6):
+            absorbed_weight[b, k] = 0.0
+            for j in range(NTALLY):
+                tally[b, k, j] = 0.0
+        absorbed_count[b] = 0
+
+
 @njit(**JIT_PARALLEL)
 def push_gas(x, p, w, n, mass, dt, nsteps, seed, label, step0, wkind, lo, hi, wprm,
              absorbed_weight, absorbed_count, tally):
@@ -258,17 +273,29 @@ def push_gas(x, p, w, n, mass, dt, nsteps, seed, label, step0, wkind, lo, hi, wp
     the per-block sums over the steps (summed by the caller in block order). The re-emissions
     of step s draw from stream_key(seed, step0 + s, label)."""
     nblock = (n + BLOCK - 1) // BLOCK
-    for b in prange(nblock):
-        for k in range(6):
-            absorbed_weight[b, k] = 0.0
-            for j in range(NTALLY):
-                tally[b, k, j] = 0.0
-        absorbed_count[b] = 0
+    _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
     for s in range(nsteps):
         key = stream_key(seed, step0 + s, label)
         for b in prange(nblock):
             _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weight,
                        absorbed_count, tally)
+
+
+@njit(**JIT)
+def push_gas_serial(x, p, w, n, mass, dt, nsteps, seed, label, step0, wkind, lo, hi, wprm,
+                    absorbed_weight, absorbed_count, tally):
+    """:func:`push_gas` on the calling thread (few marker-steps): the same numbers."""
+    nblock = (n + BLOCK - 1) // BLOCK
+    _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
+    for s in range(nsteps):
+        key = stream_key(seed, step0 + s, label)
+        for b in range(nblock):
+            _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weight,
+                       absorbed_count, tally)
+
+
+#: Below this many marker-steps a call runs on the calling thread (as push.SERIAL_WORK).
+SERIAL_WORK = 1 << 14
 
 
 @njit(**JIT)
