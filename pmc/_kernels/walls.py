@@ -30,6 +30,7 @@ from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .inject import flux_normal_speed
+from .push import wrap_once, wrap_rest
 from .rng import normal, stream_key, uniform, uniform_open
 
 # wall codes beyond those of push.py (OPEN, PERIODIC, REFLECTING, ABSORBING = 0..3)
@@ -219,10 +220,10 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
     i1 = min(n, (b + 1) * BLOCK)
     m = i1 - i0
     inv_m = 1.0 / mass
-    hit = np.zeros(m, np.bool_)
+    hit = np.empty(m, np.uint8)
     for j in range(m):
         hit[j] = w[i0 + j] < 0.0
-    for a in range(dx):
+    for a in range(dx):  # loops of selects only: they vectorise
         klo = wkind[a, 0]
         khi = wkind[a, 1]
         if klo == PERIODIC or (klo == OPEN and khi == OPEN):
@@ -231,15 +232,26 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
         xhi = hi[a] if khi != OPEN else np.inf
         for j in range(m):
             y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m)
-            hit[j] |= not (y >= xlo and y < xhi)
+            hit[j] |= (y < xlo) | (y >= xhi)
     for a in range(dx):
-        periodic = wkind[a, 0] == PERIODIC
         xlo = lo[a]
         xhi = hi[a]
-        for j in range(m):
-            if not hit[j]:
+        if wkind[a, 0] == PERIODIC:
+            length = xhi - xlo
+            outside = 0
+            for j in range(m):
+                y = wrap_once(x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m), xlo, xhi, length)
+                outside += not (y >= xlo and y < xhi)
+                x[a, i0 + j] = y if hit[j] == 0 else x[a, i0 + j]
+            if outside:
+                for j in range(m):
+                    y = x[a, i0 + j]
+                    if hit[j] == 0 and not (y >= xlo and y < xhi):
+                        x[a, i0 + j] = wrap_rest(y, xlo, xhi, length)
+        else:
+            for j in range(m):
                 y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m)
-                x[a, i0 + j] = _wrap(y, xlo, xhi) if periodic else y
+                x[a, i0 + j] = y if hit[j] == 0 else x[a, i0 + j]
     for j in range(m):
         if not hit[j]:
             continue
