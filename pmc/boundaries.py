@@ -315,8 +315,9 @@ class CLL(GasWall):
 @dataclass(frozen=True)
 class Freestream(Boundary):
     """Freestream faces at ``lo`` and ``hi`` of an axis (SPARTA's ``fix emit/face``): the
-    molecules of a drifting Maxwellian (density, velocity in any direction, temperature) enter
-    through the inflow faces with the exact one-sided flux, markers arriving as a Poisson
+    molecules of a drifting Maxwellian (density, velocity in any direction, temperature; one
+    state for both faces, or one per face, as the upstream and downstream states of a shock)
+    enter through the inflow faces with the exact one-sided flux, markers arriving as a Poisson
     process at uniform points of the face and streaming freely for the rest of their first
     step (the normal velocity from the flux-weighted drifting Maxwellian, the tangential ones
     Maxwellian); whatever reaches a face leaves (outflow). Needs a parabolic band whose mass is
@@ -326,11 +327,12 @@ class Freestream(Boundary):
     ----------
     lo, hi : float or sequence
         Face positions [m].
-    density : float
-        Number density n [1/m^dx], > 0.
-    velocity : 3-vector
+    density : float or (float, float)
+        Number density n [1/m^3; with dx < 3 per unit length or area of the axes not
+        simulated] outside the (lo, hi) faces, > 0.
+    velocity : 3-vector or (3-vector, 3-vector)
         Flow velocity [m/s].
-    temperature : float
+    temperature : float or (float, float)
         k_B T [J], > 0.
     mass : float, optional
         Molecular mass [kg], > 0; default the band's (a run checks that they agree).
@@ -340,9 +342,9 @@ class Freestream(Boundary):
         Faces that inject (all faces let molecules out).
     """
 
-    density: float = 1.0
+    density: object = 1.0
     velocity: object = (0.0, 0.0, 0.0)
-    temperature: float = 1.0
+    temperature: object = 1.0
     mass: float = None
     weight: float = 1.0
     inflow: str = "both"
@@ -351,33 +353,40 @@ class Freestream(Boundary):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("density", "temperature", "mass", "weight"):
+        for name in ("density", "temperature"):
+            object.__setattr__(self, name, _pair(name, getattr(self, name), _checks.positive))
+        for name in ("mass", "weight"):
             if name != "mass" or self.mass is not None:
                 object.__setattr__(self, name, _checks.positive(name, getattr(self, name)))
-        a = np.asarray(self.velocity, dtype=float)
-        if a.shape != (3,) or not np.all(np.isfinite(a)):
-            raise ValueError(f"velocity must be a vector of 3 finite components [m/s], got "
-                             f"{self.velocity!r}")
-        object.__setattr__(self, "velocity", tuple(float(v) for v in a))
+        v = self.velocity
+        pair = isinstance(v, (tuple, list)) and len(v) == 2
+        vs = []
+        for u in (v if pair else (v, v)):
+            a = np.asarray(u, dtype=float)
+            if a.shape != (3,) or not np.all(np.isfinite(a)):
+                raise ValueError(f"velocity must be a vector of 3 finite components [m/s] (or "
+                                 f"one per face), got {self.velocity!r}")
+            vs.append(tuple(float(c) for c in a))
+        object.__setattr__(self, "velocity", tuple(vs))
         if self.inflow not in self.INFLOW:
             raise ValueError(f"inflow must be one of {list(self.INFLOW)}, got {self.inflow!r}")
 
-    @property
-    def thermal_velocity(self):
-        """sigma = sqrt(kT / m) [m/s]."""
+    def thermal_velocity(self, side):
+        """sigma = sqrt(kT / m) [m/s] of the state outside face ``side`` (0: lo, 1: hi)."""
         if self.mass is None:
             raise ValueError("Freestream without a mass: give mass= (or run it, which takes "
                              "the band's)")
-        return math.sqrt(self.temperature / self.mass)
+        return math.sqrt(self.temperature[side] / self.mass)
 
     def flux(self, axis, side):
         """Molecules per unit area and time entering through face ``side`` (0: lo, 1: hi)
         normal to ``axis``: n sigma (exp(-a^2/2)/sqrt(2 pi) + a (1 + erf(a/sqrt 2))/2),
         a = +-u_axis / sigma (the closed form of the one-sided flux of a drifting Maxwellian)
-        [1/(m^(dx-1) s)]."""
-        sigma = self.thermal_velocity
+        [1/(m^2 s)]."""
+        sigma = self.thermal_velocity(side)
         direction = 1.0 if side == 0 else -1.0
-        return _inject.flux_density(self.density, sigma, direction * self.velocity[axis] / sigma)
+        return _inject.flux_density(self.density[side], sigma,
+                                    direction * self.velocity[side][axis] / sigma)
 
 
 def encode_walls(boundary, dx):

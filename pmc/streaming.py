@@ -229,8 +229,8 @@ def _inject_face(markers, key, step, axis, side, face, dt, wkind, lo, hi):
     wall = lo[axis] if side == 0 else hi[axis]
     direction = 1.0 if side == 0 else -1.0
     _walls.inject_face(key, step, FREESTREAM + code, FREESTREAM + (code + 1) * FREESTREAM_MARKER,
-                       rate, dt, axis, wall, direction, lo, hi, face.thermal_velocity,
-                       np.asarray(face.velocity), face.mass, x, p)
+                       rate, dt, axis, wall, direction, lo, hi, face.thermal_velocity(side),
+                       np.asarray(face.velocity[side]), face.mass, x, p)
     inside = np.ones(k, bool)
     for b in range(dx):
         if wkind[b, 0] == _push.PERIODIC:
