@@ -6,7 +6,7 @@ upper at +150 m/s along y (SPARTA: ``surf_collide diffuse 273.15 1.0 translate``
 box faces by ``bound_modify``; pmc: ``pmc.Diffuse``); argon hard spheres (m = 6.63e-26 kg,
 d = 3.66e-10 m) at n = 1.68e22 m^-3 (mean free path 0.1 mm, Kn = 0.1); 50 collision cells
 across the gap (SPARTA: a 50 x 1 x 1 grid of a thin periodic slab; pmc: one position axis);
-N simulation particles; dt = 20 ns; mixing steps, then timed steps with the cell moments
+N simulation particles; dt = 20 ns; 3000 mixing steps (the profile settles), then timed steps with the cell moments
 sampled every step (SPARTA: ``compute grid`` + ``fix ave/grid``; pmc: ``average=``) and the
 wall stresses tallied (SPARTA: ``compute boundary`` + ``fix ave/time``; pmc: ``wall_*``).
 
@@ -108,6 +108,7 @@ bound_modify      xhi collide hi
 create_particles  air n {N}
 timestep          {dt}
 run               {mix}
+reset_timestep    0
 compute           g grid all all n u v w temp
 fix               g ave/grid all 1 {steps} {steps} c_g[*]
 compute           b boundary all press shx shy shz
@@ -145,13 +146,13 @@ def run_sparta(exe, n, mix, steps):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="N = 20000, 200 + 250 steps")
-    ap.add_argument("--n", type=int, default=None, help="simulation particles (100000)")
+    ap.add_argument("--quick", action="store_true", help="N = 20000, 200 + 250 steps (in the transient)")
+    ap.add_argument("--n", type=int, default=None, help="simulation particles (50000)")
     ap.add_argument("--steps", type=int, default=None, help="timed steps (1000)")
     args = ap.parse_args(argv)
-    n = args.n or (20_000 if args.quick else 100_000)
+    n = args.n or (20_000 if args.quick else 50_000)
     steps = args.steps or (250 if args.quick else 1000)
-    mix = 200 if args.quick else 500
+    mix = 200 if args.quick else 3000  # the velocity profile settles in ~ L^2 rho / mu = 2600 steps
     exe = find_sparta()
     rows = []
     if exe is not None:
