@@ -325,3 +325,25 @@ def test_bad_runs_with_gas_walls():
     sim = pmc.Simulation(H, mk, dt=1e-9, cells=pmc.Cells(0.0, L, 2), average=1.0)
     with pytest.raises(ValueError, match="averaging window holds 0"):
         sim.run(4e-9, 1e-9, progress=False)
+
+
+def test_averages_survive_a_resume(tmp_path):
+    """A run resumed from its checkpoint gives the same time averages as one run straight
+    through (the frames' sums are part of the checkpoint)."""
+    rng = np.random.default_rng(16)
+    n = 2000
+    mk = pmc.Markers(x=rng.uniform(0, L, (n, 1)), p=M * SIGMA * rng.standard_normal((n, 3)),
+                     w=np.ones(n))
+    dt = 0.2 * (L / 4) / SIGMA
+    wall = pmc.Diffuse(0.0, L, temperature=KT, velocity=((0, -50, 0), (0, 50, 0)))
+
+    def make():
+        return pmc.Simulation(H, mk, dt=dt, boundary=wall, cells=pmc.Cells(0.0, L, 4),
+                              average=20 * dt, average_batches=4, seed=17)
+    straight = make().run(100 * dt, 10 * dt, progress=False)
+    make().run(50 * dt, 10 * dt, output=tmp_path / "r.nc", progress=False)
+    resumed = make().run(100 * dt, 10 * dt, output=tmp_path / "r.nc", resume=True,
+                         progress=False)
+    for name in ("flow_velocity_mean", "pressure_tensor_mean_stderr", "wall_shear_stress_mean",
+                 "wall_heat_flux_mean_stderr"):
+        np.testing.assert_array_equal(resumed[name].values, straight[name].values)
