@@ -198,11 +198,12 @@ def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, acc):
     (src/compute_grid.cpp)."""
     k = shape.shape[0]
     grouped = state.shape[0] > 0
-    for i in range(n):
-        c = _flat_cell(positions, i, k, lo, inv_h, shape)
-        if c < 0:
+    for i in range(uint64(n)):  # unsigned indices: no wraparound checks
+        cell = _flat_cell(positions, i, k, lo, inv_h, shape)
+        if cell < 0:
             continue
-        g = state[i] if grouped else 0
+        c = uint64(cell)
+        g = uint64(state[i]) if grouped else uint64(0)
         wi = w[i]
         a = p[0, i]
         b = p[1, i]

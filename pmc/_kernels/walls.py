@@ -216,9 +216,9 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
     Streaming loops per axis find the few markers whose straight flight crosses a wall; the
     others move straight (and wrap on periodic axes), those few go through :func:`fly`."""
     dx = x.shape[0]
-    i0 = b * BLOCK
-    i1 = min(n, (b + 1) * BLOCK)
-    m = i1 - i0
+    # unsigned indices: no negative-index wraparound on every access (the loops vectorise)
+    i0 = uint64(b * BLOCK)
+    m = uint64(min(n, (b + 1) * BLOCK) - b * BLOCK)
     inv_m = 1.0 / mass
     hit = np.empty(m, np.uint8)
     for j in range(m):
