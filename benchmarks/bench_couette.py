@@ -26,6 +26,7 @@ import json
 import os
 import pathlib
 import re
+import resource
 import subprocess
 import tempfile
 import time
@@ -75,15 +76,16 @@ def run_pmc(n, mix, steps):
     sim.step(mix)
     sim.observe()
     sim._frame_recorded()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     for _ in range(5):  # five frames: the batches of the averages
         sim.step(steps // 5)
         sim.observe()
         sim._frame_recorded()
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     avg = sim.time_averages()
     return {"code": "pmc", "particles": n, "steps": steps, "seconds": seconds,
-            "steps_per_s": steps / seconds, "particle_steps_per_s": n * steps / seconds,
+            "cpu_seconds": cpu, "steps_per_s": steps / seconds, "steps_per_cpu_s": steps / cpu, "particle_steps_per_s": n * steps / seconds,
             "wall_shear_hi_Pa": float(avg["wall_shear_stress_mean"][1, 1]),
             "wall_shear_hi_stderr_Pa": float(avg["wall_shear_stress_mean_stderr"][1, 1]),
             "collisions": int(sim._collision_events[0]), "threads": 1,
@@ -128,18 +130,26 @@ def run_sparta(exe, n, mix, steps):
         (d / "in.couette").write_text(SPARTA_INPUT.format(
             L=LENGTH, S=SLAB, cells=CELLS, T=TEMPERATURE, n=DENSITY, fnum=fnum, ulo=-U_WALL,
             uhi=U_WALL, N=n, dt=DT, mix=mix, steps=steps))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         r = subprocess.run([exe, "-in", "in.couette"], cwd=d, capture_output=True, text=True,
                            timeout=3600)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_total = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         if r.returncode != 0:
             raise RuntimeError(f"SPARTA failed: {r.stdout[-2000:]} {r.stderr[-2000:]}")
         loops = re.findall(r"Loop time of ([0-9.eE+-]+) on 1 procs for (\d+) steps", r.stdout)
         seconds, nsteps = float(loops[-1][0]), int(loops[-1][1])
+        # CPU time of the timed run: the process's, less the setup and mixing run's share
+        # by wall clock (SPARTA prints the loop times of both runs)
+        first = float(loops[0][0])
+        cpu = cpu_total * seconds / (first + seconds)
         rows = [line.split() for line in (d / "boundary.txt").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
         # the last block: a header "step nrows", then one row per box face (xlo, xhi, ...)
         shear_hi = float(rows[-6 + 1][1]) if len(rows) >= 7 else float("nan")
     return {"code": "sparta", "executable": exe, "particles": n, "steps": nsteps,
-            "seconds": seconds, "steps_per_s": nsteps / seconds,
+            "seconds": seconds, "cpu_seconds_estimate": cpu, "steps_per_s": nsteps / seconds,
+            "steps_per_cpu_s": nsteps / cpu,
             "particle_steps_per_s": n * nsteps / seconds, "wall_shear_hi_Pa": shear_hi,
             "load_average": os.getloadavg()[0]}
 
@@ -164,6 +174,8 @@ def main(argv=None):
         print(json.dumps({"case": "couette_vs_sparta",
                           "pmc_over_sparta_steps_per_s": rows[1]["steps_per_s"]
                           / rows[0]["steps_per_s"],
+                          "pmc_over_sparta_steps_per_cpu_s": rows[1]["steps_per_cpu_s"]
+                          / rows[0]["steps_per_cpu_s"],
                           "load_average": os.getloadavg()[0]}), flush=True)
 
 
