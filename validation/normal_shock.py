@@ -21,9 +21,11 @@ errors):
    cell from the sampled moments (the viscous stress and the heat flux carry them inside the
    shock), equal their upstream values: the largest relative deviation over the cells of the
    shock region and the plateaus (the cells within 4 lambda_1 of the faces excluded).
-2. **Jump conditions.** The density and temperature ratios of the downstream plateau
-   (cells 28-34 lambda_1) to the upstream one (cells 4-10 lambda_1) against the
-   Rankine-Hugoniot values.
+2. **Jump conditions.** The density and temperature of the downstream plateau (cells
+   28-34 lambda_1) over the imposed upstream n_1, T_1 against the Rankine-Hugoniot ratios. (The
+   gas next to the inflow face lacks the molecules that would move upstream, so its measured
+   temperature is about 1 % below T_1 within a few lambda_1 of the face, as in any DSMC inflow;
+   the upstream plateau is reported.)
 
 Figure of merit: the largest relative deviation of checks 1 and 2 beyond three standard errors of
 the quantity (batch means; for a cell's fluxes those of its n and u_x propagated); tolerance 1 %
@@ -123,11 +125,13 @@ def run(quick, outdir):
         d = np.abs(f[inner] / f[up].mean() - 1.0)
         dev[k] = float(d.max())
         excess[k] = float(np.max(d - 3.0 * rel[inner]))
-    n_ratio = n[down].mean() / n[up].mean()
-    t_ratio = kt[down].mean() / kt[up].mean()
-    n_err = math.sqrt(np.mean(sn[down] ** 2) / down.sum() + np.mean(sn[up] ** 2) / up.sum())
+    # the downstream plateau against the imposed upstream state (the gas near the inflow face
+    # lacks the few molecules moving upstream, so its measured T is ~1 % low there)
+    n_ratio = n[down].mean() / n1
+    t_ratio = kt[down].mean() / kt1
+    n_err = math.sqrt(np.mean(sn[down] ** 2) / down.sum())
     st = ds["translational_temperature_mean_stderr"].values / kt
-    t_err = math.sqrt(np.mean(st[down] ** 2) / down.sum() + np.mean(st[up] ** 2) / up.sum())
+    t_err = math.sqrt(np.mean(st[down] ** 2) / down.sum())
     jump = {"density": abs(n_ratio / rn - 1.0), "temperature": abs(t_ratio / rt - 1.0)}
     excess["density_jump"] = jump["density"] - 3.0 * n_err
     excess["temperature_jump"] = jump["temperature"] - 3.0 * t_err
@@ -147,6 +151,8 @@ def run(quick, outdir):
     out.to_netcdf(outdir / f"{NAME}.nc")
     figure(xc, n / n1, kt / kt1, fluxes, up, rn, rt, prm["mach"], outdir / f"{NAME}.png")
     details = {"flux_deviation": dev, "beyond_3_stderr": excess,
+               "upstream_plateau_over_imposed": [float(n[up].mean() / n1),
+                                                 float(kt[up].mean() / kt1)],
                "density_ratio": [float(n_ratio), rn],
                "temperature_ratio": [float(t_ratio), rt], "jump_deviation": jump,
                "lambda1_over_delta": lam_over_delta, "mach": prm["mach"],
