@@ -6,7 +6,8 @@ upper at +150 m/s along y (SPARTA: ``surf_collide diffuse 273.15 1.0 translate``
 box faces by ``bound_modify``; pmc: ``pmc.Diffuse``); argon hard spheres (m = 6.63e-26 kg,
 d = 3.66e-10 m) at n = 1.68e22 m^-3 (mean free path 0.1 mm, Kn = 0.1); 50 collision cells
 across the gap (SPARTA: a 50 x 1 x 1 grid of a thin periodic slab; pmc: one position axis);
-N simulation particles; dt = 20 ns; 3000 mixing steps (the profile settles), then timed steps with the cell moments
+N simulation particles; dt = 20 ns; 3000 mixing steps (the profile settles), then timed steps
+with the cell moments
 sampled every step (SPARTA: ``compute grid`` + ``fix ave/grid``; pmc: ``average=``) and the
 wall stresses tallied (SPARTA: ``compute boundary`` + ``fix ave/time``; pmc: ``wall_*``).
 
@@ -85,7 +86,8 @@ def run_pmc(n, mix, steps):
     cpu = time.process_time() - c0
     avg = sim.time_averages()
     return {"code": "pmc", "particles": n, "steps": steps, "seconds": seconds,
-            "cpu_seconds": cpu, "steps_per_s": steps / seconds, "steps_per_cpu_s": steps / cpu, "particle_steps_per_s": n * steps / seconds,
+            "cpu_seconds": cpu, "steps_per_s": steps / seconds, "steps_per_cpu_s": steps / cpu,
+            "particle_steps_per_s": n * steps / seconds,
             "wall_shear_hi_Pa": float(avg["wall_shear_stress_mean"][1, 1]),
             "wall_shear_hi_stderr_Pa": float(avg["wall_shear_stress_mean_stderr"][1, 1]),
             "collisions": int(sim._collision_events[0]), "threads": 1,
@@ -156,7 +158,8 @@ def run_sparta(exe, n, mix, steps):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="N = 20000, 200 + 250 steps (in the transient)")
+    ap.add_argument("--quick", action="store_true",
+                    help="N = 20000, 200 + 250 steps (in the transient)")
     ap.add_argument("--n", type=int, default=None, help="simulation particles (50000)")
     ap.add_argument("--steps", type=int, default=None, help="timed steps (1000)")
     args = ap.parse_args(argv)

@@ -25,7 +25,9 @@ from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
+from .bands import Parabolic as _Parabolic
 from .boundaries import Boundary, check_inside
+from .boundaries import encode_walls as _encode_walls
 from .cells import Cells
 from .collisions.base import Collision
 from .fields import Field
@@ -34,8 +36,6 @@ from .hamiltonian import Hamiltonian
 from .markers import Markers
 from .schema import CELL_DIMS, coordinate, unit_system, variable
 from .potentials import Zero
-from .bands import Parabolic as _Parabolic
-from .boundaries import encode_walls as _encode_walls
 from .sampling import MOMENTS, CellSampler, batch_means, transient_end, window_moments
 from .sampling import cell_moments as _cell_moments
 from .streaming import SCHEMES, Streamer, StreamTally, check_boundary, gas_walls
