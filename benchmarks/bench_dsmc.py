@@ -19,6 +19,9 @@ shared machine falls on all alike:
   block, the candidates, the block written back, or in cell order on reordering steps).
 * ``pmc_binary_plain_move``: the prepared ``Binary``'s ``collide`` after the plain numba drift
   of the reference: pmc's collision machinery with a move as cheap as the reference's.
+* ``pmc_walls_sampling``: ``pmc`` with diffuse walls on x (``pmc.Diffuse`` at the gas's
+  temperature), periodic y and z, and the cell sums of the time averages accumulated every step
+  (``average=0.0``): the cost of walls and sampling.
 * ``numba_reference``: a plain numba step written here: a parallel drift with periodic wrap, a
   parallel cell index, a serial counting sort, and NTC collisions per cell in parallel over
   cells with a per-cell counter-based generator and the same majorant and remainder rules
@@ -254,6 +257,30 @@ class PmcSimulation:
         return stats["events"] - before["events"]
 
 
+class PmcWallsSampling(PmcSimulation):
+    """:class:`PmcSimulation` with gas-surface walls and sampling on: diffuse walls at the
+    gas's temperature on x (pmc.Diffuse; the gas stays in equilibrium, so the collision rate
+    is the deck's), periodic y and z, and the time-averaging window open from the start (the
+    cell sums of every step accumulated on the 8^3 cells)."""
+
+    def run(self, dt, steps):
+        sim = self.sims.get(dt)
+        if sim is None:
+            kt = TEMPERATURE * pmc.units.K
+            box = (pmc.Diffuse(0.0, SIDE, temperature=kt), pmc.Periodic(0.0, SIDE),
+                   pmc.Periodic(0.0, SIDE))
+            sim = pmc.Simulation(self.H, self.markers, dt=dt, boundary=box,
+                                 collisions=[self.binary], cells=self.cells, seed=1,
+                                 average=0.0)
+            step0 = sum(s.step_count for s in self.sims.values())
+            sim.step_count = step0
+            for other in self.sims.values():
+                sim.operators[0].set_state(other.operators[0].state())
+                other.markers = None
+            self.sims = {dt: sim}
+        return super().run(dt, steps)
+
+
 class PmcBinaryPlainMove:
     """The prepared ``Binary``'s ``collide`` after the reference's plain drift (same markers
     layout as pmc)."""
@@ -346,7 +373,8 @@ def main(argv=None):
     threads = args.threads or sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
     markers = initial(n)
     impls = {"pmc": PmcSimulation(markers), "pmc_binary_plain_move": PmcBinaryPlainMove(markers),
-             "numba_reference": Reference(markers)}
+             "numba_reference": Reference(markers),
+             "pmc_walls_sampling": PmcWallsSampling(markers)}
     numba.set_num_threads(max(threads))
     for impl in impls.values():  # mixing (also compiles)
         impl.run(DT_MIX, MIX_STEPS)

@@ -6,7 +6,8 @@ and jump between states at Fermi's golden-rule rates. docs/design.md has the phy
 from . import (averages, bands, collisions, fields, gridsolver, materials, potentials, quantum,
                states, units)
 from ._version import __version__
-from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
+from .boundaries import (CLL, Absorbing, Diffuse, Freestream, Injecting, Periodic, Reflecting,
+                         Reservoir)
 from .cells import Cells
 from .compare import compare
 from .ensemble import ensemble, sweep
@@ -23,4 +24,5 @@ __all__ = ["__version__", "bands", "collisions", "fields", "gridsolver", "potent
            "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
            "Simulation", "simulate", "open_dataset", "Cells",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
+           "Diffuse", "CLL", "Freestream",
            "ensemble", "sweep", "quantum", "compare"]

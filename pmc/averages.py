@@ -20,42 +20,9 @@ import numpy as np
 import xarray as xr
 
 from . import schema
+from .sampling import batch_means, transient_end
 
-__all__ = ["batch_means", "steady_state", "diffusion_coefficient"]
-
-
-def batch_means(series, batches=10, axis=0):
-    """(mean, standard error) of a stationary series by ``batches`` contiguous batch means.
-
-    Parameters
-    ----------
-    series : array_like
-        Values along ``axis`` (time), any further axes are averaged independently.
-    batches : int
-        B >= 2. The first ``N mod B`` values are dropped (the end of the transient), so every
-        batch has N // B values.
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> m, s = batch_means(np.arange(20.0), batches=4)
-    >>> float(m), round(float(s), 3)
-    (9.5, 3.227)
-    """
-    a = np.moveaxis(np.asarray(series, dtype=np.float64), axis, 0)
-    b = int(batches)
-    if b < 2:
-        raise ValueError(f"batches must be >= 2, got {batches!r}")
-    size = a.shape[0] // b
-    if size < 1:
-        raise ValueError(f"a window of {a.shape[0]} frames cannot make {b} batches")
-    a = a[a.shape[0] - size * b:]
-    means = a.reshape((b, size) + a.shape[1:]).mean(axis=1)
-    return means.mean(axis=0), means.std(axis=0, ddof=1) / np.sqrt(b)
+__all__ = ["batch_means", "transient_end", "steady_state", "diffusion_coefficient"]
 
 
 def _window(ds, start):

@@ -1,6 +1,10 @@
 """Walls of the simulation box: periodic, reflecting (specular), absorbing (the outgoing weight is
 tallied per side, so transmission and reflection coefficients are outputs) and injecting (an
-absorbing wall backed by a thermal reservoir, as a device contact is).
+absorbing wall backed by a thermal reservoir, as a device contact is); for gases, walls with a
+temperature and a velocity that re-emit what hits them (Maxwell's diffuse/specular model,
+:class:`Diffuse`, and Cercignani-Lampis-Lord, :class:`CLL`; the momentum and energy given to each
+side are outputs) and freestream faces (:class:`Freestream`: inflow of a drifting Maxwellian,
+outflow of what leaves).
 
 A boundary with scalar ``lo``, ``hi`` applies to every position axis; give sequences for a
 different box per axis, or a tuple of boundaries, one per axis, to mix kinds.
@@ -14,10 +18,11 @@ import numpy as np
 from . import _checks
 from ._kernels import inject as _inject
 from ._kernels import push as _push
+from ._kernels import walls as _walls
 from ._model import Model
 
 __all__ = ["Boundary", "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
-           "OutsideWallsWarning", "check_inside", "OUTSIDE"]
+           "Diffuse", "CLL", "Freestream", "OutsideWallsWarning", "check_inside", "OUTSIDE"]
 
 #: What to do with markers outside the walls at the start: refuse them, or remove them (with an
 #: :class:`OutsideWallsWarning` giving their count and weight).
@@ -165,6 +170,223 @@ class Injecting(Boundary):
         if isinstance(self.right, Reservoir):
             out.append((1, self.hi, -1.0, self.right))
         return out
+
+
+def _pair(name, value, check):
+    """(lo, hi) from a value for both sides or a pair, each checked by ``check``."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return tuple(check(name, v) for v in value)
+    v = check(name, value)
+    return v, v
+
+
+def _velocity(name, value):
+    """A wall velocity: 0 or a 3-vector [m/s]."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        if float(a) != 0.0:
+            raise ValueError(f"{name} must be 0 or a vector of 3 components [m/s] (the wall "
+                             f"moves along its plane), got {value!r}")
+        return (0.0, 0.0, 0.0)
+    if a.shape != (3,) or not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be a vector of 3 finite components [m/s], got {value!r}")
+    return tuple(float(v) for v in a)
+
+
+def _velocities(value):
+    """(v_lo, v_hi) from one velocity for both walls (0 or a 3-vector) or a pair of them."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return tuple(_velocity("velocity", v) for v in value)
+    v = _velocity("velocity", value)
+    return v, v
+
+
+def _accommodation(name, value):
+    v = _checks.finite(name, value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return v
+
+
+@dataclass(frozen=True)
+class GasWall(Boundary):
+    """A wall with a temperature and a velocity that re-emits the gas molecules hitting it
+    (base of :class:`Diffuse` and :class:`CLL`; needs a parabolic band: v = p / m, and 3
+    momentum components)."""
+
+    temperature: object = 1.0
+    velocity: object = 0.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "temperature", _pair("temperature", self.temperature,
+                                                      _checks.positive))
+        object.__setattr__(self, "velocity", _velocities(self.velocity))
+
+    def _accommodations(self, side):
+        raise NotImplementedError
+
+    def wall_parameters(self, axis):
+        """Parameters of the (lo, hi) sides on ``axis`` for the kernel: float64 (2, NPRM)."""
+        out = np.zeros((2, _walls.NPRM))
+        for side in range(2):
+            u = self.velocity[side]
+            if u[axis] != 0.0:
+                raise ValueError(f"velocity of the {('lo', 'hi')[side]} wall on axis "
+                                 f"{'xyz'[axis]} must lie in the wall's plane (its "
+                                 f"{'xyz'[axis]} component 0), got {u}")
+            out[side, _walls.KT] = self.temperature[side]
+            out[side, _walls.U0:_walls.U2 + 1] = u
+            out[side, _walls.A0:] = self._accommodations(side)
+        return out
+
+
+@dataclass(frozen=True)
+class Diffuse(GasWall):
+    """Maxwell's gas-surface model: walls at ``lo`` and ``hi`` with a temperature and a velocity
+    (moving walls); a molecule hitting a wall is re-emitted diffusely with probability
+    ``accommodation`` (a half-Maxwellian at the wall's temperature in the wall's frame, drawn
+    exactly: flux-weighted normal speed, Maxwellian tangential components) and specularly
+    otherwise (SPARTA's ``surf_collide diffuse``, src/surf_collide_diffuse.cpp).
+
+    Parameters
+    ----------
+    lo, hi : float or sequence
+        Wall positions [m] (numbers: every axis; or one per axis).
+    temperature : float or (float, float)
+        k_B T of the (lo, hi) walls [J], > 0 (e.g. ``300 * pmc.units.K``).
+    velocity : 0, 3-vector or (3-vector, 3-vector)
+        Velocity of the (lo, hi) walls [m/s], in their plane (the normal component 0).
+    accommodation : float or (float, float)
+        Fraction re-emitted diffusely, in [0, 1] (1: full accommodation, 0: specular).
+
+    Examples
+    --------
+    >>> import pmc
+    >>> plates = pmc.Diffuse(0.0, 1e-3, temperature=273 * pmc.units.K,
+    ...                      velocity=((0, -50, 0), (0, 50, 0)))
+    >>> plates.accommodation
+    (1.0, 1.0)
+    """
+
+    accommodation: object = 1.0
+    code = _walls.DIFFUSE
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "accommodation", _pair("accommodation", self.accommodation,
+                                                        _accommodation))
+
+    def _accommodations(self, side):
+        return (self.accommodation[side], 0.0)
+
+
+@dataclass(frozen=True)
+class CLL(GasWall):
+    """The Cercignani-Lampis-Lord gas-surface model (C. Cercignani and M. Lampis, Transp. Theory
+    Stat. Phys. 1, 101 (1971); R. G. Lord, Phys. Fluids A 3, 706 (1991); SPARTA's
+    ``surf_collide cll``): walls with a temperature and a velocity re-emitting with the
+    accommodation coefficients of the normal and the tangential kinetic energy.
+
+    Parameters
+    ----------
+    lo, hi, temperature, velocity
+        As for :class:`Diffuse`.
+    normal : float or (float, float)
+        alpha_n in [0, 1], the accommodation coefficient of the normal energy.
+    tangential : float or (float, float)
+        alpha_t in [0, 1], of the tangential energy; the tangential momentum accommodation is
+        1 - sqrt(1 - alpha_t). alpha_n = alpha_t = 0 is specular reflection, both 1 diffuse.
+    """
+
+    normal: object = 1.0
+    tangential: object = 1.0
+    code = _walls.CLL
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("normal", "tangential"):
+            object.__setattr__(self, name, _pair(name, getattr(self, name), _accommodation))
+
+    def _accommodations(self, side):
+        return (self.normal[side], self.tangential[side])
+
+
+@dataclass(frozen=True)
+class Freestream(Boundary):
+    """Freestream faces at ``lo`` and ``hi`` of an axis (SPARTA's ``fix emit/face``): the
+    molecules of a drifting Maxwellian (density, velocity in any direction, temperature; one
+    state for both faces, or one per face, as the upstream and downstream states of a shock)
+    enter through the inflow faces with the exact one-sided flux, markers arriving as a Poisson
+    process at uniform points of the face and streaming freely for the rest of their first
+    step (the normal velocity from the flux-weighted drifting Maxwellian, the tangential ones
+    Maxwellian); whatever reaches a face leaves (outflow). Needs a parabolic band whose mass is
+    ``mass``, and 3 momentum components.
+
+    Parameters
+    ----------
+    lo, hi : float or sequence
+        Face positions [m].
+    density : float or (float, float)
+        Number density n [1/m^3; with dx < 3 per unit length or area of the axes not
+        simulated] outside the (lo, hi) faces, > 0.
+    velocity : 3-vector or (3-vector, 3-vector)
+        Flow velocity [m/s].
+    temperature : float or (float, float)
+        k_B T [J], > 0.
+    mass : float, optional
+        Molecular mass [kg], > 0; default the band's (a run checks that they agree).
+    weight : float
+        Molecules per injected marker, > 0.
+    inflow : {"both", "lo", "hi", "none"}
+        Faces that inject (all faces let molecules out).
+    """
+
+    density: object = 1.0
+    velocity: object = (0.0, 0.0, 0.0)
+    temperature: object = 1.0
+    mass: float = None
+    weight: float = 1.0
+    inflow: str = "both"
+    code = _push.ABSORBING
+    INFLOW = {"both": (0, 1), "lo": (0,), "hi": (1,), "none": ()}
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("density", "temperature"):
+            object.__setattr__(self, name, _pair(name, getattr(self, name), _checks.positive))
+        for name in ("mass", "weight"):
+            if name != "mass" or self.mass is not None:
+                object.__setattr__(self, name, _checks.positive(name, getattr(self, name)))
+        v = self.velocity
+        pair = isinstance(v, (tuple, list)) and len(v) == 2
+        vs = []
+        for u in (v if pair else (v, v)):
+            a = np.asarray(u, dtype=float)
+            if a.shape != (3,) or not np.all(np.isfinite(a)):
+                raise ValueError(f"velocity must be a vector of 3 finite components [m/s] (or "
+                                 f"one per face), got {self.velocity!r}")
+            vs.append(tuple(float(c) for c in a))
+        object.__setattr__(self, "velocity", tuple(vs))
+        if self.inflow not in self.INFLOW:
+            raise ValueError(f"inflow must be one of {list(self.INFLOW)}, got {self.inflow!r}")
+
+    def thermal_velocity(self, side):
+        """sigma = sqrt(kT / m) [m/s] of the state outside face ``side`` (0: lo, 1: hi)."""
+        if self.mass is None:
+            raise ValueError("Freestream without a mass: give mass= (or run it, which takes "
+                             "the band's)")
+        return math.sqrt(self.temperature[side] / self.mass)
+
+    def flux(self, axis, side):
+        """Molecules per unit area and time entering through face ``side`` (0: lo, 1: hi)
+        normal to ``axis``: n sigma (exp(-a^2/2)/sqrt(2 pi) + a (1 + erf(a/sqrt 2))/2),
+        a = +-u_axis / sigma (the closed form of the one-sided flux of a drifting Maxwellian)
+        [1/(m^2 s)]."""
+        sigma = self.thermal_velocity(side)
+        direction = 1.0 if side == 0 else -1.0
+        return _inject.flux_density(self.density[side], sigma,
+                                    direction * self.velocity[side][axis] / sigma)
 
 
 def encode_walls(boundary, dx):

@@ -108,6 +108,28 @@ converted first), and a string is not a list (``observables = ["density"]``, not
 ``"density"``). ``[output] path`` must lie under the case file's directory or the working
 directory: an output elsewhere is given on the command line (``pmc run CASE -o OUT.nc``).
 
+Gases
+-----
+A gas (``[dispersion] model = "Parabolic"`` with the molecular mass, markers with three momentum
+components) may have gas-surface walls and freestream faces as ``[boundary]`` models, per axis
+with ``[[boundary]]`` tables (:class:`pmc.Diffuse`, :class:`pmc.CLL`, :class:`pmc.Freestream`),
+and a time-averaging window in ``[run]`` (``average``: a start time or ``"auto"``; optional
+``sample_every`` and ``average_batches``; the time averages need ``[cells]``)::
+
+    [run]
+    average = "20 us"            # or "auto": after the detected transient
+
+    [[boundary]]                 # x: plates
+    model = "Diffuse"
+    lo = 0.0
+    hi = 1e-3
+    temperature = ["273 K", "373 K"]
+    velocity = [[0.0, -150.0, 0.0], [0.0, 150.0, 0.0]]
+    accommodation = 1.0
+
+``model = "Freestream"`` takes ``density``, ``velocity`` (three components), ``temperature``,
+``weight`` and ``inflow`` ("both", "lo", "hi" or "none").
+
 Markers outside the walls of ``[boundary]`` at the start are an error naming the axis, how many
 and the worst position; ``[run] outside = "remove"`` removes them instead and reports their
 count and weight. A ``[distribution]`` with an ``hbar`` takes the Hamiltonian's.
@@ -161,7 +183,8 @@ REGISTRY = {
     "modulation": _models(potentials, ["Sinusoidal", "Ramp", "TimeTable"]),
     "distribution": _models(states, ["Maxwellian", "FermiDirac", "BoseEinstein",
                                      "GaussianWavepacket", "Gridded"]),
-    "boundary": _models(boundaries, ["Periodic", "Reflecting", "Absorbing", "Injecting"]),
+    "boundary": _models(boundaries, ["Periodic", "Reflecting", "Absorbing", "Injecting",
+                                     "Diffuse", "CLL", "Freestream"]),
     "reservoir": _models(boundaries, ["Reservoir"]),
     # collision mechanisms register themselves here: name -> class (a frozen dataclass whose
     # fields are the case-file keys)
@@ -197,6 +220,7 @@ UNIT_SYSTEMS = ("natural", "si")
 #: Keys whose quantities must have this dimension (pint's names); a ``temperature`` may also
 #: be given as a temperature, converted to the energy k_B T.
 _DIMENSIONS = {"dt": "[time]", "t_end": "[time]", "save_every": "[time]", "t0": "[time]",
+               "average": "[time]",
                "hbar": "[energy] * [time]", "temperature": "[energy]"}
 #: Keys whose values are names or paths, never quantities.
 _TEXT_KEYS = {"model", "constructor", "file", "variable", "path", "name", "units", "method",
@@ -206,7 +230,7 @@ _QUANTITY = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\
 #: Sections of a case file and the keys of the sections that are not models.
 SECTIONS = {
     "run": {"dt", "t_end", "save_every", "seed", "scheme", "t0", "method", "order",
-            "positivity", "outside"},
+            "positivity", "outside", "average", "sample_every", "average_batches"},
     "hamiltonian": {"hbar", "units"},
     "dispersion": None, "potential": None, "distribution": None, "boundary": None,
     "grid": {"x", "y", "z", "p", "py", "pz", "observables"},
@@ -226,7 +250,8 @@ SECTIONS = {
 KEY_TYPES = {
     "run": {"dt": "number", "t_end": "number", "save_every": "number", "t0": "number",
             "seed": "seed", "scheme": "string", "method": "string", "order": "integer",
-            "positivity": "boolean", "outside": "string"},
+            "positivity": "boolean", "outside": "string", "average": "average",
+            "sample_every": "integer", "average_batches": "integer"},
     "hamiltonian": {"hbar": "number", "units": "string"},
     "grid": {"x": "axis", "y": "axis", "z": "axis", "p": "axis", "py": "axis", "pz": "axis",
              "observables": "strings"},
@@ -454,7 +479,7 @@ _TYPE_TEXT = {
     "string": "a string", "strings": "a list of strings", "table": "a table",
     "axis": "a list of numbers or a table { start, stop, num }",
     "numbers": "a number or a list of numbers", "integers": "an integer or a list of integers",
-    "seed": "an integer >= 0",
+    "seed": "an integer >= 0", "average": "a start time or \"auto\"",
 }
 
 
@@ -477,6 +502,8 @@ def _check_type(where, key, value, kind, si=False):
         ok = _numbers(value)
     elif kind == "integers":
         ok = _is_integer(value) or (isinstance(value, list) and all(map(_is_integer, value)))
+    elif kind == "average":
+        ok = _is_number(value) or value == "auto"
     elif kind == "seed":  # (a SeedSequence where a case is built in Python: the ensembles)
         ok = (_is_integer(value) and value >= 0) or isinstance(value, np.random.SeedSequence)
     elif kind == "axis":
@@ -654,6 +681,9 @@ def build(case):
             raise CaseError(f"[run] needs {k!r}")
     if method != "grid" and ({"order", "positivity"} & set(run)):
         raise CaseError("[run] order and positivity are options of method = \"grid\"")
+    if method != "markers" and ({"average", "sample_every", "average_batches"} & set(run)):
+        raise CaseError("[run] average, sample_every and average_batches (time averages of a "
+                        "gas) are options of method = \"markers\"")
     if method != "markers" and "outside" in run:
         raise CaseError("[run] outside (markers outside the walls at the start) is an option "
                         "of method = \"markers\"")
@@ -742,7 +772,9 @@ def build(case):
                              collisions=collisions, cells=cells,
                              seed=seed, scheme=run.get("scheme", "leapfrog"),
                              observables=observables, t0=run.get("t0", 0.0), case=case,
-                             outside=run.get("outside", "error"), fields=field_list)
+                             outside=run.get("outside", "error"), fields=field_list,
+                             **{k: run[k] for k in ("average", "sample_every", "average_batches")
+                                if k in run})
     except CaseError:
         raise
     except ValueError as exc:

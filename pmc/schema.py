@@ -54,7 +54,7 @@ import numpy as np
 import xarray as xr
 
 __all__ = ["Declaration", "CONVENTIONS", "SYSTEMS", "MERGE_RULES", "SPATIAL_DIMS",
-           "MOMENTUM_DIMS", "declaration", "declared", "attrs", "units", "variable",
+           "MOMENTUM_DIMS", "CELL_DIMS", "declaration", "declared", "attrs", "units", "variable",
            "coordinate", "merge_rule", "unit_system", "system_of", "names", "conforms"]
 
 #: The CF version the files follow (CF-1.9: the first that admits 64-bit integer variables).
@@ -71,12 +71,16 @@ SPATIAL_DIMS = ("x", "y", "z")
 MOMENTUM_DIMS = ("p", "py", "pz")
 #: Dimension names of the axes of a field mesh (:class:`pmc.fields.Poisson`).
 FIELD_DIMS = ("field_x", "field_y", "field_z")
+#: Dimension names of the collision-cell axes (time-averaged gas moments, :mod:`pmc.sampling`).
+CELL_DIMS = ("cell_x", "cell_y", "cell_z")
 
 #: Dimension shapes: "space" stands for any of SPATIAL_DIMS, "momentum" for MOMENTUM_DIMS; other
 #: entries are literal dimension names. ``time`` is never declared: every frame adds it.
 _SPACE, _MOMENTUM = "space", "momentum"
 #: ... and "field" for one or more axes of FIELD_DIMS.
 _FIELD = "field"
+#: "cells" stands for one or more of CELL_DIMS.
+_CELLS = "cells"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +158,12 @@ _DECLARATIONS = [
     Declaration("p_side", "end of the momentum range", None, ("p_side",), coordinate=True),
     Declaration("contact", "contact", None, ("contact",), coordinate=True),
     Declaration("mechanism", "collision mechanism", None, ("mechanism",), coordinate=True),
+    *[Declaration(d, f"centre of the collision cell along {a}", "m", (d,), coordinate=True)
+      for d, a in zip(CELL_DIMS, "xyz")],
+    Declaration("direction", "direction of a vector or tensor component", None, ("direction",),
+                coordinate=True),
+    Declaration("direction_2", "direction of the second index of a tensor", None,
+                ("direction_2",), coordinate=True),
     # ---------------------------------------------------------------- phase-space densities
     Declaration("f", "phase-space density", _phase_space, _PHASE_DIMS),
     Declaration("rho", "envelope density |A(x, p)|^2", _phase_space, _PHASE_DIMS),
@@ -198,6 +208,32 @@ _DECLARATIONS = [
                 ("contact",)),
     Declaration("collisions", "collision events in the interval ending at this time", "1",
                 ("mechanism",), merge="sum"),
+    # ---------------------------------------------------------------- gases: walls, cell moments
+    # (three-dimensional units: with dx < 3 a marker's weight counts molecules per unit length
+    # or area of the axes not simulated)
+    Declaration("wall_pressure", "normal stress the gas exerts on each wall side over the "
+                "interval ending at this time (momentum flux into the wall)", "Pa", ("side",),
+                extra=_MISSING),
+    Declaration("wall_shear_stress", "tangential stress the gas exerts on each wall side over "
+                "the interval ending at this time (the normal component is 0)", "Pa",
+                ("side", "direction"), extra=_MISSING),
+    Declaration("wall_heat_flux", "heat flux from the gas into each wall side over the interval "
+                "ending at this time (kinetic energy in the wall's frame)", "W/m^2", ("side",),
+                extra=_MISSING),
+    Declaration("number_density", "number density of the gas in a collision cell", "1/m^3",
+                (_CELLS,), extra=_MISSING),
+    Declaration("flow_velocity", "mean velocity of the gas in a collision cell", "m/s",
+                (_CELLS, "direction"), merge="ratio", extra=_MISSING),
+    *[Declaration(f"temperature_{a}", f"translational temperature k_B T_{a} = m <c_{a}^2> of "
+                  "the gas in a collision cell", "J", (_CELLS,), merge="ratio", extra=_MISSING)
+      for a in "xyz"],
+    Declaration("translational_temperature", "translational temperature k_B T = (T_x + T_y + "
+                "T_z) / 3 of the gas in a collision cell", "J", (_CELLS,), merge="ratio",
+                extra=_MISSING),
+    Declaration("pressure_tensor", "pressure tensor n m <c_i c_j> of the gas in a collision "
+                "cell", "Pa", (_CELLS, "direction", "direction_2"), extra=_MISSING),
+    Declaration("heat_flux", "heat-flux vector n m <|c|^2 c_i> / 2 of the gas in a collision "
+                "cell", "W/m^2", (_CELLS, "direction"), extra=_MISSING),
     # ---------------------------------------------------------------- semiconductor transport
     Declaration("valley", "valley of a multi-valley band", None, ("valley",), coordinate=True),
     Declaration("valley_population", "fraction of the weight in each valley", "1", ("valley",)),
@@ -374,7 +410,7 @@ def variable(name, values, dims=None, system="si", **override):
     """
     d = declaration(name)
     if dims is None:
-        if _SPACE in d.dims or _MOMENTUM in d.dims or _FIELD in d.dims:
+        if _SPACE in d.dims or _MOMENTUM in d.dims or _FIELD in d.dims or _CELLS in d.dims:
             raise ValueError(f"{name!r} has dims {d.dims}: give the dims")
         dims = d.dims
     return xr.Variable(tuple(dims), values, attrs(name, dims, system, **override))
@@ -393,8 +429,9 @@ def conforms(name, dims):
         return dims == ()
     i = 0
     for want in pattern:
-        if want in (_SPACE, _MOMENTUM, _FIELD):
-            axes = {_SPACE: SPATIAL_DIMS, _MOMENTUM: MOMENTUM_DIMS, _FIELD: FIELD_DIMS}[want]
+        if want in (_SPACE, _MOMENTUM, _FIELD, _CELLS):
+            axes = {_SPACE: SPATIAL_DIMS, _MOMENTUM: MOMENTUM_DIMS, _FIELD: FIELD_DIMS,
+                    _CELLS: CELL_DIMS}[want]
             j = i
             while j < len(dims) and dims[j] in axes:
                 j += 1

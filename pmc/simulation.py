@@ -25,16 +25,20 @@ from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
+from .bands import Parabolic as _Parabolic
 from .boundaries import Boundary, check_inside
+from .boundaries import encode_walls as _encode_walls
 from .cells import Cells
 from .collisions.base import Collision
 from .fields import Field
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .markers import Markers
-from .schema import coordinate, unit_system, variable
+from .schema import CELL_DIMS, coordinate, unit_system, variable
 from .potentials import Zero
-from .streaming import SCHEMES, Streamer, StreamTally, check_boundary
+from .sampling import MOMENTS, CellSampler, batch_means, transient_end, window_moments
+from .sampling import cell_moments as _cell_moments
+from .streaming import SCHEMES, Streamer, StreamTally, check_boundary, gas_walls
 
 __all__ = ["Simulation", "simulate", "OBSERVABLES", "SMALL_RUN"]
 
@@ -97,11 +101,25 @@ class Simulation(FrameRun):
     case : dict, optional
         The case this simulation was built from (as read from a TOML file); stored in the
         output's attributes. Built from the objects if omitted.
+    average : float or "auto", optional
+        Start [s] of the time-averaging window of a gas (a parabolic band, dp = 3), or "auto":
+        from the end of the transient detected by MSER-5 (:func:`pmc.averages.transient_end`)
+        over the frames' cell moments and wall stresses. The cell sums are accumulated every
+        ``sample_every`` steps on the collision ``cells``; :meth:`run` adds the time averages
+        (:meth:`time_averages`: ``number_density_mean``, ``flow_velocity_mean``,
+        ``temperature_x_mean`` .., ``pressure_tensor_mean``, ``heat_flux_mean``, the
+        ``wall_*_mean`` of gas-surface walls, each with ``*_mean_stderr`` by batch means over
+        the frames) to its output.
+    sample_every : int
+        Steps between two samples of the cell sums, >= 1.
+    average_batches : int
+        Batches of frames for the standard errors, >= 2 (at most the frames in the window).
     """
 
     def __init__(self, hamiltonian, initial=None, *, dt, grid=None, boundary=None, collisions=(),
                  seed=0, scheme="leapfrog", observables=None, cells=None, t0=0.0, case=None,
-                 fields=(), markers=None, outside="error"):
+                 fields=(), markers=None, outside="error", average=None, sample_every=1,
+                 average_batches=10):
         markers = _initial_markers(initial, markers)
         if not isinstance(hamiltonian, Hamiltonian):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
@@ -159,6 +177,10 @@ class Simulation(FrameRun):
             raise ValueError(f"cells must be pmc.Cells, got {cells!r}")
         self.cells = cells
         self._prepare(collisions, fields)
+        self._gas = gas_walls(boundary, hamiltonian, markers, scheme)
+        if self._gas is not None and self._gas[1]:  # freestream faces inject per half step
+            self._compose_pushes = False
+        self._setup_averages(average, sample_every, average_batches)
         self.seed = seed if isinstance(seed, int) else str(seed)
         self._key = seed_to_int(seed)
         self.case = case if case is not None else self._describe()
@@ -226,7 +248,11 @@ class Simulation(FrameRun):
 
     def _steps(self, n):
         if not self.operators:
-            if len(self._kickers) == len(self.field_operators):
+            if self._sampler is not None:  # a sample after every step
+                for s in range(self.step_count, self.step_count + n):
+                    self._push(self.dt, 1, self.t0, s)
+                    self._sample(s)
+            elif len(self._kickers) == len(self.field_operators):
                 self._push(self.dt, n, self.t0, self.step_count)
             else:  # the fields are updated before every step
                 for s in range(self.step_count, self.step_count + n):
@@ -243,6 +269,7 @@ class Simulation(FrameRun):
         self._push(half, 1, self.t0, 2 * first)
         for s in range(first, last + 1):
             self._collide(s)
+            self._sample(s)
             if s < last and self._compose_pushes:
                 self._push(self.dt, 1, self.t0 + half, s)
             else:
@@ -342,10 +369,199 @@ class Simulation(FrameRun):
             self._collision_events[0] += events
 
     def _account(self, tally: StreamTally):
+        if self._gas is not None:
+            self._wall += tally.wall
         if tally.absorbed_count == 0 and tally.injected_count == 0:
             return
         self._absorbed += tally.absorbed_weight[:self.markers.dx].ravel()
         self._injected += tally.injected_weight
+
+    # ------------------------------------------------------------------ gas averages
+    def _setup_averages(self, average, sample_every, average_batches):
+        """The averaging window, the cell sampler and the wall accumulators."""
+        self.sample_every = _checks.count("sample_every", sample_every, minimum=1)
+        self.average_batches = _checks.count("average_batches", average_batches, minimum=2)
+        if average is not None and not (isinstance(average, str) and average == "auto"):
+            if isinstance(average, str):
+                raise ValueError(f"average must be a start time [s] or 'auto', got {average!r}")
+            average = _checks.finite("average", average)
+        self.average = average
+        self._sampler = None
+        self._wall = np.zeros((6, 5))
+        self._wall_since = self.t0  # start of the current frame interval
+        self._history = {"time": [], "start": [], "sums": [], "count": [], "wall": []}
+        if average is None:
+            return
+        if self.cells is None:
+            raise ValueError("average needs collision cells: give cells=pmc.Cells(...) or a grid")
+        if not isinstance(self.hamiltonian.dispersion, _Parabolic) or self.markers.dp != 3:
+            raise ValueError("average samples the moments of a gas: it needs a parabolic band "
+                             "(pmc.bands.Parabolic, the molecular mass) and markers with dp=3")
+        if self.cells.ndim > self.markers.dx:
+            raise ValueError(f"cells in {self.cells.ndim} dimensions need markers with dx >= "
+                             f"{self.cells.ndim}, got dx={self.markers.dx}")
+        self._sampler = CellSampler(self.cells)
+
+    def _sample(self, step):
+        """Accumulate the cell sums after step ``step`` if it is a sampling step of the
+        window (a detected window samples from the start)."""
+        if self._sampler is None or (step + 1) % self.sample_every:
+            return
+        if self.average != "auto" and self.t0 + (step + 1) * self.dt < self.average:
+            return
+        self._sampler.sample(self.markers)
+
+    def _sides(self):
+        return [f"{a}_{s}" for a in _AXES[:self.markers.dx] for s in ("lo", "hi")]
+
+    def _wall_values(self, acc, duration):
+        """(pressure (sides,), shear (sides, 3), heat flux (sides,)) from wall tallies
+        ``acc`` (..., 6, 5) over ``duration`` [s] (NaN for a zero duration)."""
+        dx = self.markers.dx
+        _, lo, hi = _encode_walls(self.boundary, dx)
+        wprm = self._gas[0]
+        acc = np.asarray(acc, dtype=float)[..., :2 * dx, :]
+        span = np.asarray(duration, dtype=float)[..., None]
+        pressure = np.full(acc.shape[:-1], np.nan)
+        shear = np.full(acc.shape[:-1] + (3,), np.nan)
+        heat = np.full(acc.shape[:-1], np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for a in range(dx):  # over the axes (1 to 3)
+                area = float(np.prod([hi[b] - lo[b] for b in range(dx) if b != a]))
+                for side in range(2):
+                    k = 2 * a + side
+                    t = area * span[..., 0]
+                    dp = acc[..., k, 0:3]
+                    outward = -1.0 if side == 0 else 1.0
+                    pressure[..., k] = outward * dp[..., a] / t
+                    tangential = dp.copy()
+                    tangential[..., a] = 0.0
+                    shear[..., k, :] = tangential / t[..., None]
+                    u = wprm[a, side, 1:4]
+                    heat[..., k] = (acc[..., k, 3] - dp @ u) / t
+        return pressure, shear, heat
+
+    def _wall_frame(self, system):
+        """The frame's wall_* variables (over the interval since the last frame)."""
+        duration = self.time - self._wall_since
+        p, s, q = self._wall_values(self._wall, duration if duration > 0 else np.nan)
+        return {"wall_pressure": variable("wall_pressure", p, system=system),
+                "wall_shear_stress": variable("wall_shear_stress", s, system=system),
+                "wall_heat_flux": variable("wall_heat_flux", q, system=system)}
+
+    def _frame_recorded_averages(self):
+        """Close the frame interval: keep its cell sums and wall tallies for the averages."""
+        if self._sampler is not None or self._gas is not None:
+            h = self._history
+            if self.time > self._wall_since:
+                h["start"].append(self._wall_since)
+                h["time"].append(self.time)
+                h["wall"].append(self._wall.copy())
+                if self._sampler is not None:
+                    sums, count = self._sampler.take()
+                    h["sums"].append(sums)
+                    h["count"].append(count)
+        self._wall[:] = 0.0
+        self._wall_since = self.time
+
+    def time_averages(self):
+        """Time averages over the window (``average``) of the frames recorded so far: the cell
+        moments of :data:`pmc.sampling.MOMENTS` (on the collision cells, dims ``cell_x`` ..)
+        and the wall stresses and heat flux of gas-surface walls, each ``*_mean`` with
+        ``*_mean_stderr`` (batch means over the frames of the window). Attributes
+        ``average_start``, ``average_stop``, ``average_frames``, ``average_batches``.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
+        if self.average is None:
+            raise ValueError("time_averages needs the averaging window: Simulation(..., "
+                             "average=start time or 'auto')")
+        h = self._history
+        start = np.asarray(h["start"], dtype=float)
+        stop = np.asarray(h["time"], dtype=float)
+        if self._sampler is not None:
+            counts = np.asarray(h["count"], dtype=float)
+            keep = counts > 0
+        else:
+            keep = np.ones(start.size, bool)
+        if self.average != "auto":
+            keep &= start >= self.average - 1e-9 * self.dt
+        idx = np.flatnonzero(keep)
+        system = unit_system(self.hamiltonian)
+        mass = float(self.hamiltonian.dispersion.mass)
+        cells = self.cells
+        if self.average == "auto" and idx.size:
+            idx = idx[self._transient_end(idx, mass):]
+        if idx.size < 2:
+            raise ValueError(f"the averaging window holds {idx.size} frame(s) with samples; it "
+                             f"needs >= 2 (start the window earlier or run longer)")
+        batches = min(self.average_batches, idx.size)
+        data = {}
+        dims = tuple(schema_cell_dims(cells.ndim))
+        sums = np.stack([h["sums"][i][0] for i in idx])
+        mean, err = window_moments(sums, counts[idx], cells.volume, mass, batches)
+        for name, extra in MOMENTS.items():
+            for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
+                data[name + suffix] = variable(name + suffix, values, dims=dims + extra,
+                                               system=system)
+        coords = {d: coordinate(d, cells.lo[k] + (np.arange(cells.shape[k]) + 0.5)
+                                * cells.spacing[k], system=system) for k, d in enumerate(dims)}
+        coords["direction"] = coordinate("direction", list("xyz"))
+        coords["direction_2"] = coordinate("direction_2", list("xyz"))
+        if self._gas is not None:
+            wall = np.stack([h["wall"][i] for i in idx])
+            span = stop[idx] - start[idx]
+            total = self._wall_values(wall.sum(axis=0), span.sum())
+            frames = self._wall_values(wall, span)
+            coords["side"] = coordinate("side", self._sides())
+            for name, m, series in zip(("wall_pressure", "wall_shear_stress", "wall_heat_flux"),
+                                       total, frames):
+                _, e = batch_means(series, batches)
+                vdims = ("side",) if m.ndim == 1 else ("side", "direction")
+                data[name + "_mean"] = variable(name + "_mean", m, dims=vdims, system=system)
+                data[name + "_mean_stderr"] = variable(name + "_mean_stderr", e, dims=vdims,
+                                                       system=system)
+        attrs = {"average_start": float(start[idx[0]]), "average_stop": float(stop[idx[-1]]),
+                 "average_frames": int(idx.size), "average_batches": int(batches)}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    def _transient_end(self, idx, mass):
+        """Frames (of ``idx``) to drop as the transient (MSER-5 over the cell moments and wall
+        stresses of each frame)."""
+        h = self._history
+        series = []
+        if self._sampler is not None:
+            sums = np.stack([h["sums"][i][0] for i in idx])
+            counts = np.asarray(h["count"], dtype=float)[idx]
+            per = {}
+            for k in range(idx.size):  # over frames: the moments of each
+                m = _cell_moments(sums[k] / counts[k], self.cells.volume, mass)
+                for name in ("number_density", "flow_velocity", "translational_temperature"):
+                    per.setdefault(name, []).append(m[name])
+            series += [np.asarray(v).reshape(idx.size, -1) for v in per.values()]
+        if self._gas is not None:
+            start = np.asarray(h["start"])[idx]
+            stop = np.asarray(h["time"])[idx]
+            wall = np.stack([h["wall"][i] for i in idx])
+            series += [np.asarray(v).reshape(idx.size, -1)
+                       for v in self._wall_values(wall, stop - start)]
+        return transient_end(np.concatenate(series, axis=1)) if series else 0
+
+    def _run(self, t_end, save_every, per_save, output, progress, resume, checkpoint_every,
+             check_resources):
+        out = super()._run(t_end, save_every, per_save, output, progress, resume,
+                           checkpoint_every, check_resources)
+        if self.average is None:
+            return out
+        means = self.time_averages()
+        if output is None:
+            merged = out.assign(means.data_vars)
+            merged.attrs.update(means.attrs)
+            return merged
+        means.to_netcdf(output, mode="a")
+        return out
 
     # ------------------------------------------------------------------ observing
     def observe(self):
@@ -410,8 +626,11 @@ class Simulation(FrameRun):
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame
         system = unit_system(H)
+        walls = {} if self._gas is None else self._wall_frame(system)
+        coords = {} if self._gas is None else {"direction": coordinate("direction", list("xyz"))}
         return xr.Dataset(
-            {"n_markers": variable("n_markers", np.int64(mk.n), system=system),
+            {**walls,
+             "n_markers": variable("n_markers", np.int64(mk.n), system=system),
              "total_weight": variable("total_weight", total_weight, system=system),
              "energy": variable("energy", energy, system=system),
              "momentum": variable("momentum", momentum, system=system),
@@ -421,7 +640,7 @@ class Simulation(FrameRun):
             coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
                     "side": coordinate("side", sides),
                     "contact": coordinate("contact", ["x_lo", "x_hi"]),
-                    "mechanism": coordinate("mechanism", names)})
+                    "mechanism": coordinate("mechanism", names), **coords})
 
     # ------------------------------------------------------------------ run hooks
     def _progress_size(self):
@@ -433,6 +652,7 @@ class Simulation(FrameRun):
 
     def _frame_recorded(self):
         self._events_at_last_frame = self._collision_events.copy()
+        self._frame_recorded_averages()
 
     def _fingerprint(self):
         fields = (repr(self.fields),) if self.fields else ()
@@ -451,6 +671,16 @@ class Simulation(FrameRun):
             arrays.update({f"collision{k}_{n}": v for n, v in op.state().items()})
         for k, op in enumerate(self.field_operators):
             arrays.update({f"field{k}_{n}": v for n, v in op.state().items()})
+        if self._sampler is not None or self._gas is not None:  # the frames of the averages
+            h = self._history
+            arrays.update({"average_start": np.asarray(h["start"], float),
+                           "average_time": np.asarray(h["time"], float),
+                           "average_wall": np.asarray(h["wall"], float).reshape(-1, 6, 5),
+                           "average_now": np.array([self._wall_since])})
+            if self._sampler is not None:
+                shape = (-1, 1, *self.cells.shape, self._sampler.sums.shape[-1])
+                arrays["average_sums"] = np.asarray(h["sums"], float).reshape(shape)
+                arrays["average_count"] = np.asarray(h["count"], np.int64)
         return arrays
 
     def _restore_state(self, arrays):
@@ -463,6 +693,14 @@ class Simulation(FrameRun):
         self._collision_events = arrays["collision_events"].copy()
         self._events_at_last_frame = self._collision_events.copy()
         self._fields_current = False
+        if "average_start" in arrays:
+            self._history = {"start": list(arrays["average_start"]),
+                             "time": list(arrays["average_time"]),
+                             "wall": list(arrays["average_wall"]),
+                             "sums": list(arrays.get("average_sums", [])),
+                             "count": list(arrays.get("average_count", []))}
+            self._wall_since = float(arrays["average_now"][0])
+            self._wall[:] = 0.0
         for kind, ops in (("collision", self.operators), ("field", self.field_operators)):
             for k, op in enumerate(ops):
                 prefix = f"{kind}{k}_"
@@ -490,6 +728,11 @@ class Simulation(FrameRun):
                             for d, a in self.grid.coords.items()}
             case["observables"] = list(self.observables)
         return case
+
+
+def schema_cell_dims(ndim):
+    """The dimension names of ``ndim`` collision-cell axes."""
+    return CELL_DIMS[:ndim]
 
 
 def _distinct_names(what, objects):

@@ -1,6 +1,8 @@
 """Streaming: markers follow the characteristics of the Liouville equation (paper eqs. 15-17),
 dx/dt = v(p), dp/dt = F(x, t), by a symplectic splitting (see :mod:`pmc._kernels.push`), with the
 walls of the box applied at the end of every step."""
+import dataclasses
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,9 +11,10 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import inject as _inject
 from ._kernels import push as _push
-from ._kernels.rng import seed_to_int
+from ._kernels import walls as _walls
+from ._kernels.rng import FREESTREAM, FREESTREAM_MARKER, WALLS, mix64, seed_to_int
 from .bands import Parabolic
-from .boundaries import Injecting, check_inside, encode_walls
+from .boundaries import Freestream, GasWall, Injecting, check_inside, encode_walls
 from .hamiltonian import Hamiltonian
 from .markers import Markers
 
@@ -35,18 +38,29 @@ class StreamTally:
         Weight injected through the (lo, hi) wall of x.
     injected_count : int
         Markers injected.
+    wall : ndarray (6, 5)
+        Per wall side 2 axis + side of the gas-surface walls (:class:`pmc.Diffuse`,
+        :class:`pmc.CLL`, reflecting sides of a gas run): the momentum given to the wall (3)
+        [kg m/s], the kinetic energy given (lab frame) [J] and the weight that hit, each summed
+        over the hits with the markers' weights.
+    face_injected : ndarray (6,)
+        Weight injected through each face 2 axis + side (:class:`pmc.Freestream`).
     """
 
     absorbed_weight: np.ndarray = field(default_factory=lambda: np.zeros((3, 2)))
     absorbed_count: int = 0
     injected_weight: np.ndarray = field(default_factory=lambda: np.zeros(2))
     injected_count: int = 0
+    wall: np.ndarray = field(default_factory=lambda: np.zeros((6, _walls.NTALLY)))
+    face_injected: np.ndarray = field(default_factory=lambda: np.zeros(6))
 
     def __iadd__(self, other):
         self.absorbed_weight = self.absorbed_weight + other.absorbed_weight
         self.absorbed_count += other.absorbed_count
         self.injected_weight = self.injected_weight + other.injected_weight
         self.injected_count += other.injected_count
+        self.wall = self.wall + other.wall
+        self.face_injected = self.face_injected + other.face_injected
         return self
 
 
@@ -117,6 +131,11 @@ class Streamer:
         self.key = seed_to_int(seed)
         self._weight = np.zeros((0, 6))
         self._count = np.zeros(0, np.int64)
+        self.gas = gas_walls(boundary, hamiltonian, markers, scheme)
+        if self.gas is not None:
+            self.wprm, self.faces = self.gas
+            self.mass = float(hamiltonian.dispersion.mass)
+            self._tally = np.zeros((0, 6, _walls.NTALLY))
 
     def __call__(self, markers, dt, steps, t0=0.0, step0=0):
         """Advance ``markers`` in place by ``steps`` steps of ``dt`` [s] from step ``step0``
@@ -124,6 +143,8 @@ class Streamer:
         if markers.dx != self.dx:
             raise ValueError(f"the markers have dx={markers.dx}, the streamer was prepared for "
                              f"dx={self.dx}")
+        if self.gas is not None:
+            return self._fly(markers, t0, step0, dt, steps)
         if not self.reservoirs:
             return self._push(markers, t0, step0, dt, steps)
         tally = StreamTally()
@@ -154,6 +175,124 @@ class Streamer:
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
             tally.absorbed_count = int(count.sum())
         return tally
+
+
+    def _fly(self, markers, t0, step0, dt, steps):
+        """The gas push (:func:`pmc._kernels.walls.push_gas`), with the freestream faces
+        injecting after each step."""
+        tally = StreamTally()
+        label = WALLS + int(mix64(struct.unpack("<Q", struct.pack("<d", dt))[0])
+                            & 0xFFFFFFFF)
+        per_call = 1 if self.faces else steps
+        for s in range(step0, step0 + steps, per_call):
+            n = markers.n
+            if n:
+                nblock = (n + BLOCK - 1) // BLOCK
+                if self._tally.shape[0] < nblock:
+                    self._weight = np.zeros((nblock, 6))
+                    self._count = np.zeros(nblock, np.int64)
+                    self._tally = np.zeros((nblock, 6, _walls.NTALLY))
+                weight = self._weight[:nblock]
+                count = self._count[:nblock]
+                wall = self._tally[:nblock]
+                x, p, w, _ = markers.kernel_arrays()
+                kernel = (_walls.push_gas_serial if n * per_call <= _walls.SERIAL_WORK
+                          else _walls.push_gas)
+                kernel(x, p, w, n, self.mass, dt, per_call, self.key, label, s, self.wkind,
+                       self.lo, self.hi, self.wprm, weight, count, wall)
+                tally.wall = tally.wall + wall.sum(axis=0)
+                if count.any():
+                    markers.remove(_push.absorbed_indices(w, n, count))
+                    tally.absorbed_weight = (tally.absorbed_weight
+                                             + weight.sum(axis=0).reshape(3, 2))
+                    tally.absorbed_count += int(count.sum())
+            for axis, side, face in self.faces:
+                tally += _inject_face(markers, self.key, s, axis, side, face, dt, self.wkind,
+                                      self.lo, self.hi)
+        return tally
+
+
+def _inject_face(markers, key, step, axis, side, face, dt, wkind, lo, hi):
+    """Inject one step of :class:`pmc.Freestream` molecules through face (axis, side); those
+    that leave the box in the same step (through any non-periodic wall) are counted as
+    absorbed there."""
+    dx = markers.dx
+    area = float(np.prod([hi[b] - lo[b] for b in range(dx) if b != axis]))
+    code = 2 * axis + side
+    rate = face.flux(axis, side) * area / face.weight
+    k = _walls.count_face_arrivals(key, step, FREESTREAM + code, rate, dt)
+    tally = StreamTally()
+    if k == 0:
+        return tally
+    x = np.empty((dx, k))
+    p = np.empty((3, k))
+    wall = lo[axis] if side == 0 else hi[axis]
+    direction = 1.0 if side == 0 else -1.0
+    _walls.inject_face(key, step, FREESTREAM + code, FREESTREAM + (code + 1) * FREESTREAM_MARKER,
+                       rate, dt, axis, wall, direction, lo, hi, face.thermal_velocity(side),
+                       np.asarray(face.velocity[side]), face.mass, x, p)
+    inside = np.ones(k, bool)
+    for b in range(dx):
+        if wkind[b, 0] == _push.PERIODIC:
+            length = hi[b] - lo[b]
+            x[b] = lo[b] + np.mod(x[b] - lo[b], length)
+            continue
+        if wkind[b, 0] == _push.OPEN and wkind[b, 1] == _push.OPEN:
+            continue
+        for s, past in ((0, x[b] < lo[b]), (1, x[b] >= hi[b])):
+            out = past & inside
+            if out.any():
+                tally.absorbed_weight[b, s] += face.weight * out.sum()
+                tally.absorbed_count += int(out.sum())
+                inside &= ~out
+    k_in = int(inside.sum())
+    state = None if markers.state is None else np.zeros(k_in, np.int64)  # enter in state 0
+    markers.append(x[:, inside], p[:markers.dp, inside], np.full(k_in, face.weight), state)
+    tally.face_injected[code] = k * face.weight
+    if axis == 0:
+        tally.injected_weight[side] = k * face.weight
+    tally.injected_count = k
+    return tally
+
+
+def gas_walls(boundary, hamiltonian, markers, scheme):
+    """(wprm (3, 2, NPRM), faces [(axis, side, Freestream)]) for a boundary with gas-surface
+    walls or freestream faces, after checking that the run can use them (a parabolic band,
+    3 momentum components, no potential, leapfrog); None for other boundaries."""
+    if boundary is None:
+        return None
+    dx = markers.dx
+    per_axis = list(boundary) if isinstance(boundary, tuple) else [boundary] * dx
+    if not any(isinstance(b, (GasWall, Freestream)) for b in per_axis):
+        return None
+    kinds = [type(b).__name__ for b in per_axis if isinstance(b, (GasWall, Freestream))]
+    disp = hamiltonian.dispersion
+    if not isinstance(disp, Parabolic):
+        raise ValueError(f"{kinds[0]} walls act on a gas of molecules of one mass: the "
+                         f"Hamiltonian's dispersion must be pmc.bands.Parabolic, got "
+                         f"{type(disp).__name__}")
+    if markers.dp != 3:
+        raise ValueError(f"{kinds[0]} walls re-emit molecules with 3 velocity components: the "
+                         f"markers need dp=3, got dp={markers.dp}")
+    if hamiltonian.kernel_arguments()[2].shape[0] != 0:
+        raise ValueError(f"{kinds[0]} walls need free flight between the walls (no potential); "
+                         f"the Hamiltonian has {hamiltonian.potential!r}")
+    if scheme != "leapfrog":
+        raise ValueError(f"{kinds[0]} walls need scheme='leapfrog' (free flight is exact), got "
+                         f"{scheme!r}")
+    wprm = np.zeros((3, 2, _walls.NPRM))
+    faces = []
+    for a, b in enumerate(per_axis):
+        if isinstance(b, GasWall):
+            wprm[a] = b.wall_parameters(a)
+        if isinstance(b, Freestream):
+            if b.mass is None:
+                b = dataclasses.replace(b, mass=float(disp.mass))
+            if not abs(b.mass - disp.mass) <= 1e-12 * disp.mass:
+                raise ValueError(f"Freestream mass {b.mass} differs from the band mass "
+                                 f"{disp.mass}")
+            faces.extend((a, side, b) for side in b.INFLOW[b.inflow])
+    return wprm, faces
 
 
 def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, hi):

@@ -27,7 +27,7 @@ ROOT = pathlib.Path(pmc.__file__).parent
 LAYERS = [
     {"_kernels"},
     {"units", "_checks", "_resources", "_model", "_version", "threads", "schema", "bands",
-     "potentials", "hamiltonian", "markers", "states", "cells", "grids", "boundaries",
+     "potentials", "hamiltonian", "markers", "states", "cells", "sampling", "grids", "boundaries",
      "streaming", "collisions", "materials", "fields"},
     {"io"},
     {"_run", "simulation", "gridsolver", "quantum"},
@@ -42,6 +42,7 @@ MODEL_ORDER = [
     {"markers"},
     {"states"},
     {"cells"},
+    {"sampling"},
     {"grids"},
     {"boundaries"},
     {"streaming"},

@@ -91,7 +91,8 @@ def test_merge_rules_are_the_physics_of_each_variable(files, derived):
         for n in (name, name + "_stderr"):
             if n in counts:
                 want = "sum"
-            elif n.startswith(("mean_velocity", "temperature")):
+            elif n.startswith(("mean_velocity", "temperature", "flow_velocity",
+                               "translational_temperature")):
                 want = "ratio"
             elif n.startswith("weight_outside_"):
                 want = "fraction"

@@ -182,3 +182,43 @@ def scatter_columns(a, n, position, out):
     for r in range(a.shape[0]):
         for i in prange(n):
             out[r, uint64(position[i])] = a[r, i]
+
+
+#: Sums per (group, cell) accumulated by :func:`accumulate_moments`: w, w p_i (3),
+#: w p_i p_j (xx, yy, zz, xy, xz, yz), w |p|^2 p_i (3).
+NMOMENTS = 13
+
+
+@njit(**JIT)
+def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, acc):
+    """acc[g, c, :] += the :data:`NMOMENTS` weighted momentum sums of the markers in cell c
+    with state g (``state`` of length 0: every marker in group 0); markers outside the cells are
+    skipped. One pass over the markers in index order (a serial loop: the sums are
+    deterministic), as SPARTA's ``compute grid`` tallies its per-cell sums
+    (src/compute_grid.cpp)."""
+    k = shape.shape[0]
+    grouped = state.shape[0] > 0
+    for i in range(uint64(n)):  # unsigned indices: no wraparound checks
+        cell = _flat_cell(positions, i, k, lo, inv_h, shape)
+        if cell < 0:
+            continue
+        c = uint64(cell)
+        g = uint64(state[i]) if grouped else uint64(0)
+        wi = w[i]
+        a = p[0, i]
+        b = p[1, i]
+        d = p[2, i]
+        q = a * a + b * b + d * d
+        acc[g, c, 0] += wi
+        acc[g, c, 1] += wi * a
+        acc[g, c, 2] += wi * b
+        acc[g, c, 3] += wi * d
+        acc[g, c, 4] += wi * a * a
+        acc[g, c, 5] += wi * b * b
+        acc[g, c, 6] += wi * d * d
+        acc[g, c, 7] += wi * a * b
+        acc[g, c, 8] += wi * a * d
+        acc[g, c, 9] += wi * b * d
+        acc[g, c, 10] += wi * q * a
+        acc[g, c, 11] += wi * q * b
+        acc[g, c, 12] += wi * q * d

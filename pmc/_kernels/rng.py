@@ -38,9 +38,19 @@ BINARY = 5 << 44
 #: Continuous-momentum scattering (pmc.collisions.Mechanism) named N:
 #: stream_key(seed, SCATTERING, crc32(N)); at step t, marker (or cell) i: stream_key(that, t, i).
 SCATTERING = 5 << 44
+#: Gas-surface walls (pmc.Diffuse, pmc.CLL) in the push of step t with step length dt:
+#: stream_key(seed, t, WALLS + (the low 32 bits of dt's hash)) (a composed push and a half push
+#: with the same index differ in dt); marker i: stream_key(that, i, 0).
+WALLS = 7 << 44
+#: Freestream faces (pmc.Freestream), wall side code c = 2 axis + side, at step t: arrivals
+#: stream_key(seed, t, FREESTREAM + c); the k-th arrival
+#: stream_key(seed, t, FREESTREAM + (c + 1) * FREESTREAM_MARKER + k).
+FREESTREAM = 9 << 44
+FREESTREAM_MARKER = 1 << 36
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
-           "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING}
+           "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
+           "walls": WALLS, "freestream": FREESTREAM}
 
 
 @njit(**JIT)

@@ -1,0 +1,230 @@
+"""Time-averaged cell moments of a gas, as DSMC codes sample them (SPARTA's ``compute grid`` and
+``fix ave/grid``, src/compute_grid.cpp and src/fix_ave_grid.cpp; G. A. Bird, Molecular Gas
+Dynamics and the Direct Simulation of Gas Flows (1994), section 11.1): per collision cell the
+weighted sums of 1, p_i, p_i p_j and |p|^2 p_i are accumulated every (k-th) step of the averaging
+window; the moments are computed from the sums over the window (ratios of sums, so the mean of a
+cell visited rarely is not biased by empty samples), and their standard errors from the moments of
+contiguous batches of the window (batch means; H. Flyvbjerg and H. G. Petersen, J. Chem. Phys.
+91, 461 (1989)).
+
+With m the molecular mass, n the number density, u the mean velocity and c = v - u:
+
+* T_i = m <c_i^2> (J: k_B T), T = (T_x + T_y + T_z) / 3;
+* P_ij = n m <c_i c_j> (Pa in three dimensions), the pressure tensor;
+* q_i = n m <|c|^2 c_i> / 2 (W/m^2), the heat-flux vector.
+
+The transient before a stationary state can be detected by the marginal standard error rule
+(MSER-5: K. P. White, Simulation 69, 323 (1997); K. P. White, M. J. Cobb and S. C. Spratt, Proc.
+Winter Simulation Conf. 2000, 755): the truncation that minimises the squared standard error of
+the mean of what is left.
+"""
+import numpy as np
+
+from ._kernels import cells as _cells
+
+__all__ = ["CellSampler", "cell_moments", "batch_means", "transient_end", "window_moments",
+           "MOMENTS", "NMOMENTS"]
+
+NMOMENTS = _cells.NMOMENTS
+#: The moments :func:`cell_moments` returns, with their trailing dimensions.
+MOMENTS = {"number_density": (), "flow_velocity": ("direction",),
+           "temperature_x": (), "temperature_y": (), "temperature_z": (),
+           "translational_temperature": (), "pressure_tensor": ("direction", "direction_2"),
+           "heat_flux": ("direction",)}
+_PAIRS = ((0, 0, 4), (1, 1, 5), (2, 2, 6), (0, 1, 7), (0, 2, 8), (1, 2, 9))
+
+
+def batch_means(series, batches=10, axis=0):
+    """(mean, standard error) of a stationary series by ``batches`` contiguous batch means.
+
+    Parameters
+    ----------
+    series : array_like
+        Values along ``axis`` (time), any further axes are averaged independently.
+    batches : int
+        B >= 2. The first ``N mod B`` values are dropped (the end of the transient), so every
+        batch has N // B values.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m, s = batch_means(np.arange(20.0), batches=4)
+    >>> float(m), round(float(s), 3)
+    (9.5, 3.227)
+    """
+    a = np.moveaxis(np.asarray(series, dtype=np.float64), axis, 0)
+    b = int(batches)
+    if b < 2:
+        raise ValueError(f"batches must be >= 2, got {batches!r}")
+    size = a.shape[0] // b
+    if size < 1:
+        raise ValueError(f"a window of {a.shape[0]} frames cannot make {b} batches")
+    a = a[a.shape[0] - size * b:]
+    means = a.reshape((b, size) + a.shape[1:]).mean(axis=1)
+    return means.mean(axis=0), means.std(axis=0, ddof=1) / np.sqrt(b)
+
+
+def transient_end(series, batch=5):
+    """Index of the first value after the transient of ``series`` (MSER-``batch``): the
+    truncation d (a multiple of ``batch``, at most half the series) minimising
+    sum_{i >= d} (Y_i - mean(Y_d:))^2 / (N - d)^2 over the batch means Y.
+
+    Parameters
+    ----------
+    series : array_like (N, ...)
+        Values along the first axis; further axes are series of their own and the latest
+        truncation of them all is returned (NaN values are ignored).
+    batch : int
+        Values per batch, >= 1.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.r_[np.linspace(10.0, 1.0, 20), np.ones(80)] + 0.01 * np.sin(np.arange(100))
+    >>> transient_end(y)
+    20
+    """
+    a = np.asarray(series, dtype=np.float64)
+    a = a.reshape(a.shape[0], -1)
+    if int(batch) < 1:
+        raise ValueError(f"batch must be >= 1, got {batch!r}")
+    nb = a.shape[0] // batch
+    if nb < 4:
+        return 0
+    y = a[:nb * batch].reshape(nb, batch, -1).mean(axis=1)  # (nb, series)
+    best = 0
+    for j in range(y.shape[1]):  # over the series (a few: quantities of a run)
+        col = y[:, j]
+        if not np.all(np.isfinite(col)):
+            continue
+        tail = col[::-1]
+        k = np.arange(1, nb + 1)
+        s1 = np.cumsum(tail)
+        s2 = np.cumsum(tail * tail)
+        sse = np.maximum(s2 - s1 * s1 / k, 0.0)
+        stat = (sse / (k * k))[::-1]  # stat[d] for truncation d batches
+        d = int(np.argmin(stat[:nb // 2 + 1]))
+        best = max(best, d)
+    return best * batch
+
+
+def cell_moments(sums, volume, mass):
+    """The moments of :data:`MOMENTS` from accumulated cell sums.
+
+    Parameters
+    ----------
+    sums : ndarray (..., NMOMENTS)
+        Sums over the samples of the weighted momentum sums of each cell
+        (:func:`pmc._kernels.cells.accumulate_moments`) divided by the number of samples.
+    volume : float
+        Cell volume [m^dx].
+    mass : float or ndarray broadcasting against ``sums[..., 0]``
+        Molecular mass [kg].
+
+    Returns
+    -------
+    dict of ndarray
+        The moments (NaN in cells with no weight).
+    """
+    s = np.asarray(sums, dtype=np.float64)
+    m = np.asarray(mass, dtype=np.float64)
+    w = s[..., 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv = np.where(w > 0, 1.0 / w, np.nan)
+        n = w / volume
+        u = s[..., 1:4] / m[..., None] * inv[..., None]
+        vv = np.empty(s.shape[:-1] + (3, 3))
+        for i, j, k in _PAIRS:  # the six pairs of the symmetric tensor
+            vv[..., i, j] = vv[..., j, i] = s[..., k] / (m * m) * inv
+        P = (m * n)[..., None, None] * (vv - u[..., :, None] * u[..., None, :])
+        v2v = s[..., 10:13] / (m * m * m)[..., None] * inv[..., None]
+        v2 = np.trace(vv, axis1=-2, axis2=-1)
+        u2 = np.sum(u * u, axis=-1)
+        c2c = (v2v - u * v2[..., None] - 2.0 * np.einsum("...j,...ji->...i", u, vv)
+               + 2.0 * u * u2[..., None])
+        q = 0.5 * (m * n)[..., None] * c2c
+        T = np.stack([P[..., i, i] for i in range(3)], axis=-1) / n[..., None]
+    n = np.where(w > 0, n, 0.0)
+    return {"number_density": n, "flow_velocity": u, "temperature_x": T[..., 0],
+            "temperature_y": T[..., 1], "temperature_z": T[..., 2],
+            "translational_temperature": T.mean(axis=-1), "pressure_tensor": P,
+            "heat_flux": q}
+
+
+def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
+    """Means and batch-means standard errors of the cell moments over a window of frames.
+
+    Parameters
+    ----------
+    frame_sums : ndarray (F, ..., NMOMENTS)
+        The sums accumulated in each frame interval of the window.
+    frame_counts : ndarray (F,)
+        Samples accumulated in each interval.
+    volume, mass
+        As for :func:`cell_moments`.
+    batches : int
+        B >= 2 contiguous batches of frames (the first F mod B frames are dropped from the
+        error estimate only).
+
+    Returns
+    -------
+    (dict, dict)
+        The moments of the window's total sums, and their standard errors: the standard
+        deviation of the batches' moments over sqrt(B) (NaN where a batch has an empty cell).
+    """
+    sums = np.asarray(frame_sums, dtype=np.float64)
+    counts = np.asarray(frame_counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0:
+        raise ValueError("the averaging window holds no samples")
+    mean = cell_moments(sums.sum(axis=0) / total, volume, mass)
+    b = int(batches)
+    size = sums.shape[0] // b
+    if b < 2 or size < 1:
+        raise ValueError(f"a window of {sums.shape[0]} frames cannot make {b} batches")
+    keep = sums[sums.shape[0] - size * b:]
+    kc = counts[counts.shape[0] - size * b:]
+    bs = keep.reshape((b, size) + keep.shape[1:]).sum(axis=1)
+    bc = kc.reshape(b, size).sum(axis=1)
+    per = cell_moments(bs / bc.reshape((b,) + (1,) * (bs.ndim - 1)), volume, mass)
+    err = {k: np.std(v, axis=0, ddof=1) / np.sqrt(b) for k, v in per.items()}
+    return mean, err
+
+
+class CellSampler:
+    """Accumulates the cell sums of :func:`pmc._kernels.cells.accumulate_moments` over the
+    collision ``cells`` for ``groups`` marker states (1: all markers together)."""
+
+    def __init__(self, cells, groups=1):
+        self.cells = cells
+        self.groups = int(groups)
+        self.sums = np.zeros((self.groups, cells.count, NMOMENTS))
+        self.count = 0
+        self._inv_h = 1.0 / cells.spacing
+
+    def sample(self, markers):
+        """Add the current markers' sums (one sample)."""
+        x, p, w, state = markers.kernel_arrays()
+        if self.groups > 1:
+            st = state
+        else:
+            st = np.zeros(0, np.int64)
+        _cells.accumulate_moments(x, p, w, st, markers.n, self.cells.lo, self._inv_h,
+                                  self.cells.shape, self.sums)
+        self.count += 1
+
+    def take(self):
+        """(sums (groups, cells..., NMOMENTS), count) since the last take; resets."""
+        out = self.sums.reshape((self.groups, *self.cells.shape, NMOMENTS)).copy()
+        count = self.count
+        self.sums[:] = 0.0
+        self.count = 0
+        return out, count
