@@ -38,9 +38,13 @@ BINARY = 5 << 44
 #: Continuous-momentum scattering (pmc.collisions.Mechanism) named N:
 #: stream_key(seed, SCATTERING, crc32(N)); at step t, marker (or cell) i: stream_key(that, t, i).
 SCATTERING = 5 << 44
+#: Ohmic contacts refilling their contact cell (pmc.Reservoir with rule="neutral") on wall side s
+#: at step t: stream_key(seed, t, OHMIC + s); the k-th created marker stream_key(that, k, 0).
+OHMIC = 7 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
-           "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING}
+           "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
+           "ohmic": OHMIC}
 
 
 @njit(**JIT)
