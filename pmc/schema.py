@@ -69,10 +69,14 @@ MERGE_RULES = ("sum", "mean", "ratio", "fraction")
 #: Dimension names of the position and momentum axes.
 SPATIAL_DIMS = ("x", "y", "z")
 MOMENTUM_DIMS = ("p", "py", "pz")
+#: Dimension names of the axes of a field mesh (:class:`pmc.fields.Poisson`).
+FIELD_DIMS = ("field_x", "field_y", "field_z")
 
 #: Dimension shapes: "space" stands for any of SPATIAL_DIMS, "momentum" for MOMENTUM_DIMS; other
 #: entries are literal dimension names. ``time`` is never declared: every frame adds it.
 _SPACE, _MOMENTUM = "space", "momentum"
+#: ... and "field" for one or more axes of FIELD_DIMS.
+_FIELD = "field"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,6 +214,13 @@ _DECLARATIONS = [
                 _SPACE_DIMS),
     Declaration("diffusion_coefficient", "diffusion coefficient (1/2) d var(x) / dt", "m2/s",
                 ("component",)),
+    # ---------------------------------------------------------------- self-consistent fields
+    *[Declaration(d, f"position {d[-1]} of the field mesh nodes", "m", (d,), coordinate=True)
+      for d in FIELD_DIMS],
+    Declaration("potential", "electrostatic potential phi on the field mesh", "V", (_FIELD,)),
+    *[Declaration("electric_field" + s, f"electric field E = -grad phi ({a} component) on the "
+                  "field mesh", "V/m", (_FIELD,)) for s, a in (("", "x"), ("_y", "y"), ("_z", "z"))],
+    Declaration("field_energy", "electrostatic field energy (1/2) int eps |grad phi|^2 dV", "J"),
     # ---------------------------------------------------------------- envelope and comparison
     Declaration("rho_integral", "integral of rho over the grid"),
     Declaration("distance", "total variation distance 1/2 int int |rho_reference - "
@@ -368,7 +379,7 @@ def variable(name, values, dims=None, system="si", **override):
     """
     d = declaration(name)
     if dims is None:
-        if _SPACE in d.dims or _MOMENTUM in d.dims:
+        if _SPACE in d.dims or _MOMENTUM in d.dims or _FIELD in d.dims:
             raise ValueError(f"{name!r} has dims {d.dims}: give the dims")
         dims = d.dims
     return xr.Variable(tuple(dims), values, attrs(name, dims, system, **override))
@@ -387,8 +398,8 @@ def conforms(name, dims):
         return dims == ()
     i = 0
     for want in pattern:
-        if want in (_SPACE, _MOMENTUM):
-            axes = SPATIAL_DIMS if want == _SPACE else MOMENTUM_DIMS
+        if want in (_SPACE, _MOMENTUM, _FIELD):
+            axes = {_SPACE: SPATIAL_DIMS, _MOMENTUM: MOMENTUM_DIMS, _FIELD: FIELD_DIMS}[want]
             j = i
             while j < len(dims) and dims[j] in axes:
                 j += 1

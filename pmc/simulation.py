@@ -47,6 +47,9 @@ SMALL_RUN = 1 << 14
 OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
 _DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
 _AXES = "xyz"
+#: Yoshida's composition of three leapfrogs (as pmc._kernels.push.stage): w1, w0, w1.
+_W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
+_YOSHIDA = (_W1, 1.0 - 2.0 * _W1, _W1)
 
 
 class Simulation(FrameRun):
@@ -192,6 +195,13 @@ class Simulation(FrameRun):
                                      for f in fields)
         if any(op.self_consistent for op in self.field_operators):
             self._compose_pushes = False
+        # fields that act by kicks around the push (a mesh field): see _push_kicked
+        self._kickers = tuple(op for op in self.field_operators if op.kicks)
+        self._fields_current = False
+        if self._kickers and self.scheme != "leapfrog" \
+                and check_boundary(self.boundary, self.hamiltonian, self.markers):
+            raise NotImplementedError("a kicking field (Poisson) with injecting reservoirs "
+                                      "needs scheme='leapfrog'")
 
     def step(self, n=1):
         """Advance by ``n`` steps (n >= 0). Returns self.
@@ -212,7 +222,7 @@ class Simulation(FrameRun):
 
     def _steps(self, n):
         if not self.operators:
-            if not self.field_operators:
+            if len(self._kickers) == len(self.field_operators):
                 self._push(self.dt, n, self.t0, self.step_count)
             else:  # the fields are updated before every step
                 for s in range(self.step_count, self.step_count + n):
@@ -241,6 +251,9 @@ class Simulation(FrameRun):
     def _push(self, dt, steps, t0, step0):
         """Stream the markers ``steps`` pushes of ``dt`` from step index ``step0`` (time
         ``t0 + step0 * dt``) in the Hamiltonian plus the fields' potentials."""
+        if self._kickers:
+            self._push_kicked(dt, steps, t0, step0)
+            return
         if self.field_operators:  # the potential changes from push to push
             streamer = Streamer(self._push_hamiltonian(t0 + step0 * dt), self.markers,
                                 scheme=self.scheme, boundary=self.boundary, seed=self._key)
@@ -254,6 +267,53 @@ class Simulation(FrameRun):
             streamer = self._streamer
         self._account(streamer(self.markers, dt, steps, t0, step0))
 
+    def _push_kicked(self, h, steps, t0, step0):
+        """``steps`` pushes of ``h`` with the kicking fields: per push (per stage of Yoshida's
+        composition of leapfrogs) kick(h/2) . stream(h) . update . kick(h/2), the stream in the
+        Hamiltonian plus the other fields (its own kicks commute with the field's, so the step is
+        the leapfrog of the total H), the field updated from the positions after the drift; the
+        trailing half kick of one push and the leading one of the next are one kick."""
+        if not self._fields_current:
+            self._update_fields(t0 + step0 * h)
+        fractions = (1.0,) if self.scheme == "leapfrog" else _YOSHIDA
+        pending = 0.0
+        for s in range(step0, step0 + steps):
+            t = t0 + s * h
+            H = self._push_hamiltonian(t)
+            streamer = self._leapfrog_streamer(H)
+            tau = t
+            for frac in fractions:
+                hh = frac * h
+                self._kick_fields(pending + 0.5 * hh)
+                if len(fractions) == 1:
+                    self._account(streamer(self.markers, h, 1, t0, s))
+                else:
+                    self._account(streamer(self.markers, hh, 1, tau, 0))
+                tau = tau + hh
+                self._update_fields(tau)
+                pending = 0.5 * hh
+        self._kick_fields(pending)
+
+    def _leapfrog_streamer(self, H):
+        """The leapfrog push of ``H`` (kept while H, the walls and the markers' layout stay)."""
+        made_for = (H, self.boundary, "leapfrog")
+        if self._streamer is None or any(a is not b for a, b in zip(made_for,
+                                                                    self._streamer_for)):
+            self._streamer = Streamer(H, self.markers, scheme="leapfrog",
+                                      boundary=self.boundary, seed=self._key)
+            self._streamer_for = made_for
+        return self._streamer
+
+    def _update_fields(self, t):
+        for op in self._kickers:
+            op.update(self.markers, t)
+        self._fields_current = True
+
+    def _kick_fields(self, h):
+        if h != 0.0:
+            for op in self._kickers:
+                op.kick(self.markers, h)
+
     def _push_hamiltonian(self, t):
         """The Hamiltonian of a push starting at ``t``: the run's, plus every field's potential
         at ``t``."""
@@ -262,6 +322,8 @@ class Simulation(FrameRun):
             return H
         total = None if isinstance(H.potential, Zero) else H.potential
         for op in self.field_operators:
+            if op.kicks:
+                continue
             u = op.potential(self.markers, t)
             total = u if total is None else total + u
         if total is None:
@@ -302,7 +364,13 @@ class Simulation(FrameRun):
                     if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
             parts.append(m[keep])
         parts.append(self._scalars(sums))
+        if self._kickers and not self._fields_current:
+            self._update_fields(t)
         data, coords = {}, {}
+        for op in self.field_operators:
+            values, axes = op.frame(unit_system(H))
+            data.update(values)
+            coords.update(axes)
         for part in parts:  # over the same coordinates; a variable in two parts: the first
             coords.update(part.coords.variables)
             for name, var in part.data_vars.variables.items():
@@ -430,6 +498,7 @@ class Simulation(FrameRun):
         self._events_at_last_frame = self._collision_events.copy()
         if self._contacts:
             self._contact_frame = arrays["contact_frame"].copy()
+        self._fields_current = False
         for kind, ops in (("collision", self.operators), ("field", self.field_operators)):
             for k, op in enumerate(ops):
                 prefix = f"{kind}{k}_"
