@@ -99,14 +99,19 @@ class Reservoir(Model):
     * ``"flux"``: markers cross the wall as a Poisson process at the reservoir's one-sided
       thermal flux (:meth:`flux`), with the flux-weighted distribution of the band, sampled
       exactly (:mod:`pmc._kernels.inject`);
-    * ``"neutral"``: the ohmic contact of device Monte Carlo: after every push the contact
-      cell, the ``cell`` [m] next to the wall, is refilled up to the reservoir's density (the
-      donor density of an n+ contact) with markers of the band's equilibrium placed uniformly
-      in it; markers leaving through the wall are absorbed; a cell with an excess is left as
-      it is. This is the rule of Fischetti and Laux (Phys. Rev. B 38, 9721 (1988)) and of GNU
-      Archimedes, which counts the super-particles of each contact edge cell every step and
-      creates the missing ones there with a thermal distribution (``src/ensemblemontecarlo.h``,
-      ``EMC``; ``src/particle_creation.c``, ``create_edge_particle``).
+    * ``"neutral"``: the ohmic contact of device Monte Carlo: the thermal flux as above, and
+      after every push the contact cell, the ``cell`` [m] next to the wall, brought back to
+      neutrality, its weight to the reservoir's density times ``cell`` (the donor density of
+      an n+ contact): the missing markers are created uniformly in the cell from the band's
+      equilibrium, markers in excess are removed at random. GNU Archimedes keeps its contact
+      cells neutral this way, creating the missing super-particles every step with a thermal
+      distribution (``src/ensemblemontecarlo.h``, ``EMC``; ``src/particle_creation.c``,
+      ``create_edge_particle``), as do Fischetti and Laux (Phys. Rev. B 38, 9721 (1988)).
+      Here the thermal flux gives the cell the distribution a reservoir behind the wall
+      would; a cell that is only topped up and never trimmed is biased towards an excess by its
+      count's fluctuations (markers are added whenever it falls short): at equilibrium that
+      showed as a potential step of 0.2 kT/e at the contacts of the Si diode
+      (validation/si_diode.py), which the flux plus the two-sided correction removes.
 
     Parameters
     ----------
@@ -119,7 +124,7 @@ class Reservoir(Model):
     weight : float
         Physical particles per injected marker, > 0.
     drift : float
-        Drift velocity along +x [m/s] (parabolic band, flux rule only).
+        Drift velocity along +x [m/s] (parabolic band, "flux" rule only).
     rule : {"flux", "neutral"}
         The contact rule (above).
     cell : float, optional

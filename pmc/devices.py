@@ -28,7 +28,7 @@ from ._kernels.rng import seed_to_int
 from ._model import Model
 from .bands import Kane, Parabolic
 from .boundaries import Reservoir
-from .states import Distribution
+from .states import Distribution, _PiecewiseLinear, _profile
 from .units import e as _E
 
 __all__ = ["Doping", "DopedEquilibrium", "drift_diffusion", "DriftDiffusion"]
@@ -183,12 +183,18 @@ class DopedEquilibrium(Distribution):
         kT [J], > 0.
     momentum_dims : int
         Momentum dimensions, 1 or 3.
+    profile : tuple (x, n), optional
+        A carrier density n [1/m^3] tabulated at increasing x [m] (linear in between) to
+        sample the positions from instead of the neutral doping, e.g. the equilibrium of
+        :func:`drift_diffusion` (``(sol.x, sol.density)``): a run then starts without the
+        transient of the space charge. Markers have equal weights.
     """
 
     doping: Doping
     dispersion: object
     temperature: float
     momentum_dims: int = 3
+    profile: object = None
 
     def __post_init__(self):
         if not isinstance(self.doping, Doping):
@@ -200,6 +206,11 @@ class DopedEquilibrium(Distribution):
                                                                  self.temperature))
         if self.momentum_dims not in (1, 3):
             raise ValueError(f"momentum_dims must be 1 or 3, got {self.momentum_dims!r}")
+        if self.profile is not None:
+            px, pv = _profile(self.profile)
+            if np.any(pv < 0):
+                raise ValueError("profile values (densities [1/m^3]) must be >= 0")
+            object.__setattr__(self, "profile", (px, pv))
 
     @property
     def dx(self):
@@ -211,6 +222,8 @@ class DopedEquilibrium(Distribution):
 
     @property
     def total_weight(self):
+        if self.profile is not None:
+            return _PiecewiseLinear(*self.profile).total
         return float(np.sum(np.maximum(self.doping.net_by_region, 0.0)
                             * np.diff(self.doping.edges)))
 
@@ -232,6 +245,12 @@ class DopedEquilibrium(Distribution):
         mass = d.mass
         alpha = d.alpha if isinstance(d, Kane) else 0.0
         key = seed_to_int(int(rng.integers(1 << 62)))
+        if self.profile is not None:
+            x = np.empty((1, n))
+            p = np.empty((self.dp, n))
+            _inject.refill_kane(key, 0, 0, 0.0, 1.0, self.temperature, mass, alpha, x, p)
+            x[0] = _PiecewiseLinear(*self.profile).draw(rng, n)
+            return x, p, self._weights(n), None
         counts = self.counts(n)
         x = np.empty((1, int(counts.sum())))
         p = np.empty((self.dp, x.shape[1]))

@@ -10,6 +10,7 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import inject as _inject
 from ._kernels import push as _push
+from ._kernels import rng as _rng
 from ._kernels.rng import seed_to_int
 from .bands import Parabolic
 from .boundaries import Injecting, check_inside, encode_walls
@@ -190,8 +191,15 @@ class Contact:
 
 def _inject_step(markers, key, step, contact, dt, wkind, lo, hi):
     res = contact.reservoir
+    tally = _flux_step(markers, key, step, contact, dt, wkind, lo, hi)
     if res.rule == "neutral":
-        return _refill_step(markers, key, step, contact)
+        tally += _refill_step(markers, key, step, contact)
+    return tally
+
+
+def _flux_step(markers, key, step, contact, dt, wkind, lo, hi):
+    """The reservoir's one-sided thermal flux through the wall over one step."""
+    res = contact.reservoir
     side, wall, direction = contact.side, contact.wall, contact.direction
     rate = contact.rate
     k = _inject.count_arrivals(key, step, side, rate, dt)
@@ -234,8 +242,9 @@ def _append(markers, x, p, weight, side, k, lo, hi):
 
 
 def _refill_step(markers, key, step, contact):
-    """The ohmic contact: create the markers that bring the contact cell's weight up to
-    density x cell (none when it holds more)."""
+    """The ohmic contact: bring the contact cell's weight to density x cell, creating the
+    markers it lacks (tallied as injected through the contact) or removing, at random among
+    those in the cell, the markers it has in excess (tallied as absorbed there)."""
     res = contact.reservoir
     if contact.direction > 0:
         a, b = contact.wall, contact.wall + res.cell
@@ -245,10 +254,19 @@ def _refill_step(markers, key, step, contact):
     held = _inject.weight_in(x, w, markers.n, a, b)
     deficit = (res.density * res.cell - held) / res.weight
     tally = StreamTally()
-    if deficit <= 0.0:
-        return tally
-    k = _inject.count_refill(key, step, contact.side, deficit)
+    k = _inject.count_refill(key, step, contact.side, abs(deficit))
     if k == 0:
+        return tally
+    if deficit < 0.0:
+        pos = markers.positions[:, 0]
+        inside = np.flatnonzero((pos >= a) & (pos < b))
+        k = min(k, inside.size)
+        draws = _rng.fill_uniform(_rng.stream_key(key, step, _rng.OHMIC + 2 + contact.side),
+                                  np.empty(inside.size))
+        gone = inside[np.argpartition(draws, k - 1)[:k]] if k < inside.size else inside
+        tally.absorbed_weight[0, contact.side] = float(markers.w[gone].sum())
+        tally.absorbed_count = k
+        markers.remove(np.sort(gone))
         return tally
     xn = np.empty((1, k))
     pn = np.empty((markers.dp, k))
@@ -279,7 +297,6 @@ def check_boundary(boundary, hamiltonian, markers):
             raise ValueError(f"the contact cell ({res.cell:g} m) is wider than the box "
                              f"[{lo:g}, {hi:g}]")
         exact = isinstance(disp, Parabolic) and res.rule == "flux"
-        rate = (res.flux(direction, disp, markers.dp) / res.weight if res.rule == "flux"
-                else 0.0)  # markers per unit time through a point wall (1D)
+        rate = res.flux(direction, disp, markers.dp) / res.weight  # per unit time (1D)
         out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate))
     return out

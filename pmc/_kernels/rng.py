@@ -39,7 +39,8 @@ BINARY = 5 << 44
 #: stream_key(seed, SCATTERING, crc32(N)); at step t, marker (or cell) i: stream_key(that, t, i).
 SCATTERING = 5 << 44
 #: Ohmic contacts refilling their contact cell (pmc.Reservoir with rule="neutral") on wall side s
-#: at step t: stream_key(seed, t, OHMIC + s); the k-th created marker stream_key(that, k, 0).
+#: at step t: stream_key(seed, t, OHMIC + s); the k-th created marker stream_key(that, k, 0); the
+#: choice of the markers removed from a cell in excess stream_key(seed, t, OHMIC + 2 + s).
 OHMIC = 7 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
