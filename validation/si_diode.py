@@ -35,12 +35,14 @@ Checks (each a ratio deviation / allowance; the figure of merit is the largest, 
    error-weighted mean.
 2. At every bias the contact and Ramo-Shockley currents agree: the batch mean of their
    difference within 4 of its standard errors (the two contacts likewise sum to zero).
-3. Drift-diffusion at low bias (full run: 0.1 V): :func:`pmc.devices.drift_diffusion` with the
+3. Drift-diffusion at low bias (full run: 0.1 V and 0.25 V): :func:`pmc.devices.drift_diffusion` with the
    model's own low-field mobility mu_0 (a bulk run of the same band and phonons at 1 kV/cm) and
    the Einstein relation. Allowance: 4 standard errors of the Monte Carlo current (and of mu_0)
    plus the model difference, the relative drop of the bulk mobility between 1 kV/cm and the
-   largest field of the drift-diffusion solution in the n region (measured by a second bulk
-   run): drift-diffusion with a constant mobility cannot do better than that.
+   largest field of the drift-diffusion solution in the centre of the n region (0.4-0.6 um,
+   where drift carries the current; measured by a second bulk run): drift-diffusion with a
+   constant mobility cannot do better than that. (The built-in fields of the n+-n junctions
+   are larger, but there drift and diffusion nearly cancel.)
 4. Velocity overshoot (full run, 2 V): the peak of the time-averaged mean velocity in the
    device against the bulk drift velocity at the peak field (a bulk run); shown in the figure,
    reported, not a pass criterion.
@@ -76,7 +78,7 @@ def parameters(quick):
         return dict(n=5000, biases=[0.0, 1.0], t_end=1.2e-12, start=0.45e-12, every=10,
                     dd_biases=[], overshoot=None, bulk_n=0, bulk_t=0.0)
     return dict(n=40_000, biases=[0.0, 0.1, 0.25, 0.5, 1.0, 2.0], t_end=6e-12, start=2e-12,
-                every=20, dd_biases=[0.1], overshoot=2.0, bulk_n=20_000, bulk_t=6e-12)
+                every=20, dd_biases=[0.1, 0.25], overshoot=2.0, bulk_n=20_000, bulk_t=6e-12)
 
 
 def _material():
@@ -184,7 +186,7 @@ def run(quick, outdir):
             sol = drift_diffusion(DOPING, mobility=mu0, temperature=TEMPERATURE,
                                   permittivity=PERMITTIVITY, voltage=bias, nodes=801)
             mid = (sol.x[1:] + sol.x[:-1]) / 2
-            inner = (mid > 0.3e-6) & (mid < 0.7e-6)
+            inner = (mid > 0.4e-6) & (mid < 0.6e-6)  # drift-dominated: away from the junctions
             emax = float(np.max(np.abs(sol.field[inner])))
             vmax, vmax_s = _bulk_velocity(emax, c, seed=91)
             model = abs(1.0 - (vmax / emax) / mu0)
