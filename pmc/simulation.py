@@ -77,7 +77,10 @@ class Simulation(FrameRun):
         Which of ``OBSERVABLES`` to record on the grid; default f, density, current and
         energy density when a grid is given, none otherwise. The scalar time series
         (n_markers, total_weight, energy, momentum, absorbed, injected, collisions) are always
-        recorded.
+        recorded; with :class:`pmc.Injecting` walls also the terminal currents
+        ``contact_current`` (charge injected minus absorbed per frame interval) and
+        ``ramo_current`` (Ramo-Shockley: -q sum w v . grad phi_contact) per contact, each the
+        current into the device through the contact [charge/s].
     cells : pmc.Cells, optional
         Collision cells handed to the mechanisms; default the spatial bins of ``grid``.
     fields : sequence of pmc.fields.Field
