@@ -206,7 +206,7 @@ class Reservoir(Model):
             sigma = self.thermal_velocity
             return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
         mass, alpha = self.band_parameters(dispersion, dp)
-        if alpha == 0.0 and (self.rule == "flux" or dp not in (1, 3)):
+        if alpha == 0.0:
             sigma = math.sqrt(self.temperature / mass)
             return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
         return self.density * kane_flux_per_density(self.temperature, mass, alpha, dp)

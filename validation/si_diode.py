@@ -77,8 +77,8 @@ def parameters(quick):
     if quick:
         return dict(n=5000, biases=[0.0, 1.0], t_end=1.2e-12, start=0.45e-12, every=10,
                     dd_biases=[], overshoot=None, bulk_n=0, bulk_t=0.0)
-    return dict(n=40_000, biases=[0.0, 0.1, 0.25, 0.5, 1.0, 2.0], t_end=6e-12, start=2e-12,
-                every=20, dd_biases=[0.1, 0.25], overshoot=2.0, bulk_n=20_000, bulk_t=6e-12)
+    return dict(n=20_000, biases=[0.0, 0.1, 0.25, 0.5, 1.0, 2.0], t_end=5e-12, start=1.5e-12,
+                every=20, dd_biases=[0.1, 0.25], overshoot=2.0, bulk_n=10_000, bulk_t=4e-12)
 
 
 def _material():
