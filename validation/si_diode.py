@@ -114,7 +114,8 @@ def _diode(c, bias, seed):
                          cells=pmc.Cells((0.0,), (LENGTH,), (1,)), grid=grid,
                          observables=("density", "mean_velocity"), seed=seed)
     with pmc.threads.limited(numba_threads=1):
-        return sim.run(c["t_end"], c["every"] * DT)
+        save = c["every"] * DT
+        return sim.run(round(c["t_end"] / save) * save, save)
 
 
 def _bulk_velocity(field_v_per_m, c, seed):
