@@ -341,8 +341,12 @@ def drift_diffusion(doping, *, mobility, temperature, permittivity, voltage=0.0,
     ----------
     doping : Doping
         Net doping N [1/m^3], > 0 at both ends.
-    mobility : float
-        Electron mobility mu [m^2/(V s)], > 0 (field-independent).
+    mobility : float or callable
+        Electron mobility mu [m^2/(V s)], > 0: a constant, or a function of the driving field
+        [V/m] (an array of them) returning the mobility there, e.g. a bulk v(E) / E. The
+        driving field of a face is the gradient of the quasi-Fermi potential,
+        |d (psi - V_T ln n) / dx| (zero at equilibrium, so the built-in fields of junctions do
+        not lower it); the face mobilities are iterated with the solution to a fixed point.
     temperature : float
         kT [J], > 0.
     permittivity : float
@@ -360,7 +364,13 @@ def drift_diffusion(doping, *, mobility, temperature, permittivity, voltage=0.0,
     """
     if not isinstance(doping, Doping):
         raise ValueError(f"doping must be a pmc.devices.Doping, got {doping!r}")
-    mu = _checks.positive("mobility", mobility)
+    if callable(mobility):
+        mobility_of = mobility
+        mu = float(np.asarray(mobility(np.zeros(1)), dtype=np.float64).ravel()[0])
+        mu = _checks.positive("mobility at zero field", mu)
+    else:
+        mu = _checks.positive("mobility", mobility)
+        mobility_of = None
     kT = _checks.positive("temperature", temperature)
     eps = _checks.positive("permittivity", permittivity)
     voltage = _checks.finite("voltage", voltage)
@@ -387,68 +397,88 @@ def drift_diffusion(doping, *, mobility, temperature, permittivity, voltage=0.0,
     m = nodes - 2
     idx = np.arange(m)
     iterations = 0
+    mf = np.ones(nodes - 1)  # face mobility / mu
     for k in range(1, steps + 1):
         u[-1] = u_hi0 + voltage * k / steps / vt
-        for it in range(max_iter):
-            d = np.diff(u)  # per face
-            bp, dbp = _bernoulli(d)
-            bm, dbm = _bernoulli(-d)
-            f = c[1:] * bp - c[:-1] * bm  # scaled face flux
-            # residuals at the interior nodes 1..m
-            r_pois = lam * (u[2:] - 2.0 * u[1:-1] + u[:-2]) - (c[1:-1] - nn[1:-1])
-            r_cont = f[1:] - f[:-1]
-            # the Jacobian in the unknowns [u_1..u_m, c_1..c_m]
-            # face j joins nodes j, j+1: df/du_(j+1) = c_(j+1) B'(d) + c_j B'(-d) = g_j,
-            # df/du_j = -g_j, df/dc_(j+1) = B(d), df/dc_j = -B(-d)
-            g = c[1:] * dbp + c[:-1] * dbm
-            rows, cols, vals = [], [], []
-
-            def add(r, cc, v, col0=0):
-                ok = (cc >= 0) & (cc < m)  # unknown indices inside the block at col0
-                rows.append(r[ok])
-                cols.append(col0 + cc[ok])
-                vals.append(np.broadcast_to(v, r.shape)[ok])
-
-            # Poisson rows (0..m-1)
-            add(idx, idx - 1, lam)
-            add(idx, idx, -2.0 * lam)
-            add(idx, idx + 1, lam)
-            add(idx, idx, -1.0, m)
-            # continuity rows (m..2m-1) for interior node a + 1: r = f[a + 1] - f[a], the right
-            # face f[a + 1] joins nodes a + 1, a + 2, the left face f[a] nodes a, a + 1
-            gl, gr = g[:-1], g[1:]
-            add(m + idx, idx - 1, gl)
-            add(m + idx, idx, -gr - gl)
-            add(m + idx, idx + 1, gr)
-            add(m + idx, idx - 1, bm[:-1], m)
-            add(m + idx, idx, -bm[1:] - bp[:-1], m)
-            add(m + idx, idx + 1, bp[1:], m)
-            J = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows),
-                                                      np.concatenate(cols))),
-                              shape=(2 * m, 2 * m))
-            res = np.concatenate([r_pois, r_cont])
-            step = spla.spsolve(J.tocsc(), -res)
-            du, dc = step[:m], step[m:]
-            # damping: potential updates limited to a few V_T, densities kept positive
-            damp = min(1.0, 2.0 / max(float(np.max(np.abs(du))), 1e-300))
-            neg = dc < 0
-            if np.any(neg):
-                damp = min(damp, 0.9 * float(np.min(c[1:-1][neg] / -dc[neg])))
-            u[1:-1] += damp * du
-            c[1:-1] += damp * dc
-            iterations = it + 1
-            if damp == 1.0 and float(np.max(np.abs(du))) < tol and \
-                    float(np.max(np.abs(dc) / c[1:-1])) < tol:
+        for outer in range(1000 if mobility_of is not None else 1):
+            iterations = _newton(u, c, nn, lam, mf, m, idx, tol, max_iter, voltage * k / steps)
+            if mobility_of is None:
+                break
+            drive = np.abs(np.diff(u - np.log(c))) * vt / h
+            new = np.asarray(mobility_of(drive), dtype=np.float64) / mu
+            if not np.all(np.isfinite(new)) or np.any(new <= 0):
+                raise ValueError("mobility(E) must return finite values > 0")
+            change = float(np.max(np.abs(new - mf) / mf))
+            mf = 0.5 * (mf + new)
+            if change < 1e-6:  # the current to about that relative accuracy
                 break
         else:
-            raise RuntimeError(f"drift_diffusion: Newton did not converge at "
-                               f"{voltage * k / steps:g} V in {max_iter} iterations")
+            raise RuntimeError(f"drift_diffusion: the field-dependent mobility did not settle "
+                               f"at {voltage * k / steps:g} V")
     d = np.diff(u)
     bp, _ = _bernoulli(d)
     bm, _ = _bernoulli(-d)
-    f = c[1:] * bp - c[:-1] * bm
+    f = mf * (c[1:] * bp - c[:-1] * bm)
     D = mu * vt
     current = float(np.mean(f)) * _E * D * scale / h
     out = DriftDiffusion(x, u * vt, c * scale, current, voltage, iterations)
     out._vt = vt
     return out
+
+
+def _newton(u, c, nn, lam, mf, m, idx, tol, max_iter, volts):
+    """Newton's method on the scaled system (see :func:`drift_diffusion`), in place; returns the
+    iterations. ``mf`` the face mobilities over the reference."""
+    for it in range(max_iter):
+        d = np.diff(u)  # per face
+        bp, dbp = _bernoulli(d)
+        bm, dbm = _bernoulli(-d)
+        f = mf * (c[1:] * bp - c[:-1] * bm)  # scaled face flux
+        # residuals at the interior nodes 1..m
+        r_pois = lam * (u[2:] - 2.0 * u[1:-1] + u[:-2]) - (c[1:-1] - nn[1:-1])
+        r_cont = f[1:] - f[:-1]
+        # the Jacobian in the unknowns [u_1..u_m, c_1..c_m]
+        # face j joins nodes j, j+1: df/du_(j+1) = c_(j+1) B'(d) + c_j B'(-d) = g_j,
+        # df/du_j = -g_j, df/dc_(j+1) = B(d), df/dc_j = -B(-d)
+        g = mf * (c[1:] * dbp + c[:-1] * dbm)
+        bp, bm = mf * bp, mf * bm
+        rows, cols, vals = [], [], []
+
+        def add(r, cc, v, col0=0):
+            ok = (cc >= 0) & (cc < m)  # unknown indices inside the block at col0
+            rows.append(r[ok])
+            cols.append(col0 + cc[ok])
+            vals.append(np.broadcast_to(v, r.shape)[ok])
+
+        # Poisson rows (0..m-1)
+        add(idx, idx - 1, lam)
+        add(idx, idx, -2.0 * lam)
+        add(idx, idx + 1, lam)
+        add(idx, idx, -1.0, m)
+        # continuity rows (m..2m-1) for interior node a + 1: r = f[a + 1] - f[a], the right
+        # face f[a + 1] joins nodes a + 1, a + 2, the left face f[a] nodes a, a + 1
+        gl, gr = g[:-1], g[1:]
+        add(m + idx, idx - 1, gl)
+        add(m + idx, idx, -gr - gl)
+        add(m + idx, idx + 1, gr)
+        add(m + idx, idx - 1, bm[:-1], m)
+        add(m + idx, idx, -bm[1:] - bp[:-1], m)
+        add(m + idx, idx + 1, bp[1:], m)
+        J = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows),
+                                                  np.concatenate(cols))),
+                          shape=(2 * m, 2 * m))
+        res = np.concatenate([r_pois, r_cont])
+        step = spla.spsolve(J.tocsc(), -res)
+        du, dc = step[:m], step[m:]
+        # damping: potential updates limited to a few V_T, densities kept positive
+        damp = min(1.0, 2.0 / max(float(np.max(np.abs(du))), 1e-300))
+        neg = dc < 0
+        if np.any(neg):
+            damp = min(damp, 0.9 * float(np.min(c[1:-1][neg] / -dc[neg])))
+        u[1:-1] += damp * du
+        c[1:-1] += damp * dc
+        if damp == 1.0 and float(np.max(np.abs(du))) < tol and \
+                float(np.max(np.abs(dc) / c[1:-1])) < tol:
+            return it + 1
+    raise RuntimeError(f"drift_diffusion: Newton did not converge at {volts:g} V in "
+                       f"{max_iter} iterations")
