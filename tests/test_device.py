@@ -272,3 +272,17 @@ def test_drift_diffusion_resistor_and_equilibrium():
     biased = drift_diffusion(diode, mobility=mu, temperature=kT, permittivity=eps, voltage=0.2,
                              nodes=401)
     assert biased.current < 0  # electrons flow towards the positive right contact
+
+
+def test_drift_diffusion_field_dependent_mobility_resistor():
+    """With mu(E), a uniform bar carries J = e N mu(V/L) V/L (the driving field is uniform)."""
+    def mu(field):
+        return 0.1 / (1.0 + np.asarray(field) / 2e5)
+    bar = Doping.uniform(0.0, 1e-6, 1e22)
+    sol = drift_diffusion(bar, mobility=mu, temperature=300 * K, permittivity=11.7 * epsilon_0,
+                          voltage=0.3, nodes=51)
+    field = 0.3 / 1e-6
+    assert sol.current == pytest.approx(-e * 1e22 * float(mu(field)) * field, rel=1e-5)
+    with pytest.raises(ValueError, match="mobility"):
+        drift_diffusion(bar, mobility=lambda f: -np.ones_like(f), temperature=300 * K,
+                        permittivity=1e-10, voltage=0.1)
