@@ -286,3 +286,13 @@ def test_drift_diffusion_field_dependent_mobility_resistor():
     with pytest.raises(ValueError, match="mobility"):
         drift_diffusion(bar, mobility=lambda f: -np.ones_like(f), temperature=300 * K,
                         permittivity=1e-10, voltage=0.1)
+
+
+def test_grid_solver_refuses_a_neutral_contact():
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0), hbar=1.0)
+    grid = pmc.PhaseSpaceGrid(x=np.linspace(0.05, 0.95, 10), p=np.linspace(-3, 3, 31))
+    res = pmc.Reservoir(rule="neutral", cell=0.1)
+    with pytest.raises(ValueError, match="rule"):
+        pmc.gridsolver.Simulation(H, pmc.states.Maxwellian(temperature=1.0, mass=1.0,
+                                                           x=(0.0, 1.0)),
+                                  grid=grid, dt=0.01, boundary=pmc.Injecting(0.0, 1.0, left=res))

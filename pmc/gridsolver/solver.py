@@ -235,6 +235,10 @@ class Simulation(FrameRun):
             ghosts = []
             for side in (boundary.left, boundary.right):
                 if isinstance(side, Reservoir):
+                    if side.rule != "flux":
+                        raise ValueError(f"boundary: the grid solver's inflow is a reservoir's "
+                                         f"thermal flux (rule=\"flux\"), got rule="
+                                         f"{side.rule!r}")
                     ghosts.append(_reservoir_density(side, self.p, self.hamiltonian.dispersion))
                 elif side == "absorbing":
                     ghosts.append(zeros.copy())
