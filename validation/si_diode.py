@@ -310,11 +310,11 @@ def _figure(ds, profiles, details, path):
                 fmt="o", label="contacts")
     ax.errorbar(ds.bias, ds.ramo_current / 1e4, yerr=ds.ramo_current_stderr / 1e4, fmt="s",
                 mfc="none", label="Ramo-Shockley")
-    for row in details.get("drift_diffusion", []):
+    for k, row in enumerate(details.get("drift_diffusion", [])):
         ax.plot(row["bias_V"], row["dd_A_per_m2"] / 1e4, "k*", ms=12,
-                label="drift-diffusion, mu_0")
+                label="drift-diffusion, mu_0" if k == 0 else None)
         ax.plot(row["bias_V"], row["dd_field_dependent_A_per_m2"] / 1e4, "kx", ms=10,
-                label="drift-diffusion, bulk mu(E)")
+                label="drift-diffusion, bulk mu(E)" if k == 0 else None)
     ax.set_xlabel("bias [V]")
     ax.set_ylabel("current density [A/cm$^2$]")
     ax.legend()
