@@ -5,6 +5,7 @@ and jump between states at Fermi's golden-rule rates. docs/design.md has the phy
 """
 from . import (averages, bands, collisions, fields, gridsolver, materials, potentials, quantum,
                states, units)
+from . import devices
 from ._version import __version__
 from .boundaries import (CLL, Absorbing, Diffuse, Freestream, Injecting, Periodic, Reflecting,
                          Reservoir)
@@ -20,7 +21,7 @@ from .states import sample
 from .streaming import stream
 
 __all__ = ["__version__", "bands", "collisions", "fields", "gridsolver", "potentials", "states", "units",
-           "materials", "averages",
+           "materials", "averages", "devices",
            "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
            "Simulation", "simulate", "open_dataset", "Cells",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",

@@ -14,15 +14,18 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.integrate import quad
 
 from . import _checks
 from ._kernels import inject as _inject
 from ._kernels import push as _push
 from ._kernels import walls as _walls
 from ._model import Model
+from .bands import Kane, Parabolic
 
 __all__ = ["Boundary", "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
-           "Diffuse", "CLL", "Freestream", "OutsideWallsWarning", "check_inside", "OUTSIDE"]
+           "Diffuse", "CLL", "Freestream", "OutsideWallsWarning", "check_inside", "OUTSIDE",
+           "RULES", "kane_partition", "kane_flux_per_density"]
 
 #: What to do with markers outside the walls at the start: refuse them, or remove them (with an
 #: :class:`OutsideWallsWarning` giving their count and weight).
@@ -85,9 +88,35 @@ class Absorbing(Boundary):
     code = _push.ABSORBING
 
 
+#: Contact rules of a :class:`Reservoir`: the one-sided thermal flux through the wall, or the
+#: ohmic contact that keeps its cell neutral.
+RULES = ("flux", "neutral")
+
+
 @dataclass(frozen=True)
 class Reservoir(Model):
-    """A thermal reservoir behind a wall: a drifting Maxwellian of a parabolic band.
+    """A thermal reservoir behind a wall: the equilibrium of the run's band.
+
+    The band is the Hamiltonian's: parabolic (a drifting Maxwellian, any number of momentum
+    dimensions) or Kane (at rest, 1 or 3 momentum dimensions; the parabolic band is its
+    alpha = 0). Two contact rules:
+
+    * ``"flux"``: markers cross the wall as a Poisson process at the reservoir's one-sided
+      thermal flux (:meth:`flux`), with the flux-weighted distribution of the band, sampled
+      exactly (:mod:`pmc._kernels.inject`);
+    * ``"neutral"``: the ohmic contact of device Monte Carlo: the thermal flux as above, and
+      after every push the contact cell, the ``cell`` [m] next to the wall, brought back to
+      neutrality, its weight to the reservoir's density times ``cell`` (the donor density of
+      an n+ contact): the missing markers are created uniformly in the cell from the band's
+      equilibrium, markers in excess are removed at random. GNU Archimedes keeps its contact
+      cells neutral this way, creating the missing super-particles every step with a thermal
+      distribution (``src/ensemblemontecarlo.h``, ``EMC``; ``src/particle_creation.c``,
+      ``create_edge_particle``), as do Fischetti and Laux (Phys. Rev. B 38, 9721 (1988)).
+      Here the thermal flux gives the cell the distribution a reservoir behind the wall
+      would; a cell that is only topped up and never trimmed is biased towards an excess by its
+      count's fluctuations (markers are added whenever it falls short): at equilibrium that
+      showed as a potential step of 0.2 kT/e at the contacts of the Si diode
+      (validation/si_diode.py), which the flux plus the two-sided correction removes.
 
     Parameters
     ----------
@@ -95,35 +124,118 @@ class Reservoir(Model):
         Number density n [1/m^dx], > 0.
     temperature : float
         k_B T [J], > 0.
-    mass : float
-        Particle mass [kg], > 0; must equal the Hamiltonian's parabolic mass.
+    mass : float, optional
+        Band-edge mass [kg], > 0; None (default): the band's; given, it must equal the band's.
     weight : float
         Physical particles per injected marker, > 0.
     drift : float
-        Drift velocity along +x [m/s].
+        Drift velocity along +x [m/s] (parabolic band, "flux" rule only).
+    rule : {"flux", "neutral"}
+        The contact rule (above).
+    cell : float, optional
+        Width [m] of the contact cell of the "neutral" rule, > 0 (required there).
     """
 
     density: float = 1.0
     temperature: float = 1.0
-    mass: float = 1.0
+    mass: float = None
     weight: float = 1.0
     drift: float = 0.0
+    rule: str = "flux"
+    cell: float = None
 
     def __post_init__(self):
-        for name in ("density", "temperature", "mass", "weight"):
+        for name in ("density", "temperature", "weight"):
             object.__setattr__(self, name, _checks.positive(name, getattr(self, name)))
+        if self.mass is not None:
+            object.__setattr__(self, "mass", _checks.positive("mass", self.mass))
         object.__setattr__(self, "drift", _checks.finite("drift", self.drift))
+        if self.rule not in RULES:
+            raise ValueError(f"rule must be one of {list(RULES)}, got {self.rule!r}")
+        if self.rule == "neutral":
+            if self.cell is None:
+                raise ValueError("cell (the width of the contact cell [m], > 0) is required with "
+                                 "rule=\"neutral\"")
+            object.__setattr__(self, "cell", _checks.positive("cell", self.cell))
+            if self.drift != 0.0:
+                raise ValueError(f"drift must be 0 with rule=\"neutral\" (the contact cell holds "
+                                 f"the equilibrium at rest), got {self.drift!r}")
+        elif self.cell is not None:
+            raise ValueError("cell is the contact cell of rule=\"neutral\"; rule=\"flux\" takes "
+                             "none")
 
     @property
     def thermal_velocity(self):
-        """sigma = sqrt(kT / m) [m/s]."""
+        """sigma = sqrt(kT / m) [m/s] (needs ``mass``)."""
+        if self.mass is None:
+            raise ValueError("thermal_velocity needs the reservoir's mass (given, or "
+                             "band_parameters() of the run's band)")
         return math.sqrt(self.temperature / self.mass)
 
-    def flux(self, direction):
+    def band_parameters(self, dispersion, dp):
+        """(mass [kg], alpha [1/J]) of the band the reservoir emits: ``dispersion`` (the run's)
+        must be parabolic or Kane; a Kane band needs ``dp`` 1 or 3 and no drift; a given
+        ``mass`` must equal the band's."""
+        if isinstance(dispersion, Parabolic):
+            mass, alpha = dispersion.mass, 0.0
+        elif isinstance(dispersion, Kane):
+            mass, alpha = dispersion.mass, dispersion.alpha
+        else:
+            single = ("; a MultiValley band: stream its single-valley Kane approximation, "
+                      "band.single_valley()" if getattr(dispersion, "needs_state", False) else "")
+            raise ValueError(f"a Reservoir emits the equilibrium of a Parabolic or Kane band; the "
+                             f"Hamiltonian's dispersion is {type(dispersion).__name__}{single}")
+        if self.mass is not None and not np.isclose(self.mass, mass, rtol=1e-12):
+            raise ValueError(f"reservoir mass {self.mass} differs from the band mass {mass}")
+        exact = isinstance(dispersion, Parabolic) and self.rule == "flux"
+        if not exact:
+            if dp not in (1, 3):
+                raise ValueError(f"a Reservoir of a Kane band (or rule=\"neutral\") needs 1 or 3 "
+                                 f"momentum dimensions, got dp={dp}")
+            if self.drift != 0.0:
+                raise ValueError(f"drift must be 0 for a Reservoir of a Kane band, got "
+                                 f"{self.drift!r}")
+        return mass, alpha
+
+    def flux(self, direction, dispersion=None, dp=3):
         """Particles per unit area and time [1/(m^(dx-1) s)] entering a wall that faces
-        ``direction`` (+1: the reservoir is on the low side, -1: on the high side)."""
-        sigma = self.thermal_velocity
-        return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
+        ``direction`` (+1: the reservoir is on the low side, -1: on the high side).
+
+        For the parabolic band (``dispersion`` None or Parabolic) the drifting Maxwellian's
+        n sigma (exp(-a^2/2)/sqrt(2 pi) + a (1 + erf(a/sqrt 2))/2), a = drift / sigma. For a
+        Kane band eps (1 + alpha eps) = p^2/2m at rest, n F / Z with F = int_(v_x > 0) v_x
+        exp(-eps/kT) d^dp p in closed form (dp = 3: 2 pi m (kT)^2 (1 + 2 alpha kT); dp = 1:
+        kT) and the partition function Z = int exp(-eps/kT) d^dp p by quadrature.
+        """
+        if dispersion is None:
+            sigma = self.thermal_velocity
+            return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
+        mass, alpha = self.band_parameters(dispersion, dp)
+        if alpha == 0.0:
+            sigma = math.sqrt(self.temperature / mass)
+            return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
+        return self.density * kane_flux_per_density(self.temperature, mass, alpha, dp)
+
+
+def kane_partition(kT, mass, alpha, dp):
+    """Z = int exp(-eps(p)/kT) d^dp p [(kg m/s)^dp] of a Kane band over all momenta, dp = 1 or 3
+    (scipy.integrate.quad over |p| in units of sqrt(2 m kT))."""
+    p0 = math.sqrt(2.0 * mass * kT)
+
+    def integrand(u):
+        g = u * u * kT  # gamma = p^2 / 2m [J]
+        e = 2.0 * g / (1.0 + math.sqrt(1.0 + 4.0 * alpha * g))
+        return (u * u if dp == 3 else 1.0) * math.exp(-e / kT)
+
+    val = quad(integrand, 0.0, math.inf, epsabs=0.0, epsrel=1e-12, limit=200)[0]
+    return (4.0 * math.pi * p0 ** 3 if dp == 3 else 2.0 * p0) * val
+
+
+def kane_flux_per_density(kT, mass, alpha, dp):
+    """One-sided flux per unit density [m/s] of a Kane band's equilibrium at rest through a
+    wall: F / Z (see :meth:`Reservoir.flux`)."""
+    f = 2.0 * math.pi * mass * kT * kT * (1.0 + 2.0 * alpha * kT) if dp == 3 else kT
+    return f / kane_partition(kT, mass, alpha, dp)
 
 
 @dataclass(frozen=True)
@@ -140,10 +252,15 @@ class Injecting(Boundary):
         Wall positions [m].
     left, right : Reservoir or {"absorbing", "reflecting"}
         What is behind the low and the high wall (default "absorbing": no reservoir).
+    charge : float
+        Charge carried per unit marker weight [C] (electrons: -pmc.units.e), finite and
+        non-zero: the terminal currents of a run (``contact_current``, ``ramo_current``) are
+        in charge per second.
     """
 
     left: object = "absorbing"
     right: object = "absorbing"
+    charge: float = 1.0
     _WALLS = {"absorbing": _push.ABSORBING, "reflecting": _push.REFLECTING}
 
     def __post_init__(self):
@@ -157,6 +274,10 @@ class Injecting(Boundary):
             elif not isinstance(r, Reservoir) and r not in self._WALLS:
                 raise ValueError(f"{name} must be a pmc.Reservoir, 'absorbing' or 'reflecting', "
                                  f"got {r!r}")
+        charge = _checks.finite("charge", self.charge)
+        if charge == 0.0:
+            raise ValueError("charge must be finite and non-zero [C per unit weight], got 0")
+        object.__setattr__(self, "charge", charge)
 
     def codes(self):
         return tuple(_push.ABSORBING if isinstance(r, Reservoir) else self._WALLS[r]

@@ -206,6 +206,12 @@ _DECLARATIONS = [
                 "since t0 (cumulative)", "1", ("p_side",)),
     Declaration("injected", "weight injected through each contact since t0 (cumulative)", "1",
                 ("contact",)),
+    Declaration("contact_current", "current into the device through each contact: charge "
+                "injected minus absorbed there per time, over the interval ending at this time",
+                "A", ("contact",)),
+    Declaration("ramo_current", "current into the device through each contact by the "
+                "Ramo-Shockley theorem, -q sum w v.grad(phi_contact), at this time", "A",
+                ("contact",)),
     Declaration("collisions", "collision events in the interval ending at this time", "1",
                 ("mechanism",), merge="sum"),
     # ---------------------------------------------------------------- gases: walls, cell moments

@@ -26,7 +26,7 @@ from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .bands import Parabolic as _Parabolic
-from .boundaries import Boundary, check_inside
+from .boundaries import Boundary, Injecting, check_inside
 from .boundaries import encode_walls as _encode_walls
 from .cells import Cells
 from .collisions.base import Collision
@@ -81,7 +81,10 @@ class Simulation(FrameRun):
         Which of ``OBSERVABLES`` to record on the grid; default f, density, current and
         energy density when a grid is given, none otherwise. The scalar time series
         (n_markers, total_weight, energy, momentum, absorbed, injected, collisions) are always
-        recorded.
+        recorded; with :class:`pmc.Injecting` walls also the terminal currents
+        ``contact_current`` (charge injected minus absorbed per frame interval) and
+        ``ramo_current`` (Ramo-Shockley: -q sum w v . grad phi_contact) per contact, each the
+        current into the device through the contact [charge/s].
     cells : pmc.Cells, optional
         Collision cells handed to the mechanisms; default the spatial bins of ``grid``.
     fields : sequence of pmc.fields.Field
@@ -192,6 +195,9 @@ class Simulation(FrameRun):
         self._injected = np.zeros(2)
         self._collision_events = np.zeros(1 + len(collisions), np.int64)
         self._events_at_last_frame = self._collision_events.copy()
+        # terminal currents: (time, absorbed x_lo, x_hi, injected x_lo, x_hi) at the last frame
+        self._contacts = isinstance(boundary, Injecting)
+        self._contact_frame = np.array([self.t0, 0.0, 0.0, 0.0, 0.0])
 
     # ------------------------------------------------------------------ state
     @property
@@ -636,11 +642,19 @@ class Simulation(FrameRun):
              "momentum": variable("momentum", momentum, system=system),
              "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
              "injected": variable("injected", self._injected.copy(), system=system),
-             "collisions": variable("collisions", events, system=system)},
+             "collisions": variable("collisions", events, system=system),
+             **self._current_variables(system)},
             coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
                     "side": coordinate("side", sides),
                     "contact": coordinate("contact", ["x_lo", "x_hi"]),
                     "mechanism": coordinate("mechanism", names), **coords})
+
+    def _current_variables(self, system):
+        if not self._contacts:
+            return {}
+        contact, ramo = self._terminal_currents()
+        return {"contact_current": variable("contact_current", contact, system=system),
+                "ramo_current": variable("ramo_current", ramo, system=system)}
 
     # ------------------------------------------------------------------ run hooks
     def _progress_size(self):
@@ -653,6 +667,35 @@ class Simulation(FrameRun):
     def _frame_recorded(self):
         self._events_at_last_frame = self._collision_events.copy()
         self._frame_recorded_averages()
+        if self._contacts:
+            self._contact_frame = np.array([self.time, *self._absorbed[:2], *self._injected])
+
+    def _terminal_currents(self):
+        """(contact_current, ramo_current) [charge/s] per contact (x_lo, x_hi), each the
+        current into the device through the contact.
+
+        The contact current is the charge injected minus the charge absorbed at the contact
+        over the interval since the last frame, divided by its length (0 at the first frame).
+        The Ramo-Shockley current is instantaneous: I_c = -q sum_i w_i v_i . grad(phi_c)(x_i)
+        with the weighting potential phi_c, the Laplace solution with 1 on contact c and 0 on
+        the other (S. Ramo, Proc. IRE 27, 584 (1939); W. Shockley, J. Appl. Phys. 9, 635
+        (1938)); in one dimension phi_hi = (x - x_lo) / L and phi_lo = 1 - phi_hi. In a steady
+        state the time averages of the two agree (the displacement current averages to 0)."""
+        q = self.boundary.charge
+        t_prev, *prev = self._contact_frame
+        now = np.array([*self._absorbed[:2], *self._injected])
+        d = now - np.array(prev)
+        span = self.time - t_prev
+        contact = q * (d[2:] - d[:2]) / span if span > 0 else np.zeros(2)
+        mk = self.markers
+        lo, hi = self.boundary.extent(0)
+        flow = 0.0
+        if mk.n:
+            v = self.hamiltonian.dispersion.velocity(mk.momenta, self.hamiltonian.hbar)
+            v = v if v.ndim == 1 else v[:, 0]
+            flow = float(np.dot(mk.w, v))
+        ramo = np.array([1.0, -1.0]) * q * flow / (hi - lo)
+        return contact, ramo
 
     def _fingerprint(self):
         fields = (repr(self.fields),) if self.fields else ()
@@ -666,7 +709,8 @@ class Simulation(FrameRun):
         arrays = {"positions": mk.positions.T, "momenta": mk.momenta.T, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
                   "absorbed": self._absorbed, "injected": self._injected,
-                  "collision_events": self._collision_events}
+                  "collision_events": self._collision_events,
+                  **({"contact_frame": self._contact_frame} if self._contacts else {})}
         for k, op in enumerate(self.operators):
             arrays.update({f"collision{k}_{n}": v for n, v in op.state().items()})
         for k, op in enumerate(self.field_operators):
@@ -692,6 +736,8 @@ class Simulation(FrameRun):
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()
         self._events_at_last_frame = self._collision_events.copy()
+        if self._contacts:
+            self._contact_frame = arrays["contact_frame"].copy()
         self._fields_current = False
         if "average_start" in arrays:
             self._history = {"start": list(arrays["average_start"]),

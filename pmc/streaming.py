@@ -2,6 +2,7 @@
 dx/dt = v(p), dp/dt = F(x, t), by a symplectic splitting (see :mod:`pmc._kernels.push`), with the
 walls of the box applied at the end of every step."""
 import dataclasses
+import math
 import struct
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import inject as _inject
 from ._kernels import push as _push
+from ._kernels import rng as _rng
 from ._kernels import walls as _walls
 from ._kernels.rng import FREESTREAM, FREESTREAM_MARKER, WALLS, mix64, seed_to_int
 from .bands import Parabolic
@@ -18,7 +20,7 @@ from .boundaries import Freestream, GasWall, Injecting, check_inside, encode_wal
 from .hamiltonian import Hamiltonian
 from .markers import Markers
 
-__all__ = ["stream", "Streamer", "StreamTally", "SCHEMES", "check_boundary"]
+__all__ = ["stream", "Streamer", "StreamTally", "SCHEMES", "check_boundary", "Contact"]
 
 #: Integration schemes and their order.
 SCHEMES = {"leapfrog": _push.LEAPFROG, "yoshida4": _push.YOSHIDA4}
@@ -150,9 +152,9 @@ class Streamer:
         tally = StreamTally()
         for s in range(step0, step0 + steps):
             tally += self._push(markers, t0, s, dt, 1)
-            for side, wall, direction, res in self.reservoirs:
-                tally += _inject_step(markers, self.key, s, side, wall, direction, res, dt,
-                                      self.wkind, self.lo, self.hi)
+            for contact in self.reservoirs:
+                tally += _inject_step(markers, self.key, s, contact, dt, self.wkind, self.lo,
+                                      self.hi)
         return tally
 
     def _push(self, markers, t0, step0, dt, steps):
@@ -295,37 +297,130 @@ def gas_walls(boundary, hamiltonian, markers, scheme):
     return wprm, faces
 
 
-def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, hi):
-    rate = res.flux(direction) / res.weight  # markers per unit time through a point wall (1D)
-    sigma = res.thermal_velocity
-    a = direction * res.drift / sigma
+@dataclass(frozen=True)
+class Contact:
+    """A reservoir prepared for a run: where it is and what it emits.
+
+    Attributes
+    ----------
+    side : int
+        0 (the wall at lo) or 1 (at hi).
+    wall : float
+        Wall position [m].
+    direction : float
+        +1 (markers enter towards +x) or -1.
+    reservoir : pmc.Reservoir
+    mass, alpha : float
+        The band's mass [kg] and non-parabolicity [1/J] (parabolic: 0).
+    exact_maxwellian : bool
+        A parabolic band with the flux rule: the drifting-Maxwellian kernel (any dp).
+    rate : float
+        Markers per unit time through the wall (flux rule) [1/s].
+    """
+
+    side: int
+    wall: float
+    direction: float
+    reservoir: object
+    mass: float
+    alpha: float
+    exact_maxwellian: bool
+    rate: float
+
+
+def _inject_step(markers, key, step, contact, dt, wkind, lo, hi):
+    res = contact.reservoir
+    tally = _flux_step(markers, key, step, contact, dt, wkind, lo, hi)
+    if res.rule == "neutral":
+        tally += _refill_step(markers, key, step, contact)
+    return tally
+
+
+def _flux_step(markers, key, step, contact, dt, wkind, lo, hi):
+    """The reservoir's one-sided thermal flux through the wall over one step."""
+    res = contact.reservoir
+    side, wall, direction = contact.side, contact.wall, contact.direction
+    rate = contact.rate
     k = _inject.count_arrivals(key, step, side, rate, dt)
     tally = StreamTally()
     if k == 0:
         return tally
     x = np.empty((1, k))
     p = np.empty((markers.dp, k))
-    _inject.inject(key, step, side, rate, dt, wall, direction, sigma, a, sigma, res.mass, x, p)
+    if contact.exact_maxwellian:
+        sigma = math.sqrt(res.temperature / contact.mass)
+        a = direction * res.drift / sigma
+        _inject.inject(key, step, side, rate, dt, wall, direction, sigma, a, sigma,
+                       contact.mass, x, p)
+    else:
+        _inject.inject_kane(key, step, side, rate, dt, wall, direction, res.temperature,
+                            contact.mass, contact.alpha, x, p)
     for side_code, wall_x, past in ((0, lo[0], x[0] < lo[0]), (1, hi[0], x[0] >= hi[0])):
         if wkind[0, side_code] == _push.REFLECTING and past.any():  # crossed the box at once
             x[0, past] = 2.0 * wall_x - x[0, past]
             p[0, past] = -p[0, past]
+    return _append(markers, x, p, res.weight, side, k, lo, hi)
+
+
+def _append(markers, x, p, weight, side, k, lo, hi):
+    """Append the new markers that are inside [lo, hi) and tally them as injected through
+    ``side`` (those already past a wall as absorbed there)."""
+    tally = StreamTally()
     inside = (x[0] >= lo[0]) & (x[0] < hi[0])
     k_in = int(inside.sum())
     state = None if markers.state is None else np.zeros(k_in, np.int64)  # enter in state 0
-    markers.append(x[:, inside], p[:, inside], np.full(k_in, res.weight), state)
-    tally.injected_weight[side] = k * res.weight
+    markers.append(x[:, inside], p[:, inside], np.full(k_in, weight), state)
+    tally.injected_weight[side] = k * weight
     tally.injected_count = k
     out = ~inside
     if out.any():
         far = np.where(x[0, out] < lo[0], 0, 1)
-        np.add.at(tally.absorbed_weight[0], far, res.weight)
+        np.add.at(tally.absorbed_weight[0], far, weight)
         tally.absorbed_count = int(out.sum())
     return tally
 
 
+def _refill_step(markers, key, step, contact):
+    """The ohmic contact: bring the contact cell's weight to density x cell, creating the
+    markers it lacks (tallied as injected through the contact) or removing, at random among
+    those in the cell, the markers it has in excess (tallied as absorbed there)."""
+    res = contact.reservoir
+    if contact.direction > 0:
+        a, b = contact.wall, contact.wall + res.cell
+    else:
+        a, b = contact.wall - res.cell, contact.wall
+    x, _, w, _ = markers.kernel_arrays()
+    held = _inject.weight_in(x, w, markers.n, a, b)
+    deficit = (res.density * res.cell - held) / res.weight
+    tally = StreamTally()
+    k = _inject.count_refill(key, step, contact.side, abs(deficit))
+    if k == 0:
+        return tally
+    if deficit < 0.0:
+        pos = markers.positions[:, 0]
+        inside = np.flatnonzero((pos >= a) & (pos < b))
+        k = min(k, inside.size)
+        draws = _rng.fill_uniform(_rng.stream_key(key, step, _rng.OHMIC + 2 + contact.side),
+                                  np.empty(inside.size))
+        gone = inside[np.argpartition(draws, k - 1)[:k]] if k < inside.size else inside
+        tally.absorbed_weight[0, contact.side] = float(markers.w[gone].sum())
+        tally.absorbed_count = k
+        markers.remove(np.sort(gone))
+        return tally
+    xn = np.empty((1, k))
+    pn = np.empty((markers.dp, k))
+    _inject.refill_kane(key, step, contact.side, a, b, res.temperature, contact.mass,
+                        contact.alpha, xn, pn)
+    state = None if markers.state is None else np.zeros(k, np.int64)
+    markers.append(xn, pn, np.full(k, res.weight), state)
+    tally.injected_weight[contact.side] = k * res.weight
+    tally.injected_count = k
+    return tally
+
+
 def check_boundary(boundary, hamiltonian, markers):
-    """Check that ``boundary`` fits the markers and the Hamiltonian; returns its reservoirs."""
+    """Check that ``boundary`` fits the markers and the Hamiltonian; returns its reservoirs
+    prepared for the run (a list of :class:`Contact`)."""
     encode_walls(boundary, markers.dx)
     reservoirs = boundary.reservoirs() if isinstance(boundary, Injecting) else []
     if not reservoirs:
@@ -333,10 +428,14 @@ def check_boundary(boundary, hamiltonian, markers):
     if markers.dx != 1:
         raise ValueError(f"Injecting needs markers with dx=1, got dx={markers.dx}")
     disp = hamiltonian.dispersion
-    if not isinstance(disp, Parabolic):
-        raise ValueError("Injecting reservoirs emit Maxwellians of a parabolic band; the "
-                         f"Hamiltonian's dispersion is {type(disp).__name__}")
-    for _, _, _, res in reservoirs:
-        if not np.isclose(res.mass, disp.mass, rtol=1e-12):
-            raise ValueError(f"reservoir mass {res.mass} differs from the band mass {disp.mass}")
-    return reservoirs
+    out = []
+    lo, hi = boundary.extent(0)
+    for side, wall, direction, res in reservoirs:
+        mass, alpha = res.band_parameters(disp, markers.dp)
+        if res.rule == "neutral" and res.cell > hi - lo:
+            raise ValueError(f"the contact cell ({res.cell:g} m) is wider than the box "
+                             f"[{lo:g}, {hi:g}]")
+        exact = isinstance(disp, Parabolic) and res.rule == "flux"
+        rate = res.flux(direction, disp, markers.dp) / res.weight  # per unit time (1D)
+        out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate))
+    return out

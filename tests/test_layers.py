@@ -28,7 +28,7 @@ LAYERS = [
     {"_kernels"},
     {"units", "_checks", "_resources", "_model", "_version", "threads", "schema", "bands",
      "potentials", "hamiltonian", "markers", "states", "cells", "sampling", "grids", "boundaries",
-     "streaming", "collisions", "materials", "fields"},
+     "streaming", "collisions", "materials", "fields", "devices"},
     {"io"},
     {"_run", "simulation", "gridsolver", "quantum"},
     {"compare", "averages", "ensemble", "config", "plot", "cli", "validate", "__init__", "__main__"},
@@ -49,6 +49,7 @@ MODEL_ORDER = [
     {"collisions"},
     {"materials"},
     {"fields"},
+    {"devices"},
 ]
 KERNEL_ALLOWED = {"numpy", "numba", "math", "scipy.special"}
 #: The one kernel module that also sets the BLAS threads (a context manager).

@@ -316,10 +316,14 @@ def _write_case(path, t_end, n):
     return path
 
 
-def test_kane_case_with_injection_refuses_a_non_parabolic_reservoir(tmp_path):
-    case = config.load_case(_write_case(tmp_path / "c.toml", 1.0, 100))
-    with pytest.raises(ValueError, match="parabolic"):
-        config.build(case)
+def test_kane_case_with_injection_injects_the_kane_equilibrium(tmp_path):
+    """A reservoir emits the equilibrium of the run's Kane band (issue 17; once refused)."""
+    out = tmp_path / "k.nc"
+    r = _pmc("run", str(_write_case(tmp_path / "c.toml", 1.0, 100)), "-o", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    ds = pmc.open_dataset(out)
+    assert float(ds["injected"].isel(time=-1, contact=0)) > 0
+    assert "contact_current" in ds and "ramo_current" in ds
 
 
 def _pmc(*args, **kw):

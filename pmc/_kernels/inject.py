@@ -7,6 +7,20 @@ velocity follows the flux-weighted drifting Maxwellian s exp(-(s - a)^2 / 2), s 
 sigma = sqrt(kT/m) with a = drift / sigma, drawn exactly by rejection from the envelope
 (|s - a| + a) exp(-(s - a)^2 / 2) (two-sided Rayleigh plus normal mixture) for a >= 0 and from the
 Rayleigh tail for a < 0 (cf. F. J. Garcia and W. Wagner, J. Comput. Phys. 217, 693 (2006)).
+
+For a Kane band eps (1 + alpha eps) = p^2 / 2m (the parabolic band is alpha = 0) at rest, the
+injected momenta are drawn exactly through the energy. In 3 momentum dimensions the flux through
+a wall of the isotropic equilibrium exp(-eps/kT) is, per energy, p^2 (d p/d eps) v(p)
+exp(-eps/kT) = 2m eps (1 + alpha eps) exp(-eps/kT): a mixture of the Gamma(2, kT) and
+Gamma(3, kT) densities with weights 1 and 2 alpha kT, and the direction has density cos(theta)
+about the wall normal (cos(theta) = sqrt(U)). In one momentum dimension the energy of the flux
+is exponential. The equilibrium itself (markers created inside a contact cell) has the energy
+density sqrt(gamma) (1 + 2 alpha eps) exp(-eps/kT) in 3D, gamma = eps (1 + alpha eps), drawn
+by rejection from the envelope sqrt(eps) (1 + alpha eps / 2) (1 + 2 alpha eps) exp(-eps/kT) (a
+mixture of Gamma(3/2), Gamma(5/2), Gamma(7/2); acceptance sqrt(1 + alpha eps) /
+(1 + alpha eps / 2) > 0.97 for alpha eps < 1); in 1D it is (1 + 2 alpha eps) / sqrt(gamma)
+exp(-eps/kT), from the envelope eps^(-1/2) (1 + 2 alpha eps) exp(-eps/kT) (Gamma(1/2),
+Gamma(3/2)), acceptance 1 / sqrt(1 + alpha eps).
 """
 import math
 
@@ -14,7 +28,11 @@ import numpy as np
 from numba import njit
 
 from . import JIT
-from .rng import INJECTION, INJECTION_MARKER, normal, stream_key, uniform, uniform_open
+from .rng import (INJECTION, INJECTION_MARKER, OHMIC, normal, stream_key, uniform,
+                  uniform_open)
+
+# counters of the direction and position draws of a marker, past those of its energy
+_DIR = 1 << 30
 
 
 @njit(**JIT)
@@ -74,6 +92,145 @@ def inject(seed, step, side, rate, dt, wall, direction, sigma, a, tangential_sig
         for j in range(1, dp):
             p[j, k] = mass * tangential_sigma * normal(mk, 10_000_000 + j)
     return x, p
+
+
+@njit(**JIT)
+def _gamma_int(key, c, k, scale):
+    """A Gamma(k, scale) variate for integer k >= 1 (sum of k exponentials); uses counters
+    c .. c + k - 1."""
+    s = 0.0
+    for j in range(k):
+        s -= math.log(uniform_open(key, c + j))
+    return scale * s
+
+
+@njit(**JIT)
+def _gamma_half(key, c, k, scale):
+    """A Gamma(k + 1/2, scale) variate for integer k >= 0 (k exponentials plus half a squared
+    normal); uses counters c .. c + k and the normal at counter 1_000_000 + c."""
+    z = normal(key, 1_000_000 + c)
+    return _gamma_int(key, c, k, scale) + 0.5 * scale * z * z if k else 0.5 * scale * z * z
+
+
+@njit(**JIT)
+def kane_flux_energy(key, kT, alpha, dp):
+    """Energy [J] of a marker crossing a wall from a Kane-band equilibrium at rest (see the module
+    docstring); dp = 1 or 3."""
+    if dp == 1:
+        return -kT * math.log(uniform_open(key, 0))
+    if uniform(key, 0) * (1.0 + 2.0 * alpha * kT) < 1.0:
+        return _gamma_int(key, 1, 2, kT)
+    return _gamma_int(key, 1, 3, kT)
+
+
+@njit(**JIT)
+def kane_equilibrium_energy(key, kT, alpha, dp):
+    """Energy [J] of a marker of a Kane-band equilibrium at rest, by rejection (module
+    docstring); dp = 1 or 3."""
+    c = 0
+    while True:
+        if dp == 1:
+            # envelope eps^-1/2 (1 + 2 alpha eps) e^(-eps/kT): Gamma(1/2) and Gamma(3/2), weights
+            # Gamma(1/2) kT^1/2 and 2 alpha Gamma(3/2) kT^3/2 (ratio 1 : alpha kT)
+            if uniform(key, c) * (1.0 + alpha * kT) < 1.0:
+                e = _gamma_half(key, c + 1, 0, kT)
+            else:
+                e = _gamma_half(key, c + 1, 1, kT)
+            if uniform(key, c + 3) * math.sqrt(1.0 + alpha * e) < 1.0:
+                return e
+        else:
+            # envelope (eps^1/2 + 5/2 alpha eps^3/2 + alpha^2 eps^5/2) e^(-eps/kT): weights
+            # Gamma(3/2) kT^3/2 : 5/2 alpha Gamma(5/2) kT^5/2 : alpha^2 Gamma(7/2) kT^7/2
+            # = 1 : 15/4 alpha kT : 15/4 (alpha kT)^2
+            b = alpha * kT
+            w1 = 1.0
+            w2 = 3.75 * b
+            w3 = 3.75 * b * b
+            u = uniform(key, c) * (w1 + w2 + w3)
+            if u < w1:
+                e = _gamma_half(key, c + 1, 1, kT)
+            elif u < w1 + w2:
+                e = _gamma_half(key, c + 1, 2, kT)
+            else:
+                e = _gamma_half(key, c + 1, 3, kT)
+            if uniform(key, c + 5) * (1.0 + 0.5 * alpha * e) < math.sqrt(1.0 + alpha * e):
+                return e
+        c += 8
+
+
+@njit(**JIT)
+def _kane_momentum(e, mass, alpha):
+    return math.sqrt(2.0 * mass * e * (1.0 + alpha * e))
+
+
+@njit(**JIT)
+def inject_kane(seed, step, side, rate, dt, wall, direction, kT, mass, alpha, x, p):
+    """As :func:`inject` for a Kane band at rest: fill x (1, k) and p (dp, k), dp = 1 or 3, with
+    the k arrivals of this step, streamed freely from the wall for the time left in the step."""
+    key = stream_key(seed, step, INJECTION + side)
+    dp = p.shape[0]
+    t = 0.0
+    for k in range(x.shape[1]):
+        t += -math.log(uniform_open(key, k)) / rate
+        mk = stream_key(seed, step, (side + 1) * INJECTION_MARKER + k)
+        e = kane_flux_energy(mk, kT, alpha, dp)
+        pm = _kane_momentum(e, mass, alpha)
+        if dp == 1:
+            px = direction * pm
+        else:
+            c = math.sqrt(uniform(mk, _DIR))
+            s = math.sqrt(max(1.0 - c * c, 0.0))
+            phi = 2.0 * math.pi * uniform(mk, _DIR + 1)
+            px = direction * pm * c
+            p[1, k] = pm * s * math.cos(phi)
+            p[2, k] = pm * s * math.sin(phi)
+        p[0, k] = px
+        x[0, k] = wall + px / (mass * (1.0 + 2.0 * alpha * e)) * (dt - t)
+    return x, p
+
+
+@njit(**JIT)
+def count_refill(seed, step, side, deficit):
+    """Markers to create for a contact cell short of ``deficit`` markers' weight (>= 0): the
+    integer part plus one with the probability of the fraction (unbiased)."""
+    key = stream_key(seed, step, OHMIC + side)
+    k = int(math.floor(deficit))
+    if uniform(key, 0) < deficit - k:
+        k += 1
+    return k
+
+
+@njit(**JIT)
+def refill_kane(seed, step, side, lo, hi, kT, mass, alpha, x, p):
+    """Fill x (1, k) uniform in [lo, hi) [m] and p (dp, k), dp = 1 or 3, from the Kane-band
+    equilibrium at rest: the markers an ohmic contact creates in its cell."""
+    base = stream_key(seed, step, OHMIC + side)
+    dp = p.shape[0]
+    for k in range(x.shape[1]):
+        mk = stream_key(base, k + 1, 0)
+        e = kane_equilibrium_energy(mk, kT, alpha, dp)
+        pm = _kane_momentum(e, mass, alpha)
+        if dp == 1:
+            p[0, k] = pm if uniform(mk, _DIR) < 0.5 else -pm
+        else:
+            c = 2.0 * uniform(mk, _DIR) - 1.0
+            s = math.sqrt(max(1.0 - c * c, 0.0))
+            phi = 2.0 * math.pi * uniform(mk, _DIR + 1)
+            p[0, k] = pm * c
+            p[1, k] = pm * s * math.cos(phi)
+            p[2, k] = pm * s * math.sin(phi)
+        x[0, k] = lo + (hi - lo) * uniform(mk, _DIR + 2)
+    return x, p
+
+
+@njit(**JIT)
+def weight_in(x, w, n, lo, hi):
+    """Sum of the weights w[:n] of the markers with lo <= x[0, i] < hi [m]."""
+    total = 0.0
+    for i in range(n):
+        if lo <= x[0, i] < hi:
+            total += w[i]
+    return total
 
 
 def flux_density(density, sigma, a):

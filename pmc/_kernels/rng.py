@@ -47,10 +47,14 @@ WALLS = 7 << 44
 #: stream_key(seed, t, FREESTREAM + (c + 1) * FREESTREAM_MARKER + k).
 FREESTREAM = 9 << 44
 FREESTREAM_MARKER = 1 << 36
+#: Ohmic contacts refilling their contact cell (pmc.Reservoir with rule="neutral") on wall side s
+#: at step t: stream_key(seed, t, OHMIC + s); the k-th created marker stream_key(that, k, 0); the
+#: choice of the markers removed from a cell in excess stream_key(seed, t, OHMIC + 2 + s).
+OHMIC = 11 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
            "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
-           "walls": WALLS, "freestream": FREESTREAM}
+           "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC}
 
 
 @njit(**JIT)

@@ -57,7 +57,7 @@ from .._kernels import push as _push
 from .._kernels import semilagrangian as _sl
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
 from .._run import FrameRun, describe_model, frame_at, potential_tables
-from ..boundaries import Absorbing, Boundary, Injecting, Periodic, Reservoir
+from ..boundaries import Absorbing, Boundary, Injecting, Periodic, Reservoir, kane_partition
 from ..collisions.rate_matrix import GoldenRule, RateMatrix
 from ..grids import PhaseSpaceGrid
 from ..hamiltonian import Hamiltonian
@@ -248,7 +248,11 @@ class Simulation(FrameRun):
             ghosts = []
             for side in (boundary.left, boundary.right):
                 if isinstance(side, Reservoir):
-                    ghosts.append(_reservoir_density(side, self.p))
+                    if side.rule != "flux":
+                        raise ValueError(f"boundary: the grid solver's inflow is a reservoir's "
+                                         f"thermal flux (rule=\"flux\"), got rule="
+                                         f"{side.rule!r}")
+                    ghosts.append(_reservoir_density(side, self.p, self.hamiltonian.dispersion))
                 elif side == "absorbing":
                     ghosts.append(zeros.copy())
                 else:
@@ -643,10 +647,18 @@ def _threads(size):
         yield
 
 
-def _reservoir_density(res, p):
-    """f [1/(m kg m/s)] of a reservoir: n exp(-(p - m u)^2 / (2 m kT)) / sqrt(2 pi m kT)."""
-    var = res.mass * res.temperature
-    return (res.density * np.exp(-(p - res.mass * res.drift) ** 2 / (2.0 * var))
+def _reservoir_density(res, p, dispersion):
+    """f [1/(m kg m/s)] of a reservoir: n exp(-(p - m u)^2 / (2 m kT)) / sqrt(2 pi m kT) with the
+    reservoir's mass (or, not given, the band's); for a Kane band without a given mass its
+    equilibrium n exp(-eps(p)/kT) / Z."""
+    mass = res.mass
+    if mass is None:
+        mass, alpha = res.band_parameters(dispersion, 1)
+        if alpha > 0.0:
+            return (res.density * np.exp(-dispersion.energy(p) / res.temperature)
+                    / kane_partition(res.temperature, mass, alpha, 1))
+    var = mass * res.temperature
+    return (res.density * np.exp(-(p - mass * res.drift) ** 2 / (2.0 * var))
             / math.sqrt(2.0 * math.pi * var))
 
 
