@@ -198,6 +198,8 @@ _DECLARATIONS = [
     Declaration("valley", "valley of a multi-valley band", None, ("valley",), coordinate=True),
     Declaration("valley_population", "fraction of the weight in each valley", "1", ("valley",)),
     Declaration("axis", "position axis", None, ("axis",), coordinate=True),
+    Declaration("band_energy", "band energy of the markers: sum w E(p) (the valley minimum "
+                "included, the potential not)", "J"),
     Declaration("drift_velocity", "mean group velocity of the markers: sum w v(p) / sum w",
                 "m/s", ("component",)),
     Declaration("mean_energy", "mean energy per particle (energy / total_weight)", "J"),

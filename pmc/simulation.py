@@ -348,7 +348,7 @@ class Simulation(FrameRun):
 
     def _transport(self, system):
         """Scalars of steady-state transport for a band with states (a multi-valley band):
-        ``drift_velocity`` (sum w v / sum w), ``position_variance`` (weighted, about the mean,
+        ``band_energy`` (sum w E(p)), ``drift_velocity`` (sum w v / sum w), ``position_variance`` (weighted, about the mean,
         per axis; its growth gives the diffusion coefficient, :mod:`pmc.averages`) and, for a
         band with named valleys, ``valley_population``. Whole-array numpy reductions (their
         order does not depend on the thread count)."""
@@ -359,7 +359,11 @@ class Simulation(FrameRun):
         v = H.velocity(mk.momenta, state=mk.state).reshape(mk.n, mk.dp)
         x = mk.positions.reshape(mk.n, mk.dx)
         mean_x = (w @ x) * inv
-        out = {"drift_velocity": variable("drift_velocity", (w @ v) * inv, system=system),
+        dk, dprm = H.kernel_arguments()[:2]
+        p = np.ascontiguousarray(mk.momenta.reshape(mk.n, mk.dp).T)
+        band = _evaluate.state_energy_array(dk, dprm, mk.state, p, np.empty(mk.n))
+        out = {"band_energy": variable("band_energy", w @ band, system=system),
+               "drift_velocity": variable("drift_velocity", (w @ v) * inv, system=system),
                "position_variance": variable("position_variance",
                                              (w @ (x - mean_x) ** 2) * inv, system=system)}
         coords = {"axis": coordinate("axis", list(_AXES[:mk.dx]))}

@@ -168,7 +168,11 @@ def _mirror(dispersion, markers, wkind):
         raise ValueError(f"a {type(dispersion).__name__} band streams each marker in its state "
                          "(valley): the markers need state= (e.g. pmc.sample of "
                          "Material.equilibrium())")
-    mirror = np.ascontiguousarray(dispersion.mirror_states(), dtype=np.int64)
+    nstate = markers.state.max() + 1 if markers.n else 1
+    table = getattr(dispersion, "mirror_states", None)  # none: a wall never changes the state
+    mirror = np.ascontiguousarray(table() if table is not None else
+                                  np.repeat(np.arange(nstate), 3).reshape(nstate, 3),
+                                  dtype=np.int64)
     if markers.n and (markers.state.min() < 0 or markers.state.max() >= mirror.shape[0]):
         raise ValueError(f"marker states must lie in 0..{mirror.shape[0] - 1} (the band's "
                          f"states), got {markers.state.min()}..{markers.state.max()}")

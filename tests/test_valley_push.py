@@ -193,3 +193,13 @@ def test_frames_hold_the_transport_scalars_and_the_state_aware_energy():
     assert w_cells.sum() == pytest.approx(m.w.sum())
     np.testing.assert_allclose(np.nansum(cell_v * w_cells) / w_cells.sum(),
                                ds.drift_velocity.values[-1, 0], rtol=1e-10)
+
+
+def test_band_energy_is_the_energy_without_the_potential():
+    H = pmc.Hamiltonian(SI.band, pmc.potentials.UniformField(1e6 * e), hbar=hbar)
+    mk = pmc.sample(SI.equilibrium(), 500, seed=10)
+    sim = pmc.Simulation(H, mk, dt=2e-15, seed=1)
+    ds = sim.run(t_end=4e-15, save_every=2e-15)
+    m = sim.markers
+    want = np.sum(m.w * SI.band.energy(m.momenta, valley=m.state))
+    assert ds.band_energy.values[-1] == pytest.approx(want, rel=1e-12)
