@@ -43,7 +43,7 @@ from . import BLOCK, JIT, JIT_PARALLEL
 from .geometry import on_sphere
 from .models import SCALAR, column
 from .rng import stream_key, uniform, uniform_open
-from .scatter import NBAND, STRIDE, brooks_herring_cos, energy_band, rotate, shell_dos
+from .scatter import BAND0, NBAND, STRIDE, brooks_herring_cos, energy_band, rotate, shell_dos
 
 #: Dispersion code of a multi-valley band (beside :mod:`pmc._kernels.models`' codes 0-4).
 MULTIVALLEY = 16
@@ -357,6 +357,27 @@ def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, wr
         tally[blk, 2 * nm] = hops
         tally[blk, 2 * nm + 1] = cand
     return tally
+
+
+@njit(**JIT_PARALLEL)
+def marker_bands(vb, momenta, state, n, inv_ref, band):
+    """band[i] = the energy band (:func:`pmc._kernels.scatter.energy_band` with reference
+    energy 1 / ``inv_ref``) of marker i's kinetic energy in its valley (parallel)."""
+    d = momenta.shape[0]
+    for i in prange(n):
+        p0, p1, p2 = column(momenta, i, d)
+        band[i] = energy_band(kinetic_energy(vb, state[i], p0, p1, p2), inv_ref)
+    return band
+
+
+@njit(**JIT)
+def total_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, out):
+    """out[i] = the total rate [1/s] over every mechanism of a marker of kinetic energy
+    ``eps[i]`` in valley ``v``."""
+    r = np.empty(2 * vkinds.shape[0])
+    for i in range(eps.shape[0]):
+        out[i] = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps[i], r)
+    return out
 
 
 @njit(**JIT)
