@@ -236,3 +236,22 @@ def test_blocked_push_is_bitwise_the_per_marker_push(scheme, walls):
         assert (outs[0][3][:mk.n] != mk.state).any()
     if walls == "absorbing":
         assert outs[0][5].sum() > 0
+
+
+@pytest.mark.parametrize("name", ["Si", "GaAs", "Ge"])
+def test_tabulated_majorant_bounds_every_total_rate(name):
+    from pmc._kernels import valleys as V
+    from pmc._kernels.scatter import energy_band
+    mat = pmc.materials.get(name)
+    H = pmc.Hamiltonian(mat.band, hbar=hbar)
+    mk = pmc.sample(mat.equilibrium(), 10, seed=1)
+    op = mat.collisions()[0].prepare(H, pmc.Cells((0.0,), (1.0,), (1,)), mk)
+    vkinds, tabs, targets, cum, vb = op._code
+    rng = np.random.default_rng(13)
+    eps = np.concatenate([rng.uniform(0, 3, 20000), rng.exponential(0.05, 20000)]) * eV
+    for v in range(len(mat.band)):
+        r = V.total_rates(vkinds, tabs, targets, vb, v, 3, hbar, eps, np.empty(eps.size))
+        bands = np.array([energy_band(x, op._inv_ref) for x in eps])
+        bound = op._majorant[v, bands]
+        assert (r <= bound).all()
+        assert np.median(bound / np.maximum(r, 1e-300)) < 1.6  # a tight bound: few null events
