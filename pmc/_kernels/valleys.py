@@ -268,23 +268,6 @@ def final_state(vkinds, tabs, targets, cum, m, vb, v, proc, d, hbar, eps, p0, p1
 
 # ----------------------------------------------------------------------------- the loops
 @njit(**JIT_PARALLEL)
-def marker_rates(vkinds, tabs, targets, vb, hbar, momenta, state, n, inv_ref, rate, band):
-    """rate[i] = total rate of marker i over every mechanism [1/s], band[i] its energy band
-    (parallel)."""
-    d = momenta.shape[0]
-    nblock = (n + BLOCK - 1) // BLOCK
-    for blk in prange(nblock):
-        r = np.empty(2 * vkinds.shape[0])
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            p0, p1, p2 = column(momenta, i, d)
-            v = state[i]
-            eps = kinetic_energy(vb, v, p0, p1, p2)
-            rate[i] = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r)
-            band[i] = energy_band(eps, inv_ref)
-    return rate
-
-
-@njit(**JIT_PARALLEL)
 def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, write_state, n,
                         cell, band, table, quiet, inv_ref, dt, key, step, tally):
     """One step ``dt`` [s] of null-collision scattering of independent markers over valleys by
@@ -292,8 +275,11 @@ def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, wr
     and reverse intervalley processes balance at any dt): as
     :func:`pmc._kernels.scatter.scatter_independent`, with the marker's valley ``state[i]``
     (rewritten when ``write_state``) and a candidate that is process j of mechanism m with
-    probability Gamma_mj / majorant. ``tally`` (nblock, 2 M + 2): events per (m, j), then the
-    events that changed the valley, then the candidates."""
+    probability Gamma_mj / majorant. The majorant of marker i is ``table[cell[i], band[i]]``
+    (``cell[i]`` < 0: the marker does not scatter; :class:`pmc.collisions.ValleyScattering`
+    passes the marker's valley as its row and a bound tabulated per valley and energy band).
+    ``tally`` (nblock, 2 M + 2): events per (m, j), then the events that changed the valley,
+    then the candidates."""
     d = momenta.shape[0]
     nm = vkinds.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
@@ -378,18 +364,6 @@ def total_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, out):
     for i in range(eps.shape[0]):
         out[i] = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps[i], r)
     return out
-
-
-@njit(**JIT)
-def cell_band_table(cell, band, rate, n, table):
-    """As :func:`pmc._kernels.scatter.cell_band_table` (kept here so the valley loops depend
-    on one module)."""
-    table[:, :] = 0.0
-    for i in range(n):
-        c = cell[i]
-        if c >= 0 and rate[i] > table[c, band[i]]:
-            table[c, band[i]] = rate[i]
-    return table
 
 
 NBANDS = NBAND
