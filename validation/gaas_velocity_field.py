@@ -51,7 +51,7 @@ def parameters(quick):
         return dict(fields=[0.5, 3.0, 10.0], n=1000, dt=1e-15, transient=2e-12,
                     window=2e-12, save_every=2e-14)
     return dict(fields=[0.25, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 20.0], n=10_000, dt=1e-15,
-                transient=4e-12, window=6e-12, save_every=3e-14)
+                transient=4e-12, window=6e-12, save_every=5e-14)
 
 
 def drift(material, field_v_per_m, c, seed):
