@@ -8,6 +8,7 @@ from . import (averages, bands, collisions, fields, gridsolver, materials, poten
 from ._version import __version__
 from .boundaries import Absorbing, Injecting, Periodic, Reflecting, Reservoir
 from .cells import Cells
+from .collisions.mixture import Mixture, Species
 from .compare import compare
 from .ensemble import ensemble, sweep
 from .grids import PhaseSpaceGrid
@@ -23,4 +24,4 @@ __all__ = ["__version__", "bands", "collisions", "fields", "gridsolver", "potent
            "Hamiltonian", "Markers", "sample", "PhaseSpaceGrid", "stream",
            "Simulation", "simulate", "open_dataset", "Cells",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
-           "ensemble", "sweep", "quantum", "compare"]
+           "ensemble", "sweep", "quantum", "compare", "Species", "Mixture"]

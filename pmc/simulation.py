@@ -370,6 +370,7 @@ class Simulation(FrameRun):
         # the storage layout (d, n), which _restore_state hands back to from_components
         arrays = {"positions": mk.positions.T, "momenta": mk.momenta.T, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
+                  **({} if mk.internal is None else {"internal": mk.internal}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events}
         for k, op in enumerate(self.operators):
@@ -382,7 +383,7 @@ class Simulation(FrameRun):
         self.markers = Markers.from_components(np.ascontiguousarray(arrays["positions"]),
                                                np.ascontiguousarray(arrays["momenta"]),
                                                np.ascontiguousarray(arrays["weights"]),
-                                               arrays.get("state"))
+                                               arrays.get("state"), arrays.get("internal"))
         self._absorbed = arrays["absorbed"].copy()
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()

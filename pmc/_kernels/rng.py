@@ -38,9 +38,13 @@ BINARY = 5 << 44
 #: Continuous-momentum scattering (pmc.collisions.Mechanism) named N:
 #: stream_key(seed, SCATTERING, crc32(N)); at step t, marker (or cell) i: stream_key(that, t, i).
 SCATTERING = 5 << 44
+#: Mixture collisions (pmc.collisions.BinaryMixture) named N at step t:
+#: stream_key(seed, t, MIXTURE + crc32(N)); cell c: stream_key(that, c, 0).
+MIXTURE = 7 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
-           "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING}
+           "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
+           "mixture": MIXTURE}
 
 
 @njit(**JIT)

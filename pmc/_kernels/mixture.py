@@ -1,0 +1,387 @@
+"""Binary collisions in a gas mixture: Bird's no-time-counter scheme per pair of species, VHS/VSS
+cross sections per pair, statistical weights per species, and Larsen-Borgnakke exchange of
+rotational energy (the kernels of :class:`pmc.collisions.BinaryMixture`).
+
+Per cell and per pair of species (p, q), p <= q, with N_p, N_q markers of weights w_p, w_q, a
+step draws
+
+    N_cand = P_pq max(w_p, w_q) (sigma g)_max,pq dt / V + remainder_pq
+
+candidate pairs, P_pq = N_p (N_p - 1) / 2 (p = q) or N_p N_q (p != q) being the number of marker
+pairs, each a uniform pick of one marker of each species (two distinct ones if p = q), accepted
+with probability sigma_pq(g) g / (sigma g)_max,pq; the fractional candidate is carried to the
+next step, and the majorant of each (cell, pair) is kept and raised whenever a candidate exceeds
+it (as SPARTA's ``CollideVSS::attempt_collision(icell, igroup, jgroup, volume)`` with
+``vremax[icell][igroup][jgroup]`` and ``remain``, src/collide_vss.cpp). Cross sections are power
+laws sigma g = a g^beta of the relative speed g = |v_1 - v_2|.
+
+An accepted pair (masses m_1, m_2, reduced mass mu) keeps its centre-of-mass velocity
+V = (p_1 + p_2) / (m_1 + m_2). Its relative translational energy E_t = mu g^2 / 2 is first shared
+with the rotational energy e of each diatomic partner in turn (Larsen-Borgnakke, serial as in
+SPARTA's ``EEXCHANGE_NonReactingEDisposal``): with probability P the pool E = E_t + e is split as
+e' = R E, E_t' = E - e', R drawn from the equilibrium distribution of the fraction of a pool
+shared by 2 rotational and 2 (5/2 - omega) relative translational degrees of freedom,
+R = 1 - u^(1 / (5/2 - omega)) (Borgnakke and Larsen, J. Comput. Phys. 18, 405 (1975); Bird 1994,
+section 5.6). The relative velocity is then turned (isotropic, or VSS: cos chi = 2 u^(1/alpha) - 1
+about its old direction) and scaled to |g'| = sqrt(2 E_t' / mu): p_1' = m_1 V + mu g',
+p_2' = m_2 V - mu g'. Momentum and total energy are conserved pair by pair to round-off.
+
+Unequal weights (Boyd, J. Spacecraft Rockets 33, 58 (1996)): the marker of the larger weight
+w_L moves only the fraction f = w_S / w_L of the way to its post-collision state,
+p_L <- p_L + f (p_L' - p_L) (likewise e_L), the other takes its new state: the momentum of the
+physical particles, w_1 p_1 + w_2 p_2, is conserved pair by pair to round-off; the energy falls
+by w_L f (1 - f) |p_L' - p_L|^2 / (2 m_L) >= 0. That deficit is summed over the cell's collisions
+and, at the end of the cell's step, given back to the cell's thermal motion by scaling every
+marker's momentum relative to the cell's mass velocity, p <- m u + s (p - m u), which keeps the
+cell's momentum: energy is then conserved per cell and step to round-off. With equal weights
+nothing is scaled.
+
+Rotational relaxation: the probability P of a partner's exchange is set so that the
+Landau-Teller relaxation time of the gas is Z tau_c, Z the relaxation number given (constant or
+Parker's Z(T)). For the serial scheme above, a collision of two diatomic particles at
+translational temperature T and rotational T_r changes the mean rotational energy of a partner
+by P b (1 - c P) k (T - T_r) with b = a / (1 + a), c = 1 / (2 (1 + a)), a = 5/2 - omega
+(the first partner: P b k (T - T_r); the second sees the pool its predecessor left), so
+P b (1 - c P) = 1 / Z; against a partner without rotation, P b = 1 / Z. P is clipped at 1 below
+the smallest Z the scheme reaches (1 / (b (1 - c)), 1.9 for nitrogen). The need for such a
+correction: Lumpkin, Haas and Boyd, Phys. Fluids A 3, 2282 (1991).
+
+Random numbers: cell c draws from stream_key(key, c, 0); candidate j of pair (p, q) of that cell
+owns the draws DRAWS (j + offset_pq) .. + DRAWS - 1, offset_pq = pq * 2^40, whether it uses them
+or not: the pick, the sigma g test, the polar angle, the azimuth (two), and for each partner the
+relaxation test and the fraction R.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange, uint64
+
+from . import JIT, JIT_PARALLEL
+from .dsmc import azimuth, disc_point, scatter_pair
+from .rng import draw_bits, stream_key, uniform
+
+# species table columns
+S_MASS, S_WEIGHT, S_ROT_DOF, S_RELAX, S_Z, S_T_STAR = range(6)
+NSPECIES_PRM = 6
+# relaxation models
+NO_RELAXATION, CONSTANT_Z, PARKER = 0, 1, 2
+# pair table columns
+P_A, P_BETA, P_ALPHA, P_OMEGA, P_MU = range(5)
+NPAIR_PRM = 5
+# tally columns, per cell and pair p * S + q
+T_CANDIDATES, T_EVENTS, T_CLIPPED, T_RELAXATIONS = 0, 1, 2, 3
+NTALLY = 4
+DRAWS = 10
+_PAIR_STRIDE = 1 << 40
+_LOW32 = uint64(0xFFFFFFFF)
+_PARKER_1 = 0.5 * math.pi ** 1.5
+_PARKER_2 = math.pi + 0.25 * math.pi * math.pi
+
+
+@njit(**JIT)
+def parker(z_inf, t_star, t):
+    """Parker's rotational relaxation number Z(T) = Z_inf / (1 + (pi^(3/2) / 2) (T*/T)^(1/2)
+    + (pi + pi^2 / 4) T*/T) (J. G. Parker, Phys. Fluids 2, 449 (1959)); ``t_star`` and ``t``
+    as energies k T [J]."""
+    r = t_star / t
+    return z_inf / (1.0 + _PARKER_1 * math.sqrt(r) + _PARKER_2 * r)
+
+
+@njit(**JIT)
+def exchange_probability(z, omega, partner_rotates):
+    """Probability of a partner's Larsen-Borgnakke exchange that gives the relaxation number
+    ``z`` (see the module docstring), for a pair of VHS exponent ``omega``."""
+    a = 2.5 - omega
+    b = a / (1.0 + a)
+    if not partner_rotates:
+        return min(1.0, 1.0 / (b * z))
+    c = 0.5 / (1.0 + a)
+    disc = 1.0 - 4.0 * c / (b * z)
+    if disc <= 0.0:
+        return 1.0
+    return min(1.0, (1.0 - math.sqrt(disc)) / (2.0 * c))
+
+
+@njit(**JIT)
+def _relax(sp, s, e, etrans, omega, partner_rotates, key, counter):
+    """(e', E_t', relaxed) for a partner of species ``s`` with rotational energy ``e`` and the
+    pair's relative translational energy ``etrans`` [J]."""
+    if sp[s, S_ROT_DOF] == 0.0:
+        return e, etrans, False
+    mode = sp[s, S_RELAX]
+    if mode == CONSTANT_Z:
+        z = sp[s, S_Z]
+    else:  # PARKER, at the temperature of the pool (Bird 2013 eq. 3.32; SPARTA rotrel())
+        pool_t = (etrans + e) / (2.5 - omega + 0.5 * sp[s, S_ROT_DOF])
+        z = parker(sp[s, S_Z], sp[s, S_T_STAR], pool_t) if pool_t > 0.0 else 1.0
+    if not uniform(key, counter) < exchange_probability(z, omega, partner_rotates):
+        return e, etrans, False
+    pool = etrans + e
+    r = 1.0 - uniform(key, counter + 1) ** (1.0 / (2.5 - omega))
+    e_new = r * pool
+    return e_new, pool - e_new, True
+
+
+@njit(**JIT)
+def _group_majorant(local, lo_a, hi_a, lo_b, hi_b, sp, s_a, s_b, a, beta):
+    """A first (sigma g)_max for the pair of species groups [lo_a, hi_a), [lo_b, hi_b) of a
+    block: sigma g at g0 = 3 sqrt(var_a + var_b + |<v_a> - <v_b>|^2), var the mean squared
+    deviation of a group's velocities from their mean."""
+    ma = sp[s_a, S_MASS]
+    mb = sp[s_b, S_MASS]
+    mean_a = np.zeros(3)
+    mean_b = np.zeros(3)
+    for k in range(lo_a, hi_a):
+        for r in range(3):
+            mean_a[r] += local[r, k] / ma
+    for k in range(lo_b, hi_b):
+        for r in range(3):
+            mean_b[r] += local[r, k] / mb
+    var = 0.0
+    for r in range(3):
+        mean_a[r] /= hi_a - lo_a
+        mean_b[r] /= hi_b - lo_b
+        var += (mean_a[r] - mean_b[r]) ** 2
+    var_a = 0.0
+    for k in range(lo_a, hi_a):
+        for r in range(3):
+            var_a += (local[r, k] / ma - mean_a[r]) ** 2
+    var_b = 0.0
+    for k in range(lo_b, hi_b):
+        for r in range(3):
+            var_b += (local[r, k] / mb - mean_b[r]) ** 2
+    var += var_a / (hi_a - lo_a) + var_b / (hi_b - lo_b)
+    g0 = 3.0 * math.sqrt(var)
+    if g0 <= 0.0:
+        return 0.0
+    return a * g0 ** beta
+
+
+@njit(**JIT)
+def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_over_volume, sp,
+                 pair, majorant, remainder, tally):
+    """NTC collisions of one cell's markers ``members`` over one step (see the module
+    docstring), momenta (3, *) [kg m/s] and internal energies [J] updated in place.
+
+    ``majorant``, ``remainder`` (S * S,) this cell's (sigma g)_max [m^3/s] and fractional
+    candidates of the pairs p * S + q, p <= q (updated); ``tally`` (S * S, NTALLY) receives the
+    counts. Returns the number of markers whose weight differs from their species' (or whose
+    state is not a species): nothing is collided then."""
+    n = members.shape[0]
+    nsp = sp.shape[0]
+    counts = np.zeros(nsp + 1, np.int64)
+    bad = 0
+    for k in range(n):
+        i = members[k]
+        s = state[i]
+        if s < 0 or s >= nsp or w[i] != sp[s, S_WEIGHT]:
+            bad += 1
+        else:
+            counts[s + 1] += 1
+    if bad or n < 2:
+        return bad
+    for s in range(nsp):  # group offsets
+        counts[s + 1] += counts[s]
+    local = np.empty((3, n))
+    energy = np.zeros(n)
+    index = np.empty(n, np.int64)
+    fill = counts[:nsp].copy()
+    for k in range(n):
+        i = members[k]
+        s = state[i]
+        j = fill[s]
+        fill[s] += 1
+        index[j] = i
+        for r in range(3):
+            local[r, j] = momenta[r, i]
+        if has_internal:
+            energy[j] = internal[i]
+    events = 0
+    deficit = 0.0
+    for p in range(nsp):
+        np_ = counts[p + 1] - counts[p]
+        if np_ == 0:
+            continue
+        for q in range(p, nsp):
+            nq = counts[q + 1] - counts[q]
+            pairs = 0.5 * np_ * (np_ - 1) if p == q else float(np_ * nq)
+            if pairs <= 0.0:
+                continue
+            pq = p * nsp + q
+            a = pair[p, q, P_A]
+            beta = pair[p, q, P_BETA]
+            alpha = pair[p, q, P_ALPHA]
+            omega = pair[p, q, P_OMEGA]
+            mu = pair[p, q, P_MU]
+            ma = sp[p, S_MASS]
+            mb = sp[q, S_MASS]
+            wa = sp[p, S_WEIGHT]
+            wb = sp[q, S_WEIGHT]
+            rot_a = sp[p, S_ROT_DOF] > 0.0
+            rot_b = sp[q, S_ROT_DOF] > 0.0
+            lo_a = counts[p]
+            lo_b = counts[q]
+            maj = majorant[pq]
+            if not maj > 0.0:
+                maj = _group_majorant(local, lo_a, lo_a + np_, lo_b, lo_b + nq, sp, p, q, a,
+                                      beta)
+                if not maj > 0.0:
+                    continue
+            budget = remainder[pq] + pairs * max(wa, wb) * maj * dt_over_volume
+            total_mass = ma + mb
+            j = 0
+            while budget >= 1.0:
+                budget -= 1.0
+                c = DRAWS * (j + pq * _PAIR_STRIDE)
+                j += 1
+                bits = draw_bits(key, c)
+                if p == q:
+                    ka = ((bits >> uint64(32)) * uint64(np_)) >> uint64(32)
+                    kb = ((bits & _LOW32) * uint64(np_ - 1)) >> uint64(32)
+                    kb += uint64(kb >= ka)
+                else:
+                    ka = ((bits >> uint64(32)) * uint64(np_)) >> uint64(32)
+                    kb = ((bits & _LOW32) * uint64(nq)) >> uint64(32)
+                ia = lo_a + np.int64(ka)
+                ib = lo_b + np.int64(kb)
+                a0 = local[0, ia]
+                a1 = local[1, ia]
+                a2 = local[2, ia]
+                b0 = local[0, ib]
+                b1 = local[1, ib]
+                b2 = local[2, ib]
+                g0 = a0 / ma - b0 / mb
+                g1 = a1 / ma - b1 / mb
+                g2 = a2 / ma - b2 / mb
+                gsq = g0 * g0 + g1 * g1 + g2 * g2
+                g = math.sqrt(gsq)
+                if beta == 1.0:
+                    sg = a * g
+                elif beta == 0.0:
+                    sg = a
+                else:
+                    sg = a * g ** beta if g > 0.0 else 0.0
+                if sg > maj:
+                    tally[pq, T_CLIPPED] += 1
+                    budget *= sg / maj  # the rest of the step at the raised candidate rate
+                    maj = sg
+                elif not uniform(key, c + 1) * maj < sg:
+                    continue
+                # centre-of-mass velocity and relative translational energy
+                u0 = (a0 + b0) / total_mass
+                u1 = (a1 + b1) / total_mass
+                u2 = (a2 + b2) / total_mass
+                etrans = 0.5 * mu * gsq
+                ea = energy[ia]
+                eb = energy[ib]
+                ea_new, etrans, relaxed_a = _relax(sp, p, ea, etrans, omega, rot_b, key, c + 5)
+                eb_new, etrans, relaxed_b = _relax(sp, q, eb, etrans, omega, rot_a, key, c + 7)
+                tally[pq, T_RELAXATIONS] += relaxed_a + relaxed_b
+                x, y = disc_point(draw_bits(key, c + 3))
+                ce, se = azimuth(x, y, key, c + 4)
+                n0, n1, n2, _, _, _ = scatter_pair(g0, g1, g2, -g0, -g1, -g2,
+                                                   uniform(key, c + 2), ce, se, alpha)
+                scale = mu * math.sqrt(2.0 * etrans / mu) / g if g > 0.0 else 0.0
+                n0 *= scale  # mu g'
+                n1 *= scale
+                n2 *= scale
+                c0 = ma * u0 + n0
+                c1 = ma * u1 + n1
+                c2 = ma * u2 + n2
+                e0 = mb * u0 - n0
+                e1 = mb * u1 - n1
+                e2 = mb * u2 - n2
+                if wa == wb:
+                    fa = 1.0
+                    fb = 1.0
+                elif wa > wb:
+                    fa = wb / wa
+                    fb = 1.0
+                else:
+                    fa = 1.0
+                    fb = wa / wb
+                if fa < 1.0:
+                    d = (c0 - a0) ** 2 + (c1 - a1) ** 2 + (c2 - a2) ** 2
+                    deficit += wa * fa * (1.0 - fa) * d / (2.0 * ma)
+                    c0 = a0 + fa * (c0 - a0)
+                    c1 = a1 + fa * (c1 - a1)
+                    c2 = a2 + fa * (c2 - a2)
+                    ea_new = ea + fa * (ea_new - ea)
+                if fb < 1.0:
+                    d = (e0 - b0) ** 2 + (e1 - b1) ** 2 + (e2 - b2) ** 2
+                    deficit += wb * fb * (1.0 - fb) * d / (2.0 * mb)
+                    e0 = b0 + fb * (e0 - b0)
+                    e1 = b1 + fb * (e1 - b1)
+                    e2 = b2 + fb * (e2 - b2)
+                    eb_new = eb + fb * (eb_new - eb)
+                local[0, ia] = c0
+                local[1, ia] = c1
+                local[2, ia] = c2
+                local[0, ib] = e0
+                local[1, ib] = e1
+                local[2, ib] = e2
+                energy[ia] = ea_new
+                energy[ib] = eb_new
+                events += 1
+                tally[pq, T_EVENTS] += 1
+            tally[pq, T_CANDIDATES] += j
+            majorant[pq] = maj
+            remainder[pq] = budget
+    if deficit > 0.0:
+        _restore(local, counts, sp, deficit)
+    if events:
+        for k in range(n):
+            i = index[k]
+            for r in range(3):
+                momenta[r, i] = local[r, k]
+            if has_internal:
+                internal[i] = energy[k]
+    return 0
+
+
+@njit(**JIT)
+def _restore(local, counts, sp, deficit):
+    """Add the energy ``deficit`` [J] to the block's thermal motion: every momentum relative to
+    the block's mass velocity u = sum w p / sum w m scaled by s, p <- m u + s (p - m u), with
+    s^2 = 1 + deficit / K, K = sum w |p - m u|^2 / (2 m) (the block's momentum is kept)."""
+    nsp = sp.shape[0]
+    total = np.zeros(3)
+    wm = 0.0
+    for s in range(nsp):
+        w = sp[s, S_WEIGHT]
+        for k in range(counts[s], counts[s + 1]):
+            for r in range(3):
+                total[r] += w * local[r, k]
+        wm += w * sp[s, S_MASS] * (counts[s + 1] - counts[s])
+    kinetic = 0.0
+    for s in range(nsp):
+        w = sp[s, S_WEIGHT]
+        m = sp[s, S_MASS]
+        for k in range(counts[s], counts[s + 1]):
+            for r in range(3):
+                d = local[r, k] - m * total[r] / wm
+                kinetic += w * d * d / (2.0 * m)
+    if not kinetic > 0.0:
+        return
+    f = math.sqrt(1.0 + deficit / kinetic)
+    for s in range(nsp):
+        m = sp[s, S_MASS]
+        for k in range(counts[s], counts[s + 1]):
+            for r in range(3):
+                mu_r = m * total[r] / wm
+                local[r, k] = mu_r + f * (local[r, k] - mu_r)
+
+
+@njit(**JIT_PARALLEL)
+def collide(momenta, state, w, internal, has_internal, order, start, key, dt_over_volume, sp,
+            pair, majorant, remainder, tally, bad):
+    """Mixture collisions in every cell (parallel over cells): the markers of cell c are
+    ``order[start[c]:start[c + 1]]``; ``majorant``, ``remainder`` (ncell, S * S) are updated,
+    ``tally`` (ncell, S * S, NTALLY) and ``bad`` (ncell,) overwritten. See
+    :func:`collide_cell`."""
+    ncell = start.shape[0] - 1
+    for c in prange(ncell):
+        tally[c, :, :] = 0
+        bad[c] = collide_cell(momenta, state, w, internal, has_internal,
+                              order[start[c]:start[c + 1]], stream_key(key, c, 0),
+                              dt_over_volume, sp, pair, majorant[c], remainder[c], tally[c])
