@@ -28,6 +28,7 @@ from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .boundaries import Boundary, check_inside
 from .cells import Cells
 from .collisions.base import Collision
+from .collisions.mixture import SPECIES_OBSERVABLES, species_moments
 from .fields import Field
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
@@ -44,7 +45,8 @@ __all__ = ["Simulation", "simulate", "OBSERVABLES", "SMALL_RUN"]
 SMALL_RUN = 1 << 14
 
 #: Observables a run can record on its grid.
-OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
+OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature",
+               *SPECIES_OBSERVABLES)
 _DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
 _AXES = "xyz"
 
@@ -292,12 +294,16 @@ class Simulation(FrameRun):
         parts = []
         if self.grid is not None and "f" in self.observables:
             parts.append(self.grid.bin(mk, H))
-        moments = [o for o in self.observables if o != "f"]
+        moments = [o for o in self.observables if o != "f" and o not in SPECIES_OBSERVABLES]
         if moments:
             m = self.grid.moments(mk, H)
             keep = [v for v in m.data_vars
                     if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
             parts.append(m[keep])
+        per_species = [o for o in self.observables if o in SPECIES_OBSERVABLES]
+        if per_species:
+            parts.append(species_moments(mk, H.dispersion, self.grid, per_species,
+                                         unit_system(H)))
         parts.append(self._scalars(sums))
         data, coords = {}, {}
         for part in parts:  # over the same coordinates; a variable in two parts: the first

@@ -30,11 +30,14 @@ Unequal weights (Boyd, J. Spacecraft Rockets 33, 58 (1996)): the marker of the l
 w_L moves only the fraction f = w_S / w_L of the way to its post-collision state,
 p_L <- p_L + f (p_L' - p_L) (likewise e_L), the other takes its new state: the momentum of the
 physical particles, w_1 p_1 + w_2 p_2, is conserved pair by pair to round-off; the energy falls
-by w_L f (1 - f) |p_L' - p_L|^2 / (2 m_L) >= 0. That deficit is summed over the cell's collisions
-and, at the end of the cell's step, given back to the cell's thermal motion by scaling every
-marker's momentum relative to the cell's mass velocity, p <- m u + s (p - m u), which keeps the
-cell's momentum: energy is then conserved per cell and step to round-off. With equal weights
-nothing is scaled.
+by w_L f (1 - f) |p_L' - p_L|^2 / (2 m_L) >= 0. That deficit is summed per species over the
+cell's collisions and, at the end of the cell's step, given back to the thermal motion of the
+species that lost it: the momenta of its markers in the cell relative to their mean are scaled,
+p <- m u_s + s (p - m u_s), which keeps the species' momentum (if the species has a single
+marker in the cell, the whole cell's motion relative to its mass velocity is scaled). Energy is
+then conserved per cell and step to round-off, and the mean energy each species gains per
+collision is the equal-weight one (f times the change of a full collision), so the exchange
+rates between species are unbiased. With equal weights nothing is scaled.
 
 Rotational relaxation: the probability P of a partner's exchange is set so that the
 Landau-Teller relaxation time of the gas is Z tau_c, Z the relaxation number given (constant or
@@ -197,7 +200,7 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
         if has_internal:
             energy[j] = internal[i]
     events = 0
-    deficit = 0.0
+    deficit = np.zeros(nsp)
     for p in range(nsp):
         np_ = counts[p + 1] - counts[p]
         if np_ == 0:
@@ -302,14 +305,14 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
                     fb = wa / wb
                 if fa < 1.0:
                     d = (c0 - a0) ** 2 + (c1 - a1) ** 2 + (c2 - a2) ** 2
-                    deficit += wa * fa * (1.0 - fa) * d / (2.0 * ma)
+                    deficit[p] += wa * fa * (1.0 - fa) * d / (2.0 * ma)
                     c0 = a0 + fa * (c0 - a0)
                     c1 = a1 + fa * (c1 - a1)
                     c2 = a2 + fa * (c2 - a2)
                     ea_new = ea + fa * (ea_new - ea)
                 if fb < 1.0:
                     d = (e0 - b0) ** 2 + (e1 - b1) ** 2 + (e2 - b2) ** 2
-                    deficit += wb * fb * (1.0 - fb) * d / (2.0 * mb)
+                    deficit[q] += wb * fb * (1.0 - fb) * d / (2.0 * mb)
                     e0 = b0 + fb * (e0 - b0)
                     e1 = b1 + fb * (e1 - b1)
                     e2 = b2 + fb * (e2 - b2)
@@ -327,8 +330,12 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
             tally[pq, T_CANDIDATES] += j
             majorant[pq] = maj
             remainder[pq] = budget
-    if deficit > 0.0:
-        _restore(local, counts, sp, deficit)
+    left = 0.0
+    for s in range(nsp):
+        if deficit[s] > 0.0:
+            left += _restore(local, counts, sp, deficit[s], s, s + 1)
+    if left > 0.0:
+        _restore(local, counts, sp, left, 0, nsp)
     if events:
         for k in range(n):
             i = index[k]
@@ -340,21 +347,24 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
 
 
 @njit(**JIT)
-def _restore(local, counts, sp, deficit):
-    """Add the energy ``deficit`` [J] to the block's thermal motion: every momentum relative to
-    the block's mass velocity u = sum w p / sum w m scaled by s, p <- m u + s (p - m u), with
-    s^2 = 1 + deficit / K, K = sum w |p - m u|^2 / (2 m) (the block's momentum is kept)."""
-    nsp = sp.shape[0]
+def _restore(local, counts, sp, deficit, first, last):
+    """Add the energy ``deficit`` [J] to the thermal motion of the block's species
+    ``first`` .. ``last - 1``: every momentum relative to their mass velocity
+    u = sum w p / sum w m scaled by s, p <- m u + s (p - m u), with s^2 = 1 + deficit / K,
+    K = sum w |p - m u|^2 / (2 m) (their momentum is kept). Returns the energy not placed
+    (all of it with fewer than two markers)."""
+    if counts[last] - counts[first] < 2:  # one marker has no motion about its own mean
+        return deficit
     total = np.zeros(3)
     wm = 0.0
-    for s in range(nsp):
+    for s in range(first, last):
         w = sp[s, S_WEIGHT]
         for k in range(counts[s], counts[s + 1]):
             for r in range(3):
                 total[r] += w * local[r, k]
         wm += w * sp[s, S_MASS] * (counts[s + 1] - counts[s])
     kinetic = 0.0
-    for s in range(nsp):
+    for s in range(first, last):
         w = sp[s, S_WEIGHT]
         m = sp[s, S_MASS]
         for k in range(counts[s], counts[s + 1]):
@@ -362,14 +372,15 @@ def _restore(local, counts, sp, deficit):
                 d = local[r, k] - m * total[r] / wm
                 kinetic += w * d * d / (2.0 * m)
     if not kinetic > 0.0:
-        return
+        return deficit
     f = math.sqrt(1.0 + deficit / kinetic)
-    for s in range(nsp):
+    for s in range(first, last):
         m = sp[s, S_MASS]
         for k in range(counts[s], counts[s + 1]):
             for r in range(3):
                 mu_r = m * total[r] / wm
                 local[r, k] = mu_r + f * (local[r, k] - mu_r)
+    return 0.0
 
 
 @njit(**JIT_PARALLEL)

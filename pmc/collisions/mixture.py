@@ -591,6 +591,9 @@ def species_moments(markers, band, grid, which=SPECIES_OBSERVABLES, system="si")
         ``rotational_temperature`` <e_rot> / (dof / 2) [J] (NaN for atoms); NaN where a
         species has no marker (temperatures: fewer than two).
     """
+    if not isinstance(band, SpeciesMasses):
+        raise ValueError(f"species moments need a mixture's band (pmc.bands.SpeciesMasses), "
+                         f"got {band!r}")
     if markers.state is None:
         raise ValueError("species moments need the markers' species (state)")
     sdims = grid.spatial_dims
