@@ -313,11 +313,9 @@ class MultiValley(Dispersion):
     principal axes (see :class:`Valley`), and v(p, v) = M_v^-1 p / (1 + 2 alpha_v eps_v).
     A parabolic or :class:`Kane` band is the one-valley case.
 
-    Streaming markers in this band needs the multi-valley push (issue 16 item 1, after the push
-    kernels of issue 15): until then :class:`pmc.Simulation` refuses it, and
-    :meth:`single_valley` gives the Kane approximation that the single-valley push streams.
-    The collision mechanisms of :mod:`pmc.collisions.semiconductors` and the equilibrium of
-    :mod:`pmc.materials` work with it already.
+    Markers stream with their valley's velocity (:mod:`pmc._kernels.stateful`; the markers
+    must carry ``state``); a reflecting wall moves a marker to the mirror valley
+    (:meth:`mirror_states`). :meth:`single_valley` gives the Kane approximation of one valley.
 
     Parameters
     ----------
@@ -385,6 +383,28 @@ class MultiValley(Dispersion):
 
     def encode(self, hbar):
         return self.kind, self.table().ravel()
+
+    def mirror_states(self):
+        """int64 (nvalley, 3): ``[v, a]`` is the valley a marker of valley ``v`` moves to when
+        a reflecting wall normal to axis ``a`` reverses p_a (specular reflection maps the
+        valley's ellipsoid to its mirror image, which must be a valley of the band with the
+        same minimum, masses and alpha); -1 where the band has no such valley (then a
+        reflecting wall on that axis is refused)."""
+        out = np.full((len(self.valleys), 3), -1, np.int64)
+        for k, v in enumerate(self.valleys):
+            a_v = v.inverse_mass()
+            for axis in range(3):
+                flip = np.ones(3)
+                flip[axis] = -1.0
+                target = flip[:, np.newaxis] * a_v * flip[np.newaxis, :]
+                for j, u in enumerate(self.valleys):
+                    if (np.isclose(u.energy, v.energy, rtol=1e-12, atol=0.0)
+                            and np.isclose(u.alpha, v.alpha, rtol=1e-12, atol=0.0)
+                            and np.allclose(u.inverse_mass(), target, rtol=1e-10,
+                                            atol=1e-10 * np.abs(a_v).max())):
+                        out[k, axis] = j
+                        break
+        return out
 
     def _state(self, valley, n):
         if valley is None:

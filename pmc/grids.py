@@ -303,14 +303,15 @@ class PhaseSpaceGrid:
         shape = tuple(self._axes[d].size for d in sdims)
         ncell = int(np.prod(shape))
         x, p, w = markers.positions.T, markers.momenta.T, markers.w  # (d, n) views
-        s1, tally = binning.moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell,
+        state = hamiltonian.marker_states(markers)
+        s1, tally = binning.moment_sums(x, p, w, state, comp, lo, inv_h, nbin, stride, ncell,
                                         int(dkind), dprm)
         s1 = s1.T  # (NMOM1, ncell)
         W, W2 = s1[binning.M_W], s1[binning.M_W2]
         with np.errstate(invalid="ignore", divide="ignore"):
             pmean = s1[binning.M_WP:binning.M_WP + 3] / W
             vmean = s1[binning.M_WV:binning.M_WV + 3] / W
-        s2 = binning.central_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, int(dkind),
+        s2 = binning.central_sums(x, p, w, state, comp, lo, inv_h, nbin, stride, ncell, int(dkind),
                                   dprm, np.ascontiguousarray(pmean), np.ascontiguousarray(vmean))
         s2 = s2.T  # (NMOM2, ncell)
 

@@ -4,11 +4,14 @@ import numpy as np
 
 from . import _checks, units as _units
 from ._kernels import evaluate
-from ._model import components
+from ._kernels import stateful as _stateful
+from ._model import components, from_components
 from .bands import Dispersion
 from .potentials import Potential, Zero
 
 __all__ = ["Hamiltonian"]
+
+_NO_STATE = np.empty(0, np.int64)
 
 
 class Hamiltonian:
@@ -70,20 +73,54 @@ class Hamiltonian:
         what the kernels take."""
         return (*self._dispersion_code, *self._potential_code)
 
-    def velocity(self, p):
-        """v(p) = dH/dp [m/s] for momenta ``p`` [kg m/s] of shape (n,) or (n, d)."""
-        return self.dispersion.velocity(p, hbar=self.hbar)
+    def velocity(self, p, state=None):
+        """v(p) = dH/dp [m/s] for momenta ``p`` [kg m/s] of shape (n,) or (n, d); ``state``
+        as for :meth:`energy`."""
+        if not self.needs_state:
+            return self.dispersion.velocity(p, hbar=self.hbar)
+        if state is None:
+            raise ValueError(f"state is required: a {type(self.dispersion).__name__} band's "
+                             "velocity depends on each point's valley")
+        pc, shape = components("p", p)
+        dk, dprm = self._dispersion_code
+        out = evaluate.state_velocity_array(dk, dprm, self._states(state, pc.shape[1]), pc,
+                                            np.empty_like(pc))
+        return from_components(out, shape)
+
+    def _states(self, state, n):
+        """``state`` as a contiguous int64 (n,) array, checked against the band's states."""
+        dk, dprm = self._dispersion_code
+        nstate = dprm.shape[0] // _stateful.width(dk)
+        s = np.ascontiguousarray(np.broadcast_to(np.asarray(state), (n,)), dtype=np.int64)
+        if n and (s.min() < 0 or s.max() >= nstate):
+            raise ValueError(f"state must lie in 0..{nstate - 1} (the band's states), got "
+                             f"{s.min()}..{s.max()}")
+        return s
 
     def force(self, x, t=0.0):
         """F(x, t) = -dH/dx [N] for positions ``x`` [m] of shape (n,) or (n, d)."""
         return self.potential.force(x, t)
 
-    def energy(self, x, p, t=0.0):
-        """H(x, p, t) = eps(p) + U(x, t) [J]."""
-        if getattr(self.dispersion, "needs_state", False):
-            raise NotImplementedError("H(x, p) of a MultiValley band needs each marker's valley: "
-                                      "use hamiltonian.dispersion.energy(p, valley=state) (the "
-                                      "multi-valley push is the follow-up of issue 16 item 1)")
+    @property
+    def needs_state(self):
+        """True if the band energy and velocity depend on a marker's discrete state (a
+        multi-valley band: the valley)."""
+        return _stateful.needs_state(self._dispersion_code[0])
+
+    def marker_states(self, markers):
+        """The int64 state array the kernels read for ``markers``: ``markers.state`` for a
+        stateful band (an error if they carry none), else an empty array."""
+        if not self.needs_state:
+            return _NO_STATE
+        if markers.state is None:
+            raise ValueError(f"a {type(self.dispersion).__name__} band needs each marker's "
+                             "state (valley): the markers carry none")
+        return markers.state
+
+    def energy(self, x, p, t=0.0, state=None):
+        """H(x, p, t) = eps(p) + U(x, t) [J]; ``state`` (one int per point, or one for all)
+        is required by a band whose energy depends on it (:attr:`needs_state`: the valley of a
+        multi-valley band, whose energy includes the valley's minimum)."""
         xc, xs = components("x", x)
         pc, ps = components("p", p)
         if xc.shape[1] != pc.shape[1]:
@@ -93,7 +130,14 @@ class Hamiltonian:
             raise ValueError(f"momentum dimension dp={pc.shape[0]} must be >= position "
                              f"dimension dx={xc.shape[0]}")
         dk, dprm, terms, pprm = self.kernel_arguments()
-        eps = evaluate.energy_array(dk, dprm, pc, np.empty(pc.shape[1]))
+        if self.needs_state:
+            if state is None:
+                raise ValueError(f"state is required: a {type(self.dispersion).__name__} band's "
+                                 "energy depends on each point's valley")
+            s = self._states(state, pc.shape[1])
+            eps = evaluate.state_energy_array(dk, dprm, s, pc, np.empty(pc.shape[1]))
+        else:
+            eps = evaluate.energy_array(dk, dprm, pc, np.empty(pc.shape[1]))
         u = evaluate.potential_array(terms, pprm, xc, float(t), np.empty(xc.shape[1]))
         out = eps + u
         return out if len(xs) else out[0]

@@ -197,13 +197,18 @@ _DECLARATIONS = [
     # ---------------------------------------------------------------- semiconductor transport
     Declaration("valley", "valley of a multi-valley band", None, ("valley",), coordinate=True),
     Declaration("valley_population", "fraction of the weight in each valley", "1", ("valley",)),
+    Declaration("axis", "position axis", None, ("axis",), coordinate=True),
+    Declaration("band_energy", "band energy of the markers: sum w E(p) (the valley minimum "
+                "included, the potential not)", "J"),
+    Declaration("drift_velocity", "mean group velocity of the markers: sum w v(p) / sum w",
+                "m/s", ("component",)),
     Declaration("mean_energy", "mean energy per particle (energy / total_weight)", "J"),
     Declaration("position_variance", "variance of the marker positions along each axis", "m2",
-                ("component",)),
+                ("axis",)),
     Declaration("mobility", "mobility <v> / E along the driving field", "m2 V-1 s-1",
                 _SPACE_DIMS),
     Declaration("diffusion_coefficient", "diffusion coefficient (1/2) d var(x) / dt", "m2/s",
-                ("component",)),
+                ("axis",)),
     # ---------------------------------------------------------------- gas mixtures
     Declaration("species", "species of a gas mixture", None, ("species",), coordinate=True),
     Declaration("species_density", "number density of each species",

@@ -102,11 +102,6 @@ class Simulation(FrameRun):
             raise ValueError(f"hamiltonian must be a pmc.Hamiltonian, got {hamiltonian!r}")
         if not isinstance(markers, Markers):
             raise ValueError(f"markers must be pmc.Markers, got {type(markers).__name__}")
-        if getattr(hamiltonian.dispersion, "needs_state", False):
-            raise NotImplementedError(
-                "streaming markers in a MultiValley band needs the multi-valley push kernel "
-                "(issue 16 item 1, the follow-up of the issue-15 push kernels); for now use "
-                "the single-valley Kane approximation, band.single_valley()")
         if grid is not None and not isinstance(grid, PhaseSpaceGrid):
             raise ValueError(f"grid must be a pmc.PhaseSpaceGrid, got {grid!r}")
         if scheme not in SCHEMES:
@@ -330,7 +325,8 @@ class Simulation(FrameRun):
         if n:
             x, p, w, _ = mk.kernel_arrays()
             dk, dprm, terms, pprm = H.kernel_arguments()
-            _evaluate.marker_sums(dk, dprm, terms, pprm, x, p, w, n, float(self.time), out)
+            _evaluate.marker_sums(dk, dprm, terms, pprm, x, p, w, H.marker_states(mk), n,
+                                  float(self.time), out)
         total = out.sum(axis=0)
         return int(total[0]), float(total[1]), float(total[2]), total[3:3 + mk.dp].copy()
 
@@ -341,8 +337,10 @@ class Simulation(FrameRun):
         names = ["total", *[c.name for c in self.collisions]]
         events = self._collision_events - self._events_at_last_frame
         system = unit_system(H)
+        extra, extra_coords = self._transport(system) if H.needs_state else ({}, {})
         return xr.Dataset(
-            {"n_markers": variable("n_markers", np.int64(mk.n), system=system),
+            {**extra,
+             "n_markers": variable("n_markers", np.int64(mk.n), system=system),
              "total_weight": variable("total_weight", total_weight, system=system),
              "energy": variable("energy", energy, system=system),
              "momentum": variable("momentum", momentum, system=system),
@@ -352,7 +350,35 @@ class Simulation(FrameRun):
             coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
                     "side": coordinate("side", sides),
                     "contact": coordinate("contact", ["x_lo", "x_hi"]),
-                    "mechanism": coordinate("mechanism", names)})
+                    "mechanism": coordinate("mechanism", names), **extra_coords})
+
+    def _transport(self, system):
+        """Scalars of steady-state transport for a band with states (a multi-valley band):
+        ``band_energy`` (sum w E(p)), ``drift_velocity`` (sum w v / sum w), ``position_variance`` (weighted, about the mean,
+        per axis; its growth gives the diffusion coefficient, :mod:`pmc.averages`) and, for a
+        band with named valleys, ``valley_population``. Whole-array numpy reductions (their
+        order does not depend on the thread count)."""
+        mk, H = self.markers, self.hamiltonian
+        w = mk.w
+        total = w.sum()
+        inv = 1.0 / total if total != 0.0 else 0.0
+        v = H.velocity(mk.momenta, state=mk.state).reshape(mk.n, mk.dp)
+        x = mk.positions.reshape(mk.n, mk.dx)
+        mean_x = (w @ x) * inv
+        dk, dprm = H.kernel_arguments()[:2]
+        p = np.ascontiguousarray(mk.momenta.reshape(mk.n, mk.dp).T)
+        band = _evaluate.state_energy_array(dk, dprm, mk.state, p, np.empty(mk.n))
+        out = {"band_energy": variable("band_energy", w @ band, system=system),
+               "drift_velocity": variable("drift_velocity", (w @ v) * inv, system=system),
+               "position_variance": variable("position_variance",
+                                             (w @ (x - mean_x) ** 2) * inv, system=system)}
+        coords = {"axis": coordinate("axis", list(_AXES[:mk.dx]))}
+        names = getattr(H.dispersion, "names", None)
+        if names is not None:
+            pop = np.bincount(mk.state, weights=w, minlength=len(names))[:len(names)] * inv
+            out["valley_population"] = variable("valley_population", pop, system=system)
+            coords["valley"] = coordinate("valley", list(names))
+        return out, coords
 
     # ------------------------------------------------------------------ run hooks
     def _progress_size(self):

@@ -9,6 +9,7 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import inject as _inject
 from ._kernels import push as _push
+from ._kernels import stateful as _stateful
 from ._kernels.rng import seed_to_int
 from .bands import Parabolic
 from .boundaries import Injecting, check_inside, encode_walls
@@ -114,6 +115,7 @@ class Streamer:
         self.reservoirs = check_boundary(boundary, hamiltonian, markers)
         self.args = (SCHEMES[scheme], *hamiltonian.kernel_arguments())
         self.kernel = _push.kernels(markers.dx, *self.args[:2], self.args[3], self.wkind)
+        self.mirror = _mirror(hamiltonian.dispersion, markers, self.wkind)
         self.key = seed_to_int(seed)
         self._weight = np.zeros((0, 6))
         self._count = np.zeros(0, np.int64)
@@ -145,15 +147,41 @@ class Streamer:
             self._count = np.zeros(nblock, np.int64)
         weight = self._weight[:nblock]
         count = self._count[:nblock]
-        x, p, w, _ = markers.kernel_arrays()
+        x, p, w, state = markers.kernel_arrays()
+        extra = () if self.mirror is None else (state, self.mirror)
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
-                    weight, count)
+                    weight, count, *extra)
         if count.any():
             gone = _push.absorbed_indices(w, n, count)
             markers.remove(gone)
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
             tally.absorbed_count = int(count.sum())
         return tally
+
+
+def _mirror(dispersion, markers, wkind):
+    """None for a stateless dispersion; else its ``mirror_states()`` table, after checking that
+    the markers carry states and that every reflecting wall has a mirror state."""
+    if not _stateful.needs_state(dispersion.kind):
+        return None
+    if markers.state is None:
+        raise ValueError(f"a {type(dispersion).__name__} band streams each marker in its state "
+                         "(valley): the markers need state= (e.g. pmc.sample of "
+                         "Material.equilibrium())")
+    nstate = markers.state.max() + 1 if markers.n else 1
+    table = getattr(dispersion, "mirror_states", None)  # none: a wall never changes the state
+    mirror = np.ascontiguousarray(table() if table is not None else
+                                  np.repeat(np.arange(nstate), 3).reshape(nstate, 3),
+                                  dtype=np.int64)
+    if markers.n and (markers.state.min() < 0 or markers.state.max() >= mirror.shape[0]):
+        raise ValueError(f"marker states must lie in 0..{mirror.shape[0] - 1} (the band's "
+                         f"states), got {markers.state.min()}..{markers.state.max()}")
+    for a in range(markers.dx):
+        if (wkind[a] == _push.REFLECTING).any() and (mirror[:, a] < 0).any():
+            raise ValueError(f"a reflecting wall on axis {a} maps a valley to its mirror image, "
+                             "which this band lacks; use periodic walls or add the mirror "
+                             "valleys")
+    return mirror
 
 
 def _inject_step(markers, key, step, side, wall, direction, res, dt, wkind, lo, hi):

@@ -76,16 +76,6 @@ def test_masses_and_checks():
     assert isinstance(band.single_valley(1), pmc.bands.Kane)
 
 
-def test_the_single_valley_push_refuses_a_multivalley_band():
-    band = pmc.materials.get("Si").band
-    H = pmc.Hamiltonian(band, hbar=pmc.units.hbar)
-    m = pmc.Markers(x=np.zeros(4), p=np.zeros((4, 3)), state=np.zeros(4, int))
-    with pytest.raises(NotImplementedError, match="multi-valley push"):
-        pmc.Simulation(H, m, dt=1e-15)
-    with pytest.raises(NotImplementedError, match="valley"):
-        H.energy(np.zeros(4), np.zeros((4, 3)))
-
-
 @pytest.mark.parametrize("name", ["Si", "GaAs"])
 def test_equilibrium_over_valleys(name):
     T = 1200 * K if name == "GaAs" else 300 * K

@@ -17,7 +17,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
-from .models import column, energy, velocity
+from . import stateful
+from .models import column
 
 #: At most this many private histograms.
 MAX_CHUNKS = 64
@@ -177,7 +178,7 @@ def histogram(x, p, w, src, comp, lo, inv_h, nbin, stride, nbins):
 
 
 @njit(**JIT_PARALLEL)
-def moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm):
+def moment_sums(x, p, w, state, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm):
     """First pass of the moments: per spatial cell (momenta unrestricted)
 
     ====================  =====================================
@@ -192,11 +193,14 @@ def moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm):
     ``M_WE2``             (w eps)^2
     ====================  =====================================
 
-    ``comp, lo, inv_h, nbin, stride`` describe the spatial axes only. Returns the sums
+    ``state`` (int64, empty if the markers have none) is read by the stateful dispersions
+    (:mod:`.stateful`). ``comp, lo, inv_h, nbin, stride`` describe the spatial axes only.
+    Returns the sums
     (ncell, NMOM1) and the out-of-range tally (6,) as in :func:`histogram`.
     """
     n = w.shape[0]
     dp = p.shape[0]
+    has_state = state.shape[0] > 0
     src = np.zeros(comp.shape[0], np.int64)
     nblock = (n + BLOCK - 1) // BLOCK
     nchunk = chunk_count(n, NMOM1, ncell)
@@ -212,8 +216,9 @@ def moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm):
                     _tally(tally, b, wi, out_x, out_p)
                     continue
                 p0, p1, p2 = column(p, i, dp)
-                v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
-                e = energy(dkind, dprm, p0, p1, p2)
+                s = state[i] if has_state else 0
+                v0, v1, v2 = stateful.velocity(dkind, dprm, s, p0, p1, p2)
+                e = stateful.energy(dkind, dprm, s, p0, p1, p2)
                 acc[c, cell, M_W] += wi
                 acc[c, cell, M_W2] += wi * wi
                 acc[c, cell, M_WP] += wi * p0
@@ -231,7 +236,8 @@ def moment_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm):
 
 
 @njit(**JIT_PARALLEL)
-def central_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm, pmean, vmean):
+def central_sums(x, p, w, state, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm, pmean,
+                 vmean):
     """Second pass of the moments, about the cell means ``pmean``, ``vmean`` (3, ncell) of p and
     v(p) found by the first pass. With a_i = (1/dp) sum_k (p_k - pmean_k)(v_k - vmean_k):
 
@@ -248,6 +254,7 @@ def central_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm, pme
     """
     n = w.shape[0]
     dp = p.shape[0]
+    has_state = state.shape[0] > 0
     src = np.zeros(comp.shape[0], np.int64)
     nblock = (n + BLOCK - 1) // BLOCK
     nchunk = chunk_count(n, NMOM2, ncell)
@@ -262,7 +269,8 @@ def central_sums(x, p, w, comp, lo, inv_h, nbin, stride, ncell, dkind, dprm, pme
                 if cell < 0:
                     continue
                 p0, p1, p2 = column(p, i, dp)
-                v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
+                s = state[i] if has_state else 0
+                v0, v1, v2 = stateful.velocity(dkind, dprm, s, p0, p1, p2)
                 d0 = v0 - vmean[0, cell]
                 d1 = v1 - vmean[1, cell]
                 d2 = v2 - vmean[2, cell]

@@ -19,7 +19,10 @@ into the kernels that call them (see ``models.SCALAR``):
 * :func:`push_blocks`, what runs use: sub-blocks of markers that stay in L1, steps outer and
   markers inner, each operation a loop over independent markers with the model codes constant,
   so the compiler vectorises it;
-* :func:`push_free`, free flight (no potential, parabolic band): a streaming loop per axis.
+* :func:`push_free`, free flight (no potential, parabolic band): a streaming loop per axis;
+* :func:`push_states`, for a dispersion whose velocity depends on the marker's ``state``
+  (:mod:`.stateful`: the valley of a multi-valley band): :func:`push_markers` with the state read
+  by the drift and mapped to the mirror state at reflecting walls.
 
 :func:`kernels` picks one. Nothing is reassociated (``fastmath`` is off throughout), so every
 marker gets bitwise the same result from any kernel, on any number of threads (the tests hold
@@ -30,7 +33,7 @@ import math
 import numpy as np
 from numba import njit, prange, uint64
 
-from . import BLOCK, JIT, JIT_PARALLEL
+from . import BLOCK, JIT, JIT_PARALLEL, stateful
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLIC, QUARTIC,
                      RELATIVISTIC, SCALAR, STEP, TIGHT_BINDING, UNIFORM_FIELD, column,
                      force, modulation, speed_factor, term_force, velocity)
@@ -87,9 +90,10 @@ def kick(p0, p1, p2, f0, f1, f2, h, dx):
 
 
 @njit(**SCALAR)
-def drift(x0, x1, x2, p0, p1, p2, h, dx, dkind, dprm):
-    """x <- x + h v(p) on the ``dx`` position components."""
-    v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
+def drift(x0, x1, x2, p0, p1, p2, h, dx, dkind, dprm, s):
+    """x <- x + h v(p) on the ``dx`` position components; ``s`` is the marker's state (read by
+    the stateful dispersions of :mod:`.stateful` only)."""
+    v0, v1, v2 = stateful.velocity(dkind, dprm, s, p0, p1, p2)
     x0 += h * v0
     if dx > 1:
         x1 += h * v1
@@ -173,11 +177,28 @@ def walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi):
 
 
 @njit(**SCALAR)
+def reflect_state(mirror, s, flip0, flip1, flip2):
+    """The state of a marker in state ``s`` whose momentum components flagged ``flip*`` were
+    reversed by reflecting walls: ``mirror[s, axis]`` per reversed axis (the mirror valley of
+    an ellipsoidal valley); ``s`` if ``mirror`` is empty (stateless dispersions)."""
+    if mirror.shape[0] == 0:
+        return s
+    if flip0:
+        s = mirror[s, 0]
+    if flip1:
+        s = mirror[s, 1]
+    if flip2:
+        s = mirror[s, 2]
+    return s
+
+
+@njit(**SCALAR)
 def step(x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, pprm, t_start, k,
-         dt, wkind, lo, hi):
-    """Step ``k`` of one marker, from t_start + k dt to t_start + (k + 1) dt, given the force
-    (f0, f1, f2) at its start. Returns the marker, the force at its end (reused by the next step)
-    and the absorbing side code or -1 (then the force returned is the old one).
+         dt, wkind, lo, hi, s, mirror):
+    """Step ``k`` of one marker in state ``s``, from t_start + k dt to t_start + (k + 1) dt,
+    given the force (f0, f1, f2) at its start. Returns the marker, the force at its end (reused
+    by the next step), the absorbing side code or -1 (then the force returned is the old one)
+    and the state (changed by :func:`reflect_state` when a wall reversed a momentum component).
 
     The stages of :func:`stage` (leapfrog one, Yoshida three) with the force evaluated between
     them; then the walls, the force at the end and the :func:`last_kick`.
@@ -192,32 +213,35 @@ def step(x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, ppr
             if j > 0:
                 f0, f1, f2 = force(terms, pprm, x0, x1, x2, tau)
             p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, c, dx)
-        x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, d, dx, dkind, dprm)
+        x0, x1, x2 = drift(x0, x1, x2, p0, p1, p2, d, dx, dkind, dprm, s)
         tau = tau + d  # t + h1, then t + h1 + h0
+    q0, q1, q2 = p0, p1, p2
     x0, x1, x2, p0, p1, p2, side = walls(x0, x1, x2, p0, p1, p2, dx, wkind, lo, hi)
+    s = reflect_state(mirror, s, p0 != q0, p1 != q1, p2 != q2)
     if side >= 0 or free:
-        return x0, x1, x2, p0, p1, p2, f0, f1, f2, side
+        return x0, x1, x2, p0, p1, p2, f0, f1, f2, side, s
     f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_end)
     p0, p1, p2 = kick(p0, p1, p2, f0, f1, f2, last_kick(scheme, dt), dx)
-    return x0, x1, x2, p0, p1, p2, f0, f1, f2, -1
+    return x0, x1, x2, p0, p1, p2, f0, f1, f2, -1, s
 
 
 @njit(**SCALAR)
 def advance(x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
-            t_start, step0, dt, nsteps, wkind, lo, hi):
-    """Advance one marker by ``nsteps`` steps. Returns the marker and the absorbing side or -1.
+            t_start, step0, dt, nsteps, wkind, lo, hi, state, mirror):
+    """Advance one marker in state ``state`` by ``nsteps`` steps. Returns the marker, the
+    absorbing side or -1, and its state (see :func:`step`).
 
     The time of step s is ``t_start + (step0 + s) * dt`` (computed, not accumulated), so a run
     split into several calls is bitwise equal to one call.
     """
     f0, f1, f2 = force(terms, pprm, x0, x1, x2, t_start + step0 * dt)
     for s in range(nsteps):
-        x0, x1, x2, p0, p1, p2, f0, f1, f2, side = step(
+        x0, x1, x2, p0, p1, p2, f0, f1, f2, side, state = step(
             x0, x1, x2, p0, p1, p2, f0, f1, f2, dx, scheme, dkind, dprm, terms, pprm,
-            t_start, step0 + s, dt, wkind, lo, hi)
+            t_start, step0 + s, dt, wkind, lo, hi, state, mirror)
         if side >= 0:
-            return x0, x1, x2, p0, p1, p2, side
-    return x0, x1, x2, p0, p1, p2, -1
+            return x0, x1, x2, p0, p1, p2, side, state
+    return x0, x1, x2, p0, p1, p2, -1, state
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -723,38 +747,74 @@ def push_free_serial(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight,
                    absorbed_count)
 
 
+@njit(**SCALAR)
+def markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
+                  step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """Block ``b`` of :func:`push_markers` / :func:`push_states`: one marker at a time through
+    :func:`advance`; ``state`` (empty: every marker in state 0, never written) is read and
+    written per marker."""
+    dx = x.shape[0]
+    dp = p.shape[0]
+    has_state = state.shape[0] > 0
+    for k in range(6):
+        absorbed_weight[b, k] = 0.0
+    absorbed_count[b] = 0
+    # unsigned indices: no negative-index wraparound on every access
+    for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
+        x0, x1, x2 = column(x, i, dx)
+        p0, p1, p2 = column(p, i, dp)
+        s = state[i] if has_state else 0
+        x0, x1, x2, p0, p1, p2, side, s = advance(
+            x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
+            t_start, step0, dt, nsteps, wkind, lo, hi, s, mirror)
+        # the components of p beyond dx never change (kicks and walls act on the first dx)
+        x[0, i] = x0
+        p[0, i] = p0
+        if dx > 1:
+            x[1, i] = x1
+            p[1, i] = p1
+        if dx > 2:
+            x[2, i] = x2
+            p[2, i] = p2
+        if has_state:
+            state[i] = s
+        if side >= 0:
+            absorbed_weight[b, side] += w[i]
+            absorbed_count[b] += 1
+            w[i] = -w[i]
+
+
 @njit(**JIT_PARALLEL)
 def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                  wkind, lo, hi, absorbed_weight, absorbed_count):
-    """The per-marker reference push for any configuration: one marker at a time through
-    :func:`advance`."""
-    dx = x.shape[0]
-    dp = p.shape[0]
-    nblock = (n + BLOCK - 1) // BLOCK
-    for b in prange(nblock):
-        for k in range(6):
-            absorbed_weight[b, k] = 0.0
-        absorbed_count[b] = 0
-        # unsigned indices: no negative-index wraparound on every access
-        for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
-            x0, x1, x2 = column(x, i, dx)
-            p0, p1, p2 = column(p, i, dp)
-            x0, x1, x2, p0, p1, p2, side = advance(
-                x0, x1, x2, p0, p1, p2, dx, scheme, dkind, dprm, terms, pprm,
-                t_start, step0, dt, nsteps, wkind, lo, hi)
-            # the components of p beyond dx never change (kicks and walls act on the first dx)
-            x[0, i] = x0
-            p[0, i] = p0
-            if dx > 1:
-                x[1, i] = x1
-                p[1, i] = p1
-            if dx > 2:
-                x[2, i] = x2
-                p[2, i] = p2
-            if side >= 0:
-                absorbed_weight[b, side] += w[i]
-                absorbed_count[b] += 1
-                w[i] = -w[i]
+    """The per-marker reference push for any stateless configuration: one marker at a time
+    through :func:`advance`."""
+    state = np.empty(0, np.int64)
+    mirror = np.empty((0, 3), np.int64)
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
+                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+
+
+@njit(**JIT_PARALLEL)
+def push_states(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start, step0,
+                dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """The push for a stateful dispersion (:mod:`.stateful`): :func:`push_markers` with each
+    marker's ``state`` (int64 (capacity,)) read by the drift and mapped by ``mirror`` (int64
+    (nstate, 3): the state after a reflecting wall reverses momentum component a) at the
+    walls. The kick does not depend on the state."""
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
+                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+
+
+@njit(**JIT)
+def push_states_serial(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start,
+                       step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """:func:`push_states` on the calling thread (few marker-steps)."""
+    for b in range((n + BLOCK - 1) // BLOCK):
+        markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
+                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
 
 
 def kernels(dx, scheme, dkind, terms, wkind):
@@ -767,7 +827,18 @@ def kernels(dx, scheme, dkind, terms, wkind):
 
     A marker that leaves through an absorbing wall is frozen where it crossed and flagged by a
     negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
-    receive the per-block tallies (summed by the caller in block order: deterministic)."""
+    receive the per-block tallies (summed by the caller in block order: deterministic).
+
+    A stateful dispersion (:func:`.stateful.needs_state`) gets :func:`push_states`, whose
+    function takes two more arguments after ``absorbed_count``: the markers' ``state`` and the
+    ``mirror`` table of the reflecting walls."""
+    if stateful.needs_state(dkind):
+        def states(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                   wkind, lo, hi, absorbed_weight, absorbed_count, state, mirror):
+            kernel = push_states_serial if n * nsteps <= SERIAL_WORK else push_states
+            kernel(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start, step0,
+                   dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+        return states
     if free_flight(dx, scheme, dkind, terms, wkind):
         def free(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                  wkind, lo, hi, absorbed_weight, absorbed_count):

@@ -1,0 +1,60 @@
+"""Dispersions whose energy and velocity depend on the marker's discrete ``state``.
+
+A dispersion code >= :data:`STATEFUL` reads the marker's state (``Markers.state``, int64): the
+valley of a multi-valley band (:data:`pmc._kernels.valleys.MULTIVALLEY`, code 16), the species
+of a mixture (code 17, "species masses", v = p / m[state], to be added here). Its parameters
+are a table with one row of :func:`width` numbers per state, stored flat (row-major) in the
+same float64 ``prm`` array the other dispersions use.
+
+:func:`energy` and :func:`velocity` take (kind, prm, state, p0, p1, p2) for every dispersion:
+for the codes below :data:`STATEFUL` they call :func:`pmc._kernels.models.energy` /
+:func:`~pmc._kernels.models.velocity` and ignore the state, so a kernel written with them gives
+bitwise the results of the stateless functions. The push, the marker sums and the grid moments
+use them; a kernel that has no state array passes state 0.
+
+Adding a stateful dispersion: a code >= STATEFUL, its row width in :func:`width`, a branch in
+:func:`energy` and :func:`velocity`, and (in Python) ``needs_state = True`` on its class in
+:mod:`pmc.bands` with ``encode`` giving the flat table and ``mirror_states(dx)`` the state a
+marker takes when a reflecting wall flips its momentum component (see
+:meth:`pmc.bands.MultiValley.mirror_states`).
+"""
+from numba import njit
+
+from . import models, valleys
+from .models import SCALAR
+
+#: Dispersion codes from this one on need the marker's state.
+STATEFUL = 16
+MULTIVALLEY = valleys.MULTIVALLEY
+
+
+def needs_state(kind):
+    """Whether dispersion code ``kind`` reads the marker's state (Python-side helper)."""
+    return int(kind) >= STATEFUL
+
+
+@njit(**SCALAR)
+def width(kind):
+    """Numbers per state in the parameter table of a stateful dispersion."""
+    if kind == MULTIVALLEY:
+        return valleys.NVPRM
+    return 1
+
+
+@njit(**SCALAR)
+def energy(kind, prm, s, p0, p1, p2):
+    """Band energy [J] of momentum (p0, p1, p2) [kg m/s] in state ``s``."""
+    if kind < STATEFUL:
+        return models.energy(kind, prm, p0, p1, p2)
+    # MULTIVALLEY: p measured from the minimum of valley s
+    return valleys.energy(prm.reshape((prm.shape[0] // valleys.NVPRM, valleys.NVPRM)), s,
+                          p0, p1, p2)
+
+
+@njit(**SCALAR)
+def velocity(kind, prm, s, p0, p1, p2):
+    """Group velocity dE/dp [m/s] in state ``s``, three components."""
+    if kind < STATEFUL:
+        return models.velocity(kind, prm, p0, p1, p2)
+    return valleys.velocity(prm.reshape((prm.shape[0] // valleys.NVPRM, valleys.NVPRM)), s,
+                            p0, p1, p2)
