@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _checks
 from ._kernels import evaluate, models
+from ._kernels import stateful as _stateful
 from ._kernels import valleys as _valleys
 from ._model import Model, components, from_components
 
@@ -457,8 +458,8 @@ class MultiValley(Dispersion):
         return Kane(mass=m, alpha=v.alpha)
 
 
-#: Dispersion code of :class:`SpeciesMasses` (a stateful code, see :mod:`pmc._kernels.valleys`).
-SPECIES_MASSES = 17
+#: Dispersion code of :class:`SpeciesMasses` (a stateful code, see :mod:`pmc._kernels.stateful`).
+SPECIES_MASSES = _stateful.SPECIES_MASSES
 
 
 @dataclass(frozen=True)
@@ -515,9 +516,10 @@ class SpeciesMasses(Dispersion):
     def encode(self, hbar):
         return self.kind, np.array(self.masses)
 
-    def mirror_states(self, dx):
-        """The state a marker takes when a wall flips a momentum component: its own."""
-        return np.arange(len(self.masses), dtype=np.int64)
+    def mirror_states(self):
+        """int64 (nspecies, 3): the state a marker takes when a wall normal to each axis flips
+        its momentum component: its own species."""
+        return np.repeat(np.arange(len(self.masses), dtype=np.int64), 3).reshape(-1, 3)
 
     def _mass(self, species, n):
         if species is None:

@@ -26,6 +26,9 @@ from .models import SCALAR
 #: Dispersion codes from this one on need the marker's state.
 STATEFUL = 16
 MULTIVALLEY = valleys.MULTIVALLEY
+#: Species masses of a gas mixture (pmc.bands.SpeciesMasses): prm = [m_0, m_1, ...] [kg],
+#: eps = p^2 / (2 m_s), v = p / m_s.
+SPECIES_MASSES = 17
 
 
 def needs_state(kind):
@@ -46,6 +49,8 @@ def energy(kind, prm, s, p0, p1, p2):
     """Band energy [J] of momentum (p0, p1, p2) [kg m/s] in state ``s``."""
     if kind < STATEFUL:
         return models.energy(kind, prm, p0, p1, p2)
+    if kind == SPECIES_MASSES:
+        return (p0 * p0 + p1 * p1 + p2 * p2) / (2.0 * prm[s])
     # MULTIVALLEY: p measured from the minimum of valley s
     return valleys.energy(prm.reshape((prm.shape[0] // valleys.NVPRM, valleys.NVPRM)), s,
                           p0, p1, p2)
@@ -56,5 +61,8 @@ def velocity(kind, prm, s, p0, p1, p2):
     """Group velocity dE/dp [m/s] in state ``s``, three components."""
     if kind < STATEFUL:
         return models.velocity(kind, prm, p0, p1, p2)
+    if kind == SPECIES_MASSES:
+        inv_m = 1.0 / prm[s]
+        return p0 * inv_m, p1 * inv_m, p2 * inv_m
     return valleys.velocity(prm.reshape((prm.shape[0] // valleys.NVPRM, valleys.NVPRM)), s,
                             p0, p1, p2)
