@@ -65,7 +65,8 @@ def pairs_in_cells(mix, ncell, L, seed):
 def test_pair_by_pair_conservation(weights):
     """Cells of one He and one N2 marker collide many times in a long step: the momentum of
     each pair is conserved to round-off; its energy (translational + rotational) too with equal
-    weights, and per cell (the one pair) with unequal ones, where Boyd's deficit is returned."""
+    weights, and per cell (the one pair) with unequal ones (Bird's scheme, then each cell's
+    momentum and energy restored)."""
     mix = pmc.Mixture([he(weights[0]), n2(weights[1])])
     L, ncell = 1e-6, 200
     m = pairs_in_cells(mix, ncell, L, seed=1)
@@ -76,13 +77,15 @@ def test_pair_by_pair_conservation(weights):
     assert events > 3 * ncell and op.stats["relaxations"] > 0
     p1, e1 = totals(mix, m, cell)
     scale_p = np.abs(mix.weights[m.state][:, None] * m.momenta).max()
-    assert np.abs(p1 - p0).max() < 1e-14 * scale_p
-    np.testing.assert_allclose(e1, e0, rtol=1e-13, atol=0)
+    # round-off: the correction of unequal weights (a shift and a scaling) adds a few ulps
+    tol = 1e-14 if weights[0] == weights[1] else 1e-12
+    assert np.abs(p1 - p0).max() < tol * scale_p
+    np.testing.assert_allclose(e1, e0, rtol=10 * tol, atol=0)
     assert np.all(m.internal >= 0)
 
 
-def test_kernel_conserves_without_restoring_equal_weights():
-    """With equal weights no energy is restored: the deficit of Boyd's scheme is zero."""
+def test_equal_weights_conserve_energy():
+    """Equal weights, VSS scattering: the total energy is conserved to round-off."""
     mix = pmc.Mixture([he(), ar(alpha=1.4)])
     m = pairs_in_cells(mix, 50, 1e-6, seed=2)
     op = prepare(mix, m, 1e-6, 50)

@@ -26,18 +26,23 @@ section 5.6). The relative velocity is then turned (isotropic, or VSS: cos chi =
 about its old direction) and scaled to |g'| = sqrt(2 E_t' / mu): p_1' = m_1 V + mu g',
 p_2' = m_2 V - mu g'. Momentum and total energy are conserved pair by pair to round-off.
 
-Unequal weights (Boyd, J. Spacecraft Rockets 33, 58 (1996)): the marker of the larger weight
-w_L moves only the fraction f = w_S / w_L of the way to its post-collision state,
-p_L <- p_L + f (p_L' - p_L) (likewise e_L), the other takes its new state: the momentum of the
-physical particles, w_1 p_1 + w_2 p_2, is conserved pair by pair to round-off; the energy falls
-by w_L f (1 - f) |p_L' - p_L|^2 / (2 m_L) >= 0. That deficit is summed per species over the
-cell's collisions and, at the end of the cell's step, given back to the thermal motion of the
-species that lost it: the momenta of its markers in the cell relative to their mean are scaled,
-p <- m u_s + s (p - m u_s), which keeps the species' momentum (if the species has a single
-marker in the cell, the whole cell's motion relative to its mass velocity is scaled). Energy is
-then conserved per cell and step to round-off, and the mean energy each species gains per
-collision is the equal-weight one (f times the change of a full collision), so the exchange
-rates between species are unbiased. With equal weights nothing is scaled.
+Unequal weights (Bird's species weighting factors, G. A. Bird 1994 and his DS2V program):
+a collision of markers of weights w_L > w_S stands for w_S physical collisions, so the marker
+of the smaller weight always takes its post-collision state and the marker of the larger one
+only with probability f = w_S / w_L (both are candidates at the rate of w_L). The physical
+momentum and energy are then conserved on average only: each collision changes them by
+(w_L - w_S) dp_L (taken) or -w_S dp_L (kept), zero on average. Boyd's alternative (J. Spacecraft
+Rockets 33, 58 (1996)), moving the larger-weight marker the fraction f of the way,
+p_L <- p_L + f (p_L' - p_L), conserves the momentum pair by pair but loses the energy
+w_L f (1 - f) |p_L' - p_L|^2 / (2 m_L); returned to the species by scaling its thermal
+motion it left a He-Ar mixture with species temperatures 4 % apart at equilibrium (the
+averaging makes the larger-weight species' velocities non-Maxwellian). pmc uses Bird's unbiased
+scheme and then restores each cell's momentum and energy at the end of its step: every
+momentum shifted by m dP / sum(w m) and then scaled about the cell's mass velocity u,
+p <- m u + s (p - m u), s fixing the total energy (translation plus rotation) to its value
+before the step. With unequal weights momentum and energy are so conserved per cell and step to
+round-off (the corrections are zero-mean noise of order N^(-1/2)); with equal weights nothing
+is corrected and both are conserved pair by pair.
 
 Rotational relaxation: the probability P of a partner's exchange is set so that the
 Landau-Teller relaxation time of the gas is Z tau_c, Z the relaxation number given (constant or
@@ -51,8 +56,8 @@ correction: Lumpkin, Haas and Boyd, Phys. Fluids A 3, 2282 (1991).
 
 Random numbers: cell c draws from stream_key(key, c, 0); candidate j of pair (p, q) of that cell
 owns the draws DRAWS (j + offset_pq) .. + DRAWS - 1, offset_pq = pq * 2^40, whether it uses them
-or not: the pick, the sigma g test, the polar angle, the azimuth (two), and for each partner the
-relaxation test and the fraction R.
+or not: the pick, the sigma g test, the polar angle, the azimuth (two), for each partner the
+relaxation test and the fraction R, and the test of the larger-weight marker's update.
 """
 import math
 
@@ -162,13 +167,13 @@ def _group_majorant(local, lo_a, hi_a, lo_b, hi_b, sp, s_a, s_b, a, beta):
 
 @njit(**JIT)
 def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_over_volume, sp,
-                 pair, majorant, remainder, tally):
+                 pair, majorant, remainder, tally, unequal):
     """NTC collisions of one cell's markers ``members`` over one step (see the module
     docstring), momenta (3, *) [kg m/s] and internal energies [J] updated in place.
 
     ``majorant``, ``remainder`` (S * S,) this cell's (sigma g)_max [m^3/s] and fractional
     candidates of the pairs p * S + q, p <= q (updated); ``tally`` (S * S, NTALLY) receives the
-    counts. Returns the number of markers whose weight differs from their species' (or whose
+    counts; ``unequal`` tells that the species' weights differ. Returns the number of markers whose weight differs from their species' (or whose
     state is not a species): nothing is collided then."""
     n = members.shape[0]
     nsp = sp.shape[0]
@@ -200,7 +205,11 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
         if has_internal:
             energy[j] = internal[i]
     events = 0
-    deficit = np.zeros(nsp)
+    # the cell's momentum and energy before the step, for the correction of unequal weights
+    momentum0 = np.zeros(3)
+    energy0 = 0.0
+    if unequal:
+        momentum0, energy0 = _totals(local, energy, counts, sp)
     for p in range(nsp):
         np_ = counts[p + 1] - counts[p]
         if np_ == 0:
@@ -294,29 +303,12 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
                 e0 = mb * u0 - n0
                 e1 = mb * u1 - n1
                 e2 = mb * u2 - n2
-                if wa == wb:
-                    fa = 1.0
-                    fb = 1.0
-                elif wa > wb:
-                    fa = wb / wa
-                    fb = 1.0
-                else:
-                    fa = 1.0
-                    fb = wa / wb
-                if fa < 1.0:
-                    d = (c0 - a0) ** 2 + (c1 - a1) ** 2 + (c2 - a2) ** 2
-                    deficit[p] += wa * fa * (1.0 - fa) * d / (2.0 * ma)
-                    c0 = a0 + fa * (c0 - a0)
-                    c1 = a1 + fa * (c1 - a1)
-                    c2 = a2 + fa * (c2 - a2)
-                    ea_new = ea + fa * (ea_new - ea)
-                if fb < 1.0:
-                    d = (e0 - b0) ** 2 + (e1 - b1) ** 2 + (e2 - b2) ** 2
-                    deficit[q] += wb * fb * (1.0 - fb) * d / (2.0 * mb)
-                    e0 = b0 + fb * (e0 - b0)
-                    e1 = b1 + fb * (e1 - b1)
-                    e2 = b2 + fb * (e2 - b2)
-                    eb_new = eb + fb * (eb_new - eb)
+                if wa > wb:  # the heavier marker takes its new state with probability f
+                    if not uniform(key, c + 9) * wa < wb:
+                        c0, c1, c2, ea_new = a0, a1, a2, ea
+                elif wb > wa:
+                    if not uniform(key, c + 9) * wb < wa:
+                        e0, e1, e2, eb_new = b0, b1, b2, eb
                 local[0, ia] = c0
                 local[1, ia] = c1
                 local[2, ia] = c2
@@ -330,12 +322,8 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
             tally[pq, T_CANDIDATES] += j
             majorant[pq] = maj
             remainder[pq] = budget
-    left = 0.0
-    for s in range(nsp):
-        if deficit[s] > 0.0:
-            left += _restore(local, counts, sp, deficit[s], s, s + 1)
-    if left > 0.0:
-        _restore(local, counts, sp, left, 0, nsp)
+    if unequal and events:
+        _conserve(local, energy, counts, sp, momentum0, energy0)
     if events:
         for k in range(n):
             i = index[k]
@@ -347,40 +335,61 @@ def collide_cell(momenta, state, w, internal, has_internal, members, key, dt_ove
 
 
 @njit(**JIT)
-def _restore(local, counts, sp, deficit, first, last):
-    """Add the energy ``deficit`` [J] to the thermal motion of the block's species
-    ``first`` .. ``last - 1``: every momentum relative to their mass velocity
-    u = sum w p / sum w m scaled by s, p <- m u + s (p - m u), with s^2 = 1 + deficit / K,
-    K = sum w |p - m u|^2 / (2 m) (their momentum is kept). Returns the energy not placed
-    (all of it with fewer than two markers)."""
-    if counts[last] - counts[first] < 2:  # one marker has no motion about its own mean
-        return deficit
-    total = np.zeros(3)
+def _totals(local, energy, counts, sp):
+    """(momentum (3,) [kg m/s], energy [J]) of the physical molecules of a block."""
+    momentum = np.zeros(3)
+    total = 0.0
+    for s in range(sp.shape[0]):
+        w = sp[s, S_WEIGHT]
+        half_inv_m = 0.5 / sp[s, S_MASS]
+        for k in range(counts[s], counts[s + 1]):
+            p0 = local[0, k]
+            p1 = local[1, k]
+            p2 = local[2, k]
+            momentum[0] += w * p0
+            momentum[1] += w * p1
+            momentum[2] += w * p2
+            total += w * ((p0 * p0 + p1 * p1 + p2 * p2) * half_inv_m + energy[k])
+    return momentum, total
+
+
+@njit(**JIT)
+def _conserve(local, energy, counts, sp, momentum0, energy0):
+    """Give a block back its momentum ``momentum0`` and energy ``energy0`` (see the module
+    docstring): shift, then scale about the mass velocity."""
+    nsp = sp.shape[0]
+    momentum, _ = _totals(local, energy, counts, sp)
     wm = 0.0
-    for s in range(first, last):
+    internal = 0.0
+    for s in range(nsp):
         w = sp[s, S_WEIGHT]
-        for k in range(counts[s], counts[s + 1]):
-            for r in range(3):
-                total[r] += w * local[r, k]
         wm += w * sp[s, S_MASS] * (counts[s + 1] - counts[s])
-    kinetic = 0.0
-    for s in range(first, last):
+        for k in range(counts[s], counts[s + 1]):
+            internal += w * energy[k]
+    u = np.empty(3)
+    shift = np.empty(3)
+    for r in range(3):
+        u[r] = momentum0[r] / wm
+        shift[r] = (momentum0[r] - momentum[r]) / wm
+    thermal = 0.0
+    for s in range(nsp):
         w = sp[s, S_WEIGHT]
         m = sp[s, S_MASS]
         for k in range(counts[s], counts[s + 1]):
             for r in range(3):
-                d = local[r, k] - m * total[r] / wm
-                kinetic += w * d * d / (2.0 * m)
-    if not kinetic > 0.0:
-        return deficit
-    f = math.sqrt(1.0 + deficit / kinetic)
-    for s in range(first, last):
+                local[r, k] += m * shift[r]
+                d = local[r, k] - m * u[r]
+                thermal += w * d * d / (2.0 * m)
+    target = energy0 - internal - 0.5 * (momentum0[0] ** 2 + momentum0[1] ** 2
+                                         + momentum0[2] ** 2) / wm
+    if not (thermal > 0.0 and target > 0.0):
+        return
+    f = math.sqrt(target / thermal)
+    for s in range(nsp):
         m = sp[s, S_MASS]
         for k in range(counts[s], counts[s + 1]):
             for r in range(3):
-                mu_r = m * total[r] / wm
-                local[r, k] = mu_r + f * (local[r, k] - mu_r)
-    return 0.0
+                local[r, k] = m * u[r] + f * (local[r, k] - m * u[r])
 
 
 @njit(**JIT_PARALLEL)
@@ -391,8 +400,10 @@ def collide(momenta, state, w, internal, has_internal, order, start, key, dt_ove
     ``tally`` (ncell, S * S, NTALLY) and ``bad`` (ncell,) overwritten. See
     :func:`collide_cell`."""
     ncell = start.shape[0] - 1
+    unequal = sp[:, S_WEIGHT].min() != sp[:, S_WEIGHT].max()
     for c in prange(ncell):
         tally[c, :, :] = 0
         bad[c] = collide_cell(momenta, state, w, internal, has_internal,
                               order[start[c]:start[c + 1]], stream_key(key, c, 0),
-                              dt_over_volume, sp, pair, majorant[c], remainder[c], tally[c])
+                              dt_over_volume, sp, pair, majorant[c], remainder[c], tally[c],
+                              unequal)

@@ -395,7 +395,9 @@ class BinaryMixture(Model, Collision):
     species as ``state`` and a weight equal to their species' (:meth:`Mixture.sample` makes
     them so), and ``internal`` energies if a species rotates. With equal weights, momentum and
     energy (translational plus rotational) are conserved pair by pair to round-off; with
-    unequal weights (Boyd's scheme), momentum pair by pair and energy per cell and step.
+    unequal weights (Bird's scheme: the larger-weight marker takes its new state with
+    probability w_small / w_large), per cell and step, by a correction of each cell's momentum
+    and energy after its collisions.
 
     Parameters
     ----------
@@ -462,6 +464,8 @@ class BinaryMixtureOperator(JumpOperator):
         Cumulative since preparation: ``steps``, ``candidates``, ``events``, ``clipped``,
         ``relaxations`` (rotational exchanges) and ``pair_events`` (S, S) (events per pair of
         species, p <= q in the upper triangle), ``seconds`` [s].
+    cell_events : ndarray of int64, (ncell,)
+        Pair collisions per cell since preparation.
     """
 
     def __init__(self, mechanism, hamiltonian, cells):
@@ -475,6 +479,7 @@ class BinaryMixtureOperator(JumpOperator):
         S = len(mix)
         self._majorant = None
         self._remainder = None
+        self.cell_events = np.zeros(cells.count, np.int64)
         self.stats = {"steps": 0, "candidates": 0, "events": 0, "clipped": 0, "relaxations": 0,
                       "pair_events": np.zeros((S, S), np.int64), "seconds": 0.0}
 
@@ -538,6 +543,7 @@ class BinaryMixtureOperator(JumpOperator):
             check_markers(self.mixture, markers)
             raise ValueError("marker weights must equal their species' weight")
         sums = tally.sum(axis=0)
+        self.cell_events += tally[:, :, _mix.T_EVENTS].sum(axis=1)
         s = self.stats
         events = int(sums[:, _mix.T_EVENTS].sum())
         s["events"] += events
