@@ -356,7 +356,8 @@ def _totals(local, energy, counts, sp):
 @njit(**JIT)
 def _conserve(local, energy, counts, sp, momentum0, energy0):
     """Give a block back its momentum ``momentum0`` and energy ``energy0`` (see the module
-    docstring): shift, then scale about the mass velocity."""
+    docstring): shift, then scale about the mass velocity (and, if the thermal energy cannot
+    take the whole correction, the rotational energies by the same factor squared)."""
     nsp = sp.shape[0]
     momentum, _ = _totals(local, energy, counts, sp)
     wm = 0.0
@@ -382,7 +383,14 @@ def _conserve(local, energy, counts, sp, momentum0, energy0):
                 thermal += w * d * d / (2.0 * m)
     target = energy0 - internal - 0.5 * (momentum0[0] ** 2 + momentum0[1] ** 2
                                          + momentum0[2] ** 2) / wm
-    if not (thermal > 0.0 and target > 0.0):
+    scale_internal = 1.0
+    if not target > 0.0:  # (a small cell) the rotational energies share the scaling
+        target += internal
+        thermal += internal
+        if not (target > 0.0 and thermal > 0.0):
+            return
+        scale_internal = target / thermal
+    elif not thermal > 0.0:
         return
     f = math.sqrt(target / thermal)
     for s in range(nsp):
@@ -390,6 +398,7 @@ def _conserve(local, energy, counts, sp, momentum0, energy0):
         for k in range(counts[s], counts[s + 1]):
             for r in range(3):
                 local[r, k] = m * u[r] + f * (local[r, k] - m * u[r])
+            energy[k] *= scale_internal
 
 
 @njit(**JIT_PARALLEL)
