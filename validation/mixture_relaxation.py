@@ -35,7 +35,7 @@ The whole curve is shown beside the solution of the two-temperature ODE (Maxwell
 all times, an approximation after t = 0).
 
 Figure of merit: the largest |z| of the four comparisons; tolerance: the normal quantile of a
-family-wise false-alarm probability of 0.27 % (Bonferroni over 4: 3.2).
+family-wise false-alarm probability of 0.27 % (Bonferroni over 4, two-sided: 3.4).
 
 Run as a script: ``python validation/mixture_relaxation.py [--quick]``.
 """
