@@ -5,8 +5,10 @@ import math
 import numpy as np
 import pytest
 import scipy.stats
+import xarray as xr
 
 import pmc
+import pmc.config
 from pmc._kernels import mixture as kmix
 
 K = pmc.units.K
@@ -304,3 +306,124 @@ def test_bad_markers_and_band():
     m.w[0] = 5.0
     with pytest.raises(ValueError, match="weights must equal"):
         op.collide(m, 1e-3, seed=1, step=0)
+
+
+def mixture_simulation(mix, seed=1):
+    L = 1e-5
+    m = mix.sample(((0, L), (0, L), (0, L)), density={"He": 1e22, "N2": 1e22},
+                   temperature={"He": 300 * K, "N2": 900 * K}, rotational_temperature=100 * K,
+                   seed=seed)
+    grid = pmc.PhaseSpaceGrid(x=np.array([0.25 * L, 0.75 * L]), p=np.linspace(-1e-22, 1e-22, 3))
+    return pmc.Simulation(pmc.Hamiltonian(mix.band, units="si"), m, dt=2e-9,
+                          boundary=pmc.Periodic([0, 0, 0], [L, L, L]),
+                          collisions=[pmc.collisions.BinaryMixture(mix)],
+                          cells=pmc.Cells([0, 0, 0], [L, L, L], [2, 2, 1]), grid=grid,
+                          observables=list(pmc.collisions.mixture.SPECIES_OBSERVABLES), seed=seed)
+
+
+def test_simulation_streams_species_and_resumes(tmp_path):
+    """A mixture run: markers stream with their species' velocity p / m_s; per-species
+    moments in the frames; a resumed run (internal energies in the checkpoint) equals an
+    uninterrupted one."""
+    mix = pmc.Mixture([he(1e3), n2(2e3)])
+    sim = mixture_simulation(mix)
+    x0 = sim.markers.positions.copy()
+    v = sim.markers.momenta / mix.masses[sim.markers.state][:, None]
+    sim._push(1e-9, 1, 0.0, 0)
+    L = 1e-5
+    np.testing.assert_allclose(sim.markers.positions, (x0 + v * 1e-9) % L, rtol=1e-12,
+                               atol=1e-12 * L)
+    out = tmp_path / "mix.nc"
+    mixture_simulation(mix).run(8e-9, 4e-9, output=out, progress=False)
+    ds = mixture_simulation(mix).run(1.6e-8, 4e-9, output=out, resume=True, progress=False)
+    whole = mixture_simulation(mix).run(1.6e-8, 4e-9, progress=False)
+    xr.testing.assert_equal(ds, whole)
+    assert ds.species_density.dims == ("time", "species", "x")
+    assert ds.species_velocity.dims == ("time", "species", "component", "x")
+    t = ds.species_temperature.isel(time=0).mean("x").values / K
+    assert abs(t[0] - 300) < 30 and abs(t[1] - 900) < 60
+    rot = ds.rotational_temperature.isel(time=0).values
+    assert np.all(np.isnan(rot[0])) and np.all(np.abs(rot[1] / K - 100) < 20)
+    # a density per unit length along the binned axis x: times the bin width, the weight
+    n = ds.species_density.isel(time=-1).sum("x").values * 0.5 * L
+    assert n.tolist() == pytest.approx([1e22 * L ** 3, 1e22 * L ** 3], rel=1e-12)
+
+
+CASE = """
+[run]
+dt = "2 ns"
+t_end = "4 ns"
+save_every = "2 ns"
+seed = 3
+
+[hamiltonian]
+units = "si"
+
+[[species]]
+name = "N2"
+mass = 4.652e-26
+weight = 1e3
+cross_section = { model = "VSS", diameter = 4.11e-10, omega = 0.74, t_ref = "273 K", alpha = 1.36 }
+rotational_dof = 2
+relaxation = { model = "Parker", z_inf = 18.1, t_star = "91.5 K" }
+density = 2e22
+temperature = "300 K"
+rotational_temperature = "600 K"
+
+[[species]]
+name = "Ar"
+mass = 6.634e-26
+weight = 2e3
+cross_section = { model = "VHS", diameter = 4.17e-10, omega = 0.81, t_ref = "273 K" }
+density = 1e22
+temperature = "300 K"
+
+[mixture]
+x = [[0.0, 1e-5], [0.0, 1e-5], [0.0, 1e-5]]
+
+[boundary]
+model = "Periodic"
+lo = [0.0, 0.0, 0.0]
+hi = [1e-5, 1e-5, 1e-5]
+
+[cells]
+lo = [0.0, 0.0, 0.0]
+hi = [1e-5, 1e-5, 1e-5]
+n = [4, 1, 1]
+
+[[collisions]]
+model = "BinaryMixture"
+"""
+
+
+def test_case_file(tmp_path):
+    path = tmp_path / "mix.toml"
+    path.write_text(CASE)
+    sim, _ = pmc.config.build(pmc.config.load_case(path))
+    op = sim.operators[0]
+    mix = op.mixture
+    assert mix.names == ("N2", "Ar")
+    assert mix.species[0].relaxation == pmc.collisions.Parker(18.1, 91.5 * K)
+    assert mix.species[0].cross_section.t_ref == pytest.approx(273 * K)
+    assert np.bincount(sim.markers.state).tolist() == [20000, 5000]
+    assert sim.markers.internal[sim.markers.state == 0].mean() == pytest.approx(600 * K,
+                                                                                rel=0.05)
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda c: c.replace('name = "Ar"', 'name = "N2"'), "distinct"),
+    (lambda c: c.replace("mass = 6.634e-26", "mass = -1.0"), "mass"),
+    (lambda c: c.replace("density = 1e22\n", ""), "density"),
+    (lambda c: c.replace("weight = 2e3", "weight = 2e3\ncolour = 1"), "colour"),
+    (lambda c: c.replace('[mixture]\nx = [[0.0, 1e-5], [0.0, 1e-5], [0.0, 1e-5]]', ''),
+     r"\[mixture\] x"),
+    (lambda c: c.replace('model = "BinaryMixture"', 'model = "BinaryMixture"\nmixture = 1'),
+     "mixture"),
+    (lambda c: c + '\n[dispersion]\nmodel = "Parabolic"\nmass = 1.0\n', r"leave out \[dispersion\]"),
+    (lambda c: c.replace('model = "Parker", z_inf', 'model = "Landau", z_inf'), "Landau"),
+])
+def test_bad_case(tmp_path, edit, match):
+    path = tmp_path / "mix.toml"
+    path.write_text(edit(CASE))
+    with pytest.raises(pmc.config.CaseError, match=match):
+        pmc.config.build(pmc.config.load_case(path))
