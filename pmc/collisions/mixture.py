@@ -402,17 +402,24 @@ class BinaryMixture(Model, Collision):
     Parameters
     ----------
     mixture : Mixture
+    reorder_every : int
+        Every this many steps store the markers in cell order (:meth:`pmc.Markers.reorder`,
+        as :class:`pmc.collisions.Binary` does), so that the collisions of the next steps read
+        each cell's markers from memory nearly in sequence; 0 never reorders. Default 3.
     name : str
         Label of the mechanism in the output.
     """
 
     mixture: Mixture
     _: KW_ONLY
+    reorder_every: int = 3
     name: str = "binary"
 
     def __post_init__(self):
         if not isinstance(self.mixture, Mixture):
             raise ValueError(f"mixture must be a pmc.Mixture, got {self.mixture!r}")
+        object.__setattr__(self, "reorder_every",
+                           _checks.count("reorder_every", self.reorder_every, minimum=0))
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"name must be a non-empty string, got {self.name!r}")
 
@@ -479,6 +486,8 @@ class BinaryMixtureOperator(JumpOperator):
         S = len(mix)
         self._majorant = None
         self._remainder = None
+        self._index = None
+        self._order = None
         self.cell_events = np.zeros(cells.count, np.int64)
         self.stats = {"steps": 0, "candidates": 0, "events": 0, "clipped": 0, "relaxations": 0,
                       "pair_events": np.zeros((S, S), np.int64), "seconds": 0.0}
@@ -522,11 +531,15 @@ class BinaryMixtureOperator(JumpOperator):
         started = time.perf_counter()
         x, p, w, state = markers.kernel_arrays()
         itype = np.int32 if max(markers.capacity, cells.count + 1) < 2**31 else np.int64
-        index = np.empty(markers.n, itype)
-        order = np.empty(markers.n, itype)
+        if self._index is None or self._index.shape[0] < markers.n or self._index.dtype != itype:
+            self._index = np.empty(markers.capacity, itype)
+            self._order = np.empty(markers.capacity, itype)
+        index, order = self._index, self._order
         start = np.empty(cells.count + 1, np.int64)
+        every = self.mechanism.reorder_every
+        reorder = bool(every) and step % every == 0
         _cells.sort_markers(x, w, markers.n, cells.lo, 1.0 / cells.spacing, cells.shape, index,
-                            order, start, False)
+                            order, start, reorder)
         internal = markers.kernel_internal()
         has_internal = internal is not None
         if not has_internal:
@@ -542,6 +555,10 @@ class BinaryMixtureOperator(JumpOperator):
         if bad.any():
             check_markers(self.mixture, markers)
             raise ValueError("marker weights must equal their species' weight")
+        if reorder:  # each marker to its position in the cell order
+            markers.reorder(index[:markers.n],
+                            equal_weights=bool(np.all(self._sp[:, _mix.S_WEIGHT]
+                                                      == self._sp[0, _mix.S_WEIGHT])))
         sums = tally.sum(axis=0)
         self.cell_events += tally[:, :, _mix.T_EVENTS].sum(axis=1)
         s = self.stats
