@@ -72,7 +72,7 @@ mixture           air O2 frac {fo2}
 global            nrho {density}
 global            fnum {fnum}
 collide           vss air air.vss
-collide_modify    rotate smooth vibrate none
+collide_modify    rotate smooth vibrate no
 create_particles  air n {n}
 stats             {steps}
 stats_style       step cpu np nattempt ncoll
