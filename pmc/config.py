@@ -154,7 +154,7 @@ from .collisions import rate_matrix as _rate_matrix
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
-from .simulation import OBSERVABLES, Simulation
+from .simulation import OBSERVABLES, SPECIES_OBSERVABLES, Simulation
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -744,9 +744,10 @@ def _build_markers(case, run, H, markers, dist, base, mixture, material=None):
         g = dict(case["grid"])
         observables = g.pop("observables", None)
         if observables is not None:
-            bad = [o for o in observables if o not in OBSERVABLES]
+            bad = [o for o in observables if o not in OBSERVABLES + SPECIES_OBSERVABLES]
             if bad:
-                raise CaseError(f"[grid] unknown observables {bad}; valid: {list(OBSERVABLES)}")
+                raise CaseError(f"[grid] unknown observables {bad}; valid: {list(OBSERVABLES)} "
+                                f"and, with [[species]], {list(SPECIES_OBSERVABLES)}")
         try:
             grid = PhaseSpaceGrid(**{k: _axis(k, v) for k, v in g.items()})
         except ValueError as exc:

@@ -213,14 +213,14 @@ _DECLARATIONS = [
     Declaration("species", "species of a gas mixture", None, ("species",), coordinate=True),
     Declaration("species_density", "number density of each species",
                 lambda k, m: _per_volume("1", k), ("species", _SPACE)),
+    # ratios of per-species sums: an ensemble averages them over its replicas (the "ratio"
+    # rule weights by the total density, not the species')
     Declaration("species_velocity", "mean velocity of each species", "m/s",
-                ("species", "component", _SPACE), merge="ratio", extra=_MISSING),
+                ("species", "component", _SPACE), extra=_MISSING),
     Declaration("species_temperature", "translational temperature k T of each species "
-                "(m <|v - u|^2> / 3)", "J", ("species", _SPACE), merge="ratio",
-                extra=_MISSING),
+                "(m <|v - u|^2> / 3)", "J", ("species", _SPACE), extra=_MISSING),
     Declaration("rotational_temperature", "rotational temperature k T_rot of each species "
-                "(<e_rot> / (dof / 2))", "J", ("species", _SPACE), merge="ratio",
-                extra=_MISSING),
+                "(<e_rot> / (dof / 2))", "J", ("species", _SPACE), extra=_MISSING),
     # ---------------------------------------------------------------- envelope and comparison
     Declaration("rho_integral", "integral of rho over the grid"),
     Declaration("distance", "total variation distance 1/2 int int |rho_reference - "

@@ -25,6 +25,7 @@ from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
+from .bands import SpeciesMasses
 from .boundaries import Boundary, check_inside
 from .cells import Cells
 from .collisions.base import Collision
@@ -37,7 +38,7 @@ from .schema import coordinate, unit_system, variable
 from .potentials import Zero
 from .streaming import SCHEMES, Streamer, StreamTally, check_boundary
 
-__all__ = ["Simulation", "simulate", "OBSERVABLES", "SMALL_RUN"]
+__all__ = ["Simulation", "simulate", "OBSERVABLES", "SPECIES_OBSERVABLES", "SMALL_RUN"]
 
 #: Runs with fewer markers than this step on one thread: starting the thread pool and meeting at
 #: the barrier of each parallel loop (a few per step) costs more than the work it shares.
@@ -45,8 +46,7 @@ __all__ = ["Simulation", "simulate", "OBSERVABLES", "SMALL_RUN"]
 SMALL_RUN = 1 << 14
 
 #: Observables a run can record on its grid.
-OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature",
-               *SPECIES_OBSERVABLES)
+OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
 _DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
 _AXES = "xyz"
 
@@ -73,7 +73,8 @@ class Simulation(FrameRun):
     scheme : {"leapfrog", "yoshida4"}
         Push scheme (orders 2 and 4).
     observables : sequence of str, optional
-        Which of ``OBSERVABLES`` to record on the grid; default f, density, current and
+        Which of ``OBSERVABLES`` (and, for a gas mixture, of ``SPECIES_OBSERVABLES``: moments
+        per species, :func:`pmc.collisions.mixture.species_moments`) to record on the grid; default f, density, current and
         energy density when a grid is given, none otherwise. The scalar time series
         (n_markers, total_weight, energy, momentum, absorbed, injected, collisions) are always
         recorded.
@@ -123,9 +124,15 @@ class Simulation(FrameRun):
             raise ValueError(f"observables must be a list of names, got the string "
                              f"{observables!r} (write [{observables!r}])")
         observables = tuple(observables)
-        unknown = [o for o in observables if o not in OBSERVABLES]
+        unknown = [o for o in observables if o not in OBSERVABLES + SPECIES_OBSERVABLES]
         if unknown:
-            raise ValueError(f"unknown observables {unknown}; valid: {list(OBSERVABLES)}")
+            raise ValueError(f"unknown observables {unknown}; valid: {list(OBSERVABLES)} and, "
+                             f"for a gas mixture, {list(SPECIES_OBSERVABLES)}")
+        if (set(observables) & set(SPECIES_OBSERVABLES)
+                and not isinstance(hamiltonian.dispersion, SpeciesMasses)):
+            raise ValueError(f"observables {sorted(set(observables) & set(SPECIES_OBSERVABLES))} "
+                             f"are per species of a gas mixture: they need its band "
+                             f"(pmc.Mixture.band), got {type(hamiltonian.dispersion).__name__}")
         if observables and grid is None:
             raise ValueError(f"observables {list(observables)} need a grid")
         if grid is not None:

@@ -428,3 +428,11 @@ def test_bad_case(tmp_path, edit, match):
     path.write_text(edit(CASE))
     with pytest.raises(pmc.config.CaseError, match=match):
         pmc.config.build(pmc.config.load_case(path))
+
+
+def test_species_observables_need_a_mixture():
+    m = pmc.Markers(np.zeros((4, 3)), np.ones((4, 3)), 1.0)
+    grid = pmc.PhaseSpaceGrid(x=np.array([0.25, 0.75]), p=np.linspace(-1, 1, 3))
+    with pytest.raises(ValueError, match="per species of a gas mixture"):
+        pmc.Simulation(pmc.Hamiltonian(pmc.bands.Parabolic(1.0)), m, dt=0.1, grid=grid,
+                       observables=["species_density"])
