@@ -15,8 +15,10 @@ pmc is timed over whole steps of :meth:`pmc.Simulation.step` (push, sort, collid
 20; SPARTA (a serial build, ``make serial`` with its stock ``src/MAKE/Makefile.serial``, outside
 this repository; give its executable with ``--sparta``) runs the same deck as a separate
 process, between the pmc blocks, and its rate is read from its log ("Collide occurs" over
-"Loop time"). Both print pair collisions per second per core. The machine's load average at
-the time is printed with them: on a shared machine compare the ratio, not the rates.
+"Loop time"). Both print pair collisions per second per core by the wall clock and per CPU
+second (pmc: the process's CPU time; SPARTA: the loop's wall time times the CPU / wall ratio of
+its process), which the other jobs of a shared machine inflate less. The machine's load average
+is printed with them: on a shared machine compare the ratios, not the rates.
 
 Usage::
 
@@ -28,6 +30,7 @@ import json
 import os
 import pathlib
 import re
+import resource
 import subprocess
 import tempfile
 import time
@@ -107,27 +110,29 @@ def pmc_simulation(n, seed=1):
 
 
 def time_pmc(sim, steps, threads):
-    """(pair collisions per second per core over ``steps`` whole steps, collisions per
-    particle per step)."""
+    """(pair collisions per second per core over ``steps`` whole steps: by the wall clock and
+    by the CPU time of the process; collisions per particle per step)."""
     numba.set_num_threads(threads)
     op = sim.operators[0]
     sim.dt = DT
     before = op.stats["events"]
-    seconds = 0.0
+    seconds = cpu = 0.0
     done = 0
     while done < steps:
         k = min(BLOCK_STEPS, steps - done)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         sim.step(k)
         seconds += time.perf_counter() - t
+        cpu += time.process_time() - c
         done += k
     events = op.stats["events"] - before
-    return events / seconds / threads, events / (steps * sim.markers.n)
+    return events / seconds / threads, events / cpu, events / (steps * sim.markers.n)
 
 
 def time_sparta(exe, n, steps):
-    """(pair collisions per second, collisions per particle per step) of SPARTA on the deck,
-    from its log."""
+    """(pair collisions per second by the wall clock, and by CPU time: the timed loop's wall
+    time scaled by the CPU / wall ratio of the whole process; collisions per particle per
+    step) of SPARTA on the deck, from its log."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         (tmp / "air.species").write_text(SPARTA_SPECIES)
@@ -136,14 +141,19 @@ def time_sparta(exe, n, steps):
             side=SIDE, cells=CELLS, temperature=TEMPERATURE, fn2=FRACTIONS["N2"],
             fo2=FRACTIONS["O2"], density=DENSITY, fnum=DENSITY * SIDE ** 3 / n, n=n,
             steps=steps, dt_mix=DT_MIX, mix_steps=MIX_STEPS, dt=DT))
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter()
         subprocess.run([str(exe), "-in", "in.mixture", "-log", "log.sparta", "-echo", "none"],
                        cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_share = (after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime) / wall
         log = (tmp / "log.sparta").read_text()
     loops = re.findall(r"Loop time of ([0-9.eE+-]+) on 1 procs for (\d+) steps", log)
     occurs = re.findall(r"Collide occurs\s*=\s*(\d+)", log)
     seconds, nsteps = float(loops[-1][0]), int(loops[-1][1])
     events = int(occurs[-1])
-    return events / seconds, events / (nsteps * n)
+    return events / seconds, events / (seconds * cpu_share), events / (nsteps * n)
 
 
 def main(argv=None):
@@ -159,22 +169,27 @@ def main(argv=None):
     results = []
     sparta = pathlib.Path(args.sparta) if args.sparta else None
     for threads in args.threads:
-        rate, per_particle = time_pmc(sim, steps, threads)
+        rate, rate_cpu, per_particle = time_pmc(sim, steps, threads)
         results.append({"impl": "pmc", "threads": threads, "pair_collisions_per_s_per_core":
-                        rate, "collisions_per_particle_per_step": per_particle,
+                        rate, "pair_collisions_per_cpu_s": rate_cpu,
+                        "collisions_per_particle_per_step": per_particle,
                         "load": os.getloadavg()[0]})
         print(json.dumps(results[-1]))
         if sparta is not None and threads == args.threads[0]:
-            rate_s, per_particle_s = time_sparta(sparta, n, steps)
+            rate_s, rate_s_cpu, per_particle_s = time_sparta(sparta, n, steps)
             results.append({"impl": "sparta_serial", "threads": 1,
                             "pair_collisions_per_s_per_core": rate_s,
+                            "pair_collisions_per_cpu_s": rate_s_cpu,
                             "collisions_per_particle_per_step": per_particle_s,
                             "load": os.getloadavg()[0]})
             print(json.dumps(results[-1]))
     if sparta is not None:
-        top = {r["impl"]: r["pair_collisions_per_s_per_core"] for r in results
-               if r["threads"] == 1}
-        print(json.dumps({"ratio_pmc_over_sparta_one_core": top["pmc"] / top["sparta_serial"],
+        top = {r["impl"]: r for r in results if r["threads"] == 1}
+        print(json.dumps({"ratio_pmc_over_sparta_one_core":
+                          top["pmc"]["pair_collisions_per_s_per_core"]
+                          / top["sparta_serial"]["pair_collisions_per_s_per_core"],
+                          "ratio_per_cpu_second": top["pmc"]["pair_collisions_per_cpu_s"]
+                          / top["sparta_serial"]["pair_collisions_per_cpu_s"],
                           "stats": {k: (v.tolist() if isinstance(v, np.ndarray) else v)
                                     for k, v in sim.operators[0].stats.items()}}))
     return results
