@@ -175,11 +175,13 @@ def test_equilibrium_species_temperatures_equal():
     assert e1 == pytest.approx(e0, rel=1e-12)
 
 
-def test_larsen_borgnakke_equipartition():
-    """Nitrogen with T_rot = 2 T_tr relaxes to equipartition: rotational energies exponential
-    with mean k T_f (Kolmogorov-Smirnov) and T_tr = T_rot = T_f, T_f fixed by energy
-    conservation, (5/2) k T_f = <E_tr> + <e_rot> per molecule."""
-    mix = pmc.Mixture([n2(relaxation=2.5)])
+@pytest.mark.parametrize("relaxation", [2.5, pmc.collisions.Parker(18.1, 91.5 * K)])
+def test_larsen_borgnakke_equipartition(relaxation):
+    """Nitrogen with T_rot = 2 T_tr relaxes to equipartition (constant Z or Parker's Z(T)):
+    rotational energies exponential with mean k T_f (Kolmogorov-Smirnov) and
+    T_tr = T_rot = T_f, T_f fixed by energy conservation, (5/2) k T_f = <E_tr> + <e_rot> per
+    molecule."""
+    mix = pmc.Mixture([n2(relaxation=relaxation)])
     L = 1e-5
     m = mix.sample(((0, L), (0, L), (0, L)), density=3e22, temperature=300 * K,
                    rotational_temperature=600 * K, seed=5)
