@@ -380,7 +380,8 @@ class Simulation(FrameRun):
                "position_variance": variable("position_variance",
                                              (w @ (x - mean_x) ** 2) * inv, system=system)}
         coords = {"axis": coordinate("axis", list(_AXES[:mk.dx]))}
-        names = getattr(H.dispersion, "names", None)
+        names = (None if isinstance(H.dispersion, SpeciesMasses)  # species: species_density
+                 else getattr(H.dispersion, "names", None))
         if names is not None:
             pop = np.bincount(mk.state, weights=w, minlength=len(names))[:len(names)] * inv
             out["valley_population"] = variable("valley_population", pop, system=system)
