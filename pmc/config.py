@@ -865,9 +865,9 @@ def _mixture_collisions(table, mixture):
 
 
 def _material(case):
-    """(Material, band) of a [material] section, or (None, None). ``band = "single_valley"``
-    (the default: the Kane band of the lowest valley with its conductivity mass, which the
-    current push streams) or ``"multi_valley"`` (needs the multi-valley push)."""
+    """(Material, band) of a [material] section, or (None, None). ``band = "multi_valley"``
+    (the default: the material's valleys, each marker streamed in its valley) or
+    ``"single_valley"`` (the Kane band of the lowest valley with its conductivity mass)."""
     table = case.get("material")
     if table is None:
         return None, None
@@ -875,7 +875,7 @@ def _material(case):
         raise CaseError("[material] gives the band: remove [dispersion]")
     table = dict(table)
     name = table.pop("name", None)
-    band = table.pop("band", "single_valley")
+    band = table.pop("band", "multi_valley")
     try:
         mat = materials.get(name, **table)
     except (TypeError, ValueError) as exc:

@@ -19,6 +19,23 @@ Sources (SI below; every number carries its source in a comment):
   Device Simulation (Springer 1989), and used by Fischetti, IEEE Trans. Electron Devices 38,
   634 (1991) in his non-parabolic form.
 
+Cross-check of the tables (issue 16 item 2) against an independent code's table, Archimedes
+1.2 (J. M. Sellier; ``src/material_parameters.h`` as kept in the github repository
+jmarini/archimedes-nitrides, citing Fischetti 1991, Jacoboni-Reggiani and Tomizawa), and the
+nanoHUB Schred GaAs set (nanohub.org/answers/question/791):
+
+* Si: the six intervalley couplings and phonon energies agree (g3: 11.0e8 eV/cm and 720 K here
+  from JR, 11.4e8 eV/cm and 61.2 meV = 710 K there); Z_f 1 (g) and 4 (f) agree.
+* GaAs: mass density 5.36 g/cm^3, u_l 5.24e5 cm/s, eps_s 12.90, hbar w_LO 35.36 meV, the Gamma
+  acoustic deformation potential 7 eV and every Z_f (Gamma->L 4, Gamma->X 3, L->Gamma 1, L->L 3,
+  L->X 3, X->Gamma 1, X->L 4, X->X 2) agree; eps_inf is 10.92 here (LHG) and 10.89 there (0.3 %);
+  the valley offsets 0.29 / 0.48 eV agree with Schred's set (Archimedes uses Tomizawa's
+  different set: 0.323 eV with m_Gamma = 0.067, m_L = 0.35); alpha_Gamma = 0.62 / eV is the
+  two-band Kane value (1 - m*/m_e)^2 / E_g at E_g = 1.42 eV. Validation case 21 checks the set
+  as a whole (mobility, peak velocity, transfer).
+* Ge: mass density, u_l and the 37 meV (430 K) optical phonon agree; Archimedes' acoustic
+  deformation potential is 9 eV (Fischetti's) against JR's 11 eV for the L valleys kept here.
+
 Temperature enters through the phonon occupations, the equipartition of the acoustic modes
 and the screening; band parameters are the room-temperature values the sources give (JR keep
 them constant from 77 K to 300 K for Si).

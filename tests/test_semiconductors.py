@@ -254,7 +254,7 @@ def test_checks():
 
 
 def test_material_from_a_case_file(tmp_path):
-    """[material] name = "Si", temperature = "300 K": the band (single-valley Kane for now), the
+    """[material] name = "Si", temperature = "300 K": the band (multi-valley by default), the
     scattering as one collision and the equilibrium stand in for [dispersion], [collisions] and
     a [distribution] model."""
     case = tmp_path / "si.toml"
@@ -264,11 +264,16 @@ def test_material_from_a_case_file(tmp_path):
                     '[cells]\nlo = [0.0]\nhi = [1e-6]\nn = [1]\n\n'
                     '[run]\ndt = "2 fs"\nt_end = "0.1 ps"\nsave_every = "0.1 ps"\n')
     sim, opts = pmc.config.build(pmc.config.load_case(case))
-    assert isinstance(sim.hamiltonian.dispersion, Kane)
+    assert isinstance(sim.hamiltonian.dispersion, pmc.bands.MultiValley)
+    assert sim.markers.state is not None
     assert [c.name for c in sim.collisions] == ["material"]
     assert sim.collisions[0].mechanisms[0].temperature == pytest.approx(300 * K)
     ds = sim.run(opts["t_end"], opts["save_every"], progress=False)
     assert int(ds["collisions"].sel(mechanism="material")[-1]) > 0
+    single = case.read_text().replace('name = "Si"', 'name = "Si"\nband = "single_valley"')
+    case.write_text(single)
+    assert isinstance(pmc.config.build(pmc.config.load_case(case))[0].hamiltonian.dispersion,
+                      Kane)
     bad = case.read_text().replace('name = "Si"', 'name = "Sn"')
     case.write_text(bad)
     with pytest.raises(pmc.config.CaseError, match="material"):

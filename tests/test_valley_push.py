@@ -203,3 +203,55 @@ def test_band_energy_is_the_energy_without_the_potential():
     m = sim.markers
     want = np.sum(m.w * SI.band.energy(m.momenta, valley=m.state))
     assert ds.band_energy.values[-1] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("scheme", ["leapfrog", "yoshida4"])
+@pytest.mark.parametrize("walls", ["reflecting", "periodic", "absorbing"])
+def test_blocked_push_is_bitwise_the_per_marker_push(scheme, walls):
+    from pmc._kernels import BLOCK
+    from pmc._kernels import push as P
+    from pmc.boundaries import encode_walls
+    band = GE.band
+    H = pmc.Hamiltonian(band, pmc.potentials.Harmonic(omega=2e13, mass=m_e), hbar=hbar)
+    n = BLOCK + 300  # two blocks, a partial sub-block
+    rng = np.random.default_rng(11)
+    mk = _markers(band, n // 4 + 1, seed=12, x=rng.uniform(-4e-9, 4e-9, size=(4 * (n // 4 + 1), 3)))
+    kind = {"reflecting": pmc.Reflecting, "periodic": pmc.Periodic,
+            "absorbing": pmc.Absorbing}[walls]
+    boundary = tuple(kind(-5e-9, 5e-9) for _ in range(3))
+    wkind, lo, hi = encode_walls(boundary, 3)
+    mirror = np.ascontiguousarray(band.mirror_states())
+    outs = []
+    for kernel in (P.push_states, P.push_states_markers):
+        m = mk.copy()
+        x, p, w, state = m.kernel_arrays()
+        nb = (m.n + BLOCK - 1) // BLOCK
+        aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
+        kernel(x, p, w, state, mirror, m.n, pmc.streaming.SCHEMES[scheme],
+               *H.kernel_arguments(), 0.0, 3, 2e-15, 40, wkind, lo, hi, aw, ac)
+        outs.append((x.copy(), p.copy(), w.copy(), state.copy(), aw.copy(), ac.copy()))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    if walls == "reflecting":
+        assert (outs[0][3][:mk.n] != mk.state).any()
+    if walls == "absorbing":
+        assert outs[0][5].sum() > 0
+
+
+@pytest.mark.parametrize("name", ["Si", "GaAs", "Ge"])
+def test_tabulated_majorant_bounds_every_total_rate(name):
+    from pmc._kernels import valleys as V
+    from pmc._kernels.scatter import energy_band
+    mat = pmc.materials.get(name)
+    H = pmc.Hamiltonian(mat.band, hbar=hbar)
+    mk = pmc.sample(mat.equilibrium(), 10, seed=1)
+    op = mat.collisions()[0].prepare(H, pmc.Cells((0.0,), (1.0,), (1,)), mk)
+    vkinds, tabs, targets, cum, vb = op._code
+    rng = np.random.default_rng(13)
+    eps = np.concatenate([rng.uniform(0, 3, 20000), rng.exponential(0.05, 20000)]) * eV
+    for v in range(len(mat.band)):
+        r = V.total_rates(vkinds, tabs, targets, vb, v, 3, hbar, eps, np.empty(eps.size))
+        bands = np.array([energy_band(x, op._inv_ref) for x in eps])
+        bound = op._majorant[v, bands]
+        assert (r <= bound).all()
+        assert np.median(bound / np.maximum(r, 1e-300)) < 1.6  # a tight bound: few null events

@@ -64,7 +64,7 @@ def parameters(quick):
                     transient=1e-12, window=2e-12, save_every=4e-14)
     return dict(fields={"100": [0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 200.0],
                         "111": [1.0, 10.0, 100.0]},
-                n=20_000, dt=2e-15, transient=2e-12, window=6e-12, save_every=4e-14)
+                n=50_000, dt=2e-15, transient=2e-12, window=6e-12, save_every=4e-14)
 
 
 def rotated(material, direction):

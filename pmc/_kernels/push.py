@@ -796,23 +796,149 @@ def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, d
                       step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
 
 
+@njit(**SCALAR)
+def _state_drift_loop(x, p, state, i0, m, dx, dp, dkind, dprm, h, side, masked):
+    """x <- x + h v(p, state) (:func:`.stateful.velocity`) over a sub-block, ``dx``, ``dp`` and
+    ``masked`` constants; only where ``side`` < 0 when masked."""
+    for i in range(m):
+        j = i0 + i
+        p0, p1, p2 = column(p, j, dp)
+        v0, v1, v2 = stateful.velocity(dkind, dprm, state[j], p0, p1, p2)
+        keep = masked and side[i] >= 0
+        x[0, j] = x[0, j] if keep else x[0, j] + h * v0
+        if dx > 1:
+            x[1, j] = x[1, j] if keep else x[1, j] + h * v1
+        if dx > 2:
+            x[2, j] = x[2, j] if keep else x[2, j] + h * v2
+
+
+@njit(**JIT)
+def block_drift_states(x, p, state, i0, m, dkind, dprm, h, side, masked):
+    """:func:`block_drift` for a stateful dispersion: each marker with its state's velocity."""
+    dx = x.shape[0]
+    dp = p.shape[0]
+    if dp == 3:
+        if dx == 1:
+            _state_drift_loop(x, p, state, i0, m, 1, 3, dkind, dprm, h, side, masked)
+        elif dx == 2:
+            _state_drift_loop(x, p, state, i0, m, 2, 3, dkind, dprm, h, side, masked)
+        else:
+            _state_drift_loop(x, p, state, i0, m, 3, 3, dkind, dprm, h, side, masked)
+    elif dp == 2:
+        if dx == 1:
+            _state_drift_loop(x, p, state, i0, m, 1, 2, dkind, dprm, h, side, masked)
+        else:
+            _state_drift_loop(x, p, state, i0, m, 2, 2, dkind, dprm, h, side, masked)
+    else:
+        _state_drift_loop(x, p, state, i0, m, 1, 1, dkind, dprm, h, side, masked)
+
+
+@njit(**JIT)
+def advance_block_states(x, p, state, mirror, i0, m, F, Q, side, scheme, dkind, dprm, terms,
+                         pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
+                         reflecting):
+    """:func:`advance_block` for a stateful dispersion: the drift reads each marker's state,
+    and after the walls a marker whose momentum component a was reversed takes the state
+    ``mirror[state, a]`` (:func:`reflect_state`; ``Q`` keeps the momenta from before the
+    walls when a wall reflects). Each marker gets bitwise what :func:`advance` gives it."""
+    dx = x.shape[0]
+    free = terms.shape[0] == 0
+    for i in range(m):
+        side[i] = -1
+    if not free:
+        block_force(F, x, i0, m, dx, terms, pprm, t_start + step0 * dt)
+    for s in range(nsteps):
+        k = step0 + s
+        t = t_start + k * dt
+        t_end = t_start + (k + 1) * dt
+        tau = t
+        for j in range(stages(scheme)):
+            c, d = stage(scheme, j, dt)
+            if not free:
+                if j > 0:
+                    block_force(F, x, i0, m, dx, terms, pprm, tau)
+                block_kick(p, F, i0, m, dx, c, side, absorbing)
+            block_drift_states(x, p, state, i0, m, dkind, dprm, d, side, absorbing)
+            tau = tau + d
+        if reflecting:
+            for a in range(dx):
+                for i in range(m):
+                    Q[a, i] = p[a, i0 + i]
+        block_walls(x, p, i0, m, dx, wkind, lo, hi, side)
+        if reflecting:
+            for i in range(m):
+                j = i0 + i
+                state[j] = reflect_state(mirror, state[j], p[0, j] != Q[0, i],
+                                         dx > 1 and p[1, j] != Q[1, i],
+                                         dx > 2 and p[2, j] != Q[2, i])
+        if not free:
+            block_force(F, x, i0, m, dx, terms, pprm, t_end)
+            block_kick(p, F, i0, m, dx, last_kick(scheme, dt), side, absorbing)
+
+
+@njit(**JIT)
+def push_block_states(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
+                      step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
+                      absorbed_count):
+    """:func:`push_block` for a stateful dispersion (:func:`advance_block_states`)."""
+    for k in range(6):
+        absorbed_weight[b, k] = 0.0
+    absorbed_count[b] = 0
+    F = np.empty((3, SUB))
+    Q = np.empty((3, SUB))
+    side = np.empty(SUB, np.int64)
+    dx = x.shape[0]
+    reflecting = False
+    for a in range(dx):
+        if wkind[a, 0] == REFLECTING or wkind[a, 1] == REFLECTING:
+            reflecting = True
+    end = min(n, (b + 1) * BLOCK)
+    for a0 in range(b * BLOCK, end, SUB):
+        i0 = uint64(a0)
+        m = uint64(min(SUB, end - a0))
+        advance_block_states(x, p, state, mirror, i0, m, F, Q, side, scheme, dkind, dprm,
+                             terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
+                             reflecting)
+        if absorbing:
+            for i in range(m):
+                if side[i] >= 0:
+                    absorbed_weight[b, side[i]] += w[i0 + i]
+                    absorbed_count[b] += 1
+                    w[i0 + i] = -w[i0 + i]
+
+
 @njit(**JIT_PARALLEL)
 def push_states(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start, step0,
                 dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
-    """The push for a stateful dispersion (:mod:`.stateful`): :func:`push_markers` with each
+    """The push for a stateful dispersion (:mod:`.stateful`): :func:`push_blocks` with each
     marker's ``state`` (int64 (capacity,)) read by the drift and mapped by ``mirror`` (int64
     (nstate, 3): the state after a reflecting wall reverses momentum component a) at the
-    walls. The kick does not depend on the state."""
+    walls. The kick does not depend on the state. Bitwise the same as
+    :func:`push_states_markers`."""
+    absorbing = any_absorbing(wkind, x.shape[0])
     for b in prange((n + BLOCK - 1) // BLOCK):
-        markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
-                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+        push_block_states(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
+                          t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
+                          absorbed_count)
 
 
 @njit(**JIT)
 def push_states_serial(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start,
                        step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
     """:func:`push_states` on the calling thread (few marker-steps)."""
+    absorbing = any_absorbing(wkind, x.shape[0])
     for b in range((n + BLOCK - 1) // BLOCK):
+        push_block_states(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
+                          t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
+                          absorbed_count)
+
+
+@njit(**JIT_PARALLEL)
+def push_states_markers(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start,
+                        step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+    """The per-marker reference of :func:`push_states`: one marker at a time through
+    :func:`advance` with its state."""
+    for b in prange((n + BLOCK - 1) // BLOCK):
         markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
                       step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
 

@@ -45,15 +45,29 @@ def width(kind):
 
 
 @njit(**SCALAR)
+def _valley(prm, s, p0, p1, p2):
+    """(p* = T p, eps, 1 / (m_d (1 + 2 alpha eps)), row offset) of valley ``s`` of a flat
+    multi-valley table (:mod:`.valleys`: rows of NVPRM numbers)."""
+    o = s * valleys.NVPRM
+    q0 = prm[o + 4] * p0 + prm[o + 5] * p1 + prm[o + 6] * p2
+    q1 = prm[o + 7] * p0 + prm[o + 8] * p1 + prm[o + 9] * p2
+    q2 = prm[o + 10] * p0 + prm[o + 11] * p1 + prm[o + 12] * p2
+    md = prm[o + valleys.MD]
+    al = prm[o + valleys.ALPHA]
+    eps = valleys.kane((q0 * q0 + q1 * q1 + q2 * q2) / (2.0 * md), al)
+    return q0, q1, q2, eps, 1.0 / (md * (1.0 + 2.0 * al * eps)), o
+
+
+@njit(**SCALAR)
 def energy(kind, prm, s, p0, p1, p2):
     """Band energy [J] of momentum (p0, p1, p2) [kg m/s] in state ``s``."""
     if kind < STATEFUL:
         return models.energy(kind, prm, p0, p1, p2)
     if kind == SPECIES_MASSES:
         return (p0 * p0 + p1 * p1 + p2 * p2) / (2.0 * prm[s])
-    # MULTIVALLEY: p measured from the minimum of valley s
-    return valleys.energy(prm.reshape((prm.shape[0] // valleys.NVPRM, valleys.NVPRM)), s,
-                          p0, p1, p2)
+    # MULTIVALLEY: p measured from the minimum of valley s (valleys.energy on the flat table)
+    _, _, _, eps, _, o = _valley(prm, s, p0, p1, p2)
+    return prm[o + valleys.DELTA] + eps
 
 
 @njit(**SCALAR)
@@ -64,5 +78,8 @@ def velocity(kind, prm, s, p0, p1, p2):
     if kind == SPECIES_MASSES:
         inv_m = 1.0 / prm[s]
         return p0 * inv_m, p1 * inv_m, p2 * inv_m
-    return valleys.velocity(prm.reshape((prm.shape[0] // valleys.NVPRM, valleys.NVPRM)), s,
-                            p0, p1, p2)
+    # MULTIVALLEY: v = T^T p* / (m_d (1 + 2 alpha eps)) (valleys.velocity on the flat table)
+    q0, q1, q2, _, f, o = _valley(prm, s, p0, p1, p2)
+    return ((prm[o + 4] * q0 + prm[o + 7] * q1 + prm[o + 10] * q2) * f,
+            (prm[o + 5] * q0 + prm[o + 8] * q1 + prm[o + 11] * q2) * f,
+            (prm[o + 6] * q0 + prm[o + 9] * q1 + prm[o + 12] * q2) * f)

@@ -43,7 +43,7 @@ from . import BLOCK, JIT, JIT_PARALLEL
 from .geometry import on_sphere
 from .models import SCALAR, column
 from .rng import stream_key, uniform, uniform_open
-from .scatter import NBAND, STRIDE, brooks_herring_cos, energy_band, rotate, shell_dos
+from .scatter import BAND0, NBAND, STRIDE, brooks_herring_cos, energy_band, rotate, shell_dos
 
 #: Dispersion code of a multi-valley band (beside :mod:`pmc._kernels.models`' codes 0-4).
 MULTIVALLEY = 16
@@ -268,23 +268,6 @@ def final_state(vkinds, tabs, targets, cum, m, vb, v, proc, d, hbar, eps, p0, p1
 
 # ----------------------------------------------------------------------------- the loops
 @njit(**JIT_PARALLEL)
-def marker_rates(vkinds, tabs, targets, vb, hbar, momenta, state, n, inv_ref, rate, band):
-    """rate[i] = total rate of marker i over every mechanism [1/s], band[i] its energy band
-    (parallel)."""
-    d = momenta.shape[0]
-    nblock = (n + BLOCK - 1) // BLOCK
-    for blk in prange(nblock):
-        r = np.empty(2 * vkinds.shape[0])
-        for i in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            p0, p1, p2 = column(momenta, i, d)
-            v = state[i]
-            eps = kinetic_energy(vb, v, p0, p1, p2)
-            rate[i] = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, r)
-            band[i] = energy_band(eps, inv_ref)
-    return rate
-
-
-@njit(**JIT_PARALLEL)
 def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, write_state, n,
                         cell, band, table, quiet, inv_ref, dt, key, step, tally):
     """One step ``dt`` [s] of null-collision scattering of independent markers over valleys by
@@ -292,8 +275,11 @@ def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, wr
     and reverse intervalley processes balance at any dt): as
     :func:`pmc._kernels.scatter.scatter_independent`, with the marker's valley ``state[i]``
     (rewritten when ``write_state``) and a candidate that is process j of mechanism m with
-    probability Gamma_mj / majorant. ``tally`` (nblock, 2 M + 2): events per (m, j), then the
-    events that changed the valley, then the candidates."""
+    probability Gamma_mj / majorant. The majorant of marker i is ``table[cell[i], band[i]]``
+    (``cell[i]`` < 0: the marker does not scatter; :class:`pmc.collisions.ValleyScattering`
+    passes the marker's valley as its row and a bound tabulated per valley and energy band).
+    ``tally`` (nblock, 2 M + 2): events per (m, j), then the events that changed the valley,
+    then the candidates."""
     d = momenta.shape[0]
     nm = vkinds.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
@@ -359,16 +345,25 @@ def scatter_independent(vkinds, tabs, targets, cum, vb, hbar, momenta, state, wr
     return tally
 
 
+@njit(**JIT_PARALLEL)
+def marker_bands(vb, momenta, state, n, inv_ref, band):
+    """band[i] = the energy band (:func:`pmc._kernels.scatter.energy_band` with reference
+    energy 1 / ``inv_ref``) of marker i's kinetic energy in its valley (parallel)."""
+    d = momenta.shape[0]
+    for i in prange(n):
+        p0, p1, p2 = column(momenta, i, d)
+        band[i] = energy_band(kinetic_energy(vb, state[i], p0, p1, p2), inv_ref)
+    return band
+
+
 @njit(**JIT)
-def cell_band_table(cell, band, rate, n, table):
-    """As :func:`pmc._kernels.scatter.cell_band_table` (kept here so the valley loops depend
-    on one module)."""
-    table[:, :] = 0.0
-    for i in range(n):
-        c = cell[i]
-        if c >= 0 and rate[i] > table[c, band[i]]:
-            table[c, band[i]] = rate[i]
-    return table
+def total_rates(vkinds, tabs, targets, vb, v, d, hbar, eps, out):
+    """out[i] = the total rate [1/s] over every mechanism of a marker of kinetic energy
+    ``eps[i]`` in valley ``v``."""
+    r = np.empty(2 * vkinds.shape[0])
+    for i in range(eps.shape[0]):
+        out[i] = all_rates(vkinds, tabs, targets, vb, v, d, hbar, eps[i], r)
+    return out
 
 
 NBANDS = NBAND

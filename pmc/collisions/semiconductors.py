@@ -277,7 +277,45 @@ class ValleyScatteringOperator(JumpOperator):
                              f"Material.equilibrium samples them)")
         self._nvalley = len(band)
         self._inv_ref = 1.0 / description._reference_energy(hamiltonian)
+        self._majorant = self._majorants(hamiltonian)
+        self._quiet = (None, None)
         self.last_counts = None
+
+    #: Relative margin of the tabulated majorants over the largest sampled total rate.
+    MARGIN = 0.02
+    #: Energies sampled per energy band (an octave) for the majorants.
+    SAMPLES = 257
+
+    def _majorants(self, hamiltonian):
+        """float64 (nvalley, NBANDS): an upper bound of the total rate [1/s] of a marker of
+        valley v whose kinetic energy lies in energy band b (octaves of the reference energy,
+        :func:`pmc._kernels.scatter.energy_band`): the largest total rate over SAMPLES
+        log-spaced energies of the band, both sides of every threshold in it (where an emission
+        process starts), times 1 + MARGIN. The total rate is continuous between thresholds and
+        smooth on the scale of the samples (relative spacing 0.3 %), so the margin bounds it.
+        Computed once: the scattering then needs no rate per marker and step, only for the
+        candidates of the null-collision thinning (whose rate the bound must, and does,
+        exceed; a marker whose rate would exceed it after a jump uses its own rate, as
+        before)."""
+        vkinds, tabs, targets, cum, vb = self._code
+        ref = 1.0 / self._inv_ref
+        nb = _valleys.NBANDS
+        lo = ref * 2.0 ** (np.arange(nb) - 1.0 - _valleys.BAND0)
+        out = np.empty((self._nvalley, nb))
+        hbar = float(hamiltonian.hbar)
+        for v in range(self._nvalley):
+            shifts = -tabs[:, v, 2:4].ravel()
+            thresholds = shifts[shifts > 0.0]
+            for b in range(nb):
+                a = 0.0 if b == 0 else lo[b]
+                z = 2.0 * lo[b] if b < nb - 1 else 4.0 * lo[b]
+                e = np.geomspace(max(a, z * 1e-12), z, self.SAMPLES)
+                inside = thresholds[(thresholds >= a) & (thresholds < z)]
+                e = np.concatenate([[a], e, inside * (1.0 - 1e-12), inside * (1.0 + 1e-12)])
+                r = _valleys.total_rates(vkinds, tabs, targets, vb, v, self.dp, hbar, e,
+                                         np.empty(e.size))
+                out[v, b] = (1.0 + self.MARGIN) * r.max()
+        return out
 
     def collide(self, markers, dt, seed, step):
         return self.collide_counts(markers, dt, seed, step)["events"]
@@ -299,17 +337,18 @@ class ValleyScatteringOperator(JumpOperator):
         elif n and (state[:n].min() < 0 or state[:n].max() >= self._nvalley):
             raise ValueError(f"marker states must be valley indices 0..{self._nvalley - 1}")
         index = self.cells.index(markers)
-        rate = np.empty(n)
         band = np.empty(n, np.int8)
         hbar = float(self.hamiltonian.hbar)
-        _valleys.marker_rates(vkinds, tabs, targets, vb, hbar, arrays.p, state, n, self._inv_ref,
-                              rate, band)
-        table = _valleys.cell_band_table(index, band, rate, n,
-                                         np.empty((self.cells.count, _valleys.NBANDS)))
+        _valleys.marker_bands(vb, arrays.p, state, n, self._inv_ref, band)
+        # the majorant's row is the marker's valley (the bound holds in every cell); markers
+        # outside the cells (index -1) do not scatter
+        row = np.where(index >= 0, state[:n], -1)
+        if self._quiet[0] != dt:
+            self._quiet = (dt, np.exp(-self._majorant * dt))
         tally = np.zeros(((n + BLOCK - 1) // BLOCK, 2 * nm + 2), np.int64)
         _valleys.scatter_independent(vkinds, tabs, targets, cum, vb, hbar, arrays.p, state, write,
-                                     n, index, band, table, np.exp(-table * dt), self._inv_ref,
-                                     dt, mech._key(seed), step, tally)
+                                     n, row, band, self._majorant, self._quiet[1],
+                                     self._inv_ref, dt, mech._key(seed), step, tally)
         total = tally.sum(axis=0)
         if nm == 1:
             out = {p: int(total[k]) for k, p in enumerate(mech.processes)}
