@@ -211,6 +211,8 @@ _DECLARATIONS = [
                 ("axis",)),
     # ---------------------------------------------------------------- gas mixtures
     Declaration("species", "species of a gas mixture", None, ("species",), coordinate=True),
+    Declaration("internal_energy", "total internal (rotational) energy: sum w e_internal over "
+                "markers (not in energy)", "J"),
     Declaration("species_density", "number density of each species",
                 lambda k, m: _per_volume("1", k), ("species", _SPACE)),
     # ratios of per-species sums: an ensemble averages them over its replicas (the "ratio"

@@ -350,6 +350,8 @@ class Simulation(FrameRun):
              "n_markers": variable("n_markers", np.int64(mk.n), system=system),
              "total_weight": variable("total_weight", total_weight, system=system),
              "energy": variable("energy", energy, system=system),
+             **({} if mk.internal is None else {"internal_energy": variable(
+                 "internal_energy", float(mk.w @ mk.internal), system=system)}),
              "momentum": variable("momentum", momentum, system=system),
              "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
              "injected": variable("injected", self._injected.copy(), system=system),

@@ -348,6 +348,9 @@ def test_simulation_streams_species_and_resumes(tmp_path):
     rot = ds.rotational_temperature.isel(time=0).values
     assert np.all(np.isnan(rot[0])) and np.all(np.abs(rot[1] / K - 100) < 20)
     # a density per unit length along the binned axis x: times the bin width, the weight
+    total = ds.energy + ds.internal_energy  # translation + rotation, conserved
+    np.testing.assert_allclose(total, total[0], rtol=1e-12)
+    assert float(ds.internal_energy[-1]) > float(ds.internal_energy[0])
     n = ds.species_density.isel(time=-1).sum("x").values * 0.5 * L
     assert n.tolist() == pytest.approx([1e22 * L ** 3, 1e22 * L ** 3], rel=1e-12)
 
