@@ -10,6 +10,7 @@ from ._version import __version__
 from .boundaries import (CLL, Absorbing, Diffuse, Freestream, Injecting, Periodic, Reflecting,
                          Reservoir)
 from .cells import Cells
+from .collisions.mixture import Mixture, Species
 from .compare import compare
 from .ensemble import ensemble, sweep
 from .grids import PhaseSpaceGrid
@@ -26,4 +27,4 @@ __all__ = ["__version__", "bands", "collisions", "fields", "gridsolver", "potent
            "Simulation", "simulate", "open_dataset", "Cells",
            "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
            "Diffuse", "CLL", "Freestream",
-           "ensemble", "sweep", "quantum", "compare"]
+           "ensemble", "sweep", "quantum", "compare", "Species", "Mixture"]

@@ -11,11 +11,12 @@ import numpy as np
 
 from . import _checks
 from ._kernels import evaluate, models
+from ._kernels import stateful as _stateful
 from ._kernels import valleys as _valleys
 from ._model import Model, components, from_components
 
 __all__ = ["Dispersion", "Parabolic", "Kane", "Linear", "TightBinding", "Relativistic", "Valley",
-           "MultiValley"]
+           "MultiValley", "SpeciesMasses"]
 
 
 class Dispersion(Model):
@@ -455,3 +456,90 @@ class MultiValley(Dispersion):
             raise ValueError(f"mass must be 'conductivity' or 'density_of_states', got {mass!r}")
         m = v.conductivity_mass if mass == "conductivity" else v.density_of_states_mass
         return Kane(mass=m, alpha=v.alpha)
+
+
+#: Dispersion code of :class:`SpeciesMasses` (a stateful code, see :mod:`pmc._kernels.stateful`).
+SPECIES_MASSES = _stateful.SPECIES_MASSES
+
+
+@dataclass(frozen=True)
+class SpeciesMasses(Dispersion):
+    """The band of a gas mixture: eps = p^2 / (2 m_s), v = p / m_s, the mass m_s that of the
+    marker's species, its discrete ``state`` (usually built by :attr:`pmc.Mixture.band`).
+
+    Parameters
+    ----------
+    masses : sequence of float
+        Mass of each species [kg], > 0, indexed by the marker's state.
+    names : sequence of str, optional
+        Species names (default "0", "1", ...), distinct.
+    rotational_dof : sequence of int, optional
+        Rotational degrees of freedom of each species (0 or 2; default 0), for the rotational
+        temperature of a species, <e_rot> / (dof / 2).
+
+    Examples
+    --------
+    >>> import pmc
+    >>> band = pmc.bands.SpeciesMasses([1.0, 4.0], names=["a", "b"])
+    >>> band.energy([[2.0, 0.0, 0.0], [2.0, 0.0, 0.0]], species=[0, 1]).tolist()
+    [2.0, 0.5]
+    """
+
+    masses: tuple
+    names: tuple = None
+    rotational_dof: tuple = None
+    kind = SPECIES_MASSES
+    #: a marker needs its species (``state``) to have an energy
+    needs_state = True
+
+    def __post_init__(self):
+        set_ = object.__setattr__.__get__(self)
+        m = np.atleast_1d(np.asarray(self.masses, dtype=np.float64))
+        if m.ndim != 1 or m.size == 0:
+            raise ValueError(f"masses must be a non-empty sequence of masses [kg], got "
+                             f"{self.masses!r}")
+        set_("masses", tuple(_checks.positive(f"masses[{k}]", v) for k, v in enumerate(m)))
+        names = (tuple(str(k) for k in range(m.size)) if self.names is None
+                 else tuple(self.names))
+        if len(names) != m.size or len(set(names)) != m.size:
+            raise ValueError(f"names must be {m.size} distinct strings, got {self.names!r}")
+        set_("names", names)
+        dof = (0,) * m.size if self.rotational_dof is None else tuple(self.rotational_dof)
+        if len(dof) != m.size or any(d not in (0, 2) for d in dof):
+            raise ValueError(f"rotational_dof must hold 0 or 2 for each of the {m.size} "
+                             f"species, got {self.rotational_dof!r}")
+        set_("rotational_dof", tuple(int(d) for d in dof))
+
+    def __len__(self):
+        return len(self.masses)
+
+    def encode(self, hbar):
+        return self.kind, np.array(self.masses)
+
+    def mirror_states(self):
+        """int64 (nspecies, 3): the state a marker takes when a wall normal to each axis flips
+        its momentum component: its own species."""
+        return np.repeat(np.arange(len(self.masses), dtype=np.int64), 3).reshape(-1, 3)
+
+    def _mass(self, species, n):
+        if species is None:
+            if len(self.masses) > 1:
+                raise ValueError("a SpeciesMasses band needs the species of each momentum "
+                                 "(species=...)")
+            species = 0
+        s = np.broadcast_to(np.asarray(species), (n,)).astype(np.int64)
+        if np.any(s < 0) or np.any(s >= len(self.masses)):
+            raise ValueError(f"species indices must lie in 0..{len(self.masses) - 1}")
+        return np.asarray(self.masses)[s]
+
+    def energy(self, p, hbar=1.0, species=None):
+        """p^2 / (2 m_s) [J] of momenta ``p`` [kg m/s] ((n,) or (n, d)) of species ``species``
+        (an index or one per momentum)."""
+        pc, shape = components("p", p)
+        out = np.sum(pc * pc, axis=0) / (2.0 * self._mass(species, pc.shape[1]))
+        return out if len(shape) else out[0]
+
+    def velocity(self, p, hbar=1.0, species=None):
+        """p / m_s [m/s]; same shape as ``p``."""
+        pc, shape = components("p", p)
+        return from_components(pc / self._mass(species, pc.shape[1]), shape)

@@ -140,6 +140,35 @@ Marker state
 :class:`pmc.Markers`): an integer puts every marker in that state; a list of fractions (>= 0,
 summing to 1) puts round(fraction_k n) markers in state k (largest remainders take the rounding;
 the markers are independent draws, so consecutive blocks are as good as a random assignment).
+
+Gas mixtures
+------------
+``[[species]]`` tables (one per species: :class:`pmc.Species`' keys, its cross section a nested
+table, ``relaxation`` a number or ``{ model = "Parker", z_inf = ..., t_star = ... }``, plus
+the species' ``density`` [1/m^3], ``temperature`` and optionally ``rotational_temperature``)
+and a ``[mixture]`` table with the box ``x`` (``[[lo, hi], ...]`` per axis [m]) and an
+optional ``drift`` [m/s] replace ``[dispersion]`` and ``[distribution]``: the band is the
+mixture's, the markers are :meth:`pmc.Mixture.sample`'s (SI units). A collision table
+``{ model = "BinaryMixture" }`` (only ``name`` besides) collides them::
+
+    [hamiltonian]
+    units = "si"
+
+    [[species]]
+    name = "N2"
+    mass = 4.652e-26
+    weight = 1e10
+    cross_section = { model = "VSS", diameter = 4.11e-10, omega = 0.74, t_ref = "273 K", alpha = 1.36 }
+    rotational_dof = 2
+    relaxation = { model = "Parker", z_inf = 18.1, t_star = "91.5 K" }
+    density = 2.5e25
+    temperature = "300 K"
+
+    [mixture]
+    x = [[0.0, 1e-3], [0.0, 1e-3], [0.0, 1e-3]]
+
+    [[collisions]]
+    model = "BinaryMixture"
 """
 import dataclasses
 import functools
@@ -156,11 +185,12 @@ from . import bands, boundaries, fields, gridsolver, materials, potentials, quan
 from .cells import Cells
 from .collisions import binary as _binary
 from .collisions import mechanisms as _mechanisms
+from .collisions import mixture as _mixture
 from .collisions import rate_matrix as _rate_matrix
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .io import open_dataset
-from .simulation import OBSERVABLES, Simulation
+from .simulation import OBSERVABLES, SPECIES_OBSERVABLES, Simulation
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -199,6 +229,9 @@ REGISTRY["collisions"].update(_models(_mechanisms, ["ElasticIsotropic", "Acousti
 # cross_section = { model = "HardSphere", diameter = 3.66e-10 }, named from "cross_section"
 REGISTRY["collisions"]["Binary"] = _binary.Binary
 REGISTRY["cross_section"] = _models(_binary, ["HardSphere", "VHS", "VSS", "MaxwellMolecules"])
+# gas mixtures: [[species]] tables and the collisions of the mixture they make
+REGISTRY["collisions"]["BinaryMixture"] = _mixture.BinaryMixture
+REGISTRY["relaxation"] = {"Parker": _mixture.Parker}
 # the absorbing layers of the quantum solver: [quantum] absorber = { width = ... }
 REGISTRY["absorber"] = {"Absorber": quantum.Absorber}
 # a rate matrix from a construction of its own: only through a named constructor
@@ -242,6 +275,9 @@ SECTIONS = {
     # a semiconductor (pmc.materials): its band, its scattering and its equilibrium stand in for
     # [dispersion], the [collisions] and a [distribution] without a model; SI units
     "material": {"name", "temperature", "doping", "band"},
+    # a gas mixture: [[species]] tables (checked by _species) and the box they fill
+    "species": None,
+    "mixture": {"x", "drift"},
 }
 #: Declared type of each key of the sections that are not models (see :func:`_check_type`):
 #: "number", "integer", "boolean", "string", "strings" (a list of them), "axis" (a list of
@@ -261,7 +297,11 @@ KEY_TYPES = {
                 "threads": "integer"},
     "material": {"name": "string", "temperature": "number", "doping": "number",
                  "band": "string"},
+    "mixture": {"x": "numbers", "drift": "numbers"},
 }
+#: Keys of a [[species]] table: pmc.Species' and what the sampling of its markers takes.
+_SPECIES_KEYS = {"name", "mass", "weight", "cross_section", "rotational_dof", "relaxation",
+                 "density", "temperature", "rotational_temperature"}
 _REQUIRED = ("run", "dispersion", "distribution")
 _RUN_REQUIRED = ("dt", "t_end", "save_every")
 #: [run] method: weighted markers (pmc.Simulation), the deterministic grid solver
@@ -662,7 +702,8 @@ def build(case):
         raise CaseError(f"unknown section{'s' if len(unknown) > 1 else ''} {unknown}; valid "
                         f"sections: {sorted(SECTIONS)}")
     for s in _REQUIRED:
-        if s not in case and not (s == "dispersion" and "material" in case):
+        if s not in case and not (s == "dispersion" and "material" in case) and not (
+                s in ("dispersion", "distribution") and "species" in case):
             raise CaseError(f"the case needs a [{s}] section")
     si = _unit_system(case) == "si"
     for s, keys in SECTIONS.items():
@@ -689,6 +730,11 @@ def build(case):
                         "of method = \"markers\"")
     ham = case.get("hamiltonian", {})
     material, band = _material(case)
+    mixture, mixture_sample = _species(case) if "species" in case else (None, None)
+    if mixture is not None:
+        if method != "markers":
+            raise CaseError("[[species]] (a gas mixture) needs [run] method = \"markers\"")
+        band = mixture.band
     try:
         if band is None:
             band = _model("dispersion", case["dispersion"])
@@ -698,6 +744,12 @@ def build(case):
         raise
     except ValueError as exc:
         raise CaseError(f"[hamiltonian] {exc}") from None
+    if mixture is not None:  # its markers, from the species' densities and temperatures
+        try:
+            markers = mixture.sample(seed=run.get("seed", 0), **mixture_sample)
+        except ValueError as exc:
+            raise CaseError(f"[[species]] {exc}") from None
+        return _build_markers(case, run, H, markers, None, base, mixture)
     dist_table = dict(case["distribution"])
     n = dist_table.pop("n", None)
     state = dist_table.pop("state", None)
@@ -726,14 +778,23 @@ def build(case):
             raise CaseError("[distribution] state is the markers' discrete state: method = "
                             "\"markers\" only")
         markers = markers.with_state(_marker_state(state, markers.n))
+    return _build_markers(case, run, H, markers, dist, base, None, material)
+
+
+def _build_markers(case, run, H, markers, dist, base, mixture, material=None):
+    """The markers' or the grid solver's Simulation (``markers`` None) of a case, and its run
+    options: the grid, collisions and cells of ``case`` (``mixture``: its [[species]])."""
+    method = run.get("method", "markers")
+    seed = run.get("seed", 0)
     grid, observables = None, None
     if "grid" in case:
         g = dict(case["grid"])
         observables = g.pop("observables", None)
         if observables is not None:
-            bad = [o for o in observables if o not in OBSERVABLES]
+            bad = [o for o in observables if o not in OBSERVABLES + SPECIES_OBSERVABLES]
             if bad:
-                raise CaseError(f"[grid] unknown observables {bad}; valid: {list(OBSERVABLES)}")
+                raise CaseError(f"[grid] unknown observables {bad}; valid: {list(OBSERVABLES)} "
+                                f"and, with [[species]], {list(SPECIES_OBSERVABLES)}")
         try:
             grid = PhaseSpaceGrid(**{k: _axis(k, v) for k, v in g.items()})
         except ValueError as exc:
@@ -742,7 +803,8 @@ def build(case):
     if isinstance(collisions, dict):
         collisions = [collisions]
     context = {"hbar": H.hbar, "dispersion": H.dispersion}
-    collisions = [_model("collisions", _nested_cross_section(t), base=base, context=context)
+    collisions = [_mixture_collisions(t, mixture) if t.get("model") == "BinaryMixture" else
+                  _model("collisions", _nested_cross_section(t), base=base, context=context)
                   for t in collisions]
     if material is not None:
         collisions += material.collisions(name="material")
@@ -804,6 +866,72 @@ def _fields(case):
             t["boundary"] = tuple(tuple(e) if isinstance(e, list) else e for e in b)
         out.append(_model("fields", t))
     return out
+
+
+def _species(case):
+    """(pmc.Mixture, keyword arguments of its sample()) from [[species]] and [mixture]."""
+    tables = case["species"]
+    if isinstance(tables, dict):
+        tables = [tables]
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict)
+                                                             for t in tables):
+        raise CaseError("[[species]] must be one or more tables (one per species)")
+    for s in ("dispersion", "distribution", "material"):
+        if s in case:
+            raise CaseError(f"[[species]] make the band and the markers of a gas mixture: "
+                            f"leave out [{s}]")
+    if "mixture" not in case or "x" not in case["mixture"]:
+        raise CaseError("[[species]] need [mixture] x, the box the gas fills ([[lo, hi], ...] "
+                        "per axis, [m])")
+    species, density, temperature, rotational = [], {}, {}, {}
+    for k, t in enumerate(tables):
+        where = f"species] [{t.get('name', k)}"
+        _check_keys(where, t, _SPECIES_KEYS)
+        t = dict(t)
+        for key in ("density", "temperature"):
+            if key not in t:
+                raise CaseError(f"[{where}] needs {key!r}")
+        name = t.get("name")
+        density[name] = t.pop("density")
+        temperature[name] = t.pop("temperature")
+        if "rotational_temperature" in t:
+            rotational[name] = t.pop("rotational_temperature")
+        for key in ("density", "temperature"):
+            _check_type(where, key, {"density": density, "temperature": temperature}[key][name],
+                        "number")
+        if isinstance(t.get("cross_section"), dict):
+            t["cross_section"] = _model("species.cross_section", t["cross_section"],
+                                        "cross_section")
+        if isinstance(t.get("relaxation"), dict):
+            t["relaxation"] = _model("species.relaxation", t["relaxation"], "relaxation")
+        for key in ("mass", "weight"):
+            if key in t:
+                _check_type(where, key, t[key], "number")
+        try:
+            species.append(_mixture.Species(**t))
+        except (TypeError, ValueError) as exc:
+            raise CaseError(f"[{where}] {exc}") from None
+    try:
+        mixture = _mixture.Mixture(species)
+    except ValueError as exc:
+        raise CaseError(f"[[species]] {exc}") from None
+    box = case["mixture"]["x"]
+    box = tuple(tuple(a) for a in box) if isinstance(box[0], list) else tuple(box)
+    sample = {"x": box, "density": density, "temperature": temperature,
+              "rotational_temperature": rotational or None}
+    if "drift" in case["mixture"]:
+        sample["drift"] = case["mixture"]["drift"]
+    return mixture, sample
+
+
+def _mixture_collisions(table, mixture):
+    """pmc.collisions.BinaryMixture of the case's [[species]]."""
+    if mixture is None:
+        raise CaseError("[collisions] model BinaryMixture collides a gas mixture: it needs "
+                        "[[species]] tables")
+    _check_keys("collisions] model [BinaryMixture", table, {"model", "name"})
+    return _mixture.BinaryMixture(mixture, **({"name": table["name"]} if "name" in table
+                                              else {}))
 
 
 def _material(case):

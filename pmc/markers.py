@@ -49,6 +49,10 @@ class Markers:
     state : array_like of int, optional
         Index of each marker's discrete internal state (subband, level, valley), >= 0, for
         rate-matrix collisions. Markers without it have no discrete state.
+    internal : array_like of float, optional
+        Internal (rotational) energy of the physical particles each marker stands for [J],
+        >= 0 and finite, one per marker (Larsen-Borgnakke exchange of
+        :class:`pmc.collisions.BinaryMixture`). Markers without it carry none.
 
     Examples
     --------
@@ -58,7 +62,7 @@ class Markers:
     (4, 1, 3, 1.0)
     """
 
-    def __init__(self, x, p, w=None, state=None):
+    def __init__(self, x, p, w=None, state=None, internal=None):
         xc = _as_components("x", x)
         pc = _as_components("p", p)
         n = xc.shape[1]
@@ -73,20 +77,22 @@ class Markers:
             w = np.full(n, 1.0 / max(n, 1))
         w = np.broadcast_to(np.asarray(w, np.float64), (n,)).copy()
         _check_arrays(xc, pc, w)
-        self._set(xc, pc, w, _as_state(state, n))
+        self._set(xc, pc, w, _as_state(state, n), _as_internal(internal, n))
 
     @classmethod
-    def from_components(cls, positions, momenta, weights, state=None):
+    def from_components(cls, positions, momenta, weights, state=None, internal=None):
         """Markers over arrays in the storage layout, without copying: (dx, n) and (dp, n)
         C-contiguous float64 (what :meth:`kernel_arrays` holds; the constructor takes the
         (n, d) layout of the public API)."""
         self = cls.__new__(cls)
         _check_arrays(positions, momenta, weights)
-        self._set(positions, momenta, weights, _as_state(state, weights.shape[0], copy=False))
+        self._set(positions, momenta, weights, _as_state(state, weights.shape[0], copy=False),
+                  _as_internal(internal, weights.shape[0], copy=False))
         return self
 
-    def _set(self, xc, pc, w, state=None):
+    def _set(self, xc, pc, w, state=None, internal=None):
         self._x, self._p, self._w, self._state = xc, pc, w, state
+        self._internal = internal
         self._n = w.shape[0]
         # arrays shaped like the storage and not in use, for reorder(): the ones it leaves
         # serve the next one
@@ -154,19 +160,34 @@ class Markers:
         return None if self._state is None else self._state[:self._n]
 
     @property
+    def internal(self):
+        """Internal (rotational) energy per physical particle [J] (float64, (n,) view), or None
+        if the markers carry none."""
+        return None if self._internal is None else self._internal[:self._n]
+
+    @property
     def total_weight(self):
         return float(np.sum(self.w))
 
     def copy(self):
         """An independent copy of the live markers."""
         state = None if self._state is None else self.state.copy()
+        internal = None if self._internal is None else self.internal.copy()
         return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
-                                       self.w.copy(), state)
+                                       self.w.copy(), state, internal)
 
     def with_state(self, state):
         """A copy carrying the discrete states ``state`` (ints >= 0, one per marker)."""
+        internal = None if self._internal is None else self.internal.copy()
         return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
-                                       self.w.copy(), _as_state(state, self.n))
+                                       self.w.copy(), _as_state(state, self.n), internal)
+
+    def with_internal(self, internal):
+        """A copy carrying the internal energies ``internal`` [J] (floats >= 0, one per
+        marker)."""
+        state = None if self._state is None else self.state.copy()
+        return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
+                                       self.w.copy(), state, _as_internal(internal, self.n))
 
     # ------------------------------------------------------------------ kernel access
     def kernel_arrays(self):
@@ -174,6 +195,11 @@ class Markers:
         columns, for kernels that read or update the markers in place. Valid until the next
         :meth:`append`, :meth:`remove` or :meth:`reorder`."""
         return KernelArrays(self._x, self._p, self._w, self._state)
+
+    def kernel_internal(self):
+        """The storage of :attr:`internal` ((capacity,) float64 [J], live markers first), or
+        None; valid like :meth:`kernel_arrays`."""
+        return self._internal
 
     def spare_momenta(self):
         """A (dp, capacity) float64 array the markers do not use, for a kernel that writes the
@@ -226,21 +252,29 @@ class Markers:
         state = self._spare("state")
         if state is not None:
             _cells.scatter_columns(self._state[np.newaxis, :], n, position, state[np.newaxis, :])
-        old = {"x": self._x, "p": self._p, "state": self._state}
+        internal = self._spare("internal")
+        if internal is not None:
+            _cells.scatter_columns(self._internal[np.newaxis, :], n, position,
+                                   internal[np.newaxis, :])
+        old = {"x": self._x, "p": self._p, "state": self._state, "internal": self._internal}
         if w is not self._w:
             old["w"] = self._w
         self._x, self._p, self._w, self._state = x, momenta, w, state
+        self._internal = internal
         self._spares.update(old)
 
     # ------------------------------------------------------------------ growth and removal
-    def append(self, positions, momenta, weights, state=None):
+    def append(self, positions, momenta, weights, state=None, internal=None):
         """Append markers given as (dx, k), (dp, k), (k,) arrays (capacity grows by doubling);
-        ``state`` (k,) is required if the markers carry discrete states (and ignored if not)."""
+        ``state`` (k,) is required if the markers carry discrete states (and ignored if not);
+        ``internal`` (k,) [J] likewise for internal energies."""
         k = weights.shape[0]
         if k == 0:
             return
         if self._state is not None and state is None:
             raise ValueError("these markers carry discrete states: append needs state")
+        if self._internal is not None and internal is None:
+            raise ValueError("these markers carry internal energies: append needs internal")
         need = self._n + k
         if need > self.capacity:
             cap = max(need, 2 * self.capacity, 16)
@@ -256,11 +290,17 @@ class Markers:
                 news = np.empty(cap, np.int64)
                 news[:self._n] = self._state[:self._n]
                 self._state = news
+            if self._internal is not None:
+                newi = np.empty(cap)
+                newi[:self._n] = self._internal[:self._n]
+                self._internal = newi
         self._x[:, self._n:need] = positions
         self._p[:, self._n:need] = momenta
         self._w[self._n:need] = weights
         if self._state is not None:
             self._state[self._n:need] = state
+        if self._internal is not None:
+            self._internal[self._n:need] = internal
         self._n = need
 
     def remove(self, indices):
@@ -280,6 +320,8 @@ class Markers:
         self._w[holes] = self._w[fillers]
         if self._state is not None:
             self._state[holes] = self._state[fillers]
+        if self._internal is not None:
+            self._internal[holes] = self._internal[fillers]
         self._n = new_n
 
 
@@ -294,6 +336,19 @@ def _as_state(state, n, copy=True):
         raise ValueError("state must be >= 0 for every marker")
     s = s.astype(np.int64, copy=copy)
     return np.ascontiguousarray(s)
+
+
+def _as_internal(internal, n, copy=True):
+    if internal is None:
+        return None
+    e = np.asarray(internal)
+    if e.shape != (n,) or e.dtype.kind not in "fiu":
+        raise ValueError(f"internal must be a float array of shape ({n},) [J], got "
+                         f"{e.dtype} {e.shape}")
+    e = np.ascontiguousarray(e.astype(np.float64, copy=copy))
+    if n and not (np.all(np.isfinite(e)) and e.min() >= 0.0):
+        raise ValueError("internal must be finite and >= 0 [J] for every marker")
+    return e
 
 
 def _as_components(name, a):

@@ -263,6 +263,20 @@ _DECLARATIONS = [
                   "field mesh", "V/m", (_FIELD,))
       for s, a in (("", "x"), ("_y", "y"), ("_z", "z"))],
     Declaration("field_energy", "electrostatic field energy (1/2) int eps |grad phi|^2 dV", "J"),
+    # ---------------------------------------------------------------- gas mixtures
+    Declaration("species", "species of a gas mixture", None, ("species",), coordinate=True),
+    Declaration("internal_energy", "total internal (rotational) energy: sum w e_internal over "
+                "markers (not in energy)", "J"),
+    Declaration("species_density", "number density of each species",
+                lambda k, m: _per_volume("1", k), ("species", _SPACE)),
+    # ratios of per-species sums: an ensemble averages them over its replicas (the "ratio"
+    # rule weights by the total density, not the species')
+    Declaration("species_velocity", "mean velocity of each species", "m/s",
+                ("species", "component", _SPACE), extra=_MISSING),
+    Declaration("species_temperature", "translational temperature k T of each species "
+                "(m <|v - u|^2> / 3)", "J", ("species", _SPACE), extra=_MISSING),
+    Declaration("rotational_temperature", "rotational temperature k T_rot of each species "
+                "(<e_rot> / (dof / 2))", "J", ("species", _SPACE), extra=_MISSING),
     # ---------------------------------------------------------------- envelope and comparison
     Declaration("rho_integral", "integral of rho over the grid"),
     Declaration("distance", "total variation distance 1/2 int int |rho_reference - "

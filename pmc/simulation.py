@@ -26,10 +26,12 @@ from ._kernels import threads as _threads
 from ._kernels.rng import seed_to_int
 from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .bands import Parabolic as _Parabolic
+from .bands import SpeciesMasses
 from .boundaries import Boundary, Injecting, check_inside
 from .boundaries import encode_walls as _encode_walls
 from .cells import Cells
 from .collisions.base import Collision
+from .collisions.mixture import SPECIES_OBSERVABLES, species_moments
 from .fields import Field
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
@@ -40,7 +42,7 @@ from .sampling import MOMENTS, CellSampler, batch_means, transient_end, window_m
 from .sampling import cell_moments as _cell_moments
 from .streaming import SCHEMES, Streamer, StreamTally, check_boundary, gas_walls
 
-__all__ = ["Simulation", "simulate", "OBSERVABLES", "SMALL_RUN"]
+__all__ = ["Simulation", "simulate", "OBSERVABLES", "SPECIES_OBSERVABLES", "SMALL_RUN"]
 
 #: Runs with fewer markers than this step on one thread: starting the thread pool and meeting at
 #: the barrier of each parallel loop (a few per step) costs more than the work it shares.
@@ -78,7 +80,8 @@ class Simulation(FrameRun):
     scheme : {"leapfrog", "yoshida4"}
         Push scheme (orders 2 and 4).
     observables : sequence of str, optional
-        Which of ``OBSERVABLES`` to record on the grid; default f, density, current and
+        Which of ``OBSERVABLES`` (and, for a gas mixture, of ``SPECIES_OBSERVABLES``: moments
+        per species, :func:`pmc.collisions.mixture.species_moments`) to record on the grid; default f, density, current and
         energy density when a grid is given, none otherwise. The scalar time series
         (n_markers, total_weight, energy, momentum, absorbed, injected, collisions) are always
         recorded; with :class:`pmc.Injecting` walls also the terminal currents
@@ -149,9 +152,15 @@ class Simulation(FrameRun):
             raise ValueError(f"observables must be a list of names, got the string "
                              f"{observables!r} (write [{observables!r}])")
         observables = tuple(observables)
-        unknown = [o for o in observables if o not in OBSERVABLES]
+        unknown = [o for o in observables if o not in OBSERVABLES + SPECIES_OBSERVABLES]
         if unknown:
-            raise ValueError(f"unknown observables {unknown}; valid: {list(OBSERVABLES)}")
+            raise ValueError(f"unknown observables {unknown}; valid: {list(OBSERVABLES)} and, "
+                             f"for a gas mixture, {list(SPECIES_OBSERVABLES)}")
+        if (set(observables) & set(SPECIES_OBSERVABLES)
+                and not isinstance(hamiltonian.dispersion, SpeciesMasses)):
+            raise ValueError(f"observables {sorted(set(observables) & set(SPECIES_OBSERVABLES))} "
+                             f"are per species of a gas mixture: they need its band "
+                             f"(pmc.Mixture.band), got {type(hamiltonian.dispersion).__name__}")
         if observables and grid is None:
             raise ValueError(f"observables {list(observables)} need a grid")
         if grid is not None:
@@ -578,12 +587,16 @@ class Simulation(FrameRun):
         parts = []
         if self.grid is not None and "f" in self.observables:
             parts.append(self.grid.bin(mk, H))
-        moments = [o for o in self.observables if o != "f"]
+        moments = [o for o in self.observables if o != "f" and o not in SPECIES_OBSERVABLES]
         if moments:
             m = self.grid.moments(mk, H)
             keep = [v for v in m.data_vars
                     if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
             parts.append(m[keep])
+        per_species = [o for o in self.observables if o in SPECIES_OBSERVABLES]
+        if per_species:
+            parts.append(species_moments(mk, H.dispersion, self.grid, per_species,
+                                         unit_system(H)))
         parts.append(self._scalars(sums))
         if self._kickers and not self._fields_current:
             self._update_fields(t)
@@ -636,6 +649,8 @@ class Simulation(FrameRun):
              "n_markers": variable("n_markers", np.int64(mk.n), system=system),
              "total_weight": variable("total_weight", total_weight, system=system),
              "energy": variable("energy", energy, system=system),
+             **({} if mk.internal is None else {"internal_energy": variable(
+                 "internal_energy", float(mk.w @ mk.internal), system=system)}),
              "momentum": variable("momentum", momentum, system=system),
              "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
              "injected": variable("injected", self._injected.copy(), system=system),
@@ -675,7 +690,8 @@ class Simulation(FrameRun):
                "position_variance": variable("position_variance",
                                              (w @ (x - mean_x) ** 2) * inv, system=system)}
         coords = {"axis": coordinate("axis", list(_AXES[:mk.dx]))}
-        names = getattr(H.dispersion, "names", None)
+        names = (None if isinstance(H.dispersion, SpeciesMasses)  # species: species_density
+                 else getattr(H.dispersion, "names", None))
         if names is not None:
             pop = np.bincount(mk.state, weights=w, minlength=len(names))[:len(names)] * inv
             out["valley_population"] = variable("valley_population", pop, system=system)
@@ -734,6 +750,7 @@ class Simulation(FrameRun):
         # the storage layout (d, n), which _restore_state hands back to from_components
         arrays = {"positions": mk.positions.T, "momenta": mk.momenta.T, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
+                  **({} if mk.internal is None else {"internal": mk.internal}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events,
                   **({"contact_frame": self._contact_frame} if self._contacts else {})}
@@ -757,7 +774,7 @@ class Simulation(FrameRun):
         self.markers = Markers.from_components(np.ascontiguousarray(arrays["positions"]),
                                                np.ascontiguousarray(arrays["momenta"]),
                                                np.ascontiguousarray(arrays["weights"]),
-                                               arrays.get("state"))
+                                               arrays.get("state"), arrays.get("internal"))
         self._absorbed = arrays["absorbed"].copy()
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()

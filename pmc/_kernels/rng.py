@@ -51,10 +51,13 @@ FREESTREAM_MARKER = 1 << 36
 #: at step t: stream_key(seed, t, OHMIC + s); the k-th created marker stream_key(that, k, 0); the
 #: choice of the markers removed from a cell in excess stream_key(seed, t, OHMIC + 2 + s).
 OHMIC = 11 << 44
+#: Mixture collisions (pmc.collisions.BinaryMixture) named N at step t:
+#: stream_key(seed, t, MIXTURE + crc32(N)); cell c: stream_key(that, c, 0).
+MIXTURE = 13 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
            "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
-           "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC}
+           "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC, "mixture": MIXTURE}
 
 
 @njit(**JIT)

@@ -26,6 +26,9 @@ from .models import SCALAR
 #: Dispersion codes from this one on need the marker's state.
 STATEFUL = 16
 MULTIVALLEY = valleys.MULTIVALLEY
+#: Species masses of a gas mixture (pmc.bands.SpeciesMasses): prm = [m_0, m_1, ...] [kg],
+#: eps = p^2 / (2 m_s), v = p / m_s.
+SPECIES_MASSES = 17
 
 
 def needs_state(kind):
@@ -60,6 +63,8 @@ def energy(kind, prm, s, p0, p1, p2):
     """Band energy [J] of momentum (p0, p1, p2) [kg m/s] in state ``s``."""
     if kind < STATEFUL:
         return models.energy(kind, prm, p0, p1, p2)
+    if kind == SPECIES_MASSES:
+        return (p0 * p0 + p1 * p1 + p2 * p2) / (2.0 * prm[s])
     # MULTIVALLEY: p measured from the minimum of valley s (valleys.energy on the flat table)
     _, _, _, eps, _, o = _valley(prm, s, p0, p1, p2)
     return prm[o + valleys.DELTA] + eps
@@ -70,6 +75,9 @@ def velocity(kind, prm, s, p0, p1, p2):
     """Group velocity dE/dp [m/s] in state ``s``, three components."""
     if kind < STATEFUL:
         return models.velocity(kind, prm, p0, p1, p2)
+    if kind == SPECIES_MASSES:
+        inv_m = 1.0 / prm[s]
+        return p0 * inv_m, p1 * inv_m, p2 * inv_m
     # MULTIVALLEY: v = T^T p* / (m_d (1 + 2 alpha eps)) (valleys.velocity on the flat table)
     q0, q1, q2, _, f, o = _valley(prm, s, p0, p1, p2)
     return ((prm[o + 4] * q0 + prm[o + 7] * q1 + prm[o + 10] * q2) * f,

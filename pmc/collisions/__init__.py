@@ -7,6 +7,7 @@ number, without knowing what they are.
 """
 from .base import Collision, JumpOperator
 from .binary import VHS, VSS, Binary, CrossSection, HardSphere, MaxwellMolecules
+from .mixture import BinaryMixture, Mixture, Parker, Species
 from .rate_matrix import GoldenRule, RateMatrix
 from .mechanisms import AcousticPhonon, ElasticIsotropic, Impurity, Mechanism, OpticalPhonon
 from .semiconductors import (AcousticDeformation, BrooksHerring, IntervalleyPhonon, PolarOptical,
@@ -16,4 +17,4 @@ __all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", 
            "RateMatrix", "GoldenRule",
            "Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity",
            "ValleyMechanism", "ValleyScattering", "AcousticDeformation", "IntervalleyPhonon", "PolarOptical",
-           "BrooksHerring"]
+           "BrooksHerring", "BinaryMixture", "Mixture", "Parker", "Species"]
