@@ -9,6 +9,8 @@ bitwise what the reference code gives.
   double.
 * The rate matrix's first-draw filter (jumps.stay_thresholds): bitwise the per-marker
   jump_state for every marker, in both samplers, including rates whose rate dt underflows.
+* The frame's marker sums (evaluate.marker_sums, energies by sub-blocks): bitwise the sums
+  of the per-marker stateful.energy + models.potential, with and without marker states.
 * threads.swap sets and returns numba's thread count; Simulation.step on one thread for small
   runs leaves the count as it was.
 (The order of accuracy of the push is held by tests/test_push.py.)
@@ -25,7 +27,9 @@ from pmc._kernels import BLOCK
 from pmc._kernels import jumps as J
 from pmc._kernels import push as P
 from pmc._kernels import scatter as S
+from pmc._kernels import stateful
 from pmc._kernels import threads as T
+from pmc._kernels.models import column, potential
 from pmc._kernels.rng import stream_key
 from pmc.boundaries import encode_walls
 
@@ -163,3 +167,57 @@ def test_thread_swap_and_small_runs_keep_the_thread_count():
     with T.limited(numba_threads=2):
         sim.step(3)
         assert numba.get_num_threads() == 2
+
+
+@njit
+def _reference_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
+    """evaluate.marker_sums one marker at a time through stateful.energy and models.potential."""
+    dx, dp = x.shape[0], p.shape[0]
+    has_state = state.shape[0] > 0
+    for b in range((n + BLOCK - 1) // BLOCK):
+        acc = np.zeros(6)
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            x0, x1, x2 = column(x, i, dx)
+            p0, p1, p2 = column(p, i, dp)
+            wi = w[i]
+            check = 0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2 + 0.0 * wi
+            if not math.isfinite(check):
+                acc[0] += 1.0
+            acc[1] += wi
+            s = state[i] if has_state else 0
+            acc[2] += wi * (stateful.energy(dkind, dprm, s, p0, p1, p2)
+                            + potential(terms, pprm, x0, x1, x2, t))
+            acc[3] += wi * p0
+            acc[4] += wi * p1
+            acc[5] += wi * p2
+        out[b] = acc
+    return out
+
+
+def test_marker_sums_by_sub_blocks_are_bitwise_the_per_marker_sums():
+    from pmc._kernels import evaluate as E
+    from test_push_kernels import _random_band, _random_potential  # tests/ is on the path
+    si = pmc.materials.get("Si", temperature=300.0)
+    for trial in range(14):
+        rng = np.random.default_rng(500 + trial)
+        dx = 1 + trial % 3
+        band, dp = _random_band(rng, dx)
+        n = int(rng.choice([3, 700, 2 * BLOCK + 300]))
+        state = np.empty(0, np.int64)
+        scale = 1.0
+        if trial >= 12:  # a multi-valley band: each marker's energy in its valley
+            band, dp, scale = si.band, 3, 3e-26
+            state = rng.integers(0, len(band), n)
+        H = pmc.Hamiltonian(band, _random_potential(rng, dx, -5.0, 5.0))
+        x = rng.uniform(-6, 6, size=(dx, n))
+        p = rng.normal(size=(dp, n)) * scale
+        w = rng.uniform(0.5, 2.0, n)
+        if trial % 4 == 3:
+            x[0, n // 2] = np.nan
+            p[-1, 0] = np.inf
+        dk, dprm, terms, pprm = H.kernel_arguments()
+        nb = (n + BLOCK - 1) // BLOCK
+        a, b = np.zeros((nb, 6)), np.zeros((nb, 6))
+        E.marker_sums(dk, dprm, terms, pprm, x, p, w, state, n, 0.7, a)
+        _reference_sums(dk, dprm, terms, pprm, x, p, w, state, n, 0.7, b)
+        np.testing.assert_array_equal(_bits(a), _bits(b))

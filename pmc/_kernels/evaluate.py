@@ -2,10 +2,13 @@
 by the moments): each loads a point, calls the scalar function of :mod:`.models`, stores."""
 import math
 
+import numpy as np
 from numba import njit, prange, uint64
 
-from . import BLOCK, JIT_PARALLEL, stateful
-from .models import column, energy, force, potential, velocity
+from . import BLOCK, JIT, JIT_PARALLEL, stateful
+from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, PARABOLIC, PERIODIC, QUARTIC,
+                     SCALAR, STEP, UNIFORM_FIELD, column, energy, force, modulation, potential,
+                     term_potential, velocity)
 
 
 @njit(**JIT_PARALLEL)
@@ -83,39 +86,133 @@ def force_array(terms, prm, x, t, out):
     return out
 
 
+#: Markers per sub-block of :func:`marker_sums`: their energies held in L1 between the loops.
+_SUB = 256
+
+
+@njit(**SCALAR)
+def _potential_term_loop(U, x, i0, m, dx, kind, prm, o, g):
+    """U[i] += g U_k(x_{i0+i}) for i < m, ``dx`` and ``kind`` constants (a loop that
+    vectorises); term by term in order, each marker gets bitwise models.potential."""
+    for i in range(m):
+        j = i0 + i
+        x1 = x[1, j] if dx > 1 else 0.0
+        x2 = x[2, j] if dx > 2 else 0.0
+        U[i] += g * term_potential(kind, prm, o, x[0, j], x1, x2)
+
+
+@njit(**SCALAR)
+def _potential_term(U, x, i0, m, dx, kind, prm, o, g):
+    """:func:`_potential_term_loop` with ``kind`` constant, for ``dx`` constant."""
+    if kind == HARMONIC:
+        _potential_term_loop(U, x, i0, m, dx, HARMONIC, prm, o, g)
+    elif kind == QUARTIC:
+        _potential_term_loop(U, x, i0, m, dx, QUARTIC, prm, o, g)
+    elif kind == GAUSSIAN:
+        _potential_term_loop(U, x, i0, m, dx, GAUSSIAN, prm, o, g)
+    elif kind == ECKART:
+        _potential_term_loop(U, x, i0, m, dx, ECKART, prm, o, g)
+    elif kind == STEP:
+        _potential_term_loop(U, x, i0, m, dx, STEP, prm, o, g)
+    elif kind == PERIODIC:
+        _potential_term_loop(U, x, i0, m, dx, PERIODIC, prm, o, g)
+    elif kind == UNIFORM_FIELD:
+        _potential_term_loop(U, x, i0, m, dx, UNIFORM_FIELD, prm, o, g)
+    else:
+        _potential_term_loop(U, x, i0, m, dx, GRIDDED, prm, o, g)
+
+
+@njit(**JIT)
+def block_potential(U, x, i0, m, terms, prm, t):
+    """U[:m] = U(x, t) of markers i0..i0+m-1, term by term (bitwise models.potential)."""
+    dx = x.shape[0]
+    for i in range(m):
+        U[i] = 0.0
+    for k in range(terms.shape[0]):
+        g = modulation(terms[k, 2], prm, terms[k, 3], t)
+        if dx == 1:
+            _potential_term(U, x, i0, m, 1, terms[k, 0], prm, terms[k, 1], g)
+        elif dx == 2:
+            _potential_term(U, x, i0, m, 2, terms[k, 0], prm, terms[k, 1], g)
+        else:
+            _potential_term(U, x, i0, m, 3, terms[k, 0], prm, terms[k, 1], g)
+
+
+@njit(**SCALAR)
+def _energy_loop(E, p, i0, m, dp, dkind, dprm):
+    """E[i] = eps(p_{i0+i}) + E[i], ``dp`` and ``dkind`` (a stateless band) constants."""
+    for i in range(m):
+        j = i0 + i
+        p1 = p[1, j] if dp > 1 else 0.0
+        p2 = p[2, j] if dp > 2 else 0.0
+        E[i] = energy(dkind, dprm, p[0, j], p1, p2) + E[i]
+
+
+@njit(**JIT)
+def block_energy(E, p, state, i0, m, dkind, dprm):
+    """E[:m] = eps(p) + E[:m] (E holding U: the marker's H as stateful.energy + potential);
+    ``state`` empty for markers without states (state 0)."""
+    dp = p.shape[0]
+    if dkind >= stateful.STATEFUL:
+        has_state = state.shape[0] > 0
+        for i in range(m):
+            j = i0 + i
+            p0, p1, p2 = column(p, j, dp)
+            s = state[j] if has_state else 0
+            E[i] = stateful.energy(dkind, dprm, s, p0, p1, p2) + E[i]
+    elif dkind == PARABOLIC and dp == 1:
+        _energy_loop(E, p, i0, m, 1, PARABOLIC, dprm)
+    elif dkind == PARABOLIC and dp == 2:
+        _energy_loop(E, p, i0, m, 2, PARABOLIC, dprm)
+    elif dkind == PARABOLIC:
+        _energy_loop(E, p, i0, m, 3, PARABOLIC, dprm)
+    elif dkind == KANE and dp == 3:
+        _energy_loop(E, p, i0, m, 3, KANE, dprm)
+    else:
+        _energy_loop(E, p, i0, m, dp, dkind, dprm)
+
+
 @njit(**JIT_PARALLEL)
 def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
-    """One pass over markers 0..n-1 of the (dx, ·), (dp, ·) arrays ``x``, ``p``, weights
-    ``w`` and states ``state`` (int64; empty if the markers have none), in blocks of BLOCK markers (in parallel), each block summed in index order into its
+    """One pass over markers 0..n-1 of the (dx, ·), (dp, ·) arrays ``x``, ``p``, weights ``w``
+    and states ``state`` (int64; empty if the markers have none), in blocks of BLOCK markers (in parallel), each block summed in index order into its
     row of ``out`` (nblock, 6): the number of markers with a non-finite x, p or w, then sum w,
     sum w H(x, p, t), sum w p_0, sum w p_1, sum w p_2. The caller sums the rows in order, so the
-    totals do not depend on the number of threads."""
+    totals do not depend on the number of threads. The energies H of a sub-block are computed
+    first, term by term in loops that vectorise (the same numbers as stateful.energy +
+    models.potential), then summed."""
     dx = x.shape[0]
     dp = p.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
-    has_state = state.shape[0] > 0
     for b in prange(nblock):
+        E = np.empty(_SUB)
         bad = 0.0
         sw = 0.0
         se = 0.0
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
-        for i in range(uint64(b * BLOCK), uint64(min(n, (b + 1) * BLOCK))):
-            x0, x1, x2 = column(x, i, dx)
-            p0, p1, p2 = column(p, i, dp)
-            wi = w[i]
-            # 0 v is 0 for every finite v and NaN for inf or NaN
-            check = 0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2 + 0.0 * wi
-            if not math.isfinite(check):
-                bad += 1.0
-            sw += wi
-            s = state[i] if has_state else 0
-            se += wi * (stateful.energy(dkind, dprm, s, p0, p1, p2)
-                        + potential(terms, pprm, x0, x1, x2, t))
-            s0 += wi * p0
-            s1 += wi * p1
-            s2 += wi * p2
+        end = min(n, (b + 1) * BLOCK)
+        for a0 in range(b * BLOCK, end, _SUB):
+            i0 = uint64(a0)
+            m = uint64(min(_SUB, end - a0))
+            block_potential(E, x, i0, m, terms, pprm, t)
+            block_energy(E, p, state, i0, m, dkind, dprm)
+            for i in range(m):
+                j = i0 + i
+                x0, x1, x2 = column(x, j, dx)
+                p0, p1, p2 = column(p, j, dp)
+                wi = w[j]
+                # 0 v is 0 for every finite v and NaN for inf or NaN
+                check = (0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2
+                         + 0.0 * wi)
+                if not math.isfinite(check):
+                    bad += 1.0
+                sw += wi
+                se += wi * E[i]
+                s0 += wi * p0
+                s1 += wi * p1
+                s2 += wi * p2
         out[b, 0] = bad
         out[b, 1] = sw
         out[b, 2] = se
