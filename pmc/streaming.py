@@ -182,31 +182,6 @@ class Streamer:
         return tally
 
 
-def _mirror(dispersion, markers, wkind):
-    """None for a stateless dispersion; else its ``mirror_states()`` table, after checking that
-    the markers carry states and that every reflecting wall has a mirror state."""
-    if not _stateful.needs_state(dispersion.kind):
-        return None
-    if markers.state is None:
-        raise ValueError(f"a {type(dispersion).__name__} band streams each marker in its state "
-                         "(valley): the markers need state= (e.g. pmc.sample of "
-                         "Material.equilibrium())")
-    nstate = markers.state.max() + 1 if markers.n else 1
-    table = getattr(dispersion, "mirror_states", None)  # none: a wall never changes the state
-    mirror = np.ascontiguousarray(table() if table is not None else
-                                  np.repeat(np.arange(nstate), 3).reshape(nstate, 3),
-                                  dtype=np.int64)
-    if markers.n and (markers.state.min() < 0 or markers.state.max() >= mirror.shape[0]):
-        raise ValueError(f"marker states must lie in 0..{mirror.shape[0] - 1} (the band's "
-                         f"states), got {markers.state.min()}..{markers.state.max()}")
-    for a in range(markers.dx):
-        if (wkind[a] == _push.REFLECTING).any() and (mirror[:, a] < 0).any():
-            raise ValueError(f"a reflecting wall on axis {a} maps a valley to its mirror image, "
-                             "which this band lacks; use periodic walls or add the mirror "
-                             "valleys")
-    return mirror
-
-
     def _fly(self, markers, t0, step0, dt, steps):
         """The gas push (:func:`pmc._kernels.walls.push_gas`), with the freestream faces
         injecting after each step."""
@@ -240,6 +215,31 @@ def _mirror(dispersion, markers, wkind):
                 tally += _inject_face(markers, self.key, s, axis, side, face, dt, self.wkind,
                                       self.lo, self.hi)
         return tally
+
+
+def _mirror(dispersion, markers, wkind):
+    """None for a stateless dispersion; else its ``mirror_states()`` table, after checking that
+    the markers carry states and that every reflecting wall has a mirror state."""
+    if not _stateful.needs_state(dispersion.kind):
+        return None
+    if markers.state is None:
+        raise ValueError(f"a {type(dispersion).__name__} band streams each marker in its state "
+                         "(valley): the markers need state= (e.g. pmc.sample of "
+                         "Material.equilibrium())")
+    nstate = markers.state.max() + 1 if markers.n else 1
+    table = getattr(dispersion, "mirror_states", None)  # none: a wall never changes the state
+    mirror = np.ascontiguousarray(table() if table is not None else
+                                  np.repeat(np.arange(nstate), 3).reshape(nstate, 3),
+                                  dtype=np.int64)
+    if markers.n and (markers.state.min() < 0 or markers.state.max() >= mirror.shape[0]):
+        raise ValueError(f"marker states must lie in 0..{mirror.shape[0] - 1} (the band's "
+                         f"states), got {markers.state.min()}..{markers.state.max()}")
+    for a in range(markers.dx):
+        if (wkind[a] == _push.REFLECTING).any() and (mirror[:, a] < 0).any():
+            raise ValueError(f"a reflecting wall on axis {a} maps a valley to its mirror image, "
+                             "which this band lacks; use periodic walls or add the mirror "
+                             "valleys")
+    return mirror
 
 
 def _inject_face(markers, key, step, axis, side, face, dt, wkind, lo, hi):
