@@ -299,6 +299,10 @@ class Simulation(FrameRun):
                     if v.replace("_stderr", "") in moments or v.startswith("weight_outside")]
             parts.append(m[keep])
         parts.append(self._scalars(sums))
+        for op in self.operators:  # the mechanisms' own per-frame tallies (signed particles)
+            observe = getattr(op, "observe", None)
+            if observe is not None:
+                parts.append(observe(mk, unit_system(H)))
         data, coords = {}, {}
         for part in parts:  # over the same coordinates; a variable in two parts: the first
             coords.update(part.coords.variables)
@@ -358,6 +362,9 @@ class Simulation(FrameRun):
 
     def _frame_recorded(self):
         self._events_at_last_frame = self._collision_events.copy()
+        for op in self.operators:
+            if hasattr(op, "frame_recorded"):
+                op.frame_recorded()
 
     def _fingerprint(self):
         fields = (repr(self.fields),) if self.fields else ()
@@ -370,6 +377,7 @@ class Simulation(FrameRun):
         # the storage layout (d, n), which _restore_state hands back to from_components
         arrays = {"positions": mk.positions.T, "momenta": mk.momenta.T, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
+                  **({"signed": np.ones(1, bool)} if mk.signed else {}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events}
         for k, op in enumerate(self.operators):
@@ -382,7 +390,7 @@ class Simulation(FrameRun):
         self.markers = Markers.from_components(np.ascontiguousarray(arrays["positions"]),
                                                np.ascontiguousarray(arrays["momenta"]),
                                                np.ascontiguousarray(arrays["weights"]),
-                                               arrays.get("state"))
+                                               arrays.get("state"), "signed" in arrays)
         self._absorbed = arrays["absorbed"].copy()
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()

@@ -9,6 +9,7 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import inject as _inject
 from ._kernels import push as _push
+from ._kernels import wigner as _wigner
 from ._kernels.rng import seed_to_int
 from .bands import Parabolic
 from .boundaries import Injecting, check_inside, encode_walls
@@ -146,10 +147,14 @@ class Streamer:
         weight = self._weight[:nblock]
         count = self._count[:nblock]
         x, p, w, _ = markers.kernel_arrays()
+        # the push flags absorbed markers by negating their weight: signed markers are told by
+        # the change of sign
+        before = w[:n].copy() if markers.signed else None
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
                     weight, count)
         if count.any():
-            gone = _push.absorbed_indices(w, n, count)
+            gone = (_push.absorbed_indices(w, n, count) if before is None
+                    else _wigner.flipped_indices(w, before, n, count))
             markers.remove(gone)
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
             tally.absorbed_count = int(count.sum())
