@@ -90,15 +90,17 @@ def count_events(x, n, x0, inv_dx, gamma, remaining, step_key, generation, none,
 
 
 @njit(**JIT_PARALLEL)
-def write_pairs(x, p, w, state, n, x0, inv_dx, gamma, cum, sign, dq, remaining, step_key,
-                generation, counts, offsets, cx, cp, cw, cstate, crem):
+def write_pairs(x, p, w, state, n, x0, inv_dx, gamma, cum, sign, dq, p_max, remaining,
+                step_key, generation, counts, offsets, cx, cp, cw, cstate, crem):
     """Write the children of every source (``counts`` from :func:`count_events`, ``offsets``
     its exclusive prefix sum): source i's event e fills children
     2 (offsets[i] + e) and 2 (offsets[i] + e) + 1. ``x`` (n,), ``p`` (dp, >= n) (component 0
     along the table's axis), ``w`` (n,), ``state`` (n,) int64 or a (0,) array; the children's
     arrays alike (``cp`` (dp, capacity)), ``crem`` their remaining times [s]. ``cum`` (nx, nq)
     is the cumulative |W| of each cell's row, ``sign`` (nx, nq) the sign of W (+1, -1),
-    ``dq`` [kg m/s] the lattice spacing."""
+    ``dq`` [kg m/s] the lattice spacing. A pair with a marker at |p_x| >= ``p_max`` (outside
+    the momentum domain) is written with zero weights (the caller drops them; it still
+    counts as an event, and its children generate nothing)."""
     nx = gamma.shape[0]
     dp = p.shape[0]
     has_state = state.shape[0] > 0
@@ -129,6 +131,9 @@ def write_pairs(x, p, w, state, n, x0, inv_dx, gamma, cum, sign, dq, remaining, 
             cw[a] = s
             cp[0, a + 1] = p[0, i] - q
             cw[a + 1] = -s
+            if not (abs(p[0, i] + q) < p_max and abs(p[0, i] - q) < p_max):
+                cw[a] = 0.0  # a pair leaving the momentum domain is dropped (both markers)
+                cw[a + 1] = 0.0
 
 
 @njit(**JIT_PARALLEL)
@@ -147,8 +152,8 @@ def annihilation_cells(x, p, n, x0, inv_dx, nx, inv_dp, ip_min, npc, index):
 
 @njit(**JIT_PARALLEL)
 def cell_sums(w, order, start, net, majority):
-    """Per cell c: net[c] = sum of the signed weights (in marker order), majority[c] = the
-    number of markers of net's sign."""
+    """Per cell c: net[c] = sum of the signed weights (in marker order; 0 where it is below
+    the rounding of the sum of |w|), majority[c] = the number of markers of net's sign."""
     ncell = start.shape[0] - 1
     for c in prange(ncell):
         s = 0.0
@@ -156,11 +161,16 @@ def cell_sums(w, order, start, net, majority):
             s += w[order[a]]
         npos = 0
         nneg = 0
+        total = 0.0
         for a in range(start[c], start[c + 1]):
-            if w[order[a]] > 0.0:
+            v = w[order[a]]
+            total += abs(v)
+            if v > 0.0:
                 npos += 1
             else:
                 nneg += 1
+        if abs(s) <= 1e-13 * total:  # cancelled up to the rounding of the sum
+            s = 0.0
         net[c] = s
         majority[c] = npos if s > 0.0 else (nneg if s < 0.0 else 0)
 

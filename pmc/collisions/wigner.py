@@ -155,6 +155,12 @@ class WignerPotential(Model, Collision):
     weight_quantum : float, optional
         w_q [same unit as the weights], > 0: the weight below which annihilation does not merge
         markers; default the median |w| of the run's initial markers.
+    p_max : float, optional
+        The momentum domain |p_x| < p_max [kg m/s], > 0: a pair with a marker outside is not
+        created (neither marker; as nano-archimedes does, so that pairs keep a zero net
+        weight). Default q_max.
+    every : int
+        Also annihilate every ``every`` steps whatever the count (0: only above the budget).
     name : str
         Label in the output's ``mechanism`` dimension.
 
@@ -179,6 +185,8 @@ class WignerPotential(Model, Collision):
     annihilation_dx: float = None
     annihilation_dp: float = None
     weight_quantum: float = None
+    p_max: float = None
+    every: int = 0
     name: str = "wigner"
 
     def __post_init__(self):
@@ -206,7 +214,8 @@ class WignerPotential(Model, Collision):
         if keep > 1.0:
             raise ValueError(f"keep must be in (0, 1], got {self.keep!r}")
         set_("keep", keep)
-        for f in ("annihilation_dx", "annihilation_dp", "weight_quantum"):
+        set_("every", _checks.count("every", self.every, minimum=0))
+        for f in ("annihilation_dx", "annihilation_dp", "weight_quantum", "p_max"):
             if getattr(self, f) is not None:
                 set_(f, _checks.positive(f, getattr(self, f)))
         if not isinstance(self.name, str) or not self.name.strip():
@@ -265,6 +274,7 @@ class WignerOperator(JumpOperator):
         self.gamma = np.ascontiguousarray(self.cum[:, -1].copy())
         self.sign = np.ascontiguousarray(np.where(W >= 0, 1.0, -1.0))
         self.inv_dx = 1.0 / dx
+        self.p_max = m.q_max if m.p_max is None else m.p_max
         self.a_dx = math.pi * hbar / (2 * m.q_max) if m.annihilation_dx is None else m.annihilation_dx
         self.a_dp = dq if m.annihilation_dp is None else m.annihilation_dp
         self.a_nx = max(1, math.ceil((m.hi - m.lo) / self.a_dx * (1 - 1e-12)))
@@ -316,11 +326,15 @@ class WignerOperator(JumpOperator):
             crem = np.empty(k)
             _wigner.write_pairs(src_x, src_p, src_w, src_s, m,
                                 self.x[0] - 0.5 * self.dx, self.inv_dx, self.gamma, self.cum,
-                                self.sign, self.dq, rem, key, g, counts, offsets, cx, cp, cw, cs, crem)
+                                self.sign, self.dq, self.p_max, rem, key, g, counts, offsets, cx, cp, cw, cs, crem)
+            live = cw != 0.0
+            if not live.all():  # pairs that left the momentum domain
+                cx, cp, cw, crem = cx[live], cp[:, live], cw[live], crem[live]
+                cs = cs[live] if ss is not None else cs
             made.append((cx, cp, cw, cs))
-            pairs += events
-            src_x, src_p, src_w, src_s, rem = cx, cp, cw, cs, crem
-            m = k
+            pairs += cx.shape[0] // 2
+            src_x, src_p, src_w, src_s, rem = cx, np.ascontiguousarray(cp), cw, cs, crem
+            m = cx.shape[0]
             g += 1
         for cx, cp, cw, cs in made:
             markers.append(cx[np.newaxis, :], cp, cw, cs if ss is not None else None)
@@ -361,7 +375,7 @@ class WignerOperator(JumpOperator):
         pairs = self.generate(markers, dt, seed, step)
         self._tally[0] += pairs
         m = self.mechanism
-        if markers.n > m.budget:
+        if markers.n > m.budget or (m.every and (step + 1) % m.every == 0):
             self._tally[1] += self.annihilate(markers, seed, step, int(m.keep * m.budget))
         return pairs
 
