@@ -142,7 +142,8 @@ class WignerPotential(Model, Collision):
         L [m], > 0; default hi - lo (exact for a state inside the box). Rounded to a whole
         number of table cells.
     resolution : int
-        Table cells per shortest wavelength pi hbar / q_max of W(x, q) in x, >= 2 (default 16).
+        Table cells per shortest wavelength pi hbar / q_max of W(x, q) in x, >= 1 (default
+        16; below 4 the largest momenta are aliased in x).
     budget : int
         Annihilation runs at the end of a step when the markers outnumber this, >= 2.
     keep : float
@@ -208,7 +209,7 @@ class WignerPotential(Model, Collision):
         if self.coherence_length is not None:
             set_("coherence_length", _checks.positive("coherence_length",
                                                       self.coherence_length))
-        set_("resolution", _checks.count("resolution", self.resolution, minimum=2))
+        set_("resolution", _checks.count("resolution", self.resolution, minimum=1))
         set_("budget", _checks.count("budget", self.budget, minimum=2))
         keep = _checks.positive("keep", self.keep)
         if keep > 1.0:
