@@ -53,8 +53,9 @@ def parameters(quick):
     import os
     return dict(n=int(os.environ.get("WN", 20000 if quick else 100000)),
                 budget=int(os.environ.get("WB", 100000 if quick else 600000)),
-                replicas=3 if quick else 4, k_max=1.6, coherence=50.0,
-                times=[10.0, 20.0, 30.0, 40.0] if not quick else [10.0],
+                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=1.6, coherence=50.0,
+                times=([10.0, 20.0, 30.0, 40.0] if not quick or os.environ.get("WT") else
+                       [10.0]),
                 bin=2.0)
 
 
