@@ -92,7 +92,7 @@ def main():
     if a.nano_seconds and a.nano_particle_steps:
         nano = a.nano_particle_steps / a.nano_seconds
         print(f"nano-archimedes: {nano:.3g} particle-steps/s (one core): ratio "
-              f"{rate / a.threads / nano:.2f} per core")
+              f"{steps / cpu / nano:.2f} per CPU second")
 
 
 if __name__ == "__main__":
