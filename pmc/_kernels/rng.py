@@ -39,8 +39,8 @@ BINARY = 5 << 44
 #: stream_key(seed, SCATTERING, crc32(N)); at step t, marker (or cell) i: stream_key(that, t, i).
 SCATTERING = 5 << 44
 #: Signed-particle Wigner transport (pmc.collisions.WignerPotential) named N at step t: pair
-#: generation stream_key(seed, t, WIGNER + crc32(N)) (source i of generation g:
-#: stream_key(that, g, i)); annihilation stream_key(seed, t, WIGNER_ANNIHILATION + crc32(N))
+#: generation stream_key(seed, t, WIGNER + crc32(N)) (generation g: stream_key(that, g, 0),
+#: source i: its counters from i << 24); annihilation stream_key(seed, t, WIGNER_ANNIHILATION + crc32(N))
 #: (cell c: stream_key(that, c, 0)).
 WIGNER = 7 << 44
 WIGNER_ANNIHILATION = 9 << 44

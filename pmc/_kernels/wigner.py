@@ -11,8 +11,9 @@ time r draws exponential holding times at rate gamma_i until they pass r, and ea
 with the time left after its event, so children generate too, generation after generation,
 until none is left. Each generation is two parallel passes over its sources that draw the same
 numbers (count, then write at offsets from a prefix sum), so the output does not depend on the
-thread count. Source i of generation g at step t draws from stream_key(key_step, g, i), counter
-2e (holding time of event e) and 2e + 1 (its lattice momentum).
+thread count. Source i of generation g at step t draws from stream_key(key_step, g, 0),
+counters (i << 24) + 2e (holding time of event e) and (i << 24) + 2e + 1 (its lattice
+momentum).
 
 Annihilation. Markers are sorted by phase-space cell (:func:`pmc._kernels.cells.sort_by_cell`,
 a stable parallel counting sort); per cell (in parallel) the signed weights are summed in marker
@@ -52,15 +53,21 @@ def _pick(cum, i, r):
     return lo
 
 
+#: Draws of one source lie in counters [i << SOURCE_BITS, (i + 1) << SOURCE_BITS) of its
+#: generation's stream.
+SOURCE_BITS = 24
+
+
 @njit(**JIT)
-def _events(key, gamma, remaining):
-    """Number of events of a source with rate ``gamma`` over ``remaining`` (its draws 0, 2, ...)."""
+def _events(key, base, gamma, remaining):
+    """Number of events of a source with rate ``gamma`` over ``remaining`` (its draws base,
+    base + 2, ...)."""
     if gamma <= 0.0:
         return 0
     t = 0.0
     e = 0
     while True:
-        t += -math.log(uniform_open(key, 2 * e)) / gamma
+        t += -math.log(uniform_open(key, base + 2 * e)) / gamma
         if t >= remaining:
             return e
         e += 1
@@ -76,16 +83,17 @@ def count_events(x, n, x0, inv_dx, gamma, remaining, step_key, generation, none,
     :func:`write_pairs` are only drawn for the counted events)."""
     nx = gamma.shape[0]
     whole = none.shape[0] > 0
+    key = stream_key(step_key, generation, 0)
     for i in prange(n):
         c = _cell(x[i], x0, inv_dx, nx)
         if c < 0:
             counts[i] = 0
         else:
-            key = stream_key(step_key, generation, i)
-            if whole and uniform_open(key, 0) <= none[c]:
+            base = i << SOURCE_BITS
+            if whole and uniform_open(key, base) <= none[c]:
                 counts[i] = 0
             else:
-                counts[i] = _events(key, gamma[c], remaining[i])
+                counts[i] = _events(key, base, gamma[c], remaining[i])
     return counts
 
 
@@ -104,6 +112,7 @@ def write_pairs(x, p, w, state, n, x0, inv_dx, gamma, cum, sign, dq, p_max, rema
     nx = gamma.shape[0]
     dp = p.shape[0]
     has_state = state.shape[0] > 0
+    key = stream_key(step_key, generation, 0)
     for i in prange(n):
         c = _cell(x[i], x0, inv_dx, nx)
         if c < 0:
@@ -111,12 +120,12 @@ def write_pairs(x, p, w, state, n, x0, inv_dx, gamma, cum, sign, dq, p_max, rema
         g = gamma[c]
         if g <= 0.0:
             continue
-        key = stream_key(step_key, generation, i)
+        base = i << SOURCE_BITS
         r = remaining[i]
         t = 0.0
         for e in range(counts[i]):  # the draws of count_events, event by event
-            t += -math.log(uniform_open(key, 2 * e)) / g
-            j = _pick(cum, c, uniform(key, 2 * e + 1) * g)
+            t += -math.log(uniform_open(key, base + 2 * e)) / g
+            j = _pick(cum, c, uniform(key, base + 2 * e + 1) * g)
             q = (j + 1) * dq
             s = sign[c, j] * w[i]
             a = 2 * (offsets[i] + e)
