@@ -98,10 +98,11 @@ def count_events(x, n, x0, inv_dx, gamma, remaining, step_key, generation, none,
 
 
 @njit(**JIT_PARALLEL)
-def write_pairs(x, p, w, state, n, x0, inv_dx, gamma, cum, sign, dq, p_max, remaining,
+def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max, remaining,
                 step_key, generation, counts, offsets, cx, cp, cw, cstate, crem):
-    """Write the children of every source (``counts`` from :func:`count_events`, ``offsets``
-    its exclusive prefix sum): source i's event e fills children
+    """Write the children of the sources ``active`` (int64 indices of those with events;
+    ``counts`` from :func:`count_events`, ``offsets`` its exclusive prefix sum): source i's
+    event e fills children
     2 (offsets[i] + e) and 2 (offsets[i] + e) + 1. ``x`` (n,), ``p`` (dp, >= n) (component 0
     along the table's axis), ``w`` (n,), ``state`` (n,) int64 or a (0,) array; the children's
     arrays alike (``cp`` (dp, capacity)), ``crem`` their remaining times [s]. ``cum`` (nx, nq)
@@ -113,7 +114,8 @@ def write_pairs(x, p, w, state, n, x0, inv_dx, gamma, cum, sign, dq, p_max, rema
     dp = p.shape[0]
     has_state = state.shape[0] > 0
     key = stream_key(step_key, generation, 0)
-    for i in prange(n):
+    for a_ in prange(active.shape[0]):
+        i = active[a_]
         c = _cell(x[i], x0, inv_dx, nx)
         if c < 0:
             continue

@@ -325,7 +325,7 @@ class WignerOperator(JumpOperator):
             cw = np.empty(k)
             cs = np.empty(k if ss is not None else 0, np.int64)
             crem = np.empty(k)
-            _wigner.write_pairs(src_x, src_p, src_w, src_s, m,
+            _wigner.write_pairs(src_x, src_p, src_w, src_s, np.flatnonzero(counts[:m]),
                                 self.x[0] - 0.5 * self.dx, self.inv_dx, self.gamma, self.cum,
                                 self.sign, self.dq, self.p_max, rem, key, g, counts, offsets, cx, cp, cw, cs, crem)
             live = cw != 0.0
