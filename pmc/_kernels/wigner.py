@@ -75,8 +75,8 @@ def _events(key, base, gamma, remaining):
 
 @njit(**JIT_PARALLEL)
 def count_events(x, n, x0, inv_dx, gamma, remaining, step_key, generation, none, counts):
-    """counts[i] = pair events of source i (position x[i], time left remaining[i] [s]) over
-    its remaining time; ``gamma`` (nx,) [1/s] the rate per table cell. ``none`` (nx,) is
+    """counts[i] = pair events of source i (position x[i], time left remaining[i] [s], or
+    remaining[0] for all if it has one element) over its remaining time; ``gamma`` (nx,) [1/s] the rate per table cell. ``none`` (nx,) is
     exp(-gamma dt), the probability of no event over a whole step, when every remaining time
     is the step dt (generation 0), else a (0,) array: most markers have no event, which the
     first draw then tells without a logarithm (the holding times of
@@ -93,7 +93,8 @@ def count_events(x, n, x0, inv_dx, gamma, remaining, step_key, generation, none,
             if whole and uniform_open(key, base) <= none[c]:
                 counts[i] = 0
             else:
-                counts[i] = _events(key, base, gamma[c], remaining[i])
+                counts[i] = _events(key, base, gamma[c],
+                                    remaining[i] if remaining.shape[0] > 1 else remaining[0])
     return counts
 
 
@@ -123,7 +124,7 @@ def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max,
         if g <= 0.0:
             continue
         base = i << SOURCE_BITS
-        r = remaining[i]
+        r = remaining[i] if remaining.shape[0] > 1 else remaining[0]
         t = 0.0
         for e in range(counts[i]):  # the draws of count_events, event by event
             t += -math.log(uniform_open(key, base + 2 * e)) / g

@@ -304,7 +304,7 @@ class WignerOperator(JumpOperator):
         # generation 0: the markers' own storage (the kernels read the first n columns)
         src_x, src_p, src_w = xs[0], ps, ws
         src_s = ss if ss is not None else np.zeros(0, np.int64)
-        rem = np.full(n, float(dt))
+        rem = np.full(1, float(dt))  # the same for every marker: one element (see the kernels)
         none = np.exp(-self.gamma * float(dt))
         empty = np.zeros(0)
         made = []
