@@ -102,9 +102,9 @@ def count_events(x, n, x0, inv_dx, gamma, remaining, step_key, generation, none,
 def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max, remaining,
                 step_key, generation, counts, offsets, cx, cp, cw, cstate, crem):
     """Write the children of the sources ``active`` (int64 indices of those with events;
-    ``counts`` from :func:`count_events`, ``offsets`` its exclusive prefix sum): source i's
-    event e fills children
-    2 (offsets[i] + e) and 2 (offsets[i] + e) + 1. ``x`` (n,), ``p`` (dp, >= n) (component 0
+    ``counts`` their counts from :func:`count_events`, ``offsets`` the exclusive prefix sum of
+    ``counts``): event e of the k-th active source fills children 2 (offsets[k] + e) and
+    2 (offsets[k] + e) + 1. ``x`` (n,), ``p`` (dp, >= n) (component 0
     along the table's axis), ``w`` (n,), ``state`` (n,) int64 or a (0,) array; the children's
     arrays alike (``cp`` (dp, capacity)), ``crem`` their remaining times [s]. ``cum`` (nx, nq)
     is the cumulative |W| of each cell's row, ``sign`` (nx, nq) the sign of W (+1, -1),
@@ -126,12 +126,12 @@ def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max,
         base = i << SOURCE_BITS
         r = remaining[i] if remaining.shape[0] > 1 else remaining[0]
         t = 0.0
-        for e in range(counts[i]):  # the draws of count_events, event by event
+        for e in range(counts[a_]):  # the draws of count_events, event by event
             t += -math.log(uniform_open(key, base + 2 * e)) / g
             j = _pick(cum, c, uniform(key, base + 2 * e + 1) * g)
             q = (j + 1) * dq
             s = sign[c, j] * w[i]
-            a = 2 * (offsets[i] + e)
+            a = 2 * (offsets[a_] + e)
             for k in (a, a + 1):
                 cx[k] = x[i]
                 for d in range(1, dp):

@@ -315,8 +315,10 @@ class WignerOperator(JumpOperator):
             counts = _wigner.count_events(src_x, m, self.x[0] - 0.5 * self.dx, self.inv_dx,
                                           self.gamma, rem, key, g, none if g == 0 else empty,
                                           np.empty(m, np.int64))
+            active = np.flatnonzero(counts)
+            counts = counts[active]
             offsets = np.cumsum(counts) - counts
-            events = int(offsets[-1] + counts[-1])
+            events = int(offsets[-1] + counts[-1]) if active.size else 0
             if events == 0:
                 break
             k = 2 * events
@@ -325,7 +327,7 @@ class WignerOperator(JumpOperator):
             cw = np.empty(k)
             cs = np.empty(k if ss is not None else 0, np.int64)
             crem = np.empty(k)
-            _wigner.write_pairs(src_x, src_p, src_w, src_s, np.flatnonzero(counts[:m]),
+            _wigner.write_pairs(src_x, src_p, src_w, src_s, active,
                                 self.x[0] - 0.5 * self.dx, self.inv_dx, self.gamma, self.cum,
                                 self.sign, self.dq, self.p_max, rem, key, g, counts, offsets, cx, cp, cw, cs, crem)
             live = cw != 0.0
