@@ -10,11 +10,14 @@ only through its Wigner potential (coherence length 50 nm, as nano-archimedes; m
 transfers up to 1.6 nm^-1 hbar), with annihilation on cells of pi / (2 * 1.6) nm by
 dq = pi hbar / 50 nm.
 
+Sizes can be changed for exploration through the environment: WN (markers per replica), WB
+(budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm).
+
 Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
 points of [-100, 300] nm with absorbers outside the box, binned on the markers' 2 nm bins.
 
 Figure of merit: chi^2 per bin of the markers' density against the reference at 10, 20, 30
-and 40 fs (--quick: 10 fs), the mean over R independent replicas against its standard error,
+and 40 fs, the mean over R independent replicas against its standard error,
 whose variance is pooled over 5 neighbouring bins (nu = 5 (R - 1) degrees of freedom), over the
 bins where the reference holds 99.9 % of the probability; tolerance: the mean of a squared
 Student t with nu degrees of freedom, nu / (nu - 2), plus four standard deviations of the mean
@@ -53,9 +56,9 @@ def parameters(quick):
     import os
     return dict(n=int(os.environ.get("WN", 20000 if quick else 100000)),
                 budget=int(os.environ.get("WB", 100000 if quick else 600000)),
-                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=1.6, coherence=50.0,
-                times=([10.0, 20.0, 30.0, 40.0] if not quick or os.environ.get("WT") else
-                       [10.0]),
+                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=1.6, coherence=float(os.environ.get("WL", 50.0)),
+                p_domain=float(os.environ.get("WP", 1.6)),
+                times=[10.0, 20.0, 30.0, 40.0],
                 bin=2.0)
 
 
@@ -78,7 +81,8 @@ def run(quick, outdir):
     T_q = np.array([dens_q[k][xq > 103 * nm].sum() * hq + abs_q[k] for k in range(len(times))])
     wp = pmc.collisions.WignerPotential(Uf, 0.0, 200 * nm, q_max=hb * c["k_max"] / nm,
                                         coherence_length=c["coherence"] * nm,
-                                        budget=c["budget"])
+                                        budget=c["budget"],
+                                        p_max=hb * c["p_domain"] / nm)
     cells = pmc.Cells.from_grid(pmc.PhaseSpaceGrid(x=np.linspace(0, 200 * nm, 3),
                                                    p=np.linspace(-1e-24, 1e-24, 3)))
     R = c["replicas"]
