@@ -53,6 +53,10 @@ class Markers:
         Internal (rotational) energy of the physical particles each marker stands for [J],
         >= 0 and finite, one per marker (Larsen-Borgnakke exchange of
         :class:`pmc.collisions.BinaryMixture`). Markers without it carry none.
+    signed : bool
+        Weights may be negative (finite and nonzero): the signed particles of Wigner transport
+        (:class:`pmc.collisions.WignerPotential`), whose observables sum the signed weights.
+        Default False: every weight > 0.
 
     Examples
     --------
@@ -62,7 +66,7 @@ class Markers:
     (4, 1, 3, 1.0)
     """
 
-    def __init__(self, x, p, w=None, state=None, internal=None):
+    def __init__(self, x, p, w=None, state=None, internal=None, signed=False):
         xc = _as_components("x", x)
         pc = _as_components("p", p)
         n = xc.shape[1]
@@ -76,23 +80,27 @@ class Markers:
         if w is None:
             w = np.full(n, 1.0 / max(n, 1))
         w = np.broadcast_to(np.asarray(w, np.float64), (n,)).copy()
-        _check_arrays(xc, pc, w)
-        self._set(xc, pc, w, _as_state(state, n), _as_internal(internal, n))
+        signed = _as_signed(signed)
+        _check_arrays(xc, pc, w, signed)
+        self._set(xc, pc, w, _as_state(state, n), _as_internal(internal, n), signed)
 
     @classmethod
-    def from_components(cls, positions, momenta, weights, state=None, internal=None):
+    def from_components(cls, positions, momenta, weights, state=None, internal=None,
+                        signed=False):
         """Markers over arrays in the storage layout, without copying: (dx, n) and (dp, n)
         C-contiguous float64 (what :meth:`kernel_arrays` holds; the constructor takes the
         (n, d) layout of the public API)."""
         self = cls.__new__(cls)
-        _check_arrays(positions, momenta, weights)
+        signed = _as_signed(signed)
+        _check_arrays(positions, momenta, weights, signed)
         self._set(positions, momenta, weights, _as_state(state, weights.shape[0], copy=False),
-                  _as_internal(internal, weights.shape[0], copy=False))
+                  _as_internal(internal, weights.shape[0], copy=False), signed)
         return self
 
-    def _set(self, xc, pc, w, state=None, internal=None):
+    def _set(self, xc, pc, w, state=None, internal=None, signed=False):
         self._x, self._p, self._w, self._state = xc, pc, w, state
         self._internal = internal
+        self._signed = signed
         self._n = w.shape[0]
         # arrays shaped like the storage and not in use, for reorder(): the ones it leaves
         # serve the next one
@@ -166,7 +174,13 @@ class Markers:
         return None if self._internal is None else self._internal[:self._n]
 
     @property
+    def signed(self):
+        """True if the weights may be negative (signed particles)."""
+        return self._signed
+
+    @property
     def total_weight(self):
+        """Sum of the (signed) weights."""
         return float(np.sum(self.w))
 
     def copy(self):
@@ -174,20 +188,22 @@ class Markers:
         state = None if self._state is None else self.state.copy()
         internal = None if self._internal is None else self.internal.copy()
         return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
-                                       self.w.copy(), state, internal)
+                                       self.w.copy(), state, internal, self._signed)
 
     def with_state(self, state):
         """A copy carrying the discrete states ``state`` (ints >= 0, one per marker)."""
         internal = None if self._internal is None else self.internal.copy()
         return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
-                                       self.w.copy(), _as_state(state, self.n), internal)
+                                       self.w.copy(), _as_state(state, self.n), internal,
+                                       self._signed)
 
     def with_internal(self, internal):
         """A copy carrying the internal energies ``internal`` [J] (floats >= 0, one per
         marker)."""
         state = None if self._state is None else self.state.copy()
         return Markers.from_components(self._x[:, :self._n].copy(), self._p[:, :self._n].copy(),
-                                       self.w.copy(), state, _as_internal(internal, self.n))
+                                       self.w.copy(), state, _as_internal(internal, self.n),
+                                       self._signed)
 
     # ------------------------------------------------------------------ kernel access
     def kernel_arrays(self):
@@ -360,7 +376,13 @@ def _as_components(name, a):
     raise ValueError(f"{name} must have shape (n,) or (n, d) with d in 1..3, got {a.shape}")
 
 
-def _check_arrays(xc, pc, w):
+def _as_signed(signed):
+    if not isinstance(signed, (bool, np.bool_)):
+        raise ValueError(f"signed must be True or False, got {signed!r}")
+    return bool(signed)
+
+
+def _check_arrays(xc, pc, w, signed=False):
     if not (1 <= xc.shape[0] <= 3 and xc.shape[0] <= pc.shape[0] <= 3):
         raise ValueError(f"dimensions must satisfy 1 <= dx <= dp <= 3, got dx={xc.shape[0]}, "
                          f"dp={pc.shape[0]}")
@@ -370,5 +392,9 @@ def _check_arrays(xc, pc, w):
     for name, a in (("x", xc), ("p", pc), ("w", w)):
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} must be finite for every marker")
-    if w.size and not np.all(w > 0):
-        raise ValueError("w must be > 0 for every marker")
+    if signed:
+        if w.size and not np.all(w != 0):
+            raise ValueError("w must be nonzero for every marker (signed=True)")
+    elif w.size and not np.all(w > 0):
+        raise ValueError("w must be > 0 for every marker (or give signed=True for the signed "
+                         "particles of Wigner transport)")

@@ -600,6 +600,10 @@ class Simulation(FrameRun):
         parts.append(self._scalars(sums))
         if self._kickers and not self._fields_current:
             self._update_fields(t)
+        for op in self.operators:  # the mechanisms' own per-frame tallies (signed particles)
+            observe = getattr(op, "observe", None)
+            if observe is not None:
+                parts.append(observe(mk, unit_system(H)))
         data, coords = {}, {}
         for op in self.field_operators:
             values, axes = op.frame(unit_system(H))
@@ -711,6 +715,9 @@ class Simulation(FrameRun):
         self._frame_recorded_averages()
         if self._contacts:
             self._contact_frame = np.array([self.time, *self._absorbed[:2], *self._injected])
+        for op in self.operators:
+            if hasattr(op, "frame_recorded"):
+                op.frame_recorded()
 
     def _terminal_currents(self):
         """(contact_current, ramo_current) [charge/s] per contact (x_lo, x_hi), each the
@@ -751,6 +758,7 @@ class Simulation(FrameRun):
         arrays = {"positions": mk.positions.T, "momenta": mk.momenta.T, "weights": mk.w,
                   **({} if mk.state is None else {"state": mk.state}),
                   **({} if mk.internal is None else {"internal": mk.internal}),
+                  **({"signed": np.ones(1, bool)} if mk.signed else {}),
                   "absorbed": self._absorbed, "injected": self._injected,
                   "collision_events": self._collision_events,
                   **({"contact_frame": self._contact_frame} if self._contacts else {})}
@@ -774,7 +782,8 @@ class Simulation(FrameRun):
         self.markers = Markers.from_components(np.ascontiguousarray(arrays["positions"]),
                                                np.ascontiguousarray(arrays["momenta"]),
                                                np.ascontiguousarray(arrays["weights"]),
-                                               arrays.get("state"), arrays.get("internal"))
+                                               arrays.get("state"), arrays.get("internal"),
+                                               "signed" in arrays)
         self._absorbed = arrays["absorbed"].copy()
         self._injected = arrays["injected"].copy()
         self._collision_events = arrays["collision_events"].copy()

@@ -15,6 +15,7 @@ from ._kernels import push as _push
 from ._kernels import rng as _rng
 from ._kernels import stateful as _stateful
 from ._kernels import walls as _walls
+from ._kernels import wigner as _wigner
 from ._kernels.rng import FREESTREAM, FREESTREAM_MARKER, WALLS, mix64, seed_to_int
 from .bands import Parabolic
 from .boundaries import Freestream, GasWall, Injecting, check_inside, encode_walls
@@ -172,15 +173,18 @@ class Streamer:
         count = self._count[:nblock]
         x, p, w, state = markers.kernel_arrays()
         extra = () if self.mirror is None else (state, self.mirror)
+        # the push flags absorbed markers by negating their weight: signed markers are told by
+        # the change of sign
+        before = w[:n].copy() if markers.signed else None
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
                     weight, count, *extra)
         if count.any():
-            gone = _push.absorbed_indices(w, n, count)
+            gone = (_push.absorbed_indices(w, n, count) if before is None
+                    else _wigner.flipped_indices(w, before, n, count))
             markers.remove(gone)
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
             tally.absorbed_count = int(count.sum())
         return tally
-
 
     def _fly(self, markers, t0, step0, dt, steps):
         """The gas push (:func:`pmc._kernels.walls.push_gas`), with the freestream faces

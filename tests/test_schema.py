@@ -83,7 +83,7 @@ def test_merge_rules_are_the_physics_of_each_variable(files, derived):
     asks for: counts summed, ratios (per-cell means) weighted by density, fractions of the total
     weight weighted by it, everything else a mean weighted by the initial weight."""
     from pmc.ensemble import merging
-    counts = {"n_markers", "collisions"}
+    counts = {"n_markers", "collisions", "n_positive", "n_negative", "pairs_generated"}
     for label, ds in _datasets(files, derived):
         for name in ds.data_vars:
             assert merging.rule(name, ds) == schema.merge_rule(name), (label, name)

@@ -54,10 +54,17 @@ OHMIC = 11 << 44
 #: Mixture collisions (pmc.collisions.BinaryMixture) named N at step t:
 #: stream_key(seed, t, MIXTURE + crc32(N)); cell c: stream_key(that, c, 0).
 MIXTURE = 13 << 44
+#: Signed-particle Wigner transport (pmc.collisions.WignerPotential) named N at step t: pair
+#: generation stream_key(seed, t, WIGNER + crc32(N)) (generation g: stream_key(that, g, 0),
+#: source i: its counters from i << 24); annihilation stream_key(seed, t, WIGNER_ANNIHILATION + crc32(N))
+#: (cell c: stream_key(that, c, 0)).
+WIGNER = 15 << 44
+WIGNER_ANNIHILATION = 17 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
            "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
-           "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC, "mixture": MIXTURE}
+           "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC, "mixture": MIXTURE,
+           "wigner": WIGNER, "wigner_annihilation": WIGNER_ANNIHILATION}
 
 
 @njit(**JIT)

@@ -12,9 +12,11 @@ from .rate_matrix import GoldenRule, RateMatrix
 from .mechanisms import AcousticPhonon, ElasticIsotropic, Impurity, Mechanism, OpticalPhonon
 from .semiconductors import (AcousticDeformation, BrooksHerring, IntervalleyPhonon, PolarOptical,
                              ValleyMechanism, ValleyScattering)
+from .wigner import WignerPotential
 
 __all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
            "RateMatrix", "GoldenRule",
            "Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity",
            "ValleyMechanism", "ValleyScattering", "AcousticDeformation", "IntervalleyPhonon", "PolarOptical",
-           "BrooksHerring", "BinaryMixture", "Mixture", "Parker", "Species"]
+           "BrooksHerring", "BinaryMixture", "Mixture", "Parker", "Species",
+           "WignerPotential"]

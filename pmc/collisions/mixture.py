@@ -66,7 +66,7 @@ class Parker(Model):
     >>> import pmc
     >>> z = pmc.collisions.Parker(18.1, 91.5 * pmc.units.K)
     >>> round(z(300 * pmc.units.K), 3)
-    4.261
+    4.26
     """
 
     z_inf: float

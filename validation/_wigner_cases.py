@@ -1,0 +1,57 @@
+"""Shared set-up of the signed-particle Wigner validation cases (70-79): the Schrödinger
+reference on a fine grid, the signed markers, the binned density of replicas and its
+statistical error."""
+import math
+
+import numpy as np
+
+import pmc
+
+nm, fs, eV = pmc.units.nm, pmc.units.fs, pmc.units.eV
+
+
+def rectangular_barrier(height, a, b, edge=0.005 * nm):
+    """U = height on [a, b] with tanh edges of width ``edge`` [m] (sharp on every grid here)."""
+    return (pmc.potentials.Step(height=height, width=edge, center=a)
+            + pmc.potentials.Step(height=-height, width=edge, center=b))
+
+
+def quantum(H, psi0, lo, hi, times, n=4096, pad=0.5):
+    """Split-operator reference on [lo - pad L, hi + pad L] with absorbers in the padding;
+    returns (x, density (len(times), n), absorbed_hi (len(times),), dataset)."""
+    L = hi - lo
+    x = np.linspace(lo - pad * L, hi + pad * L, n, endpoint=False)
+    q = pmc.quantum.simulate(H, psi0, grid=x, t_end=times[-1], save_every=times[0]
+                             if len(times) == 1 else float(np.min(np.diff([0.0, *times]))),
+                             absorber=pmc.quantum.Absorber(width=0.8 * pad * L))
+    q = q.sel(time=list(times), method="nearest")
+    return x, q.density.values, q.absorbed.sel(side="x_hi").values, q
+
+
+def bin_quantum(x, density, edges):
+    """Mean of the fine quantum density over each bin of ``edges`` (all bins)."""
+    dx = x[1] - x[0]
+    idx = np.floor((x - edges[0]) / (edges[1] - edges[0])).astype(int)
+    ok = (idx >= 0) & (idx < edges.size - 1)
+    out = np.zeros((density.shape[0], edges.size - 1))
+    for t in range(density.shape[0]):
+        out[t] = np.bincount(idx[ok], density[t, ok] * dx, minlength=edges.size - 1)
+    return out / np.diff(edges)
+
+
+def signed_markers(psi0, n, seed):
+    m = pmc.sample(psi0, n=n, seed=seed)
+    return pmc.Markers(m.x, m.p, m.w, signed=True)
+
+
+def marker_density(markers, edges):
+    """Histogram of the signed weights / bin width."""
+    h, _ = np.histogram(markers.x, edges, weights=markers.w)
+    return h / np.diff(edges)
+
+
+def replica_statistics(samples):
+    """(mean, standard error of the mean) over the first axis of ``samples``."""
+    s = np.asarray(samples)
+    k = s.shape[0]
+    return s.mean(axis=0), s.std(axis=0, ddof=1) / math.sqrt(k)

@@ -1,0 +1,179 @@
+"""(70) nano-archimedes' own example by signed-particle Wigner Monte Carlo, against the exact
+Schrödinger density.
+
+Setup (J. M. Sellier's nano-archimedes, 1D ballistic example, ``src-1D-ballistic``; public
+copy github:borisov-r/nano-archimedes): GaAs, m* = 0.067 m_e; a +0.3 eV barrier on [97, 103] nm
+of a [0, 200] nm box with absorbing ends; a minimum-uncertainty Gaussian with |psi|^2 std
+7.0711 nm at 68.5 nm and k0 = 0.376991 nm^-1 (E = 81 meV, far below the barrier); time steps of
+0.01 fs to 40 fs. The whole barrier is the fast part: the markers fly freely and the barrier acts
+only through its Wigner potential (coherence length 50 nm, as nano-archimedes; momentum
+transfers up to 1.6 nm^-1 hbar), with annihilation on cells of pi / (2 * 1.6) nm by
+dq = pi hbar / 50 nm.
+
+Sizes can be changed for exploration through the environment: WN (markers per replica), WB
+(budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm).
+
+Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
+points of [-100, 300] nm with absorbers outside the box, binned on the markers' 2 nm bins.
+
+Figure of merit: chi^2 per bin of the markers' density against the reference at 10, 20, 30
+and 40 fs, the mean over R independent replicas against its standard error,
+whose variance is pooled over 5 neighbouring bins (nu = 5 (R - 1) degrees of freedom), over the
+bins where the reference holds 99.9 % of the probability; tolerance: the mean of a squared
+Student t with nu degrees of freedom, nu / (nu - 2), plus four standard deviations of the mean
+of dof of them. The details give the L1 distance of the densities (nano-archimedes, run on
+this example, ends 0.31 from the exact density at 40 fs), its noise floor, and the transmitted
+probability (x > 103 nm plus the absorbed) against the exact one.
+"""
+import math
+import pathlib
+import time
+
+import numpy as np
+import xarray as xr
+
+import pmc
+from pmc.validate import Verdict
+
+def _helpers():
+    """validation/_wigner_cases.py, loaded by path (the runner loads cases by path too)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "pmc_validation__wigner_cases", pathlib.Path(__file__).with_name("_wigner_cases.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+wc = _helpers()
+
+NUMBER = 70
+NAME = "wigner_nano_archimedes"
+nm, fs, eV = wc.nm, wc.fs, wc.eV
+
+
+def parameters(quick):
+    import os
+    return dict(n=int(os.environ.get("WN", 15000 if quick else 100000)),
+                budget=int(os.environ.get("WB", 75000 if quick else 600000)),
+                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=1.6, coherence=float(os.environ.get("WL", 50.0)),
+                p_domain=float(os.environ.get("WP", 1.6)),
+                times=[10.0, 20.0, 30.0, 40.0],
+                bin=2.0)
+
+
+def run(quick, outdir):
+    outdir = pathlib.Path(outdir)
+    c = parameters(quick)
+    hb = pmc.units.hbar
+    m = 0.067 * pmc.units.m_e
+    Uf = wc.rectangular_barrier(0.3 * eV, 97 * nm, 103 * nm)
+    H0 = pmc.Hamiltonian(pmc.bands.Parabolic(mass=m), pmc.potentials.Zero(), hbar=hb)
+    Hq = pmc.Hamiltonian(pmc.bands.Parabolic(mass=m), Uf, hbar=hb)
+    psi0 = pmc.states.GaussianWavepacket(x0=68.5 * nm, p0=hb * 0.376991 / nm,
+                                         sigma_x=7.0711 * nm, hbar=hb)
+    times = [t * fs for t in c["times"]]
+    xq, dens_q, abs_q, _ = wc.quantum(Hq, psi0, 0.0, 200 * nm, times)
+    edges = np.arange(0.0, 200.0 + c["bin"] / 2, c["bin"]) * nm
+    h = edges[1] - edges[0]
+    ref = wc.bin_quantum(xq, dens_q, edges)
+    hq = xq[1] - xq[0]
+    T_q = np.array([dens_q[k][xq > 103 * nm].sum() * hq + abs_q[k] for k in range(len(times))])
+    wp = pmc.collisions.WignerPotential(Uf, 0.0, 200 * nm, q_max=hb * c["k_max"] / nm,
+                                        coherence_length=c["coherence"] * nm,
+                                        budget=c["budget"],
+                                        p_max=hb * c["p_domain"] / nm)
+    cells = pmc.Cells.from_grid(pmc.PhaseSpaceGrid(x=np.linspace(0, 200 * nm, 3),
+                                                   p=np.linspace(-1e-24, 1e-24, 3)))
+    R = c["replicas"]
+    dens = np.zeros((R, len(times), edges.size - 1))
+    T = np.zeros((R, len(times)))
+    counts = np.zeros((R, len(times)), np.int64)
+    t0 = time.perf_counter()
+    steps = 0
+    for r in range(R):
+        mk = wc.signed_markers(psi0, c["n"], seed=np.random.SeedSequence(70, spawn_key=(r,)))
+        sim = pmc.Simulation(H0, mk, dt=0.01 * fs, boundary=pmc.Absorbing(0.0, 200 * nm),
+                             collisions=[wp], cells=cells, seed=r)
+        for k, t in enumerate(times):
+            n_steps = int(round((t - sim.time) / sim.dt))
+            steps += n_steps * sim.markers.n
+            sim.step(n_steps)
+            dens[r, k] = wc.marker_density(sim.markers, edges)
+            T[r, k] = float(np.sum(sim.markers.w[sim.markers.x > 103 * nm])) + sim._absorbed[1]
+            counts[r, k] = sim.markers.n
+    seconds = time.perf_counter() - t0
+    mean, err = wc.replica_statistics(dens)
+    T_mean, T_err = wc.replica_statistics(T)
+    rows = []
+    chi2, dof = 0.0, 0
+    for k in range(len(times)):
+        order = np.argsort(ref[k])[::-1]
+        mass = np.cumsum(ref[k][order]) * h
+        use = np.zeros(ref[k].size, bool)
+        use[order[:np.searchsorted(mass, 0.999 * mass[-1]) + 1]] = True
+        # the variance from R replicas, pooled over 5 neighbouring bins: nu = 5 (R - 1)
+        # degrees of freedom, so that z is a Student t whose square has mean nu / (nu - 2)
+        var = np.convolve(err[k] ** 2, np.ones(5) / 5, mode="same")
+        use &= var > 0
+        z = (mean[k] - ref[k])[use] / np.sqrt(var[use])
+        chi2 += float(np.sum(z ** 2))
+        dof += int(use.sum())
+        L1 = float(np.sum(np.abs(mean[k] - ref[k])) * h)
+        floor = float(np.sum(err[k]) * h * math.sqrt(2 / math.pi))
+        rows.append(dict(L1=L1, L1_noise=floor, T=T_mean[k], T_stderr=T_err[k], T_exact=T_q[k],
+                         chi2_per_bin=float(np.mean(z ** 2)), markers=float(counts[:, k].mean())))
+    value = chi2 / dof
+    nu = 5 * (R - 1)
+    # mean of t^2 plus four standard deviations of the mean of dof of them
+    t2 = nu / (nu - 2)
+    t2_var = 2 * nu ** 2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4)) if nu > 4 else 2 * t2 ** 2
+    tol = t2 + 4.0 * math.sqrt(t2_var / dof)
+    passed = bool(value <= tol)
+    table = {key: np.array([r[key] for r in rows]) for key in rows[0]}
+    out = xr.Dataset(
+        {**{key: ("time", v) for key, v in table.items()},
+         "density_markers": (("time", "x"), mean), "density_stderr": (("time", "x"), err),
+         "density_exact": (("time", "x"), ref)},
+        coords={"time": ("time", np.array(times), {"units": "s"}),
+                "x": ("x", 0.5 * (edges[1:] + edges[:-1]), {"units": "m"})},
+        attrs={"case": NAME, "quick": int(quick), "figure_of_merit": "chi2 per bin",
+               "tolerance": tol, "passed": int(passed), "replicas": R,
+               "markers_initial": c["n"], "budget": c["budget"],
+               "marker_steps_per_s": steps / seconds, "pmc_version": pmc.__version__})
+    out.to_netcdf(outdir / f"{NAME}.nc")
+    _figure(out, outdir / f"{NAME}.png")
+    return Verdict(name=NAME, figure_of_merit="chi^2 per bin of the density vs Schrödinger",
+                   value=value, tolerance=tol, passed=passed,
+                   details={**{key: v for key, v in table.items()},
+                            "times_fs": np.array(c["times"]), "dof": dof,
+                            "marker_steps_per_s": steps / seconds,
+                            "nano_archimedes_L1_at_40fs": 0.31})
+
+
+def _figure(ds, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(1, ds.time.size, figsize=(3.6 * ds.time.size, 3.2), sharey=True)
+    x = ds.x.values / nm
+    for ax, k in zip(np.atleast_1d(axes), range(ds.time.size)):
+        ax.plot(x, ds.density_exact[k] * nm, "k-", lw=1, label="Schrödinger")
+        ax.errorbar(x, ds.density_markers[k] * nm, 2 * ds.density_stderr[k] * nm, fmt=".",
+                    ms=2, lw=0.6, color="C3", label="signed markers")
+        ax.axvspan(97, 103, color="0.85")
+        ax.set_title(f"t = {float(ds.time[k]) / fs:.0f} fs")
+        ax.set_xlabel("x [nm]")
+    np.atleast_1d(axes)[0].set_ylabel("density [1/nm]")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    import pmc.validate
+    pmc.validate.script(run)
