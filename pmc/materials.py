@@ -48,8 +48,8 @@ import numpy as np
 
 from . import _checks
 from .bands import MultiValley, Valley
-from .collisions.semiconductors import (AcousticDeformation, BrooksHerring, IntervalleyPhonon,
-                                        PolarOptical, ValleyScattering, dos)
+from .collisions.semiconductors import (AcousticDeformation, BrooksHerring, InelasticAcoustic,
+                                        IntervalleyPhonon, PolarOptical, ValleyScattering, dos)
 from .states import Distribution, _box, _box_field, _uniform_box
 from ._model import Model
 from .units import K, eV, m_e, cm
@@ -113,6 +113,11 @@ class Material(Model):
         hbar w_LO [J] (polar materials: adds :class:`pmc.collisions.PolarOptical`).
     doping : float
         Ionized donors [1/m^3] (0: none; > 0 adds :class:`pmc.collisions.BrooksHerring`).
+    acoustic_model : str
+        "elastic" (:class:`pmc.collisions.AcousticDeformation`, equipartition: right at room
+        temperature) or "inelastic" (:class:`pmc.collisions.InelasticAcoustic`, phonon
+        emission and absorption with the Bose-Einstein occupation: needed when cold, e.g.
+        Si at 77 K). :func:`get` takes it as ``acoustic="inelastic"``.
     """
 
     name: str
@@ -126,6 +131,7 @@ class Material(Model):
     high_frequency_permittivity: float = None
     polar_energy: float = None
     doping: float = 0.0
+    acoustic_model: str = "elastic"
 
     def __post_init__(self):
         set_ = object.__setattr__.__get__(self)
@@ -137,6 +143,9 @@ class Material(Model):
             raise ValueError(f"band must be a pmc.bands.MultiValley, got {self.band!r}")
         set_("acoustic", tuple(tuple(a) for a in self.acoustic))
         set_("phonons", tuple(self.phonons))
+        if self.acoustic_model not in ("elastic", "inelastic"):
+            raise ValueError(f"acoustic_model must be 'elastic' or 'inelastic', got "
+                             f"{self.acoustic_model!r}")
         if (self.polar_energy is None) != (self.high_frequency_permittivity is None):
             raise ValueError("polar_energy and high_frequency_permittivity go together")
 
@@ -145,8 +154,10 @@ class Material(Model):
         ``acoustic_<group>``, the phonons by their names, ``polar_optical``,
         ``brooks_herring``."""
         T, rho = self.temperature, self.mass_density
-        out = [AcousticDeformation(xi, rho, self.sound_velocity, T, initial=g,
-                                   name=f"acoustic_{g}") for g, xi in self.acoustic]
+        acoustic = (AcousticDeformation if self.acoustic_model == "elastic"
+                    else InelasticAcoustic)
+        out = [acoustic(xi, rho, self.sound_velocity, T, initial=g, name=f"acoustic_{g}")
+               for g, xi in self.acoustic]
         out += [IntervalleyPhonon(ph.coupling, ph.energy, rho, T, ph.final_valleys, ph.final,
                                   initial=ph.initial, name=ph.name) for ph in self.phonons]
         if self.polar_energy is not None:
@@ -366,6 +377,8 @@ MATERIALS = {"Si": silicon, "Ge": germanium, "GaAs": gallium_arsenide}
 def get(name, temperature=300 * K, **overrides):
     """The :class:`Material` ``name`` ("Si", "Ge", "GaAs") at lattice temperature
     ``temperature`` (kT [J]; default 300 K), with any field replaced by ``overrides``.
+    ``acoustic="elastic"`` or ``"inelastic"`` (a string) sets :attr:`Material.acoustic_model`
+    (a tuple replaces the acoustic deformation potentials).
 
     Examples
     --------
@@ -375,8 +388,12 @@ def get(name, temperature=300 * K, **overrides):
     (3, ['acoustic_X', 'g1', 'g2'])
     >>> pmc.materials.get("GaAs", doping=1e23).scattering()[-1].name
     'brooks_herring'
+    >>> type(pmc.materials.get("Si", acoustic="inelastic").scattering()[0]).__name__
+    'InelasticAcoustic'
     """
     if name not in MATERIALS:
         raise ValueError(f"unknown material {name!r}; valid: {list(MATERIALS)}")
     m = MATERIALS[name](_checks.positive("temperature", temperature))
+    if isinstance(overrides.get("acoustic"), str):
+        overrides["acoustic_model"] = overrides.pop("acoustic")
     return dataclasses.replace(m, **overrides) if overrides else m

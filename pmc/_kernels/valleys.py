@@ -27,6 +27,12 @@ polar       1     tab[v, j] (1 + 2 alpha e_j) k_j I(eps, e_j): Froehlich, intrav
                   (:func:`polar_integral`)
 impurity    2     tab[v, 0] g_v(eps) / (beta^2 (beta^2 + 4 k^2)), beta^2 = tab[v, 4]:
                   Brooks-Herring, elastic, intravalley, hbar k = |p*|
+inelastic   3     (tab[v, 0] / k) int q^2 n_j(q) (1 + 2 alpha e_j(q)) dq over |k_j - k| <= q <= k + k_j,
+                  e_j(q) = eps + hbar u q (j = 0, absorption, n_0 = N_q) or eps - hbar u q (j = 1,
+                  emission, n_1 = N_q + 1), N_q = 1 / (exp(hbar u q / kT) - 1), hbar u =
+                  tab[v, 1], kT = tab[v, 4], hbar k and hbar k_j the initial and final |p*|:
+                  acoustic deformation potential with its linear dispersion, intravalley
+                  (:func:`inelastic_acoustic_rates`)
 ==========  ====  ==============================================================================
 
 The final valley of an event from v is ``targets[v, m]`` (``-1``-padded) with the cumulative
@@ -49,9 +55,11 @@ from .scatter import BAND0, NBAND, STRIDE, brooks_herring_cos, energy_band, rota
 MULTIVALLEY = 16
 NVPRM = 22
 DELTA, ALPHA, MD, DEG, T0, TI0 = 0, 1, 2, 3, 4, 13
-ISOTROPIC, POLAR, IMPURITY = 0, 1, 2
+ISOTROPIC, POLAR, IMPURITY, INELASTIC = 0, 1, 2, 3
 NTAB = 6
 _TWO_PI = 2.0 * math.pi
+#: Gauss-Legendre nodes and weights on [-1, 1] for the inelastic acoustic q integral
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
 
 
 # ----------------------------------------------------------------------------- the band
@@ -145,6 +153,85 @@ def kane_overlap(alpha, eps):
     return math.sqrt((1.0 + alpha * eps) / den), math.sqrt(alpha * eps / den)
 
 
+@njit(**SCALAR)
+def _final_k(md, al, hbar, e):
+    """k [1/m] of kinetic energy ``e`` [J] (0 below the minimum)."""
+    if e <= 0.0:
+        return 0.0
+    return math.sqrt(2.0 * md * e * (1.0 + al * e)) / hbar
+
+
+@njit(**SCALAR)
+def acoustic_limits(md, al, hbar, hu, eps, k, j):
+    """(q_lo, q_hi) [1/m]: the phonon wavenumbers allowed for absorption (j = 0) or emission
+    (j = 1) of an acoustic phonon hbar u q from kinetic energy ``eps`` (wavenumber ``k``):
+    those with |k' - k| <= q <= k + k', k' the final wavenumber at eps +- hbar u q (the cosine
+    of the angle between k and q in [-1, 1]). q_hi solves q = k + k'(q) (bisection; k + k'(q) - q
+    decreases once the electron outruns the sound); for absorption by an electron slower than
+    sound q_lo solves q = k'(q) - k. (0, 0): no process (emission by an electron slower than
+    sound: none, as in the parabolic band where it needs k > m u / hbar)."""
+    sgn = 1.0 if j == 0 else -1.0
+    vel = hbar * k / (md * (1.0 + 2.0 * al * eps))
+    if j == 1:
+        if vel <= hu / hbar:
+            return 0.0, 0.0
+        top = eps / hu  # the final energy reaches 0
+        if k + _final_k(md, al, hbar, eps - hu * top) - top >= 0.0:
+            return 0.0, top
+        lo, hi = 0.0, top
+    else:
+        lo, hi = 0.0, 2.0 * k + 2.0 * md * hu / (hbar * hbar) + 1.0  # parabolic q_hi + 1
+        while k + _final_k(md, al, hbar, eps + hu * hi) - hi > 0.0:
+            hi *= 2.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if k + _final_k(md, al, hbar, eps + sgn * hu * mid) - mid > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    q_hi = 0.5 * (lo + hi)
+    q_lo = 0.0
+    if j == 0 and vel < hu / hbar:
+        lo, hi = 0.0, q_hi
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            if mid - _final_k(md, al, hbar, eps + hu * mid) + k < 0.0:
+                lo = mid
+            else:
+                hi = mid
+        q_lo = 0.5 * (lo + hi)
+    return q_lo, q_hi
+
+
+@njit(**SCALAR)
+def acoustic_weight(al, hu, kt, eps, q, j):
+    """q^2 n_j(q) (1 + 2 alpha e_j): the integrand of the inelastic acoustic rate."""
+    x = hu * q / kt
+    n = 1.0 / math.expm1(x) if x > 0.0 else 0.0
+    if j == 0:
+        return q * q * n * (1.0 + 2.0 * al * (eps + hu * q))
+    return q * q * (n + 1.0) * (1.0 + 2.0 * al * (eps - hu * q))
+
+
+@njit(**SCALAR)
+def inelastic_acoustic_rate(c, md, al, hbar, hu, kt, eps, j):
+    """Gamma_j(eps) [1/s] of the inelastic acoustic mechanism (code 3 of the module table):
+    Gauss-Legendre quadrature (24 nodes) of the q integral between
+    :func:`acoustic_limits`."""
+    if eps <= 0.0 or c == 0.0:
+        return 0.0
+    k = _final_k(md, al, hbar, eps)
+    q_lo, q_hi = acoustic_limits(md, al, hbar, hu, eps, k, j)
+    if q_hi <= q_lo:
+        return 0.0
+    h = 0.5 * (q_hi - q_lo)
+    mid = 0.5 * (q_hi + q_lo)
+    s = 0.0
+    for i in range(_GL_X.shape[0]):
+        s += _GL_W[i] * acoustic_weight(al, hu, kt, eps, mid + h * _GL_X[i], j)
+    return c * s * h / k
+
+
 @njit(**JIT)
 def valley_rates(vkinds, tabs, targets, m, vb, v, d, hbar, eps):
     """(Gamma_0, Gamma_1) [1/s] of mechanism ``m`` for a marker of kinetic energy ``eps`` in
@@ -158,6 +245,10 @@ def valley_rates(vkinds, tabs, targets, m, vb, v, d, hbar, eps):
         return (tabs[m, v, 0] * shell_dos(d, md, al, hbar, eps + tabs[m, v, 2]),
                 tabs[m, v, 1] * shell_dos(d, md, al, hbar, eps + tabs[m, v, 3]))
     md, al = vb[v, MD], vb[v, ALPHA]
+    if vkind == INELASTIC:
+        c, hu, kt = tabs[m, v, 0], tabs[m, v, 1], tabs[m, v, 4]
+        return (inelastic_acoustic_rate(c, md, al, hbar, hu, kt, eps, 0),
+                inelastic_acoustic_rate(c, md, al, hbar, hu, kt, eps, 1))
     gamma = eps * (1.0 + al * eps)
     if gamma <= 0.0:
         return 0.0, 0.0
@@ -240,6 +331,35 @@ def final_state(vkinds, tabs, targets, cum, m, vb, v, proc, d, hbar, eps, p0, p1
         return v, p0, p1, p2
     md, al = vb[v, MD], vb[v, ALPHA]
     phi = _TWO_PI * uniform(key, ctr + 1)
+    if vkind == INELASTIC:
+        # q from q^2 n_j(q) (1 + 2 alpha e_j) on [q_lo, q_hi] by rejection under the bound
+        # q_hi kT / (hbar u) (+ q_hi^2 for emission) times the largest 1 + 2 alpha e_j
+        # (q^2 N_q <= q kT / (hbar u)); then |k'| from the energy and the angle between k and
+        # k' from the triangle k' = k +- q
+        hu, kt = tabs[m, v, 1], tabs[m, v, 4]
+        k = pm / hbar
+        q_lo, q_hi = acoustic_limits(md, al, hbar, hu, eps, k, proc)
+        if q_hi <= q_lo:
+            return v, p0, p1, p2
+        bound = q_hi * kt / hu
+        if proc == 0:
+            bound *= 1.0 + 2.0 * al * (eps + hu * q_hi)
+        else:
+            bound = (bound + q_hi * q_hi) * (1.0 + 2.0 * al * eps)
+        sub = stream_key(key, ctr, 1)
+        q = q_lo
+        for j in range(1 << 20):
+            q = q_lo + (q_hi - q_lo) * uniform(sub, 2 * j)
+            if uniform(sub, 2 * j + 1) * bound < acoustic_weight(al, hu, kt, eps, q, proc):
+                break
+        e = eps + hu * q if proc == 0 else eps - hu * q
+        kf = _final_k(md, al, hbar, e)
+        if kf == 0.0:
+            return v, 0.0, 0.0, 0.0
+        x = min(1.0, max(-1.0, (k * k + kf * kf - q * q) / (2.0 * k * kf)))
+        r0, r1, r2 = rotate(q0, q1, q2, x, phi, hbar * kf)
+        a, b, c = from_spherical(vb, v, r0, r1, r2)
+        return v, a, b, c
     if vkind == IMPURITY:
         x = brooks_herring_cos(pm / hbar, tabs[m, v, 4], uniform(key, ctr))
         r0, r1, r2 = rotate(q0, q1, q2, x, phi, pm)

@@ -10,13 +10,15 @@ from .binary import VHS, VSS, Binary, CrossSection, HardSphere, MaxwellMolecules
 from .mixture import BinaryMixture, Mixture, Parker, Species
 from .rate_matrix import GoldenRule, RateMatrix
 from .mechanisms import AcousticPhonon, ElasticIsotropic, Impurity, Mechanism, OpticalPhonon
-from .semiconductors import (AcousticDeformation, BrooksHerring, IntervalleyPhonon, PolarOptical,
+from .semiconductors import (AcousticDeformation, BrooksHerring, InelasticAcoustic,
+                             IntervalleyPhonon, PolarOptical,
                              ValleyMechanism, ValleyScattering)
 from .wigner import WignerPotential
 
 __all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
            "RateMatrix", "GoldenRule",
            "Mechanism", "ElasticIsotropic", "AcousticPhonon", "OpticalPhonon", "Impurity",
-           "ValleyMechanism", "ValleyScattering", "AcousticDeformation", "IntervalleyPhonon", "PolarOptical",
+           "ValleyMechanism", "ValleyScattering", "AcousticDeformation", "InelasticAcoustic",
+           "IntervalleyPhonon", "PolarOptical",
            "BrooksHerring", "BinaryMixture", "Mixture", "Parker", "Species",
            "WignerPotential"]

@@ -42,6 +42,7 @@ from .base import Collision, JumpOperator, name_label
 from .mechanisms import Mechanism
 
 __all__ = ["ValleyMechanism", "ValleyScattering", "ValleyScatteringOperator", "AcousticDeformation",
+           "InelasticAcoustic",
            "IntervalleyPhonon", "PolarOptical", "BrooksHerring", "band_of", "dos"]
 
 
@@ -408,6 +409,117 @@ class AcousticDeformation(ValleyMechanism):
     def _rate_formula(self, eps, initial, final, multi, hbar):
         return (self._constant(hbar) * dos(eps, initial.density_of_states_mass, initial.alpha,
                                            hbar),)
+
+    def _reference_energy(self, hamiltonian):
+        return self.temperature
+
+
+@dataclass(frozen=True)
+class InelasticAcoustic(ValleyMechanism):
+    """Acoustic phonons by the deformation potential with their energy: absorption and
+    emission of a phonon hbar u_l q with the full Bose-Einstein occupation N_q (JR III.B.3, the
+    inelastic treatment for low temperatures; C. Jacoboni and P. Lugli, The Monte Carlo Method
+    for Semiconductor Device Simulation (Springer 1989), sec. 3.3). By the golden rule with
+    |M|^2 = Xi^2 hbar q / (2 rho u_l V) (N_q + 1/2 -+ 1/2), in the Herring-Vogt space of the
+    marker's valley (spherical, m_d; overlap 1 as for the elastic mechanism)::
+
+        Gamma_abs(eps) = (Xi^2 m_d / (4 pi rho u_l hbar^2 k)) int q^2 N_q (1 + 2 alpha eps') dq,
+        eps' = eps + hbar u_l q,
+        Gamma_em(eps)  = (Xi^2 m_d / (4 pi rho u_l hbar^2 k)) int q^2 (N_q + 1) (1 + 2 alpha eps')
+                         dq,  eps' = eps - hbar u_l q,
+
+    hbar k = sqrt(2 m_d eps (1 + alpha eps)), over the q for which momentum conservation
+    k' = k +- q is possible, |k' - k| <= q <= k + k' (parabolic band: 0 or 2 m_d u_l / hbar -
+    2 k to 2 k + 2 m_d u_l / hbar for absorption, 0 to 2 k - 2 m_d u_l / hbar for emission).
+    With N_q ~ kT / (hbar u_l q) and hbar u_l q << eps the two sum to the elastic
+    :class:`AcousticDeformation` rate. The final state: q drawn from the integrand, |k'| from
+    the energy, the angle between k and k' from the triangle, the azimuth uniform.
+
+    Parameters
+    ----------
+    deformation_potential : float
+        Xi [J], > 0.
+    mass_density : float
+        rho [kg/m^3], > 0.
+    sound_velocity : float
+        u_l [m/s], > 0.
+    temperature : float
+        Lattice temperature kT [J], > 0.
+
+    Keyword options: ``initial`` (valley group) and those of :class:`pmc.collisions.Mechanism`.
+    """
+
+    deformation_potential: float
+    mass_density: float
+    sound_velocity: float
+    temperature: float
+    _default_name = "inelastic_acoustic"
+    _vkind = _valleys.INELASTIC
+    processes = ("absorption", "emission")
+
+    def __post_init__(self):
+        super().__post_init__()
+        for f in ("deformation_potential", "mass_density", "sound_velocity", "temperature"):
+            object.__setattr__(self, f, _checks.positive(f, getattr(self, f)))
+
+    def _constant(self, mass, hbar):
+        return (self.deformation_potential ** 2 * mass
+                / (4.0 * math.pi * self.mass_density * self.sound_velocity * hbar ** 2))
+
+    def _coefficients(self, band, v, f, hbar, delta):
+        return [self._constant(band.valleys[v].density_of_states_mass, hbar),
+                hbar * self.sound_velocity, 0.0, 0.0, self.temperature]
+
+    def _rate_formula(self, eps, initial, final, multi, hbar):
+        """The golden rule integrated over the final direction instead of q: for each cosine
+        x between k and k' the final |k'| solves eps(k') = eps +- hbar u |k' - k| (brentq),
+        Gamma = (1 / (2 pi hbar)) int dx k'^2 |M|^2 / |d(eps(k') -+ hbar u q) / dk'| (scipy
+        quad), summed over the roots."""
+        from scipy.integrate import quad
+        from scipy.optimize import brentq
+        md, al, u = initial.density_of_states_mass, initial.alpha, self.sound_velocity
+        kt, xi, rho = self.temperature, self.deformation_potential, self.mass_density
+
+        def e_of(kk):
+            g = (hbar * kk) ** 2 / (2.0 * md)
+            return 2.0 * g / (1.0 + math.sqrt(1.0 + 4.0 * al * g))
+
+        def de_dk(kk):
+            return hbar ** 2 * kk / (md * (1.0 + 2.0 * al * e_of(kk)))
+
+        out = np.zeros((2,) + np.shape(eps))
+        for i, e0 in enumerate(np.ravel(eps)):
+            if e0 <= 0.0:
+                continue
+            k = math.sqrt(2.0 * md * e0 * (1.0 + al * e0)) / hbar
+            for j, sgn in enumerate((1.0, -1.0)):
+                def resid(kk, x):
+                    q = math.sqrt(max(k * k + kk * kk - 2.0 * k * kk * x, 0.0))
+                    return e_of(kk) - e0 - sgn * hbar * u * q
+
+                def integrand(x):
+                    # every root k' of the energy balance along direction x (sign changes on
+                    # a grid of 65 points, then brentq): two for emission by a slow electron
+                    top = 2.0 * k + 4.0 * md * u / hbar + 1.0 if sgn > 0 else k
+                    grid = np.linspace(0.0, top, 65)
+                    f = np.array([resid(g, x) for g in grid])
+                    total = 0.0
+                    for a, b, fa, fb in zip(grid[:-1], grid[1:], f[:-1], f[1:]):
+                        if not (fa < 0.0 < fb or fb < 0.0 < fa):
+                            continue
+                        kk = brentq(resid, a, b, args=(x,), xtol=1e-14 * k, rtol=1e-13)
+                        q = math.sqrt(max(k * k + kk * kk - 2.0 * k * kk * x, 0.0))
+                        if q == 0.0:
+                            continue
+                        n = 1.0 / math.expm1(hbar * u * q / kt) + (0.0 if sgn > 0 else 1.0)
+                        m2 = xi ** 2 * hbar * q * n / (2.0 * rho * u)
+                        d = abs(de_dk(kk) - sgn * hbar * u * (kk - k * x) / q)
+                        total += kk * kk * m2 / d
+                    return total
+
+                out[j].flat[i] = quad(integrand, -1.0, 1.0, limit=200, epsabs=0.0,
+                                      epsrel=1e-10)[0] / (2.0 * math.pi * hbar)
+        return tuple(out)
 
     def _reference_energy(self, hamiltonian):
         return self.temperature
