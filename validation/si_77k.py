@@ -1,0 +1,173 @@
+"""(22) Electrons in silicon at 77 K: drift velocity along <100> and <111> against Canali et
+al. (1975), and the <111>/<100> anisotropy, with inelastic acoustic scattering.
+
+Reference: the fit of C. Canali, G. Majni, R. Minder and G. Ottaviani, IEEE Trans. Electron
+Devices 22, 1045 (1975) (time of flight, fields along <111>),
+
+    v = v_m (E / E_c) / (1 + (E / E_c)^beta)^(1/beta),
+    v_m = 1.53e9 T^-0.87 cm/s,  E_c = 1.01 T^1.55 V/cm,  beta = 2.57e-2 T^0.66
+
+(at 77 K: v_m = 3.49e7 cm/s, E_c = 0.84 kV/cm, beta = 0.45). As in case 20 (which this
+module reuses) the points scatter about the fit by 5-10 % (C. Jacoboni and L. Reggiani, Rev.
+Mod. Phys. 55, 645 (1983), "JR", figs. 20-21): 5 % is one standard deviation of a point.
+
+Model: :func:`pmc.materials.get` ("Si", 77 K, ``acoustic="inelastic"``): the acoustic
+deformation potential (Xi = 9 eV) with phonon emission and absorption, the Bose-Einstein
+occupation and hbar w = hbar u_l q (:class:`pmc.collisions.InelasticAcoustic`; at 77 K kT =
+6.6 meV is comparable with the phonon energies 2 hbar u_l k ~ 9 meV of a thermal electron, so
+equipartition fails: JR III.B.3), and the six f/g intervalley phonons; the multi-valley push.
+Each field runs from the equilibrium for a transient (4 ps; 2 ps quick), then is averaged over
+the next 6 ps (3 ps quick) in 10 batches (:func:`pmc.averages.steady_state`).
+
+Figures of merit: (a) the largest |z| over the fields along <111> (the direction of Canali's
+measurements), z = (v - v_Canali) / sqrt((0.05 v_Canali)^2 + s^2) as case 20, tolerance 3;
+(b) the anisotropy: at 77 K the valleys whose heavy axis lies along a <100> field heat less and
+hold more electrons (repopulation), so v<100> < v<111> at intermediate fields (Canali et al.
+1975, fig. 5; JR fig. 21): the ratio v<111>/v<100> - 1 at every field from 3 kV/cm must be
+positive by more than 3 of its standard errors. The z of the <100> points is reported (not
+tested: the fit is of <111> data, and the anisotropy puts <100> below it by 10-20 % near
+3-10 kV/cm).
+"""
+import pathlib
+import sys
+import time
+
+import numpy as np
+import xarray as xr
+
+import pmc
+import pmc.validate
+from pmc.units import K, e
+from pmc.validate import Verdict
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from si_velocity_field import canali, drift, rotated  # noqa: E402
+
+NUMBER = 22
+NAME = "si_77k"
+REF_SCATTER = 0.05
+TOLERANCE = 3.0
+TEMPERATURE = 77.0
+#: the anisotropy is tested from this field [kV/cm] up
+ANISOTROPY_FROM = 3.0
+
+
+def parameters(quick):
+    if quick:
+        return dict(fields=[3.0, 10.0], n=1500, dt=2e-15, transient=2e-12, window=3e-12,
+                    save_every=5e-14)
+    return dict(fields=[0.3, 1.0, 3.0, 10.0, 30.0], n=10_000, dt=2e-15, transient=4e-12,
+                window=6e-12, save_every=5e-14)
+
+
+def run(quick, outdir):
+    c = parameters(quick)
+    started = time.perf_counter()
+    si = pmc.materials.get("Si", temperature=TEMPERATURE * K, acoustic="inelastic")
+    rows = []
+    seed = 2200
+    for direction in ("100", "111"):
+        mat = rotated(si, direction)
+        for f in c["fields"]:
+            seed += 1
+            st = drift(mat, f * 1e5, c, seed)
+            v = 100.0 * float(st["drift_velocity_mean"][0])  # cm/s along the field
+            s = 100.0 * float(st["drift_velocity_mean_stderr"][0])
+            ref = float(canali(f * 1e3, TEMPERATURE))
+            rows.append({"direction": direction, "field_kV_per_cm": f, "pmc_cm_per_s": v,
+                         "stderr_cm_per_s": s, "canali_cm_per_s": ref,
+                         "z": (v - ref) / np.hypot(REF_SCATTER * ref, s),
+                         "mean_energy_eV": float(st["band_energy_mean"]
+                                                 / st["total_weight_mean"]) / e,
+                         "valley_population": [float(x) for x in st["valley_population_mean"]]})
+    fom = float(max(abs(r["z"]) for r in rows if r["direction"] == "111"))
+    by = {(r["direction"], r["field_kV_per_cm"]): r for r in rows}
+    aniso = []
+    for f in c["fields"]:
+        a, b = by[("100", f)], by[("111", f)]
+        ratio = b["pmc_cm_per_s"] / a["pmc_cm_per_s"]
+        err = ratio * np.hypot(a["stderr_cm_per_s"] / a["pmc_cm_per_s"],
+                               b["stderr_cm_per_s"] / b["pmc_cm_per_s"])
+        aniso.append({"field_kV_per_cm": f, "ratio_111_100": ratio, "stderr": err,
+                      "excess_in_stderr": (ratio - 1.0) / err})
+    tested = [a for a in aniso if a["field_kV_per_cm"] >= ANISOTROPY_FROM]
+    aniso_ok = all(a["excess_in_stderr"] > 3.0 for a in tested)
+    passed = fom <= TOLERANCE and aniso_ok
+    _save(rows, aniso, outdir, passed, quick)
+    return Verdict(name=NAME, figure_of_merit="max |v - v_Canali| / sqrt((0.05 v_Canali)^2 + "
+                   "stderr^2) over the <111> fields (and v<111>/v<100> - 1 > 3 stderr from "
+                   f"{ANISOTROPY_FROM} kV/cm)", value=fom, tolerance=TOLERANCE, passed=passed,
+                   details={"table": rows, "anisotropy": aniso, "anisotropy_passed": aniso_ok,
+                            "seconds": round(time.perf_counter() - started, 1)})
+
+
+def _save(rows, aniso, outdir, passed, quick):
+    n = len(rows)
+    ds = xr.Dataset(
+        {"drift_velocity": ("case", [r["pmc_cm_per_s"] for r in rows],
+                            {"units": "cm/s", "long_name": "pmc drift velocity along the field"}),
+         "drift_velocity_stderr": ("case", [r["stderr_cm_per_s"] for r in rows],
+                                   {"units": "cm/s", "long_name": "batch-means standard error"}),
+         "canali": ("case", [r["canali_cm_per_s"] for r in rows],
+                    {"units": "cm/s", "long_name": "Canali et al. (1975) fit at 77 K"}),
+         "z": ("case", [r["z"] for r in rows], {"units": "1"}),
+         "mean_energy": ("case", [r["mean_energy_eV"] for r in rows],
+                         {"units": "eV", "long_name": "mean energy per electron"}),
+         "valley_population": (("case", "valley"), [r["valley_population"] for r in rows],
+                               {"units": "1", "long_name": "valley populations"}),
+         "anisotropy": ("anisotropy_field", [a["ratio_111_100"] for a in aniso],
+                        {"units": "1", "long_name": "v<111> / v<100>"}),
+         "anisotropy_stderr": ("anisotropy_field", [a["stderr"] for a in aniso],
+                               {"units": "1"})},
+        coords={"field": ("case", [r["field_kV_per_cm"] for r in rows], {"units": "kV/cm"}),
+                "direction": ("case", [r["direction"] for r in rows]),
+                "valley": ("valley", ["X1", "X2", "X3"]), "case": np.arange(n),
+                "anisotropy_field": ("anisotropy_field", [a["field_kV_per_cm"] for a in aniso],
+                                     {"units": "kV/cm"})},
+        attrs={"case_name": NAME, "quick": int(quick), "tolerance": TOLERANCE,
+               "ref_scatter": REF_SCATTER, "passed": int(passed), "temperature_K": TEMPERATURE})
+    ds.to_netcdf(outdir / f"{NAME}.nc")
+    _figure(ds, outdir / f"{NAME}.png")
+
+
+def _figure(ds, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    f = np.logspace(np.log10(float(ds.field.min())) - 0.3, np.log10(float(ds.field.max())) + 0.2)
+    ref = canali(f * 1e3, TEMPERATURE)
+    ax = axes[0]
+    ax.loglog(f, ref, "k-", label="Canali et al. 1975 (fit, 77 K)")
+    ax.fill_between(f, ref * (1 - REF_SCATTER), ref * (1 + REF_SCATTER), color="0.85",
+                    label="fit +- 5 %")
+    for d, mk in (("100", "o"), ("111", "s")):
+        sel = ds.direction == d
+        ax.errorbar(ds.field[sel], ds.drift_velocity[sel], yerr=ds.drift_velocity_stderr[sel],
+                    fmt=mk, label=f"pmc, E || <{d}>")
+    ax.set_xlabel("field [kV/cm]")
+    ax.set_ylabel("drift velocity [cm/s]")
+    ax.set_title("electrons in Si, 77 K (inelastic acoustic)")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.errorbar(ds.anisotropy_field, ds.anisotropy, yerr=ds.anisotropy_stderr, fmt="o-")
+    ax.axhline(1.0, color="k", lw=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("field [kV/cm]")
+    ax.set_ylabel("v<111> / v<100>")
+    ax = axes[2]
+    sel = ds.direction == "100"
+    for k, name in enumerate(ds.valley.values):
+        label = f"{name} ({'axis along E' if k == 0 else 'axis across E'})"
+        ax.semilogx(ds.field[sel], ds.valley_population[sel, k], "o-", label=label)
+    ax.set_xlabel("field [kV/cm] (<100>)")
+    ax.set_ylabel("valley population")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    pmc.validate.script(run)
