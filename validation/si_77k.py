@@ -19,14 +19,28 @@ equipartition fails: JR III.B.3), and the six f/g intervalley phonons; the multi
 Each field runs from the equilibrium for a transient (4 ps; 2 ps quick), then is averaged over
 the next 6 ps (3 ps quick) in 10 batches (:func:`pmc.averages.steady_state`).
 
-Figures of merit: (a) the largest |z| over the fields along <111> (the direction of Canali's
-measurements), z = (v - v_Canali) / sqrt((0.05 v_Canali)^2 + s^2) as case 20, tolerance 3;
-(b) the anisotropy: at 77 K the valleys whose heavy axis lies along a <100> field heat less and
-hold more electrons (repopulation), so v<100> < v<111> at intermediate fields (Canali et al.
-1975, fig. 5; JR fig. 21): the ratio v<111>/v<100> - 1 at every field from 3 kV/cm must be
-positive by more than 3 of its standard errors. The z of the <100> points is reported (not
-tested: the fit is of <111> data, and the anisotropy puts <100> below it by 10-20 % near
-3-10 kV/cm).
+The Canali fit at 77 K is an extrapolation: Canali et al. fitted their temperature laws to
+data at device temperatures (their abstract: fields 3e2-6e4 V/cm, "temperatures up to 430 K";
+"a more general formula ... allows to obtain by extrapolation"), and at 77 K they run far
+above the measured saturation: the fit gives 2.3e7 cm/s at 30 kV/cm where the saturation
+velocity of electrons in Si at 77 K is 1.24e7 cm/s (R. Quay, C. Moglestue, V. Palankovski and
+S. Selberherr, Mater. Sci. Semicond. Process. 3, 149 (2000): v_sat(T) = v_sat(300 K) /
+(1 - A + A T / 300 K), v_sat(300 K) = 1.0e7 cm/s, A = 0.26; as tabulated in V. Palankovski's
+thesis, TU Wien 2000, table 3.31; C. Jacoboni et al., Solid-State Electron. 20, 77 (1977) give
+2.4e7 / (1 + 0.8 exp(T / 600 K)) = 1.26e7 cm/s). So the z against the fit is reported for every
+point (table, figure) but not tested above the lowest field.
+
+Figures of merit (all must hold):
+(a) the largest |z| over the tested points, each z = (v - v_ref) / sqrt((0.05 v_ref)^2 + s^2)
+as in case 20 (s the batch-means standard error; 5 % the reference's scatter): at the lowest
+field (0.3 kV/cm, E / E_c = 0.35, where the fit rests on the near-ohmic mobility) v_ref is the
+Canali fit, both directions; at the highest field (30 kV/cm; 50 kV/cm as well in the full
+run) v_ref is the saturation velocity of Quay et al. (2000) at 77 K, both directions.
+Tolerance 3.
+(b) the anisotropy (the issue's 77 K item): the valleys whose heavy axis lies along a <100>
+field heat less and hold more electrons (repopulation), so v<100> < v<111> at intermediate
+fields (Canali et al., Phys. Rev. B 12, 2265 (1975); JR fig. 21): v<111>/v<100> - 1 at every
+field from 3 kV/cm must be positive by more than 3 of its standard errors.
 """
 import pathlib
 import sys
@@ -48,22 +62,28 @@ NAME = "si_77k"
 REF_SCATTER = 0.05
 TOLERANCE = 3.0
 TEMPERATURE = 77.0
+#: saturation velocity [cm/s] of electrons in Si at TEMPERATURE (Quay et al. 2000)
+V_SAT = 1.0e7 / (1.0 - 0.26 + 0.26 * TEMPERATURE / 300.0)
+#: fields [kV/cm] at which the velocity is held to V_SAT
+SATURATED_FROM = 30.0
+#: the acoustic mechanism ("inelastic"; "elastic" for the comparison in the report)
+ACOUSTIC = "inelastic"
 #: the anisotropy is tested from this field [kV/cm] up
 ANISOTROPY_FROM = 3.0
 
 
 def parameters(quick):
     if quick:
-        return dict(fields=[3.0, 10.0], n=1500, dt=2e-15, transient=2e-12, window=3e-12,
+        return dict(fields=[3.0, 30.0], n=1000, dt=2e-15, transient=1.5e-12, window=2.5e-12,
                     save_every=5e-14)
-    return dict(fields=[0.3, 1.0, 3.0, 10.0, 30.0], n=10_000, dt=2e-15, transient=4e-12,
-                window=6e-12, save_every=5e-14)
+    return dict(fields=[0.3, 1.0, 3.0, 10.0, 30.0, 50.0], n=3000, dt=2e-15, transient=3e-12,
+                window=5e-12, save_every=5e-14)
 
 
 def run(quick, outdir):
     c = parameters(quick)
     started = time.perf_counter()
-    si = pmc.materials.get("Si", temperature=TEMPERATURE * K, acoustic="inelastic")
+    si = pmc.materials.get("Si", temperature=TEMPERATURE * K, acoustic=ACOUSTIC)
     rows = []
     seed = 2200
     for direction in ("100", "111"):
@@ -74,13 +94,18 @@ def run(quick, outdir):
             v = 100.0 * float(st["drift_velocity_mean"][0])  # cm/s along the field
             s = 100.0 * float(st["drift_velocity_mean_stderr"][0])
             ref = float(canali(f * 1e3, TEMPERATURE))
+            tested = None
+            if f >= SATURATED_FROM:
+                tested = (v - V_SAT) / np.hypot(REF_SCATTER * V_SAT, s)
+            elif f == min(c["fields"]) and not quick:
+                tested = (v - ref) / np.hypot(REF_SCATTER * ref, s)
             rows.append({"direction": direction, "field_kV_per_cm": f, "pmc_cm_per_s": v,
                          "stderr_cm_per_s": s, "canali_cm_per_s": ref,
-                         "z": (v - ref) / np.hypot(REF_SCATTER * ref, s),
+                         "z": (v - ref) / np.hypot(REF_SCATTER * ref, s), "z_tested": tested,
                          "mean_energy_eV": float(st["band_energy_mean"]
                                                  / st["total_weight_mean"]) / e,
                          "valley_population": [float(x) for x in st["valley_population_mean"]]})
-    fom = float(max(abs(r["z"]) for r in rows if r["direction"] == "111"))
+    fom = float(max(abs(r["z_tested"]) for r in rows if r["z_tested"] is not None))
     by = {(r["direction"], r["field_kV_per_cm"]): r for r in rows}
     aniso = []
     for f in c["fields"]:
@@ -94,9 +119,11 @@ def run(quick, outdir):
     aniso_ok = all(a["excess_in_stderr"] > 3.0 for a in tested)
     passed = fom <= TOLERANCE and aniso_ok
     _save(rows, aniso, outdir, passed, quick)
-    return Verdict(name=NAME, figure_of_merit="max |v - v_Canali| / sqrt((0.05 v_Canali)^2 + "
-                   "stderr^2) over the <111> fields (and v<111>/v<100> - 1 > 3 stderr from "
-                   f"{ANISOTROPY_FROM} kV/cm)", value=fom, tolerance=TOLERANCE, passed=passed,
+    return Verdict(name=NAME, figure_of_merit="max |v - v_ref| / sqrt((0.05 v_ref)^2 + stderr^2), "
+                   "v_ref Canali at the lowest field, v_sat(77 K) from "
+                   f"{SATURATED_FROM} kV/cm, both directions (and v<111>/v<100> - 1 > 3 stderr "
+                   f"from {ANISOTROPY_FROM} kV/cm)", value=fom, tolerance=TOLERANCE,
+                   passed=passed,
                    details={"table": rows, "anisotropy": aniso, "anisotropy_passed": aniso_ok,
                             "seconds": round(time.perf_counter() - started, 1)})
 
@@ -142,6 +169,7 @@ def _figure(ds, path):
     ax.loglog(f, ref, "k-", label="Canali et al. 1975 (fit, 77 K)")
     ax.fill_between(f, ref * (1 - REF_SCATTER), ref * (1 + REF_SCATTER), color="0.85",
                     label="fit +- 5 %")
+    ax.axhline(V_SAT, color="r", ls="--", lw=1, label="v_sat(77 K), Quay et al. 2000")
     for d, mk in (("100", "o"), ("111", "s")):
         sel = ds.direction == d
         ax.errorbar(ds.field[sel], ds.drift_velocity[sel], yerr=ds.drift_velocity_stderr[sel],

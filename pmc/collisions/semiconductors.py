@@ -352,7 +352,7 @@ class ValleyScatteringOperator(JumpOperator):
                                      self._inv_ref, dt, mech._key(seed), step, tally)
         total = tally.sum(axis=0)
         if nm == 1:
-            out = {p: int(total[k]) for k, p in enumerate(mech.processes)}
+            out = {p: int(total[k]) for k, p in enumerate(self._mechanisms[0].processes)}
         else:
             out = {f"{m.name}.{p}": int(total[2 * k + j])
                    for k, m in enumerate(self._mechanisms) for j, p in enumerate(m.processes)}
