@@ -74,7 +74,7 @@ ANISOTROPY_FROM = 3.0
 
 def parameters(quick):
     if quick:
-        return dict(fields=[3.0, 30.0], n=1000, dt=2e-15, transient=1.5e-12, window=2.5e-12,
+        return dict(fields=[10.0, 30.0], n=1500, dt=2e-15, transient=2e-12, window=3e-12,
                     save_every=5e-14)
     return dict(fields=[0.3, 1.0, 3.0, 10.0, 30.0, 50.0], n=3000, dt=2e-15, transient=3e-12,
                 window=5e-12, save_every=5e-14)
