@@ -28,10 +28,11 @@ polar       1     tab[v, j] (1 + 2 alpha e_j) k_j I(eps, e_j): Froehlich, intrav
 impurity    2     tab[v, 0] g_v(eps) / (beta^2 (beta^2 + 4 k^2)), beta^2 = tab[v, 4]:
                   Brooks-Herring, elastic, intravalley, hbar k = |p*|
 inelastic   3     (tab[v, 0] / k) int q^2 n_j(q) (1 + 2 alpha e_j(q)) dq over the q with
-                  |k_j - k| <= q <= k + k_j, e_j(q) = eps + hbar u q (j = 0, absorption, n_0 = N_q) or eps - hbar u q (j = 1,
-                  emission, n_1 = N_q + 1), N_q = 1 / (exp(hbar u q / kT) - 1), hbar u =
-                  tab[v, 1], kT = tab[v, 4], hbar k and hbar k_j the initial and final |p*|:
-                  acoustic deformation potential with its linear dispersion, intravalley
+                  |k_j - k| <= q <= k + k_j, e_j(q) = eps + hbar u q (j = 0, absorption,
+                  n_0 = N_q) or eps - hbar u q (j = 1, emission, n_1 = N_q + 1),
+                  N_q = 1 / (exp(hbar u q / kT) - 1), hbar u = tab[v, 1], kT = tab[v, 4],
+                  hbar k and hbar k_j the initial and final |p*|: acoustic deformation
+                  potential with its linear dispersion, intravalley
                   (:func:`inelastic_acoustic_rate`)
 ==========  ====  ==============================================================================
 
