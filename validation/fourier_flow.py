@@ -80,9 +80,9 @@ FAMILY_ALARM = 0.0027
 
 
 def parameters(quick):
-    return dict(kn=0.05 if quick else 0.03, t1=240.0, t2=360.0, per_cell=30 if quick else 60,
+    return dict(kn=0.05 if quick else 0.03, t1=240.0, t2=360.0, per_cell=30 if quick else 120,
                 cells_per_l0=5, dt_l0=0.2, transient=1500 if quick else 3000,
-                window=10_000 if quick else 30_000, save_every=100 if quick else 150,
+                window=10_000 if quick else 60_000, save_every=100 if quick else 300,
                 batches=20, seed=52, n0=1e21)
 
 
@@ -145,25 +145,38 @@ def initial_markers(prm, th, weight, rng):
     return pmc.Markers(x=xs[:, None], p=MASS * v, w=np.full(n, weight))
 
 
-def mean_heat_flux(sim, batches):
-    """(mean, stderr) over the window of the cell average of -q_x [W/m^2]: batch means of the
-    per-batch cell averages (the cells' errors are correlated, so the driver's per-cell errors
-    do not give the error of their average)."""
+def window_batches(sim, batches):
+    """The cell moments of the averaging window and of each of ``batches`` contiguous batches
+    of its frames (dicts of arrays, the batch axis first), for errors of quantities that
+    combine cells (the cells' errors are correlated, so the driver's per-cell errors do not
+    give the error of a cell average or of a fitted profile)."""
     h = sim._history  # the frame sums of the averaging window (time_averages uses the same)
     start = np.asarray(h["start"])
     idx = [i for i in range(len(start)) if start[i] >= sim.average - 1e-9 * sim.dt]
     sums = np.stack([h["sums"][i][0] for i in idx])
     counts = np.asarray(h["count"], dtype=float)[idx]
-    vol, m = sim.cells.volume, MASS
-    mean = -np.nanmean(cell_moments(sums.sum(0) / counts.sum(), vol, m)["heat_flux"][..., 0])
+    vol = sim.cells.volume
+    mean = cell_moments(sums.sum(0) / counts.sum(), vol, MASS)
     size = len(idx) // batches
     keep = sums[len(idx) - size * batches:]
     kc = counts[len(idx) - size * batches:]
     bs = keep.reshape((batches, size) + keep.shape[1:]).sum(1)
     bc = kc.reshape(batches, size).sum(1)
-    per = cell_moments(bs / bc[:, None, None], vol, m)["heat_flux"][..., 0]
-    per = -np.nanmean(per, axis=1)
-    return float(mean), float(np.std(per, ddof=1) / math.sqrt(batches))
+    return mean, cell_moments(bs / bc[:, None, None], vol, MASS)
+
+
+def batch_error(values):
+    """Standard error of the mean of per-batch values (axis 0)."""
+    values = np.asarray(values, dtype=float)
+    return np.std(values, axis=0, ddof=1) / math.sqrt(values.shape[0])
+
+
+def bulk_jumps(x, T, L, t1, t2):
+    """Jumps (lo, hi) [K] of the bulk profile T(x) (F ~ T^1.5 fitted linearly in x over the
+    middle half of the gap, extrapolated to the walls at t1, t2)."""
+    mid = (x > 0.25 * L) & (x < 0.75 * L)
+    a, b = np.polyfit(x[mid], T[..., mid].T ** 1.5, 1)
+    return b ** (2.0 / 3.0) - t1, t2 - (a * L + b) ** (2.0 / 3.0)
 
 
 def run(quick, outdir):
@@ -190,7 +203,9 @@ def run(quick, outdir):
 
     Q = th["Q"]
     model = MODEL_C * prm["kn"] ** 2 * Q
-    gas, gas_e = mean_heat_flux(sim, prm["batches"])
+    mean, per = window_batches(sim, prm["batches"])
+    gas = float(-np.nanmean(mean["heat_flux"][..., 0]))
+    gas_e = float(batch_error(-np.nanmean(per["heat_flux"][..., 0], axis=1)))
     wq = ds["wall_heat_flux_mean"].values
     we = ds["wall_heat_flux_mean_stderr"].values
     rows = {"gas_heat_flux": (gas, gas_e),
@@ -202,19 +217,13 @@ def run(quick, outdir):
     value = float(max(abs(v) for v in z.values()))
     passed = bool(value <= z_crit)
 
-    # temperature jumps from the bulk profile: F(T) linear in x over the middle half
+    # temperature jumps from the bulk profile, errors by batch means of the per-batch fits
     xc = ds["cell_x"].values
-    Tc = ds["translational_temperature_mean"].values / KB
-    mid = (xc > 0.25 * L) & (xc < 0.75 * L)
-    Fc = (2.0 / 3.0) * Tc ** 1.5  # proportional to F for kappa ~ sqrt(T)
-    Fe = np.sqrt(Tc) * ds["translational_temperature_mean_stderr"].values / KB
-    (a, b), cov = np.polyfit(xc[mid], Fc[mid], 1, w=1.0 / Fe[mid], cov="unscaled")
-    jump_lo = (1.5 * b) ** (2.0 / 3.0) - prm["t1"]
-    jump_hi = prm["t2"] - (1.5 * (a * L + b)) ** (2.0 / 3.0)
-    # errors of the extrapolated F at the walls, to T by dT = dF / sqrt(T)
-    jump_lo_err = math.sqrt(cov[1, 1]) / math.sqrt(prm["t1"] + jump_lo)
-    jump_hi_err = (math.sqrt(L * L * cov[0, 0] + 2 * L * cov[0, 1] + cov[1, 1])
-                   / math.sqrt(prm["t2"] - jump_hi))
+    Tc = mean["translational_temperature"] / KB
+    jump_lo, jump_hi = bulk_jumps(xc, Tc, L, prm["t1"], prm["t2"])
+    per_lo, per_hi = bulk_jumps(xc, per["translational_temperature"] / KB, L, prm["t1"],
+                                prm["t2"])
+    jump_lo_err, jump_hi_err = float(batch_error(per_lo)), float(batch_error(per_hi))
 
     out = ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
     out = out.assign(theory_temperature=xr.DataArray(th["T"], dims="theory_x",
