@@ -132,3 +132,28 @@ def test_couette_reference_is_newton_with_slip_for_slow_plates():
     mu = couette_slip.mu_ce(prm["tw"])
     zeta = couette_slip.K0 * 0.5 * math.sqrt(math.pi) * th["l0"]
     assert th["tau"] == pytest.approx(mu * prm["u"] / (th["L"] + 2 * zeta), rel=1e-10)
+
+
+def test_mixture_time_averages_per_species_between_diffuse_walls():
+    # He and Ar start Maxwellian at T_w between diffuse walls at T_w: stationary, so each
+    # species' time-averaged temperature is T_w and its heat flux 0 (within the batch-means
+    # errors), and the densities add up to the markers' weights exactly
+    mk, mass = _mixture(6000, 11)
+    wall = pmc.Diffuse(0.0, L, temperature=KB * TW)
+    sim = pmc.Simulation(MIX, mk, dt=2e-8, boundary=wall, cells=pmc.Cells(0.0, L, 4),
+                         average=0.0, average_batches=10, seed=12)
+    # batches of 300 steps (6 us): longer than the transit times (He ~1 us, Ar ~4 us)
+    ds = sim.run(3000 * 2e-8, 60 * 2e-8, progress=False)
+    assert list(ds["species"].values) == ["He", "Ar"]
+    n = ds["species_number_density_mean"].values  # (species, cell)
+    for s in (0, 1):
+        total = mk.w[mk.state == s].sum()
+        assert n[s].sum() * (L / 4) == pytest.approx(total, rel=1e-12)
+    T = ds["species_translational_temperature_mean"].values / (KB * TW)
+    Te = ds["species_translational_temperature_mean_stderr"].values / (KB * TW)
+    assert np.all(np.abs(T - 1.0) < 4.5 * Te), (T, Te)
+    q = ds["species_heat_flux_mean"].values[..., 0]
+    qe = ds["species_heat_flux_mean_stderr"].values[..., 0]
+    assert np.all(np.abs(q) < 4.5 * qe), (q, qe)
+    assert "number_density_mean" not in ds  # whole-gas moments of a mixture: not yet
+    assert ds["wall_pressure_mean"].values.shape == (2,)
