@@ -264,6 +264,7 @@ def figure(xc, Tc, Te, th, prm, rows, path):
     ax[1].errorbar(range(len(names)), [rows[k][0] for k in names],
                    [3 * rows[k][1] for k in names], fmt="o")
     ax[1].axhline(th["Q"], color="k", lw=1, label="theory")
+    ax[1].axhline(th["sampled"], color="k", ls="--", lw=1, label="theory, sampled in the gas")
     ax[1].set_xticks(range(len(names)), names, fontsize=7)
     ax[1].set_ylabel("heat flux, hot to cold [W/m^2]")
     ax[1].legend(fontsize=8)
