@@ -240,6 +240,18 @@ _DECLARATIONS = [
                 "cell", "Pa", (_CELLS, "direction", "direction_2"), extra=_MISSING),
     Declaration("heat_flux", "heat-flux vector n m <|c|^2 c_i> / 2 of the gas in a collision "
                 "cell", "W/m^2", (_CELLS, "direction"), extra=_MISSING),
+    # per-species cell moments of a mixture (time averages only: *_mean, *_mean_stderr); the
+    # ratios merge as a mean, as species_velocity (the "ratio" rule weights by the total density)
+    Declaration("species_number_density", "number density of each species in a collision "
+                "cell", "1/m^3", ("species", _CELLS), extra=_MISSING),
+    Declaration("species_flow_velocity", "mean velocity of each species in a collision cell",
+                "m/s", ("species", _CELLS, "direction"), extra=_MISSING),
+    Declaration("species_translational_temperature", "translational temperature k_B T = m "
+                "<|c_s|^2> / 3 of each species in a collision cell (c_s about the species' "
+                "own mean velocity)", "J", ("species", _CELLS), extra=_MISSING),
+    Declaration("species_heat_flux", "heat-flux vector n_s m_s <|c_s|^2 c_s> / 2 of each "
+                "species in a collision cell (about its own mean velocity)", "W/m^2",
+                ("species", _CELLS, "direction"), extra=_MISSING),
     # ---------------------------------------------------------------- signed-particle Wigner
     Declaration("n_positive", "number of markers of positive weight (signed particles)", "1",
                 merge="sum"),

@@ -53,6 +53,9 @@ SMALL_RUN = 1 << 14
 OBSERVABLES = ("f", "density", "current", "energy_density", "mean_velocity", "temperature")
 _DEFAULT_OBSERVABLES = ("f", "density", "current", "energy_density")
 _AXES = "xyz"
+#: The cell moments averaged per species for a mixture (``species_<name>_mean``).
+_SPECIES_MOMENTS = {"number_density": (), "flow_velocity": ("direction",),
+                    "translational_temperature": (), "heat_flux": ("direction",)}
 #: Yoshida's composition of three leapfrogs (as pmc._kernels.push.stage): w1, w0, w1.
 _W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
 _YOSHIDA = (_W1, 1.0 - 2.0 * _W1, _W1)
@@ -404,13 +407,17 @@ class Simulation(FrameRun):
             return
         if self.cells is None:
             raise ValueError("average needs collision cells: give cells=pmc.Cells(...) or a grid")
-        if not isinstance(self.hamiltonian.dispersion, _Parabolic) or self.markers.dp != 3:
+        disp = self.hamiltonian.dispersion
+        if not isinstance(disp, (_Parabolic, SpeciesMasses)) or self.markers.dp != 3:
             raise ValueError("average samples the moments of a gas: it needs a parabolic band "
-                             "(pmc.bands.Parabolic, the molecular mass) and markers with dp=3")
+                             "(pmc.bands.Parabolic, the molecular mass) or a mixture "
+                             "(pmc.bands.SpeciesMasses) and markers with dp=3")
         if self.cells.ndim > self.markers.dx:
             raise ValueError(f"cells in {self.cells.ndim} dimensions need markers with dx >= "
                              f"{self.cells.ndim}, got dx={self.markers.dx}")
-        self._sampler = CellSampler(self.cells)
+        # a mixture samples per species (the marker state) and averages each species' moments
+        groups = len(disp.masses) if isinstance(disp, SpeciesMasses) else 1
+        self._sampler = CellSampler(self.cells, groups=groups)
 
     def _sample(self, step):
         """Accumulate the cell sums after step ``step`` if it is a sampling step of the
@@ -500,7 +507,7 @@ class Simulation(FrameRun):
             keep &= start >= self.average - 1e-9 * self.dt
         idx = np.flatnonzero(keep)
         system = unit_system(self.hamiltonian)
-        mass = float(self.hamiltonian.dispersion.mass)
+        mass = self._sample_masses()
         cells = self.cells
         if self.average == "auto" and idx.size:
             idx = idx[self._transient_end(idx, mass):]
@@ -510,16 +517,28 @@ class Simulation(FrameRun):
         batches = min(self.average_batches, idx.size)
         data = {}
         dims = tuple(schema_cell_dims(cells.ndim))
-        sums = np.stack([h["sums"][i][0] for i in idx])
-        mean, err = window_moments(sums, counts[idx], cells.volume, mass, batches)
-        for name, extra in MOMENTS.items():
-            for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
-                data[name + suffix] = variable(name + suffix, values, dims=dims + extra,
-                                               system=system)
+        if np.ndim(mass) == 0:
+            sums = np.stack([h["sums"][i][0] for i in idx])
+            mean, err = window_moments(sums, counts[idx], cells.volume, mass, batches)
+            for name, extra in MOMENTS.items():
+                for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
+                    data[name + suffix] = variable(name + suffix, values, dims=dims + extra,
+                                                   system=system)
+        else:  # a mixture: each species' moments (sums (frames, species, cells..., 13))
+            sums = np.stack([h["sums"][i] for i in idx])
+            mean, err = window_moments(sums, counts[idx], cells.volume, mass, batches)
+            for name, extra in _SPECIES_MOMENTS.items():
+                for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
+                    data["species_" + name + suffix] = variable(
+                        "species_" + name + suffix, values, dims=("species",) + dims + extra,
+                        system=system)
+            species = list(self.hamiltonian.dispersion.names)
         coords = {d: coordinate(d, cells.lo[k] + (np.arange(cells.shape[k]) + 0.5)
                                 * cells.spacing[k], system=system) for k, d in enumerate(dims)}
         coords["direction"] = coordinate("direction", list("xyz"))
         coords["direction_2"] = coordinate("direction_2", list("xyz"))
+        if np.ndim(mass) != 0:
+            coords["species"] = coordinate("species", species)
         if self._gas is not None:
             wall = np.stack([h["wall"][i] for i in idx])
             span = stop[idx] - start[idx]
@@ -537,13 +556,22 @@ class Simulation(FrameRun):
                  "average_frames": int(idx.size), "average_batches": int(batches)}
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
+    def _sample_masses(self):
+        """The molecular mass [kg] of the sampled gas, or for a mixture the species' masses
+        shaped (species, 1, ...) to broadcast against the per-species cell sums."""
+        disp = self.hamiltonian.dispersion
+        if isinstance(disp, SpeciesMasses):
+            return np.asarray(disp.masses, np.float64).reshape((-1,) + (1,) * self.cells.ndim)
+        return float(disp.mass)
+
     def _transient_end(self, idx, mass):
         """Frames (of ``idx``) to drop as the transient (MSER-5 over the cell moments and wall
         stresses of each frame)."""
         h = self._history
         series = []
         if self._sampler is not None:
-            sums = np.stack([h["sums"][i][0] for i in idx])
+            sums = np.stack([h["sums"][i][0] if np.ndim(mass) == 0 else h["sums"][i]
+                             for i in idx])
             counts = np.asarray(h["count"], dtype=float)[idx]
             per = {}
             for k in range(idx.size):  # over frames: the moments of each

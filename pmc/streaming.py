@@ -17,7 +17,7 @@ from ._kernels import stateful as _stateful
 from ._kernels import walls as _walls
 from ._kernels import wigner as _wigner
 from ._kernels.rng import FREESTREAM, FREESTREAM_MARKER, WALLS, mix64, seed_to_int
-from .bands import Parabolic
+from .bands import Parabolic, SpeciesMasses
 from .boundaries import Freestream, GasWall, Injecting, check_inside, encode_walls
 from .hamiltonian import Hamiltonian
 from .markers import Markers
@@ -66,6 +66,10 @@ class StreamTally:
         self.wall = self.wall + other.wall
         self.face_injected = self.face_injected + other.face_injected
         return self
+
+
+#: The empty state array the gas push takes for a gas of one mass.
+_NO_STATE = np.zeros(0, np.int64)
 
 
 def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog",
@@ -139,7 +143,11 @@ class Streamer:
         self.gas = gas_walls(boundary, hamiltonian, markers, scheme)
         if self.gas is not None:
             self.wprm, self.faces = self.gas
-            self.mass = float(hamiltonian.dispersion.mass)
+            disp = hamiltonian.dispersion
+            # one mass, or one per species (the marker state) for pmc.bands.SpeciesMasses
+            self.masses = np.atleast_1d(np.asarray(
+                disp.masses if isinstance(disp, SpeciesMasses) else disp.mass, np.float64))
+            self._by_state = isinstance(disp, SpeciesMasses)
             self._tally = np.zeros((0, 6, _walls.NTALLY))
 
     def __call__(self, markers, dt, steps, t0=0.0, step0=0):
@@ -204,10 +212,12 @@ class Streamer:
                 weight = self._weight[:nblock]
                 count = self._count[:nblock]
                 wall = self._tally[:nblock]
-                x, p, w, _ = markers.kernel_arrays()
+                x, p, w, state = markers.kernel_arrays()
+                if not self._by_state:
+                    state = _NO_STATE
                 kernel = (_walls.push_gas_serial if n * per_call <= _walls.SERIAL_WORK
                           else _walls.push_gas)
-                kernel(x, p, w, n, self.mass, dt, per_call, self.key, label, s, self.wkind,
+                kernel(x, p, w, state, n, self.masses, dt, per_call, self.key, label, s, self.wkind,
                        self.lo, self.hi, self.wprm, weight, count, wall)
                 tally.wall = tally.wall + wall.sum(axis=0)
                 if count.any():
@@ -301,10 +311,16 @@ def gas_walls(boundary, hamiltonian, markers, scheme):
         return None
     kinds = [type(b).__name__ for b in per_axis if isinstance(b, (GasWall, Freestream))]
     disp = hamiltonian.dispersion
-    if not isinstance(disp, Parabolic):
-        raise ValueError(f"{kinds[0]} walls act on a gas of molecules of one mass: the "
-                         f"Hamiltonian's dispersion must be pmc.bands.Parabolic, got "
-                         f"{type(disp).__name__}")
+    if not isinstance(disp, (Parabolic, SpeciesMasses)):
+        raise ValueError(f"{kinds[0]} walls act on a gas: the Hamiltonian's dispersion must be "
+                         f"pmc.bands.Parabolic (one mass) or pmc.bands.SpeciesMasses (a "
+                         f"mixture), got {type(disp).__name__}")
+    if isinstance(disp, SpeciesMasses) and any(isinstance(b, Freestream) for b in per_axis):
+        raise ValueError("Freestream faces inject molecules of one mass: they need "
+                         "pmc.bands.Parabolic, not pmc.bands.SpeciesMasses")
+    if isinstance(disp, SpeciesMasses) and markers.state is None:
+        raise ValueError("walls with pmc.bands.SpeciesMasses need markers with a state (the "
+                         "species index of each marker)")
     if markers.dp != 3:
         raise ValueError(f"{kinds[0]} walls re-emit molecules with 3 velocity components: the "
                          f"markers need dp=3, got dp={markers.dp}")

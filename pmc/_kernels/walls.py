@@ -210,16 +210,22 @@ def fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b):
 
 
 @njit(**JIT)
-def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weight,
+def _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key, absorbed_weight,
                absorbed_count, tally):
     """One step of the markers of block ``b``; absorbed ones (negative weight) are skipped.
     Streaming loops per axis find the few markers whose straight flight crosses a wall; the
-    others move straight (and wrap on periodic axes), those few go through :func:`fly`."""
+    others move straight (and wrap on periodic axes), those few go through :func:`fly`.
+    ``masses`` [kg]: one mass (``state`` empty) or one per marker state (species)."""
     dx = x.shape[0]
     # unsigned indices: no negative-index wraparound on every access (the loops vectorise)
     i0 = uint64(b * BLOCK)
     m = uint64(min(n, (b + 1) * BLOCK) - b * BLOCK)
-    inv_m = 1.0 / mass
+    inv_m = np.empty(m)
+    if state.shape[0] == 0:
+        inv_m[:] = 1.0 / masses[0]
+    else:
+        for j in range(m):
+            inv_m[j] = 1.0 / masses[state[i0 + j]]
     hit = np.empty(m, np.uint8)
     for j in range(m):
         hit[j] = w[i0 + j] < 0.0
@@ -231,7 +237,7 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
         xlo = lo[a] if klo != OPEN else -np.inf
         xhi = hi[a] if khi != OPEN else np.inf
         for j in range(m):
-            y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m)
+            y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m[j])
             hit[j] |= (y < xlo) | (y >= xhi)
     for a in range(dx):
         xlo = lo[a]
@@ -240,7 +246,7 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
             length = xhi - xlo
             outside = 0
             for j in range(m):
-                y = wrap_once(x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m), xlo, xhi, length)
+                y = wrap_once(x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m[j]), xlo, xhi, length)
                 outside += not (y >= xlo and y < xhi)
                 x[a, i0 + j] = y if hit[j] == 0 else x[a, i0 + j]
             if outside:
@@ -250,7 +256,7 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
                         x[a, i0 + j] = wrap_rest(y, xlo, xhi, length)
         else:
             for j in range(m):
-                y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m)
+                y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m[j])
                 x[a, i0 + j] = y if hit[j] == 0 else x[a, i0 + j]
     for j in range(m):
         if not hit[j]:
@@ -259,6 +265,7 @@ def _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weigh
         wi = w[i]
         if wi < 0.0:
             continue
+        mass = masses[0] if state.shape[0] == 0 else masses[state[i]]
         side = fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b)
         if side >= 0:
             absorbed_weight[b, side] += wi
@@ -277,10 +284,11 @@ def _clear_tallies(absorbed_weight, absorbed_count, tally, nblock):
 
 
 @njit(**JIT_PARALLEL)
-def push_gas(x, p, w, n, mass, dt, nsteps, seed, label, step0, wkind, lo, hi, wprm,
-             absorbed_weight, absorbed_count, tally):
+def push_gas(x, p, w, state, n, masses, dt, nsteps, seed, label, step0, wkind, lo, hi,
+             wprm, absorbed_weight, absorbed_count, tally):
     """Fly markers 0..n-1 for ``nsteps`` steps of ``dt`` [s] between the walls (blocks in
     parallel). A marker absorbed is frozen at the wall and flagged by a negative weight;
+    ``state`` (int64, empty for one mass) selects each marker's mass from ``masses`` [kg].
     absorbed_weight[b, side], absorbed_count[b] and tally[b, side, :] (:data:`NTALLY`) receive
     the per-block sums over the steps (summed by the caller in block order). The re-emissions
     of step s draw from stream_key(seed, step0 + s, label)."""
@@ -289,21 +297,21 @@ def push_gas(x, p, w, n, mass, dt, nsteps, seed, label, step0, wkind, lo, hi, wp
     for s in range(nsteps):
         key = stream_key(seed, step0 + s, label)
         for b in prange(nblock):
-            _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weight,
-                       absorbed_count, tally)
+            _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key,
+                       absorbed_weight, absorbed_count, tally)
 
 
 @njit(**JIT)
-def push_gas_serial(x, p, w, n, mass, dt, nsteps, seed, label, step0, wkind, lo, hi, wprm,
-                    absorbed_weight, absorbed_count, tally):
+def push_gas_serial(x, p, w, state, n, masses, dt, nsteps, seed, label, step0, wkind, lo,
+                    hi, wprm, absorbed_weight, absorbed_count, tally):
     """:func:`push_gas` on the calling thread (few marker-steps): the same numbers."""
     nblock = (n + BLOCK - 1) // BLOCK
     _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
     for s in range(nsteps):
         key = stream_key(seed, step0 + s, label)
         for b in range(nblock):
-            _fly_block(x, p, w, n, b, mass, dt, wkind, lo, hi, wprm, key, absorbed_weight,
-                       absorbed_count, tally)
+            _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key,
+                       absorbed_weight, absorbed_count, tally)
 
 
 #: Below this many marker-steps a call runs on the calling thread (as push.SERIAL_WORK).

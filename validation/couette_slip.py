@@ -1,0 +1,223 @@
+"""(53) Couette flow near the continuum limit: hard-sphere argon between moving diffuse plates.
+
+Hard-sphere argon (m = 6.6335e-26 kg, d = 3.66e-10 m) between two fully diffuse plates at
+x = 0 and x = L, both at T_w = 273 K, the lower moving with -U/2 along y, the upper with +U/2,
+Kn = l_0 / L small, l_0 = 1 / (sqrt(2) pi d^2 n_0) the mean free path at the mean density n_0.
+Kinetic theory gives, for Kn -> 0:
+
+* Newton's law P_xy = -mu(T) du_y/dx with the Chapman-Enskog hard-sphere viscosity
+  mu = f_mu (5 / 16) (1 / d^2) sqrt(m k T / pi), f_mu = 1.01600 the Sonine-polynomial correction
+  of the first approximation (Chapman & Cowling, The Mathematical Theory of Non-Uniform Gases,
+  3rd ed. (1970), section 10.21; G. A. Bird, Molecular Gas Dynamics and the Direct Simulation
+  of Gas Flows (1994), section 3.6; converged 1.016034). The shear stress tau is the same at
+  every x (momentum conservation, inside the Knudsen layers too).
+* the velocity slip at the walls: u_gas - u_w = zeta_u du/dn, zeta_u = k_0 (sqrt(pi) / 2) l,
+  k_0 = 1.2540 for hard spheres and diffuse reflection (T. Ohwada, Y. Sone & K. Aoki, Phys.
+  Fluids A 1, 2042 (1989); Y. Sone, Kinetic Theory and Fluid Dynamics (2002), table 3.1), so
+  to first order in Kn: tau = U / (integral dx / mu + 2 zeta_u / mu_w).
+* viscous heating makes the gas warmer inside (T rises by tau^2 x (L - x) / (2 kappa mu) plus
+  the temperature jump d_1 (sqrt(pi) / 2) l q_w / kappa at the walls, q_w = tau U_gas / 2,
+  d_1 = 2.4001 (Sone, Ohwada & Aoki 1989)), which enters through mu(T) in the integral (a few
+  tenths of a percent here).
+
+Two DSMC discretisation errors are put into mu (not fitted): the collision-cell size,
+mu (1 + 16/(45 pi) (dx / l)^2) (F. J. Alexander, A. L. Garcia & B. J. Alder, Phys. Fluids 10,
+1540 (1998)), and the time step, mu (1 + 16/(75 pi) (c_0 dt / l)^2), c_0 = sqrt(2 k T / m)
+(N. G. Hadjiconstantinou, Phys. Fluids 12, 2634 (2000)).
+
+Sampling correction: the cell moments are sampled at the start of the free flights, so the
+sampled P_xy differs from the momentum flux by (dt / 2) d/dx (n m <v_x^2 v_y>) = (dt / 2) p
+du_y/dx (see validation 52): the gas value is compared with tau - (dt / 2) p (u_b - u_a) / L,
+u_a, u_b the gas velocities at the walls.
+
+Model error: the O(Kn^2) terms of plane Couette flow in the linearised theory vanish (Sone
+2002, section 3.7: the second-order slip terms multiply the curvature and d^2 u / dn^2); the
+remaining nonlinear terms are of relative size ~ Kn^2 (U / c_0)^2; the check allows C Kn^2 tau
+with C = 10, a generous allowance, not a proof.
+
+Checks: tau from the gas (the cell mean of -P_xy, batch-means error of the per-batch cell mean)
+and from the wall shear stress on both plates (batch means); z = (measured - exact) /
+sqrt(stderr^2 + model^2); tolerance the normal quantile for a family-wise false-alarm
+probability of 0.27 % over the three comparisons. Reported: the slip found by extrapolating a
+straight-line fit of u_y over the middle half of the gap to the walls, against the theory.
+
+Run as a script: ``python validation/couette_slip.py [--quick]``.
+"""
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+from scipy import integrate, stats
+
+import pmc
+import pmc.validate
+from pmc.validate import Verdict
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from fourier_flow import (DIAMETER, KB, MASS, batch_error, kappa_ce,  # noqa: E402
+                          window_batches)
+
+NUMBER = 53
+NAME = "couette_slip"
+F_MU = 1.01600
+K0 = 1.2540  # slip coefficient, hard spheres, diffuse walls (Ohwada, Sone & Aoki 1989)
+D1 = 2.4001
+AGA = 16.0 / (45.0 * math.pi)
+HDT_MU = 16.0 / (75.0 * math.pi)
+MODEL_C = 10.0
+FAMILY_ALARM = 0.0027
+
+
+def parameters(quick):
+    return dict(kn=0.05 if quick else 0.03, tw=273.0, u=200.0, per_cell=30 if quick else 120,
+                cells_per_l0=5, dt_l0=0.2, transient=1500 if quick else 3000,
+                window=8_000 if quick else 40_000, save_every=100 if quick else 200,
+                batches=20, seed=53, n0=1e21)
+
+
+def mu_ce(T):
+    """Chapman-Enskog hard-sphere viscosity [Pa s] at T [K]."""
+    return F_MU * 5.0 / 16.0 / DIAMETER ** 2 * np.sqrt(MASS * KB * T / math.pi)
+
+
+def theory(prm, dx, dt):
+    """Shear stress tau [Pa], wall slip [m/s], the gas velocities at the walls and the sampled
+    -P_xy of the cells (with the O(dt) sampling offset)."""
+    n0, kn, Tw, U = prm["n0"], prm["kn"], prm["tw"], prm["u"]
+    l0 = 1.0 / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * n0)
+    L = l0 / kn
+    p = n0 * KB * Tw
+
+    def mu(T):
+        lam = KB * T / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * p)
+        c0 = math.sqrt(2.0 * KB * T / MASS)
+        return mu_ce(T) * (1.0 + AGA * (dx / lam) ** 2 + HDT_MU * (c0 * dt / lam) ** 2)
+
+    lw = l0
+    zeta_u = K0 * 0.5 * math.sqrt(math.pi) * lw
+    zeta_t = D1 * 0.5 * math.sqrt(math.pi) * lw
+    kw = kappa_ce(Tw)
+    tau = mu(Tw) * U / (L + 2.0 * zeta_u)
+    for _ in range(5):  # viscous heating through mu(T)
+        ugas = U - 2.0 * zeta_u * tau / mu(Tw)
+        jump = zeta_t * 0.5 * tau * ugas / kw
+
+        def inv_mu(x):
+            return 1.0 / mu(Tw + jump + tau ** 2 * x * (L - x) / (2.0 * kw * mu(Tw)))
+        tau = U / (integrate.quad(inv_mu, 0.0, L, epsrel=1e-12)[0] + 2.0 * zeta_u / mu(Tw))
+    slip = zeta_u * tau / mu(Tw)
+    ua, ub = -0.5 * U + slip, 0.5 * U - slip
+    sampled = tau - 0.5 * dt * p * (ub - ua) / L
+    return dict(tau=tau, sampled=sampled, slip=slip, L=L, l0=l0, p=p, heating=tau ** 2 * L ** 2
+                / (8.0 * kw * mu(Tw)) + jump, tau_no_slip=mu_ce(Tw) * U / L)
+
+
+def run(quick, outdir):
+    started = time.perf_counter()
+    prm = parameters(quick)
+    outdir = pathlib.Path(outdir)
+    rng = np.random.default_rng(prm["seed"])
+    l0 = 1.0 / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * prm["n0"])
+    L = l0 / prm["kn"]
+    ncell = int(round(prm["cells_per_l0"] / prm["kn"]))
+    dx = L / ncell
+    kt = KB * prm["tw"]
+    dt = prm["dt_l0"] * l0 / math.sqrt(2.0 * kt / MASS)
+    th = theory(prm, dx, dt)
+    weight = prm["n0"] * dx / prm["per_cell"]
+    n = int(round(prm["n0"] * L / weight))
+    x = rng.uniform(0.0, L, n)
+    v = math.sqrt(kt / MASS) * rng.standard_normal((n, 3))
+    ua = -0.5 * prm["u"] + th["slip"]
+    v[:, 1] += ua + (x / L) * (-2.0 * ua)  # the linear profile with slip
+    markers = pmc.Markers(x=x[:, None], p=MASS * v, w=np.full(n, weight))
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(MASS), units="si")
+    U = prm["u"]
+    plates = pmc.Diffuse(0.0, L, temperature=kt,
+                         velocity=((0.0, -0.5 * U, 0.0), (0.0, 0.5 * U, 0.0)))
+    sim = pmc.Simulation(H, markers, dt=dt, boundary=plates,
+                         collisions=[pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER))],
+                         cells=pmc.Cells(0.0, L, ncell), average=prm["transient"] * dt,
+                         average_batches=prm["batches"], seed=prm["seed"])
+    steps = prm["transient"] + prm["window"]
+    ds = sim.run(steps * dt, prm["save_every"] * dt, progress=False)
+
+    tau = th["tau"]
+    model = MODEL_C * prm["kn"] ** 2 * tau
+    mean, per = window_batches(sim, prm["batches"])
+    gas = float(-np.nanmean(mean["pressure_tensor"][..., 0, 1]))
+    gas_e = float(batch_error(-np.nanmean(per["pressure_tensor"][..., 0, 1], axis=1)))
+    ws = ds["wall_shear_stress_mean"].values[:, 1]
+    we = ds["wall_shear_stress_mean_stderr"].values[:, 1]
+    rows = {"gas_shear": (gas, gas_e),
+            "wall_shear_lo": (float(ws[0]), float(we[0])),  # the gas drags the lower plate +y
+            "wall_shear_hi": (-float(ws[1]), float(we[1]))}
+    expect = {"gas_shear": th["sampled"], "wall_shear_lo": tau, "wall_shear_hi": tau}
+    z = {k: (m - expect[k]) / math.hypot(e, model) for k, (m, e) in rows.items()}
+    z_crit = float(stats.norm.isf(FAMILY_ALARM / (2.0 * len(z))))
+    value = float(max(abs(v) for v in z.values()))
+    passed = bool(value <= z_crit)
+
+    # slips of the bulk profile (line over the middle half), errors from the per-batch fits
+    xc = ds["cell_x"].values
+    uy = mean["flow_velocity"][:, 1]
+    ue = ds["flow_velocity_mean_stderr"].values[:, 1]
+    mid = (xc > 0.25 * L) & (xc < 0.75 * L)
+
+    def slips(u):
+        a, b = np.polyfit(xc[mid], u[..., mid].T, 1)
+        return b + 0.5 * U, 0.5 * U - (a * L + b)
+    slip_lo, slip_hi = slips(uy)
+    per_lo, per_hi = slips(per["flow_velocity"][..., 1])
+    slip_lo_err, slip_hi_err = float(batch_error(per_lo)), float(batch_error(per_hi))
+
+    out = ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
+    out.attrs.update(title="pmc validation (53): Couette flow near the continuum limit",
+                     shear_theory=tau, model_error=model, knudsen=prm["kn"], markers=n,
+                     pmc_version=pmc.__version__)
+    out.to_netcdf(outdir / f"{NAME}.nc")
+    figure(xc, uy, ue, th, prm, rows, outdir / f"{NAME}.png")
+    details = {k: {"measured": m, "stderr": e, "z": float(z[k])} for k, (m, e) in rows.items()}
+    details.update(shear_theory=tau, gas_shear_sampled_theory=th["sampled"], model_error=model,
+                   knudsen=prm["kn"], shear_no_slip=th["tau_no_slip"],
+                   centre_heating_K=th["heating"], slip_theory=th["slip"],
+                   slip_lo_bulk_fit=float(slip_lo), slip_lo_bulk_fit_stderr=slip_lo_err,
+                   slip_hi_bulk_fit=float(slip_hi), slip_hi_bulk_fit_stderr=slip_hi_err,
+                   cells=ncell, markers=n, steps=steps,
+                   seconds=round(time.perf_counter() - started, 1))
+    return Verdict(NAME, "max |z| of the shear stress (gas, both plates) against Chapman-Enskog "
+                   "hard-sphere viscosity with the Ohwada-Sone-Aoki slip (stderr and a "
+                   f"{MODEL_C:g} Kn^2 model allowance)", value, z_crit, passed, details)
+
+
+def figure(xc, uy, ue, th, prm, rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8))
+    L, U = th["L"], prm["u"]
+    ax[0].errorbar(xc / L, uy, 3 * ue, fmt="o", ms=3, label="pmc (3 stderr)")
+    ua = -0.5 * U + th["slip"]
+    ax[0].plot([0, 1], [ua, -ua], "k-", lw=1, label="Newton + slip")
+    ax[0].plot([0, 1], [-0.5 * U, 0.5 * U], "k:", lw=1, label="no slip")
+    ax[0].set_xlabel("x / L")
+    ax[0].set_ylabel("u_y [m/s]")
+    ax[0].legend(fontsize=8)
+    names = list(rows)
+    ax[1].errorbar(range(len(names)), [rows[k][0] for k in names],
+                   [3 * rows[k][1] for k in names], fmt="o")
+    ax[1].axhline(th["tau"], color="k", lw=1, label="theory")
+    ax[1].axhline(th["sampled"], color="k", ls="--", lw=1, label="theory, sampled in the gas")
+    ax[1].set_xticks(range(len(names)), names, fontsize=7)
+    ax[1].set_ylabel("shear stress [Pa]")
+    ax[1].legend(fontsize=8)
+    fig.suptitle(f"Couette flow, hard-sphere argon, Kn = {prm['kn']}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    pmc.validate.script(run)
