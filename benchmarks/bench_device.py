@@ -74,9 +74,11 @@ def pmc_diode(n, bias=1.0, seed=1):
                           cells=pmc.Cells((0.0,), (LENGTH,), (1,)), seed=seed)
 
 
-def time_pmc(n, steps):
+def time_pmc(n, steps, half_pushes=False):
     with pmc.threads.limited(numba_threads=1):
         sim = pmc_diode(n)
+        if half_pushes:  # two half pushes per step, as before composed pushes had contacts
+            sim._compose_pushes = False
         sim.step(3)  # compile and warm
         n0, w0, c0 = sim.markers.n, time.perf_counter(), time.process_time()
         sim.step(steps)
@@ -97,7 +99,7 @@ def time_pmc(n, steps):
             if fname.endswith(where[0]) and func == where[1]:
                 split[key] = split.get(key, 0.0) + row[3]
     total = sum(split.values()) or 1.0
-    _emit(kind="pmc", markers=int(n), steps=steps, rate_wall=work / wall, rate_cpu=work / cpu,
+    _emit(kind="pmc", markers=int(n), steps=steps, half_pushes=half_pushes, rate_wall=work / wall, rate_cpu=work / cpu,
           busy_cores=cpu / wall, split_seconds=split,
           split_fraction={k: v / total for k, v in split.items()})
     return work / cpu
@@ -141,6 +143,8 @@ def main(argv=None):
                     help="the Archimedes binary (default: on PATH)")
     ap.add_argument("--deck", default=None,
                     help="its diode deck (default: examples/DIODE/diode.input beside the binary)")
+    ap.add_argument("--half-pushes", action="store_true",
+                    help="also time pmc with two half pushes per step (no composed pushes)")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     rate_a = None
@@ -148,6 +152,10 @@ def main(argv=None):
         deck = args.deck or (pathlib.Path(args.archimedes).resolve().parent / "examples"
                              / "DIODE" / "diode.input")
         rate_a = time_archimedes(args.archimedes, deck, args.steps)
+    if args.half_pushes:
+        rate_h = time_pmc(int(args.markers), args.steps, half_pushes=True)
+        if rate_a:
+            _emit(kind="ratio_half_pushes", pmc_over_archimedes=rate_h / rate_a)
     rate_p = time_pmc(int(args.markers), args.steps)
     if rate_a:
         _emit(kind="ratio", pmc_over_archimedes=rate_p / rate_a, target=3.0,

@@ -32,6 +32,7 @@ from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
+from .push import wrap_once, wrap_rest
 from .models import SCALAR
 
 NGP, CIC, TSC = 0, 1, 2
@@ -397,3 +398,100 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
                 continue
             for k in range(ncomp):
                 p[k, i] += h * _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
+
+
+@njit(**SCALAR)
+def _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi,
+                       acc):
+    """Markers start..stop-1, one at a time: the kick p0 += hk F(x0) of
+    :func:`_kick_periodic_1d` (none if hk = 0), the free drift x0 += dt p0 / m with the periodic
+    wrap into [xlo, xhi) of :func:`pmc._kernels.push.free_block`, and the deposit of
+    :func:`_deposit_periodic_1d` at the new x0 into ``acc``: the same arithmetic, so bitwise the
+    same numbers as the three passes, in one read and write of the markers."""
+    inv_n = 1.0 / n
+    length = xhi - xlo
+    kicked = hk != 0.0
+    for i in range(start, stop):
+        q = p[0, i]
+        if kicked:
+            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            if order == NGP:
+                up = 1 if f >= 0.5 else 0
+                q += hk * fpad[j + 1 + up]
+            elif order == CIC:
+                q += hk * (fpad[j + 1] * (1.0 - f) + fpad[j + 2] * f)
+            else:
+                up = 1 if f >= 0.5 else 0
+                d = f - up
+                a = 0.5 - d
+                b = 0.5 + d
+                k = j + up
+                q += hk * (fpad[k] * (0.5 * a * a) + fpad[k + 1] * (0.75 - d * d)
+                           + fpad[k + 2] * (0.5 * b * b))
+            p[0, i] = q
+        y = wrap_once(x[0, i] + dt * (q * inv_m), xlo, xhi, length)
+        if not (y >= xlo and y < xhi):
+            y = wrap_rest(y, xlo, xhi, length)
+        x[0, i] = y
+        j, f = _periodic_local(y, lo, inv_h, n, inv_n)
+        if order == NGP:
+            up = 1 if f >= 0.5 else 0
+            acc[j + 1 + up] += w[i]
+        elif order == CIC:
+            acc[j + 1] += w[i] * (1.0 - f)
+            acc[j + 2] += w[i] * f
+        else:
+            up = 1 if f >= 0.5 else 0
+            d = f - up
+            a = 0.5 - d
+            b = 0.5 + d
+            k = j + up
+            acc[k] += w[i] * (0.5 * a * a)
+            acc[k + 1] += w[i] * (0.75 - d * d)
+            acc[k + 2] += w[i] * (0.5 * b * b)
+
+
+@njit(**JIT)
+def _fused_chunk(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi, out):
+    acc = np.zeros(n + 3)
+    _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi,
+                       acc)
+    _fold_periodic(acc, n, out)
+
+
+@njit(**JIT_PARALLEL)
+def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m, xlo, xhi,
+                       out):
+    """One pass of the PIC leapfrog on a 1-D periodic mesh for free flight in a periodic box
+    [xlo, xhi): per marker the kick p0 += hk field[0] at x0 (:func:`kick`), the drift
+    x0 += dt p0 * inv_m with the periodic wrap (:func:`pmc._kernels.push.push_free`), and the
+    deposit at the new position (:func:`deposit`, whose chunks and chunk-order sum it keeps: the
+    charge in ``out`` is bitwise that of the three passes, and independent of the thread
+    count). ``lo``, ``inv_h``, ``n``: the mesh's axis 0 (scalars)."""
+    m = n
+    fpad = np.empty(m + 3)
+    for j in range(m):
+        fpad[j + 1] = field[0, j]
+    fpad[0] = field[0, m - 1]
+    fpad[m + 1] = field[0, 0]
+    fpad[m + 2] = field[0, 1 % m]
+    size = out.shape[0]
+    nchunk = chunk_count(count, 1, size)
+    chunk = (count + nchunk - 1) // nchunk
+    chunk = ((chunk + BLOCK - 1) // BLOCK) * BLOCK
+    if nchunk == 1:
+        out[:] = 0.0
+        _fused_chunk(x, p, w, 0, count, order, lo, inv_h, m, fpad, hk, dt, inv_m, xlo, xhi, out)
+        return out
+    part = np.zeros((nchunk, size))
+    for c in prange(nchunk):
+        start = min(c * chunk, count)
+        stop = min(start + chunk, count)
+        _fused_chunk(x, p, w, start, stop, order, lo, inv_h, m, fpad, hk, dt, inv_m, xlo, xhi,
+                     part[c])
+    for j in prange(size):
+        s = 0.0
+        for c in range(nchunk):
+            s += part[c, j]
+        out[j] = s
+    return out
