@@ -400,52 +400,62 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
                 p[k, i] += h * _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
 
 
-@njit(**SCALAR)
+@njit(**JIT)
 def _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi,
                        acc):
-    """Markers start..stop-1, one at a time: the kick p0 += hk F(x0) of
-    :func:`_kick_periodic_1d` (none if hk = 0), the free drift x0 += dt p0 / m with the periodic
-    wrap into [xlo, xhi) of :func:`pmc._kernels.push.free_block`, and the deposit of
-    :func:`_deposit_periodic_1d` at the new x0 into ``acc``: the same arithmetic, so bitwise the
-    same numbers as the three passes, in one read and write of the markers."""
-    inv_n = 1.0 / n
+    """Markers start..stop-1 in sub-blocks of BLOCK markers (which stay in the L1 cache): the
+    kick p0 += hk F(x0) of :func:`_kick_periodic_1d` (none if hk = 0), the free drift
+    x0 += dt p0 / m with the periodic wrap into [xlo, xhi) of
+    :func:`pmc._kernels.push.free_block`, then :func:`_deposit_periodic_1d` of the sub-block
+    into ``acc``: the same arithmetic in the same order, so bitwise the numbers of the three
+    passes, with the markers read from memory once."""
     length = xhi - xlo
-    kicked = hk != 0.0
-    for i in range(start, stop):
-        q = p[0, i]
-        if kicked:
-            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            if order == NGP:
-                up = 1 if f >= 0.5 else 0
-                q += hk * fpad[j + 1 + up]
-            elif order == CIC:
-                q += hk * (fpad[j + 1] * (1.0 - f) + fpad[j + 2] * f)
-            else:
-                up = 1 if f >= 0.5 else 0
-                d = f - up
-                a = 0.5 - d
-                b = 0.5 + d
-                k = j + up
-                q += hk * (fpad[k] * (0.5 * a * a) + fpad[k + 1] * (0.75 - d * d)
-                           + fpad[k + 2] * (0.5 * b * b))
-            p[0, i] = q
-        y = wrap_once(x[0, i] + dt * (q * inv_m), xlo, xhi, length)
-        if not (y >= xlo and y < xhi):
-            y = wrap_rest(y, xlo, xhi, length)
-        x[0, i] = y
-        j, f = _periodic_local(y, lo, inv_h, n, inv_n)
-        if order == NGP:
+    jj = np.empty(BLOCK, np.uint64)
+    ff = np.empty(BLOCK)
+    for b0 in range(start, stop, BLOCK):
+        b1 = min(b0 + BLOCK, stop)
+        if hk != 0.0:
+            _kick_periodic_1d(x, p, b0, b1, order, lo, inv_h, n, fpad, hk)
+        outside = 0
+        for i in range(b0, b1):
+            y = wrap_once(x[0, i] + dt * (p[0, i] * inv_m), xlo, xhi, length)
+            outside += not (y >= xlo and y < xhi)
+            x[0, i] = y
+        if outside:
+            for i in range(b0, b1):
+                y = x[0, i]
+                if not (y >= xlo and y < xhi):
+                    x[0, i] = wrap_rest(y, xlo, xhi, length)
+        # node and offset of the new positions (a loop that vectorises), then the scatter
+        inv_n = 1.0 / n
+        for i in range(b0, b1):
+            jj[i - b0], ff[i - b0] = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+        _scatter_periodic(w, b0, b1, order, jj, ff, acc)
+
+
+@njit(**SCALAR)
+def _scatter_periodic(w, b0, b1, order, jj, ff, acc):
+    """The deposit of :func:`_deposit_periodic_1d` from the nodes ``jj`` and offsets ``ff`` of
+    markers b0..b1-1 (entries 0..b1-b0-1)."""
+    if order == NGP:
+        for i in range(b0, b1):
+            f = ff[i - b0]
             up = 1 if f >= 0.5 else 0
-            acc[j + 1 + up] += w[i]
-        elif order == CIC:
+            acc[jj[i - b0] + 1 + up] += w[i]
+    elif order == CIC:
+        for i in range(b0, b1):
+            j = jj[i - b0]
+            f = ff[i - b0]
             acc[j + 1] += w[i] * (1.0 - f)
             acc[j + 2] += w[i] * f
-        else:
+    else:
+        for i in range(b0, b1):
+            f = ff[i - b0]
             up = 1 if f >= 0.5 else 0
             d = f - up
             a = 0.5 - d
             b = 0.5 + d
-            k = j + up
+            k = jj[i - b0] + up
             acc[k] += w[i] * (0.5 * a * a)
             acc[k + 1] += w[i] * (0.75 - d * d)
             acc[k + 2] += w[i] * (0.5 * b * b)
