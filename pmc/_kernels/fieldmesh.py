@@ -410,12 +410,15 @@ def _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, 
     into ``acc``: the same arithmetic in the same order, so bitwise the numbers of the three
     passes, with the markers read from memory once."""
     length = xhi - xlo
-    jj = np.empty(BLOCK, np.uint64)
+    jj = np.empty(BLOCK, np.int64)
     ff = np.empty(BLOCK)
     for b0 in range(start, stop, BLOCK):
         b1 = min(b0 + BLOCK, stop)
-        if hk != 0.0:
-            _kick_periodic_1d(x, p, b0, b1, order, lo, inv_h, n, fpad, hk)
+        inv_n = 1.0 / n
+        if hk != 0.0:  # node and offset (a loop that vectorises), then the gather
+            for i in range(b0, b1):
+                jj[i - b0], ff[i - b0] = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            _gather_periodic(p, b0, b1, order, jj, ff, fpad, hk)
         outside = 0
         for i in range(b0, b1):
             y = wrap_once(x[0, i] + dt * (p[0, i] * inv_m), xlo, xhi, length)
@@ -426,11 +429,36 @@ def _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, 
                 y = x[0, i]
                 if not (y >= xlo and y < xhi):
                     x[0, i] = wrap_rest(y, xlo, xhi, length)
-        # node and offset of the new positions (a loop that vectorises), then the scatter
-        inv_n = 1.0 / n
+        # node and offset of the new positions, then the scatter
         for i in range(b0, b1):
             jj[i - b0], ff[i - b0] = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
         _scatter_periodic(w, b0, b1, order, jj, ff, acc)
+
+
+@njit(**SCALAR)
+def _gather_periodic(p, b0, b1, order, jj, ff, fpad, h):
+    """The kick of :func:`_kick_periodic_1d` from the nodes ``jj`` and offsets ``ff`` of
+    markers b0..b1-1 (entries 0..b1-b0-1)."""
+    if order == NGP:
+        for i in range(b0, b1):
+            f = ff[i - b0]
+            up = 1 if f >= 0.5 else 0
+            p[0, i] += h * fpad[jj[i - b0] + 1 + up]
+    elif order == CIC:
+        for i in range(b0, b1):
+            j = jj[i - b0]
+            f = ff[i - b0]
+            p[0, i] += h * (fpad[j + 1] * (1.0 - f) + fpad[j + 2] * f)
+    else:
+        for i in range(b0, b1):
+            f = ff[i - b0]
+            up = 1 if f >= 0.5 else 0
+            d = f - up
+            a = 0.5 - d
+            b = 0.5 + d
+            k = jj[i - b0] + up
+            p[0, i] += h * (fpad[k] * (0.5 * a * a) + fpad[k + 1] * (0.75 - d * d)
+                            + fpad[k + 2] * (0.5 * b * b))
 
 
 @njit(**SCALAR)
