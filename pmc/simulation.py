@@ -95,8 +95,11 @@ class Simulation(FrameRun):
         (see :mod:`pmc.fields`). A field that kicks (:class:`pmc.fields.Poisson`) wraps each
         push of h instead: kick(h/2) with the current field, the push, the field recomputed
         from the new positions, kick(h/2) (the particle-in-cell leapfrog; the trailing and
-        leading half kicks of consecutive steps merged); frames then hold its ``potential``,
-        ``electric_field`` and ``field_energy`` (``energy`` stays the markers' sum w H).
+        leading half kicks of consecutive steps merged; with collisions the pushes between
+        them composed into one of dt; for free flight on a 1-D periodic mesh kick, drift and
+        deposit are one pass over the markers, the same numbers); frames then hold its
+        ``potential``, ``electric_field`` and ``field_energy`` (``energy`` stays the markers'
+        sum w H).
     t0 : float
         Time [s] of the initial markers.
     outside : {"error", "remove"}
