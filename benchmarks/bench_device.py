@@ -74,9 +74,12 @@ def pmc_diode(n, bias=1.0, seed=1):
                           cells=pmc.Cells((0.0,), (LENGTH,), (1,)), seed=seed)
 
 
-def time_pmc(n, steps):
+def time_pmc(n, steps, half_pushes=False):
     with pmc.threads.limited(numba_threads=1):
         sim = pmc_diode(n)
+        # composed pushes (one push of dt between collisions; contact streams keyed from
+        # rng.COMPOSED_PUSH) are off by default with contacts; --composed turns them on
+        sim._compose_pushes = not half_pushes
         sim.step(3)  # compile and warm
         n0, w0, c0 = sim.markers.n, time.perf_counter(), time.process_time()
         sim.step(steps)
@@ -97,7 +100,8 @@ def time_pmc(n, steps):
             if fname.endswith(where[0]) and func == where[1]:
                 split[key] = split.get(key, 0.0) + row[3]
     total = sum(split.values()) or 1.0
-    _emit(kind="pmc", markers=int(n), steps=steps, rate_wall=work / wall, rate_cpu=work / cpu,
+    _emit(kind="pmc", markers=int(n), steps=steps, half_pushes=half_pushes,
+          rate_wall=work / wall, rate_cpu=work / cpu,
           busy_cores=cpu / wall, split_seconds=split,
           split_fraction={k: v / total for k, v in split.items()})
     return work / cpu
@@ -141,6 +145,8 @@ def main(argv=None):
                     help="the Archimedes binary (default: on PATH)")
     ap.add_argument("--deck", default=None,
                     help="its diode deck (default: examples/DIODE/diode.input beside the binary)")
+    ap.add_argument("--composed", action="store_true",
+                    help="also time pmc with composed pushes (one push of dt between collisions)")
     args = ap.parse_args(argv)
     started = time.perf_counter()
     rate_a = None
@@ -148,7 +154,11 @@ def main(argv=None):
         deck = args.deck or (pathlib.Path(args.archimedes).resolve().parent / "examples"
                              / "DIODE" / "diode.input")
         rate_a = time_archimedes(args.archimedes, deck, args.steps)
-    rate_p = time_pmc(int(args.markers), args.steps)
+    if args.composed:
+        rate_c = time_pmc(int(args.markers), args.steps)
+        if rate_a:
+            _emit(kind="ratio_composed", pmc_over_archimedes=rate_c / rate_a)
+    rate_p = time_pmc(int(args.markers), args.steps, half_pushes=True)
     if rate_a:
         _emit(kind="ratio", pmc_over_archimedes=rate_p / rate_a, target=3.0,
               holds=rate_p / rate_a >= 3.0)

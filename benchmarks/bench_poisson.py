@@ -17,6 +17,9 @@ Prints one JSON line per (shape, threads): the best-of-``--repeat`` time per ste
 * ``push``: the prepared ``Streamer`` of the run (free flight in the Landau case: the drift and
   the periodic wrap), once per step;
 * ``step``: ``sim.step(k)`` / k, the whole driver step (k = ``--steps``);
+* ``fused``: :meth:`PoissonOperator.kick_drift_update`, the driver's one pass per step for free
+  flight on a 1-D periodic mesh (kick, drift, wrap, deposit), plus the solve;
+  ``fused_field_over_push`` = (fused - push) / push, the field's cost on top of the push there;
 
 * ``push_tabulated_force``: for scale, the push of the same markers in a 256-point
   ``pmc.potentials.Gridded`` potential (a push with a force, which the Landau case's free flight
@@ -79,10 +82,12 @@ def measure(n, mesh, shape, nthreads, repeat, steps):
         forced = pmc.streaming.Streamer(pmc.Hamiltonian(sim.hamiltonian.dispersion, table),
                                         mk, boundary=sim.boundary)
         forced(mk, 1e-9, 1)
+        free = sim._fusable(streamer)  # (1/m, lo, hi): the driver's one-pass step
         parts = {"deposit": lambda: op.deposit(mk), "update": lambda: op.update(mk),
                  "kick": lambda: op.kick(mk, 0.0 + 1e-30),
                  "push": lambda: streamer(mk, sim.dt, 1, sim.t0, sim.step_count),
                  "push_tabulated_force": lambda: forced(mk, 1e-9, 1),
+                 "fused": lambda: op.kick_drift_update(mk, 1e-30, sim.dt, *free),
                  "step": lambda: sim.step(steps)}
         best = {k: float("inf") for k in parts}
         cpu = {k: float("inf") for k in parts}
@@ -101,6 +106,7 @@ def measure(n, mesh, shape, nthreads, repeat, steps):
     out = {"kind": "poisson_step", "case": "landau_1d1v", "n": n, "mesh": mesh, "shape": shape,
            "threads": nthreads, **{f"{k}_ms": round(v, 4) for k, v in ms.items()},
            "field_ms": round(field, 4), "field_over_push": round(field / ms["push"], 3),
+           "fused_field_over_push": round((ms["fused"] - ms["push"]) / ms["push"], 3),
            "field_over_push_tabulated_force": round(field / ms["push_tabulated_force"], 3),
            "ns_per_marker": {k: round(1e6 * v / n, 3) for k, v in ms.items()},
            "busy_cores": round(busy, 2), "loadavg_1min": os.getloadavg()[0]}
@@ -111,6 +117,7 @@ def measure(n, mesh, shape, nthreads, repeat, steps):
         cfield = c["deposit"] + c["solve"] + c["kick"]
         out["cpu_ns_per_marker"] = {k: round(1e6 * v / n, 3) for k, v in c.items()}
         out["cpu_field_over_push"] = round(cfield / c["push"], 3)
+        out["cpu_fused_field_over_push"] = round((c["fused"] - c["push"]) / c["push"], 3)
         out["cpu_field_over_push_tabulated_force"] = round(cfield / c["push_tabulated_force"], 3)
     return out
 

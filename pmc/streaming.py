@@ -150,9 +150,11 @@ class Streamer:
             self._by_state = isinstance(disp, SpeciesMasses)
             self._tally = np.zeros((0, 6, _walls.NTALLY))
 
-    def __call__(self, markers, dt, steps, t0=0.0, step0=0):
+    def __call__(self, markers, dt, steps, t0=0.0, step0=0, key=None):
         """Advance ``markers`` in place by ``steps`` steps of ``dt`` [s] from step ``step0``
-        (time ``t0 + step0 * dt``); returns the :class:`StreamTally`."""
+        (time ``t0 + step0 * dt``); returns the :class:`StreamTally`. ``key`` (default: the
+        seed's) keys the reservoirs' injection streams (a composed push passes its own family,
+        :data:`pmc._kernels.rng.COMPOSED_PUSH`)."""
         if markers.dx != self.dx:
             raise ValueError(f"the markers have dx={markers.dx}, the streamer was prepared for "
                              f"dx={self.dx}")
@@ -160,13 +162,26 @@ class Streamer:
             return self._fly(markers, t0, step0, dt, steps)
         if not self.reservoirs:
             return self._push(markers, t0, step0, dt, steps)
+        key = self.key if key is None else key
         tally = StreamTally()
         for s in range(step0, step0 + steps):
             tally += self._push(markers, t0, s, dt, 1)
             for contact in self.reservoirs:
-                tally += _inject_step(markers, self.key, s, contact, dt, self.wkind, self.lo,
+                tally += _inject_step(markers, key, s, contact, dt, self.wkind, self.lo,
                                       self.hi)
         return tally
+
+    def free_periodic_1d(self):
+        """(1/m [1/kg], lo, hi [m]) when this push is the free flight of a parabolic band
+        (:func:`pmc._kernels.push.free_flight`) in one dimension with periodic walls [lo, hi)
+        and nothing injected; else None. (Such a push may be fused with a mesh field's kick
+        and deposit.)"""
+        if (self.dx != 1 or self.reservoirs or self.gas is not None or self.mirror is not None
+                or not (self.wkind[0] == _push.PERIODIC).all()
+                or not _push.free_flight(self.dx, self.args[0], self.args[1], self.args[3],
+                                         self.wkind)):
+            return None
+        return 1.0 / self.args[2][0], float(self.lo[0]), float(self.hi[0])
 
     def _push(self, markers, t0, step0, dt, steps):
         n = markers.n

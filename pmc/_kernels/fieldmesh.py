@@ -32,6 +32,7 @@ from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
+from .push import wrap_once, wrap_rest
 from .models import SCALAR
 
 NGP, CIC, TSC = 0, 1, 2
@@ -397,3 +398,138 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
                 continue
             for k in range(ncomp):
                 p[k, i] += h * _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
+
+
+@njit(**JIT)
+def _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi,
+                       acc):
+    """Markers start..stop-1 in sub-blocks of BLOCK markers (which stay in the L1 cache): the
+    kick p0 += hk F(x0) of :func:`_kick_periodic_1d` (none if hk = 0), the free drift
+    x0 += dt p0 / m with the periodic wrap into [xlo, xhi) of
+    :func:`pmc._kernels.push.free_block`, then :func:`_deposit_periodic_1d` of the sub-block
+    into ``acc``: the same arithmetic in the same order, so bitwise the numbers of the three
+    passes, with the markers read from memory once."""
+    length = xhi - xlo
+    jj = np.empty(BLOCK, np.int64)
+    ff = np.empty(BLOCK)
+    for b0 in range(start, stop, BLOCK):
+        b1 = min(b0 + BLOCK, stop)
+        inv_n = 1.0 / n
+        if hk != 0.0:  # node and offset (a loop that vectorises), then the gather
+            for i in range(b0, b1):
+                jj[i - b0], ff[i - b0] = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+            _gather_periodic(p, b0, b1, order, jj, ff, fpad, hk)
+        outside = 0
+        for i in range(b0, b1):
+            y = wrap_once(x[0, i] + dt * (p[0, i] * inv_m), xlo, xhi, length)
+            outside += not (y >= xlo and y < xhi)
+            x[0, i] = y
+        if outside:
+            for i in range(b0, b1):
+                y = x[0, i]
+                if not (y >= xlo and y < xhi):
+                    x[0, i] = wrap_rest(y, xlo, xhi, length)
+        # node and offset of the new positions, then the scatter
+        for i in range(b0, b1):
+            jj[i - b0], ff[i - b0] = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
+        _scatter_periodic(w, b0, b1, order, jj, ff, acc)
+
+
+@njit(**SCALAR)
+def _gather_periodic(p, b0, b1, order, jj, ff, fpad, h):
+    """The kick of :func:`_kick_periodic_1d` from the nodes ``jj`` and offsets ``ff`` of
+    markers b0..b1-1 (entries 0..b1-b0-1)."""
+    if order == NGP:
+        for i in range(b0, b1):
+            f = ff[i - b0]
+            up = 1 if f >= 0.5 else 0
+            p[0, i] += h * fpad[jj[i - b0] + 1 + up]
+    elif order == CIC:
+        for i in range(b0, b1):
+            j = jj[i - b0]
+            f = ff[i - b0]
+            p[0, i] += h * (fpad[j + 1] * (1.0 - f) + fpad[j + 2] * f)
+    else:
+        for i in range(b0, b1):
+            f = ff[i - b0]
+            up = 1 if f >= 0.5 else 0
+            d = f - up
+            a = 0.5 - d
+            b = 0.5 + d
+            k = jj[i - b0] + up
+            p[0, i] += h * (fpad[k] * (0.5 * a * a) + fpad[k + 1] * (0.75 - d * d)
+                            + fpad[k + 2] * (0.5 * b * b))
+
+
+@njit(**SCALAR)
+def _scatter_periodic(w, b0, b1, order, jj, ff, acc):
+    """The deposit of :func:`_deposit_periodic_1d` from the nodes ``jj`` and offsets ``ff`` of
+    markers b0..b1-1 (entries 0..b1-b0-1)."""
+    if order == NGP:
+        for i in range(b0, b1):
+            f = ff[i - b0]
+            up = 1 if f >= 0.5 else 0
+            acc[jj[i - b0] + 1 + up] += w[i]
+    elif order == CIC:
+        for i in range(b0, b1):
+            j = jj[i - b0]
+            f = ff[i - b0]
+            acc[j + 1] += w[i] * (1.0 - f)
+            acc[j + 2] += w[i] * f
+    else:
+        for i in range(b0, b1):
+            f = ff[i - b0]
+            up = 1 if f >= 0.5 else 0
+            d = f - up
+            a = 0.5 - d
+            b = 0.5 + d
+            k = jj[i - b0] + up
+            acc[k] += w[i] * (0.5 * a * a)
+            acc[k + 1] += w[i] * (0.75 - d * d)
+            acc[k + 2] += w[i] * (0.5 * b * b)
+
+
+@njit(**JIT)
+def _fused_chunk(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi, out):
+    acc = np.zeros(n + 3)
+    _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi,
+                       acc)
+    _fold_periodic(acc, n, out)
+
+
+@njit(**JIT_PARALLEL)
+def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m, xlo, xhi,
+                       out):
+    """One pass of the PIC leapfrog on a 1-D periodic mesh for free flight in a periodic box
+    [xlo, xhi): per marker the kick p0 += hk field[0] at x0 (:func:`kick`), the drift
+    x0 += dt p0 * inv_m with the periodic wrap (:func:`pmc._kernels.push.push_free`), and the
+    deposit at the new position (:func:`deposit`, whose chunks and chunk-order sum it keeps: the
+    charge in ``out`` is bitwise that of the three passes, and independent of the thread
+    count). ``lo``, ``inv_h``, ``n``: the mesh's axis 0 (scalars)."""
+    m = n
+    fpad = np.empty(m + 3)
+    for j in range(m):
+        fpad[j + 1] = field[0, j]
+    fpad[0] = field[0, m - 1]
+    fpad[m + 1] = field[0, 0]
+    fpad[m + 2] = field[0, 1 % m]
+    size = out.shape[0]
+    nchunk = chunk_count(count, 1, size)
+    chunk = (count + nchunk - 1) // nchunk
+    chunk = ((chunk + BLOCK - 1) // BLOCK) * BLOCK
+    if nchunk == 1:
+        out[:] = 0.0
+        _fused_chunk(x, p, w, 0, count, order, lo, inv_h, m, fpad, hk, dt, inv_m, xlo, xhi, out)
+        return out
+    part = np.zeros((nchunk, size))
+    for c in prange(nchunk):
+        start = min(c * chunk, count)
+        stop = min(start + chunk, count)
+        _fused_chunk(x, p, w, start, stop, order, lo, inv_h, m, fpad, hk, dt, inv_m, xlo, xhi,
+                     part[c])
+    for j in prange(size):
+        s = 0.0
+        for c in range(nchunk):
+            s += part[c, j]
+        out[j] = s
+    return out

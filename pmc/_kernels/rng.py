@@ -60,11 +60,17 @@ MIXTURE = 13 << 44
 #: (cell c: stream_key(that, c, 0)).
 WIGNER = 15 << 44
 WIGNER_ANNIHILATION = 17 << 44
+#: The push of dt composed from the trailing half push of step t and the leading half push of
+#: step t + 1 (a Simulation with collisions; half pushes have their own indices 2t + 1, 2t + 2):
+#: its contact streams (INJECTION, INJECTION_MARKER, OHMIC above) are keyed as in the table with
+#: the step index t, from the key stream_key(seed, COMPOSED_PUSH, 0) in place of the seed.
+COMPOSED_PUSH = 19 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
            "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
            "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC, "mixture": MIXTURE,
-           "wigner": WIGNER, "wigner_annihilation": WIGNER_ANNIHILATION}
+           "wigner": WIGNER, "wigner_annihilation": WIGNER_ANNIHILATION,
+           "composed_push": COMPOSED_PUSH}
 
 
 @njit(**JIT)
