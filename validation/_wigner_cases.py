@@ -29,13 +29,16 @@ def quantum(H, psi0, lo, hi, times, n=4096, pad=0.5):
 
 
 def bin_quantum(x, density, edges):
-    """Mean of the fine quantum density over each bin of ``edges`` (all bins)."""
-    dx = x[1] - x[0]
-    idx = np.floor((x - edges[0]) / (edges[1] - edges[0])).astype(int)
-    ok = (idx >= 0) & (idx < edges.size - 1)
-    out = np.zeros((density.shape[0], edges.size - 1))
+    """Mean of the fine quantum density over each bin of ``edges``: the difference of its
+    cumulative trapezoid integral, interpolated linearly at the edges, over the bin width.
+    (Summing the grid points that fall in each bin is biased by a whole point's share when
+    the bin holds a non-integer number of them: 20 or 21 points of 0.0977 nm in 2 nm bins
+    give a +-2.4 % alternation, larger than the markers' error at full size.)"""
+    import scipy.integrate
+    out = np.empty((density.shape[0], edges.size - 1))
     for t in range(density.shape[0]):
-        out[t] = np.bincount(idx[ok], density[t, ok] * dx, minlength=edges.size - 1)
+        F = scipy.integrate.cumulative_trapezoid(density[t], x, initial=0.0)
+        out[t] = np.diff(np.interp(edges, x, F))
     return out / np.diff(edges)
 
 

@@ -56,9 +56,10 @@ def parameters(quick):
     import os
     return dict(n=int(os.environ.get("WN", 15000 if quick else 100000)),
                 budget=int(os.environ.get("WB", 75000 if quick else 600000)),
-                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=1.6, coherence=float(os.environ.get("WL", 50.0)),
+                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=float(os.environ.get("WK", 1.6)),
+                coherence=float(os.environ.get("WL", 50.0)),
                 p_domain=float(os.environ.get("WP", 1.6)),
-                times=[10.0, 20.0, 30.0, 40.0],
+                times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
                 bin=2.0)
 
 
