@@ -42,9 +42,23 @@ def bin_quantum(x, density, edges):
     return out / np.diff(edges)
 
 
-def signed_markers(psi0, n, seed):
+def signed_markers(psi0, n, seed, dq=None):
+    """Signed markers of the Gaussian packet ``psi0`` (its Wigner function is a product of
+    Gaussians in x and p). With ``dq`` [kg m/s] the momenta lie on the lattice i dq, drawn
+    from the discrete Gaussian exp(-(i dq - p0)^2 / (2 sigma_p^2)): the state the discrete
+    Wigner equation of coherence length pi hbar / dq holds (its sums over the lattice equal
+    the integrals over p while dq < ~2 sigma_p), and on which opposite signs meet exactly in
+    the annihilation cells (centred on the lattice)."""
     m = pmc.sample(psi0, n=n, seed=seed)
-    return pmc.Markers(m.x, m.p, m.w, signed=True)
+    p = m.p
+    if dq is not None:
+        rng = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(
+            *seed.spawn_key, 1)) if isinstance(seed, np.random.SeedSequence) else seed)
+        sp = psi0.sigma_p
+        i = np.arange(math.floor((psi0.p0 - 12 * sp) / dq), math.ceil((psi0.p0 + 12 * sp) / dq) + 1)
+        law = np.exp(-0.5 * ((i * dq - psi0.p0) / sp) ** 2)
+        p = (rng.choice(i, size=n, p=law / law.sum()) * dq).reshape(m.p.shape)
+    return pmc.Markers(m.x, p, m.w, signed=True)
 
 
 def marker_density(markers, edges):

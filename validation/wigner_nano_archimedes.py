@@ -11,7 +11,8 @@ transfers up to 1.6 nm^-1 hbar), with annihilation on cells of pi / (2 * 1.6) nm
 dq = pi hbar / 50 nm.
 
 Sizes can be changed for exploration through the environment: WN (markers per replica), WB
-(budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm).
+(budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm), WK (q_max, hbar/nm), WT (times, fs,
+comma-separated), WDP (annihilation cell in p, in units of dq; 0: the default dq).
 
 Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
 points of [-100, 300] nm with absorbers outside the box, binned on the markers' 2 nm bins.
@@ -60,7 +61,8 @@ def parameters(quick):
                 coherence=float(os.environ.get("WL", 50.0)),
                 p_domain=float(os.environ.get("WP", 1.6)),
                 times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
-                bin=2.0)
+                bin=2.0, a_dp=float(os.environ.get("WDP", 0.0)),
+                lattice=bool(int(os.environ.get("WLAT", 0))))
 
 
 def run(quick, outdir):
@@ -83,7 +85,9 @@ def run(quick, outdir):
     wp = pmc.collisions.WignerPotential(Uf, 0.0, 200 * nm, q_max=hb * c["k_max"] / nm,
                                         coherence_length=c["coherence"] * nm,
                                         budget=c["budget"],
-                                        p_max=hb * c["p_domain"] / nm)
+                                        p_max=hb * c["p_domain"] / nm,
+                                        annihilation_dp=(c["a_dp"] * math.pi * hb / (c["coherence"] * nm)
+                                                         if c["a_dp"] else None))
     cells = pmc.Cells.from_grid(pmc.PhaseSpaceGrid(x=np.linspace(0, 200 * nm, 3),
                                                    p=np.linspace(-1e-24, 1e-24, 3)))
     R = c["replicas"]
@@ -93,7 +97,8 @@ def run(quick, outdir):
     t0 = time.perf_counter()
     steps = 0
     for r in range(R):
-        mk = wc.signed_markers(psi0, c["n"], seed=np.random.SeedSequence(70, spawn_key=(r,)))
+        mk = wc.signed_markers(psi0, c["n"], seed=np.random.SeedSequence(70, spawn_key=(r,)),
+                               dq=wp.lattice(hb)[1] if c["lattice"] else None)
         sim = pmc.Simulation(H0, mk, dt=0.01 * fs, boundary=pmc.Absorbing(0.0, 200 * nm),
                              collisions=[wp], cells=cells, seed=r)
         for k, t in enumerate(times):

@@ -353,8 +353,8 @@ class WignerOperator(JumpOperator):
         x, p, w, _ = markers.kernel_arrays()
         before = float(np.sum(np.abs(w[:n])))
         px = p[0, :n]
-        ip_min = math.floor(float(px.min()) / self.a_dp)
-        npc = math.floor(float(px.max()) / self.a_dp) - ip_min + 1
+        ip_min = math.floor(float(px.min()) / self.a_dp + 0.5)
+        npc = math.floor(float(px.max()) / self.a_dp + 0.5) - ip_min + 1
         npc = max(1, min(npc, MAX_CELLS // self.a_nx))
         ncell = self.a_nx * npc
         index = _wigner.annihilation_cells(x[0], p, n, self.mechanism.lo, 1.0 / self.a_dx,
