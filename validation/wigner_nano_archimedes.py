@@ -62,7 +62,8 @@ def parameters(quick):
                 p_domain=float(os.environ.get("WP", 1.6)),
                 times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
                 bin=2.0, a_dp=float(os.environ.get("WDP", 0.0)),
-                lattice=bool(int(os.environ.get("WLAT", 0))))
+                lattice=bool(int(os.environ.get("WLAT", 0))),
+                every=int(os.environ.get("WE", 0)))
 
 
 def run(quick, outdir):
@@ -84,7 +85,7 @@ def run(quick, outdir):
     T_q = np.array([dens_q[k][xq > 103 * nm].sum() * hq + abs_q[k] for k in range(len(times))])
     wp = pmc.collisions.WignerPotential(Uf, 0.0, 200 * nm, q_max=hb * c["k_max"] / nm,
                                         coherence_length=c["coherence"] * nm,
-                                        budget=c["budget"],
+                                        budget=c["budget"], every=c["every"],
                                         p_max=hb * c["p_domain"] / nm,
                                         annihilation_dp=(c["a_dp"] * math.pi * hb / (c["coherence"] * nm)
                                                          if c["a_dp"] else None))
