@@ -12,7 +12,8 @@ dq = pi hbar / 50 nm.
 
 Sizes can be changed for exploration through the environment: WN (markers per replica), WB
 (budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm), WK (q_max, hbar/nm), WT (times, fs,
-comma-separated), WDP (annihilation cell in p, in units of dq; 0: the default dq).
+comma-separated), WDP (annihilation cell in p, in units of dq; 0: the default dq), WLAT=1
+(the packet's momenta on the lattice), WE (annihilate every WE steps).
 
 Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
 points of [-100, 300] nm with absorbers outside the box, binned on the markers' 2 nm bins.
