@@ -13,7 +13,8 @@ dq = pi hbar / 50 nm.
 Sizes can be changed for exploration through the environment: WN (markers per replica), WB
 (budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm), WK (q_max, hbar/nm), WT (times, fs,
 comma-separated), WDP (annihilation cell in p, in units of dq; 0: the default dq), WLAT=1
-(the packet's momenta on the lattice), WE (annihilate every WE steps).
+(the packet's momenta on the lattice), WE (annihilate every WE steps), WDX (annihilation
+cell in x in units of its default pi hbar / (2 q_max)).
 
 Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
 points of [-100, 300] nm with absorbers outside the box, binned on the markers' 2 nm bins.
@@ -64,7 +65,8 @@ def parameters(quick):
                 times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
                 bin=2.0, a_dp=float(os.environ.get("WDP", 0.0)),
                 lattice=bool(int(os.environ.get("WLAT", 0))),
-                every=int(os.environ.get("WE", 0)))
+                every=int(os.environ.get("WE", 0)),
+                a_dx=float(os.environ.get("WDX", 0.0)))
 
 
 def run(quick, outdir):
@@ -89,7 +91,9 @@ def run(quick, outdir):
                                         budget=c["budget"], every=c["every"],
                                         p_max=hb * c["p_domain"] / nm,
                                         annihilation_dp=(c["a_dp"] * math.pi * hb / (c["coherence"] * nm)
-                                                         if c["a_dp"] else None))
+                                                         if c["a_dp"] else None),
+                                        annihilation_dx=(c["a_dx"] * math.pi / (2 * c["k_max"]) * nm
+                                                         if c["a_dx"] else None))
     cells = pmc.Cells.from_grid(pmc.PhaseSpaceGrid(x=np.linspace(0, 200 * nm, 3),
                                                    p=np.linspace(-1e-24, 1e-24, 3)))
     R = c["replicas"]
