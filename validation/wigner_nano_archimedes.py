@@ -58,15 +58,15 @@ nm, fs, eV = wc.nm, wc.fs, wc.eV
 def parameters(quick):
     import os
     return dict(n=int(os.environ.get("WN", 15000 if quick else 100000)),
-                budget=int(os.environ.get("WB", 75000 if quick else 600000)),
+                budget=int(os.environ.get("WB", 75000 if quick else 3000000)),
                 replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=float(os.environ.get("WK", 1.6)),
                 coherence=float(os.environ.get("WL", 50.0)),
                 p_domain=float(os.environ.get("WP", 1.6)),
                 times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
                 bin=2.0, a_dp=float(os.environ.get("WDP", 0.0)),
                 lattice=bool(int(os.environ.get("WLAT", 0))),
-                every=int(os.environ.get("WE", 0)),
-                a_dx=float(os.environ.get("WDX", 0.0)))
+                every=int(os.environ.get("WE", 0 if quick else 50)),
+                a_dx=float(os.environ.get("WDX", 0.0 if quick else 0.25)))
 
 
 def run(quick, outdir):
