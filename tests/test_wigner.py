@@ -116,7 +116,7 @@ def test_pair_generation_statistics():
 
 def _cell_sums(op, mk):
     ix = np.floor((mk.x - op.mechanism.lo) / op.a_dx).astype(np.int64)
-    ip = np.floor(mk.p / op.a_dp).astype(np.int64)
+    ip = np.floor(mk.p / op.a_dp + 0.5).astype(np.int64)
     keys = ix * 1_000_003 + ip
     u, inv = np.unique(keys, return_inverse=True)
     return dict(zip(u, np.bincount(inv, mk.w)))
@@ -140,7 +140,7 @@ def test_annihilation_conserves_the_signed_weight_per_cell():
             assert after.get(key, 0.0) == pytest.approx(s, rel=1e-12, abs=1e-15)
         assert removed == pytest.approx(np.abs(mk.w).sum() - np.abs(m.w).sum())
         # each cell keeps markers of one sign only
-        ix = np.floor((m.x + 10) / 0.5).astype(np.int64) * 1_000_003 + np.floor(m.p / 0.3)
+        ix = np.floor((m.x + 10) / 0.5).astype(np.int64) * 1_000_003 + np.floor(m.p / 0.3 + 0.5)
         signs = {}
         for k, s in zip(ix, np.sign(m.w)):
             assert signs.setdefault(k, s) == s

@@ -11,7 +11,10 @@ transfers up to 1.6 nm^-1 hbar), with annihilation on cells of pi / (2 * 1.6) nm
 dq = pi hbar / 50 nm.
 
 Sizes can be changed for exploration through the environment: WN (markers per replica), WB
-(budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm).
+(budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm), WK (q_max, hbar/nm), WT (times, fs,
+comma-separated), WDP (annihilation cell in p, in units of dq; 0: the default dq), WLAT=1
+(the packet's momenta on the lattice), WE (annihilate every WE steps), WDX (annihilation
+cell in x in units of its default pi hbar / (2 q_max)).
 
 Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
 points of [-100, 300] nm with absorbers outside the box, binned on the markers' 2 nm bins.
@@ -55,11 +58,15 @@ nm, fs, eV = wc.nm, wc.fs, wc.eV
 def parameters(quick):
     import os
     return dict(n=int(os.environ.get("WN", 15000 if quick else 100000)),
-                budget=int(os.environ.get("WB", 75000 if quick else 600000)),
-                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=1.6, coherence=float(os.environ.get("WL", 50.0)),
+                budget=int(os.environ.get("WB", 75000 if quick else 3000000)),
+                replicas=int(os.environ.get("WR", 3 if quick else 4)), k_max=float(os.environ.get("WK", 1.6)),
+                coherence=float(os.environ.get("WL", 50.0)),
                 p_domain=float(os.environ.get("WP", 1.6)),
-                times=[10.0, 20.0, 30.0, 40.0],
-                bin=2.0)
+                times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
+                bin=2.0, a_dp=float(os.environ.get("WDP", 0.0)),
+                lattice=bool(int(os.environ.get("WLAT", 0))),
+                every=int(os.environ.get("WE", 0 if quick else 50)),
+                a_dx=float(os.environ.get("WDX", 0.0 if quick else 0.25)))
 
 
 def run(quick, outdir):
@@ -81,8 +88,12 @@ def run(quick, outdir):
     T_q = np.array([dens_q[k][xq > 103 * nm].sum() * hq + abs_q[k] for k in range(len(times))])
     wp = pmc.collisions.WignerPotential(Uf, 0.0, 200 * nm, q_max=hb * c["k_max"] / nm,
                                         coherence_length=c["coherence"] * nm,
-                                        budget=c["budget"],
-                                        p_max=hb * c["p_domain"] / nm)
+                                        budget=c["budget"], every=c["every"],
+                                        p_max=hb * c["p_domain"] / nm,
+                                        annihilation_dp=(c["a_dp"] * math.pi * hb / (c["coherence"] * nm)
+                                                         if c["a_dp"] else None),
+                                        annihilation_dx=(c["a_dx"] * math.pi / (2 * c["k_max"]) * nm
+                                                         if c["a_dx"] else None))
     cells = pmc.Cells.from_grid(pmc.PhaseSpaceGrid(x=np.linspace(0, 200 * nm, 3),
                                                    p=np.linspace(-1e-24, 1e-24, 3)))
     R = c["replicas"]
@@ -92,7 +103,8 @@ def run(quick, outdir):
     t0 = time.perf_counter()
     steps = 0
     for r in range(R):
-        mk = wc.signed_markers(psi0, c["n"], seed=np.random.SeedSequence(70, spawn_key=(r,)))
+        mk = wc.signed_markers(psi0, c["n"], seed=np.random.SeedSequence(70, spawn_key=(r,)),
+                               dq=wp.lattice(hb)[1] if c["lattice"] else None)
         sim = pmc.Simulation(H0, mk, dt=0.01 * fs, boundary=pmc.Absorbing(0.0, 200 * nm),
                              collisions=[wp], cells=cells, seed=r)
         for k, t in enumerate(times):

@@ -151,10 +151,12 @@ def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max,
 @njit(**JIT_PARALLEL)
 def annihilation_cells(x, p, n, x0, inv_dx, nx, inv_dp, ip_min, npc, index):
     """index[i] = flat cell (ix * npc + ip) of marker i on the annihilation grid
-    (ip = floor(p / dp) - ip_min), -1 outside the grid's x range or ip outside 0..npc-1."""
+    (ip = floor(p / dp + 1/2) - ip_min: cells centred on the multiples of dp, so that momenta
+    on the lattice sit at cell centres), -1 outside the grid's x range or ip outside
+    0..npc-1."""
     for i in prange(n):
         ix = _cell(x[i], x0, inv_dx, nx)
-        f = math.floor(p[0, i] * inv_dp) - ip_min
+        f = math.floor(p[0, i] * inv_dp + 0.5) - ip_min
         if ix < 0 or not (f >= 0.0 and f < npc):
             index[i] = -1
         else:

@@ -32,12 +32,15 @@ offsets against the potential at integer ones, a shift of half a cell; here the 
 same points.)
 
 Annihilation keeps the count bounded: when the markers outnumber ``budget``, each cell of a
-phase-space grid (default: pi hbar / (2 q_max) in x, dq in p) keeps k markers of its
+phase-space grid (default: pi hbar / (2 q_max) in x, dq in p; the p cells are centred on the
+multiples of their width, so momenta on the lattice i dq, which the pairs keep on it, sit at
+cell centres and opposite signs meet exactly there) keeps k markers of its
 net sign, a random subset of them, each with weight net / k, k = ceil(|net| / w_q) (at most the
 markers of that sign); w_q is the initial markers' weight while that reaches keep * budget, and
 larger otherwise. The cell's signed weight is conserved and the kept markers keep their exact
 phase-space points (nano-archimedes regenerates them uniformly in the cell, which smooths
-the interference fringes).
+the interference fringes). Markers with continuous momenta are merged within a cell: the net
+weight takes the majority sign's sub-cell distribution, a projection of the order of the cell.
 """
 import math
 from dataclasses import KW_ONLY, dataclass
@@ -353,8 +356,8 @@ class WignerOperator(JumpOperator):
         x, p, w, _ = markers.kernel_arrays()
         before = float(np.sum(np.abs(w[:n])))
         px = p[0, :n]
-        ip_min = math.floor(float(px.min()) / self.a_dp)
-        npc = math.floor(float(px.max()) / self.a_dp) - ip_min + 1
+        ip_min = math.floor(float(px.min()) / self.a_dp + 0.5)
+        npc = math.floor(float(px.max()) / self.a_dp + 0.5) - ip_min + 1
         npc = max(1, min(npc, MAX_CELLS // self.a_nx))
         ncell = self.a_nx * npc
         index = _wigner.annihilation_cells(x[0], p, n, self.mechanism.lo, 1.0 / self.a_dx,
