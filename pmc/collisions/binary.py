@@ -498,8 +498,13 @@ class BinaryOperator(JumpOperator):
         s["seconds_collide"] += done - sorted_at
         return events
 
+    def _majorant_shape(self):
+        """Shape of one cell's majorant row after the cell axis: () (one per cell)."""
+        return ()
+
     def state(self):
-        """The per-cell majorants (sigma g)_max [m^3/s] and fractional candidates."""
+        """The per-cell majorants (sigma g)_max [m^3/s] and fractional candidates of the NTC
+        scheme (one per cell, or per cell and species pair for a mixture)."""
         if self._majorant is None:
             return {}
         return {"majorant": self._majorant.copy(), "remainder": self._remainder.copy()}
@@ -512,8 +517,10 @@ class BinaryOperator(JumpOperator):
             return
         maj = np.array(arrays["majorant"], dtype=np.float64)
         rem = np.array(arrays["remainder"], dtype=np.float64)
-        if maj.ndim != 1 or rem.shape != maj.shape:
-            raise ValueError(f"state arrays must be (ncell,) each, got {maj.shape} and "
+        row = self._majorant_shape()
+        if maj.ndim != 1 + len(row) or maj.shape[1:] != row or rem.shape != maj.shape:
+            want = "(ncell,)" if not row else f"(ncell, {', '.join(map(str, row))})"
+            raise ValueError(f"state arrays must be {want} each, got {maj.shape} and "
                              f"{rem.shape}")
         self._majorant = maj
         self._remainder = rem

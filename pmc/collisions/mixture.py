@@ -36,7 +36,7 @@ from ..markers import Markers
 from ..schema import coordinate, variable
 from ..states import Maxwellian, sample
 from .base import Collision, JumpOperator, name_label
-from .binary import VHS, VSS, HardSphere
+from .binary import VHS, VSS, BinaryOperator, HardSphere
 
 __all__ = ["Species", "Parker", "Mixture", "BinaryMixture", "BinaryMixtureOperator",
            "species_moments", "SPECIES_OBSERVABLES"]
@@ -571,26 +571,12 @@ class BinaryMixtureOperator(JumpOperator):
         s["seconds"] += time.perf_counter() - started
         return events
 
-    def state(self):
-        """The per-cell, per-pair majorants (sigma g)_max [m^3/s] and fractional candidates."""
-        if self._majorant is None:
-            return {}
-        return {"majorant": self._majorant.copy(), "remainder": self._remainder.copy()}
-
-    def set_state(self, arrays):
-        """Restore what :meth:`state` returned."""
-        if not arrays:
-            self._majorant = None
-            self._remainder = None
-            return
-        maj = np.array(arrays["majorant"], dtype=np.float64)
-        rem = np.array(arrays["remainder"], dtype=np.float64)
+    def _majorant_shape(self):
         S = len(self.mixture)
-        if maj.ndim != 2 or maj.shape[1] != S * S or rem.shape != maj.shape:
-            raise ValueError(f"state arrays must be (ncell, {S * S}) each, got {maj.shape} "
-                             f"and {rem.shape}")
-        self._majorant = maj
-        self._remainder = rem
+        return (S * S,)
+
+    state = BinaryOperator.state
+    set_state = BinaryOperator.set_state
 
 
 def species_moments(markers, band, grid, which=SPECIES_OBSERVABLES, system="si"):
