@@ -90,10 +90,14 @@ def run(quick, outdir):
         # bins of a quarter of the window: the dephasing packet shears into filaments thinner
         # than the bins, and the smoothing's error, (bin / window)^2, must not depend on hbar
         hx, hp = s0 / 4, window.momentum_length(hbar) / 4
-        # the grid covers the quantum box and the momenta the dephasing packet reaches, so that
-        # no envelope weight falls outside it (pmc.compare warns otherwise)
+        # the grid covers the quantum box and the momenta the packet reaches, so that no
+        # smoothed weight falls outside it (pmc.compare warns otherwise): the classical turning
+        # momentum sqrt(2 m U(x0)) plus six standard deviations of the smoothed momentum
+        # density (packet and window, each hbar / (2 s0), added in quadrature)
+        p_max = (math.sqrt(2 * m * c["a4"] * x0 ** 4)
+                 + 6 * math.sqrt(2) * window.momentum_length(hbar))
         grid = pmc.PhaseSpaceGrid(x=np.arange(-4.0, 4.0 - hx / 2, hx),
-                                  p=np.arange(-6.0, 6.0 + hp / 2, hp))
+                                  p=np.arange(-p_max, p_max + hp / 2, hp))
         q = pmc.quantum.simulate(H, psi0, grid=np.linspace(-4, 4, 1024, endpoint=False),
                                  t_end=c["t_end"], save_every=c["save_every"],
                                  dt=c["dt_quantum"])
