@@ -184,6 +184,16 @@ def scatter_columns(a, n, position, out):
             out[r, uint64(position[i])] = a[r, i]
 
 
+
+@njit(**JIT_PARALLEL)
+def gather_columns(a, order, out):
+    """``out[:, k] = a[:, order[k]]`` for k < len(order): the columns ``order`` of ``a`` (d,
+    capacity) gathered in that order, out of place (a subset, unlike
+    :func:`scatter_columns`'s permutation). One row at a time, as there."""
+    for r in range(a.shape[0]):
+        for k in prange(order.shape[0]):
+            out[r, k] = a[r, uint64(order[k])]
+
 #: Sums per (group, cell) accumulated by :func:`accumulate_moments`: w, w p_i (3),
 #: w p_i p_j (xx, yy, zz, xy, xz, yz), w |p|^2 p_i (3).
 NMOMENTS = 13
