@@ -13,14 +13,24 @@ until none is left. Each generation is two parallel passes over its sources that
 numbers (count, then write at offsets from a prefix sum), so the output does not depend on the
 thread count. Source i of generation g at step t draws from stream_key(key_step, g, 0),
 counters (i << 24) + 2e (holding time of event e) and (i << 24) + 2e + 1 (its lattice
-momentum).
+momentum). Generation 0 (all markers, a whole step each) visits only the markers with an event:
+most have none (gamma dt ~ 1e-3..1e-2), so instead of a draw per marker the candidates are found
+by thinning against the largest event probability (P. A. W. Lewis, G. S. Shedler, Nav. Res.
+Logist. Q. 26, 403 (1979)), with geometric gaps between the candidates (the skip counts of
+sparse Bernoulli trials, as Mozilla's mfbt/FastBernoulliTrial.h draws them), in fixed chunks
+of markers with a stream each
+(:func:`first_events`); an accepted marker's first holding time is drawn conditioned on falling
+inside the step. nano-archimedes instead draws the exponential holding time of every particle
+at every step (its ``wmc.h``).
 
-Annihilation. Markers are sorted by phase-space cell (:func:`pmc._kernels.cells.sort_by_cell`,
-a stable parallel counting sort); per cell (in parallel) the signed weights are summed in marker
-order, and k_c markers of the majority sign, a uniform random subset (selection sampling, Knuth,
-TAOCP vol. 2, 3.4.2, Algorithm S), are kept with weight net_c / k_c each; the rest are removed.
-The signed weight of each cell is kept (up to the rounding of net_c / k_c), the kept markers keep
-their exact positions and momenta (no regeneration inside the cell).
+Annihilation. Markers are sorted by phase-space cell (a stable parallel counting sort, as
+:func:`pmc._kernels.cells.sort_by_cell`, that also lays the weights out in cell order); per cell
+(in parallel) the signed weights are summed in marker order, and k_c markers of the majority
+sign, a uniform random subset (selection sampling, Knuth, TAOCP vol. 2, 3.4.2, Algorithm S), are
+kept with weight net_c / k_c each; the rest are removed. The signed weight of each cell is kept
+(up to the rounding of net_c / k_c), the kept markers keep their exact positions and momenta
+(no regeneration inside the cell) and are gathered cell by cell into the markers' storage
+(:meth:`pmc.Markers.take`), so that the next sort meets them almost in order.
 """
 import math
 
@@ -223,7 +233,8 @@ def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max,
 
 
 @njit(**JIT_PARALLEL)
-def annihilation_sort(x, p, w, n, x0, inv_dx, nx, inv_dp, ip_min, npc, index, order, ws, start):
+def annihilation_sort(x, p, w, n, x0, inv_dx, nx, inv_dp, ip_min, npc, index, order, ws, start,
+                      threads):
     """Markers by annihilation cell: a stable counting sort (as
     :func:`pmc._kernels.cells.sort_by_cell`) into the caller's buffers. Cell (ix, ip) is
     ix * npc + ip, ix the x cell of width 1/``inv_dx`` from ``x0`` (nx of them), ip =
@@ -232,10 +243,13 @@ def annihilation_sort(x, p, w, n, x0, inv_dx, nx, inv_dp, ip_min, npc, index, or
     ncell = nx * npc. ``index`` (>= n,) receives the bins, ``order`` (>= n,) the markers bin by
     bin (bin b: ``order[start[b]:start[b + 1]]``, in increasing marker order), ``ws`` (>= n,)
     their weights in that order (the per-cell passes then read them in sequence), ``start``
-    (ncell + 2,) the offsets."""
+    (ncell + 2,) the offsets; ``threads`` the number of threads (numba.get_num_threads()),
+    at least one."""
     nbin = start.shape[0] - 1
     ncell = nbin - 1
-    nchunk = sort_chunks(n, nbin)
+    # a stable sort has one result whatever the chunks: no more chunks than threads (each
+    # costs a row of counts and its share of the scan over the bins)
+    nchunk = max(1, min(sort_chunks(n, nbin), threads))
     offsets = np.zeros((nchunk, nbin), np.int64)
     for k in prange(nchunk):
         for i in range(k * n // nchunk, (k + 1) * n // nchunk):

@@ -51,7 +51,7 @@ import xarray as xr
 
 from .. import _checks
 from .._kernels import BLOCK
-from .._kernels import cells as _cells
+from .._kernels import threads as _threads
 from .._kernels import wigner as _wigner
 from .._kernels.rng import WIGNER, WIGNER_ANNIHILATION, stream_key
 from .._model import Model
@@ -393,7 +393,8 @@ class WignerOperator(JumpOperator):
         index, order, ws, out = self._annihilation_buffers(n)
         start = np.empty(ncell + 2, np.int64)
         _wigner.annihilation_sort(x[0], p, w, n, self.mechanism.lo, 1.0 / self.a_dx, self.a_nx,
-                                  1.0 / self.a_dp, ip_min, npc, index, order, ws, start)
+                                  1.0 / self.a_dp, ip_min, npc, index, order, ws, start,
+                                  _threads.get())
         net = np.empty(ncell)
         majority = np.empty(ncell, np.int64)
         gone = np.empty(ncell)
