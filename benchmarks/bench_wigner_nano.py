@@ -15,6 +15,7 @@ steps) per CPU second (user + system: ``resource.getrusage`` of the child for na
 printed with them. ::
 
     python benchmarks/bench_wigner_nano.py --nano-source DIR [--steps 400] [--markers 1000000]
+        [--repeats 2] [--no-published]
 """
 import argparse
 import importlib.util
@@ -134,11 +135,14 @@ def main():
     ap.add_argument("--markers", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-published", action="store_true",
+                    help="time only the build without output files")
     a = ap.parse_args()
     numba.set_num_threads(a.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        exes = {"nano (output off)": build_nano(a.nano_source, a.steps, tmp, save=False),
-                "nano (as published)": build_nano(a.nano_source, a.steps, tmp, save=True)}
+        exes = {"nano (output off)": build_nano(a.nano_source, a.steps, tmp, save=False)}
+        if not a.no_published:
+            exes["nano (as published)"] = build_nano(a.nano_source, a.steps, tmp, save=True)
         run_pmc(20_000, 20, 0)  # compile
         rows = {name: [] for name in ("pmc", *exes)}
         for r in range(a.repeats):

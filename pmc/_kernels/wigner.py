@@ -325,8 +325,9 @@ def annihilate(w, ws, order, start, net, majority, quantum, key, kept):
         d = 0
         for a in range(a0, a1):
             if (ws[a] > 0.0) == (s > 0.0):
-                # selection sampling: keep with probability need / left
-                if need > 0 and uniform(ck, d) * left < need:
+                # selection sampling: keep with probability need / left (certain, and then not
+                # drawn, when every marker left is needed: one-sign cells keep all)
+                if need > 0 and (need == left or uniform(ck, d) * left < need):
                     i = order[a]
                     w[i] = wk
                     order[a0 + k - need] = i  # never ahead of a: compaction in place
