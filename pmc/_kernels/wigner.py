@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
-from .cells import sort_chunks
+from .cells import scan_counts, sort_chunks
 from .push import ABSORBING
 from .rng import stream_key, uniform, uniform_open
 
@@ -258,14 +258,7 @@ def annihilation_sort(x, p, w, n, x0, inv_dx, nx, inv_dp, ip_min, npc, index, or
             c = ncell if ix < 0 or not (f >= 0.0 and f < npc) else ix * npc + int(f)
             index[i] = c
             offsets[k, c] += 1
-    total = 0
-    for c in range(nbin):
-        start[c] = total
-        for k in range(nchunk):
-            m = offsets[k, c]
-            offsets[k, c] = total
-            total += m
-    start[nbin] = total
+    scan_counts(offsets, start)
     for k in prange(nchunk):
         for i in range(k * n // nchunk, (k + 1) * n // nchunk):
             c = index[i]
