@@ -162,26 +162,10 @@ def gather_found(found, counts, per_chunk, active, active_counts, offsets):
 
 
 @njit(**JIT_PARALLEL)
-def count_events(x, n, x0, inv_dx, gamma, remaining, step_key, generation, counts):
-    """counts[i] = pair events of source i (position x[i], time left remaining[i] [s]) of a
-    later generation (>= 1) over its remaining time; ``gamma`` (nx,) [1/s] the rate per table
-    cell."""
-    nx = gamma.shape[0]
-    key = stream_key(step_key, generation, 0)
-    for i in prange(n):
-        c = _cell(x[i], x0, inv_dx, nx)
-        if c < 0:
-            counts[i] = 0
-        else:
-            counts[i] = _events(key, i << SOURCE_BITS, gamma[c], remaining[i], 1.0, False)
-    return counts
-
-
-@njit(**JIT_PARALLEL)
 def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max, remaining,
                 p_event, step_key, generation, counts, offsets, cx, cp, cw, cstate, crem):
     """Write the children of the sources ``active`` (int64 indices of those with events;
-    ``counts`` their counts from :func:`first_events` or :func:`count_events`, ``offsets`` the
+    ``counts`` their counts from :func:`first_events`, ``offsets`` the
     exclusive prefix sum of ``counts``): event e of the k-th active source fills children
     2 (offsets[k] + e) and 2 (offsets[k] + e) + 1. ``x`` (n,), ``p`` (dp, >= n) (component 0
     along the table's axis), ``w`` (n,), ``state`` (n,) int64 or a (0,) array; the children's
@@ -194,42 +178,143 @@ def write_pairs(x, p, w, state, active, x0, inv_dx, gamma, cum, sign, dq, p_max,
     the momentum domain) is written with zero weights (the caller drops them; it still
     counts as an event, and its children generate nothing)."""
     nx = gamma.shape[0]
-    dp = p.shape[0]
-    has_state = state.shape[0] > 0
     first_generation = p_event.shape[0] > 0
     key = stream_key(step_key, generation, 0)
     for a_ in prange(active.shape[0]):
         i = active[a_]
         c = _cell(x[i], x0, inv_dx, nx)
-        if c < 0:
+        if c < 0 or gamma[c] <= 0.0:
             continue
-        g = gamma[c]
-        if g <= 0.0:
-            continue
-        base = i << SOURCE_BITS
-        r = remaining[0] if first_generation else remaining[i]
-        first = p_event[c] if first_generation else 1.0
-        t = 0.0
-        for e in range(counts[a_]):  # the draws of the counting, event by event
-            t += _holding(key, base, e, g, first)
-            j = _pick(cum, c, uniform(key, base + 2 * e + 1) * g)
-            q = (j + 1) * dq
-            s = sign[c, j] * w[i]
-            a = 2 * (offsets[a_] + e)
-            for k in (a, a + 1):
-                cx[k] = x[i]
-                for d in range(1, dp):
-                    cp[d, k] = p[d, i]
-                crem[k] = r - t
+        _write_events(x, p, w, state, i, c, gamma[c],
+                      remaining[0] if first_generation else remaining[i],
+                      p_event[c] if first_generation else 1.0, counts[a_], key, cum, sign, dq,
+                      p_max, 2 * offsets[a_], cx, cp, cw, cstate, crem)
+
+
+@njit(**JIT)
+def _write_events(x, p, w, state, i, c, g, r, first, count, key, cum, sign, dq, p_max, a0, cx,
+                  cp, cw, cstate, crem):
+    """The ``count`` events of source i (table cell c, rate g [1/s], time left r [s], first
+    holding time conditioned by ``first``, :func:`_holding`) as children a0, a0 + 1, ... of
+    the ``c*`` arrays (:func:`write_pairs`)."""
+    dp = p.shape[0]
+    has_state = state.shape[0] > 0
+    base = i << SOURCE_BITS
+    t = 0.0
+    for e in range(count):  # the draws of the counting, event by event
+        t += _holding(key, base, e, g, first)
+        j = _pick(cum, c, uniform(key, base + 2 * e + 1) * g)
+        q = (j + 1) * dq
+        s = sign[c, j] * w[i]
+        a = a0 + 2 * e
+        for k in (a, a + 1):
+            cx[k] = x[i]
+            for d in range(1, dp):
+                cp[d, k] = p[d, i]
+            crem[k] = r - t
+            if has_state:
+                cstate[k] = state[i]
+        cp[0, a] = p[0, i] + q
+        cw[a] = s
+        cp[0, a + 1] = p[0, i] - q
+        cw[a + 1] = -s
+        if not (abs(p[0, i] + q) < p_max and abs(p[0, i] - q) < p_max):
+            cw[a] = 0.0  # a pair leaving the momentum domain is dropped (both markers)
+            cw[a + 1] = 0.0
+
+
+@njit(**JIT)
+def descendants(cx, cp, cw, cstate, crem, x0, inv_dx, gamma, cum, sign, dq, p_max, step_key):
+    """Generation 0's children as :func:`write_pairs` left them (dropped pairs at zero weight)
+    -> (x (m,), p (dp, m), w (m,), state (m,) or (0,)): the live ones followed by all their
+    descendants, generation g >= 1 after generation g - 1 (source i of generation g, its index
+    among the live children of generation g - 1, draws its events from stream_key(step_key, g,
+    0) as in :func:`write_pairs`). Serial: the later generations are few
+    (a fraction gamma dt of the markers) and this saves a round of calls per generation."""
+    nx = gamma.shape[0]
+    dp = cp.shape[0]
+    has_state = cstate.shape[0] > 0
+    # the live sources of the current generation, and everything kept so far in (ox, ...)
+    live = 0
+    for a in range(cw.shape[0]):
+        live += cw[a] != 0.0
+    cap = max(16, 2 * live)
+    ox = np.empty(cap)
+    op = np.empty((dp, cap))
+    ow = np.empty(cap)
+    ostate = np.empty(cap if has_state else 0, np.int64)
+    orem = np.empty(cap)
+    k = 0
+    for a in range(cw.shape[0]):
+        if cw[a] != 0.0:
+            ox[k] = cx[a]
+            op[:, k] = cp[:, a]
+            ow[k] = cw[a]
+            orem[k] = crem[a]
+            if has_state:
+                ostate[k] = cstate[a]
+            k += 1
+    lo = 0
+    hi = k
+    g = 1
+    while hi > lo:
+        key = stream_key(step_key, g, 0)
+        m = hi - lo
+        counts = np.zeros(m, np.int64)
+        events = 0
+        for i in range(m):
+            c = _cell(ox[lo + i], x0, inv_dx, nx)
+            if c >= 0:
+                counts[i] = _events(key, i << SOURCE_BITS, gamma[c], orem[lo + i], 1.0, False)
+                events += counts[i]
+        if events == 0:
+            break
+        # this generation's children, then the live ones appended
+        sx = ox[lo:hi].copy()
+        sp = op[:, lo:hi].copy()
+        sw = ow[lo:hi].copy()
+        ss = ostate[lo:hi].copy() if has_state else ostate[:0]
+        sr = orem[lo:hi].copy()
+        nx_ = np.empty(2 * events)
+        np_ = np.empty((dp, 2 * events))
+        nw = np.empty(2 * events)
+        ns = np.empty(2 * events if has_state else 0, np.int64)
+        nr = np.empty(2 * events)
+        a0 = 0
+        for i in range(m):
+            if counts[i]:
+                c = _cell(sx[i], x0, inv_dx, nx)
+                _write_events(sx, sp, sw, ss, i, c, gamma[c], sr[i], 1.0, counts[i], key, cum,
+                              sign, dq, p_max, a0, nx_, np_, nw, ns, nr)
+                a0 += 2 * counts[i]
+        if hi + 2 * events > cap:
+            cap = max(2 * cap, hi + 2 * events)
+            ox2 = np.empty(cap)
+            op2 = np.empty((dp, cap))
+            ow2 = np.empty(cap)
+            os2 = np.empty(cap if has_state else 0, np.int64)
+            or2 = np.empty(cap)
+            ox2[:hi] = ox[:hi]
+            op2[:, :hi] = op[:, :hi]
+            ow2[:hi] = ow[:hi]
+            if has_state:
+                os2[:hi] = ostate[:hi]
+            or2[:hi] = orem[:hi]
+            ox, op, ow, ostate, orem = ox2, op2, ow2, os2, or2
+        k = hi
+        for a in range(2 * events):
+            if nw[a] != 0.0:
+                ox[k] = nx_[a]
+                op[:, k] = np_[:, a]
+                ow[k] = nw[a]
+                orem[k] = nr[a]
                 if has_state:
-                    cstate[k] = state[i]
-            cp[0, a] = p[0, i] + q
-            cw[a] = s
-            cp[0, a + 1] = p[0, i] - q
-            cw[a + 1] = -s
-            if not (abs(p[0, i] + q) < p_max and abs(p[0, i] - q) < p_max):
-                cw[a] = 0.0  # a pair leaving the momentum domain is dropped (both markers)
-                cw[a + 1] = 0.0
+                    ostate[k] = ns[a]
+                k += 1
+        lo = hi
+        hi = k
+        g += 1
+    return ox[:hi], op[:, :hi], ow[:hi], ostate[:hi] if has_state else ostate[:0]
 
 
 @njit(**JIT_PARALLEL)

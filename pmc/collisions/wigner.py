@@ -63,7 +63,6 @@ from .base import Collision, JumpOperator, name_label
 __all__ = ["WignerPotential", "WignerOperator", "wigner_potential"]
 
 _NO_STATE = np.zeros(0, np.int64)
-_NO_EVENTS = np.zeros(0)
 
 #: Annihilation grids with more cells than this are refused (memory of the per-cell sums).
 MAX_CELLS = 1 << 26
@@ -321,44 +320,23 @@ class WignerOperator(JumpOperator):
         _wigner.first_events(xs[0], n, x0, self.inv_dx, self.gamma, p_event, p_bound, dt, key,
                              found, counts, per_chunk)
         m, events = _wigner.gather_found(found, counts, per_chunk, active, active_counts, offsets)
-        src_x, src_p, src_w = xs[0], ps, ws
-        src_s = ss if ss is not None else _NO_STATE
-        rem = np.full(1, dt)
-        first = p_event
-        made = []
-        pairs = 0
-        g = 0
-        while events:
-            k = 2 * events
-            cx = np.empty(k)
-            cp = np.empty((ps.shape[0], k))
-            cw = np.empty(k)
-            cs = np.empty(k if ss is not None else 0, np.int64)
-            crem = np.empty(k)
-            _wigner.write_pairs(src_x, src_p, src_w, src_s, active[:m], x0, self.inv_dx,
-                                self.gamma, self.cum, self.sign, self.dq, self.p_max, rem,
-                                first, key, g, active_counts[:m], offsets[:m], cx, cp, cw, cs,
-                                crem)
-            live = cw != 0.0
-            if not live.all():  # pairs that left the momentum domain
-                cx, cp, cw, crem = cx[live], cp[:, live], cw[live], crem[live]
-                cs = cs[live] if ss is not None else cs
-            made.append((cx, cp, cw, cs))
-            pairs += cx.shape[0] // 2
-            # the next generation: the children, over the time left after their event
-            src_x, src_p, src_w, src_s, rem = cx, np.ascontiguousarray(cp), cw, cs, crem
-            first = _NO_EVENTS
-            g += 1
-            c = _wigner.count_events(src_x, src_x.shape[0], x0, self.inv_dx, self.gamma, rem,
-                                     key, g, np.empty(src_x.shape[0], np.int64))
-            active = np.flatnonzero(c)
-            active_counts = c[active]
-            offsets = np.cumsum(active_counts) - active_counts
-            m = active.size
-            events = int(active_counts.sum())
-        for cx, cp, cw, cs in made:
-            markers.append(cx[np.newaxis, :], cp, cw, cs if ss is not None else None)
-        return pairs
+        if events == 0:
+            return 0
+        k = 2 * events
+        cx = np.empty(k)
+        cp = np.empty((ps.shape[0], k))
+        cw = np.empty(k)
+        cs = np.empty(k if ss is not None else 0, np.int64)
+        crem = np.empty(k)
+        _wigner.write_pairs(xs[0], ps, ws, ss if ss is not None else _NO_STATE, active[:m], x0,
+                            self.inv_dx, self.gamma, self.cum, self.sign, self.dq, self.p_max,
+                            np.full(1, dt), p_event, key, 0, active_counts[:m], offsets[:m],
+                            cx, cp, cw, cs, crem)
+        # the live pairs and the later generations (children generate over the time left)
+        cx, cp, cw, cs = _wigner.descendants(cx, cp, cw, cs, crem, x0, self.inv_dx, self.gamma,
+                                             self.cum, self.sign, self.dq, self.p_max, key)
+        markers.append(cx[np.newaxis, :], cp, cw, cs if ss is not None else None)
+        return cx.shape[0] // 2
 
     def _event_probability(self, dt):
         """(p_event (nx,), p_bound): the probability of at least one event over ``dt`` per
