@@ -6,7 +6,8 @@
 2. nano-archimedes' example (validation case 70's physics): pmc's marker-steps per second per
    thread, to be set beside nano-archimedes' particle-steps per second (its own timing, built
    with ``gcc nano-archimedes.c -lm -Ofast`` and run on the same machine: pass its wall time
-   and particle count with --nano-seconds and --nano-particle-steps).
+   and particle count with --nano-seconds and --nano-particle-steps; or run
+   benchmarks/bench_wigner_nano.py, which builds and times it beside pmc).
 
 Timings on a shared machine are unreliable: the script prints the load (os.getloadavg) with
 them. ::
@@ -60,39 +61,42 @@ def main():
     print(f"lattice: {op.x.size} x cells x {op.q.size} momenta; gamma max {op.rate.max():.3g}"
           f" 1/s; threads {a.threads}; load {os.getloadavg()}")
     sim.step(2)  # compile
-    push = gen = ann = 0.0
-    cpu0 = time.process_time()
+    wall = np.zeros(3)  # push, generation, annihilation
+    cpu = np.zeros(3)
     history = []
+
+    def timed(k, f, *args):
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = f(*args)
+        wall[k] += time.perf_counter() - w0
+        cpu[k] += time.process_time() - c0
+        return out
+
     for s in range(a.steps):
         n0 = sim.markers.n
-        t = time.perf_counter()
-        sim._push(sim.dt, 1, sim.t0, sim.step_count)
-        push += time.perf_counter() - t
-        t = time.perf_counter()
-        pairs = op.generate(sim.markers, sim.dt, sim._key, sim.step_count)
-        gen += time.perf_counter() - t
+        timed(0, sim._push, sim.dt, 1, sim.t0, sim.step_count)
+        pairs = timed(1, op.generate, sim.markers, sim.dt, sim._key, sim.step_count)
         n1 = sim.markers.n
-        t = time.perf_counter()
         if sim.markers.n > wp.budget:
-            op.annihilate(sim.markers, sim._key, sim.step_count, int(wp.keep * wp.budget))
-        ann += time.perf_counter() - t
+            timed(2, op.annihilate, sim.markers, sim._key, sim.step_count,
+                  int(wp.keep * wp.budget))
         sim.step_count += 1
         history.append((n0, pairs, n1, sim.markers.n))
     k = a.steps
-    cpu = time.process_time() - cpu0
-    print(f"per step: push {push / k * 1e3:.1f} ms, generation {gen / k * 1e3:.1f} ms, "
-          f"annihilation {ann / k * 1e3:.1f} ms (mean over {k} steps)")
+    names = ("push", "generation", "annihilation")
+    print("per step (mean over %d steps), CPU [wall] ms: " % k + ", ".join(
+        f"{nm} {c / k * 1e3:.2f} [{w / k * 1e3:.2f}]" for nm, c, w in zip(names, cpu, wall)))
     print("marker count history (before, pairs, after generation, after annihilation):")
     for row in history:
         print("  ", *row)
     steps = sum(h[0] for h in history)
-    rate = steps / (push + gen + ann)
-    print(f"marker-steps per second: {rate:.3g} wall ({rate / a.threads:.3g} per thread), "
-          f"{steps / cpu:.3g} per CPU second (all threads); load {os.getloadavg()}")
+    print(f"marker-steps per second: {steps / wall.sum():.3g} wall ({steps / wall.sum() / a.threads:.3g}"
+          f" per thread), {steps / cpu.sum():.3g} per CPU second (all threads); load "
+          f"{os.getloadavg()}")
     if a.nano_seconds and a.nano_particle_steps:
         nano = a.nano_particle_steps / a.nano_seconds
         print(f"nano-archimedes: {nano:.3g} particle-steps/s (one core): ratio "
-              f"{steps / cpu / nano:.2f} per CPU second")
+              f"{steps / cpu.sum() / nano:.2f} per CPU second")
 
 
 if __name__ == "__main__":

@@ -279,6 +279,29 @@ class Markers:
         self._internal = internal
         self._spares.update(old)
 
+    def take(self, order):
+        """Keep only the markers ``order`` (int64 indices < :attr:`n`, each at most once), in
+        that order: marker ``order[k]`` becomes marker k. Each array is gathered into a spare
+        array that then becomes the storage, as in :meth:`reorder` (no allocation once the
+        capacity is steady)."""
+        order = np.asarray(order, np.int64)
+        if order.ndim != 1 or order.shape[0] > self._n or (
+                order.shape[0] and not (order.min() >= 0 and order.max() < self._n)):
+            raise ValueError(f"order must be a 1-D array of at most n={self._n} distinct "
+                             f"indices in 0..{self._n - 1}")
+        old = {}
+        for name in ("x", "p", "w", "state", "internal"):
+            a = getattr(self, "_" + name)
+            if a is None:
+                continue
+            out = self._spare(name)
+            _cells.gather_columns(a.reshape(-1, a.shape[-1]), order,
+                                  out.reshape(-1, out.shape[-1]))
+            old[name] = a
+            setattr(self, "_" + name, out)
+        self._spares.update(old)
+        self._n = order.shape[0]
+
     # ------------------------------------------------------------------ growth and removal
     def append(self, positions, momenta, weights, state=None, internal=None):
         """Append markers given as (dx, k), (dp, k), (k,) arrays (capacity grows by doubling);

@@ -196,14 +196,18 @@ class Streamer:
         count = self._count[:nblock]
         x, p, w, state = markers.kernel_arrays()
         extra = () if self.mirror is None else (state, self.mirror)
-        # the push flags absorbed markers by negating their weight: signed markers are told by
-        # the change of sign
-        before = w[:n].copy() if markers.signed else None
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
                     weight, count, *extra)
         if count.any():
-            gone = (_push.absorbed_indices(w, n, count) if before is None
-                    else _wigner.flipped_indices(w, before, n, count))
+            # the push flags absorbed markers by negating their weight; signed markers are
+            # told by their position outside an absorbing wall
+            if markers.signed:
+                gone, found = _wigner.absorbed_outside(x, n, count, self.wkind, self.lo, self.hi)
+                if found != gone.shape[0]:
+                    raise RuntimeError("the push absorbed a signed marker that it left inside "
+                                       "the walls")
+            else:
+                gone = _push.absorbed_indices(w, n, count)
             markers.remove(gone)
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
             tally.absorbed_count = int(count.sum())

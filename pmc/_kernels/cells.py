@@ -69,6 +69,22 @@ def sort_chunks(n, ncell):
     return max(c, 1)
 
 
+@njit(**JIT)
+def scan_counts(offsets, start):
+    """The scan of a parallel counting sort, in place: the counts ``offsets`` (nchunk, nbin)
+    become each chunk's first slot per bin (the exclusive prefix sum in (bin, chunk) order),
+    ``start`` (nbin + 1,) receives each bin's first slot and the total; returns the total."""
+    total = 0
+    for c in range(offsets.shape[1]):
+        start[c] = total
+        for k in range(offsets.shape[0]):
+            m = offsets[k, c]
+            offsets[k, c] = total
+            total += m
+    start[offsets.shape[1]] = total
+    return total
+
+
 @njit(**JIT_PARALLEL)
 def sort_by_cell(index, ncell):
     """(order, start): markers of cell c are ``order[start[c]:start[c + 1]]``, in increasing
@@ -84,14 +100,7 @@ def sort_by_cell(index, ncell):
             if c >= 0:
                 offsets[k, c] += 1
     start = np.empty(ncell + 1, np.int64)
-    total = 0
-    for c in range(ncell):
-        start[c] = total
-        for k in range(nchunk):
-            m = offsets[k, c]
-            offsets[k, c] = total
-            total += m
-    start[ncell] = total
+    total = scan_counts(offsets, start)
     order = np.empty(total, np.int64)
     for k in prange(nchunk):
         i0 = k * n // nchunk
@@ -183,6 +192,16 @@ def scatter_columns(a, n, position, out):
         for i in prange(n):
             out[r, uint64(position[i])] = a[r, i]
 
+
+
+@njit(**JIT_PARALLEL)
+def gather_columns(a, order, out):
+    """``out[:, k] = a[:, order[k]]`` for k < len(order): the columns ``order`` of ``a`` (d,
+    capacity) gathered in that order, out of place (a subset, unlike
+    :func:`scatter_columns`'s permutation). One row at a time, as there."""
+    for r in range(a.shape[0]):
+        for k in prange(order.shape[0]):
+            out[r, k] = a[r, uint64(order[k])]
 
 #: Sums per (group, cell) accumulated by :func:`accumulate_moments`: w, w p_i (3),
 #: w p_i p_j (xx, yy, zz, xy, xz, yz), w |p|^2 p_i (3).

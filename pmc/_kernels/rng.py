@@ -56,7 +56,8 @@ OHMIC = 11 << 44
 MIXTURE = 13 << 44
 #: Signed-particle Wigner transport (pmc.collisions.WignerPotential) named N at step t: pair
 #: generation stream_key(seed, t, WIGNER + crc32(N)) (generation g: stream_key(that, g, 0),
-#: source i: its counters from i << 24); annihilation stream_key(seed, t, WIGNER_ANNIHILATION + crc32(N))
+#: source i: its counters from i << 24; generation 0's search for the markers with an event,
+#: chunk k: stream_key(that, 0, 1 + k)); annihilation stream_key(seed, t, WIGNER_ANNIHILATION + crc32(N))
 #: (cell c: stream_key(that, c, 0)).
 WIGNER = 15 << 44
 WIGNER_ANNIHILATION = 17 << 44

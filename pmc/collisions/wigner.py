@@ -51,7 +51,7 @@ import xarray as xr
 
 from .. import _checks
 from .._kernels import BLOCK
-from .._kernels import cells as _cells
+from .._kernels import threads as _threads
 from .._kernels import wigner as _wigner
 from .._kernels.rng import WIGNER, WIGNER_ANNIHILATION, stream_key
 from .._model import Model
@@ -61,6 +61,8 @@ from ..schema import variable
 from .base import Collision, JumpOperator, name_label
 
 __all__ = ["WignerPotential", "WignerOperator", "wigner_potential"]
+
+_NO_STATE = np.zeros(0, np.int64)
 
 #: Annihilation grids with more cells than this are refused (memory of the per-cell sums).
 MAX_CELLS = 1 << 26
@@ -287,6 +289,9 @@ class WignerOperator(JumpOperator):
         else:
             self.w_q = float(np.median(np.abs(markers.w))) if markers.n else 1.0
         self._label = name_label(m.name)
+        self._p_event = None
+        self._gen_buffers = None
+        self._ann_buffers = None
         # cumulative tallies: pairs generated, weight annihilated; and at the last frame
         self._tally = np.zeros(2)
         self._at_frame = np.zeros(2)
@@ -302,80 +307,98 @@ class WignerOperator(JumpOperator):
         n = markers.n
         if n == 0:
             return 0
+        dt = float(dt)
         xs, ps, ws, ss = markers.kernel_arrays()
         key = int(stream_key(int(seed), int(step), WIGNER + self._label))
-        # generation 0: the markers' own storage (the kernels read the first n columns)
-        src_x, src_p, src_w = xs[0], ps, ws
-        src_s = ss if ss is not None else np.zeros(0, np.int64)
-        rem = np.full(1, float(dt))  # the same for every marker: one element (see the kernels)
-        none = np.exp(-self.gamma * float(dt))
-        empty = np.zeros(0)
-        made = []
-        pairs = 0
-        g = 0
-        m = n
-        while m:
-            counts = _wigner.count_events(src_x, m, self.x[0] - 0.5 * self.dx, self.inv_dx,
-                                          self.gamma, rem, key, g, none if g == 0 else empty,
-                                          np.empty(m, np.int64))
-            active = np.flatnonzero(counts)
-            counts = counts[active]
-            offsets = np.cumsum(counts) - counts
-            events = int(offsets[-1] + counts[-1]) if active.size else 0
-            if events == 0:
-                break
-            k = 2 * events
-            cx = np.empty(k)
-            cp = np.empty((ps.shape[0], k))
-            cw = np.empty(k)
-            cs = np.empty(k if ss is not None else 0, np.int64)
-            crem = np.empty(k)
-            _wigner.write_pairs(src_x, src_p, src_w, src_s, active,
-                                self.x[0] - 0.5 * self.dx, self.inv_dx, self.gamma, self.cum,
-                                self.sign, self.dq, self.p_max, rem, key, g, counts, offsets, cx, cp, cw, cs, crem)
-            live = cw != 0.0
-            if not live.all():  # pairs that left the momentum domain
-                cx, cp, cw, crem = cx[live], cp[:, live], cw[live], crem[live]
-                cs = cs[live] if ss is not None else cs
-            made.append((cx, cp, cw, cs))
-            pairs += cx.shape[0] // 2
-            src_x, src_p, src_w, src_s, rem = cx, np.ascontiguousarray(cp), cw, cs, crem
-            m = cx.shape[0]
-            g += 1
-        for cx, cp, cw, cs in made:
-            markers.append(cx[np.newaxis, :], cp, cw, cs if ss is not None else None)
-        return pairs
+        x0 = self.x[0] - 0.5 * self.dx
+        p_event, p_bound = self._event_probability(dt)
+        # generation 0: the markers' own storage (the kernels read the first n columns); only
+        # the markers with an event are visited (pmc._kernels.wigner.first_events)
+        nchunk = (n + _wigner.CHUNK - 1) // _wigner.CHUNK
+        found, counts, active, active_counts, offsets = self._buffers(nchunk * _wigner.CHUNK)
+        per_chunk = np.empty(nchunk, np.int64)
+        _wigner.first_events(xs[0], n, x0, self.inv_dx, self.gamma, p_event, p_bound, dt, key,
+                             found, counts, per_chunk)
+        m, events = _wigner.gather_found(found, counts, per_chunk, active, active_counts, offsets)
+        if events == 0:
+            return 0
+        k = 2 * events
+        cx = np.empty(k)
+        cp = np.empty((ps.shape[0], k))
+        cw = np.empty(k)
+        cs = np.empty(k if ss is not None else 0, np.int64)
+        crem = np.empty(k)
+        _wigner.write_pairs(xs[0], ps, ws, ss if ss is not None else _NO_STATE, active[:m], x0,
+                            self.inv_dx, self.gamma, self.cum, self.sign, self.dq, self.p_max,
+                            np.full(1, dt), p_event, key, 0, active_counts[:m], offsets[:m],
+                            cx, cp, cw, cs, crem)
+        # the live pairs and the later generations (children generate over the time left)
+        cx, cp, cw, cs = _wigner.descendants(cx, cp, cw, cs, crem, x0, self.inv_dx, self.gamma,
+                                             self.cum, self.sign, self.dq, self.p_max, key)
+        markers.append(cx[np.newaxis, :], cp, cw, cs if ss is not None else None)
+        return cx.shape[0] // 2
+
+    def _event_probability(self, dt):
+        """(p_event (nx,), p_bound): the probability of at least one event over ``dt`` per
+        table cell, 1 - exp(-gamma dt), and its maximum (kept per dt)."""
+        if self._p_event is None or self._p_event[0] != dt:
+            p = -np.expm1(-self.gamma * dt)
+            self._p_event = (dt, p, float(p.max()) if p.size else 0.0)
+        return self._p_event[1], self._p_event[2]
+
+    def _buffers(self, size):
+        """The generation-0 index buffers (found, counts, active, active_counts, offsets),
+        int64, at least ``size`` long, reused from step to step."""
+        if self._gen_buffers is None or self._gen_buffers.shape[1] < size:
+            self._gen_buffers = np.empty((5, max(size, 2 * (0 if self._gen_buffers is None
+                                                         else self._gen_buffers.shape[1]))),
+                                         np.int64)
+        return tuple(self._gen_buffers)
 
     # ------------------------------------------------------------------ annihilation
     def annihilate(self, markers, seed, step, target):
         """Annihilate opposite signs per cell, merging down towards ``target`` markers; returns
-        the absolute weight removed."""
+        the absolute weight removed. The kept markers come out in cell order."""
         n = markers.n
         if n == 0:
             return 0.0
         x, p, w, _ = markers.kernel_arrays()
-        before = float(np.sum(np.abs(w[:n])))
         px = p[0, :n]
         ip_min = math.floor(float(px.min()) / self.a_dp + 0.5)
         npc = math.floor(float(px.max()) / self.a_dp + 0.5) - ip_min + 1
         npc = max(1, min(npc, MAX_CELLS // self.a_nx))
         ncell = self.a_nx * npc
-        index = _wigner.annihilation_cells(x[0], p, n, self.mechanism.lo, 1.0 / self.a_dx,
-                                           self.a_nx, 1.0 / self.a_dp, ip_min, npc,
-                                           np.empty(n, np.int64))
-        order, start = _cells.sort_by_cell(index, ncell)
+        index, order, ws, out = self._annihilation_buffers(n)
+        start = np.empty(ncell + 2, np.int64)
+        _wigner.annihilation_sort(x[0], p, w, n, self.mechanism.lo, 1.0 / self.a_dx, self.a_nx,
+                                  1.0 / self.a_dp, ip_min, npc, index, order, ws, start,
+                                  _threads.get())
         net = np.empty(ncell)
         majority = np.empty(ncell, np.int64)
-        _wigner.cell_sums(w, order, start, net, majority)
+        gone = np.empty(ncell)
+        _wigner.cell_sums(ws, start, net, majority, gone)
         total = float(np.sum(np.abs(net)))
         occupied = int(np.count_nonzero(net))
-        room = target - (n - int(start[-1])) - occupied
+        room = target - int(start[-1] - start[-2]) - occupied
         quantum = max(self.w_q, total / room) if room > 0 else math.inf
-        keep = np.ones(n, np.uint8)
         key = int(stream_key(int(seed), int(step), WIGNER_ANNIHILATION + self._label))
-        _wigner.annihilate(w, order, start, net, majority, quantum, key, keep)
-        markers.remove(np.flatnonzero(keep == 0))
-        return before - float(np.sum(np.abs(markers.w)))
+        kept = np.empty(ncell + 1, np.int64)
+        _wigner.annihilate(w, ws, order, start, net, majority, quantum, key, kept)
+        dst = np.cumsum(kept) - kept
+        m = int(dst[-1] + kept[-1])
+        _wigner.kept_order(order, start, kept, dst, out)
+        markers.take(out[:m])
+        return float(np.sum(gone))
+
+    def _annihilation_buffers(self, n):
+        """(index, order, ws, out): int64, int64, float64, int64 buffers of at least ``n``
+        markers, reused from call to call."""
+        b = self._ann_buffers
+        if b is None or b[0].shape[0] < n:
+            size = max(n, 2 * (0 if b is None else b[0].shape[0]))
+            b = self._ann_buffers = (np.empty(size, np.int64), np.empty(size, np.int64),
+                                     np.empty(size), np.empty(size, np.int64))
+        return b
 
     def collide(self, markers, dt, seed, step):
         pairs = self.generate(markers, dt, seed, step)
