@@ -8,13 +8,14 @@ of a [0, 200] nm box with absorbing ends; a minimum-uncertainty Gaussian with |p
 0.01 fs to 40 fs. The whole barrier is the fast part: the markers fly freely and the barrier acts
 only through its Wigner potential (coherence length 50 nm, as nano-archimedes; momentum
 transfers up to 1.6 nm^-1 hbar), with the mechanism's default annihilation: cells of
-pi / (8 * 1.6) nm by dq = pi hbar / 50 nm, pure cancellation every 50 steps.
+pi / (8 * 1.6) nm by dq = pi hbar / 50 nm, pure cancellation every 49 steps (the default:
+gamma_max dt 49 <= 1/4).
 
 Sizes can be changed for exploration through the environment: WN (markers per replica), WB
 (budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm), WK (q_max, hbar/nm), WT (times, fs,
 comma-separated), WDP (annihilation cell in p, in units of dq; 0: the default dq), WLAT=1
 (the packet's momenta on the lattice), WE (annihilate every WE steps; default the
-mechanism's 50), WDX (annihilation cell in x in units of pi hbar / (2 q_max); default the
+mechanism's, 49 here), WDX (annihilation cell in x in units of pi hbar / (2 q_max); default the
 mechanism's pi hbar / (8 q_max)).
 
 Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
@@ -66,7 +67,7 @@ def parameters(quick):
                 times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
                 bin=2.0, a_dp=float(os.environ.get("WDP", 0.0)),
                 lattice=bool(int(os.environ.get("WLAT", 0))),
-                every=int(os.environ.get("WE", 50)),
+                every=int(os.environ["WE"]) if "WE" in os.environ else None,
                 a_dx=float(os.environ.get("WDX", 0.0)))
 
 

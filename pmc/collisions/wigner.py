@@ -31,7 +31,8 @@ their cell's row. (nano-archimedes, Sellier's public code, sums the sines at hal
 offsets against the potential at integer ones, a shift of half a cell; here the two are at the
 same points.)
 
-Annihilation keeps the count bounded: every ``every`` steps (default 50), and whenever the
+Annihilation keeps the count bounded: every ``every`` steps (default: the steps in which the
+fastest-generating marker makes 1/4 pair on average, 1 / (4 gamma_max dt)), and whenever the
 markers outnumber ``budget``, each cell of a phase-space grid (default: pi hbar / (8 q_max) in
 x, dq in p; the p cells are centred on the
 multiples of their width, so momenta on the lattice i dq, which the pairs keep on it, sit at
@@ -48,8 +49,9 @@ a quarter of the shortest half-wavelength pi hbar / (2 q_max) of W, since every 
 moves net weight to the majority markers' sub-cell positions and ~100 of them over a run add up
 to a smoothing of the interference fringes (with pi hbar / (2 q_max) the fringes of period
 ~8 nm in front of the barrier lost ~10 % of their contrast, 3-5 standard errors); and regular
-pure cancellation (every 50 steps; while the markers left after cancellation fit in
-``keep * budget`` none is merged, weights stay w_q) rather than merging at the budget, which was ~1.7x noisier at the
+pure cancellation (every 50 steps there, gamma_max dt 50 = 0.25: :data:`ANNIHILATE_AFTER`;
+while the markers left after cancellation fit in ``keep * budget`` none is merged, weights
+stay w_q) rather than merging at the budget, which was ~1.7x noisier at the
 same number of markers. The budget stays the hard bound: above it, merging brings the count to
 ``keep * budget``.
 """
@@ -71,10 +73,12 @@ from ..potentials import Potential
 from ..schema import variable
 from .base import Collision, JumpOperator, name_label
 
-__all__ = ["WignerPotential", "WignerOperator", "wigner_potential"]
+__all__ = ["WignerPotential", "WignerOperator", "wigner_potential", "ANNIHILATE_AFTER"]
 
 #: Annihilation grids with more cells than this are refused (memory of the per-cell sums).
 MAX_CELLS = 1 << 26
+#: Default interval of the regular annihilation: gamma_max * interval = this (module docstring).
+ANNIHILATE_AFTER = 0.25
 
 
 def wigner_potential(U, x, dx, coherence_length, nq, hbar):
@@ -174,9 +178,11 @@ class WignerPotential(Model, Collision):
         The momentum domain |p_x| < p_max [kg m/s], > 0: a pair with a marker outside is not
         created (neither marker; as nano-archimedes does, so that pairs keep a zero net
         weight). Default q_max.
-    every : int
-        Also annihilate every ``every`` steps whatever the count, >= 0 (default 50; 0: only
-        above the budget).
+    every : int, optional
+        Also annihilate every ``every`` steps whatever the count, >= 0 (0: only above the
+        budget). Default: the largest interval with gamma_max dt every <= 1/4
+        (:data:`ANNIHILATE_AFTER`; gamma_max the largest generation rate; 49 steps in validation
+        70), at least 1.
     name : str
         Label in the output's ``mechanism`` dimension.
 
@@ -202,7 +208,7 @@ class WignerPotential(Model, Collision):
     annihilation_dp: float = None
     weight_quantum: float = None
     p_max: float = None
-    every: int = 50
+    every: int = None
     name: str = "wigner"
 
     def __post_init__(self):
@@ -230,7 +236,8 @@ class WignerPotential(Model, Collision):
         if keep > 1.0:
             raise ValueError(f"keep must be in (0, 1], got {self.keep!r}")
         set_("keep", keep)
-        set_("every", _checks.count("every", self.every, minimum=0))
+        if self.every is not None:
+            set_("every", _checks.count("every", self.every, minimum=0))
         for f in ("annihilation_dx", "annihilation_dp", "weight_quantum", "p_max"):
             if getattr(self, f) is not None:
                 set_(f, _checks.positive(f, getattr(self, f)))
@@ -302,6 +309,15 @@ class WignerOperator(JumpOperator):
         # cumulative tallies: pairs generated, weight annihilated; and at the last frame
         self._tally = np.zeros(2)
         self._at_frame = np.zeros(2)
+
+    def every(self, dt):
+        """The default annihilation interval [steps] for the time step ``dt`` [s]: the largest
+        with gamma_max dt every <= :data:`ANNIHILATE_AFTER`, at least 1; 0 (none) where the
+        table generates nothing."""
+        g = float(self.gamma.max()) if self.gamma.size else 0.0
+        if not g > 0:
+            return 0
+        return max(1, int(ANNIHILATE_AFTER / (g * float(dt)) * (1 + 1e-9)))
 
     @property
     def rate(self):
@@ -393,7 +409,8 @@ class WignerOperator(JumpOperator):
         pairs = self.generate(markers, dt, seed, step)
         self._tally[0] += pairs
         m = self.mechanism
-        if markers.n > m.budget or (m.every and (step + 1) % m.every == 0):
+        every = m.every if m.every is not None else self.every(dt)
+        if markers.n > m.budget or (every and (step + 1) % every == 0):
             self._tally[1] += self.annihilate(markers, seed, step, int(m.keep * m.budget))
         return pairs
 
