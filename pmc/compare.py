@@ -110,8 +110,9 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
         :func:`pmc.quantum.sample_initial`).
     divide : float
         Position [m] beyond which probability counts as transmitted.
-    deconvolve_bins : bool
-        See :class:`pmc.quantum.Smoother`.
+    deconvolve_bins : bool or (bool, bool)
+        See :class:`pmc.quantum.Smoother` (per axis (x, p): momenta on a lattice at the p bins'
+        centres are point values in p).
     noise_draws : int
         Synthetic ensembles of the single-ensemble noise floor, >= 2.
     seed : int
@@ -320,7 +321,8 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
              "reference": "envelope (rho)" if is_envelope else "phase-space density f"}
     if smooth:
         attrs.update({"window": reference.attrs.get("window", repr(window)),
-                      "deconvolve_bins": int(bool(deconvolve_bins))})
+                      "deconvolve_bins": (int(bool(deconvolve_bins)) if np.ndim(deconvolve_bins) == 0
+                                          else np.array(deconvolve_bins, np.int64))})
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

@@ -34,7 +34,8 @@ at every time within the Student-t quantile of the replicas (two-sided 6.3e-5, t
 alarm of 4 sigma); (b) the envelope density (Gaussian window sigma_x = 1, the Husimi
 function) against the markers' f smoothed by the window's Wigner function (pmc.compare: the
 markers' f sums their signed weights; its noise floor from independent replicas), (D - F) / s
-<= 4 at every time as in case 1. The marker-count history (n_positive, n_negative per frame)
+<= 4 at every time as in case 1 (the p bins are the lattice's, and the smoothing treats their
+contents as point values: Smoother's deconvolve_bins=(True, False)). The marker-count history (n_positive, n_negative per frame)
 is in the output.
 """
 import math
@@ -70,7 +71,7 @@ ALARM = 2 * stats.norm.sf(4.0)
 
 def parameters(quick):
     return dict(n=6000 if quick else 50000, replicas=6 if quick else 12, dt=0.01,
-                times=[6.0, 12.0, 18.0], box=(-30.0, 30.0), bin=0.5, dp=0.1, p_max=4.0,
+                times=[6.0, 12.0, 18.0], box=(-30.0, 30.0), bin=0.5, p_max=4.0,
                 coherence=20.0, window=1.0)
 
 
@@ -84,6 +85,7 @@ def barriers():
 
 def _one(U, left, right, c, psi0, grid, window, key):
     lo, hi = c["box"]
+    dq = math.pi / c["coherence"]
     band = pmc.bands.Parabolic(mass=1.0)
     times = c["times"]
     xq, dens_q, _, q = wc.quantum(pmc.Hamiltonian(band, U, hbar=1.0), psi0, lo, hi, times)
@@ -106,12 +108,12 @@ def _one(U, left, right, c, psi0, grid, window, key):
         runs.append(ds)
         f = ds.f.transpose("time", "x", "p").values
         x = ds.x.values
-        hx, hp = c["bin"], c["dp"]
+        hx, hp = c["bin"], dq
         T.append((f[:, x > right, :].sum(axis=(1, 2)) * hx * hp
                   + ds.absorbed.sel(side="x_hi").values))
         Rf.append((f[:, x < left, :].sum(axis=(1, 2)) * hx * hp
                    + ds.absorbed.sel(side="x_lo").values))
-    dens = np.stack([r.f.transpose("time", "x", "p").values.sum(axis=2) * c["dp"] for r in runs])
+    dens = np.stack([r.f.transpose("time", "x", "p").values.sum(axis=2) * dq for r in runs])
     edges = np.arange(lo, hi + c["bin"] / 2, c["bin"])
     ref = wc.bin_quantum(xq, dens_q, edges)
     mean, err = wc.replica_statistics(dens)
@@ -121,7 +123,8 @@ def _one(U, left, right, c, psi0, grid, window, key):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rho = pmc.quantum.envelope(q, grid, window, warn=False)
-        cmp = pmc.compare(runs, rho, divide=right)
+        # momenta on the lattice are point values at the p bins' centres: no bin deconvolution
+        cmp = pmc.compare(runs, rho, divide=right, deconvolve_bins=(True, False))
     K = c["replicas"]
     s = cmp.noise_floor_spread.values * math.sqrt(1 + 2 / K)
     z_env = (cmp.distance.values - cmp.noise_floor.values) / s
@@ -137,9 +140,12 @@ def run(quick, outdir):
     c = parameters(quick)
     lo, hi = c["box"]
     psi0 = pmc.states.GaussianWavepacket(x0=-10.0, p0=1.0, sigma_x=3.0, hbar=1.0)
-    # bin centres: the x bins are those of the density, the p bins cover the momentum domain
+    # bin centres: the x bins are those of the density; the p bins are the momentum lattice's
+    # (width dq, centred on i dq), covering the momentum domain
+    dq = math.pi / c["coherence"]
+    nq = int(c["p_max"] / dq)
     grid = pmc.PhaseSpaceGrid(x=np.arange(lo + c["bin"] / 2, hi, c["bin"]),
-                              p=np.arange(-c["p_max"] + c["dp"] / 2, c["p_max"], c["dp"]))
+                              p=dq * np.arange(-nq, nq + 1))
     window = pmc.quantum.GaussianWindow(sigma_x=c["window"])
     res = {name: _one(U, a, b, c, psi0, grid, window, k)
            for k, (name, (U, a, b)) in enumerate(barriers().items())}
