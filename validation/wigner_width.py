@@ -56,7 +56,7 @@ ALARM = 2 * stats.norm.sf(4.0)
 
 def parameters(quick):
     return dict(widths=[0.1, 0.4, 1.6] if quick else [0.1, 0.2, 0.4, 0.8, 1.6, 3.2],
-                n=4000 if quick else 30000, replicas=4 if quick else 8, n_classical=20000,
+                n=4000 if quick else 30000, replicas=6 if quick else 8, n_classical=20000,
                 t_end=16.0, dt=0.01, box=(-30.0, 30.0), q_max=5.0, coherence=20.0)
 
 
@@ -85,7 +85,7 @@ def run(quick, outdir):
         e_c = math.sqrt(T_c * (1 - T_c) / c["n_classical"])
         # signed markers: the barrier as the Wigner part
         wp = pmc.collisions.WignerPotential(U, lo, hi, q_max=c["q_max"],
-                                            coherence_length=c["coherence"], budget=20 * c["n"])
+                                            coherence_length=c["coherence"], budget=50 * c["n"])
         vals = []
         for r in range(c["replicas"]):
             mk = wc.signed_markers(psi0, c["n"], seed=np.random.SeedSequence(75, spawn_key=(i, r)),
