@@ -96,7 +96,13 @@ def density_chi2(mean, err, ref, h, replicas, mass=0.999):
         rows.append(dict(chi2_per_bin=float(np.mean(z ** 2)),
                          L1=float(np.sum(np.abs(mean[k] - ref[k])) * h),
                          L1_noise=float(np.sum(err[k]) * h * math.sqrt(2 / math.pi))))
+    return chi2 / dof, chi2_tolerance(replicas, dof), dof, rows
+
+
+def chi2_tolerance(replicas, dof):
+    """The mean of a squared Student t with nu = 5 (replicas - 1) degrees of freedom (the
+    variance pooled over 5 bins) plus four standard deviations of the mean of ``dof`` of them."""
     nu = 5 * (replicas - 1)
     t2 = nu / (nu - 2)
     t2_var = 2 * nu ** 2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4)) if nu > 4 else 2 * t2 ** 2
-    return chi2 / dof, t2 + 4.0 * math.sqrt(t2_var / dof), dof, rows
+    return t2 + 4.0 * math.sqrt(t2_var / dof)

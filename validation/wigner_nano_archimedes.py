@@ -38,19 +38,10 @@ import numpy as np
 import xarray as xr
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
-def _helpers():
-    """validation/_wigner_cases.py, loaded by path (the runner loads cases by path too)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "pmc_validation__wigner_cases", pathlib.Path(__file__).with_name("_wigner_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-wc = _helpers()
+wc = pmc.validate.helper(__file__, "_wigner_cases")
 
 NUMBER = 70
 NAME = "wigner_nano_archimedes"
@@ -119,30 +110,10 @@ def run(quick, outdir):
     seconds = time.perf_counter() - t0
     mean, err = wc.replica_statistics(dens)
     T_mean, T_err = wc.replica_statistics(T)
-    rows = []
-    chi2, dof = 0.0, 0
-    for k in range(len(times)):
-        order = np.argsort(ref[k])[::-1]
-        mass = np.cumsum(ref[k][order]) * h
-        use = np.zeros(ref[k].size, bool)
-        use[order[:np.searchsorted(mass, 0.999 * mass[-1]) + 1]] = True
-        # the variance from R replicas, pooled over 5 neighbouring bins: nu = 5 (R - 1)
-        # degrees of freedom, so that z is a Student t whose square has mean nu / (nu - 2)
-        var = np.convolve(err[k] ** 2, np.ones(5) / 5, mode="same")
-        use &= var > 0
-        z = (mean[k] - ref[k])[use] / np.sqrt(var[use])
-        chi2 += float(np.sum(z ** 2))
-        dof += int(use.sum())
-        L1 = float(np.sum(np.abs(mean[k] - ref[k])) * h)
-        floor = float(np.sum(err[k]) * h * math.sqrt(2 / math.pi))
-        rows.append(dict(L1=L1, L1_noise=floor, T=T_mean[k], T_stderr=T_err[k], T_exact=T_q[k],
-                         chi2_per_bin=float(np.mean(z ** 2)), markers=float(counts[:, k].mean())))
-    value = chi2 / dof
-    nu = 5 * (R - 1)
-    # mean of t^2 plus four standard deviations of the mean of dof of them
-    t2 = nu / (nu - 2)
-    t2_var = 2 * nu ** 2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4)) if nu > 4 else 2 * t2 ** 2
-    tol = t2 + 4.0 * math.sqrt(t2_var / dof)
+    value, tol, dof, rows = wc.density_chi2(mean, err, ref, h, R)
+    for k, row in enumerate(rows):
+        row.update(T=T_mean[k], T_stderr=T_err[k], T_exact=T_q[k],
+                   markers=float(counts[:, k].mean()))
     passed = bool(value <= tol)
     table = {key: np.array([r[key] for r in rows]) for key in rows[0]}
     out = xr.Dataset(

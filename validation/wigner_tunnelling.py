@@ -47,20 +47,11 @@ import xarray as xr
 from scipy import stats
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 
-def _helpers():
-    """validation/_wigner_cases.py, loaded by path (the runner loads cases by path too)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "pmc_validation__wigner_cases", pathlib.Path(__file__).with_name("_wigner_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-wc = _helpers()
+wc = pmc.validate.helper(__file__, "_wigner_cases")
 
 NUMBER = 73
 NAME = "wigner_tunnelling"
@@ -153,10 +144,7 @@ def run(quick, outdir):
     chi2 = sum(r["chi2"] for r in res.values())
     dof = sum(r["dof"] for r in res.values())
     value = chi2 / dof
-    nu = 5 * (R - 1)
-    t2 = nu / (nu - 2)
-    t2_var = 2 * nu ** 2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4)) if nu > 4 else 2 * t2 ** 2
-    tol = t2 + 4.0 * math.sqrt(t2_var / dof)
+    tol = wc.chi2_tolerance(R, dof)
     t_tol = float(stats.t.isf(ALARM / 2, R - 1))
     z_T = {k: (r["T"] - r["T_exact"]) / r["T_stderr"] for k, r in res.items()}
     z_R = {k: (r["R"] - r["R_exact"]) / r["R_stderr"] for k, r in res.items()}

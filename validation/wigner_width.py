@@ -34,20 +34,11 @@ import xarray as xr
 from scipy import stats
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
 
-def _helpers():
-    """validation/_wigner_cases.py, loaded by path (the runner loads cases by path too)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "pmc_validation__wigner_cases", pathlib.Path(__file__).with_name("_wigner_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-wc = _helpers()
+wc = pmc.validate.helper(__file__, "_wigner_cases")
 
 NUMBER = 75
 NAME = "wigner_width"
