@@ -118,3 +118,15 @@ def test_compare_signed_needs_ensembles_and_uses_their_scatter():
     np.testing.assert_allclose(c.transmitted_difference_stderr.values,
                                T.std(axis=0, ddof=1) / math.sqrt(K), rtol=1e-9)
     np.testing.assert_allclose(c.transmitted_markers.values, T.mean(axis=0), rtol=1e-9)
+
+
+def test_taper_multiplies_the_table_by_sigma_factors():
+    U = pmc.potentials.GaussianBarrier(1.0, 0.3)
+    plain = pmc.collisions.WignerPotential(U, -5.0, 5.0, q_max=4.0)
+    tapered = pmc.collisions.WignerPotential(U, -5.0, 5.0, q_max=4.0, taper=True)
+    _, q, W = plain.table(1.0)
+    _, _, Wt = tapered.table(1.0)
+    j = np.arange(1, q.size + 1)
+    np.testing.assert_allclose(Wt, W * np.sinc(j / (q.size + 1)), rtol=1e-14)
+    with pytest.raises(ValueError, match="taper"):
+        pmc.collisions.WignerPotential(U, -5.0, 5.0, q_max=4.0, taper="yes")

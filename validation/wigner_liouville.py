@@ -13,7 +13,7 @@ remainder.
 x0 = 2, p0 = 0, sigma_x = 1 / sqrt(2); coherence length 6 (the state's density matrix falls as
 exp(-y^2 / 4): 6 is 4.2 of its standard deviations 1.41), momentum transfers and domain up to 5;
 box [-6, 6] with absorbing ends; dt = 2 pi / 800; frames at t = pi/2 and pi; momenta on the
-lattice dq = pi / 6. Exact: the
+lattice dq = pi / 6; the table tapered by Lanczos sigma factors (``taper=True``, below). Exact: the
 rotation of the Gaussian, <x> = 2 cos t, <p> = -2 sin t, <x^2> = 4 cos^2 t + 1/2,
 <p^2> = 4 sin^2 t + 1/2, density N(2 cos t, 1/2).
 (ii) Free packet (x0 = -5, p0 = 1, sigma_x = 1) with U = 0.5, constant, as the Wigner part on
@@ -25,10 +25,12 @@ What limits it: on the lattice the Wigner potential of x^2 / 2 is x (-1)^j L / (
 the Fourier series of the sawtooth y on (-L, L); cut at q_max it multiplies the density matrix
 by a truncated series whose ripple, ~hbar / q_max in y, is a relative error in the force of
 ~hbar / (q_max 2 sigma_x) (14 % here) on the state's y range. The pairs therefore reproduce the
-rotation only to that order (full size: <x> and <p> at t = pi/2 off by 3-6 standard errors
-with 12 x 40 000 markers); doubling q_max halves it but multiplies the noise ~10x (generation
-rate and momentum domain both grow). A smooth potential belongs in U_smooth, which is what
-:func:`pmc.collisions.suggest_split` puts there.
+rotation only to that order (untapered, full size: <x> at t = pi/2 off by 8.5 and <p> at pi by
+6.9 standard errors with 12 x 40 000 markers); doubling q_max halves it but multiplies the noise ~10x (generation
+rate and momentum domain both grow). The sigma factors damp the ripple (untapered, 6 x 20 000:
+z of the four moments at pi/2 2.97 / -4.04 / 2.18 / 2.42; tapered 2.38 / 1.32 / 0.78 / -0.66).
+A smooth potential belongs in U_smooth, which is what :func:`pmc.collisions.suggest_split`
+puts there.
 
 Figure of merit: chi^2 per bin of the harmonic oscillator's replica-mean density (0.2 bins,
 99.9 % of the probability) against the exact one (validation/_wigner_cases.density_chi2;
@@ -58,7 +60,7 @@ ALARM = 2 * stats.norm.sf(4.0)
 def parameters(quick):
     return dict(n=6000 if quick else 40000, replicas=6 if quick else 12, steps=800,
                 times=[math.pi / 2, math.pi], box=6.0, coherence=6.0, q_max=5.0, bin=0.2,
-                x0=2.0)
+                x0=2.0, taper=True)
 
 
 def exact_moments(t, x0):
@@ -74,7 +76,7 @@ def _harmonic(c):
     b = c["box"]
     wp = pmc.collisions.WignerPotential(pmc.potentials.Harmonic(omega=1.0, mass=1.0), -b, b,
                                         q_max=c["q_max"], coherence_length=c["coherence"],
-                                        budget=20 * c["n"])
+                                        budget=20 * c["n"], taper=c["taper"])
     cells = pmc.Cells.from_grid(pmc.PhaseSpaceGrid(x=np.linspace(-b, b, 3),
                                                    p=np.linspace(-1.0, 1.0, 3)))
     dt = 2 * math.pi / c["steps"]

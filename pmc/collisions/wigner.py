@@ -178,6 +178,13 @@ class WignerPotential(Model, Collision):
         The momentum domain |p_x| < p_max [kg m/s], > 0: a pair with a marker outside is not
         created (neither marker; as nano-archimedes does, so that pairs keep a zero net
         weight). Default q_max.
+    taper : bool
+        Multiply W(x, q_j) by the Lanczos sigma factor sinc(j / (nq + 1)) (default False). The
+        table is the Fourier series, in the separation y, of [U_f(x + y/2) - U_f(x - y/2)] cut
+        at q_max; for a potential that is not band-limited (a smooth U_f given as the fast part:
+        x^2/2 gives a sawtooth series) the cut's Gibbs ripple mis-weights the force by
+        ~hbar / (q_max y); the taper damps that ripple (C. Lanczos, Applied Analysis, 1956,
+        ch. IV) at the price of smoothing U_f on the scale pi hbar / q_max.
     every : int, optional
         Also annihilate every ``every`` steps whatever the count, >= 0 (0: only above the
         budget). Default: the largest interval with gamma_max dt every <= 1/4
@@ -209,6 +216,7 @@ class WignerPotential(Model, Collision):
     weight_quantum: float = None
     p_max: float = None
     every: int = None
+    taper: bool = False
     name: str = "wigner"
 
     def __post_init__(self):
@@ -241,6 +249,8 @@ class WignerPotential(Model, Collision):
         for f in ("annihilation_dx", "annihilation_dp", "weight_quantum", "p_max"):
             if getattr(self, f) is not None:
                 set_(f, _checks.positive(f, getattr(self, f)))
+        if not isinstance(self.taper, (bool, np.bool_)):
+            raise ValueError(f"taper must be True or False, got {self.taper!r}")
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"name must be a non-empty string, got {self.name!r}")
 
@@ -265,7 +275,10 @@ class WignerPotential(Model, Collision):
         """(x [m] cell centres (nx,), q [kg m/s] (nq,), W [1/s] (nx, nq))."""
         L, dq, nq, dx, nx = self.lattice(hbar)
         x = self.lo + (np.arange(nx) + 0.5) * dx
-        return x, dq * np.arange(1, nq + 1), wigner_potential(self.potential, x, dx, L, nq, hbar)
+        W = wigner_potential(self.potential, x, dx, L, nq, hbar)
+        if self.taper:
+            W *= np.sinc(np.arange(1, nq + 1) / (nq + 1))[None, :]
+        return x, dq * np.arange(1, nq + 1), W
 
     def prepare(self, hamiltonian, cells, markers):
         return WignerOperator(self, hamiltonian, cells, markers)
