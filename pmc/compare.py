@@ -35,6 +35,16 @@ bins, which share the fixed number of markers: without it the variance of a frac
 T instead of T (1 - T)); ratios use the delta method. The reference is deterministic and has no
 error.
 
+Signed markers
+--------------
+Runs with signed markers (signed-particle Wigner transport: ``n_negative`` in the run) sum
+signed weights in f, so f_stderr is the standard error of signed weights, but the markers are
+not independent: the pairs, their descendants and the annihilation's merging correlate them,
+and the per-bin errors underestimate the noise (by 2-2.6x in the distance and 2x in the
+transmitted fraction, validation 73). For them at least two independent ensembles are
+required: the noise floor comes from their pairwise distances (above) and the moments'
+standard errors from their scatter, std / sqrt(K).
+
 Coverage
 --------
 Both densities are compared on the marker grid only, so weight that lies outside it biases the
@@ -100,8 +110,9 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
         :func:`pmc.quantum.sample_initial`).
     divide : float
         Position [m] beyond which probability counts as transmitted.
-    deconvolve_bins : bool
-        See :class:`pmc.quantum.Smoother`.
+    deconvolve_bins : bool or (bool, bool)
+        See :class:`pmc.quantum.Smoother` (per axis (x, p): momenta on a lattice at the p bins'
+        centres are point values in p).
     noise_draws : int
         Synthetic ensembles of the single-ensemble noise floor, >= 2.
     seed : int
@@ -210,6 +221,11 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
     second = Ferr ** 2 + F ** 2 / N[:, :, None, None]
     distance = 0.5 * np.abs(R - pooled).sum(axis=(-2, -1)) * area
 
+    signed = any("n_negative" in r for r in runs)
+    if signed and K < 2:
+        raise ValueError("markers: signed-marker runs (Wigner) need >= 2 independent ensembles: "
+                         "pair generation and annihilation correlate their markers, so the "
+                         "per-bin standard error f_stderr underestimates the noise")
     if K >= 2:
         pairs = np.array([0.5 * np.abs(S[i] - S[j]).sum(axis=(-2, -1)) * area
                           for i in range(K) for j in range(i + 1, K)])  # (npair, T)
@@ -260,6 +276,13 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
         "mean_p": (mp_r, mp_m, stderr(lp)),
         "transmitted": (tr_r, tr_m, np.sqrt(stderr(right) ** 2 + ab_m_var)),
     }
+    if signed:  # the errors from the ensembles' scatter (module docstring, "Signed markers")
+        norm_k = total(S, ones)
+        each = {"norm": norm_k, "mean_x": total(S, X) / norm_k, "mean_p": total(S, P) / norm_k,
+                "transmitted": total(S, right) + np.stack([_absorbed_hi(r, times)
+                                                           for r in runs])}
+        moments = {k: (vr, vm, each[k].std(axis=0, ddof=1) / math.sqrt(K))
+                   for k, (vr, vm, _) in moments.items()}
     for name, (vr, vm, err) in moments.items():
         out[f"{name}_reference"] = vr
         out[f"{name}_markers"] = vm
@@ -298,7 +321,8 @@ def compare(markers, reference, *, window=None, hbar=None, smooth=None, divide=0
              "reference": "envelope (rho)" if is_envelope else "phase-space density f"}
     if smooth:
         attrs.update({"window": reference.attrs.get("window", repr(window)),
-                      "deconvolve_bins": int(bool(deconvolve_bins))})
+                      "deconvolve_bins": (int(bool(deconvolve_bins)) if np.ndim(deconvolve_bins) == 0
+                                          else np.array(deconvolve_bins, np.int64))})
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

@@ -86,6 +86,16 @@ def _load(name, path):
     return module
 
 
+def helper(case_file, name):
+    """The shared helper module ``name`` (a file ``<name>.py`` beside the case file
+    ``case_file``, e.g. ``_wigner_cases``), loaded by path as the runner loads the cases."""
+    path = pathlib.Path(case_file).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"pmc_validation_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_cases(names=None, quick=False, directory=None, outdir="validation_results",
               stream=sys.stdout):
     """Run the named cases (all if None). Returns the list of verdicts."""

@@ -7,14 +7,16 @@ of a [0, 200] nm box with absorbing ends; a minimum-uncertainty Gaussian with |p
 7.0711 nm at 68.5 nm and k0 = 0.376991 nm^-1 (E = 81 meV, far below the barrier); time steps of
 0.01 fs to 40 fs. The whole barrier is the fast part: the markers fly freely and the barrier acts
 only through its Wigner potential (coherence length 50 nm, as nano-archimedes; momentum
-transfers up to 1.6 nm^-1 hbar), with annihilation on cells of pi / (2 * 1.6) nm by
-dq = pi hbar / 50 nm.
+transfers up to 1.6 nm^-1 hbar), with the mechanism's default annihilation: cells of
+pi / (8 * 1.6) nm by dq = pi hbar / 50 nm, pure cancellation every 49 steps (the default:
+gamma_max dt 49 <= 1/4).
 
 Sizes can be changed for exploration through the environment: WN (markers per replica), WB
 (budget), WR (replicas), WL (coherence length, nm), WP (momentum domain, hbar/nm), WK (q_max, hbar/nm), WT (times, fs,
 comma-separated), WDP (annihilation cell in p, in units of dq; 0: the default dq), WLAT=1
-(the packet's momenta on the lattice), WE (annihilate every WE steps), WDX (annihilation
-cell in x in units of its default pi hbar / (2 q_max)).
+(the packet's momenta on the lattice), WE (annihilate every WE steps; default the
+mechanism's, 49 here), WDX (annihilation cell in x in units of pi hbar / (2 q_max); default the
+mechanism's pi hbar / (8 q_max)).
 
 Reference: the split-operator Schrödinger solution (pmc.quantum) of the same potential on 4096
 points of [-100, 300] nm with absorbers outside the box, binned on the markers' 2 nm bins.
@@ -36,19 +38,10 @@ import numpy as np
 import xarray as xr
 
 import pmc
+import pmc.validate
 from pmc.validate import Verdict
 
-def _helpers():
-    """validation/_wigner_cases.py, loaded by path (the runner loads cases by path too)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "pmc_validation__wigner_cases", pathlib.Path(__file__).with_name("_wigner_cases.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-wc = _helpers()
+wc = pmc.validate.helper(__file__, "_wigner_cases")
 
 NUMBER = 70
 NAME = "wigner_nano_archimedes"
@@ -65,8 +58,8 @@ def parameters(quick):
                 times=[float(t) for t in os.environ.get("WT", "10,20,30,40").split(",")],
                 bin=2.0, a_dp=float(os.environ.get("WDP", 0.0)),
                 lattice=bool(int(os.environ.get("WLAT", 0))),
-                every=int(os.environ.get("WE", 0 if quick else 50)),
-                a_dx=float(os.environ.get("WDX", 0.0 if quick else 0.25)))
+                every=int(os.environ["WE"]) if "WE" in os.environ else None,
+                a_dx=float(os.environ.get("WDX", 0.0)))
 
 
 def run(quick, outdir):
@@ -117,30 +110,10 @@ def run(quick, outdir):
     seconds = time.perf_counter() - t0
     mean, err = wc.replica_statistics(dens)
     T_mean, T_err = wc.replica_statistics(T)
-    rows = []
-    chi2, dof = 0.0, 0
-    for k in range(len(times)):
-        order = np.argsort(ref[k])[::-1]
-        mass = np.cumsum(ref[k][order]) * h
-        use = np.zeros(ref[k].size, bool)
-        use[order[:np.searchsorted(mass, 0.999 * mass[-1]) + 1]] = True
-        # the variance from R replicas, pooled over 5 neighbouring bins: nu = 5 (R - 1)
-        # degrees of freedom, so that z is a Student t whose square has mean nu / (nu - 2)
-        var = np.convolve(err[k] ** 2, np.ones(5) / 5, mode="same")
-        use &= var > 0
-        z = (mean[k] - ref[k])[use] / np.sqrt(var[use])
-        chi2 += float(np.sum(z ** 2))
-        dof += int(use.sum())
-        L1 = float(np.sum(np.abs(mean[k] - ref[k])) * h)
-        floor = float(np.sum(err[k]) * h * math.sqrt(2 / math.pi))
-        rows.append(dict(L1=L1, L1_noise=floor, T=T_mean[k], T_stderr=T_err[k], T_exact=T_q[k],
-                         chi2_per_bin=float(np.mean(z ** 2)), markers=float(counts[:, k].mean())))
-    value = chi2 / dof
-    nu = 5 * (R - 1)
-    # mean of t^2 plus four standard deviations of the mean of dof of them
-    t2 = nu / (nu - 2)
-    t2_var = 2 * nu ** 2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4)) if nu > 4 else 2 * t2 ** 2
-    tol = t2 + 4.0 * math.sqrt(t2_var / dof)
+    value, tol, dof, rows = wc.density_chi2(mean, err, ref, h, R)
+    for k, row in enumerate(rows):
+        row.update(T=T_mean[k], T_stderr=T_err[k], T_exact=T_q[k],
+                   markers=float(counts[:, k].mean()))
     passed = bool(value <= tol)
     table = {key: np.array([r[key] for r in rows]) for key in rows[0]}
     out = xr.Dataset(

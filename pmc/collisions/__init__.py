@@ -14,6 +14,7 @@ from .semiconductors import (AcousticDeformation, BrooksHerring, InelasticAcoust
                              IntervalleyPhonon, PolarOptical,
                              ValleyMechanism, ValleyScattering)
 from .wigner import WignerPotential
+from .wigner_split import Split, suggest_split
 
 __all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", "VHS", "VSS", "MaxwellMolecules",
            "RateMatrix", "GoldenRule",
@@ -21,4 +22,4 @@ __all__ = ["Collision", "JumpOperator", "Binary", "CrossSection", "HardSphere", 
            "ValleyMechanism", "ValleyScattering", "AcousticDeformation", "InelasticAcoustic",
            "IntervalleyPhonon", "PolarOptical",
            "BrooksHerring", "BinaryMixture", "Mixture", "Parker", "Species",
-           "WignerPotential"]
+           "WignerPotential", "Split", "suggest_split"]

@@ -31,8 +31,10 @@ their cell's row. (nano-archimedes, Sellier's public code, sums the sines at hal
 offsets against the potential at integer ones, a shift of half a cell; here the two are at the
 same points.)
 
-Annihilation keeps the count bounded: when the markers outnumber ``budget``, each cell of a
-phase-space grid (default: pi hbar / (2 q_max) in x, dq in p; the p cells are centred on the
+Annihilation keeps the count bounded: every ``every`` steps (default: the steps in which the
+fastest-generating marker makes 1/4 pair on average, 1 / (4 gamma_max dt)), and whenever the
+markers outnumber ``budget``, each cell of a phase-space grid (default: pi hbar / (8 q_max) in
+x, dq in p; the p cells are centred on the
 multiples of their width, so momenta on the lattice i dq, which the pairs keep on it, sit at
 cell centres and opposite signs meet exactly there) keeps k markers of its
 net sign, a random subset of them, each with weight net / k, k = ceil(|net| / w_q) (at most the
@@ -41,6 +43,17 @@ larger otherwise. The cell's signed weight is conserved and the kept markers kee
 phase-space points (nano-archimedes regenerates them uniformly in the cell, which smooths
 the interference fringes). Markers with continuous momenta are merged within a cell: the net
 weight takes the majority sign's sub-cell distribution, a projection of the order of the cell.
+
+The defaults are those validation 70 (nano-archimedes' example) needed at full size: x cells of
+a quarter of the shortest half-wavelength pi hbar / (2 q_max) of W, since every annihilation
+moves net weight to the majority markers' sub-cell positions and ~100 of them over a run add up
+to a smoothing of the interference fringes (with pi hbar / (2 q_max) the fringes of period
+~8 nm in front of the barrier lost ~10 % of their contrast, 3-5 standard errors); and regular
+pure cancellation (every 50 steps there, gamma_max dt 50 = 0.25: :data:`ANNIHILATE_AFTER`;
+while the markers left after cancellation fit in ``keep * budget`` none is merged, weights
+stay w_q) rather than merging at the budget, which was ~1.7x noisier at the
+same number of markers. The budget stays the hard bound: above it, merging brings the count to
+``keep * budget``.
 """
 import math
 from dataclasses import KW_ONLY, dataclass
@@ -60,12 +73,14 @@ from ..potentials import Potential
 from ..schema import variable
 from .base import Collision, JumpOperator, name_label
 
-__all__ = ["WignerPotential", "WignerOperator", "wigner_potential"]
+__all__ = ["WignerPotential", "WignerOperator", "wigner_potential", "ANNIHILATE_AFTER"]
 
 _NO_STATE = np.zeros(0, np.int64)
 
 #: Annihilation grids with more cells than this are refused (memory of the per-cell sums).
 MAX_CELLS = 1 << 26
+#: Default interval of the regular annihilation: gamma_max * interval = this (module docstring).
+ANNIHILATE_AFTER = 0.25
 
 
 def wigner_potential(U, x, dx, coherence_length, nq, hbar):
@@ -154,8 +169,8 @@ class WignerPotential(Model, Collision):
     keep : float
         Fraction of ``budget`` annihilation aims at, in (0, 1].
     annihilation_dx : float, optional
-        Width in x of the annihilation cells [m], > 0; default pi hbar / (2 q_max) (8 table
-        cells at the default resolution).
+        Width in x of the annihilation cells [m], > 0; default pi hbar / (8 q_max) (2 table
+        cells at the default resolution; module docstring).
     annihilation_dp : float, optional
         Width in p_x of the annihilation cells [kg m/s], > 0; default dq.
     weight_quantum : float, optional
@@ -165,8 +180,18 @@ class WignerPotential(Model, Collision):
         The momentum domain |p_x| < p_max [kg m/s], > 0: a pair with a marker outside is not
         created (neither marker; as nano-archimedes does, so that pairs keep a zero net
         weight). Default q_max.
-    every : int
-        Also annihilate every ``every`` steps whatever the count (0: only above the budget).
+    taper : bool
+        Multiply W(x, q_j) by the Lanczos sigma factor sinc(j / (nq + 1)) (default False). The
+        table is the Fourier series, in the separation y, of [U_f(x + y/2) - U_f(x - y/2)] cut
+        at q_max; for a potential that is not band-limited (a smooth U_f given as the fast part:
+        x^2/2 gives a sawtooth series) the cut's Gibbs ripple mis-weights the force by
+        ~hbar / (q_max y); the taper damps that ripple (C. Lanczos, Applied Analysis, 1956,
+        ch. IV) at the price of smoothing U_f on the scale pi hbar / q_max.
+    every : int, optional
+        Also annihilate every ``every`` steps whatever the count, >= 0 (0: only above the
+        budget). Default: the largest interval with gamma_max dt every <= 1/4
+        (:data:`ANNIHILATE_AFTER`; gamma_max the largest generation rate; 49 steps in validation
+        70), at least 1.
     name : str
         Label in the output's ``mechanism`` dimension.
 
@@ -192,7 +217,8 @@ class WignerPotential(Model, Collision):
     annihilation_dp: float = None
     weight_quantum: float = None
     p_max: float = None
-    every: int = 0
+    every: int = None
+    taper: bool = False
     name: str = "wigner"
 
     def __post_init__(self):
@@ -220,10 +246,13 @@ class WignerPotential(Model, Collision):
         if keep > 1.0:
             raise ValueError(f"keep must be in (0, 1], got {self.keep!r}")
         set_("keep", keep)
-        set_("every", _checks.count("every", self.every, minimum=0))
+        if self.every is not None:
+            set_("every", _checks.count("every", self.every, minimum=0))
         for f in ("annihilation_dx", "annihilation_dp", "weight_quantum", "p_max"):
             if getattr(self, f) is not None:
                 set_(f, _checks.positive(f, getattr(self, f)))
+        if not isinstance(self.taper, (bool, np.bool_)):
+            raise ValueError(f"taper must be True or False, got {self.taper!r}")
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"name must be a non-empty string, got {self.name!r}")
 
@@ -248,7 +277,10 @@ class WignerPotential(Model, Collision):
         """(x [m] cell centres (nx,), q [kg m/s] (nq,), W [1/s] (nx, nq))."""
         L, dq, nq, dx, nx = self.lattice(hbar)
         x = self.lo + (np.arange(nx) + 0.5) * dx
-        return x, dq * np.arange(1, nq + 1), wigner_potential(self.potential, x, dx, L, nq, hbar)
+        W = wigner_potential(self.potential, x, dx, L, nq, hbar)
+        if self.taper:
+            W *= np.sinc(np.arange(1, nq + 1) / (nq + 1))[None, :]
+        return x, dq * np.arange(1, nq + 1), W
 
     def prepare(self, hamiltonian, cells, markers):
         return WignerOperator(self, hamiltonian, cells, markers)
@@ -281,7 +313,7 @@ class WignerOperator(JumpOperator):
         self.sign = np.ascontiguousarray(np.where(W >= 0, 1.0, -1.0))
         self.inv_dx = 1.0 / dx
         self.p_max = m.q_max if m.p_max is None else m.p_max
-        self.a_dx = math.pi * hbar / (2 * m.q_max) if m.annihilation_dx is None else m.annihilation_dx
+        self.a_dx = math.pi * hbar / (8 * m.q_max) if m.annihilation_dx is None else m.annihilation_dx
         self.a_dp = dq if m.annihilation_dp is None else m.annihilation_dp
         self.a_nx = max(1, math.ceil((m.hi - m.lo) / self.a_dx * (1 - 1e-12)))
         if m.weight_quantum is not None:
@@ -295,6 +327,15 @@ class WignerOperator(JumpOperator):
         # cumulative tallies: pairs generated, weight annihilated; and at the last frame
         self._tally = np.zeros(2)
         self._at_frame = np.zeros(2)
+
+    def every(self, dt):
+        """The default annihilation interval [steps] for the time step ``dt`` [s]: the largest
+        with gamma_max dt every <= :data:`ANNIHILATE_AFTER`, at least 1; 0 (none) where the
+        table generates nothing."""
+        g = float(self.gamma.max()) if self.gamma.size else 0.0
+        if not g > 0:
+            return 0
+        return max(1, int(ANNIHILATE_AFTER / (g * float(dt)) * (1 + 1e-9)))
 
     @property
     def rate(self):
@@ -404,7 +445,8 @@ class WignerOperator(JumpOperator):
         pairs = self.generate(markers, dt, seed, step)
         self._tally[0] += pairs
         m = self.mechanism
-        if markers.n > m.budget or (m.every and (step + 1) % m.every == 0):
+        every = m.every if m.every is not None else self.every(dt)
+        if markers.n > m.budget or (every and (step + 1) % every == 0):
             self._tally[1] += self.annihilate(markers, seed, step, int(m.keep * m.budget))
         return pairs
 

@@ -366,8 +366,10 @@ class Smoother:
     window : pmc.quantum.GaussianWindow or BoxWindow
     hbar : float
         [J s], > 0.
-    deconvolve_bins : bool
-        Divide out the bin average (default True).
+    deconvolve_bins : bool or (bool, bool)
+        Divide out the bin average (default True), or per axis (x, p): markers whose momenta
+        sit at the p bins' centres (signed markers on a Wigner momentum lattice binned with
+        bins of the lattice spacing) are point values in p, (True, False).
     """
 
     def __init__(self, x, p, window, hbar, deconvolve_bins=True):
@@ -393,12 +395,16 @@ class Smoother:
             K = window.wigner(ox[:, None], op[None, :], self.hbar)
         K = np.where(np.isfinite(ox)[:, None] & np.isfinite(op)[None, :], K, 0.0) * hx * hp
         Khat = scipy.fft.rfft2(K)
-        if deconvolve_bins:
+        dx_, dp_ = ((deconvolve_bins, deconvolve_bins) if np.ndim(deconvolve_bins) == 0
+                    else tuple(deconvolve_bins))
+        if dx_:
             fx = scipy.fft.fftfreq(self._pad[0], d=hx)
+            Khat = Khat / np.sinc(fx * hx)[:, None]
+        if dp_:
             fp = scipy.fft.rfftfreq(self._pad[1], d=hp)
-            Khat = Khat / (np.sinc(fx * hx)[:, None] * np.sinc(fp * hp)[None, :])
+            Khat = Khat / np.sinc(fp * hp)[None, :]
         self._khat = Khat
-        self.deconvolve_bins = bool(deconvolve_bins)
+        self.deconvolve_bins = (bool(dx_), bool(dp_))
 
     def __call__(self, f):
         """Smooth ``f`` of shape (..., nx, np) over its last two axes; returns the same shape."""
