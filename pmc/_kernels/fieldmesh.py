@@ -129,6 +129,8 @@ def _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
 SUB = BLOCK // 4
 #: Entries of a padded 1-D mesh of n nodes: node j at j + 1, pads at 0, n + 1, n + 2.
 PAD = 3
+#: Columns of the per-stencil rows (see :func:`_scatter_1d`): 3 weights, one row of 32 bytes.
+ROW = 4
 
 
 @njit(**SCALAR)
@@ -162,7 +164,7 @@ def _stencil_1d(order, per, v, lo, inv_h, n, inv_n):
     return j + up, q * (0.5 * a * a), q * (0.75 - d * d), q * (0.5 * b * b)
 
 
-@njit(**SCALAR)
+@njit(**JIT)
 def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
     """bb[k], ww[:, k] = :func:`_stencil_1d` of marker b0 + k, k < b1 - b0 (a vectorised loop)."""
     inv_n = 1.0 / n
@@ -175,30 +177,35 @@ def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
         ww[2, k] = w2
 
 
-@njit(**SCALAR)
-def _gather_kick_1d(order, p, b0, b1, bb, ww, fpad, h):
-    """p[0, b0 + k] += h * (the padded field ``fpad`` at the stencil bb[k], ww[:, k])."""
+@njit(**JIT)
+def _gather_kick_1d(order, p, b0, b1, bb, ww, table, h):
+    """p[0, b0 + k] += h * (the field at the stencil bb[k], ww[:, k]); ``table`` (rows of
+    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
     for k in range(uint64(b1 - b0)):
         b = uint64(bb[k])
-        e = fpad[b] * ww[0, k]
+        e = table[b, 0] * ww[0, k]
         if order >= CIC:
-            e += fpad[b + 1] * ww[1, k]
+            e += table[b, 1] * ww[1, k]
         if order >= TSC:
-            e += fpad[b + 2] * ww[2, k]
+            e += table[b, 2] * ww[2, k]
         p[0, uint64(b0) + k] += h * e
 
 
-@njit(**SCALAR)
+@njit(**JIT)
 def _scatter_1d(order, w, b0, b1, bb, ww, acc):
-    """acc[padded node] += w[b0 + k] * weight over the stencils bb[k], ww[:, k]."""
+    """acc[b, i] += w[b0 + k] * ww[i, k] for the stencils b = bb[k]: one row per stencil base
+    (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
+    (2017)), summed onto the nodes by :func:`_fold_1d`. Markers in neighbouring cells then never
+    write the same entry, so consecutive updates rarely wait on each other (as they do when both
+    add to their shared node)."""
     for k in range(uint64(b1 - b0)):
         b = uint64(bb[k])
         q = w[uint64(b0) + k]
-        acc[b] += q * ww[0, k]
+        acc[b, 0] += q * ww[0, k]
         if order >= CIC:
-            acc[b + 1] += q * ww[1, k]
+            acc[b, 1] += q * ww[1, k]
         if order >= TSC:
-            acc[b + 2] += q * ww[2, k]
+            acc[b, 2] += q * ww[2, k]
 
 
 @njit(**SCALAR)
@@ -218,69 +225,101 @@ def _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi):
                 x[0, i] = wrap_rest(y, xlo, xhi, length)
 
 
-@njit(**SCALAR)
-def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, fpad, hk, drift, dt, inv_m, xlo,
-             xhi, acc, bb, ww):
+@njit(**JIT)
+def _locate_any(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
+    """:func:`_locate_1d` compiled for each (shape, periodic) pair."""
+    if per:
+        if order == NGP:
+            _locate_1d(NGP, True, x, b0, b1, lo, inv_h, n, bb, ww)
+        elif order == CIC:
+            _locate_1d(CIC, True, x, b0, b1, lo, inv_h, n, bb, ww)
+        else:
+            _locate_1d(TSC, True, x, b0, b1, lo, inv_h, n, bb, ww)
+    elif order == NGP:
+        _locate_1d(NGP, False, x, b0, b1, lo, inv_h, n, bb, ww)
+    elif order == CIC:
+        _locate_1d(CIC, False, x, b0, b1, lo, inv_h, n, bb, ww)
+    else:
+        _locate_1d(TSC, False, x, b0, b1, lo, inv_h, n, bb, ww)
+
+
+@njit(**JIT)
+def _gather_kick_any(order, p, b0, b1, bb, ww, table, h):
+    """:func:`_gather_kick_1d` compiled for each shape."""
+    if order == NGP:
+        _gather_kick_1d(NGP, p, b0, b1, bb, ww, table, h)
+    elif order == CIC:
+        _gather_kick_1d(CIC, p, b0, b1, bb, ww, table, h)
+    else:
+        _gather_kick_1d(TSC, p, b0, b1, bb, ww, table, h)
+
+
+@njit(**JIT)
+def _scatter_any(order, w, b0, b1, bb, ww, acc):
+    """:func:`_scatter_1d` compiled for each shape."""
+    if order == NGP:
+        _scatter_1d(NGP, w, b0, b1, bb, ww, acc)
+    elif order == CIC:
+        _scatter_1d(CIC, w, b0, b1, bb, ww, acc)
+    else:
+        _scatter_1d(TSC, w, b0, b1, bb, ww, acc)
+
+
+@njit(**JIT)
+def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
+              xhi, acc):
     """Markers start..stop-1 in sub-blocks of :data:`SUB`: the kick p0 += hk F(x0) (none if
     hk = 0), the drift and wrap (if ``drift``), the deposit into the padded ``acc`` (if it has
     entries). Each step is its own loop over the sub-block: the stencils (a vectorised loop),
     then the gather or the scatter, which are scalar loops of loads and stores only (the
     layout of Vincenti et al., Comput. Phys. Commun. 210, 145 (2017): stencil weights first,
     then the indexed accumulation)."""
+    bb = np.empty(SUB, np.int64)
+    ww = np.empty((3, SUB))
     for b0 in range(start, stop, SUB):
         b1 = min(b0 + SUB, stop)
         if hk != 0.0:
-            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _gather_kick_1d(order, p, b0, b1, bb, ww, fpad, hk)
+            _locate_any(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
+            _gather_kick_any(order, p, b0, b1, bb, ww, table, hk)
         if drift:
             _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi)
         if acc.size:
-            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _scatter_1d(order, w, b0, b1, bb, ww, acc)
+            _locate_any(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
+            _scatter_any(order, w, b0, b1, bb, ww, acc)
 
 
-@njit(**JIT)
-def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, fpad, hk, drift, dt, inv_m, xlo,
-              xhi, acc):
-    """:func:`_pass_1d` specialised for the (shape, periodic) pair: one source for the six."""
-    bb = np.empty(SUB, np.int64)
-    ww = np.empty((3, SUB))
-    a = (x, p, w, start, stop, lo, inv_h, n, fpad, hk, drift, dt, inv_m, xlo, xhi, acc, bb, ww)
-    if per:
-        if order == NGP:
-            _pass_1d(NGP, True, *a)
-        elif order == CIC:
-            _pass_1d(CIC, True, *a)
-        else:
-            _pass_1d(TSC, True, *a)
-    elif order == NGP:
-        _pass_1d(NGP, False, *a)
-    elif order == CIC:
-        _pass_1d(CIC, False, *a)
-    else:
-        _pass_1d(TSC, False, *a)
+@njit(**SCALAR)
+def _padded(acc, m):
+    """The charge on padded node m: the rows of :func:`_scatter_1d` whose stencil covers it."""
+    s = acc[m, 0]
+    if m >= 1:
+        s += acc[m - 1, 1]
+    if m >= 2:
+        s += acc[m - 2, 2]
+    return s
 
 
 @njit(**SCALAR)
 def _fold_1d(acc, n, per, out):
-    """out[j] = acc[j + 1] plus the pads: wrapped around (periodic: acc[0] is node n - 1,
-    acc[n + 1] node 0, acc[n + 2] node 1) or mirrored about the walls (bounded: acc[0] is
-    node -1 -> 1, acc[n + 1] node n -> n - 2)."""
+    """out[j] = the charge on padded node j + 1 (:func:`_padded`) plus the pads: wrapped around
+    (periodic: pad 0 is node n - 1, pad n + 1 node 0, pad n + 2 node 1) or mirrored about the
+    walls (bounded: pad 0 is node -1 -> 1, pad n + 1 node n -> n - 2)."""
     for j in range(n):
-        out[j] = acc[j + 1]
+        out[j] = _padded(acc, j + 1)
     if per:
-        out[n - 1] += acc[0]
-        out[0] += acc[n + 1]
-        out[1 % n] += acc[n + 2]
+        out[n - 1] += _padded(acc, 0)
+        out[0] += _padded(acc, n + 1)
+        out[1 % n] += _padded(acc, n + 2)
     else:
-        out[1] += acc[0]
-        out[n - 2] += acc[n + 1]
+        out[1] += _padded(acc, 0)
+        out[n - 2] += _padded(acc, n + 1)
 
 
 @njit(**JIT)
 def _pad_1d(field, n, per):
-    """The field (row 0) on the padded mesh of :func:`_stencil_1d`."""
-    fpad = np.zeros(n + PAD)
+    """The field (row 0) on the padded mesh of :func:`_stencil_1d`, as rows: entry (b, i) is
+    padded node b + i (the layout :func:`_gather_kick_1d` reads)."""
+    fpad = np.zeros(n + PAD + 2)
     for j in range(n):
         fpad[j + 1] = field[0, j]
     if per:
@@ -290,14 +329,18 @@ def _pad_1d(field, n, per):
     else:
         fpad[0] = field[0, 1]
         fpad[n + 1] = field[0, n - 2]
-    return fpad
+    table = np.zeros((n + PAD, ROW))
+    for b in range(n + PAD):
+        for i in range(3):
+            table[b, i] = fpad[b + i]
+    return table
 
 
 @njit(**JIT)
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
     if dx == 1:
         m = n[0]
-        acc = np.zeros(m + PAD)
+        acc = np.zeros((m + PAD, ROW))
         _chunk_1d(order, per[0] != 0, x, x, w, start, stop, lo[0], inv_h[0], m, acc, 0.0, False,
                   0.0, 0.0, 0.0, 0.0, acc)
         _fold_1d(acc, m, per[0] != 0, out)
@@ -385,11 +428,11 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
     if dx == 1:
         m = n[0]
         periodic = per[0] != 0
-        fpad = _pad_1d(field, m, periodic)
-        none = np.empty(0)
+        table = _pad_1d(field, m, periodic)
+        none = np.empty((0, ROW))
         for b in prange(nblock):
             _chunk_1d(order, periodic, x, p, p[0], b * BLOCK, min((b + 1) * BLOCK, count), lo[0],
-                      inv_h[0], m, fpad, h, False, 0.0, 0.0, 0.0, 0.0, none)
+                      inv_h[0], m, table, h, False, 0.0, 0.0, 0.0, 0.0, none)
         return
     for b in prange(nblock):
         wa = np.empty(3)
@@ -414,7 +457,7 @@ def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m
     charge in ``out`` is bitwise that of the three passes, and independent of the thread
     count). ``lo``, ``inv_h``, ``n``: the mesh's axis 0 (scalars). Each chunk runs through
     :func:`_pass_1d` in L1-sized sub-blocks, so the markers are read from memory once."""
-    fpad = _pad_1d(field, n, True)
+    table = _pad_1d(field, n, True)
     size = out.shape[0]
     nchunk = chunk_count(count, 1, size)
     chunk = (count + nchunk - 1) // nchunk
@@ -423,8 +466,8 @@ def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m
     for c in prange(nchunk):
         start = min(c * chunk, count)
         stop = min(start + chunk, count)
-        acc = np.zeros(n + PAD)
-        _chunk_1d(order, True, x, p, w, start, stop, lo, inv_h, n, fpad, hk, True, dt, inv_m, xlo,
+        acc = np.zeros((n + PAD, ROW))
+        _chunk_1d(order, True, x, p, w, start, stop, lo, inv_h, n, table, hk, True, dt, inv_m, xlo,
                   xhi, acc)
         _fold_1d(acc, n, True, part[c])
     if nchunk == 1:
