@@ -126,7 +126,7 @@ def _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
 
 #: Markers per sub-block of the 1-D passes: their stencils and coordinates stay in the L1 cache
 #: between the loops of :func:`_pass_1d`.
-SUB = BLOCK // 4
+SUB = BLOCK // 8
 #: Entries of a padded 1-D mesh of n nodes: node j at j + 1, pads at 0, n + 1, n + 2.
 PAD = 3
 #: Columns of the per-stencil rows (see :func:`_scatter_1d`): 3 weights, one row of 32 bytes.
