@@ -28,7 +28,7 @@ thread count. The gather is per marker.
 import math
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import literal_unroll, literally, njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
@@ -167,6 +167,8 @@ def _stencil_1d(order, per, v, lo, inv_h, n, inv_n):
 @njit(**JIT)
 def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
     """bb[k], ww[:, k] = :func:`_stencil_1d` of marker b0 + k, k < b1 - b0 (a vectorised loop)."""
+    literally(order)
+    literally(per)
     inv_n = 1.0 / n
     for i in range(uint64(b0), uint64(b1)):
         k = i - uint64(b0)
@@ -181,6 +183,7 @@ def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
 def _gather_kick_1d(order, p, b0, b1, bb, ww, table, h):
     """p[0, b0 + k] += h * (the field at the stencil bb[k], ww[:, k]); ``table`` (rows of
     :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
+    literally(order)
     for k in range(uint64(b1 - b0)):
         b = uint64(bb[k])
         e = table[b, 0] * ww[0, k]
@@ -198,6 +201,7 @@ def _scatter_1d(order, w, b0, b1, bb, ww, acc):
     (2017)), summed onto the nodes by :func:`_fold_1d`. Markers in neighbouring cells then never
     write the same entry, so consecutive updates rarely wait on each other (as they do when both
     add to their shared node)."""
+    literally(order)
     for k in range(uint64(b1 - b0)):
         b = uint64(bb[k])
         q = w[uint64(b0) + k]
@@ -226,66 +230,40 @@ def _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi):
 
 
 @njit(**JIT)
-def _locate_any(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
-    """:func:`_locate_1d` compiled for each (shape, periodic) pair."""
-    if per:
-        if order == NGP:
-            _locate_1d(NGP, True, x, b0, b1, lo, inv_h, n, bb, ww)
-        elif order == CIC:
-            _locate_1d(CIC, True, x, b0, b1, lo, inv_h, n, bb, ww)
-        else:
-            _locate_1d(TSC, True, x, b0, b1, lo, inv_h, n, bb, ww)
-    elif order == NGP:
-        _locate_1d(NGP, False, x, b0, b1, lo, inv_h, n, bb, ww)
-    elif order == CIC:
-        _locate_1d(CIC, False, x, b0, b1, lo, inv_h, n, bb, ww)
-    else:
-        _locate_1d(TSC, False, x, b0, b1, lo, inv_h, n, bb, ww)
-
-
-@njit(**JIT)
-def _gather_kick_any(order, p, b0, b1, bb, ww, table, h):
-    """:func:`_gather_kick_1d` compiled for each shape."""
-    if order == NGP:
-        _gather_kick_1d(NGP, p, b0, b1, bb, ww, table, h)
-    elif order == CIC:
-        _gather_kick_1d(CIC, p, b0, b1, bb, ww, table, h)
-    else:
-        _gather_kick_1d(TSC, p, b0, b1, bb, ww, table, h)
-
-
-@njit(**JIT)
-def _scatter_any(order, w, b0, b1, bb, ww, acc):
-    """:func:`_scatter_1d` compiled for each shape."""
-    if order == NGP:
-        _scatter_1d(NGP, w, b0, b1, bb, ww, acc)
-    elif order == CIC:
-        _scatter_1d(CIC, w, b0, b1, bb, ww, acc)
-    else:
-        _scatter_1d(TSC, w, b0, b1, bb, ww, acc)
-
-
-@njit(**JIT)
-def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
-              xhi, acc):
+def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
+             xhi, acc, bb, ww):
     """Markers start..stop-1 in sub-blocks of :data:`SUB`: the kick p0 += hk F(x0) (none if
     hk = 0), the drift and wrap (if ``drift``), the deposit into the padded ``acc`` (if it has
     entries). Each step is its own loop over the sub-block: the stencils (a vectorised loop),
     then the gather or the scatter, which are scalar loops of loads and stores only (the
     layout of Vincenti et al., Comput. Phys. Commun. 210, 145 (2017): stencil weights first,
-    then the indexed accumulation)."""
-    bb = np.empty(SUB, np.int64)
-    ww = np.empty((3, SUB))
+    then the indexed accumulation). Compiled for each (``order``, ``per``) pair as constants
+    (``literally``), which the stencil loop needs to vectorise."""
+    literally(order)
+    literally(per)
     for b0 in range(start, stop, SUB):
         b1 = min(b0 + SUB, stop)
         if hk != 0.0:
-            _locate_any(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _gather_kick_any(order, p, b0, b1, bb, ww, table, hk)
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
+            _gather_kick_1d(order, p, b0, b1, bb, ww, table, hk)
         if drift:
             _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi)
         if acc.size:
-            _locate_any(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _scatter_any(order, w, b0, b1, bb, ww, acc)
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
+            _scatter_1d(order, w, b0, b1, bb, ww, acc)
+
+
+@njit(**JIT)
+def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
+              xhi, acc):
+    """:func:`_pass_1d` for a runtime shape and boundary."""
+    bb = np.empty(SUB, np.int64)
+    ww = np.empty((3, SUB))
+    for o in literal_unroll(((NGP, True), (CIC, True), (TSC, True), (NGP, False), (CIC, False),
+                             (TSC, False))):
+        if o[0] == order and o[1] == per:
+            _pass_1d(o[0], o[1], x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m,
+                     xlo, xhi, acc, bb, ww)
 
 
 @njit(**SCALAR)
