@@ -24,6 +24,19 @@ chunks of markers that depend only on the number of markers and the mesh size
 (:func:`pmc._kernels.binning.chunk_count`), each filling its own private mesh in marker order;
 the private meshes are summed in chunk order, so the charge is bitwise independent of the
 thread count. The gather is per marker.
+
+One-dimensional meshes (periodic or bounded, all three shapes) take one code path,
+:func:`_pass_1d`, in sub-blocks of :data:`SUB` markers that stay in the L1 cache: a loop that
+computes each marker's stencil (first node on a padded mesh and three weights; selects only, so
+it vectorises), then a loop of indexed loads (the gather and kick) or indexed adds (the
+deposit). The deposit adds into one row per stencil base, ``acc[b, i]`` for padded node b + i,
+summed onto the nodes afterwards (:func:`_fold_1d`), and the gather reads the field from the same
+row layout (:func:`_pad_1d`) — the [cell, stencil node] arrays of H. Vincenti et al., "An
+efficient and portable SIMD algorithm for charge/current deposition in particle-in-cell codes",
+Comput. Phys. Commun. 210, 145 (2017): markers in neighbouring cells never add to the same entry.
+The scatter itself stays scalar: conflicting indices within a vector would need AVX-512 conflict
+detection, which numba does not emit. The same pass fuses the PIC leapfrog's kick, free drift
+and deposit (:func:`kick_drift_deposit`).
 """
 import math
 
