@@ -154,27 +154,29 @@ def _stencil_1d(order, per, v, lo, inv_h, n, inv_n):
     node beyond a wall lands on a pad (index 0: node -1, index n + 1: node n), which
     :func:`_fold_1d` / :func:`_pad_1d` map onto its mirror; outside [lo, lo + (n - 1) h] (and
     NaN) all weights are 0. Selects only, so that a loop of it vectorises once ``order`` and
-    ``per`` are constants (the callers pass literals; the function is inlined)."""
+    ``per`` are constants. The node indices stay on the padded mesh for any input (s in [0, n]
+    after the wrap; the max(.., 0) catches NaN)."""
     s = (v - lo) * inv_h
     if per:
         s = s - n * math.floor(s * inv_n)
-        j = min(max(int(s), 0), n - 1)
         q = 1.0
     else:
         inside = s >= 0.0 and s <= n - 1
         q = 1.0 if inside else 0.0
         s = s if inside else 0.0
-        j = min(int(s), n - 2)  # CIC: the upper wall belongs to the last cell
-    f = s - j
     if order == CIC:
+        j = max(int(s), 0)
+        if not per:
+            j = min(j, n - 2)  # the upper wall belongs to the last cell
+        f = s - j
         return j + 1, q * (1.0 - f), q * f, 0.0
-    up = 1 if f >= 0.5 else 0
+    j = max(int(s + 0.5), 0)  # the nearest node
+    d = s - j
     if order == NGP:
-        return j + 1 + up, q, 0.0, 0.0
-    d = f - up
+        return j + 1, q, 0.0, 0.0
     a = 0.5 - d
     b = 0.5 + d
-    return j + up, q * (0.5 * a * a), q * (0.75 - d * d), q * (0.5 * b * b)
+    return j, q * (0.5 * a * a), q * (0.75 - d * d), q * (0.5 * b * b)
 
 
 @njit(**JIT)
