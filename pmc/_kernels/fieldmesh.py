@@ -387,25 +387,36 @@ def _gather(field, comp, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per):
     return s
 
 
+@njit(**JIT)
+def _gather_block(x, start, stop, dx, order, lo, inv_h, n, per, field, out, h, add):
+    """Markers start..stop-1 on any mesh: out[k, i] = field[k] at x_i (0 outside a bounded
+    mesh), or out[k, i] += h * field[k] at x_i if ``add`` (nothing outside)."""
+    m0 = order + 1
+    m1 = order + 1 if n[1] > 1 else 1
+    m2 = order + 1 if n[2] > 1 else 1
+    wa = np.empty(3)
+    wb = np.empty(3)
+    wc = np.empty(3)
+    for i in range(start, stop):
+        a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
+            _weights(order, x, i, dx, lo, inv_h, n, per)
+        for k in range(field.shape[0]):
+            if not ok:
+                if not add:
+                    out[k, i] = 0.0
+            elif add:
+                out[k, i] += h * _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
+            else:
+                out[k, i] = _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
+
+
 @njit(**JIT_PARALLEL)
 def gather(x, count, dx, order, lo, inv_h, n, per, field, out):
     """out[k, i] = sum over nodes of field[k, node] S(x_i - x_node): the ``field`` (ncomp, flat
     mesh) at the live markers; 0 for markers outside a bounded mesh."""
-    m0 = order + 1
-    m1 = order + 1 if n[1] > 1 else 1
-    m2 = order + 1 if n[2] > 1 else 1
-    ncomp = field.shape[0]
-    nblock = (count + BLOCK - 1) // BLOCK
-    for b in prange(nblock):
-        wa = np.empty(3)
-        wb = np.empty(3)
-        wc = np.empty(3)
-        for i in range(b * BLOCK, min((b + 1) * BLOCK, count)):
-            a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
-                _weights(order, x, i, dx, lo, inv_h, n, per)
-            for k in range(ncomp):
-                out[k, i] = _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per) \
-                    if ok else 0.0
+    for b in prange((count + BLOCK - 1) // BLOCK):
+        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
+                      field, out, 1.0, False)
     return out
 
 
@@ -413,10 +424,6 @@ def gather(x, count, dx, order, lo, inv_h, n, per, field, out):
 def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
     """p[k, i] += h * (field[k] at x_i) for k < field.shape[0] (the force per particle on the
     mesh, interpolated with the deposit's shape): the kick of the self-consistent field."""
-    m0 = order + 1
-    m1 = order + 1 if n[1] > 1 else 1
-    m2 = order + 1 if n[2] > 1 else 1
-    ncomp = field.shape[0]
     nblock = (count + BLOCK - 1) // BLOCK
     if dx == 1:
         m = n[0]
@@ -428,16 +435,8 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
                       inv_h[0], m, table, h, False, 0.0, 0.0, 0.0, 0.0, none)
         return
     for b in prange(nblock):
-        wa = np.empty(3)
-        wb = np.empty(3)
-        wc = np.empty(3)
-        for i in range(b * BLOCK, min((b + 1) * BLOCK, count)):
-            a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
-                _weights(order, x, i, dx, lo, inv_h, n, per)
-            if not ok:
-                continue
-            for k in range(ncomp):
-                p[k, i] += h * _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
+        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
+                      field, p, h, True)
 
 
 @njit(**JIT_PARALLEL)
