@@ -213,9 +213,8 @@ def _gather_kick_1d(order, p, b0, b1, bb, ww, table, h):
 def _scatter_1d(order, w, b0, b1, bb, ww, acc):
     """acc[b, i] += w[b0 + k] * ww[i, k] for the stencils b = bb[k]: one row per stencil base
     (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
-    (2017)), summed onto the nodes by :func:`_fold_1d`. Markers in neighbouring cells then never
-    write the same entry, so consecutive updates rarely wait on each other (as they do when both
-    add to their shared node)."""
+    (2017)), summed onto the nodes by :func:`_fold_1d`: markers in neighbouring cells never
+    write the same entry."""
     literally(order)
     for k in range(uint64(b1 - b0)):
         b = uint64(bb[k])
