@@ -24,11 +24,24 @@ chunks of markers that depend only on the number of markers and the mesh size
 (:func:`pmc._kernels.binning.chunk_count`), each filling its own private mesh in marker order;
 the private meshes are summed in chunk order, so the charge is bitwise independent of the
 thread count. The gather is per marker.
+
+One-dimensional meshes (periodic or bounded, all three shapes) take one code path,
+:func:`_pass_1d`, in sub-blocks of :data:`SUB` markers that stay in the L1 cache: a loop that
+computes each marker's stencil (first node on a padded mesh and three weights; selects only, so
+it vectorises), then a loop of indexed loads (the gather and kick) or indexed adds (the
+deposit). The deposit adds into one row per stencil base, ``acc[b, i]`` for padded node b + i,
+summed onto the nodes afterwards (:func:`_fold_1d`), and the gather reads the field from the same
+row layout (:func:`_pad_1d`) — the [cell, stencil node] arrays of H. Vincenti et al., "An
+efficient and portable SIMD algorithm for charge/current deposition in particle-in-cell codes",
+Comput. Phys. Commun. 210, 145 (2017): markers in neighbouring cells never add to the same entry.
+The scatter itself stays scalar: conflicting indices within a vector would need AVX-512 conflict
+detection, which numba does not emit. The same pass fuses the PIC leapfrog's kick, free drift
+and deposit (:func:`kick_drift_deposit`).
 """
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import literal_unroll, literally, njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
@@ -124,171 +137,205 @@ def _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
                     out[base + jc] += qb * wc[ic]
 
 
+#: Markers per sub-block of the 1-D passes: their stencils and coordinates stay in the L1 cache
+#: between the loops of :func:`_pass_1d`.
+SUB = BLOCK // 8
+#: Entries of a padded 1-D mesh of n nodes: node j at j + 1, pads at 0, n + 1, n + 2.
+PAD = 3
+#: Columns of the per-stencil rows (see :func:`_scatter_1d`): 3 weights, one row of 32 bytes.
+ROW = 4
+
+
 @njit(**SCALAR)
-def _local(v, lo, inv_h, n, per):
-    """(s, inside): the coordinate in node spacings from node 0, wrapped into [0, n) on a
-    periodic axis; inside = within [0, n - 1] on a bounded one."""
+def _stencil_1d(order, per, v, lo, inv_h, n, inv_n):
+    """(b, w0, w1, w2): the stencil of coordinate ``v`` on a 1-D mesh of ``n`` nodes, padded
+    (node j at index j + 1): the padded entries b, b + 1, b + 2 carry the weights w0, w1, w2
+    (zero beyond the order). Periodic: ``v`` wrapped into the box first. Bounded: the stencil
+    node beyond a wall lands on a pad (index 0: node -1, index n + 1: node n), which
+    :func:`_fold_1d` / :func:`_pad_1d` map onto its mirror; outside [lo, lo + (n - 1) h] (and
+    NaN) all weights are 0. Selects only, so that a loop of it vectorises once ``order`` and
+    ``per`` are constants. The node indices stay on the padded mesh for any input (s in [0, n]
+    after the wrap; the max(.., 0) catches NaN)."""
     s = (v - lo) * inv_h
     if per:
-        if s < 0.0 or s >= n:
-            s = s - n * math.floor(s / n)
-            if s >= n:
-                s = 0.0
-        return s, True
-    return s, s >= 0.0 and s <= n - 1
-
-
-@njit(**SCALAR)
-def _deposit_1d(x, w, start, stop, order, lo, inv_h, n, per, out):
-    """:func:`_deposit_range` on one axis: one loop per shape, scalar weights."""
-    if order == NGP:
-        for i in range(start, stop):
-            s, ok = _local(x[0, i], lo, inv_h, n, per)
-            if ok:
-                out[node(int(math.floor(s + 0.5)), n, per)] += w[i]
-    elif order == CIC:
-        for i in range(start, stop):
-            s, ok = _local(x[0, i], lo, inv_h, n, per)
-            if not ok:
-                continue
-            j = int(s)
-            if j >= n - 1 and not per:
-                j = n - 2
-            f = s - j
-            k = j + 1 if j + 1 < n else 0
-            out[j] += w[i] * (1.0 - f)
-            out[k] += w[i] * f
+        s = s - n * math.floor(s * inv_n)
+        q = 1.0
     else:
-        for i in range(start, stop):
-            s, ok = _local(x[0, i], lo, inv_h, n, per)
-            if not ok:
-                continue
-            j = int(math.floor(s + 0.5))
-            d = s - j
-            a = 0.5 - d
-            b = 0.5 + d
-            out[node(j - 1, n, per)] += w[i] * (0.5 * a * a)
-            out[node(j, n, per)] += w[i] * (0.75 - d * d)
-            out[node(j + 1, n, per)] += w[i] * (0.5 * b * b)
-
-
-@njit(**SCALAR)
-def _kick_1d(x, p, start, stop, order, lo, inv_h, n, per, field, h):
-    """:func:`kick` on one axis: one loop per shape, scalar weights."""
+        inside = s >= 0.0 and s <= n - 1
+        q = 1.0 if inside else 0.0
+        s = s if inside else 0.0
+    if order == CIC:
+        j = max(int(s), 0)
+        if not per:
+            j = min(j, n - 2)  # the upper wall belongs to the last cell
+        f = s - j
+        return j + 1, q * (1.0 - f), q * f, 0.0
+    j = max(int(s + 0.5), 0)  # the nearest node
+    d = s - j
     if order == NGP:
-        for i in range(start, stop):
-            s, ok = _local(x[0, i], lo, inv_h, n, per)
-            if ok:
-                p[0, i] += h * field[0, node(int(math.floor(s + 0.5)), n, per)]
-    elif order == CIC:
-        for i in range(start, stop):
-            s, ok = _local(x[0, i], lo, inv_h, n, per)
-            if not ok:
-                continue
-            j = int(s)
-            if j >= n - 1 and not per:
-                j = n - 2
-            f = s - j
-            k = j + 1 if j + 1 < n else 0
-            p[0, i] += h * (field[0, j] * (1.0 - f) + field[0, k] * f)
-    else:
-        for i in range(start, stop):
-            s, ok = _local(x[0, i], lo, inv_h, n, per)
-            if not ok:
-                continue
-            j = int(math.floor(s + 0.5))
-            d = s - j
-            a = 0.5 - d
-            b = 0.5 + d
-            p[0, i] += h * (field[0, node(j - 1, n, per)] * (0.5 * a * a)
-                            + field[0, node(j, n, per)] * (0.75 - d * d)
-                            + field[0, node(j + 1, n, per)] * (0.5 * b * b))
+        return j + 1, q, 0.0, 0.0
+    a = 0.5 - d
+    b = 0.5 + d
+    return j, q * (0.5 * a * a), q * (0.75 - d * d), q * (0.5 * b * b)
 
 
-@njit(**SCALAR)
-def _periodic_local(v, lo, inv_h, n, inv_n):
-    """Node index j in [0, n) and offset f in [0, 1) of coordinate ``v`` on a periodic axis,
-    without branches (so that the loops over markers vectorise)."""
-    s = (v - lo) * inv_h
-    s = s - n * math.floor(s * inv_n)
-    j = min(max(int(s), 0), n - 1)
-    return j, s - j
-
-
-@njit(**SCALAR)
-def _deposit_periodic_1d(x, w, start, stop, order, lo, inv_h, n, acc):
-    """:func:`_deposit_1d` on a periodic axis into ``acc`` of n + 3 entries: node j at acc[j + 1]
-    (the caller folds acc[0], acc[n + 1], acc[n + 2] back onto nodes n - 1, 0, 1)."""
+@njit(**JIT)
+def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
+    """bb[k], ww[:, k] = :func:`_stencil_1d` of marker b0 + k, k < b1 - b0 (a vectorised loop)."""
+    literally(order)
+    literally(per)
     inv_n = 1.0 / n
-    if order == NGP:
-        for i in range(start, stop):
-            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            up = 1 if f >= 0.5 else 0
-            acc[j + 1 + up] += w[i]
-    elif order == CIC:
-        for i in range(start, stop):
-            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            acc[j + 1] += w[i] * (1.0 - f)
-            acc[j + 2] += w[i] * f
-    else:
-        for i in range(start, stop):
-            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            up = 1 if f >= 0.5 else 0
-            d = f - up
-            a = 0.5 - d
-            b = 0.5 + d
-            k = j + up
-            acc[k] += w[i] * (0.5 * a * a)
-            acc[k + 1] += w[i] * (0.75 - d * d)
-            acc[k + 2] += w[i] * (0.5 * b * b)
+    for i in range(uint64(b0), uint64(b1)):
+        k = i - uint64(b0)
+        b, w0, w1, w2 = _stencil_1d(order, per, x[0, i], lo, inv_h, n, inv_n)
+        bb[k] = b
+        ww[0, k] = w0
+        ww[1, k] = w1
+        ww[2, k] = w2
+
+
+@njit(**JIT)
+def _gather_kick_1d(order, p, b0, b1, bb, ww, table, h):
+    """p[0, b0 + k] += h * (the field at the stencil bb[k], ww[:, k]); ``table`` (rows of
+    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
+    literally(order)
+    for k in range(uint64(b1 - b0)):
+        b = uint64(bb[k])
+        e = table[b, 0] * ww[0, k]
+        if order >= CIC:
+            e += table[b, 1] * ww[1, k]
+        if order >= TSC:
+            e += table[b, 2] * ww[2, k]
+        p[0, uint64(b0) + k] += h * e
+
+
+@njit(**JIT)
+def _scatter_1d(order, w, b0, b1, bb, ww, acc):
+    """acc[b, i] += w[b0 + k] * ww[i, k] for the stencils b = bb[k]: one row per stencil base
+    (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
+    (2017)), summed onto the nodes by :func:`_fold_1d`: markers in neighbouring cells never
+    write the same entry."""
+    literally(order)
+    for k in range(uint64(b1 - b0)):
+        b = uint64(bb[k])
+        q = w[uint64(b0) + k]
+        acc[b, 0] += q * ww[0, k]
+        if order >= CIC:
+            acc[b, 1] += q * ww[1, k]
+        if order >= TSC:
+            acc[b, 2] += q * ww[2, k]
 
 
 @njit(**SCALAR)
-def _fold_periodic(acc, n, out):
-    """out[j] = acc[j + 1] plus the pads wrapped around (see :func:`_deposit_periodic_1d`)."""
+def _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi):
+    """x0 += dt p0 / m with the periodic wrap into [xlo, xhi) of
+    :func:`pmc._kernels.push.free_block` (the same arithmetic: bitwise its numbers)."""
+    length = xhi - xlo
+    outside = 0
+    for i in range(uint64(b0), uint64(b1)):
+        y = wrap_once(x[0, i] + dt * (p[0, i] * inv_m), xlo, xhi, length)
+        outside += not (y >= xlo and y < xhi)
+        x[0, i] = y
+    if outside:
+        for i in range(uint64(b0), uint64(b1)):
+            y = x[0, i]
+            if not (y >= xlo and y < xhi):
+                x[0, i] = wrap_rest(y, xlo, xhi, length)
+
+
+@njit(**JIT)
+def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
+             xhi, acc, bb, ww):
+    """Markers start..stop-1 in sub-blocks of :data:`SUB`: the kick p0 += hk F(x0) (none if
+    hk = 0), the drift and wrap (if ``drift``), the deposit into the padded ``acc`` (if it has
+    entries). Each step is its own loop over the sub-block: the stencils (a vectorised loop),
+    then the gather or the scatter, which are scalar loops of loads and stores only (the
+    layout of Vincenti et al., Comput. Phys. Commun. 210, 145 (2017): stencil weights first,
+    then the indexed accumulation). Compiled for each (``order``, ``per``) pair as constants
+    (``literally``), which the stencil loop needs to vectorise."""
+    literally(order)
+    literally(per)
+    for b0 in range(start, stop, SUB):
+        b1 = min(b0 + SUB, stop)
+        if hk != 0.0:
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
+            _gather_kick_1d(order, p, b0, b1, bb, ww, table, hk)
+        if drift:
+            _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi)
+        if acc.size:
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
+            _scatter_1d(order, w, b0, b1, bb, ww, acc)
+
+
+@njit(**JIT)
+def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
+              xhi, acc):
+    """:func:`_pass_1d` for a runtime shape and boundary."""
+    bb = np.empty(SUB, np.int64)
+    ww = np.empty((3, SUB))
+    for o in literal_unroll(((NGP, True), (CIC, True), (TSC, True), (NGP, False), (CIC, False),
+                             (TSC, False))):
+        if o[0] == order and o[1] == per:
+            _pass_1d(o[0], o[1], x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m,
+                     xlo, xhi, acc, bb, ww)
+
+
+@njit(**SCALAR)
+def _padded(acc, m):
+    """The charge on padded node m: the rows of :func:`_scatter_1d` whose stencil covers it."""
+    s = acc[m, 0]
+    if m >= 1:
+        s += acc[m - 1, 1]
+    if m >= 2:
+        s += acc[m - 2, 2]
+    return s
+
+
+@njit(**SCALAR)
+def _fold_1d(acc, n, per, out):
+    """out[j] = the charge on padded node j + 1 (:func:`_padded`) plus the pads: wrapped around
+    (periodic: pad 0 is node n - 1, pad n + 1 node 0, pad n + 2 node 1) or mirrored about the
+    walls (bounded: pad 0 is node -1 -> 1, pad n + 1 node n -> n - 2)."""
     for j in range(n):
-        out[j] = acc[j + 1]
-    out[n - 1] += acc[0]
-    out[0] += acc[n + 1]
-    out[1 % n] += acc[n + 2]
-
-
-@njit(**SCALAR)
-def _kick_periodic_1d(x, p, start, stop, order, lo, inv_h, n, fpad, h):
-    """:func:`_kick_1d` on a periodic axis, ``fpad`` the field with node j at fpad[j + 1] and
-    fpad[0] = field[n - 1], fpad[n + 1] = field[0], fpad[n + 2] = field[1]: no branches, so the
-    loop vectorises (gathers)."""
-    inv_n = 1.0 / n
-    if order == NGP:
-        for i in range(start, stop):
-            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            up = 1 if f >= 0.5 else 0
-            p[0, i] += h * fpad[j + 1 + up]
-    elif order == CIC:
-        for i in range(start, stop):
-            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            p[0, i] += h * (fpad[j + 1] * (1.0 - f) + fpad[j + 2] * f)
+        out[j] = _padded(acc, j + 1)
+    if per:
+        out[n - 1] += _padded(acc, 0)
+        out[0] += _padded(acc, n + 1)
+        out[1 % n] += _padded(acc, n + 2)
     else:
-        for i in range(start, stop):
-            j, f = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            up = 1 if f >= 0.5 else 0
-            d = f - up
-            a = 0.5 - d
-            b = 0.5 + d
-            k = j + up
-            p[0, i] += h * (fpad[k] * (0.5 * a * a) + fpad[k + 1] * (0.75 - d * d)
-                            + fpad[k + 2] * (0.5 * b * b))
+        out[1] += _padded(acc, 0)
+        out[n - 2] += _padded(acc, n + 1)
+
+
+@njit(**JIT)
+def _pad_1d(field, n, per):
+    """The field (row 0) on the padded mesh of :func:`_stencil_1d`, as rows: entry (b, i) is
+    padded node b + i (the layout :func:`_gather_kick_1d` reads)."""
+    fpad = np.zeros(n + PAD + 2)
+    for j in range(n):
+        fpad[j + 1] = field[0, j]
+    if per:
+        fpad[0] = field[0, n - 1]
+        fpad[n + 1] = field[0, 0]
+        fpad[n + 2] = field[0, 1 % n]
+    else:
+        fpad[0] = field[0, 1]
+        fpad[n + 1] = field[0, n - 2]
+    table = np.zeros((n + PAD, ROW))
+    for b in range(n + PAD):
+        for i in range(3):
+            table[b, i] = fpad[b + i]
+    return table
 
 
 @njit(**JIT)
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
-    if dx == 1 and per[0] != 0:
+    if dx == 1:
         m = n[0]
-        acc = np.zeros(m + 3)
-        _deposit_periodic_1d(x, w, start, stop, order, lo[0], inv_h[0], m, acc)
-        _fold_periodic(acc, m, out)
-    elif dx == 1:
-        _deposit_1d(x, w, start, stop, order, lo[0], inv_h[0], n[0], per[0] != 0, out)
+        acc = np.zeros((m + PAD, ROW))
+        _chunk_1d(order, per[0] != 0, x, x, w, start, stop, lo[0], inv_h[0], m, acc, 0.0, False,
+                  0.0, 0.0, 0.0, 0.0, acc)
+        _fold_1d(acc, m, per[0] != 0, out)
     else:
         _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out)
 
@@ -339,25 +386,36 @@ def _gather(field, comp, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per):
     return s
 
 
+@njit(**JIT)
+def _gather_block(x, start, stop, dx, order, lo, inv_h, n, per, field, out, h, add):
+    """Markers start..stop-1 on any mesh: out[k, i] = field[k] at x_i (0 outside a bounded
+    mesh), or out[k, i] += h * field[k] at x_i if ``add`` (nothing outside)."""
+    m0 = order + 1
+    m1 = order + 1 if n[1] > 1 else 1
+    m2 = order + 1 if n[2] > 1 else 1
+    wa = np.empty(3)
+    wb = np.empty(3)
+    wc = np.empty(3)
+    for i in range(start, stop):
+        a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
+            _weights(order, x, i, dx, lo, inv_h, n, per)
+        for k in range(field.shape[0]):
+            if not ok:
+                if not add:
+                    out[k, i] = 0.0
+            elif add:
+                out[k, i] += h * _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
+            else:
+                out[k, i] = _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
+
+
 @njit(**JIT_PARALLEL)
 def gather(x, count, dx, order, lo, inv_h, n, per, field, out):
     """out[k, i] = sum over nodes of field[k, node] S(x_i - x_node): the ``field`` (ncomp, flat
     mesh) at the live markers; 0 for markers outside a bounded mesh."""
-    m0 = order + 1
-    m1 = order + 1 if n[1] > 1 else 1
-    m2 = order + 1 if n[2] > 1 else 1
-    ncomp = field.shape[0]
-    nblock = (count + BLOCK - 1) // BLOCK
-    for b in prange(nblock):
-        wa = np.empty(3)
-        wb = np.empty(3)
-        wc = np.empty(3)
-        for i in range(b * BLOCK, min((b + 1) * BLOCK, count)):
-            a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
-                _weights(order, x, i, dx, lo, inv_h, n, per)
-            for k in range(ncomp):
-                out[k, i] = _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per) \
-                    if ok else 0.0
+    for b in prange((count + BLOCK - 1) // BLOCK):
+        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
+                      field, out, 1.0, False)
     return out
 
 
@@ -365,136 +423,19 @@ def gather(x, count, dx, order, lo, inv_h, n, per, field, out):
 def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
     """p[k, i] += h * (field[k] at x_i) for k < field.shape[0] (the force per particle on the
     mesh, interpolated with the deposit's shape): the kick of the self-consistent field."""
-    m0 = order + 1
-    m1 = order + 1 if n[1] > 1 else 1
-    m2 = order + 1 if n[2] > 1 else 1
-    ncomp = field.shape[0]
     nblock = (count + BLOCK - 1) // BLOCK
-    if dx == 1 and per[0] != 0:
-        m = n[0]
-        fpad = np.empty(m + 3)
-        for j in range(m):
-            fpad[j + 1] = field[0, j]
-        fpad[0] = field[0, m - 1]
-        fpad[m + 1] = field[0, 0]
-        fpad[m + 2] = field[0, 1 % m]
-        for b in prange(nblock):
-            _kick_periodic_1d(x, p, b * BLOCK, min((b + 1) * BLOCK, count), order, lo[0],
-                              inv_h[0], m, fpad, h)
-        return
     if dx == 1:
+        m = n[0]
+        periodic = per[0] != 0
+        table = _pad_1d(field, m, periodic)
+        none = np.empty((0, ROW))
         for b in prange(nblock):
-            _kick_1d(x, p, b * BLOCK, min((b + 1) * BLOCK, count), order, lo[0], inv_h[0],
-                     n[0], per[0] != 0, field, h)
+            _chunk_1d(order, periodic, x, p, p[0], b * BLOCK, min((b + 1) * BLOCK, count), lo[0],
+                      inv_h[0], m, table, h, False, 0.0, 0.0, 0.0, 0.0, none)
         return
     for b in prange(nblock):
-        wa = np.empty(3)
-        wb = np.empty(3)
-        wc = np.empty(3)
-        for i in range(b * BLOCK, min((b + 1) * BLOCK, count)):
-            a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
-                _weights(order, x, i, dx, lo, inv_h, n, per)
-            if not ok:
-                continue
-            for k in range(ncomp):
-                p[k, i] += h * _gather(field, k, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per)
-
-
-@njit(**JIT)
-def _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi,
-                       acc):
-    """Markers start..stop-1 in sub-blocks of BLOCK markers (which stay in the L1 cache): the
-    kick p0 += hk F(x0) of :func:`_kick_periodic_1d` (none if hk = 0), the free drift
-    x0 += dt p0 / m with the periodic wrap into [xlo, xhi) of
-    :func:`pmc._kernels.push.free_block`, then :func:`_deposit_periodic_1d` of the sub-block
-    into ``acc``: the same arithmetic in the same order, so bitwise the numbers of the three
-    passes, with the markers read from memory once."""
-    length = xhi - xlo
-    jj = np.empty(BLOCK, np.int64)
-    ff = np.empty(BLOCK)
-    for b0 in range(start, stop, BLOCK):
-        b1 = min(b0 + BLOCK, stop)
-        inv_n = 1.0 / n
-        if hk != 0.0:  # node and offset (a loop that vectorises), then the gather
-            for i in range(b0, b1):
-                jj[i - b0], ff[i - b0] = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-            _gather_periodic(p, b0, b1, order, jj, ff, fpad, hk)
-        outside = 0
-        for i in range(b0, b1):
-            y = wrap_once(x[0, i] + dt * (p[0, i] * inv_m), xlo, xhi, length)
-            outside += not (y >= xlo and y < xhi)
-            x[0, i] = y
-        if outside:
-            for i in range(b0, b1):
-                y = x[0, i]
-                if not (y >= xlo and y < xhi):
-                    x[0, i] = wrap_rest(y, xlo, xhi, length)
-        # node and offset of the new positions, then the scatter
-        for i in range(b0, b1):
-            jj[i - b0], ff[i - b0] = _periodic_local(x[0, i], lo, inv_h, n, inv_n)
-        _scatter_periodic(w, b0, b1, order, jj, ff, acc)
-
-
-@njit(**SCALAR)
-def _gather_periodic(p, b0, b1, order, jj, ff, fpad, h):
-    """The kick of :func:`_kick_periodic_1d` from the nodes ``jj`` and offsets ``ff`` of
-    markers b0..b1-1 (entries 0..b1-b0-1)."""
-    if order == NGP:
-        for i in range(b0, b1):
-            f = ff[i - b0]
-            up = 1 if f >= 0.5 else 0
-            p[0, i] += h * fpad[jj[i - b0] + 1 + up]
-    elif order == CIC:
-        for i in range(b0, b1):
-            j = jj[i - b0]
-            f = ff[i - b0]
-            p[0, i] += h * (fpad[j + 1] * (1.0 - f) + fpad[j + 2] * f)
-    else:
-        for i in range(b0, b1):
-            f = ff[i - b0]
-            up = 1 if f >= 0.5 else 0
-            d = f - up
-            a = 0.5 - d
-            b = 0.5 + d
-            k = jj[i - b0] + up
-            p[0, i] += h * (fpad[k] * (0.5 * a * a) + fpad[k + 1] * (0.75 - d * d)
-                            + fpad[k + 2] * (0.5 * b * b))
-
-
-@njit(**SCALAR)
-def _scatter_periodic(w, b0, b1, order, jj, ff, acc):
-    """The deposit of :func:`_deposit_periodic_1d` from the nodes ``jj`` and offsets ``ff`` of
-    markers b0..b1-1 (entries 0..b1-b0-1)."""
-    if order == NGP:
-        for i in range(b0, b1):
-            f = ff[i - b0]
-            up = 1 if f >= 0.5 else 0
-            acc[jj[i - b0] + 1 + up] += w[i]
-    elif order == CIC:
-        for i in range(b0, b1):
-            j = jj[i - b0]
-            f = ff[i - b0]
-            acc[j + 1] += w[i] * (1.0 - f)
-            acc[j + 2] += w[i] * f
-    else:
-        for i in range(b0, b1):
-            f = ff[i - b0]
-            up = 1 if f >= 0.5 else 0
-            d = f - up
-            a = 0.5 - d
-            b = 0.5 + d
-            k = jj[i - b0] + up
-            acc[k] += w[i] * (0.5 * a * a)
-            acc[k + 1] += w[i] * (0.75 - d * d)
-            acc[k + 2] += w[i] * (0.5 * b * b)
-
-
-@njit(**JIT)
-def _fused_chunk(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi, out):
-    acc = np.zeros(n + 3)
-    _fused_periodic_1d(x, p, w, start, stop, order, lo, inv_h, n, fpad, hk, dt, inv_m, xlo, xhi,
-                       acc)
-    _fold_periodic(acc, n, out)
+        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
+                      field, p, h, True)
 
 
 @njit(**JIT_PARALLEL)
@@ -505,28 +446,24 @@ def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m
     x0 += dt p0 * inv_m with the periodic wrap (:func:`pmc._kernels.push.push_free`), and the
     deposit at the new position (:func:`deposit`, whose chunks and chunk-order sum it keeps: the
     charge in ``out`` is bitwise that of the three passes, and independent of the thread
-    count). ``lo``, ``inv_h``, ``n``: the mesh's axis 0 (scalars)."""
-    m = n
-    fpad = np.empty(m + 3)
-    for j in range(m):
-        fpad[j + 1] = field[0, j]
-    fpad[0] = field[0, m - 1]
-    fpad[m + 1] = field[0, 0]
-    fpad[m + 2] = field[0, 1 % m]
+    count). ``lo``, ``inv_h``, ``n``: the mesh's axis 0 (scalars). Each chunk runs through
+    :func:`_pass_1d` in L1-sized sub-blocks, so the markers are read from memory once."""
+    table = _pad_1d(field, n, True)
     size = out.shape[0]
     nchunk = chunk_count(count, 1, size)
     chunk = (count + nchunk - 1) // nchunk
     chunk = ((chunk + BLOCK - 1) // BLOCK) * BLOCK
-    if nchunk == 1:
-        out[:] = 0.0
-        _fused_chunk(x, p, w, 0, count, order, lo, inv_h, m, fpad, hk, dt, inv_m, xlo, xhi, out)
-        return out
     part = np.zeros((nchunk, size))
     for c in prange(nchunk):
         start = min(c * chunk, count)
         stop = min(start + chunk, count)
-        _fused_chunk(x, p, w, start, stop, order, lo, inv_h, m, fpad, hk, dt, inv_m, xlo, xhi,
-                     part[c])
+        acc = np.zeros((n + PAD, ROW))
+        _chunk_1d(order, True, x, p, w, start, stop, lo, inv_h, n, table, hk, True, dt, inv_m, xlo,
+                  xhi, acc)
+        _fold_1d(acc, n, True, part[c])
+    if nchunk == 1:
+        out[:] = part[0]
+        return out
     for j in prange(size):
         s = 0.0
         for c in range(nchunk):
