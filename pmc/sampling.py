@@ -20,6 +20,7 @@ the mean of what is left.
 """
 import numpy as np
 
+from . import _checks
 from ._kernels import cells as _cells
 
 __all__ = ["CellSampler", "cell_moments", "batch_means", "transient_end", "window_moments",
@@ -201,24 +202,62 @@ def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
 
 class CellSampler:
     """Accumulates the cell sums of :func:`pmc._kernels.cells.accumulate_moments` over the
-    collision ``cells`` for ``groups`` marker states (1: all markers together)."""
+    collision ``cells`` for ``groups`` marker states (1: all markers together).
 
-    def __init__(self, cells, groups=1):
+    Parameters
+    ----------
+    cells : pmc.Cells
+        The cells the sums are kept on.
+    groups : int
+        Marker states summed apart (a mixture's species), >= 1.
+    mass : float or sequence of float, optional
+        Molecular mass [kg] of each group (one value for all), for the velocity v = p / m by
+        which :meth:`sample` advances the positions; default 1 (p is a velocity).
+    periodic : sequence of bool, optional
+        Per cell axis, whether the axis is periodic over exactly the cells' extent (the
+        advanced positions wrap there; on the other axes they are clamped to the edge cells).
+    """
+
+    def __init__(self, cells, groups=1, mass=None, periodic=None):
         self.cells = cells
-        self.groups = int(groups)
+        self.groups = _checks.count("groups", groups, minimum=1)
         self.sums = np.zeros((self.groups, cells.count, NMOMENTS))
         self.count = 0
         self._inv_h = 1.0 / cells.spacing
+        m = np.broadcast_to(np.asarray(1.0 if mass is None else mass, np.float64),
+                            (self.groups,))
+        if not np.all(np.isfinite(m) & (m > 0)):
+            raise ValueError(f"mass must be > 0 [kg] (one per group), got {mass!r}")
+        self._inv_mass = 1.0 / m
+        wrap = np.zeros(cells.ndim, np.int64)
+        if periodic is not None:
+            if len(periodic) != cells.ndim:
+                raise ValueError(f"periodic needs one flag per cell axis ({cells.ndim}), got "
+                                 f"{periodic!r}")
+            wrap[:] = [bool(f) for f in periodic]
+        self._wrap = wrap
+        self._slot = np.empty(0, np.int64)
+        self._scratch = np.empty((0, self.groups * cells.count, NMOMENTS))
 
-    def sample(self, markers):
-        """Add the current markers' sums (one sample)."""
+    def sample(self, markers, shift=0.0):
+        """Add the current markers' sums (one sample), each marker binned at its position
+        advanced by v ``shift`` [s] (0: where it is). After the collisions of a step of dt,
+        ``shift`` = dt/2 bins each marker at the middle of its coming free flight: the sums are
+        then the time averages over the flights (to O(dt^2)), so the sampled pressure tensor
+        and heat flux are the transported fluxes; sampled at the start of the flights they
+        differ from them by (dt/2) d/dx_k (n <v_k ...>), O(dt)."""
         x, p, w, state = markers.kernel_arrays()
-        if self.groups > 1:
-            st = state
-        else:
-            st = np.zeros(0, np.int64)
-        _cells.accumulate_moments(x, p, w, st, markers.n, self.cells.lo, self._inv_h,
-                                  self.cells.shape, self.sums)
+        n = markers.n
+        st = state if self.groups > 1 else np.zeros(0, np.int64)
+        if self._slot.shape[0] < n:
+            self._slot = np.empty(max(n, markers.capacity), np.int64)
+        slots = self._scratch.shape[1]
+        chunks = int(_cells.moment_chunks(n, slots))
+        if self._scratch.shape[0] < chunks:
+            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        _cells.accumulate_moments(x, p, w, st, n, self.cells.lo, self._inv_h,
+                                  self.cells.shape, self._wrap, float(shift), self._inv_mass,
+                                  self._slot, self._scratch[:chunks], self.sums)
         self.count += 1
 
     def take(self):
@@ -228,3 +267,4 @@ class CellSampler:
         self.sums[:] = 0.0
         self.count = 0
         return out, count
+

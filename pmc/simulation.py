@@ -23,6 +23,7 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
+from ._kernels.push import PERIODIC as _PERIODIC
 from ._kernels.rng import COMPOSED_PUSH, seed_to_int, stream_key
 from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .bands import Parabolic as _Parabolic
@@ -291,7 +292,7 @@ class Simulation(FrameRun):
         self._push(half, 1, self.t0, 2 * first)
         for s in range(first, last + 1):
             self._collide(s)
-            self._sample(s)
+            self._sample(s, half)  # at mid-flight: the flights' time average (pmc.sampling)
             if s < last and self._compose_pushes:
                 self._push(self.dt, 1, self.t0 + half, s, self._composed_key)
             else:
@@ -439,16 +440,24 @@ class Simulation(FrameRun):
                              f"{self.cells.ndim}, got dx={self.markers.dx}")
         # a mixture samples per species (the marker state) and averages each species' moments
         groups = len(disp.masses) if isinstance(disp, SpeciesMasses) else 1
-        self._sampler = CellSampler(self.cells, groups=groups)
+        mass = disp.masses if isinstance(disp, SpeciesMasses) else disp.mass
+        kinds, lo, hi = _encode_walls(self.boundary, self.markers.dx)
+        c = self.cells
+        periodic = [bool(kinds[a, 0] == _PERIODIC and np.isclose(lo[a], c.lo[a], rtol=0,
+                                                                  atol=1e-9 * c.spacing[a])
+                         and np.isclose(hi[a], c.hi[a], rtol=0, atol=1e-9 * c.spacing[a]))
+                    for a in range(c.ndim)]
+        self._sampler = CellSampler(c, groups=groups, mass=mass, periodic=periodic)
 
-    def _sample(self, step):
+    def _sample(self, step, shift=0.0):
         """Accumulate the cell sums after step ``step`` if it is a sampling step of the
-        window (a detected window samples from the start)."""
+        window (a detected window samples from the start), the markers binned ``shift`` [s] of
+        flight ahead (dt/2 after the collisions: the middle of the free flights)."""
         if self._sampler is None or (step + 1) % self.sample_every:
             return
         if self.average != "auto" and self.t0 + (step + 1) * self.dt < self.average:
             return
-        self._sampler.sample(self.markers)
+        self._sampler.sample(self.markers, shift)
 
     def _sides(self):
         return [f"{a}_{s}" for a in _AXES[:self.markers.dx] for s in ("lo", "hi")]
