@@ -23,8 +23,8 @@ import numpy as np
 from . import _checks
 from ._kernels import cells as _cells
 
-__all__ = ["CellSampler", "cell_moments", "batch_means", "transient_end", "window_moments",
-           "MOMENTS", "NMOMENTS"]
+__all__ = ["CellSampler", "cell_moments", "mixture_moments", "batch_means", "transient_end",
+           "window_moments", "batch_moments", "MOMENTS", "NMOMENTS"]
 
 NMOMENTS = _cells.NMOMENTS
 #: The moments :func:`cell_moments` returns, with their trailing dimensions.
@@ -160,7 +160,81 @@ def cell_moments(sums, volume, mass):
             "heat_flux": q}
 
 
-def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
+def mixture_moments(sums, volume, masses):
+    """The whole-gas moments of :data:`MOMENTS` of a mixture from per-species cell sums.
+
+    The mixture's number density is n = sum_s n_s, its flow velocity the mass-weighted mean
+    u = sum_s rho_s u_s / rho, and the thermal velocities are taken about u: P_ij =
+    sum_s n_s m_s <c_i c_j>_s, q_i = sum_s n_s m_s <|c|^2 c_i>_s / 2, k_B T_i = P_ii / n (as
+    SPARTA's ``compute thermal/grid`` takes a group of species' temperature: thermal velocities
+    about the group's centre-of-mass velocity, doc/compute_thermal_grid). The species' sums become one gas's sums with the cell's mean molecular mass
+    m = rho / n: sum w, sum w p_i, and the mass-weighted sums sum w m_s v_i v_j m and
+    sum w m_s |v|^2 v_i m^2 (additive over the species), so :func:`cell_moments` applies.
+
+    Parameters
+    ----------
+    sums : ndarray (S, ..., NMOMENTS)
+        Per-species sums, the species axis first (as :func:`cell_moments` takes them).
+    volume : float
+        Cell volume [m^dx].
+    masses : sequence of float (S,)
+        The species' molecular masses [kg].
+
+    Returns
+    -------
+    dict of ndarray
+        The moments without the species axis (NaN in cells with no weight).
+    """
+    s = np.asarray(sums, dtype=np.float64)
+    m = np.asarray(masses, dtype=np.float64).reshape((-1,) + (1,) * (s.ndim - 1))
+    number = s[..., 0].sum(axis=0)
+    rho = (s[..., 0] * m[..., 0]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mbar = np.where(number > 0, rho / number, np.nan)
+    eq = np.empty(s.shape[1:])
+    eq[..., 0] = number
+    eq[..., 1:4] = s[..., 1:4].sum(axis=0)
+    eq[..., 4:10] = (s[..., 4:10] / m).sum(axis=0) * mbar[..., None]
+    eq[..., 10:13] = (s[..., 10:13] / (m * m)).sum(axis=0) * (mbar * mbar)[..., None]
+    return cell_moments(eq, volume, np.where(number > 0, mbar, 1.0))
+
+
+def _moments(sums, volume, mass, mixture, species_axis):
+    if not mixture:
+        return cell_moments(sums, volume, mass)
+    return mixture_moments(np.moveaxis(sums, species_axis, 0), volume, np.ravel(mass))
+
+
+def batch_moments(frame_sums, frame_counts, volume, mass, batches=10, mixture=False):
+    """The cell moments of each of ``batches`` contiguous batches of a window's frames.
+
+    Parameters
+    ----------
+    frame_sums, frame_counts, volume, mass, batches
+        As for :func:`window_moments`.
+    mixture : bool
+        The sums have a species axis after the frame axis ((F, S, cells..., NMOMENTS)) and
+        ``mass`` holds the S masses: the whole-gas moments (:func:`mixture_moments`).
+
+    Returns
+    -------
+    dict of ndarray
+        Each moment with a leading batch axis (B, ...).
+    """
+    sums = np.asarray(frame_sums, dtype=np.float64)
+    counts = np.asarray(frame_counts, dtype=np.float64)
+    b = int(batches)
+    size = sums.shape[0] // b
+    if b < 2 or size < 1:
+        raise ValueError(f"a window of {sums.shape[0]} frames cannot make {b} batches")
+    keep = sums[sums.shape[0] - size * b:]
+    kc = counts[counts.shape[0] - size * b:]
+    bs = keep.reshape((b, size) + keep.shape[1:]).sum(axis=1)
+    bc = kc.reshape(b, size).sum(axis=1)
+    return _moments(bs / bc.reshape((b,) + (1,) * (bs.ndim - 1)), volume, mass, mixture, 1)
+
+
+def window_moments(frame_sums, frame_counts, volume, mass, batches=10, mixture=False):
     """Means and batch-means standard errors of the cell moments over a window of frames.
 
     Parameters
@@ -174,6 +248,8 @@ def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
     batches : int
         B >= 2 contiguous batches of frames (the first F mod B frames are dropped from the
         error estimate only).
+    mixture : bool
+        Whole-gas moments of a mixture (:func:`batch_moments`).
 
     Returns
     -------
@@ -186,16 +262,9 @@ def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
     total = counts.sum()
     if total <= 0:
         raise ValueError("the averaging window holds no samples")
-    mean = cell_moments(sums.sum(axis=0) / total, volume, mass)
+    mean = _moments(sums.sum(axis=0) / total, volume, mass, mixture, 0)
+    per = batch_moments(sums, counts, volume, mass, batches, mixture)
     b = int(batches)
-    size = sums.shape[0] // b
-    if b < 2 or size < 1:
-        raise ValueError(f"a window of {sums.shape[0]} frames cannot make {b} batches")
-    keep = sums[sums.shape[0] - size * b:]
-    kc = counts[counts.shape[0] - size * b:]
-    bs = keep.reshape((b, size) + keep.shape[1:]).sum(axis=1)
-    bc = kc.reshape(b, size).sum(axis=1)
-    per = cell_moments(bs / bc.reshape((b,) + (1,) * (bs.ndim - 1)), volume, mass)
     err = {k: np.std(v, axis=0, ddof=1) / np.sqrt(b) for k, v in per.items()}
     return mean, err
 
