@@ -17,14 +17,15 @@ both codes:
 
 Both run on one core (SPARTA's stock serial build, found from ``$SPARTA`` or under
 /tmp/sparta*/src; pmc with numba on one thread), the configurations interleaved (SPARTA, pmc,
-SPARTA, pmc, ...). Rates are pair collisions per CPU second (SPARTA: its process's CPU time less
-that of the same deck without the timed run), so that the load of a shared machine inflates
-neither. One JSON line per run, then one per configuration with the
-ratio pmc / SPARTA.
+SPARTA, pmc, ...) in ``--repeat`` rounds, the best rate of each kept. Rates are pair
+collisions per CPU second (SPARTA: its process's CPU time less that of the same deck without
+the timed run), so that the load of a shared machine inflates neither. One JSON line per run,
+then one per configuration with the ratio pmc / SPARTA and each code's rate against its plain
+deck.
 
 Usage::
 
-    python benchmarks/bench_sampling.py [--n N] [--steps S]
+    python benchmarks/bench_sampling.py [--n N] [--steps S] [--repeat R]
 """
 import argparse
 import json
@@ -151,22 +152,33 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="simulation particles (10^6)")
     ap.add_argument("--steps", type=int, default=100, help="timed steps per run (100)")
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="rounds over the configurations; the best rate of each is kept (2)")
     args = ap.parse_args(argv)
     exe = find_sparta()
     run_pmc(20_000, 10, "walls_sampling", 1)  # compile
     configs = [("plain", 1), ("walls_sampling", 1), ("walls_sampling", 10)]
+    best = {}
+    for _ in range(args.repeat):  # rounds: a burst of load spoils one run, not the best
+        for config, every in configs:
+            rows = [run_sparta(exe, args.n, args.steps, config, every)] if exe else []
+            rows.append(run_pmc(args.n, args.steps, config, every))
+            for row in rows:
+                print(json.dumps(row), flush=True)
+                key = (row["code"], config, every)
+                best[key] = max(best.get(key, 0.0), row["collisions_per_cpu_s"])
     for config, every in configs:
-        rows = []
+        line = {"config": config, "every": every,
+                "pmc_collisions_per_cpu_s": best[("pmc", config, every)],
+                "pmc_over_plain": best[("pmc", config, every)] / best[("pmc", "plain", 1)]}
         if exe is not None:
-            rows.append(run_sparta(exe, args.n, args.steps, config, every))
-            print(json.dumps(rows[-1]), flush=True)
-        rows.append(run_pmc(args.n, args.steps, config, every))
-        print(json.dumps(rows[-1]), flush=True)
-        if exe is not None:
-            print(json.dumps({"config": config, "every": every,
-                              "pmc_over_sparta": rows[1]["collisions_per_cpu_s"]
-                              / rows[0]["collisions_per_cpu_s"],
-                              "load_average": os.getloadavg()[0]}), flush=True)
+            line.update(sparta_collisions_per_cpu_s=best[("sparta", config, every)],
+                        sparta_over_plain=best[("sparta", config, every)]
+                        / best[("sparta", "plain", 1)],
+                        pmc_over_sparta=best[("pmc", config, every)]
+                        / best[("sparta", config, every)])
+        line["load_average"] = os.getloadavg()[0]
+        print(json.dumps(line), flush=True)
 
 
 if __name__ == "__main__":
