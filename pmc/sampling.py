@@ -167,9 +167,11 @@ def mixture_moments(sums, volume, masses):
     u = sum_s rho_s u_s / rho, and the thermal velocities are taken about u: P_ij =
     sum_s n_s m_s <c_i c_j>_s, q_i = sum_s n_s m_s <|c|^2 c_i>_s / 2, k_B T_i = P_ii / n (as
     SPARTA's ``compute thermal/grid`` takes a group of species' temperature: thermal velocities
-    about the group's centre-of-mass velocity, doc/compute_thermal_grid). The species' sums become one gas's sums with the cell's mean molecular mass
-    m = rho / n: sum w, sum w p_i, and the mass-weighted sums sum w m_s v_i v_j m and
-    sum w m_s |v|^2 v_i m^2 (additive over the species), so :func:`cell_moments` applies.
+    about the group's centre-of-mass velocity, doc/compute_thermal_grid). The species' sums
+    become the sums of one gas of the cell's mean molecular mass m = rho / n: sum w, sum w p_i,
+    m sum_s (sum w p_i p_j) / m_s and m^2 sum_s (sum w |p|^2 p_i) / m_s^2 (the mass-weighted
+    velocity moments, additive over the species, times m and m^2), so that
+    :func:`cell_moments` applies.
 
     Parameters
     ----------
