@@ -43,8 +43,8 @@ kinetic flux the cells sample leaves out the collisions' transfer across a cell,
 16/(45 pi) (dx / l)^2 part of kappa (0.45 % here), which is within the model allowance.
 
 Checks: Q measured as the mean over the bulk cells of the time-averaged gas heat flux -q_x
-(standard error by batch means of the per-batch cell average, Simulation.window_batches), and the wall heat fluxes on both plates
-(their own batch-means errors). z = (measured - exact) / sqrt(stderr^2 + model^2); tolerance the
+(standard error by batch means of the per-batch cell average, Simulation.window_batches), and
+the wall heat fluxes on both plates (their own batch-means errors). z = (measured - exact) / sqrt(stderr^2 + model^2); tolerance the
 normal quantile for a family-wise false-alarm probability of 0.27 % over the three comparisons.
 Reported (not checked): the temperature jumps found by extrapolating the bulk profile
 (F(T) fitted linearly in the middle half of the gap) to the walls, against zeta Q / kappa.
