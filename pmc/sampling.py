@@ -307,7 +307,6 @@ class CellSampler:
                                  f"{periodic!r}")
             wrap[:] = [bool(f) for f in periodic]
         self._wrap = wrap
-        self._slot = np.empty((0, _cells.MOMENT_BLOCK), np.int64)
         self._scratch = np.empty((0, self.groups * cells.count, NMOMENTS))
 
     def sample(self, markers, shift=0.0):
@@ -324,10 +323,9 @@ class CellSampler:
         chunks = int(_cells.moment_chunks(n, slots))
         if self._scratch.shape[0] < chunks:
             self._scratch = np.empty((chunks, slots, NMOMENTS))
-            self._slot = np.empty((chunks, _cells.MOMENT_BLOCK), np.int64)
         _cells.accumulate_moments(x, p, w, st, n, self.cells.lo, self._inv_h,
                                   self.cells.shape, self._wrap, float(shift), self._inv_mass,
-                                  self._slot[:chunks], self._scratch[:chunks], self.sums)
+                                  self._scratch[:chunks], self.sums)
         self.count += 1
 
     def take(self):

@@ -211,8 +211,6 @@ NMOMENTS = 13
 #: Markers per chunk of :func:`accumulate_moments` (at least), and at most this many chunks.
 MOMENT_CHUNK = 1 << 16
 MAX_MOMENT_CHUNKS = 16
-#: Markers per block of :func:`accumulate_moments` (their slots stay in the cache).
-MOMENT_BLOCK = 512
 
 
 @njit(**JIT)
@@ -248,7 +246,7 @@ def _shifted_axis(v, dv, lo, inv_h, m, wrap):
 
 @njit(**JIT_PARALLEL)
 def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift, inv_mass,
-                       slot, scratch, acc):
+                       scratch, acc):
     """acc[g, c, :] += the :data:`NMOMENTS` weighted momentum sums of the markers with state g
     (``state`` of length 0: every marker in group 0) whose position advanced by v ``shift``
     lies in cell c (flat, C order), v = p ``inv_mass[g]``: with ``shift`` = dt/2 after the
@@ -257,13 +255,11 @@ def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift,
     with ``wrap[a]`` (periodic over the cells) the shifted cell wraps, on the others a flight
     that leaves the cells before its middle is binned where it starts.
 
-    ``slot`` (chunks, :data:`MOMENT_BLOCK`) int64 and ``scratch`` (chunks, G * cells,
-    NMOMENTS) are the caller's buffers (no allocation per call); chunks =
-    :func:`moment_chunks`. Each chunk of markers sums into its own rows, a block of markers
-    at a time in two loops (the block's slots, then its sums, the momenta read again from the
-    cache: the additions never wait on the cell arithmetic), and the chunks are added in chunk
-    order: the result does not depend on the thread count. SPARTA tallies the same per-cell
-    sums in one pass over the particles of each cell (src/compute_grid.cpp)."""
+    ``scratch`` (chunks, G * cells, NMOMENTS) is the caller's buffer (no allocation per
+    call); chunks = :func:`moment_chunks`. Each chunk of markers sums into its own rows in one
+    pass, and the chunks are added in chunk order: the result does not depend on the thread
+    count. SPARTA tallies the same per-cell sums in one pass over the particles of each cell
+    (src/compute_grid.cpp)."""
     k = shape.shape[0]
     nslot = scratch.shape[1]
     ncell = nslot // inv_mass.shape[0]
@@ -272,59 +268,48 @@ def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift,
     m0 = shape[0]
     m1 = shape[1] if k > 1 else 1
     m2 = shape[2] if k > 2 else 1
-    block = uint64(slot.shape[1])
     for ch in prange(nchunk):
         u = uint64(ch)
         for j in range(nslot):
             for m in range(NMOMENTS):
                 scratch[u, j, m] = 0.0
-        i1 = uint64((ch + 1) * n // nchunk)
-        b0 = uint64(ch * n // nchunk)
-        while b0 < i1:  # unsigned indices: no wraparound checks
-            b1 = min(b0 + block, i1)
-            for i in range(b0, b1):
-                g = state[i] if grouped else 0
-                h = shift * inv_mass[g]
-                c, ok = _shifted_axis(positions[0, i], p[0, i] * h, lo[0], inv_h[0], m0,
-                                      wrap[0])
-                if k > 1:
-                    c1, in1 = _shifted_axis(positions[1, i], p[1, i] * h, lo[1], inv_h[1], m1,
-                                            wrap[1])
-                    c = c * m1 + c1
-                    ok &= in1
-                    if k > 2:
-                        c2, in2 = _shifted_axis(positions[2, i], p[2, i] * h, lo[2], inv_h[2],
-                                                m2, wrap[2])
-                        c = c * m2 + c2
-                        ok &= in2
-                slot[u, i - b0] = g * ncell + c if ok else -1
-            for i in range(b0, b1):
-                c = slot[u, i - b0]
-                if c < 0:
-                    continue
-                s = uint64(c)
-                wi = w[i]
-                a = p[0, i]
-                b = p[1, i]
-                d = p[2, i]
-                wa = wi * a
-                wb = wi * b
-                wd = wi * d
-                q = a * a + b * b + d * d
-                scratch[u, s, 0] += wi
-                scratch[u, s, 1] += wa
-                scratch[u, s, 2] += wb
-                scratch[u, s, 3] += wd
-                scratch[u, s, 4] += wa * a
-                scratch[u, s, 5] += wb * b
-                scratch[u, s, 6] += wd * d
-                scratch[u, s, 7] += wa * b
-                scratch[u, s, 8] += wa * d
-                scratch[u, s, 9] += wb * d
-                scratch[u, s, 10] += wa * q
-                scratch[u, s, 11] += wb * q
-                scratch[u, s, 12] += wd * q
-            b0 = b1
+        for i in range(uint64(ch * n // nchunk), uint64((ch + 1) * n // nchunk)):
+            g = state[i] if grouped else 0
+            h = shift * inv_mass[g]
+            a = p[0, i]
+            b = p[1, i]
+            d = p[2, i]
+            c, ok = _shifted_axis(positions[0, i], a * h, lo[0], inv_h[0], m0, wrap[0])
+            if k > 1:
+                c1, in1 = _shifted_axis(positions[1, i], b * h, lo[1], inv_h[1], m1, wrap[1])
+                c = c * m1 + c1
+                ok &= in1
+                if k > 2:
+                    c2, in2 = _shifted_axis(positions[2, i], d * h, lo[2], inv_h[2], m2,
+                                            wrap[2])
+                    c = c * m2 + c2
+                    ok &= in2
+            if not ok:
+                continue
+            s = uint64(g * ncell + c)
+            wi = w[i]
+            wa = wi * a
+            wb = wi * b
+            wd = wi * d
+            q = a * a + b * b + d * d
+            scratch[u, s, 0] += wi
+            scratch[u, s, 1] += wa
+            scratch[u, s, 2] += wb
+            scratch[u, s, 3] += wd
+            scratch[u, s, 4] += wa * a
+            scratch[u, s, 5] += wb * b
+            scratch[u, s, 6] += wd * d
+            scratch[u, s, 7] += wa * b
+            scratch[u, s, 8] += wa * d
+            scratch[u, s, 9] += wb * d
+            scratch[u, s, 10] += wa * q
+            scratch[u, s, 11] += wb * q
+            scratch[u, s, 12] += wd * q
     flat = acc.reshape(nslot, NMOMENTS)
     for j in prange(nslot):
         for ch in range(nchunk):
