@@ -131,3 +131,54 @@ def test_mixture_freestream_needs_the_runs_mixture():
     single = pmc.Freestream(0.0, 1e-5, mass=HE.mass)
     with pytest.raises(ValueError, match="mixture="):
         Streamer(H_MIX, _empty_mixture_markers(), boundary=single)
+
+
+# ---------------------------------------------------------------- the S-model reference (54, 55)
+def _kinetic():
+    import pathlib
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "validation"))
+    import _kinetic
+    return _kinetic
+
+
+def test_kinetic_reference_free_molecular_limit_is_exact():
+    """delta -> 0: sigma and Q tend to 1/sqrt(pi) (free-molecular Couette shear and Fourier
+    heat flux between diffuse walls, linearised; exact), with the O(delta log delta) approach."""
+    kin = _kinetic()
+    for fn in (kin.couette, kin.fourier):
+        assert fn(1e-5, n=40)[0] == pytest.approx(1.0 / math.sqrt(math.pi), rel=2e-4)
+
+
+def test_kinetic_reference_continuum_limit_and_bgk_slip():
+    """delta -> infinity: the BGK Couette shear follows 1 / (delta + 2 zeta) with Cercignani's
+    exact slip coefficient zeta = 1.01619 (in l = mu v0 / p); the S-model Fourier heat flux
+    15 / (8 (delta + 2 zeta_T)) to first order, zeta_T = 1.954 (Sharipov's S-model jump; checked
+    only to 1e-3 relative, its second-order terms are O(delta^-3))."""
+    kin = _kinetic()
+    d = 40.0
+    sigma = kin.couette(d, n=300, model="BGK")[0]
+    zeta = 0.5 * (1.0 / sigma - d)
+    assert zeta == pytest.approx(1.01619, abs=0.01)
+    q = kin.fourier(d, n=300)[0]
+    assert q == pytest.approx(15.0 / 8.0 / (d + 2 * 1.954), rel=1e-3)
+
+
+def test_kinetic_reference_is_converged():
+    """Doubling the cells and the velocity nodes changes the reference by < 1e-4 relative at the
+    deltas of the cases."""
+    kin = _kinetic()
+    for d in (0.09, 2.9):
+        for fn in (kin.couette, kin.fourier):
+            a = fn(d, n=80, nc=64)[0]
+            b = fn(d, n=160, nc=128)[0]
+            assert a == pytest.approx(b, rel=1e-4), (fn.__name__, d)
+    a = kin.couette(8.9, n=200)[0]
+    b = kin.couette(8.9, n=400)[0]
+    assert a == pytest.approx(b, rel=2e-4)
+
+
+def test_kinetic_reference_bad_delta():
+    kin = _kinetic()
+    with pytest.raises(ValueError, match="delta"):
+        kin.couette(0.0)

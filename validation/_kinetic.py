@@ -109,9 +109,11 @@ def couette(delta, n=200, nc=96, model="S"):
     return -pxy, u
 
 
-def fourier(delta, n=200, nc=96, model="S"):
+def fourier(delta, n=200, nc=96, model="S", square=True):
     """Q = -q_x / (p v0 eps) of linearised plane Fourier flow (walls at T0 (1 -+ eps / 2)) at
-    rarefaction ``delta`` (model "S" or "BGK"), and the temperature profile tau(x) / eps."""
+    rarefaction ``delta`` (model "S" or "BGK"), and the temperature profile tau(x) / eps.
+    ``square``: impose zero mass flux through the left wall only (a square system); else
+    through both walls in the least-squares sense."""
     if delta <= 0:
         raise ValueError(f"delta must be > 0, got {delta!r}")
     c, w = _nodes(nc)
@@ -178,6 +180,12 @@ def fourier(delta, n=200, nc=96, model="S"):
     A[3 * n + 1] = row
     rhs[3 * n + 1] *= 1.0
     A[3 * n + 2, :n] = 1.0  # sum rho = 0
-    sol = linalg.lstsq(A, rhs)[0]
+    # the model conserves mass, so zero flux through one wall implies it through the other up
+    # to the discretisation error: least squares over both, or (square) the left one only
+    if square:
+        keep = np.r_[0:3 * n + 1, 3 * n + 2]
+        sol = linalg.solve(A[keep], rhs[keep])
+    else:
+        sol = linalg.lstsq(A, rhs)[0]
     tau, q = sol[n:2 * n], sol[2 * n:3 * n]
     return -q[n // 2 - 1:n // 2 + 1].mean(), tau
