@@ -120,12 +120,12 @@ def run_point(problem, kn, per_cell, window, seed, transient=None):
         # a few transit times (rarefied) or diffusion times over the slowest mode (dense)
         transient = int(max(4.0 * L / v0, 0.15 * d * d * l0 / v0) / dt) + 200
     batches = 20
+    save = max(1, window // (batches * 5))
+    transient = save * -(-transient // save)
     sim = pmc.Simulation(H, markers, dt=dt, boundary=walls,
                          collisions=[pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER))],
                          cells=pmc.Cells(0.0, L, ncell), average=transient * dt,
                          average_batches=batches, seed=seed, sample_every=50)
-    steps = transient + window
-    save = max(1, window // (batches * 5))
     steps = transient + save * (window // save)
     ds = sim.run(steps * dt, save * dt, progress=False)
     if problem == "couette":
@@ -135,10 +135,10 @@ def run_point(problem, kn, per_cell, window, seed, transient=None):
     else:
         ws = ds["wall_heat_flux_mean"].values
         we = ds["wall_heat_flux_mean_stderr"].values
-        vals = np.array([-ws[0], ws[1]]) / scale  # heat leaves the hot plate, enters the cold
+        vals = np.array([ws[0], -ws[1]]) / scale  # into the cold plate, out of the hot one
     errs = we / scale
     value = float(vals.mean())
-    err = float(0.5 * math.hypot(*errs))
+    err = float(0.5 * (errs[0] + errs[1]))  # the plates' values are correlated
     return dict(kn=kn, delta=d, measured=value, stderr=err, reference=float(ref),
                 plates=[float(v) for v in vals], markers=n, cells=ncell, steps=steps,
                 relative_deviation=value / ref - 1.0)
@@ -178,9 +178,10 @@ def figure(problem, rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    dg = np.logspace(-1.5, 2.2, 40)
+    ds = [r["delta"] for r in rows]
+    dg = np.logspace(math.log10(min(ds)) - 0.3, math.log10(max(ds)) + 0.3, 12)
     fn = _kinetic.couette if problem == "couette" else _kinetic.fourier
-    ax.semilogx(dg, [fn(d, n=200 if d < 30 else 400)[0] for d in dg], "k-", lw=1,
+    ax.semilogx(dg, [fn(d, n=60, nc=48)[0] for d in dg], "k-", lw=1,
                 label="linearised S-model")
     ax.errorbar([r["delta"] for r in rows], [r["measured"] for r in rows],
                 [3 * r["stderr"] for r in rows], fmt="o", label="pmc DSMC, hard spheres")
