@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special, stats
+from scipy import stats
+from test_walls import _flux_cdf  # the flux-weighted drifting Maxwellian's CDF
 
 import pmc
 from pmc.streaming import Streamer
@@ -19,15 +20,6 @@ N2 = pmc.Species("N2", 4.6518e-26, pmc.collisions.VHS(4.17e-10, 0.74, 273 * K), 
 MIX = pmc.Mixture([HE, N2])
 H_MIX = pmc.Hamiltonian(MIX.band, units="si")
 P_KS = 1e-3  # a KS test fails with this probability when the distribution is right
-
-
-def _flux_cdf(s, a):
-    """CDF of the flux-weighted drifting Maxwellian s exp(-(s - a)^2 / 2), s > 0."""
-    def f(s):
-        return (np.exp(-0.5 * a * a) - np.exp(-0.5 * (s - a) ** 2)
-                + a * math.sqrt(math.pi / 2) * (special.erf((s - a) / math.sqrt(2))
-                                                + special.erf(a / math.sqrt(2))))
-    return f(s) / f(np.inf)
 
 
 def _empty_mixture_markers():
