@@ -174,3 +174,43 @@ def test_kinetic_reference_bad_delta():
     kin = _kinetic()
     with pytest.raises(ValueError, match="delta"):
         kin.couette(0.0)
+
+
+def test_case_file_freestream_emits_the_species_mixture(tmp_path):
+    """[boundary] model = "Freestream" with fractions takes the case's [[species]] mixture."""
+    from test_mixtures import CASE
+    case = CASE.replace('''[boundary]
+model = "Periodic"
+lo = [0.0, 0.0, 0.0]
+hi = [1e-5, 1e-5, 1e-5]''', '''[[boundary]]
+model = "Freestream"
+lo = 0.0
+hi = 1e-5
+density = 1e22
+temperature = "300 K"
+fractions = { N2 = 0.8, Ar = 0.2 }
+
+[[boundary]]
+model = "Periodic"
+lo = 0.0
+hi = 1e-5
+
+[[boundary]]
+model = "Periodic"
+lo = 0.0
+hi = 1e-5''')
+    path = tmp_path / "mix.toml"
+    path.write_text(case)
+    sim, _ = pmc.config.build(pmc.config.load_case(path))
+    face = sim.boundary[0]
+    assert face.mixture.names == ("N2", "Ar") and face.fractions == (0.8, 0.2)
+    sim.step()
+    path.write_text(case.replace('fractions = { N2 = 0.8, Ar = 0.2 }', 'fractions = [0.5, 0.4]'))
+    with pytest.raises(pmc.config.CaseError, match="sum to 1"):
+        pmc.config.build(pmc.config.load_case(path))
+
+
+def test_case_file_freestream_fractions_need_species():
+    case = {"boundary": {"model": "Freestream", "lo": 0.0, "hi": 1.0, "fractions": [1.0]}}
+    with pytest.raises(pmc.config.CaseError, match=r"\[\[species\]\]"):
+        pmc.config._boundary(case)
