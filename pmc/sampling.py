@@ -20,10 +20,11 @@ the mean of what is left.
 """
 import numpy as np
 
+from . import _checks
 from ._kernels import cells as _cells
 
-__all__ = ["CellSampler", "cell_moments", "batch_means", "transient_end", "window_moments",
-           "MOMENTS", "NMOMENTS"]
+__all__ = ["CellSampler", "cell_moments", "mixture_moments", "batch_means", "transient_end",
+           "window_moments", "batch_moments", "MOMENTS", "NMOMENTS"]
 
 NMOMENTS = _cells.NMOMENTS
 #: The moments :func:`cell_moments` returns, with their trailing dimensions.
@@ -159,7 +160,81 @@ def cell_moments(sums, volume, mass):
             "heat_flux": q}
 
 
-def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
+def mixture_moments(sums, volume, masses):
+    """The whole-gas moments of :data:`MOMENTS` of a mixture from per-species cell sums.
+
+    The mixture's number density is n = sum_s n_s, its flow velocity the mass-weighted mean
+    u = sum_s rho_s u_s / rho, and the thermal velocities are taken about u: P_ij =
+    sum_s n_s m_s <c_i c_j>_s, q_i = sum_s n_s m_s <|c|^2 c_i>_s / 2, k_B T_i = P_ii / n (as
+    SPARTA's ``compute thermal/grid`` takes a group of species' temperature: thermal velocities
+    about the group's centre-of-mass velocity, doc/compute_thermal_grid). The species' sums become one gas's sums with the cell's mean molecular mass
+    m = rho / n: sum w, sum w p_i, and the mass-weighted sums sum w m_s v_i v_j m and
+    sum w m_s |v|^2 v_i m^2 (additive over the species), so :func:`cell_moments` applies.
+
+    Parameters
+    ----------
+    sums : ndarray (S, ..., NMOMENTS)
+        Per-species sums, the species axis first (as :func:`cell_moments` takes them).
+    volume : float
+        Cell volume [m^dx].
+    masses : sequence of float (S,)
+        The species' molecular masses [kg].
+
+    Returns
+    -------
+    dict of ndarray
+        The moments without the species axis (NaN in cells with no weight).
+    """
+    s = np.asarray(sums, dtype=np.float64)
+    m = np.asarray(masses, dtype=np.float64).reshape((-1,) + (1,) * (s.ndim - 1))
+    number = s[..., 0].sum(axis=0)
+    rho = (s[..., 0] * m[..., 0]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mbar = np.where(number > 0, rho / number, np.nan)
+    eq = np.empty(s.shape[1:])
+    eq[..., 0] = number
+    eq[..., 1:4] = s[..., 1:4].sum(axis=0)
+    eq[..., 4:10] = (s[..., 4:10] / m).sum(axis=0) * mbar[..., None]
+    eq[..., 10:13] = (s[..., 10:13] / (m * m)).sum(axis=0) * (mbar * mbar)[..., None]
+    return cell_moments(eq, volume, np.where(number > 0, mbar, 1.0))
+
+
+def _moments(sums, volume, mass, mixture, species_axis):
+    if not mixture:
+        return cell_moments(sums, volume, mass)
+    return mixture_moments(np.moveaxis(sums, species_axis, 0), volume, np.ravel(mass))
+
+
+def batch_moments(frame_sums, frame_counts, volume, mass, batches=10, mixture=False):
+    """The cell moments of each of ``batches`` contiguous batches of a window's frames.
+
+    Parameters
+    ----------
+    frame_sums, frame_counts, volume, mass, batches
+        As for :func:`window_moments`.
+    mixture : bool
+        The sums have a species axis after the frame axis ((F, S, cells..., NMOMENTS)) and
+        ``mass`` holds the S masses: the whole-gas moments (:func:`mixture_moments`).
+
+    Returns
+    -------
+    dict of ndarray
+        Each moment with a leading batch axis (B, ...).
+    """
+    sums = np.asarray(frame_sums, dtype=np.float64)
+    counts = np.asarray(frame_counts, dtype=np.float64)
+    b = int(batches)
+    size = sums.shape[0] // b
+    if b < 2 or size < 1:
+        raise ValueError(f"a window of {sums.shape[0]} frames cannot make {b} batches")
+    keep = sums[sums.shape[0] - size * b:]
+    kc = counts[counts.shape[0] - size * b:]
+    bs = keep.reshape((b, size) + keep.shape[1:]).sum(axis=1)
+    bc = kc.reshape(b, size).sum(axis=1)
+    return _moments(bs / bc.reshape((b,) + (1,) * (bs.ndim - 1)), volume, mass, mixture, 1)
+
+
+def window_moments(frame_sums, frame_counts, volume, mass, batches=10, mixture=False):
     """Means and batch-means standard errors of the cell moments over a window of frames.
 
     Parameters
@@ -173,6 +248,8 @@ def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
     batches : int
         B >= 2 contiguous batches of frames (the first F mod B frames are dropped from the
         error estimate only).
+    mixture : bool
+        Whole-gas moments of a mixture (:func:`batch_moments`).
 
     Returns
     -------
@@ -185,40 +262,71 @@ def window_moments(frame_sums, frame_counts, volume, mass, batches=10):
     total = counts.sum()
     if total <= 0:
         raise ValueError("the averaging window holds no samples")
-    mean = cell_moments(sums.sum(axis=0) / total, volume, mass)
+    mean = _moments(sums.sum(axis=0) / total, volume, mass, mixture, 0)
+    per = batch_moments(sums, counts, volume, mass, batches, mixture)
     b = int(batches)
-    size = sums.shape[0] // b
-    if b < 2 or size < 1:
-        raise ValueError(f"a window of {sums.shape[0]} frames cannot make {b} batches")
-    keep = sums[sums.shape[0] - size * b:]
-    kc = counts[counts.shape[0] - size * b:]
-    bs = keep.reshape((b, size) + keep.shape[1:]).sum(axis=1)
-    bc = kc.reshape(b, size).sum(axis=1)
-    per = cell_moments(bs / bc.reshape((b,) + (1,) * (bs.ndim - 1)), volume, mass)
     err = {k: np.std(v, axis=0, ddof=1) / np.sqrt(b) for k, v in per.items()}
     return mean, err
 
 
 class CellSampler:
     """Accumulates the cell sums of :func:`pmc._kernels.cells.accumulate_moments` over the
-    collision ``cells`` for ``groups`` marker states (1: all markers together)."""
+    collision ``cells`` for ``groups`` marker states (1: all markers together).
 
-    def __init__(self, cells, groups=1):
+    Parameters
+    ----------
+    cells : pmc.Cells
+        The cells the sums are kept on.
+    groups : int
+        Marker states summed apart (a mixture's species), >= 1.
+    mass : float or sequence of float, optional
+        Molecular mass [kg] of each group (one value for all), for the velocity v = p / m by
+        which :meth:`sample` advances the positions; default 1 (p is a velocity).
+    periodic : sequence of bool, optional
+        Per cell axis, whether the axis is periodic over exactly the cells' extent (the
+        advanced positions wrap there; on the other axes they are clamped to the edge cells).
+    """
+
+    def __init__(self, cells, groups=1, mass=None, periodic=None):
         self.cells = cells
-        self.groups = int(groups)
+        self.groups = _checks.count("groups", groups, minimum=1)
         self.sums = np.zeros((self.groups, cells.count, NMOMENTS))
         self.count = 0
         self._inv_h = 1.0 / cells.spacing
+        m = np.broadcast_to(np.asarray(1.0 if mass is None else mass, np.float64),
+                            (self.groups,))
+        if not np.all(np.isfinite(m) & (m > 0)):
+            raise ValueError(f"mass must be > 0 [kg] (one per group), got {mass!r}")
+        self._inv_mass = 1.0 / m
+        wrap = np.zeros(cells.ndim, np.int64)
+        if periodic is not None:
+            if len(periodic) != cells.ndim:
+                raise ValueError(f"periodic needs one flag per cell axis ({cells.ndim}), got "
+                                 f"{periodic!r}")
+            wrap[:] = [bool(f) for f in periodic]
+        self._wrap = wrap
+        self._slot = np.empty(0, np.int64)
+        self._scratch = np.empty((0, self.groups * cells.count, NMOMENTS))
 
-    def sample(self, markers):
-        """Add the current markers' sums (one sample)."""
+    def sample(self, markers, shift=0.0):
+        """Add the current markers' sums (one sample), each marker binned at its position
+        advanced by v ``shift`` [s] (0: where it is). After the collisions of a step of dt,
+        ``shift`` = dt/2 bins each marker at the middle of its coming free flight: the sums are
+        then the time averages over the flights (to O(dt^2)), so the sampled pressure tensor
+        and heat flux are the transported fluxes; sampled at the start of the flights they
+        differ from them by (dt/2) d/dx_k (n <v_k ...>), O(dt)."""
         x, p, w, state = markers.kernel_arrays()
-        if self.groups > 1:
-            st = state
-        else:
-            st = np.zeros(0, np.int64)
-        _cells.accumulate_moments(x, p, w, st, markers.n, self.cells.lo, self._inv_h,
-                                  self.cells.shape, self.sums)
+        n = markers.n
+        st = state if self.groups > 1 else np.zeros(0, np.int64)
+        if self._slot.shape[0] < n:
+            self._slot = np.empty(max(n, markers.capacity), np.int64)
+        slots = self._scratch.shape[1]
+        chunks = int(_cells.moment_chunks(n, slots))
+        if self._scratch.shape[0] < chunks:
+            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        _cells.accumulate_moments(x, p, w, st, n, self.cells.lo, self._inv_h,
+                                  self.cells.shape, self._wrap, float(shift), self._inv_mass,
+                                  self._slot, self._scratch[:chunks], self.sums)
         self.count += 1
 
     def take(self):
@@ -228,3 +336,4 @@ class CellSampler:
         self.sums[:] = 0.0
         self.count = 0
         return out, count
+

@@ -23,6 +23,7 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
+from ._kernels.push import PERIODIC as _PERIODIC
 from ._kernels.rng import COMPOSED_PUSH, seed_to_int, stream_key
 from ._run import FrameRun, describe_model, frame_at, potential_tables
 from .bands import Parabolic as _Parabolic
@@ -38,7 +39,8 @@ from .hamiltonian import Hamiltonian
 from .markers import Markers
 from .schema import CELL_DIMS, coordinate, unit_system, variable
 from .potentials import Zero
-from .sampling import MOMENTS, CellSampler, batch_means, transient_end, window_moments
+from .sampling import (MOMENTS, CellSampler, batch_means, batch_moments, transient_end,
+                       window_moments)
 from .sampling import cell_moments as _cell_moments
 from .streaming import SCHEMES, Streamer, StreamTally, check_boundary, gas_walls
 
@@ -117,7 +119,11 @@ class Simulation(FrameRun):
         Start [s] of the time-averaging window of a gas (a parabolic band, dp = 3), or "auto":
         from the end of the transient detected by MSER-5 (:func:`pmc.averages.transient_end`)
         over the frames' cell moments and wall stresses. The cell sums are accumulated every
-        ``sample_every`` steps on the collision ``cells``; :meth:`run` adds the time averages
+        ``sample_every`` steps on the collision ``cells``, after the collisions with each marker
+        binned at the middle of its coming free flight (so the pressure tensor and heat flux
+        are the transported fluxes; in the cells within |v_x| dt / 2 of a wall, a flight that
+        reaches the wall in its first half is binned where it starts, and their fluxes are
+        not); :meth:`run` adds the time averages
         (:meth:`time_averages`: ``number_density_mean``, ``flow_velocity_mean``,
         ``temperature_x_mean`` .., ``pressure_tensor_mean``, ``heat_flux_mean``, the
         ``wall_*_mean`` of gas-surface walls, each with ``*_mean_stderr`` by batch means over
@@ -293,7 +299,7 @@ class Simulation(FrameRun):
         self._push(half, 1, self.t0, 2 * first)
         for s in range(first, last + 1):
             self._collide(s)
-            self._sample(s)
+            self._sample(s, half)  # at mid-flight: the flights' time average (pmc.sampling)
             if s < last and self._compose_pushes:
                 self._push(self.dt, 1, self.t0 + half, s, self._composed_key)
             else:
@@ -442,16 +448,24 @@ class Simulation(FrameRun):
                              f"{self.cells.ndim}, got dx={self.markers.dx}")
         # a mixture samples per species (the marker state) and averages each species' moments
         groups = len(disp.masses) if isinstance(disp, SpeciesMasses) else 1
-        self._sampler = CellSampler(self.cells, groups=groups)
+        mass = disp.masses if isinstance(disp, SpeciesMasses) else disp.mass
+        kinds, lo, hi = _encode_walls(self.boundary, self.markers.dx)
+        c = self.cells
+        periodic = [bool(kinds[a, 0] == _PERIODIC and np.isclose(lo[a], c.lo[a], rtol=0,
+                                                                  atol=1e-9 * c.spacing[a])
+                         and np.isclose(hi[a], c.hi[a], rtol=0, atol=1e-9 * c.spacing[a]))
+                    for a in range(c.ndim)]
+        self._sampler = CellSampler(c, groups=groups, mass=mass, periodic=periodic)
 
-    def _sample(self, step):
+    def _sample(self, step, shift=0.0):
         """Accumulate the cell sums after step ``step`` if it is a sampling step of the
-        window (a detected window samples from the start)."""
+        window (a detected window samples from the start), the markers binned ``shift`` [s] of
+        flight ahead (dt/2 after the collisions: the middle of the free flights)."""
         if self._sampler is None or (step + 1) % self.sample_every:
             return
         if self.average != "auto" and self.t0 + (step + 1) * self.dt < self.average:
             return
-        self._sampler.sample(self.markers)
+        self._sampler.sample(self.markers, shift)
 
     def _sides(self):
         return [f"{a}_{s}" for a in _AXES[:self.markers.dx] for s in ("lo", "hi")]
@@ -506,64 +520,77 @@ class Simulation(FrameRun):
         self._wall[:] = 0.0
         self._wall_since = self.time
 
-    def time_averages(self):
-        """Time averages over the window (``average``) of the frames recorded so far: the cell
-        moments of :data:`pmc.sampling.MOMENTS` (on the collision cells, dims ``cell_x`` ..)
-        and the wall stresses and heat flux of gas-surface walls, each ``*_mean`` with
-        ``*_mean_stderr`` (batch means over the frames of the window). Attributes
-        ``average_start``, ``average_stop``, ``average_frames``, ``average_batches``.
-
-        Returns
-        -------
-        xarray.Dataset
-        """
+    def _window(self):
+        """(frame indices, batches, mass) of the averaging window's frames with samples."""
         if self.average is None:
-            raise ValueError("time_averages needs the averaging window: Simulation(..., "
+            raise ValueError("time averages need the averaging window: Simulation(..., "
                              "average=start time or 'auto')")
         h = self._history
         start = np.asarray(h["start"], dtype=float)
-        stop = np.asarray(h["time"], dtype=float)
         if self._sampler is not None:
-            counts = np.asarray(h["count"], dtype=float)
-            keep = counts > 0
+            keep = np.asarray(h["count"], dtype=float) > 0
         else:
             keep = np.ones(start.size, bool)
         if self.average != "auto":
             keep &= start >= self.average - 1e-9 * self.dt
         idx = np.flatnonzero(keep)
-        system = unit_system(self.hamiltonian)
         mass = self._sample_masses()
-        cells = self.cells
         if self.average == "auto" and idx.size:
             idx = idx[self._transient_end(idx, mass):]
         if idx.size < 2:
             raise ValueError(f"the averaging window holds {idx.size} frame(s) with samples; it "
                              f"needs >= 2 (start the window earlier or run longer)")
-        batches = min(self.average_batches, idx.size)
-        data = {}
+        return idx, min(self.average_batches, idx.size), mass
+
+    def _cell_coords(self, system):
+        cells = self.cells
         dims = tuple(schema_cell_dims(cells.ndim))
-        if np.ndim(mass) == 0:
-            sums = np.stack([h["sums"][i][0] for i in idx])
-            mean, err = window_moments(sums, counts[idx], cells.volume, mass, batches)
-            for name, extra in MOMENTS.items():
-                for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
-                    data[name + suffix] = variable(name + suffix, values, dims=dims + extra,
-                                                   system=system)
-        else:  # a mixture: each species' moments (sums (frames, species, cells..., 13))
-            sums = np.stack([h["sums"][i] for i in idx])
-            mean, err = window_moments(sums, counts[idx], cells.volume, mass, batches)
-            for name, extra in _SPECIES_MOMENTS.items():
-                for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
-                    data["species_" + name + suffix] = variable(
-                        "species_" + name + suffix, values, dims=("species",) + dims + extra,
-                        system=system)
-            species = list(self.hamiltonian.dispersion.names)
         coords = {d: coordinate(d, cells.lo[k] + (np.arange(cells.shape[k]) + 0.5)
                                 * cells.spacing[k], system=system) for k, d in enumerate(dims)}
         coords["direction"] = coordinate("direction", list("xyz"))
         coords["direction_2"] = coordinate("direction_2", list("xyz"))
-        if np.ndim(mass) != 0:
-            coords["species"] = coordinate("species", species)
+        if isinstance(self.hamiltonian.dispersion, SpeciesMasses):
+            coords["species"] = coordinate("species", list(self.hamiltonian.dispersion.names))
+        return dims, coords
+
+    def time_averages(self):
+        """Time averages over the window (``average``) of the frames recorded so far: the cell
+        moments of :data:`pmc.sampling.MOMENTS` (on the collision cells, dims ``cell_x`` ..;
+        for a mixture those of the whole gas, :func:`pmc.sampling.mixture_moments`, and each
+        species' ``species_*``) and the wall stresses and heat flux of gas-surface walls, each
+        ``*_mean`` with ``*_mean_stderr`` (batch means over the frames of the window).
+        Attributes ``average_start``, ``average_stop``, ``average_frames``,
+        ``average_batches``.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
+        idx, batches, mass = self._window()
+        h = self._history
+        start = np.asarray(h["start"], dtype=float)
+        stop = np.asarray(h["time"], dtype=float)
+        system = unit_system(self.hamiltonian)
+        dims, coords = self._cell_coords(system)
+        data = {}
+        if self._sampler is not None:
+            counts = np.asarray(h["count"], dtype=float)[idx]
+            sums = np.stack([h["sums"][i] for i in idx])  # (frames, groups, cells..., 13)
+            vol = self.cells.volume
+            mixture = np.ndim(mass) != 0
+            mean, err = window_moments(sums if mixture else sums[:, 0], counts, vol, mass,
+                                       batches, mixture=mixture)
+            for name, extra in MOMENTS.items():
+                for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
+                    data[name + suffix] = variable(name + suffix, values, dims=dims + extra,
+                                                   system=system)
+            if mixture:  # each species' moments (sums (frames, species, cells..., 13))
+                mean, err = window_moments(sums, counts, vol, mass, batches)
+                for name, extra in _SPECIES_MOMENTS.items():
+                    for suffix, values in (("_mean", mean[name]), ("_mean_stderr", err[name])):
+                        data["species_" + name + suffix] = variable(
+                            "species_" + name + suffix, values, dims=("species",) + dims + extra,
+                            system=system)
         if self._gas is not None:
             wall = np.stack([h["wall"][i] for i in idx])
             span = stop[idx] - start[idx]
@@ -579,6 +606,60 @@ class Simulation(FrameRun):
                                                        system=system)
         attrs = {"average_start": float(start[idx[0]]), "average_stop": float(stop[idx[-1]]),
                  "average_frames": int(idx.size), "average_batches": int(batches)}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    def window_batches(self, batches=None):
+        """The cell moments of each of ``batches`` contiguous batches of the averaging window's
+        frames (the frames of :meth:`time_averages`; the first F mod B frames are left out).
+
+        The cells' errors are correlated, so the standard error of a quantity that combines
+        cells (a mean over cells, a fitted profile, a slip or jump extrapolated to a wall) is
+        not given by the per-cell ``*_mean_stderr``: compute the quantity from each batch and
+        take the batch-means error of those values,
+        ``values.std(axis=0, ddof=1) / sqrt(B)``.
+
+        Parameters
+        ----------
+        batches : int, optional
+            B >= 2, at most the frames of the window; default ``average_batches``.
+
+        Returns
+        -------
+        xarray.Dataset
+            The moments of :data:`pmc.sampling.MOMENTS` (for a mixture the whole gas's, and
+            each species' ``species_*``), dims (``batch``, ``cell_x``, ...); attributes as
+            :meth:`time_averages`.
+        """
+        if self._sampler is None:
+            raise ValueError("window_batches needs the cell sampler: Simulation(..., "
+                             "average=..., cells=...) with a gas")
+        idx, default, mass = self._window()
+        b = default if batches is None else _checks.count("batches", batches, minimum=2)
+        if b > idx.size:
+            raise ValueError(f"batches must be <= the {idx.size} frames of the window, got {b}")
+        h = self._history
+        system = unit_system(self.hamiltonian)
+        dims, coords = self._cell_coords(system)
+        counts = np.asarray(h["count"], dtype=float)[idx]
+        sums = np.stack([h["sums"][i] for i in idx])
+        vol = self.cells.volume
+        mixture = np.ndim(mass) != 0
+        data = {}
+        per = batch_moments(sums if mixture else sums[:, 0], counts, vol, mass, b,
+                            mixture=mixture)
+        for name, extra in MOMENTS.items():
+            data[name] = variable(name, per[name], dims=("batch",) + dims + extra,
+                                  system=system)
+        if mixture:
+            per = batch_moments(sums, counts, vol, mass, b)
+            for name, extra in _SPECIES_MOMENTS.items():
+                data["species_" + name] = variable(
+                    "species_" + name, np.moveaxis(per[name], 1, 0),
+                    dims=("species", "batch") + dims + extra, system=system)
+        start = np.asarray(h["start"], dtype=float)
+        stop = np.asarray(h["time"], dtype=float)
+        attrs = {"average_start": float(start[idx[0]]), "average_stop": float(stop[idx[-1]]),
+                 "average_frames": int(idx.size), "average_batches": int(b)}
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
     def _sample_masses(self):

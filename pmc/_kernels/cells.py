@@ -8,6 +8,8 @@ turns the counts into write offsets, and each chunk scatters its marker indices 
 A stable sort has exactly one result, so the output is the same for any number of chunks or
 threads: the markers of a cell always come out in increasing marker order.
 """
+import math
+
 import numpy as np
 from numba import njit, prange, uint64
 
@@ -187,38 +189,117 @@ def scatter_columns(a, n, position, out):
 #: Sums per (group, cell) accumulated by :func:`accumulate_moments`: w, w p_i (3),
 #: w p_i p_j (xx, yy, zz, xy, xz, yz), w |p|^2 p_i (3).
 NMOMENTS = 13
+#: Markers per chunk of :func:`accumulate_moments` (at least), and at most this many chunks.
+MOMENT_CHUNK = 1 << 16
+MAX_MOMENT_CHUNKS = 16
 
 
 @njit(**JIT)
-def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, acc):
-    """acc[g, c, :] += the :data:`NMOMENTS` weighted momentum sums of the markers in cell c
-    with state g (``state`` of length 0: every marker in group 0); markers outside the cells are
-    skipped. One pass over the markers in index order (a serial loop: the sums are
-    deterministic), as SPARTA's ``compute grid`` tallies its per-cell sums
-    (src/compute_grid.cpp)."""
+def moment_chunks(n, slots):
+    """Chunks of :func:`accumulate_moments` for ``n`` markers and ``slots`` (group, cell) sums:
+    one per :data:`MOMENT_CHUNK` markers, at most :data:`MAX_MOMENT_CHUNKS`, the per-chunk sums
+    within :data:`CHUNK_BYTES`; at least 1. A function of n and slots only (never of the thread
+    count), so the order of the additions, and the sums, are the same on any number of
+    threads."""
+    c = min(MAX_MOMENT_CHUNKS, n // MOMENT_CHUNK)
+    c = min(c, CHUNK_BYTES // max(8 * NMOMENTS * slots, 1))
+    return max(c, 1)
+
+
+@njit(**JIT)
+def _shifted_axis(v, dv, lo, inv_h, m, wrap):
+    """(cell, inside) on one axis of ``m`` cells: whether ``v`` lies in the cells, and the
+    cell of v + dv, wrapped over the m cells (``wrap``: a periodic axis) or clamped into
+    0..m-1."""
+    s = (v - lo) * inv_h
+    inside = (s >= 0.0) & (s < m)
+    t = s + dv * inv_h
+    if t < 0.0 or t >= m:
+        if wrap:
+            t -= m * math.floor(t / m)
+        else:  # the flight reaches a wall before its middle: where it starts
+            t = s
+    t = min(max(t, 0.0), m - 1.0)
+    if not (t == t):
+        t = 0.0
+    return int(t), inside
+
+
+@njit(**JIT_PARALLEL)
+def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift, inv_mass,
+                       slot, scratch, acc):
+    """acc[g, c, :] += the :data:`NMOMENTS` weighted momentum sums of the markers with state g
+    (``state`` of length 0: every marker in group 0) whose position advanced by v ``shift``
+    lies in cell c (flat, C order), v = p ``inv_mass[g]``: with ``shift`` = dt/2 after the
+    collisions, the cell a marker crosses at mid-flight (the time average of its free flight
+    to O(dt^2)). Markers whose position itself is outside the cells are skipped; on an axis
+    with ``wrap[a]`` (periodic over the cells) the shifted cell wraps, on the others it is
+    clamped to the edge cells.
+
+    ``slot`` (>= n,) int64 and ``scratch`` (chunks, G * cells, NMOMENTS) are the caller's
+    buffers (no allocation per call); chunks = :func:`moment_chunks`. Each chunk of markers
+    sums into its own rows in two passes (the markers' slots, then the sums: the additions
+    never wait on the cell arithmetic), and the chunks are added in chunk order: the result
+    does not depend on the thread count. SPARTA tallies the same per-cell sums in one pass
+    over the particles of each cell (src/compute_grid.cpp)."""
     k = shape.shape[0]
+    nslot = scratch.shape[1]
+    ncell = nslot // inv_mass.shape[0]
+    nchunk = scratch.shape[0]
     grouped = state.shape[0] > 0
-    for i in range(uint64(n)):  # unsigned indices: no wraparound checks
-        cell = _flat_cell(positions, i, k, lo, inv_h, shape)
-        if cell < 0:
-            continue
-        c = uint64(cell)
-        g = uint64(state[i]) if grouped else uint64(0)
-        wi = w[i]
-        a = p[0, i]
-        b = p[1, i]
-        d = p[2, i]
-        q = a * a + b * b + d * d
-        acc[g, c, 0] += wi
-        acc[g, c, 1] += wi * a
-        acc[g, c, 2] += wi * b
-        acc[g, c, 3] += wi * d
-        acc[g, c, 4] += wi * a * a
-        acc[g, c, 5] += wi * b * b
-        acc[g, c, 6] += wi * d * d
-        acc[g, c, 7] += wi * a * b
-        acc[g, c, 8] += wi * a * d
-        acc[g, c, 9] += wi * b * d
-        acc[g, c, 10] += wi * q * a
-        acc[g, c, 11] += wi * q * b
-        acc[g, c, 12] += wi * q * d
+    m0 = shape[0]
+    m1 = shape[1] if k > 1 else 1
+    m2 = shape[2] if k > 2 else 1
+    for ch in prange(nchunk):
+        i0 = uint64(ch * n // nchunk)
+        i1 = uint64((ch + 1) * n // nchunk)
+        for i in range(i0, i1):  # unsigned indices: no wraparound checks
+            g = state[i] if grouped else 0
+            h = shift * inv_mass[g]
+            c, ok = _shifted_axis(positions[0, i], p[0, i] * h, lo[0], inv_h[0], m0, wrap[0])
+            if k > 1:
+                c1, in1 = _shifted_axis(positions[1, i], p[1, i] * h, lo[1], inv_h[1], m1,
+                                        wrap[1])
+                c = c * m1 + c1
+                ok &= in1
+                if k > 2:
+                    c2, in2 = _shifted_axis(positions[2, i], p[2, i] * h, lo[2], inv_h[2], m2,
+                                            wrap[2])
+                    c = c * m2 + c2
+                    ok &= in2
+            slot[i] = g * ncell + c if ok else -1
+        u = uint64(ch)
+        for j in range(nslot):
+            for m in range(NMOMENTS):
+                scratch[u, j, m] = 0.0
+        for i in range(i0, i1):
+            c = slot[i]
+            if c < 0:
+                continue
+            s = uint64(c)
+            wi = w[i]
+            a = p[0, i]
+            b = p[1, i]
+            d = p[2, i]
+            wa = wi * a
+            wb = wi * b
+            wd = wi * d
+            q = a * a + b * b + d * d
+            scratch[u, s, 0] += wi
+            scratch[u, s, 1] += wa
+            scratch[u, s, 2] += wb
+            scratch[u, s, 3] += wd
+            scratch[u, s, 4] += wa * a
+            scratch[u, s, 5] += wb * b
+            scratch[u, s, 6] += wd * d
+            scratch[u, s, 7] += wa * b
+            scratch[u, s, 8] += wa * d
+            scratch[u, s, 9] += wb * d
+            scratch[u, s, 10] += wa * q
+            scratch[u, s, 11] += wb * q
+            scratch[u, s, 12] += wd * q
+    flat = acc.reshape(nslot, NMOMENTS)
+    for j in prange(nslot):
+        for ch in range(nchunk):
+            for m in range(NMOMENTS):
+                flat[j, m] += scratch[ch, j, m]

@@ -360,7 +360,73 @@ def _check_markers(markers):
                          f"2D3V or 3D3V), got dp={markers.dp}")
 
 
-class BinaryOperator(JumpOperator):
+class NTCOperator(JumpOperator):
+    """The bookkeeping of a no-time-counter operator (:class:`BinaryOperator`,
+    :class:`pmc.collisions.mixture.BinaryMixtureOperator`): per cell a row of majorants
+    (sigma g)_max [m^3/s] and fractional candidates (shape :meth:`_majorant_shape` after the
+    cell axis; SPARTA's ``vremax``/``remain``, src/collide_vss.cpp), checkpointed by
+    :meth:`state`, persistent marker-sized work buffers, and the checks that open a step."""
+
+    def __init__(self, mechanism, hamiltonian, cells):
+        super().__init__(mechanism, hamiltonian, cells)
+        self._majorant = None
+        self._remainder = None
+        self._index = None
+        self._order = None
+
+    def _majorant_shape(self):
+        """Shape of one cell's majorant row after the cell axis: () (one per cell)."""
+        return ()
+
+    def _arrays(self, ncell):
+        if self._majorant is None or self._majorant.shape[0] != ncell:
+            shape = (ncell,) + self._majorant_shape()
+            self._majorant = np.zeros(shape)
+            self._remainder = np.zeros(shape)
+
+    def _buffer(self, name, shape, dtype):
+        """A persistent work array of at least ``shape`` (reused between steps: no fresh
+        marker-sized allocation, hence no page faults, per step)."""
+        buf = getattr(self, name)
+        if (buf is None or buf.shape[-1] < shape[-1] or buf.shape[:-1] != shape[:-1]
+                or buf.dtype != dtype):
+            buf = np.empty(shape, dtype)
+            setattr(self, name, buf)
+        return buf
+
+    def _begin(self, dt, step):
+        """(dt, step) checked, the majorants sized to the cells, the step counted."""
+        dt = _checks.positive("dt", dt)
+        step = _checks.count("step", step, minimum=0)
+        self._arrays(self.cells.count)
+        self.stats["steps"] += 1
+        return dt, step
+
+    def state(self):
+        """The per-cell majorants (sigma g)_max [m^3/s] and fractional candidates of the NTC
+        scheme (one per cell, or per cell and species pair for a mixture)."""
+        if self._majorant is None:
+            return {}
+        return {"majorant": self._majorant.copy(), "remainder": self._remainder.copy()}
+
+    def set_state(self, arrays):
+        """Restore what :meth:`state` returned."""
+        if not arrays:
+            self._majorant = None
+            self._remainder = None
+            return
+        maj = np.array(arrays["majorant"], dtype=np.float64)
+        rem = np.array(arrays["remainder"], dtype=np.float64)
+        row = self._majorant_shape()
+        if maj.ndim != 1 + len(row) or maj.shape[1:] != row or rem.shape != maj.shape:
+            want = "(ncell,)" if not row else f"(ncell, {', '.join(map(str, row))})"
+            raise ValueError(f"state arrays must be {want} each, got {maj.shape} and "
+                             f"{rem.shape}")
+        self._majorant = maj
+        self._remainder = rem
+
+
+class BinaryOperator(NTCOperator):
     """:class:`Binary` collisions prepared for a run: the kernel's cross-section code, the
     per-cell majorants and fractional candidates (:meth:`state`), work buffers reused between
     steps, and counters.
@@ -384,31 +450,15 @@ class BinaryOperator(JumpOperator):
         self.hbar = float(hamiltonian.hbar)
         self._code = mechanism.cross_section.encode(self.mass)
         self._label = BINARY + name_label(mechanism.name)
-        self._majorant = None
-        self._remainder = None
         self._tally = None
-        self._index = None
-        self._order = None
         self.stats = dict.fromkeys(("steps", "candidates", "events", "accepted_classically",
                                     "blocked", "clipped"), 0) | {"seconds_sort": 0.0,
                                                                   "seconds_collide": 0.0}
 
     def _arrays(self, ncell):
-        if self._majorant is None or self._majorant.shape[0] != ncell:
-            self._majorant = np.zeros(ncell)
-            self._remainder = np.zeros(ncell)
+        super()._arrays(ncell)
         if self._tally is None or self._tally.shape[0] != ncell:
             self._tally = np.zeros((ncell, _dsmc.NTALLY), np.int64)
-
-    def _buffer(self, name, shape, dtype):
-        """A persistent work array of at least ``shape`` (reused between steps: no fresh
-        marker-sized allocation, hence no page faults, per step)."""
-        buf = getattr(self, name)
-        if (buf is None or buf.shape[-1] < shape[-1] or buf.shape[:-1] != shape[:-1]
-                or buf.dtype != dtype):
-            buf = np.empty(shape, dtype)
-            setattr(self, name, buf)
-        return buf
 
     def _sort(self, markers, cells, inverse=False):
         """(order, start) as ``cells.sort(markers)`` gives them, into persistent buffers, and
@@ -456,10 +506,7 @@ class BinaryOperator(JumpOperator):
         """
         _check_markers(markers)
         mech, cells = self.mechanism, self.cells
-        dt = _checks.positive("dt", dt)
-        step = _checks.count("step", step, minimum=0)
-        self._arrays(cells.count)
-        self.stats["steps"] += 1
+        dt, step = self._begin(dt, step)
         if markers.n < 2:
             return 0
         started = time.perf_counter()
@@ -497,31 +544,4 @@ class BinaryOperator(JumpOperator):
         s["seconds_sort"] += sorted_at - started + reordered - done
         s["seconds_collide"] += done - sorted_at
         return events
-
-    def _majorant_shape(self):
-        """Shape of one cell's majorant row after the cell axis: () (one per cell)."""
-        return ()
-
-    def state(self):
-        """The per-cell majorants (sigma g)_max [m^3/s] and fractional candidates of the NTC
-        scheme (one per cell, or per cell and species pair for a mixture)."""
-        if self._majorant is None:
-            return {}
-        return {"majorant": self._majorant.copy(), "remainder": self._remainder.copy()}
-
-    def set_state(self, arrays):
-        """Restore what :meth:`state` returned."""
-        if not arrays:
-            self._majorant = None
-            self._remainder = None
-            return
-        maj = np.array(arrays["majorant"], dtype=np.float64)
-        rem = np.array(arrays["remainder"], dtype=np.float64)
-        row = self._majorant_shape()
-        if maj.ndim != 1 + len(row) or maj.shape[1:] != row or rem.shape != maj.shape:
-            want = "(ncell,)" if not row else f"(ncell, {', '.join(map(str, row))})"
-            raise ValueError(f"state arrays must be {want} each, got {maj.shape} and "
-                             f"{rem.shape}")
-        self._majorant = maj
-        self._remainder = rem
 

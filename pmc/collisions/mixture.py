@@ -35,8 +35,8 @@ from ..hamiltonian import Hamiltonian
 from ..markers import Markers
 from ..schema import coordinate, variable
 from ..states import Maxwellian, sample
-from .base import Collision, JumpOperator, name_label
-from .binary import VHS, VSS, BinaryOperator, HardSphere
+from .base import Collision, name_label
+from .binary import VHS, VSS, HardSphere, NTCOperator
 
 __all__ = ["Species", "Parker", "Mixture", "BinaryMixture", "BinaryMixtureOperator",
            "species_moments", "SPECIES_OBSERVABLES"]
@@ -461,7 +461,7 @@ def check_markers(mixture, markers):
                          "energies (Mixture.sample, or Markers(..., internal=...))")
 
 
-class BinaryMixtureOperator(JumpOperator):
+class BinaryMixtureOperator(NTCOperator):
     """:class:`BinaryMixture` prepared for a run: the species and pair tables, per-cell and
     per-pair majorants and fractional candidates (:meth:`state`), and counters.
 
@@ -484,19 +484,9 @@ class BinaryMixtureOperator(JumpOperator):
         self._label = MIXTURE + name_label(mechanism.name)
         self._rotates = any(s.rotational_dof for s in mix.species)
         S = len(mix)
-        self._majorant = None
-        self._remainder = None
-        self._index = None
-        self._order = None
         self.cell_events = np.zeros(cells.count, np.int64)
         self.stats = {"steps": 0, "candidates": 0, "events": 0, "clipped": 0, "relaxations": 0,
                       "pair_events": np.zeros((S, S), np.int64), "seconds": 0.0}
-
-    def _arrays(self, ncell):
-        S = len(self.mixture)
-        if self._majorant is None or self._majorant.shape[0] != ncell:
-            self._majorant = np.zeros((ncell, S * S))
-            self._remainder = np.zeros((ncell, S * S))
 
     def collide(self, markers, dt, seed, step):
         """Collide the markers of every cell over one step, in place.
@@ -516,25 +506,20 @@ class BinaryMixtureOperator(JumpOperator):
         int
             Number of pair collisions.
         """
-        dt = _checks.positive("dt", dt)
-        step = _checks.count("step", step, minimum=0)
         cells = self.cells
         if cells.ndim != markers.dx:
             raise ValueError(f"mixture collisions need cells over every position axis: "
                              f"cells.ndim must be dx = {markers.dx}, got {cells.ndim}")
         if markers.dp != 3 or markers.state is None:
             check_markers(self.mixture, markers)
-        self._arrays(cells.count)
-        self.stats["steps"] += 1
+        dt, step = self._begin(dt, step)
         if markers.n < 2:
             return 0
         started = time.perf_counter()
         x, p, w, state = markers.kernel_arrays()
         itype = np.int32 if max(markers.capacity, cells.count + 1) < 2**31 else np.int64
-        if self._index is None or self._index.shape[0] < markers.n or self._index.dtype != itype:
-            self._index = np.empty(markers.capacity, itype)
-            self._order = np.empty(markers.capacity, itype)
-        index, order = self._index, self._order
+        index = self._buffer("_index", (markers.capacity,), itype)
+        order = self._buffer("_order", (markers.capacity,), itype)
         start = np.empty(cells.count + 1, np.int64)
         every = self.mechanism.reorder_every
         reorder = bool(every) and step % every == 0
@@ -572,11 +557,9 @@ class BinaryMixtureOperator(JumpOperator):
         return events
 
     def _majorant_shape(self):
+        """One majorant per cell and ordered pair of species: (S * S,)."""
         S = len(self.mixture)
         return (S * S,)
-
-    state = BinaryOperator.state
-    set_state = BinaryOperator.set_state
 
 
 def species_moments(markers, band, grid, which=SPECIES_OBSERVABLES, system="si"):
