@@ -442,7 +442,14 @@ class Freestream(Boundary):
     process at uniform points of the face and streaming freely for the rest of their first
     step (the normal velocity from the flux-weighted drifting Maxwellian, the tangential ones
     Maxwellian); whatever reaches a face leaves (outflow). Needs a parabolic band whose mass is
-    ``mass``, and 3 momentum components.
+    ``mass`` (or, with ``mixture``, the mixture's :class:`pmc.bands.SpeciesMasses` band), and 3
+    momentum components.
+
+    A mixture (``mixture`` and ``fractions``) enters species by species, each with the flux of
+    its own partial density and thermal speed sqrt(kT / m_s), as markers of its species'
+    weight, in state s (its index in the mixture); a rotating species (``rotational_dof`` 2)
+    enters with the equilibrium rotational energy at the face temperature (exponential, mean
+    kT: the flux weights the velocity only), the others with internal energy 0.
 
     Parameters
     ----------
@@ -450,17 +457,25 @@ class Freestream(Boundary):
         Face positions [m].
     density : float or (float, float)
         Number density n [1/m^3; with dx < 3 per unit length or area of the axes not
-        simulated] outside the (lo, hi) faces, > 0.
+        simulated] outside the (lo, hi) faces, > 0 (with a mixture: of all species together).
     velocity : 3-vector or (3-vector, 3-vector)
         Flow velocity [m/s].
     temperature : float or (float, float)
         k_B T [J], > 0.
     mass : float, optional
-        Molecular mass [kg], > 0; default the band's (a run checks that they agree).
+        Molecular mass [kg], > 0; default the band's (a run checks that they agree). Not with
+        ``mixture`` (each species has its own).
     weight : float
-        Molecules per injected marker, > 0.
+        Molecules per injected marker, > 0. Not with ``mixture`` (each species has its own).
     inflow : {"both", "lo", "hi", "none"}
         Faces that inject (all faces let molecules out).
+    mixture : pmc.Mixture, optional
+        The species (masses, weights, rotational degrees of freedom); the run's band must be
+        ``mixture.band``.
+    fractions : dict or sequence of float, optional
+        Mole fractions n_s / n, >= 0, summing to 1 (within 1e-9): a dict by species name (a
+        species left out has none) or one value per species in mixture order. Required with
+        ``mixture``.
     """
 
     density: object = 1.0
@@ -469,6 +484,8 @@ class Freestream(Boundary):
     mass: float = None
     weight: float = 1.0
     inflow: str = "both"
+    mixture: object = None
+    fractions: object = None
     code = _push.ABSORBING
     INFLOW = {"both": (0, 1), "lo": (0,), "hi": (1,), "none": ()}
 
@@ -491,23 +508,74 @@ class Freestream(Boundary):
         object.__setattr__(self, "velocity", tuple(vs))
         if self.inflow not in self.INFLOW:
             raise ValueError(f"inflow must be one of {list(self.INFLOW)}, got {self.inflow!r}")
+        self._check_mixture()
 
-    def thermal_velocity(self, side):
-        """sigma = sqrt(kT / m) [m/s] of the state outside face ``side`` (0: lo, 1: hi)."""
+    def _check_mixture(self):
+        mix = self.mixture
+        if mix is None:
+            if self.fractions is not None:
+                raise ValueError("fractions need mixture= (the species they refer to)")
+            return
+        if not (hasattr(mix, "band") and hasattr(mix, "names")):
+            raise ValueError(f"mixture must be a pmc.Mixture, got {mix!r}")
+        if self.mass is not None:
+            raise ValueError("mass is not used with mixture= (each species has its own)")
+        if self.fractions is None:
+            raise ValueError("a mixture needs fractions= (the mole fraction of each species)")
+        names = mix.names
+        if isinstance(self.fractions, dict):
+            for key in self.fractions:
+                mix.index(key)
+            x = [self.fractions.get(n, 0.0) for n in names]
+        else:
+            x = list(np.atleast_1d(np.asarray(self.fractions, dtype=float)))
+            if len(x) != len(names):
+                raise ValueError(f"fractions must give one value per species ({len(names)}: "
+                                 f"{list(names)}), got {self.fractions!r}")
+        x = tuple(_checks.non_negative(f"fractions[{n}]", float(v)) for n, v in zip(names, x))
+        if not abs(sum(x) - 1.0) <= 1e-9:
+            raise ValueError(f"fractions must sum to 1, got {sum(x)!r}")
+        object.__setattr__(self, "fractions", x)
+
+    @property
+    def species(self):
+        """Number of species entering (1 without a mixture)."""
+        return 1 if self.mixture is None else len(self.mixture.names)
+
+    def _mass(self, species):
+        if self.mixture is not None:
+            return float(self.mixture.masses[species])
         if self.mass is None:
             raise ValueError("Freestream without a mass: give mass= (or run it, which takes "
                              "the band's)")
-        return math.sqrt(self.temperature[side] / self.mass)
+        return self.mass
 
-    def flux(self, axis, side):
+    def species_weight(self, species=0):
+        """Molecules per injected marker of ``species`` (its Species weight in a mixture)."""
+        return self.weight if self.mixture is None else float(self.mixture.weights[species])
+
+    def rotational_dof(self, species=0):
+        """Rotational degrees of freedom of ``species`` (0 without a mixture)."""
+        return 0 if self.mixture is None else int(self.mixture.band.rotational_dof[species])
+
+    def thermal_velocity(self, side, species=0):
+        """sigma = sqrt(kT / m) [m/s] of the state outside face ``side`` (0: lo, 1: hi), for
+        the mass of ``species`` (mixture order; 0 for a single gas)."""
+        return math.sqrt(self.temperature[side] / self._mass(species))
+
+    def flux(self, axis, side, species=None):
         """Molecules per unit area and time entering through face ``side`` (0: lo, 1: hi)
         normal to ``axis``: n sigma (exp(-a^2/2)/sqrt(2 pi) + a (1 + erf(a/sqrt 2))/2),
         a = +-u_axis / sigma (the closed form of the one-sided flux of a drifting Maxwellian)
-        [1/(m^2 s)]."""
-        sigma = self.thermal_velocity(side)
+        [1/(m^2 s)]; in a mixture that of ``species`` (partial density x_s n, its own sigma),
+        or of all species together (None)."""
+        if species is None and self.mixture is not None:
+            return sum(self.flux(axis, side, s) for s in range(self.species))
+        s = 0 if species is None else species
+        sigma = self.thermal_velocity(side, s)
         direction = 1.0 if side == 0 else -1.0
-        return _inject.flux_density(self.density[side], sigma,
-                                    direction * self.velocity[side][axis] / sigma)
+        n = self.density[side] * (1.0 if self.mixture is None else self.fractions[s])
+        return _inject.flux_density(n, sigma, direction * self.velocity[side][axis] / sigma)
 
 
 def encode_walls(boundary, dx):

@@ -128,7 +128,9 @@ and a time-averaging window in ``[run]`` (``average``: a start time or ``"auto"`
     accommodation = 1.0
 
 ``model = "Freestream"`` takes ``density``, ``velocity`` (three components), ``temperature``,
-``weight`` and ``inflow`` ("both", "lo", "hi" or "none").
+``weight`` and ``inflow`` ("both", "lo", "hi" or "none"); with ``[[species]]`` (a gas mixture)
+it takes ``fractions`` (mole fractions by species name, ``{ He = 0.3, Ar = 0.7 }``, or a list in
+species order) in place of ``weight`` and emits the case's mixture.
 
 Markers outside the walls of ``[boundary]`` at the start are an error naming the axis, how many
 and the worst position; ``[run] outside = "remove"`` removes them instead and reports their
@@ -649,7 +651,7 @@ def _potential(case, base):
     return total
 
 
-def _boundary(case):
+def _boundary(case, mixture=None):
     spec = case.get("boundary")
     if spec is None:
         return None
@@ -657,6 +659,11 @@ def _boundary(case):
     out = []
     for table in tables:
         table = dict(table)
+        if table.get("model") == "Freestream" and "fractions" in table:
+            if mixture is None or "mixture" in table:
+                raise CaseError("[boundary] Freestream fractions emit the case's gas mixture: "
+                                "they need [[species]] (and no 'mixture' key)")
+            table["mixture"] = mixture
         for side in ("left", "right"):
             if isinstance(table.get(side), dict):
                 table[side] = _model(f"boundary.{side}", {"model": "Reservoir", **table[side]},
@@ -830,7 +837,8 @@ def _build_markers(case, run, H, markers, dist, base, mixture, material=None):
                                         observables=observables, t0=run.get("t0", 0.0),
                                         case=case, fields=field_list)
         else:
-            sim = Simulation(H, markers, dt=run["dt"], grid=grid, boundary=_boundary(case),
+            sim = Simulation(H, markers, dt=run["dt"], grid=grid,
+                             boundary=_boundary(case, mixture),
                              collisions=collisions, cells=cells,
                              seed=seed, scheme=run.get("scheme", "leapfrog"),
                              observables=observables, t0=run.get("t0", 0.0), case=case,

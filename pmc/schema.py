@@ -204,7 +204,8 @@ _DECLARATIONS = [
                 "for a wave function)", "1", ("side",)),
     Declaration("absorbed_p", "weight that left the momentum range of the grid at each end "
                 "since t0 (cumulative)", "1", ("p_side",)),
-    Declaration("injected", "weight injected through each contact since t0 (cumulative)", "1",
+    Declaration("injected", "weight injected through each contact (with pmc.Freestream: each "
+                "face, x_lo .. z_hi) since t0 (cumulative)", "1",
                 ("contact",)),
     Declaration("contact_current", "current into the device through each contact: charge "
                 "injected minus absorbed there per time, over the interval ending at this time",

@@ -213,7 +213,9 @@ class Simulation(FrameRun):
         self._streamer = None  # the push, prepared at its first use
         self._streamer_for = ()
         self._absorbed = np.zeros(2 * self.markers.dx)
-        self._injected = np.zeros(2)
+        # freestream faces count what enters through every face (x_lo, x_hi, y_lo, ...)
+        self._faces = self._gas is not None and bool(self._gas[1])
+        self._injected = np.zeros(2 * self.markers.dx if self._faces else 2)
         self._collision_events = np.zeros(1 + len(collisions), np.int64)
         self._events_at_last_frame = self._collision_events.copy()
         # terminal currents: (time, absorbed x_lo, x_hi, injected x_lo, x_hi) at the last frame
@@ -415,7 +417,8 @@ class Simulation(FrameRun):
         if tally.absorbed_count == 0 and tally.injected_count == 0:
             return
         self._absorbed += tally.absorbed_weight[:self.markers.dx].ravel()
-        self._injected += tally.injected_weight
+        self._injected += (tally.face_injected[:self._injected.size] if self._faces
+                           else tally.injected_weight)
 
     # ------------------------------------------------------------------ gas averages
     def _setup_averages(self, average, sample_every, average_batches):
@@ -793,7 +796,8 @@ class Simulation(FrameRun):
              **self._current_variables(system)},
             coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
                     "side": coordinate("side", sides),
-                    "contact": coordinate("contact", ["x_lo", "x_hi"]),
+                    "contact": coordinate("contact", sides if self._faces
+                                          else ["x_lo", "x_hi"]),
                     "mechanism": coordinate("mechanism", names), **coords,
                     **extra_coords})
 

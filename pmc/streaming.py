@@ -16,7 +16,8 @@ from ._kernels import rng as _rng
 from ._kernels import stateful as _stateful
 from ._kernels import walls as _walls
 from ._kernels import wigner as _wigner
-from ._kernels.rng import FREESTREAM, FREESTREAM_MARKER, WALLS, mix64, seed_to_int
+from ._kernels.rng import (FREESTREAM, FREESTREAM_MARKER, FREESTREAM_SPECIES, WALLS, mix64,
+                           seed_to_int)
 from .bands import Parabolic, SpeciesMasses
 from .boundaries import Freestream, GasWall, Injecting, check_inside, encode_walls
 from .hamiltonian import Hamiltonian
@@ -276,24 +277,37 @@ def _mirror(dispersion, markers, wkind):
 
 
 def _inject_face(markers, key, step, axis, side, face, dt, wkind, lo, hi):
-    """Inject one step of :class:`pmc.Freestream` molecules through face (axis, side); those
-    that leave the box in the same step (through any non-periodic wall) are counted as
-    absorbed there."""
+    """Inject one step of :class:`pmc.Freestream` molecules (each species of a mixture in
+    turn) through face (axis, side); those that leave the box in the same step (through any
+    non-periodic wall) are counted as absorbed there."""
+    tally = StreamTally()
+    for species in range(face.species):
+        tally += _inject_species(markers, key, step, axis, side, face, species, dt, wkind, lo,
+                                 hi)
+    return tally
+
+
+def _inject_species(markers, key, step, axis, side, face, species, dt, wkind, lo, hi):
     dx = markers.dx
     area = float(np.prod([hi[b] - lo[b] for b in range(dx) if b != axis]))
     code = 2 * axis + side
-    rate = face.flux(axis, side) * area / face.weight
-    k = _walls.count_face_arrivals(key, step, FREESTREAM + code, rate, dt)
+    weight = face.species_weight(species)
+    rate = face.flux(axis, side, species) * area / weight
+    base, c = ((FREESTREAM, code) if species == 0
+               else (FREESTREAM_SPECIES, 6 * (species - 1) + code))
+    k = _inject.poisson_count(_rng.stream_key(key, step, base + c), rate, dt)
     tally = StreamTally()
     if k == 0:
         return tally
     x = np.empty((dx, k))
     p = np.empty((3, k))
+    e = np.empty(k)
     wall = lo[axis] if side == 0 else hi[axis]
     direction = 1.0 if side == 0 else -1.0
-    _walls.inject_face(key, step, FREESTREAM + code, FREESTREAM + (code + 1) * FREESTREAM_MARKER,
-                       rate, dt, axis, wall, direction, lo, hi, face.thermal_velocity(side),
-                       np.asarray(face.velocity[side]), face.mass, x, p)
+    _walls.inject_face(key, step, base + c, base + (c + 1) * FREESTREAM_MARKER, rate, dt, axis,
+                       wall, direction, lo, hi, face.thermal_velocity(side, species),
+                       np.asarray(face.velocity[side]), face._mass(species),
+                       face.rotational_dof(species), x, p, e)
     inside = np.ones(k, bool)
     for b in range(dx):
         if wkind[b, 0] == _push.PERIODIC:
@@ -305,15 +319,17 @@ def _inject_face(markers, key, step, axis, side, face, dt, wkind, lo, hi):
         for s, past in ((0, x[b] < lo[b]), (1, x[b] >= hi[b])):
             out = past & inside
             if out.any():
-                tally.absorbed_weight[b, s] += face.weight * out.sum()
+                tally.absorbed_weight[b, s] += weight * out.sum()
                 tally.absorbed_count += int(out.sum())
                 inside &= ~out
     k_in = int(inside.sum())
-    state = None if markers.state is None else np.zeros(k_in, np.int64)  # enter in state 0
-    markers.append(x[:, inside], p[:markers.dp, inside], np.full(k_in, face.weight), state)
-    tally.face_injected[code] = k * face.weight
+    state = None if markers.state is None else np.full(k_in, species, np.int64)
+    internal = None if markers.internal is None else e[inside]
+    markers.append(x[:, inside], p[:markers.dp, inside], np.full(k_in, weight), state,
+                   internal)
+    tally.face_injected[code] = k * weight
     if axis == 0:
-        tally.injected_weight[side] = k * face.weight
+        tally.injected_weight[side] = k * weight
     tally.injected_count = k
     return tally
 
@@ -334,9 +350,15 @@ def gas_walls(boundary, hamiltonian, markers, scheme):
         raise ValueError(f"{kinds[0]} walls act on a gas: the Hamiltonian's dispersion must be "
                          f"pmc.bands.Parabolic (one mass) or pmc.bands.SpeciesMasses (a "
                          f"mixture), got {type(disp).__name__}")
-    if isinstance(disp, SpeciesMasses) and any(isinstance(b, Freestream) for b in per_axis):
-        raise ValueError("Freestream faces inject molecules of one mass: they need "
-                         "pmc.bands.Parabolic, not pmc.bands.SpeciesMasses")
+    for b in per_axis:
+        if not isinstance(b, Freestream):
+            continue
+        if isinstance(disp, SpeciesMasses) and b.mixture is None:
+            raise ValueError("Freestream faces without mixture= inject molecules of one mass: "
+                             "with pmc.bands.SpeciesMasses give mixture= and fractions=")
+        if b.mixture is not None and b.mixture.band != disp:
+            raise ValueError(f"Freestream mixture= must be the run's mixture: its band "
+                             f"{b.mixture.band!r} differs from the Hamiltonian's {disp!r}")
     if isinstance(disp, SpeciesMasses) and markers.state is None:
         raise ValueError("walls with pmc.bands.SpeciesMasses need markers with a state (the "
                          "species index of each marker)")
@@ -354,7 +376,9 @@ def gas_walls(boundary, hamiltonian, markers, scheme):
     for a, b in enumerate(per_axis):
         if isinstance(b, GasWall):
             wprm[a] = b.wall_parameters(a)
-        if isinstance(b, Freestream):
+        if isinstance(b, Freestream) and b.mixture is not None:
+            faces.extend((a, side, b) for side in b.INFLOW[b.inflow])
+        elif isinstance(b, Freestream):
             if b.mass is None:
                 b = dataclasses.replace(b, mass=float(disp.mass))
             if not abs(b.mass - disp.mass) <= 1e-12 * disp.mass:

@@ -1,5 +1,6 @@
-"""(51) A normal shock wave in hard-sphere argon: Rankine-Hugoniot jumps and conservation through
-the shock structure (pmc.Freestream, pmc.collisions.Binary, time-averaged cell moments).
+"""(51) Normal shock waves in argon, Mach 2-8: Rankine-Hugoniot jumps, conservation through the
+shock structure and the shock thickness (pmc.Freestream, pmc.collisions.Binary, time-averaged
+cell moments).
 
 One-dimensional DSMC in the frame of the shock, as Bird's DS1V sets it up (G. A. Bird, Molecular
 Gas Dynamics and the Direct Simulation of Gas Flows (1994), section 12.5): the gas enters at
@@ -9,9 +10,13 @@ the downstream state of the Rankine-Hugoniot jump for gamma = 5/3,
     n_2 / n_1 = u_1 / u_2 = 4 M^2 / (M^2 + 3),   T_2 / T_1 = (5 M^2 - 1)(M^2 + 3) / (16 M^2),
 
 (pmc.Freestream with one state per face; whatever reaches a face leaves), starting from the
-two states on either side of x = L/2. Hard-sphere argon (m = 6.6335e-26 kg, d = 3.66e-10 m),
-T_1 = 273.15 K, n_1 such that the upstream hard-sphere mean free path lambda_1 =
-1 / (sqrt(2) pi d^2 n_1) is 1 mm; L = 40 lambda_1.
+two states on either side of x = L/2. Argon as Bird's variable hard sphere (m = 6.63e-26 kg,
+d_ref = 4.17e-10 m at T_ref = 273 K, omega = 0.81: Bird 1994, table A1; viscosity
+mu = 15 sqrt(pi m k T_ref) / (2 pi d_ref^2 (5 - 2 omega)(7 - 2 omega)) (T / T_ref)^omega, his
+eq. 4.62, close to argon's measured mu ~ T^0.81 up to ~2000 K), T_1 = 273.15 K, n_1 such that
+the upstream mean free path lambda_1 = (16 / 5) mu_1 / (rho_1 sqrt(2 pi k T_1 / m)) (the
+viscosity-based definition the shock-thickness measurements use) is 1 mm; L = 40 lambda_1.
+Mach numbers 2 and 8 at full size (quick: 2).
 
 Checks, on the time averages over a window after the transient (``average=``, batch-means
 errors):
@@ -28,12 +33,17 @@ errors):
    the upstream plateau is reported.)
 
 Figure of merit: the largest relative deviation of checks 1 and 2 beyond three standard errors of
-the quantity (batch means; for a cell's fluxes those of its n and u_x propagated); tolerance 1 %
-(the issue's). The shock thickness delta = (n_2 - n_1) / max dn/dx
-of the time-averaged profile is reported as lambda_1 / delta (Alsmeyer's measured reciprocal
-thickness for argon, J. Fluid Mech. 74, 497 (1976), is the reference DSMC codes compare with;
-hard spheres give thicker shocks than argon's softer potential, and the wandering of the shock
-over the window smears the averaged profile, so it is reported, not checked).
+the quantity (batch means; for a cell's fluxes those of its n and u_x propagated), over the Mach
+numbers; tolerance 1 % (the issue's).
+
+Shock thickness, reported, not checked: the reciprocal density thickness lambda_1 / delta,
+delta = (n_2 - n_1) / max dn/dx, the maximum slope from a Savitzky-Golay derivative (cubic over
++-1 lambda_1) of the time-averaged profile, and from a tanh fit. The reference would be
+Alsmeyer's measurements in argon (H. Alsmeyer, J. Fluid Mech. 74, 497 (1976); reproduced in Bird
+1994, fig. 12.6, with his VHS results): their values could not be retrieved here (the stored
+pages, docs and code corpora gave titles and abstracts only) and are not typed from memory. The
+profile is averaged over the window while the shock wanders (no re-centring), which thickens
+it slightly.
 
 Run as a script: ``python validation/normal_shock.py [--quick]``.
 """
@@ -49,16 +59,31 @@ from pmc.validate import Verdict
 
 NUMBER = 51
 NAME = "normal_shock"
-MASS = 6.6335e-26
-DIAMETER = 3.66e-10
+MASS = 6.63e-26
+D_REF = 4.17e-10
+OMEGA = 0.81
+T_REF = 273.0
 KB = 1.380649e-23
 TOLERANCE = 0.01
 
 
 def parameters(quick):
-    return dict(mach=2.0, cells_per_lambda=2 if quick else 4, per_cell=40 if quick else 150,
-                transient=1500 if quick else 3000, window=2000 if quick else 8000,
-                save_every=50 if quick else 100, length=40, t1=273.15, seed=51)
+    """Per Mach number: cells per lambda_1, markers per upstream cell, transient and window
+    steps, steps per frame."""
+    if quick:
+        return dict(runs=[dict(mach=2.0, cells_per_lambda=2, per_cell=40, transient=1500,
+                               window=2000, save_every=50)], length=40, t1=273.15, seed=51)
+    return dict(runs=[dict(mach=2.0, cells_per_lambda=4, per_cell=150, transient=3000,
+                           window=8000, save_every=100),
+                      dict(mach=8.0, cells_per_lambda=4, per_cell=60, transient=3000,
+                           window=6000, save_every=100)], length=40, t1=273.15, seed=51)
+
+
+def viscosity(T):
+    """Bird's VHS viscosity [Pa s] of argon at T [K] (eq. 4.62)."""
+    return (15.0 * math.sqrt(math.pi * MASS * KB * T_REF)
+            / (2.0 * math.pi * D_REF ** 2 * (5.0 - 2.0 * OMEGA) * (7.0 - 2.0 * OMEGA))
+            * (T / T_REF) ** OMEGA)
 
 
 def rankine_hugoniot(mach):
@@ -68,20 +93,36 @@ def rankine_hugoniot(mach):
     return r, (5.0 * m2 - 1.0) * (m2 + 3.0) / (16.0 * m2), 1.0 / r
 
 
-def run(quick, outdir):
-    started = time.perf_counter()
-    prm = parameters(quick)
-    outdir = pathlib.Path(outdir)
-    rng = np.random.default_rng(prm["seed"])
+def thickness(xc, n, n_up, n_down):
+    """lambda_1 / delta (xc in units of lambda_1) from the maximum slope of the density: a
+    Savitzky-Golay derivative (cubic, +-1 lambda_1) and a tanh fit."""
+    from scipy import optimize, signal
+    h = xc[1] - xc[0]
+    half = max(2, int(round(1.0 / h)))
+    slope = signal.savgol_filter(n, 2 * half + 1, 3, deriv=1, delta=h)
+    sg = float(np.max(slope) / (n_down - n_up))
+
+    def model(x, x0, w):
+        return n_up + 0.5 * (n_down - n_up) * (1.0 + np.tanh((x - x0) / w))
+    x0 = float(xc[np.argmax(slope)])
+    (x0, w), _ = optimize.curve_fit(model, xc, n, p0=(x0, 2.0))
+    return sg, float(1.0 / (2.0 * abs(w)))
+
+
+def run_mach(r, prm, seed):
+    """One shock at r["mach"]; returns (checks dict, profile arrays, details)."""
+    rng = np.random.default_rng(seed)
     lam = 1e-3
-    n1 = 1.0 / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * lam)
-    kt1 = KB * prm["t1"]
-    u1 = prm["mach"] * math.sqrt(5.0 / 3.0 * kt1 / MASS)
-    rn, rt, ru = rankine_hugoniot(prm["mach"])
+    t1 = prm["t1"]
+    kt1 = KB * t1
+    # n_1 from lambda_1 = (16/5) mu_1 / (rho_1 sqrt(2 pi k T_1 / m))
+    n1 = 16.0 / 5.0 * viscosity(t1) / (MASS * lam * math.sqrt(2.0 * math.pi * kt1 / MASS))
+    u1 = r["mach"] * math.sqrt(5.0 / 3.0 * kt1 / MASS)
+    rn, rt, ru = rankine_hugoniot(r["mach"])
     n2, kt2, u2 = n1 * rn, kt1 * rt, u1 * ru
     L = prm["length"] * lam
-    ncell = prm["length"] * prm["cells_per_lambda"]
-    weight = n1 * (L / ncell) / prm["per_cell"]  # molecules per m^2 per marker
+    ncell = prm["length"] * r["cells_per_lambda"]
+    weight = n1 * (L / ncell) / r["per_cell"]  # molecules per m^2 per marker
     # initial step profile
     half = L / 2
     k1 = int(round(n1 * half / weight))
@@ -95,12 +136,13 @@ def run(quick, outdir):
                            temperature=(kt1, kt2), weight=weight)
     H = pmc.Hamiltonian(pmc.bands.Parabolic(MASS), units="si")
     dt = 0.25 * (L / ncell) / (u1 + 3.0 * math.sqrt(kt2 / MASS))
+    vhs = pmc.collisions.VHS(D_REF, OMEGA, T_REF * pmc.units.K)
     sim = pmc.Simulation(H, markers, dt=dt, boundary=faces,
-                         collisions=[pmc.collisions.Binary(pmc.collisions.HardSphere(DIAMETER))],
-                         cells=pmc.Cells(0.0, L, ncell), average=prm["transient"] * dt,
-                         average_batches=10, seed=prm["seed"])
-    steps = prm["transient"] + prm["window"]
-    ds = sim.run(steps * dt, prm["save_every"] * dt, progress=False)
+                         collisions=[pmc.collisions.Binary(vhs)],
+                         cells=pmc.Cells(0.0, L, ncell), average=r["transient"] * dt,
+                         average_batches=10, seed=seed)
+    steps = r["transient"] + r["window"]
+    ds = sim.run(steps * dt, r["save_every"] * dt, progress=False)
 
     xc = ds["cell_x"].values / lam
     n = ds["number_density_mean"].values
@@ -135,56 +177,75 @@ def run(quick, outdir):
     jump = {"density": abs(n_ratio / rn - 1.0), "temperature": abs(t_ratio / rt - 1.0)}
     excess["density_jump"] = jump["density"] - 3.0 * n_err
     excess["temperature_jump"] = jump["temperature"] - 3.0 * t_err
-    value = max(excess.values())
-    tolerance = TOLERANCE
-    # shock thickness from the maximum density slope
-    slope = np.gradient(n, xc)
-    lam_over_delta = float(np.max(slope) / (n[down].mean() - n[up].mean()))
-    passed = bool(value <= tolerance)
-
-    out = ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
-    out = out.assign_attrs(mach=prm["mach"], n1=n1, u1=u1, kT1=kt1, lambda1=lam,
-                           rh_density_ratio=rn, rh_temperature_ratio=rt,
-                           lambda1_over_delta=lam_over_delta,
-                           title="pmc validation (51): normal shock in hard-sphere argon",
-                           pmc_version=pmc.__version__)
-    out.to_netcdf(outdir / f"{NAME}.nc")
-    figure(xc, n / n1, kt / kt1, fluxes, up, rn, rt, prm["mach"], outdir / f"{NAME}.png")
+    sg, fit = thickness(xc, n, n[up].mean(), n[down].mean())
+    # the same with Bird's VHS mean free path (eq. 4.65) in place of the viscosity-based one
+    bird = 2.0 * (5.0 - 2.0 * OMEGA) * (7.0 - 2.0 * OMEGA) / 15.0 / (16.0 / 5.0)
     details = {"flux_deviation": dev, "beyond_3_stderr": excess,
                "upstream_plateau_over_imposed": [float(n[up].mean() / n1),
                                                  float(kt[up].mean() / kt1)],
                "density_ratio": [float(n_ratio), rn],
                "temperature_ratio": [float(t_ratio), rt], "jump_deviation": jump,
-               "lambda1_over_delta": lam_over_delta, "mach": prm["mach"],
+               "lambda1_over_delta": sg, "lambda1_over_delta_tanh_fit": fit,
+               "lambda1_bird_vhs_over_delta": sg * bird, "mach": r["mach"],
                "markers_end": int(sim.markers.n), "cells": int(ncell),
-               "window_frames": int(ds.attrs["average_frames"]),
-               "seconds": round(time.perf_counter() - started, 1)}
+               "window_frames": int(ds.attrs["average_frames"])}
+    out = ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
+    out = out.assign_attrs(mach=r["mach"], n1=n1, u1=u1, kT1=kt1, lambda1=lam,
+                           rh_density_ratio=rn, rh_temperature_ratio=rt,
+                           lambda1_over_delta=sg)
+    return excess, (xc, n / n1, kt / kt1, fluxes, up, rn, rt, r["mach"]), details, out
+
+
+def run(quick, outdir):
+    started = time.perf_counter()
+    prm = parameters(quick)
+    outdir = pathlib.Path(outdir)
+    excess, profiles, details, outs = {}, [], {}, []
+    for k, r in enumerate(prm["runs"]):
+        ex, prof, det, out = run_mach(r, prm, prm["seed"] + k)
+        key = f"M={r['mach']:g}"
+        excess.update({f"{key} {name}": v for name, v in ex.items()})
+        profiles.append(prof)
+        details[key] = det
+        outs.append(out.expand_dims(mach=[r["mach"]]))
+    value = max(excess.values())
+    tolerance = TOLERANCE
+    passed = bool(value <= tolerance)
+    import xarray as xr
+    ds = xr.concat(outs, "mach", join="outer")
+    ds.attrs.update(title="pmc validation (51): normal shocks in VHS argon",
+                    pmc_version=pmc.__version__)
+    ds.to_netcdf(outdir / f"{NAME}.nc")
+    figure(profiles, outdir / f"{NAME}.png")
+    details["seconds"] = round(time.perf_counter() - started, 1)
     return Verdict(NAME, "max relative deviation, beyond three standard errors, of the mass, "
                    "momentum and energy fluxes through the shock from their upstream values and "
                    "of the downstream/upstream density and temperature ratios from "
-                   "Rankine-Hugoniot", float(value), float(tolerance), passed, details)
+                   "Rankine-Hugoniot, over the Mach numbers", float(value), float(tolerance),
+                   passed, details)
 
 
-def figure(xc, n, t, fluxes, up, rn, rt, mach, path):
+def figure(profiles, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    a = ax[0]
-    a.plot(xc, n, "o-", ms=3, label="n / n_1")
-    a.plot(xc, t, "s-", ms=3, label="T / T_1")
-    a.axhline(rn, color="C0", ls="--", lw=0.8, label="Rankine-Hugoniot")
-    a.axhline(rt, color="C1", ls="--", lw=0.8)
-    a.set_xlabel("x / lambda_1")
-    a.legend(fontsize=8)
-    a.set_title(f"normal shock, hard-sphere argon, M = {mach:g}", fontsize=9)
-    a = ax[1]
-    for k, f in fluxes.items():
-        a.plot(xc, f / f[up].mean(), label=f"{k} flux")
-    a.axhspan(0.99, 1.01, color="0.9")
-    a.set_xlabel("x / lambda_1")
-    a.set_ylabel("flux / upstream flux")
-    a.legend(fontsize=8)
+    fig, ax = plt.subplots(len(profiles), 2, figsize=(11, 3.6 * len(profiles)), squeeze=False)
+    for row, (xc, n, t, fluxes, up, rn, rt, mach) in zip(ax, profiles):
+        a = row[0]
+        a.plot(xc, n, "o-", ms=3, label="n / n_1")
+        a.plot(xc, t, "s-", ms=3, label="T / T_1")
+        a.axhline(rn, color="C0", ls="--", lw=0.8, label="Rankine-Hugoniot")
+        a.axhline(rt, color="C1", ls="--", lw=0.8)
+        a.set_xlabel("x / lambda_1")
+        a.legend(fontsize=8)
+        a.set_title(f"normal shock, VHS argon (omega 0.81), M = {mach:g}", fontsize=9)
+        a = row[1]
+        for k, f in fluxes.items():
+            a.plot(xc, f / f[up].mean(), label=f"{k} flux")
+        a.axhspan(0.99, 1.01, color="0.9")
+        a.set_xlabel("x / lambda_1")
+        a.set_ylabel("flux / upstream flux")
+        a.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -62,11 +62,11 @@ def flux_normal_speed(key, a):
 
 
 @njit(**JIT)
-def count_arrivals(seed, step, side, rate, dt):
-    """Number of arrivals in one step of length dt [s] for a Poisson rate [1/s]."""
+def poisson_count(key, rate, dt):
+    """Number of arrivals in one step of length dt [s] of a Poisson process of ``rate`` [1/s],
+    its exponential gaps drawn from stream ``key`` at counters 0, 1, ..."""
     if rate <= 0.0:
         return 0
-    key = stream_key(seed, step, INJECTION + side)
     t = 0.0
     k = 0
     while True:
@@ -74,6 +74,33 @@ def count_arrivals(seed, step, side, rate, dt):
         if t >= dt:
             return k
         k += 1
+
+
+@njit(**JIT)
+def count_arrivals(seed, step, side, rate, dt):
+    """Number of arrivals in one step of length dt [s] for a Poisson rate [1/s]."""
+    return poisson_count(stream_key(seed, step, INJECTION + side), rate, dt)
+
+
+@njit(**JIT)
+def flux_velocity(mk, axis, direction, sigma, tangential_sigma, u0, u1, u2, a):
+    """The velocity (v0, v1, v2) [m/s] of a molecule entering through a face normal to ``axis``
+    (``direction`` +1: towards +axis, -1: towards -axis) from a drifting Maxwellian: the normal
+    component direction sigma s, s from the flux-weighted density s exp(-(s - a)^2 / 2)
+    (:func:`flux_normal_speed`, a = direction u_axis / sigma), the others u_j + tangential_sigma
+    N(0, 1) (sigma and tangential_sigma [m/s] are equal for an isotropic mass). Draws from
+    stream ``mk``: the normals at counters 10_000_000 + j, the normal speed from 0."""
+    v0 = u0 + tangential_sigma * normal(mk, 10_000_000)
+    v1 = u1 + tangential_sigma * normal(mk, 10_000_001)
+    v2 = u2 + tangential_sigma * normal(mk, 10_000_002)
+    vn = direction * sigma * flux_normal_speed(mk, a)
+    if axis == 0:
+        v0 = vn
+    elif axis == 1:
+        v1 = vn
+    else:
+        v2 = vn
+    return v0, v1, v2
 
 
 @njit(**JIT)
@@ -86,11 +113,10 @@ def inject(seed, step, side, rate, dt, wall, direction, sigma, a, tangential_sig
     for k in range(x.shape[1]):
         t += -math.log(uniform_open(key, k)) / rate
         mk = stream_key(seed, step, (side + 1) * INJECTION_MARKER + k)
-        vx = direction * sigma * flux_normal_speed(mk, a)
-        x[0, k] = wall + vx * (dt - t)
-        p[0, k] = mass * vx
-        for j in range(1, dp):
-            p[j, k] = mass * tangential_sigma * normal(mk, 10_000_000 + j)
+        v = flux_velocity(mk, 0, direction, sigma, tangential_sigma, 0.0, 0.0, 0.0, a)
+        x[0, k] = wall + v[0] * (dt - t)
+        for j in range(dp):
+            p[j, k] = mass * v[j]
     return x, p
 
 

@@ -66,12 +66,16 @@ WIGNER_ANNIHILATION = 17 << 44
 #: its contact streams (INJECTION, INJECTION_MARKER, OHMIC above) are keyed as in the table with
 #: the step index t, from the key stream_key(seed, COMPOSED_PUSH, 0) in place of the seed.
 COMPOSED_PUSH = 19 << 44
+#: Freestream faces of a mixture (pmc.Freestream with mixture=): species s >= 1 on wall side code
+#: c at step t use the FREESTREAM streams above with FREESTREAM_SPECIES in place of FREESTREAM and
+#: c' = 6 (s - 1) + c in place of c (species 0 uses FREESTREAM itself).
+FREESTREAM_SPECIES = 23 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
            "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
            "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC, "mixture": MIXTURE,
            "wigner": WIGNER, "wigner_annihilation": WIGNER_ANNIHILATION,
-           "composed_push": COMPOSED_PUSH}
+           "composed_push": COMPOSED_PUSH, "freestream_species": FREESTREAM_SPECIES}
 
 
 @njit(**JIT)

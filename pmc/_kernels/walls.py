@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
-from .inject import flux_normal_speed
+from .inject import flux_velocity
 from .push import wrap_once, wrap_rest
 from .rng import normal, stream_key, uniform, uniform_open
 
@@ -319,56 +319,36 @@ SERIAL_WORK = 1 << 14
 
 
 @njit(**JIT)
-def count_face_arrivals(seed, step, label, rate, dt):
-    """Number of arrivals in one step ``dt`` [s] of a Poisson process of ``rate`` [1/s]
-    (exponential gaps drawn from stream_key(seed, step, label))."""
-    if rate <= 0.0:
-        return 0
-    key = stream_key(seed, step, label)
-    t = 0.0
-    k = 0
-    while True:
-        t += -math.log(uniform_open(key, k)) / rate
-        if t >= dt:
-            return k
-        k += 1
-
-
-@njit(**JIT)
 def inject_face(seed, step, label, marker_label, rate, dt, axis, wall, direction, lo, hi,
-                sigma, u, mass, x, p):
-    """Fill x (dx, k) and p (3, k) with the k arrivals of this step through the face normal to
-    ``axis`` at ``wall`` [m] (``direction`` +1: entering towards +axis, -1 towards -axis) from a
-    drifting Maxwellian (thermal speed ``sigma`` [m/s], velocity ``u`` (3) [m/s]): arrival times
-    from the Poisson process of ``rate`` [1/s], the point on the face uniform over the other axes
-    of the box [lo, hi), the normal velocity from the flux-weighted drifting Maxwellian
-    (:func:`pmc._kernels.inject.flux_normal_speed`, exact), the tangential ones normal(u, sigma);
-    each marker streamed freely for the rest of the step."""
+                sigma, u, mass, rotational_dof, x, p, internal):
+    """Fill x (dx, k), p (3, k) and internal (k) with the k arrivals of this step through the face
+    normal to ``axis`` at ``wall`` [m] (``direction`` +1: entering towards +axis, -1 towards
+    -axis) from a drifting Maxwellian (thermal speed ``sigma`` [m/s], velocity ``u`` (3) [m/s]):
+    arrival times from the Poisson process of ``rate`` [1/s], the point on the face uniform over
+    the other axes of the box [lo, hi), the velocity from
+    :func:`pmc._kernels.inject.flux_velocity` (the normal component from the flux-weighted
+    drifting Maxwellian, exact); each marker streamed freely for the rest of the step. With
+    ``rotational_dof`` 2 the rotational energy [J] is drawn from its equilibrium at
+    kT = m sigma^2, exponential of mean kT (it is independent of the velocity, so the flux does
+    not weight it); else 0."""
     key = stream_key(seed, step, label)
     dx = x.shape[0]
     a = direction * u[axis] / sigma
+    kT = mass * sigma * sigma
     t = 0.0
     for k in range(x.shape[1]):
         t += -math.log(uniform_open(key, k)) / rate
         mk = stream_key(seed, step, marker_label + k)
         rest = dt - t
-        v0 = u[0] + sigma * normal(mk, 10_000_000)
-        v1 = u[1] + sigma * normal(mk, 10_000_001)
-        v2 = u[2] + sigma * normal(mk, 10_000_002)
-        vn = direction * sigma * flux_normal_speed(mk, a)
-        if axis == 0:
-            v0 = vn
-        elif axis == 1:
-            v1 = vn
-        else:
-            v2 = vn
-        vs = (v0, v1, v2)
+        vs = flux_velocity(mk, axis, direction, sigma, sigma, u[0], u[1], u[2], a)
         for b in range(dx):
             if b == axis:
                 x[b, k] = wall + vs[b] * rest
             else:
                 x[b, k] = lo[b] + (hi[b] - lo[b]) * uniform(mk, 20_000_000 + b) + vs[b] * rest
-        p[0, k] = mass * v0
-        p[1, k] = mass * v1
-        p[2, k] = mass * v2
+        p[0, k] = mass * vs[0]
+        p[1, k] = mass * vs[1]
+        p[2, k] = mass * vs[2]
+        internal[k] = (-kT * math.log(uniform_open(mk, 30_000_000)) if rotational_dof == 2
+                       else 0.0)
     return x, p
