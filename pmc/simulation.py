@@ -790,7 +790,7 @@ class Simulation(FrameRun):
         lo, hi = self.boundary.extent(0)
         flow = 0.0
         if mk.n:
-            v = self.hamiltonian.dispersion.velocity(mk.momenta, self.hamiltonian.hbar)
+            v = self.hamiltonian.velocity(mk.momenta, state=mk.state)
             v = v if v.ndim == 1 else v[:, 0]
             flow = float(np.dot(mk.w, v))
         ramo = np.array([1.0, -1.0]) * q * flow / (hi - lo)

@@ -11,8 +11,8 @@ unit area): the physics is the same, the noise of the 2D run's transverse field 
 Differences from Archimedes' deck: the band is pmc's silicon in its single-valley Kane
 approximation (``pmc.materials.get("Si").single_valley()``: conductivity mass 0.26 m_e,
 alpha = 0.5 / eV, the Jacoboni-Reggiani acoustic and six intervalley phonons kept inside one
-valley) because the multi-valley push is not on main yet; Archimedes streams six ellipsoidal
-valleys. Its small acceptor background (1e14 cm^-3) is left out, as is impurity scattering,
+valley); Archimedes streams six ellipsoidal valleys, as case 41 (:mod:`si_diode_valleys`, this
+module with ``valleys=True``) does. Its small acceptor background (1e14 cm^-3) is left out, as is impurity scattering,
 which its deck does not switch on either.
 
 Model: markers sampled at neutrality from the doping (:class:`pmc.devices.DopedEquilibrium`),
@@ -77,22 +77,27 @@ NODES = 201
 DT = 1.5e-15
 
 
-def parameters(quick):
+def parameters(quick, valleys=False):
+    """The run's sizes; ``valleys``: the multi-valley band (case 41) instead of the
+    single-valley Kane approximation."""
     if quick:
         return dict(n=5000, biases=[0.0, 1.0], t_end=1.2e-12, start=0.45e-12, every=10,
-                    dd_biases=[], overshoot=None, bulk_n=0, bulk_t=0.0)
+                    dd_biases=[], overshoot=None, bulk_n=0, bulk_t=0.0, valleys=valleys)
     return dict(n=20_000, biases=[0.0, 0.1, 0.25, 0.5, 1.0, 2.0], t_end=5e-12, start=1.5e-12,
-                every=20, dd_biases=[0.1, 0.25], overshoot=2.0, bulk_n=10_000, bulk_t=4e-12)
+                every=20, dd_biases=[0.1, 0.25], overshoot=2.0, bulk_n=10_000, bulk_t=4e-12,
+                valleys=valleys)
 
 
-def _material():
+def _material(c):
+    """(material, band): silicon with its six X valleys (``c["valleys"]``) or their
+    single-valley Kane approximation."""
     mat = pmc.materials.get("Si", temperature=TEMPERATURE)
-    return mat, mat.single_valley()
+    return mat, (mat.band if c["valleys"] else mat.single_valley())
 
 
 def _diode(c, bias, seed):
     """One bias: the run's dataset."""
-    mat, band = _material()
+    mat, band = _material(c)
     H = pmc.Hamiltonian(band, hbar=hbar)
     # the start: the Poisson-Boltzmann equilibrium (drift-diffusion at 0 V), which the n region
     # would otherwise reach only after its dielectric relaxation time (about 2 ps)
@@ -109,7 +114,7 @@ def _diode(c, bias, seed):
     field = pmc.fields.Poisson(0.0, LENGTH, NODES, boundary="dirichlet", charge=-e,
                                permittivity=PERMITTIVITY,
                                background=e * DOPING.cell_average(boxes), voltages=(0.0, bias))
-    pth = np.sqrt(band.mass * TEMPERATURE)
+    pth = np.sqrt(mat.single_valley().mass * TEMPERATURE)  # the grid's p range: any
     grid = pmc.PhaseSpaceGrid(x=(np.arange(100) + 0.5) * LENGTH / 100,
                               p=np.linspace(-200 * pth, 200 * pth, 3))
     sim = pmc.Simulation(H, markers, dt=DT, boundary=pmc.Injecting(0.0, LENGTH, left=left,
@@ -124,7 +129,7 @@ def _diode(c, bias, seed):
 
 def _bulk_velocity(field_v_per_m, c, seed):
     """(mean v_x, stderr) [m/s] of the bulk model at a field [V/m] (batch means)."""
-    mat, band = _material()
+    mat, band = _material(c)
     H = pmc.Hamiltonian(band, pmc.potentials.UniformField(-e * field_v_per_m), hbar=hbar)
     eq = DopedEquilibrium(Doping.uniform(0.0, 1.0, 1.0), band, TEMPERATURE)
     sim = pmc.Simulation(H, pmc.sample(eq, c["bulk_n"], seed=seed), dt=DT,
@@ -137,7 +142,7 @@ def _bulk_velocity(field_v_per_m, c, seed):
         sim.step(transient)
         for _ in range(100):
             sim.step((steps - transient) // 100)
-            v.append(band.velocity(sim.markers.p, hbar)[:, 0].mean())
+            v.append(H.velocity(sim.markers.p, state=sim.markers.state)[:, 0].mean())
     m, s = batch_means(np.array(v), 10)
     return -float(m), float(s)  # electrons drift against the field: report along -E
 
@@ -157,8 +162,10 @@ def _steady(ds, start, n):
     return out
 
 
-def run(quick, outdir):
-    c = parameters(quick)
+def run(quick, outdir, valleys=False):
+    """The case; ``valleys``: with the multi-valley band (case 41, :mod:`si_diode_valleys`)."""
+    c = parameters(quick, valleys)
+    name = "si_diode_valleys" if valleys else NAME
     started = time.perf_counter()
     checks = {}
     rows = []
@@ -239,9 +246,10 @@ def run(quick, outdir):
     passed = fom <= TOLERANCE
     details["checks"] = {k: float(v) for k, v in checks.items()}
     details["seconds"] = round(time.perf_counter() - started, 1)
-    details["band"] = "single-valley Kane (Material.single_valley())"
-    _write(outdir, c, rows, profiles, dd, details)
-    return Verdict(name=NAME, figure_of_merit="max over checks of deviation / allowance "
+    details["band"] = ("multi-valley (six X valleys, Material.band)" if valleys
+                       else "single-valley Kane (Material.single_valley())")
+    _write(outdir, name, c, rows, profiles, dd, details)
+    return Verdict(name=name, figure_of_merit="max over checks of deviation / allowance "
                    "(equilibrium current and Fermi level, contact vs Ramo-Shockley, "
                    "drift-diffusion at low bias)", value=fom, tolerance=TOLERANCE,
                    passed=passed, details=details)
@@ -266,7 +274,7 @@ def _fermi_check(s):
     return float(np.max(np.abs(phi_f - mean) / (Z * err)))
 
 
-def _write(outdir, c, rows, profiles, dd, details):
+def _write(outdir, name, c, rows, profiles, dd, details):
     x = (np.arange(100) + 0.5) * LENGTH / 100
     biases = np.array([r["bias_V"] for r in rows])
     data = {
@@ -291,12 +299,12 @@ def _write(outdir, c, rows, profiles, dd, details):
                                   "x": ("x", x, {"units": "m"}),
                                   "field_x": ("field_x", np.linspace(0, LENGTH, NODES),
                                               {"units": "m"})},
-                    attrs={"case": NAME, "quick": int(c["n"] < 10_000),
+                    attrs={"case": name, "quick": int(c["n"] < 10_000),
                            "band": details["band"]})
     if dd:
         ds.attrs["drift_diffusion"] = str(dd)
-    ds.to_netcdf(outdir / f"{NAME}.nc")
-    _figure(ds, profiles, details, outdir / f"{NAME}.png")
+    ds.to_netcdf(outdir / f"{name}.nc")
+    _figure(ds, profiles, details, outdir / f"{name}.png")
 
 
 def _figure(ds, profiles, details, path):
