@@ -171,11 +171,10 @@ class Simulation(FrameRun):
             raise ValueError(f"observables {list(observables)} need a grid")
         if grid is not None:
             grid._check(markers, hamiltonian)
-        # composed pushes with contacts work (their streams have their own key family,
-        # rng.COMPOSED_PUSH) but are off by default: whether they bias the equilibrium Fermi
-        # level of validation/si_diode.py near its junctions is not settled; set
-        # _compose_pushes = True to use them
-        self._compose_pushes = not check_boundary(boundary, hamiltonian, markers)
+        # composed pushes also with contacts (their streams have their own key family,
+        # rng.COMPOSED_PUSH); check_boundary refuses a boundary that does not fit the run
+        check_boundary(boundary, hamiltonian, markers)
+        self._compose_pushes = True
         self.hamiltonian = hamiltonian
         self.markers = markers.copy()
         check_inside(boundary, self.markers, outside)
