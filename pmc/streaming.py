@@ -382,6 +382,9 @@ class Contact:
         Markers per unit time through the wall (flux rule) [1/s].
     table : ndarray
         The band's valleys for the injection kernels (:meth:`pmc.Reservoir.emission`).
+    mirror : ndarray or None
+        A multi-valley band: the valley each valley becomes when p_x is reversed (a marker
+        that crosses the box and a reflecting wall in its first step).
     """
 
     side: int
@@ -393,6 +396,7 @@ class Contact:
     exact_maxwellian: bool
     rate: float
     table: np.ndarray = None
+    mirror: np.ndarray = None
 
 
 def _inject_step(markers, key, step, contact, dt, wkind, lo, hi):
@@ -428,6 +432,8 @@ def _flux_step(markers, key, step, contact, dt, wkind, lo, hi):
         if wkind[0, side_code] == _push.REFLECTING and past.any():  # crossed the box at once
             x[0, past] = 2.0 * wall_x - x[0, past]
             p[0, past] = -p[0, past]
+            if state is not None and contact.mirror is not None:
+                state[past] = contact.mirror[state[past]]
     return _append(markers, x, p, state, res.weight, side, k, lo, hi)
 
 
@@ -510,5 +516,6 @@ def check_boundary(boundary, hamiltonian, markers):
                              f"[{lo:g}, {hi:g}]")
         exact = isinstance(disp, Parabolic) and res.rule == "flux"
         rate = res.flux(direction, disp, markers.dp) / res.weight  # per unit time (1D)
-        out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate, table))
+        mirror = disp.mirror_states()[:, 0] if isinstance(disp, MultiValley) else None
+        out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate, table, mirror))
     return out
