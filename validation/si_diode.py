@@ -29,8 +29,10 @@ Checks (each a ratio deviation / allowance; the figure of merit is the largest, 
 
 1. Equilibrium (0 V): the current at the right contact, from the contacts and from
    Ramo-Shockley, is zero within 4 standard errors; the Fermi level
-   phi - V_T ln n (phi the time-averaged potential at the bin centres, n the time-averaged
-   density in 10 nm bins) is flat: every bin within z_F standard errors (from the batch errors
+   phi - V_T ln n (n the time-averaged density in 10 nm bins, phi the time-averaged potential
+   of the bin: with n ~ exp(phi / V_T) inside a bin, V_T ln of the bin average of
+   exp(phi / V_T), phi interpolated between the nodes; in the junctions phi drops about V_T
+   across a bin and its value at the centre would be off by a few mV) is flat: every bin within z_F standard errors (from the batch errors
    of n and of phi; bins with fewer than 20 markers on average are left out) of the
    error-weighted mean. The check is the largest of some 64 bins, each error from 10 batch
    means (a Student t with 9 degrees of freedom): 4 standard errors per bin would fail a
@@ -270,7 +272,14 @@ def _fermi_check(s):
     x = (np.arange(100) + 0.5) * LENGTH / 100
     vt = TEMPERATURE / e
     nodes = np.linspace(0.0, LENGTH, NODES)
-    phi_b = np.interp(x, nodes, phi)
+    # the potential that goes with a bin's mean density: n ~ exp(phi / V_T) inside the bin, so
+    # V_T ln <exp(phi / V_T)>_bin, not phi at the centre (the two differ by a few mV in the
+    # junctions, where phi drops ~1 V_T per bin: Jensen's inequality)
+    h = LENGTH / 100
+    sub = x[:, np.newaxis] + h * ((np.arange(40) + 0.5) / 40 - 0.5)[np.newaxis, :]
+    u = np.interp(sub, nodes, phi) / vt
+    top = u.max(axis=1)
+    phi_b = vt * (top + np.log(np.mean(np.exp(u - top[:, np.newaxis]), axis=1)))
     phi_bs = np.interp(x, nodes, phi_s)
     ok = (s["markers_per_bin"] >= 20) & (n > 0)
     phi_f = phi_b[ok] - vt * np.log(n[ok])
