@@ -7,14 +7,17 @@ Device, mesh, fields, contacts, time step, checks and tolerances: those of case 
 electrons of :func:`pmc.materials.get` ("Si") in its six X valleys (three entries of
 degeneracy 2 along <100>, m_l = 0.9163 m_e, m_t = 0.1905 m_e, alpha = 0.5 / eV; C. Jacoboni and
 L. Reggiani, Rev. Mod. Phys. 55, 645 (1983)), each marker streamed with its valley's
-ellipsoidal velocity and scattered between valleys by the f and g phonons, as Archimedes
-streams its six valleys (``src/particle_creation.c`` creates an electron in a random one of
-them). The x axis of the device lies along [100], so the X1 valleys are heavy along the current
-and X2, X3 light. The contacts (:class:`pmc.Reservoir`, ``rule="neutral"``) emit the
-multi-valley equilibrium: the valley of a marker crossing the wall drawn by its share of the
-thermal flux (X2 and X3 carry more: their x mass is m_t), its momentum from that valley's
-flux-weighted Kane law through the Herring-Vogt transform; the markers created in the contact
-cell by the valleys' populations (1/3 each). The start is the equilibrium over the doping
+ellipsoidal velocity and scattered between valleys by the f and g phonons. The x axis of the
+device lies along [100], so the X1 valleys are heavy along the current and X2, X3 light. The
+contacts (:class:`pmc.Reservoir`, ``rule="neutral"``) emit the multi-valley equilibrium: the
+valley of a marker crossing the wall drawn by its share of the thermal flux (X2 and X3 carry
+more: their x mass is m_t), its momentum from that valley's flux-weighted Kane law through the
+Herring-Vogt transform; the markers created in the contact cell by the valleys' populations
+(1/3 each). (Archimedes' contacts, as read in github.com/jmarini/archimedes-nitrides
+``src/particle_creation.c``, ``create_edge_particle``, create an electron in the lowest valley,
+or a satellite one with a set probability, with an exponential energy of mean 1.5 kT and
+cos(theta) uniform about the wall normal in a spherical valley: close to, not exactly, the
+flux-weighted equilibrium drawn here.) The start is the equilibrium over the doping
 (:class:`pmc.devices.DopedEquilibrium`, valleys by population).
 
 The drift-diffusion comparison uses the model's own bulk mobility from a bulk run of the same
