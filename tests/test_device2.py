@@ -162,13 +162,16 @@ def test_kane_band_table_is_one_valley_with_the_identity():
     assert table[0, kin.SPEED] == 1.0
 
 
-def test_free_box_between_multivalley_reservoirs_holds_their_equilibrium():
-    """Two flux reservoirs of the same state on either side of a free box keep it at their
+@pytest.mark.parametrize("rule", ["flux", "neutral"])
+def test_free_box_between_multivalley_reservoirs_holds_their_equilibrium(rule):
+    """Two reservoirs of the same state (thermal flux; or ohmic contacts, which also refill
+    their 5 nm cells by the valley populations) on either side of a free box keep it at their
     equilibrium: density n and the valley populations (batch means over the steps)."""
     band = pmc.materials.get("Si").band
     H = pmc.Hamiltonian(band)
     L, n, w = 50e-9, 1e23, 1e23 * 50e-9 / 2000
-    res = pmc.Reservoir(density=n, temperature=KT, weight=w)
+    res = pmc.Reservoir(density=n, temperature=KT, weight=w, rule=rule,
+                        cell=5e-9 if rule == "neutral" else None)
     box = pmc.Injecting(0.0, L, left=res, right=res, charge=-pmc.units.e)
     mk = pmc.sample(pmc.materials.ValleyMaxwellian(band, KT, x=(0.0, L), density=n), 2000,
                     seed=5)
