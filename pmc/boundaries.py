@@ -21,7 +21,7 @@ from ._kernels import inject as _inject
 from ._kernels import push as _push
 from ._kernels import walls as _walls
 from ._model import Model
-from .bands import Kane, Parabolic
+from .bands import Kane, MultiValley, Parabolic
 
 __all__ = ["Boundary", "Periodic", "Reflecting", "Absorbing", "Injecting", "Reservoir",
            "Diffuse", "CLL", "Freestream", "OutsideWallsWarning", "check_inside", "OUTSIDE",
@@ -98,8 +98,10 @@ class Reservoir(Model):
     """A thermal reservoir behind a wall: the equilibrium of the run's band.
 
     The band is the Hamiltonian's: parabolic (a drifting Maxwellian, any number of momentum
-    dimensions) or Kane (at rest, 1 or 3 momentum dimensions; the parabolic band is its
-    alpha = 0). Two contact rules:
+    dimensions), Kane (at rest, 1 or 3 momentum dimensions; the parabolic band is its
+    alpha = 0) or multi-valley (:class:`pmc.bands.MultiValley`, at rest, 3 momentum
+    dimensions: the valleys populated by degeneracy x partition function x exp(-Delta/kT), the
+    markers' ``state`` their valley). Two contact rules:
 
     * ``"flux"``: markers cross the wall as a Poisson process at the reservoir's one-sided
       thermal flux (:meth:`flux`), with the flux-weighted distribution of the band, sampled
@@ -116,7 +118,9 @@ class Reservoir(Model):
       would; a cell that is only topped up and never trimmed is biased towards an excess by its
       count's fluctuations (markers are added whenever it falls short): at equilibrium that
       showed as a potential step of 0.2 kT/e at the contacts of the Si diode
-      (validation/si_diode.py), which the flux plus the two-sided correction removes.
+      (validation/si_diode.py), which the flux plus the two-sided correction removes. With a
+      multi-valley band the created markers take the valleys by their equilibrium
+      populations.
 
     Parameters
     ----------
@@ -125,7 +129,8 @@ class Reservoir(Model):
     temperature : float
         k_B T [J], > 0.
     mass : float, optional
-        Band-edge mass [kg], > 0; None (default): the band's; given, it must equal the band's.
+        Band-edge mass [kg], > 0; None (default): the band's; given, it must equal the band's
+        (a multi-valley band: None).
     weight : float
         Physical particles per injected marker, > 0.
     drift : float
@@ -175,16 +180,15 @@ class Reservoir(Model):
     def band_parameters(self, dispersion, dp):
         """(mass [kg], alpha [1/J]) of the band the reservoir emits: ``dispersion`` (the run's)
         must be parabolic or Kane; a Kane band needs ``dp`` 1 or 3 and no drift; a given
-        ``mass`` must equal the band's."""
+        ``mass`` must equal the band's. (A multi-valley band: :meth:`emission`.)"""
         if isinstance(dispersion, Parabolic):
             mass, alpha = dispersion.mass, 0.0
         elif isinstance(dispersion, Kane):
             mass, alpha = dispersion.mass, dispersion.alpha
         else:
-            single = ("; a MultiValley band: stream its single-valley Kane approximation, "
-                      "band.single_valley()" if getattr(dispersion, "needs_state", False) else "")
-            raise ValueError(f"a Reservoir emits the equilibrium of a Parabolic or Kane band; the "
-                             f"Hamiltonian's dispersion is {type(dispersion).__name__}{single}")
+            raise ValueError(f"a Reservoir emits the equilibrium of a Parabolic, Kane or "
+                             f"MultiValley band; the Hamiltonian's dispersion is "
+                             f"{type(dispersion).__name__}")
         if self.mass is not None and not np.isclose(self.mass, mass, rtol=1e-12):
             raise ValueError(f"reservoir mass {self.mass} differs from the band mass {mass}")
         exact = isinstance(dispersion, Parabolic) and self.rule == "flux"
@@ -192,10 +196,65 @@ class Reservoir(Model):
             if dp not in (1, 3):
                 raise ValueError(f"a Reservoir of a Kane band (or rule=\"neutral\") needs 1 or 3 "
                                  f"momentum dimensions, got dp={dp}")
-            if self.drift != 0.0:
-                raise ValueError(f"drift must be 0 for a Reservoir of a Kane band, got "
-                                 f"{self.drift!r}")
+            self._at_rest("a Kane band")
         return mass, alpha
+
+    def _at_rest(self, what):
+        if self.drift != 0.0:
+            raise ValueError(f"drift must be 0 for a Reservoir of {what}, got {self.drift!r}")
+
+    def emission(self, dispersion, dp):
+        """(table, flux per density) of the band's equilibrium at rest for the injection
+        kernels (:func:`pmc._kernels.inject.inject_band`, :func:`~pmc._kernels.inject.refill_band`):
+        ``table`` float64 (nvalley, NCOL), one row per valley (a Kane or parabolic band: one);
+        the flux per density [m/s] is the one-sided flux through a wall normal to x over the
+        density (:meth:`flux` / ``density``).
+
+        A :class:`pmc.bands.MultiValley` band needs ``dp`` = 3 and takes no ``mass``: valley v
+        holds the fraction d_v Z_v exp(-Delta_v / kT) / sum (degeneracy, partition function of
+        its Kane band of mass m_d, minimum), and its flux per density is
+        sqrt(m_d (M_v^-1)_xx) F(m_d, alpha_v) / Z_v (see :mod:`pmc._kernels.inject`).
+        """
+        kT = self.temperature
+        if not isinstance(dispersion, MultiValley):
+            mass, alpha = self.band_parameters(dispersion, dp)
+            table = np.zeros((1, _inject.NCOL))
+            table[0, [_inject.FLUX, _inject.POP, _inject.MD, _inject.ALPHA, _inject.SPEED]] = (
+                1.0, 1.0, mass, alpha, 1.0)
+            table[0, _inject.A0:] = np.eye(3).ravel()
+            return table, kane_flux_per_density(kT, mass, alpha, dp)
+        if dp != 3:
+            raise ValueError(f"a Reservoir of a MultiValley band needs 3 momentum dimensions, "
+                             f"got dp={dp}")
+        if self.mass is not None:
+            raise ValueError(f"a Reservoir of a MultiValley band takes its masses from the "
+                             f"valleys: mass must be None, got {self.mass!r}")
+        self._at_rest("a MultiValley band")
+        nv = len(dispersion)
+        table = np.zeros((nv, _inject.NCOL))
+        held = np.empty(nv)
+        out = np.empty(nv)
+        e_min = min(v.energy for v in dispersion.valleys)
+        for k, v in enumerate(dispersion.valleys):
+            md = v.density_of_states_mass
+            T, Tinv = v.transform()
+            t = T[:, 0]  # T^T e_x
+            speed = float(np.linalg.norm(t))
+            n = t / speed
+            trial = np.array([0.0, 1.0, 0.0]) if abs(n[1]) < 0.9 else np.array([0.0, 0.0, 1.0])
+            e1 = trial - (trial @ n) * n
+            e1 /= np.linalg.norm(e1)
+            frame = np.column_stack([n, e1, np.cross(n, e1)])
+            table[k, _inject.MD] = md
+            table[k, _inject.ALPHA] = v.alpha
+            table[k, _inject.SPEED] = speed
+            table[k, _inject.A0:] = (Tinv @ frame).ravel()
+            held[k] = (v.degeneracy * kane_partition(kT, md, v.alpha, 3)
+                       * math.exp(-(v.energy - e_min) / kT))
+            out[k] = held[k] * speed * kane_flux_per_density(kT, md, v.alpha, 3)
+        table[:, _inject.POP] = np.cumsum(held) / held.sum()
+        table[:, _inject.FLUX] = np.cumsum(out) / out.sum()
+        return table, float(out.sum() / held.sum())
 
     def flux(self, direction, dispersion=None, dp=3):
         """Particles per unit area and time [1/(m^(dx-1) s)] entering a wall that faces
@@ -205,16 +264,18 @@ class Reservoir(Model):
         n sigma (exp(-a^2/2)/sqrt(2 pi) + a (1 + erf(a/sqrt 2))/2), a = drift / sigma. For a
         Kane band eps (1 + alpha eps) = p^2/2m at rest, n F / Z with F = int_(v_x > 0) v_x
         exp(-eps/kT) d^dp p in closed form (dp = 3: 2 pi m (kT)^2 (1 + 2 alpha kT); dp = 1:
-        kT) and the partition function Z = int exp(-eps/kT) d^dp p by quadrature.
+        kT) and the partition function Z = int exp(-eps/kT) d^dp p by quadrature. For a
+        multi-valley band the sum over the valleys (:meth:`emission`).
         """
         if dispersion is None:
             sigma = self.thermal_velocity
             return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
-        mass, alpha = self.band_parameters(dispersion, dp)
-        if alpha == 0.0:
-            sigma = math.sqrt(self.temperature / mass)
-            return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
-        return self.density * kane_flux_per_density(self.temperature, mass, alpha, dp)
+        if not isinstance(dispersion, MultiValley):
+            mass, alpha = self.band_parameters(dispersion, dp)
+            if alpha == 0.0:
+                sigma = math.sqrt(self.temperature / mass)
+                return _inject.flux_density(self.density, sigma, direction * self.drift / sigma)
+        return self.density * self.emission(dispersion, dp)[1]
 
 
 def kane_partition(kT, mass, alpha, dp):

@@ -26,7 +26,7 @@ from . import _checks
 from ._kernels import inject as _inject
 from ._kernels.rng import seed_to_int
 from ._model import Model
-from .bands import Kane, Parabolic
+from .bands import Kane, MultiValley, Parabolic
 from .boundaries import Reservoir
 from .states import Distribution, _PiecewiseLinear, _profile
 from .units import e as _E
@@ -171,18 +171,19 @@ class Doping(Model):
 class DopedEquilibrium(Distribution):
     """Carriers at equilibrium over a doping profile: density N_D - N_A in each region
     (charge neutrality; regions with net doping <= 0 hold none), positions uniform inside a
-    region, momenta from exp(-eps(p)/kT) of a parabolic or Kane band at rest, drawn exactly
-    (:func:`pmc._kernels.inject.refill_kane`). Every marker of a region carries the same
-    weight, so that each region holds its neutral charge exactly.
+    region, momenta from exp(-E(p)/kT) of a parabolic, Kane or multi-valley band at rest,
+    drawn exactly (:func:`pmc._kernels.inject.refill_band`; a multi-valley band: the valleys
+    by their equilibrium populations, the markers' ``state`` the valley). Every marker of a
+    region carries the same weight, so that each region holds its neutral charge exactly.
 
     Parameters
     ----------
     doping : Doping
-    dispersion : pmc.bands.Parabolic or pmc.bands.Kane
+    dispersion : pmc.bands.Parabolic, pmc.bands.Kane or pmc.bands.MultiValley
     temperature : float
         kT [J], > 0.
     momentum_dims : int
-        Momentum dimensions, 1 or 3.
+        Momentum dimensions, 1 or 3 (a multi-valley band: 3).
     profile : tuple (x, n), optional
         A carrier density n [1/m^3] tabulated at increasing x [m] (linear in between) to
         sample the positions from instead of the neutral doping, e.g. the equilibrium of
@@ -199,13 +200,16 @@ class DopedEquilibrium(Distribution):
     def __post_init__(self):
         if not isinstance(self.doping, Doping):
             raise ValueError(f"doping must be a pmc.devices.Doping, got {self.doping!r}")
-        if not isinstance(self.dispersion, (Parabolic, Kane)):
-            raise ValueError(f"dispersion must be pmc.bands.Parabolic or Kane, got "
-                             f"{self.dispersion!r}")
+        if not isinstance(self.dispersion, (Parabolic, Kane, MultiValley)):
+            raise ValueError(f"dispersion must be pmc.bands.Parabolic, Kane or MultiValley, "
+                             f"got {self.dispersion!r}")
         object.__setattr__(self, "temperature", _checks.positive("temperature",
                                                                  self.temperature))
         if self.momentum_dims not in (1, 3):
             raise ValueError(f"momentum_dims must be 1 or 3, got {self.momentum_dims!r}")
+        if isinstance(self.dispersion, MultiValley) and self.momentum_dims != 3:
+            raise ValueError(f"momentum_dims must be 3 for a MultiValley band, got "
+                             f"{self.momentum_dims!r}")
         if self.profile is not None:
             px, pv = _profile(self.profile)
             if np.any(pv < 0):
@@ -241,20 +245,21 @@ class DopedEquilibrium(Distribution):
         return counts
 
     def _draw(self, rng, n):
-        d = self.dispersion
-        mass = d.mass
-        alpha = d.alpha if isinstance(d, Kane) else 0.0
+        table, _ = Reservoir(temperature=self.temperature).emission(self.dispersion, self.dp)
         key = seed_to_int(int(rng.integers(1 << 62)))
+        valleys = isinstance(self.dispersion, MultiValley)
         if self.profile is not None:
             x = np.empty((1, n))
             p = np.empty((self.dp, n))
-            _inject.refill_kane(key, 0, 0, 0.0, 1.0, self.temperature, mass, alpha, x, p)
+            s = np.empty(n, np.int64)
+            _inject.refill_band(key, 0, 0, 0.0, 1.0, self.temperature, table, x, p, s)
             x[0] = _PiecewiseLinear(*self.profile).draw(rng, n)
-            return x, p, self._weights(n), None
+            return x, p, self._weights(n), s if valleys else None
         counts = self.counts(n)
         x = np.empty((1, int(counts.sum())))
         p = np.empty((self.dp, x.shape[1]))
         w = np.empty(x.shape[1])
+        s = np.empty(x.shape[1], np.int64)
         start = 0
         held = np.maximum(self.doping.net_by_region, 0.0) * np.diff(self.doping.edges)
         for k, ((lo, hi, _, _), c) in enumerate(zip(self.doping.regions, counts)):  # regions
@@ -262,11 +267,11 @@ class DopedEquilibrium(Distribution):
                 continue
             sl = slice(start, start + c)
             xs, ps = np.empty((1, c)), np.empty((self.dp, c))
-            _inject.refill_kane(key, 0, k, lo, hi, self.temperature, mass, alpha, xs, ps)
+            _inject.refill_band(key, 0, k, lo, hi, self.temperature, table, xs, ps, s[sl])
             x[:, sl], p[:, sl] = xs, ps
             w[sl] = held[k] / c
             start += c
-        return x, p, w, None
+        return x, p, w, s if valleys else None
 
 
 # ============================================================================ drift-diffusion

@@ -177,11 +177,10 @@ class Simulation(FrameRun):
             raise ValueError(f"observables {list(observables)} need a grid")
         if grid is not None:
             grid._check(markers, hamiltonian)
-        # composed pushes with contacts work (their streams have their own key family,
-        # rng.COMPOSED_PUSH) but are off by default: whether they bias the equilibrium Fermi
-        # level of validation/si_diode.py near its junctions is not settled; set
-        # _compose_pushes = True to use them
-        self._compose_pushes = not check_boundary(boundary, hamiltonian, markers)
+        # composed pushes also with contacts (their streams have their own key family,
+        # rng.COMPOSED_PUSH); check_boundary refuses a boundary that does not fit the run
+        check_boundary(boundary, hamiltonian, markers)
+        self._compose_pushes = True
         self.hamiltonian = hamiltonian
         self.markers = markers.copy()
         check_inside(boundary, self.markers, outside)
@@ -875,7 +874,7 @@ class Simulation(FrameRun):
         lo, hi = self.boundary.extent(0)
         flow = 0.0
         if mk.n:
-            v = self.hamiltonian.dispersion.velocity(mk.momenta, self.hamiltonian.hbar)
+            v = self.hamiltonian.velocity(mk.momenta, state=mk.state)
             v = v if v.ndim == 1 else v[:, 0]
             flow = float(np.dot(mk.w, v))
         ramo = np.array([1.0, -1.0]) * q * flow / (hi - lo)

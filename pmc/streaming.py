@@ -18,7 +18,7 @@ from ._kernels import walls as _walls
 from ._kernels import wigner as _wigner
 from ._kernels.rng import (FREESTREAM, FREESTREAM_MARKER, FREESTREAM_SPECIES, WALLS, mix64,
                            seed_to_int)
-from .bands import Parabolic, SpeciesMasses
+from .bands import MultiValley, Parabolic, SpeciesMasses
 from .boundaries import Freestream, GasWall, Injecting, check_inside, encode_walls
 from .hamiltonian import Hamiltonian
 from .markers import Markers
@@ -401,12 +401,18 @@ class Contact:
     direction : float
         +1 (markers enter towards +x) or -1.
     reservoir : pmc.Reservoir
-    mass, alpha : float
-        The band's mass [kg] and non-parabolicity [1/J] (parabolic: 0).
+    mass, alpha : float or None
+        The band's mass [kg] and non-parabolicity [1/J] (parabolic: 0; a multi-valley band:
+        None, see ``table``).
     exact_maxwellian : bool
         A parabolic band with the flux rule: the drifting-Maxwellian kernel (any dp).
     rate : float
         Markers per unit time through the wall (flux rule) [1/s].
+    table : ndarray
+        The band's valleys for the injection kernels (:meth:`pmc.Reservoir.emission`).
+    mirror : ndarray or None
+        A multi-valley band: the valley each valley becomes when p_x is reversed (a marker
+        that crosses the box and a reflecting wall in its first step).
     """
 
     side: int
@@ -417,6 +423,8 @@ class Contact:
     alpha: float
     exact_maxwellian: bool
     rate: float
+    table: np.ndarray = None
+    mirror: np.ndarray = None
 
 
 def _inject_step(markers, key, step, contact, dt, wkind, lo, hi):
@@ -443,24 +451,30 @@ def _flux_step(markers, key, step, contact, dt, wkind, lo, hi):
         a = direction * res.drift / sigma
         _inject.inject(key, step, side, rate, dt, wall, direction, sigma, a, sigma,
                        contact.mass, x, p)
+        state = None
     else:
-        _inject.inject_kane(key, step, side, rate, dt, wall, direction, res.temperature,
-                            contact.mass, contact.alpha, x, p)
+        state = np.empty(k, np.int64)
+        _inject.inject_band(key, step, side, rate, dt, wall, direction, res.temperature,
+                            contact.table, x, p, state)
     for side_code, wall_x, past in ((0, lo[0], x[0] < lo[0]), (1, hi[0], x[0] >= hi[0])):
         if wkind[0, side_code] == _push.REFLECTING and past.any():  # crossed the box at once
             x[0, past] = 2.0 * wall_x - x[0, past]
             p[0, past] = -p[0, past]
-    return _append(markers, x, p, res.weight, side, k, lo, hi)
+            if state is not None and contact.mirror is not None:
+                state[past] = contact.mirror[state[past]]
+    return _append(markers, x, p, state, res.weight, side, k, lo, hi)
 
 
-def _append(markers, x, p, weight, side, k, lo, hi):
-    """Append the new markers that are inside [lo, hi) and tally them as injected through
-    ``side`` (those already past a wall as absorbed there)."""
+def _append(markers, x, p, state, weight, side, k, lo, hi):
+    """Append the new markers (valleys ``state``, None: state 0) that are inside [lo, hi) and
+    tally them as injected through ``side`` (those already past a wall as absorbed there)."""
     tally = StreamTally()
     inside = (x[0] >= lo[0]) & (x[0] < hi[0])
     k_in = int(inside.sum())
-    state = None if markers.state is None else np.zeros(k_in, np.int64)  # enter in state 0
-    markers.append(x[:, inside], p[:, inside], np.full(k_in, weight), state)
+    if markers.state is not None:
+        state = np.zeros(k_in, np.int64) if state is None else state[inside]
+    markers.append(x[:, inside], p[:, inside], np.full(k_in, weight),
+                   None if markers.state is None else state)
     tally.injected_weight[side] = k * weight
     tally.injected_count = k
     out = ~inside
@@ -500,10 +514,10 @@ def _refill_step(markers, key, step, contact):
         return tally
     xn = np.empty((1, k))
     pn = np.empty((markers.dp, k))
-    _inject.refill_kane(key, step, contact.side, a, b, res.temperature, contact.mass,
-                        contact.alpha, xn, pn)
-    state = None if markers.state is None else np.zeros(k, np.int64)
-    markers.append(xn, pn, np.full(k, res.weight), state)
+    state = np.empty(k, np.int64)
+    _inject.refill_band(key, step, contact.side, a, b, res.temperature, contact.table, xn, pn,
+                        state)
+    markers.append(xn, pn, np.full(k, res.weight), None if markers.state is None else state)
     tally.injected_weight[contact.side] = k * res.weight
     tally.injected_count = k
     return tally
@@ -522,11 +536,14 @@ def check_boundary(boundary, hamiltonian, markers):
     out = []
     lo, hi = boundary.extent(0)
     for side, wall, direction, res in reservoirs:
-        mass, alpha = res.band_parameters(disp, markers.dp)
+        table, _ = res.emission(disp, markers.dp)
+        mass, alpha = ((None, None) if isinstance(disp, MultiValley)
+                       else res.band_parameters(disp, markers.dp))
         if res.rule == "neutral" and res.cell > hi - lo:
             raise ValueError(f"the contact cell ({res.cell:g} m) is wider than the box "
                              f"[{lo:g}, {hi:g}]")
         exact = isinstance(disp, Parabolic) and res.rule == "flux"
         rate = res.flux(direction, disp, markers.dp) / res.weight  # per unit time (1D)
-        out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate))
+        mirror = disp.mirror_states()[:, 0] if isinstance(disp, MultiValley) else None
+        out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate, table, mirror))
     return out

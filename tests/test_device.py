@@ -226,7 +226,7 @@ def test_bad_input(make, match):
 
 
 @pytest.mark.parametrize("band, dp, match", [
-    (pmc.bands.Linear(speed=1.0), 3, "Parabolic or Kane"),
+    (pmc.bands.Linear(speed=1.0), 3, "Parabolic, Kane or MultiValley"),
     (pmc.bands.Kane(mass=1.0, alpha=0.5), 2, "1 or 3 momentum"),
 ])
 def test_reservoir_refuses_bands_it_cannot_emit(band, dp, match):
@@ -246,11 +246,11 @@ def test_reservoir_kane_drift_and_mass_mismatch():
                    boundary=pmc.Injecting(0.0, 1.0, left=pmc.Reservoir(mass=2.0)))
 
 
-def test_multivalley_band_points_to_single_valley():
+def test_multivalley_reservoir_needs_three_momentum_dims():
     si = pmc.materials.get("Si")
     res = pmc.Reservoir()
-    with pytest.raises(ValueError, match="single_valley"):
-        res.band_parameters(si.band, 3)
+    with pytest.raises(ValueError, match="momentum dimensions"):
+        res.emission(si.band, 1)
 
 
 # ---------------------------------------------------------------------------- drift-diffusion

@@ -79,7 +79,7 @@ def test_composed_pushes_with_contacts_keep_the_equilibrium():
     injected, steps = [], 1500
     for composed in (True, False):
         sim = pmc.Simulation(H, mk, dt=0.05, boundary=box, collisions=coll, cells=cells, seed=4)
-        sim._compose_pushes = composed  # off by default with contacts
+        sim._compose_pushes = composed  # on by default
         totals = []
         for _ in range(30):
             sim.step(steps // 30)
@@ -104,8 +104,8 @@ def test_composed_push_keys_are_their_own_family():
 
 
 def test_diode_like_run_composes_with_a_kicking_field():
-    """Poisson (a kicking, self-consistent field) with contacts and collisions can compose
-    pushes; the run is reproducible from its seed."""
+    """Poisson (a kicking, self-consistent field) with contacts and collisions composes
+    pushes by default; the run is reproducible from its seed."""
     H, box, mk = _contact_box(rule="neutral")
     field = pmc.fields.Poisson(0.0, 4.0, 33, boundary="dirichlet", charge=-1.0,
                                permittivity=1.0, background=100.0, voltages=(0.0, 0.5))
@@ -114,8 +114,7 @@ def test_diode_like_run_composes_with_a_kicking_field():
         sim = pmc.Simulation(H, mk, dt=0.05, boundary=box, fields=[field],
                              collisions=[pmc.collisions.ElasticIsotropic(rate=2.0)],
                              cells=pmc.Cells((0.0,), (4.0,), (4,)), seed=5)
-        assert not sim._compose_pushes  # off by default with contacts, possible on request
-        sim._compose_pushes = True
+        assert sim._compose_pushes  # on by default with contacts
         sim.step(20)
         runs.append(sim.markers.x.copy())
     np.testing.assert_array_equal(*runs)

@@ -25,6 +25,8 @@ velocity maximum among the fields to lie at 2-5 kV/cm, the velocity at 10 kV/cm 
 it (negative differential mobility), and the L population at 10 kV/cm to exceed the one at
 the peak.
 """
+import pathlib
+import sys
 import time
 
 import numpy as np
@@ -32,9 +34,11 @@ import xarray as xr
 
 import pmc
 import pmc.validate
-from pmc.averages import steady_state
-from pmc.units import K, e, hbar
+from pmc.units import K
 from pmc.validate import Verdict
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _velocity_field import drift, point  # noqa: E402
 
 NUMBER = 21
 NAME = "gaas_velocity_field"
@@ -54,34 +58,19 @@ def parameters(quick):
                 transient=4e-12, window=6e-12, save_every=5e-14)
 
 
-def drift(material, field_v_per_m, c, seed):
-    """Steady state at one field along x (a :func:`pmc.averages.steady_state` dataset)."""
-    H = pmc.Hamiltonian(material.band, pmc.potentials.UniformField(e * field_v_per_m), hbar=hbar)
-    sim = pmc.Simulation(H, pmc.sample(material.equilibrium(), c["n"], seed=seed), dt=c["dt"],
-                         collisions=material.collisions(), cells=pmc.Cells((-1.0,), (1.0,), (1,)),
-                         seed=seed)
-    ds = sim.run(t_end=c["transient"] + c["window"], save_every=c["save_every"])
-    return steady_state(ds, start=c["transient"] + 0.5 * c["save_every"], batches=10,
-                        field=field_v_per_m, velocity="drift_velocity")
-
-
 def run(quick, outdir):
     c = parameters(quick)
     started = time.perf_counter()
     mat = pmc.materials.get("GaAs", temperature=300 * K)
     fields = np.array(c["fields"])
-    v, s, energy, pops = [], [], [], []
+    v, s, energy, pops, pop_err = [], [], [], [], []
     for k, f in enumerate(fields):
-        st = drift(mat, f * 1e5, c, seed=210 + k)
-        v.append(100.0 * float(st["drift_velocity_mean"][0]))
-        s.append(100.0 * float(st["drift_velocity_mean_stderr"][0]))
-        energy.append(float(st["band_energy_mean"] / st["total_weight_mean"]) / e)
-        pops.append([float(x) for x in st["valley_population_mean"]])
-        pops_err = st["valley_population_mean_stderr"].values
-        if k == 0:
-            pop_err = [pops_err]
-        else:
-            pop_err.append(pops_err)
+        v_k, s_k, energy_k, pops_k, pop_err_k = point(drift(mat, f * 1e5, c, seed=210 + k))
+        v.append(v_k)
+        s.append(s_k)
+        energy.append(energy_k)
+        pops.append(pops_k)
+        pop_err.append(pop_err_k)
     v, s, pops, pop_err = np.array(v), np.array(s), np.array(pops), np.array(pop_err)
     mobility = v[0] / (fields[0] * 1e3)
     mobility_err = s[0] / (fields[0] * 1e3)

@@ -47,15 +47,15 @@ import sys
 import time
 
 import numpy as np
-import xarray as xr
 
 import pmc
 import pmc.validate
-from pmc.units import K, e
+from pmc.units import K
 from pmc.validate import Verdict
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from si_velocity_field import canali, drift, rotated  # noqa: E402
+from _velocity_field import (canali, canali_panel, drift, point, population_panel,  # noqa: E402
+                             rotated, silicon_dataset)
 
 NUMBER = 22
 NAME = "si_77k"
@@ -90,9 +90,7 @@ def run(quick, outdir):
         mat = rotated(si, direction)
         for f in c["fields"]:
             seed += 1
-            st = drift(mat, f * 1e5, c, seed)
-            v = 100.0 * float(st["drift_velocity_mean"][0])  # cm/s along the field
-            s = 100.0 * float(st["drift_velocity_mean_stderr"][0])
+            v, s, energy, pops, _ = point(drift(mat, f * 1e5, c, seed))
             ref = float(canali(f * 1e3, TEMPERATURE))
             tested = None
             if f >= SATURATED_FROM:
@@ -102,9 +100,7 @@ def run(quick, outdir):
             rows.append({"direction": direction, "field_kV_per_cm": f, "pmc_cm_per_s": v,
                          "stderr_cm_per_s": s, "canali_cm_per_s": ref,
                          "z": (v - ref) / np.hypot(REF_SCATTER * ref, s), "z_tested": tested,
-                         "mean_energy_eV": float(st["band_energy_mean"]
-                                                 / st["total_weight_mean"]) / e,
-                         "valley_population": [float(x) for x in st["valley_population_mean"]]})
+                         "mean_energy_eV": energy, "valley_population": pops})
     fom = float(max(abs(r["z_tested"]) for r in rows if r["z_tested"] is not None))
     by = {(r["direction"], r["field_kV_per_cm"]): r for r in rows}
     aniso = []
@@ -129,30 +125,17 @@ def run(quick, outdir):
 
 
 def _save(rows, aniso, outdir, passed, quick):
-    n = len(rows)
-    ds = xr.Dataset(
-        {"drift_velocity": ("case", [r["pmc_cm_per_s"] for r in rows],
-                            {"units": "cm/s", "long_name": "pmc drift velocity along the field"}),
-         "drift_velocity_stderr": ("case", [r["stderr_cm_per_s"] for r in rows],
-                                   {"units": "cm/s", "long_name": "batch-means standard error"}),
-         "canali": ("case", [r["canali_cm_per_s"] for r in rows],
-                    {"units": "cm/s", "long_name": "Canali et al. (1975) fit at 77 K"}),
-         "z": ("case", [r["z"] for r in rows], {"units": "1"}),
-         "mean_energy": ("case", [r["mean_energy_eV"] for r in rows],
-                         {"units": "eV", "long_name": "mean energy per electron"}),
-         "valley_population": (("case", "valley"), [r["valley_population"] for r in rows],
-                               {"units": "1", "long_name": "valley populations"}),
-         "anisotropy": ("anisotropy_field", [a["ratio_111_100"] for a in aniso],
-                        {"units": "1", "long_name": "v<111> / v<100>"}),
-         "anisotropy_stderr": ("anisotropy_field", [a["stderr"] for a in aniso],
-                               {"units": "1"})},
-        coords={"field": ("case", [r["field_kV_per_cm"] for r in rows], {"units": "kV/cm"}),
-                "direction": ("case", [r["direction"] for r in rows]),
-                "valley": ("valley", ["X1", "X2", "X3"]), "case": np.arange(n),
-                "anisotropy_field": ("anisotropy_field", [a["field_kV_per_cm"] for a in aniso],
+    ds = silicon_dataset(
+        rows, NAME, quick, passed, "Canali et al. (1975) fit at 77 K",
+        data={"z": ("case", [r["z"] for r in rows], {"units": "1"}),
+              "anisotropy": ("anisotropy_field", [a["ratio_111_100"] for a in aniso],
+                             {"units": "1", "long_name": "v<111> / v<100>"}),
+              "anisotropy_stderr": ("anisotropy_field", [a["stderr"] for a in aniso],
+                                    {"units": "1"})},
+        coords={"anisotropy_field": ("anisotropy_field", [a["field_kV_per_cm"] for a in aniso],
                                      {"units": "kV/cm"})},
-        attrs={"case_name": NAME, "quick": int(quick), "tolerance": TOLERANCE,
-               "ref_scatter": REF_SCATTER, "passed": int(passed), "temperature_K": TEMPERATURE})
+        attrs={"tolerance": TOLERANCE, "ref_scatter": REF_SCATTER,
+               "temperature_K": TEMPERATURE})
     ds.to_netcdf(outdir / f"{NAME}.nc")
     _figure(ds, outdir / f"{NAME}.png")
 
@@ -166,16 +149,8 @@ def _figure(ds, path):
     f = np.logspace(np.log10(float(ds.field.min())) - 0.3, np.log10(float(ds.field.max())) + 0.2)
     ref = canali(f * 1e3, TEMPERATURE)
     ax = axes[0]
-    ax.loglog(f, ref, "k-", label="Canali et al. 1975 (fit, 77 K)")
-    ax.fill_between(f, ref * (1 - REF_SCATTER), ref * (1 + REF_SCATTER), color="0.85",
-                    label="fit +- 5 %")
+    canali_panel(ax, ds, ref, f, REF_SCATTER, "Canali et al. 1975 (fit, 77 K)")
     ax.axhline(V_SAT, color="r", ls="--", lw=1, label="v_sat(77 K), Quay et al. 2000")
-    for d, mk in (("100", "o"), ("111", "s")):
-        sel = ds.direction == d
-        ax.errorbar(ds.field[sel], ds.drift_velocity[sel], yerr=ds.drift_velocity_stderr[sel],
-                    fmt=mk, label=f"pmc, E || <{d}>")
-    ax.set_xlabel("field [kV/cm]")
-    ax.set_ylabel("drift velocity [cm/s]")
     ax.set_title("electrons in Si, 77 K (inelastic acoustic)")
     ax.legend(fontsize=8)
     ax = axes[1]
@@ -184,14 +159,7 @@ def _figure(ds, path):
     ax.set_xscale("log")
     ax.set_xlabel("field [kV/cm]")
     ax.set_ylabel("v<111> / v<100>")
-    ax = axes[2]
-    sel = ds.direction == "100"
-    for k, name in enumerate(ds.valley.values):
-        label = f"{name} ({'axis along E' if k == 0 else 'axis across E'})"
-        ax.semilogx(ds.field[sel], ds.valley_population[sel, k], "o-", label=label)
-    ax.set_xlabel("field [kV/cm] (<100>)")
-    ax.set_ylabel("valley population")
-    ax.legend(fontsize=8)
+    population_panel(axes[2], ds)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

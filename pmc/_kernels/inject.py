@@ -21,6 +21,17 @@ mixture of Gamma(3/2), Gamma(5/2), Gamma(7/2); acceptance sqrt(1 + alpha eps) /
 (1 + alpha eps / 2) > 0.97 for alpha eps < 1); in 1D it is (1 + 2 alpha eps) / sqrt(gamma)
 exp(-eps/kT), from the envelope eps^(-1/2) (1 + 2 alpha eps) exp(-eps/kT) (Gamma(1/2),
 Gamma(3/2)), acceptance 1 / sqrt(1 + alpha eps).
+
+A multi-valley band (:class:`pmc.bands.MultiValley`) is a sum of such Kane valleys, each
+ellipsoidal: the Herring-Vogt momentum p* = T p makes valley v spherical with mass m_d
+(d^3 p = d^3 p*, det T = 1), and v_x = (T^T p*)_x / (m_d (1 + 2 alpha eps)) = |t| p*_n /
+(m_d (1 + 2 alpha eps)), t = T^T e_x, n = t / |t|. So the flux out of valley v is |t| times
+the flux of its spherical Kane band through a plane normal to n, and in p* it has the
+isotropic Kane flux-weighted law about n, drawn as above; p = T^-1 p*. The valley of a crossing
+marker is drawn by its share of the flux, d_v Z_v exp(-Delta_v / kT) |t| F_v / Z_v; that of a
+marker of the equilibrium by its population d_v Z_v exp(-Delta_v / kT) (Z_v the partition
+function of the valley's Kane band, d_v its degeneracy). A Kane band is the one-valley case with
+T = 1 (no draw of the valley).
 """
 import math
 
@@ -189,29 +200,68 @@ def _kane_momentum(e, mass, alpha):
     return math.sqrt(2.0 * mass * e * (1.0 + alpha * e))
 
 
+#: Columns of a band table row (one row per valley; a Kane band is one row with A = 1,
+#: SPEED = 1): the cumulative probabilities of the valley for a marker crossing the wall (FLUX)
+#: and for one of the equilibrium (POP), the density-of-states mass m_d [kg], alpha [1/J],
+#: SPEED = |T^T e_x| = sqrt(m_d (M^-1)_xx) (v_x = SPEED p*_n / (m_d (1 + 2 alpha eps)) for the
+#: Herring-Vogt momentum p* along the wall normal's image n = T^T e_x / SPEED) and the 3x3 matrix
+#: A = T^-1 [n e1 e2] (row-major; e1, e2 complete n to an orthonormal frame), which maps the
+#: momentum u drawn about the normal in the spherical frame back to the crystal momentum p = A u.
+FLUX, POP, MD, ALPHA, SPEED, A0 = 0, 1, 2, 3, 4, 5
+NCOL = 14
+
+
 @njit(**JIT)
-def inject_kane(seed, step, side, rate, dt, wall, direction, kT, mass, alpha, x, p):
-    """As :func:`inject` for a Kane band at rest: fill x (1, k) and p (dp, k), dp = 1 or 3, with
-    the k arrivals of this step, streamed freely from the wall for the time left in the step."""
+def _pick(table, col, key, counter):
+    """A valley drawn with the cumulative probabilities ``table[:, col]`` (no draw for one)."""
+    nv = table.shape[0]
+    if nv == 1:
+        return 0
+    u = uniform(key, counter)
+    for v in range(nv - 1):
+        if u < table[v, col]:
+            return v
+    return nv - 1
+
+
+@njit(**JIT)
+def _momentum(table, v, u0, u1, u2, p, k):
+    """p[:, k] = A_v (u0, u1, u2): the crystal momentum of spherical-frame components
+    (u0 along the wall normal's image, u1, u2 across)."""
+    for j in range(3):
+        o = A0 + 3 * j
+        p[j, k] = table[v, o] * u0 + table[v, o + 1] * u1 + table[v, o + 2] * u2
+
+
+@njit(**JIT)
+def inject_band(seed, step, side, rate, dt, wall, direction, kT, table, x, p, state):
+    """As :func:`inject` for a Kane or multi-valley band at rest (``table``: one row of NCOL
+    per valley, see :data:`FLUX`): fill x (1, k), p (dp, k) and the valleys ``state`` (k,) with
+    the k arrivals of this step, streamed freely from the wall for the time left in the step.
+    The valley is drawn by its share of the flux; in it, the energy of the flux and the
+    direction cos(theta) = sqrt(U) about the wall normal's image in the Herring-Vogt frame
+    (module docstring). dp = 1 (one Kane valley) or 3."""
     key = stream_key(seed, step, INJECTION + side)
     dp = p.shape[0]
     t = 0.0
     for k in range(x.shape[1]):
         t += -math.log(uniform_open(key, k)) / rate
         mk = stream_key(seed, step, (side + 1) * INJECTION_MARKER + k)
+        v = _pick(table, FLUX, mk, _DIR + 3)
+        alpha = table[v, ALPHA]
         e = kane_flux_energy(mk, kT, alpha, dp)
-        pm = _kane_momentum(e, mass, alpha)
+        pm = _kane_momentum(e, table[v, MD], alpha)
         if dp == 1:
-            px = direction * pm
+            u0 = direction * pm
+            p[0, k] = u0
         else:
             c = math.sqrt(uniform(mk, _DIR))
             s = math.sqrt(max(1.0 - c * c, 0.0))
             phi = 2.0 * math.pi * uniform(mk, _DIR + 1)
-            px = direction * pm * c
-            p[1, k] = pm * s * math.cos(phi)
-            p[2, k] = pm * s * math.sin(phi)
-        p[0, k] = px
-        x[0, k] = wall + px / (mass * (1.0 + 2.0 * alpha * e)) * (dt - t)
+            u0 = direction * pm * c
+            _momentum(table, v, u0, pm * s * math.cos(phi), pm * s * math.sin(phi), p, k)
+        state[k] = v
+        x[0, k] = wall + table[v, SPEED] * u0 / (table[v, MD] * (1.0 + 2.0 * alpha * e)) * (dt - t)
     return x, p
 
 
@@ -227,24 +277,27 @@ def count_refill(seed, step, side, deficit):
 
 
 @njit(**JIT)
-def refill_kane(seed, step, side, lo, hi, kT, mass, alpha, x, p):
-    """Fill x (1, k) uniform in [lo, hi) [m] and p (dp, k), dp = 1 or 3, from the Kane-band
-    equilibrium at rest: the markers an ohmic contact creates in its cell."""
+def refill_band(seed, step, side, lo, hi, kT, table, x, p, state):
+    """Fill x (1, k) uniform in [lo, hi) [m], p (dp, k) and the valleys ``state`` (k,) from the
+    equilibrium at rest of a Kane or multi-valley band (``table`` as for :func:`inject_band`;
+    the valley drawn by its population, the Herring-Vogt momentum isotropic): the markers an
+    ohmic contact creates in its cell. dp = 1 (one Kane valley) or 3."""
     base = stream_key(seed, step, OHMIC + side)
     dp = p.shape[0]
     for k in range(x.shape[1]):
         mk = stream_key(base, k + 1, 0)
+        v = _pick(table, POP, mk, _DIR + 3)
+        alpha = table[v, ALPHA]
         e = kane_equilibrium_energy(mk, kT, alpha, dp)
-        pm = _kane_momentum(e, mass, alpha)
+        pm = _kane_momentum(e, table[v, MD], alpha)
         if dp == 1:
             p[0, k] = pm if uniform(mk, _DIR) < 0.5 else -pm
         else:
             c = 2.0 * uniform(mk, _DIR) - 1.0
             s = math.sqrt(max(1.0 - c * c, 0.0))
             phi = 2.0 * math.pi * uniform(mk, _DIR + 1)
-            p[0, k] = pm * c
-            p[1, k] = pm * s * math.cos(phi)
-            p[2, k] = pm * s * math.sin(phi)
+            _momentum(table, v, pm * c, pm * s * math.cos(phi), pm * s * math.sin(phi), p, k)
+        state[k] = v
         x[0, k] = lo + (hi - lo) * uniform(mk, _DIR + 2)
     return x, p
 

@@ -90,9 +90,16 @@ class ValleyMechanism(Mechanism):
     _vkind = _valleys.ISOTROPIC
     final = "same"
     final_valleys = 1
+    #: parameters checked > 0 and >= 0 (each mechanism names its own)
+    _positive = ()
+    _non_negative = ()
 
     def __post_init__(self):
         super().__post_init__()
+        for f in self._positive:
+            object.__setattr__(self, f, _checks.positive(f, getattr(self, f)))
+        for f in self._non_negative:
+            object.__setattr__(self, f, _checks.non_negative(f, getattr(self, f)))
         if self.statistics != "classical":
             raise ValueError(f"{type(self).__name__} supports statistics='classical' only (Pauli "
                              f"blocking over valleys is not implemented), got "
@@ -364,7 +371,22 @@ class ValleyScatteringOperator(JumpOperator):
 
 # ============================================================================ mechanisms
 @dataclass(frozen=True)
-class AcousticDeformation(ValleyMechanism):
+class _DeformationPotential(ValleyMechanism):
+    """The parameters of acoustic phonons by the deformation potential (elastic and
+    inelastic): Xi [J], rho [kg/m^3], u_l [m/s], kT [J], all > 0."""
+
+    deformation_potential: float
+    mass_density: float
+    sound_velocity: float
+    temperature: float
+    _positive = ("deformation_potential", "mass_density", "sound_velocity", "temperature")
+
+    def _reference_energy(self, hamiltonian):
+        return self.temperature
+
+
+@dataclass(frozen=True)
+class AcousticDeformation(_DeformationPotential):
     """Acoustic phonons by the deformation potential, elastic, in equipartition (JR III.B.3):
 
         Gamma(eps) = (2 pi Xi^2 kT / (hbar rho u_l^2)) g_v(eps),
@@ -387,17 +409,8 @@ class AcousticDeformation(ValleyMechanism):
     Keyword options: ``initial`` (valley group) and those of :class:`pmc.collisions.Mechanism`.
     """
 
-    deformation_potential: float
-    mass_density: float
-    sound_velocity: float
-    temperature: float
     _default_name = "acoustic_deformation"
     processes = ("elastic",)
-
-    def __post_init__(self):
-        super().__post_init__()
-        for f in ("deformation_potential", "mass_density", "sound_velocity", "temperature"):
-            object.__setattr__(self, f, _checks.positive(f, getattr(self, f)))
 
     def _constant(self, hbar):
         return (2.0 * math.pi * self.deformation_potential ** 2 * self.temperature
@@ -410,12 +423,9 @@ class AcousticDeformation(ValleyMechanism):
         return (self._constant(hbar) * dos(eps, initial.density_of_states_mass, initial.alpha,
                                            hbar),)
 
-    def _reference_energy(self, hamiltonian):
-        return self.temperature
-
 
 @dataclass(frozen=True)
-class InelasticAcoustic(ValleyMechanism):
+class InelasticAcoustic(_DeformationPotential):
     """Acoustic phonons by the deformation potential with their energy: absorption and
     emission of a phonon hbar u_l q with the full Bose-Einstein occupation N_q (JR III.B.3, the
     inelastic treatment for low temperatures; C. Jacoboni and P. Lugli, The Monte Carlo Method
@@ -449,18 +459,9 @@ class InelasticAcoustic(ValleyMechanism):
     Keyword options: ``initial`` (valley group) and those of :class:`pmc.collisions.Mechanism`.
     """
 
-    deformation_potential: float
-    mass_density: float
-    sound_velocity: float
-    temperature: float
     _default_name = "inelastic_acoustic"
     _vkind = _valleys.INELASTIC
     processes = ("absorption", "emission")
-
-    def __post_init__(self):
-        super().__post_init__()
-        for f in ("deformation_potential", "mass_density", "sound_velocity", "temperature"):
-            object.__setattr__(self, f, _checks.positive(f, getattr(self, f)))
 
     def _constant(self, mass, hbar):
         return (self.deformation_potential ** 2 * mass
@@ -521,9 +522,6 @@ class InelasticAcoustic(ValleyMechanism):
                                       epsrel=1e-10)[0] / (2.0 * math.pi * hbar)
         return tuple(out)
 
-    def _reference_energy(self, hamiltonian):
-        return self.temperature
-
 
 @dataclass(frozen=True)
 class IntervalleyPhonon(ValleyMechanism):
@@ -568,13 +566,11 @@ class IntervalleyPhonon(ValleyMechanism):
     final: str = "same"
     _default_name = "intervalley_phonon"
     processes = ("absorption", "emission")
+    _positive = ("coupling", "energy", "mass_density")
+    _non_negative = ("temperature",)
 
     def __post_init__(self):
         super().__post_init__()
-        for f in ("coupling", "energy", "mass_density"):
-            object.__setattr__(self, f, _checks.positive(f, getattr(self, f)))
-        object.__setattr__(self, "temperature",
-                           _checks.non_negative("temperature", self.temperature))
         object.__setattr__(self, "final_valleys",
                            _checks.count("final_valleys", self.final_valleys, minimum=1))
         if not isinstance(self.final, str) or not self.final:
@@ -648,13 +644,11 @@ class PolarOptical(ValleyMechanism):
     _vkind = _valleys.POLAR
     _default_name = "polar_optical"
     processes = ("absorption", "emission")
+    _positive = ("energy", "static_permittivity", "high_frequency_permittivity")
+    _non_negative = ("temperature",)
 
     def __post_init__(self):
         super().__post_init__()
-        for f in ("energy", "static_permittivity", "high_frequency_permittivity"):
-            object.__setattr__(self, f, _checks.positive(f, getattr(self, f)))
-        object.__setattr__(self, "temperature",
-                           _checks.non_negative("temperature", self.temperature))
         if not self.static_permittivity > self.high_frequency_permittivity:
             raise ValueError(f"static_permittivity ({self.static_permittivity}) must exceed "
                              f"high_frequency_permittivity ({self.high_frequency_permittivity})")
@@ -737,11 +731,10 @@ class BrooksHerring(ValleyMechanism):
     _vkind = _valleys.IMPURITY
     _default_name = "brooks_herring"
     processes = ("elastic",)
+    _positive = ("doping", "relative_permittivity", "temperature", "charge_number")
 
     def __post_init__(self):
         super().__post_init__()
-        for f in ("doping", "relative_permittivity", "temperature", "charge_number"):
-            object.__setattr__(self, f, _checks.positive(f, getattr(self, f)))
         if self.screening_density is not None:
             object.__setattr__(self, "screening_density",
                                _checks.positive("screening_density", self.screening_density))
