@@ -121,10 +121,11 @@ class Simulation(FrameRun):
         from the end of the transient detected by MSER-5 (:func:`pmc.averages.transient_end`)
         over the frames' cell moments and wall stresses. The cell sums are accumulated every
         ``sample_every`` steps on the collision ``cells``, after the collisions with each marker
-        binned at the middle of its coming free flight (so the pressure tensor and heat flux
-        are the transported fluxes, except in the cells within |v_x| dt / 2 of a wall, where
-        a flight that reaches the wall in its first half is binned where it starts, with its
-        incoming velocity); :meth:`run` adds the time averages
+        binned at the middle of its coming free flight, so the pressure tensor and heat flux
+        are the transported fluxes (a flight that meets a wall before its middle is binned
+        after the push, back from its end along its velocity after the wall; where walls may
+        remove markers, Freestream or absorbing faces, at its start); :meth:`run` adds the
+        time averages
         (:meth:`time_averages`: ``number_density_mean``, ``flow_velocity_mean``,
         ``temperature_x_mean`` .., ``pressure_tensor_mean``, ``heat_flux_mean``, the
         ``wall_*_mean`` of gas-surface walls, each with ``*_mean_stderr`` by batch means over
