@@ -310,6 +310,7 @@ def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift,
             a = p[0, i]
             b = p[1, i]
             d = p[2, i]
+            # the axes written out here: through _shifted_cell the pass took twice as long
             c, ok, crossed = _shifted_axis(positions[0, i], a * h, lo[0], inv_h[0], m0, wrap[0])
             if k > 1:
                 c1, in1, cr1 = _shifted_axis(positions[1, i], b * h, lo[1], inv_h[1], m1,
