@@ -308,14 +308,23 @@ class CellSampler:
             wrap[:] = [bool(f) for f in periodic]
         self._wrap = wrap
         self._scratch = np.empty((0, self.groups * cells.count, NMOMENTS))
+        self._deferred = np.empty(0, np.int64)
+        self._ndeferred = None
+        self._no_counts = np.zeros(0, np.int64)
+        self._counts = np.zeros(_cells.MAX_MOMENT_CHUNKS, np.int64)
+        self._n_sampled = 0
 
-    def sample(self, markers, shift=0.0):
+    def sample(self, markers, shift=0.0, defer=False):
         """Add the current markers' sums (one sample), each marker binned at its position
         advanced by v ``shift`` [s] (0: where it is). After the collisions of a step of dt,
         ``shift`` = dt/2 bins each marker at the middle of its coming free flight: the sums are
         then the time averages over the flights (to O(dt^2)), so the sampled pressure tensor
         and heat flux are the transported fluxes; sampled at the start of the flights they
-        differ from them by (dt/2) d/dx_k (n <v_k ...>), O(dt)."""
+        differ from them by (dt/2) d/dx_k (n <v_k ...>), O(dt).
+
+        A flight that meets a wall (a bounded axis) before its middle is binned where it
+        starts, or with ``defer`` held back for :meth:`finish`, to be binned at its middle
+        on its way back from the wall (no marker may be removed or reordered in between)."""
         x, p, w, state = markers.kernel_arrays()
         n = markers.n
         st = state if self.groups > 1 else np.zeros(0, np.int64)
@@ -323,10 +332,33 @@ class CellSampler:
         chunks = int(_cells.moment_chunks(n, slots))
         if self._scratch.shape[0] < chunks:
             self._scratch = np.empty((chunks, slots, NMOMENTS))
+        if defer:
+            if self._deferred.shape[0] < n:
+                self._deferred = np.empty(markers.capacity, np.int64)
+            self._ndeferred = self._counts[:chunks]
+            deferred = self._deferred
+        else:
+            self._ndeferred = None
+            deferred = np.empty(0, np.int64)
         _cells.accumulate_moments(x, p, w, st, n, self.cells.lo, self._inv_h,
                                   self.cells.shape, self._wrap, float(shift), self._inv_mass,
+                                  deferred, self._ndeferred if defer else self._no_counts,
                                   self._scratch[:chunks], self.sums)
+        self._n_sampled = n
         self.count += 1
+
+    def finish(self, markers, shift):
+        """Bin the flights :meth:`sample` held back, now that they have been flown, each at
+        its position advanced by v ``shift`` [s] (dt/2 less the time flown since the sample,
+        <= 0: the middle of the flight, on its way back from the wall)."""
+        if self._ndeferred is None:
+            return
+        x, p, w, state = markers.kernel_arrays()
+        st = state if self.groups > 1 else np.zeros(0, np.int64)
+        _cells.accumulate_deferred(x, p, w, st, self._n_sampled, self.cells.lo, self._inv_h,
+                                   self.cells.shape, self._wrap, float(shift), self._inv_mass,
+                                   self._deferred, self._ndeferred, self.sums)
+        self._ndeferred = None
 
     def take(self):
         """(sums (groups, cells..., NMOMENTS), count) since the last take; resets."""

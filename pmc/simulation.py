@@ -23,6 +23,7 @@ from . import _checks
 from ._kernels import BLOCK
 from ._kernels import evaluate as _evaluate
 from ._kernels import threads as _threads
+from ._kernels.push import ABSORBING as _ABSORBING
 from ._kernels.push import PERIODIC as _PERIODIC
 from ._kernels.rng import COMPOSED_PUSH, seed_to_int, stream_key
 from ._run import FrameRun, describe_model, frame_at, potential_tables
@@ -120,10 +121,11 @@ class Simulation(FrameRun):
         from the end of the transient detected by MSER-5 (:func:`pmc.averages.transient_end`)
         over the frames' cell moments and wall stresses. The cell sums are accumulated every
         ``sample_every`` steps on the collision ``cells``, after the collisions with each marker
-        binned at the middle of its coming free flight (so the pressure tensor and heat flux
-        are the transported fluxes, except in the cells within |v_x| dt / 2 of a wall, where
-        a flight that reaches the wall in its first half is binned where it starts, with its
-        incoming velocity); :meth:`run` adds the time averages
+        binned at the middle of its coming free flight, so the pressure tensor and heat flux
+        are the transported fluxes (a flight that meets a wall before its middle is binned
+        after the push, back from its end along its velocity after the wall; where walls may
+        remove markers, Freestream or absorbing faces, at its start); :meth:`run` adds the
+        time averages
         (:meth:`time_averages`: ``number_density_mean``, ``flow_velocity_mean``,
         ``temperature_x_mean`` .., ``pressure_tensor_mean``, ``heat_flux_mean``, the
         ``wall_*_mean`` of gas-surface walls, each with ``*_mean_stderr`` by batch means over
@@ -298,13 +300,17 @@ class Simulation(FrameRun):
         self._push(half, 1, self.t0, 2 * first)
         for s in range(first, last + 1):
             self._collide(s)
-            self._sample(s, half)  # at mid-flight: the flights' time average (pmc.sampling)
+            sampled = self._sample(s, half)  # at mid-flight: the flights' time average
             if s < last and self._compose_pushes:
                 self._push(self.dt, 1, self.t0 + half, s, self._composed_key)
+                flown = self.dt
             else:
                 halves = (2 * s + 1,) if s == last else (2 * s + 1, 2 * s + 2)
                 for h in halves:
                     self._push(half, 1, self.t0, h)
+                flown = half * len(halves)
+            if sampled:  # the flights that met a wall first, back to their middle
+                self._sampler.finish(self.markers, half - flown)
             self.step_count += 1
         return self
 
@@ -455,16 +461,20 @@ class Simulation(FrameRun):
                          and np.isclose(hi[a], c.hi[a], rtol=0, atol=1e-9 * c.spacing[a]))
                     for a in range(c.ndim)]
         self._sampler = CellSampler(c, groups=groups, mass=mass, periodic=periodic)
+        # flights that meet a wall before their middle are binned on their way back, after
+        # the push, unless a wall may remove markers (the indices would not hold)
+        self._defer = not np.any(kinds[:self.markers.dx] == _ABSORBING)
 
     def _sample(self, step, shift=0.0):
         """Accumulate the cell sums after step ``step`` if it is a sampling step of the
         window (a detected window samples from the start), the markers binned ``shift`` [s] of
         flight ahead (dt/2 after the collisions: the middle of the free flights)."""
         if self._sampler is None or (step + 1) % self.sample_every:
-            return
+            return False
         if self.average != "auto" and self.t0 + (step + 1) * self.dt < self.average:
-            return
-        self._sampler.sample(self.markers, shift)
+            return False
+        self._sampler.sample(self.markers, shift, defer=self._defer and shift > 0)
+        return True
 
     def _sides(self):
         return [f"{a}_{s}" for a in _AXES[:self.markers.dx] for s in ("lo", "hi")]

@@ -66,23 +66,15 @@ def batch_error(values):
     return np.std(values, axis=0, ddof=1) / math.sqrt(values.shape[0])
 
 
-def bulk(xc, L, dt, t_hot):
-    """The cells whose centres lie more than 2 c0 dt (c0 = sqrt(2 k t_hot / m)) from both
-    plates: there the sampled fluxes are the flights' time averages (a flight that reaches a
-    plate within its first half is binned where it starts)."""
-    margin = 2.0 * math.sqrt(2.0 * KB * t_hot / MASS) * dt
-    return (xc > margin) & (xc < L - margin)
-
-
-def gas_flux(sim, ds, flux, mask):
-    """(value, stderr) of the mean over the ``mask`` cells of ``flux(moments)`` (a function
+def gas_flux(sim, ds, flux):
+    """(value, stderr) of the mean over the cells of ``flux(moments)`` (a function
     of a dataset of cell moments: the window's means, or each batch's from
     ``sim.window_batches()``; the cells' errors are correlated, so the error is that of the
     per-batch cell means)."""
     mean = ds.rename({f"{k}_mean": k for k in MOMENTS})
     per = sim.window_batches()
-    value = float(np.mean(flux(mean)[..., mask]))
-    return value, float(batch_error(np.mean(flux(per)[..., mask], axis=-1)))
+    value = float(np.mean(flux(mean)))
+    return value, float(batch_error(np.mean(flux(per), axis=-1)))
 
 
 def verdict(rows, expect, model):

@@ -227,33 +227,80 @@ def moment_chunks(n, slots):
 
 @njit(**JIT)
 def _shifted_axis(v, dv, lo, inv_h, m, wrap):
-    """(cell, inside) on one axis of ``m`` cells: whether ``v`` lies in the cells, and the
-    cell of v + dv, wrapped over the m cells (``wrap``: a periodic axis) or clamped into
-    0..m-1."""
+    """(cell, inside, crossed) on one axis of ``m`` cells: whether ``v`` lies in the cells, the
+    cell of v + dv, wrapped over the m cells (``wrap``: a periodic axis) or, where v + dv
+    leaves the cells of a bounded axis (``crossed``), the cell of v."""
     s = (v - lo) * inv_h
     inside = (s >= 0.0) & (s < m)
     t = s + dv * inv_h
+    crossed = False
     if t < 0.0 or t >= m:
         if wrap:
             t -= m * math.floor(t / m)
-        else:  # the flight reaches a wall before its middle: where it starts
+        else:  # the flight reaches a wall first: where it is
             t = s
+            crossed = True
     t = min(max(t, 0.0), m - 1.0)
     if not (t == t):
         t = 0.0
-    return int(t), inside
+    return int(t), inside, crossed
+
+
+@njit(**JIT)
+def _shifted_cell(positions, p, i, h, k, lo, inv_h, shape, wrap):
+    """(flat cell, inside, crossed) of marker i advanced by p h (:func:`_shifted_axis` on the
+    first k axes)."""
+    c, ok, cr = _shifted_axis(positions[0, i], p[0, i] * h, lo[0], inv_h[0], shape[0], wrap[0])
+    if k > 1:
+        c1, in1, cr1 = _shifted_axis(positions[1, i], p[1, i] * h, lo[1], inv_h[1], shape[1],
+                                     wrap[1])
+        c = c * shape[1] + c1
+        ok &= in1
+        cr |= cr1
+        if k > 2:
+            c2, in2, cr2 = _shifted_axis(positions[2, i], p[2, i] * h, lo[2], inv_h[2],
+                                         shape[2], wrap[2])
+            c = c * shape[2] + c2
+            ok &= in2
+            cr |= cr2
+    return c, ok, cr
+
+
+@njit(**JIT)
+def _add_moments(acc, s, wi, a, b, d):
+    """acc[s, :] += the NMOMENTS sums of one marker (weight wi, momentum (a, b, d))."""
+    wa = wi * a
+    wb = wi * b
+    wd = wi * d
+    q = a * a + b * b + d * d
+    acc[s, 0] += wi
+    acc[s, 1] += wa
+    acc[s, 2] += wb
+    acc[s, 3] += wd
+    acc[s, 4] += wa * a
+    acc[s, 5] += wb * b
+    acc[s, 6] += wd * d
+    acc[s, 7] += wa * b
+    acc[s, 8] += wa * d
+    acc[s, 9] += wb * d
+    acc[s, 10] += wa * q
+    acc[s, 11] += wb * q
+    acc[s, 12] += wd * q
 
 
 @njit(**JIT_PARALLEL)
 def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift, inv_mass,
-                       scratch, acc):
+                       deferred, ndeferred, scratch, acc):
     """acc[g, c, :] += the :data:`NMOMENTS` weighted momentum sums of the markers with state g
     (``state`` of length 0: every marker in group 0) whose position advanced by v ``shift``
     lies in cell c (flat, C order), v = p ``inv_mass[g]``: with ``shift`` = dt/2 after the
     collisions, the cell a marker crosses at mid-flight (the time average of its free flight
     to O(dt^2)). Markers whose position itself is outside the cells are skipped; on an axis
-    with ``wrap[a]`` (periodic over the cells) the shifted cell wraps, on the others a flight
-    that leaves the cells before its middle is binned where it starts.
+    with ``wrap[a]`` (periodic over the cells) the shifted cell wraps. A flight that leaves the
+    cells of a bounded axis before its middle (it meets a wall first) is binned where it
+    starts, or, with ``deferred`` (>= n,) int64, left out: its index goes to ``deferred`` (those
+    of chunk c from the chunk's first index on, ``ndeferred[c]`` of them), for
+    :func:`accumulate_deferred` to bin at the middle of the flight after the walls.
 
     ``scratch`` (chunks, G * cells, NMOMENTS) is the caller's buffer (no allocation per
     call); chunks = :func:`moment_chunks`. Each chunk of markers sums into its own rows in one
@@ -265,6 +312,7 @@ def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift,
     ncell = nslot // inv_mass.shape[0]
     nchunk = scratch.shape[0]
     grouped = state.shape[0] > 0
+    defer = deferred.shape[0] > 0
     m0 = shape[0]
     m1 = shape[1] if k > 1 else 1
     m2 = shape[2] if k > 2 else 1
@@ -273,23 +321,33 @@ def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift,
         for j in range(nslot):
             for m in range(NMOMENTS):
                 scratch[u, j, m] = 0.0
-        for i in range(uint64(ch * n // nchunk), uint64((ch + 1) * n // nchunk)):
+        i0 = uint64(ch * n // nchunk)
+        held = 0
+        for i in range(i0, uint64((ch + 1) * n // nchunk)):
             g = state[i] if grouped else 0
             h = shift * inv_mass[g]
             a = p[0, i]
             b = p[1, i]
             d = p[2, i]
-            c, ok = _shifted_axis(positions[0, i], a * h, lo[0], inv_h[0], m0, wrap[0])
+            # the axes written out here: through _shifted_cell the pass took twice as long
+            c, ok, crossed = _shifted_axis(positions[0, i], a * h, lo[0], inv_h[0], m0, wrap[0])
             if k > 1:
-                c1, in1 = _shifted_axis(positions[1, i], b * h, lo[1], inv_h[1], m1, wrap[1])
+                c1, in1, cr1 = _shifted_axis(positions[1, i], b * h, lo[1], inv_h[1], m1,
+                                             wrap[1])
                 c = c * m1 + c1
                 ok &= in1
+                crossed |= cr1
                 if k > 2:
-                    c2, in2 = _shifted_axis(positions[2, i], d * h, lo[2], inv_h[2], m2,
-                                            wrap[2])
+                    c2, in2, cr2 = _shifted_axis(positions[2, i], d * h, lo[2], inv_h[2], m2,
+                                                 wrap[2])
                     c = c * m2 + c2
                     ok &= in2
+                    crossed |= cr2
             if not ok:
+                continue
+            if crossed and defer:
+                deferred[i0 + uint64(held)] = i
+                held += 1
                 continue
             s = uint64(g * ncell + c)
             wi = w[i]
@@ -310,8 +368,36 @@ def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift,
             scratch[u, s, 10] += wa * q
             scratch[u, s, 11] += wb * q
             scratch[u, s, 12] += wd * q
+        if defer:
+            ndeferred[ch] = held
     flat = acc.reshape(nslot, NMOMENTS)
     for j in prange(nslot):
         for ch in range(nchunk):
             for m in range(NMOMENTS):
                 flat[j, m] += scratch[ch, j, m]
+
+
+@njit(**JIT)
+def accumulate_deferred(positions, p, w, state, n, lo, inv_h, shape, wrap, shift, inv_mass,
+                        deferred, ndeferred, acc):
+    """Add to ``acc`` the markers :func:`accumulate_moments` deferred (``n`` markers then, its
+    ``deferred`` and ``ndeferred``), each at its position advanced by v ``shift`` [s]: after
+    the flight, shift = dt/2 - (time flown since the sample) <= 0 takes a marker back to the
+    middle of its flight along its velocity after the wall (exact when it met one wall, in
+    the flight's first half); where that leaves the cells again, where it is. In chunk order
+    (serial: a few markers per step; deterministic)."""
+    k = shape.shape[0]
+    flat = acc.reshape(-1, NMOMENTS)
+    ncell = flat.shape[0] // inv_mass.shape[0]
+    grouped = state.shape[0] > 0
+    nchunk = ndeferred.shape[0]
+    for ch in range(nchunk):
+        i0 = ch * n // nchunk
+        for j in range(ndeferred[ch]):
+            i = deferred[i0 + j]
+            g = state[i] if grouped else 0
+            c, ok, _ = _shifted_cell(positions, p, i, shift * inv_mass[g], k, lo, inv_h, shape,
+                                     wrap)
+            if ok:
+                _add_moments(flat, uint64(g * ncell + c), w[i], p[0, i], p[1, i], p[2, i])
+        ndeferred[ch] = 0
