@@ -42,8 +42,8 @@ def _bits(a):
 def _push(kernel, x, p, n, args):
     nb = (n + BLOCK - 1) // BLOCK
     xx, pp, ww = x.copy(), p.copy(), np.ones(n)
-    aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
-    kernel(xx, pp, ww, n, *args, aw, ac)
+    aw, ac, gone = np.zeros((nb, 6)), np.zeros(nb, np.int64), np.zeros(n, np.uint8)
+    kernel(xx, pp, ww, n, *args, aw, ac, gone)
     return xx, pp, aw, ac
 
 

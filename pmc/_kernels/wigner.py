@@ -24,7 +24,6 @@ their exact positions and momenta (no regeneration inside the cell).
 """
 import math
 
-import numpy as np
 from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
@@ -255,22 +254,3 @@ def signed_sums(w, n, out):
         out[b, 3] = sabs
     return out
 
-
-@njit(**JIT)
-def flipped_indices(w, before, n, absorbed_count):
-    """Ascending indices of the markers whose weight changed sign against ``before`` (the push
-    flags an absorbed marker by negating its weight; signed markers are told by the change),
-    scanning only blocks with absorbed markers."""
-    total = 0
-    for b in range(absorbed_count.shape[0]):
-        total += absorbed_count[b]
-    out = np.empty(total, np.int64)
-    k = 0
-    for b in range(absorbed_count.shape[0]):
-        if absorbed_count[b] == 0:
-            continue
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            if (w[i] < 0.0) != (before[i] < 0.0):
-                out[k] = i
-                k += 1
-    return out
