@@ -707,7 +707,7 @@ class Simulation(FrameRun):
         walls = {} if self._gas is None else self._wall_frame(system)
         coords = {} if self._gas is None else {"direction": coordinate("direction", list("xyz"))}
         extra, extra_coords = self._transport(system) if H.needs_state else ({}, {})
-        return (
+        return _variables(
             {**walls, **extra,
              "n_markers": variable("n_markers", np.int64(mk.n), system=system),
              "total_weight": variable("total_weight", total_weight, system=system),
@@ -719,10 +719,11 @@ class Simulation(FrameRun):
              "injected": variable("injected", self._injected.copy(), system=system),
              "collisions": variable("collisions", events, system=system),
              **self._current_variables(system)},
-            {"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
-             "side": coordinate("side", sides),
-             "contact": coordinate("contact", ["x_lo", "x_hi"]),
-             "mechanism": coordinate("mechanism", names), **coords, **extra_coords})
+            coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
+                    "side": coordinate("side", sides),
+                    "contact": coordinate("contact", ["x_lo", "x_hi"]),
+                    "mechanism": coordinate("mechanism", names), **coords,
+                    **extra_coords})
 
     def _current_variables(self, system):
         if not self._contacts:
@@ -889,6 +890,12 @@ class Simulation(FrameRun):
 def schema_cell_dims(ndim):
     """The dimension names of ``ndim`` collision-cell axes."""
     return CELL_DIMS[:ndim]
+
+
+def _variables(data, coords):
+    """A frame part as (variables, coordinates), the two dicts a Dataset would be built from
+    (:meth:`Simulation.observe` merges the parts into one Dataset)."""
+    return data, coords
 
 
 def _distinct_names(what, objects):

@@ -24,6 +24,7 @@ their exact positions and momenta (no regeneration inside the cell).
 """
 import math
 
+import numpy as np
 from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
@@ -253,4 +254,3 @@ def signed_sums(w, n, out):
         out[b, 2] = sneg
         out[b, 3] = sabs
     return out
-
