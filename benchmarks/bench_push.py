@@ -9,7 +9,8 @@ Prints one JSON line per measurement (nothing is asserted):
 * ``"kind": "push"``: one per (case, pmc variant, threads). pmc is timed as a user calls it:
   ``sim.run(t_end, save_every, progress=False)`` of a ``pmc.Simulation(H, markers, dt,
   boundary=pmc.Periodic(lo, hi))`` with no grid (scalars recorded every frame), the whole call
-  (frames included: what the user waits for); and ``sim.step(k)``. Variants: ``run`` with
+  (frames included: what the user waits for; a run also records the frame it starts from, so
+  ``--steps`` is a few frame intervals); and ``sim.step(k)``. Variants: ``run`` with
   ``save_every`` = ``--save-every`` steps and ``run`` with one step (a frame per step), ``step``
   (``sim.step(k)``, k = ``--save-every``). The C loops of ``push_ref.c`` (``gcc -O3 -march=native
   -ffast-math -fopenmp``, libmvec's vector exp) do the same work: the same steps per call
@@ -454,10 +455,11 @@ def push_kernel(sim):
     n = mk.n
     nblock = (n + BLOCK - 1) // BLOCK
     weight, count = np.zeros((nblock, 6)), np.zeros(nblock, np.int64)
+    gone = np.zeros(n, np.uint8)
 
     def call(nsteps, dt):
         st.kernel(x, p, w, n, *st.args, 0.0, 0, dt, nsteps, st.wkind, st.lo, st.hi, weight,
-                  count)
+                  count, gone)
     return call
 
 
@@ -727,8 +729,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="n = 10^5")
     ap.add_argument("--n", type=int, default=None, help="markers (default 10^7)")
-    ap.add_argument("--steps", type=int, default=10,
-                    help="steps per timed run, a multiple of --save-every (default 10)")
+    ap.add_argument("--steps", type=int, default=50,
+                    help="steps per timed run, a multiple of --save-every (default 50: a run "
+                         "records its first frame too, so 6 frames per 50 steps; a 10-step "
+                         "run would time 2 frames per 10 steps)")
     ap.add_argument("--save-every", type=int, default=10,
                     help="steps per frame of run() and per step() call (default 10)")
     ap.add_argument("--repeat", type=int, default=None,

@@ -753,11 +753,13 @@ class Simulation(FrameRun):
             data.update(values)
             coords.update(axes)
         for part in parts:  # over the same coordinates; a variable in two parts: the first
-            coords.update(part.coords.variables)
-            for name, var in part.data_vars.variables.items():
+            part_data, part_coords = ((part.data_vars.variables, part.coords.variables)
+                                      if isinstance(part, xr.Dataset) else part)
+            coords.update(part_coords)
+            for name, var in part_data.items():
                 data.setdefault(name, var)
         frame = frame_at(t, data, coords, unit_system(H))
-        for name, var in frame.data_vars.items():
+        for name, var in frame.data_vars.variables.items():  # Variables: no DataArray built
             values = var.values
             if values.dtype.kind != "f" or np.all(np.isfinite(values)):
                 continue
@@ -776,12 +778,19 @@ class Simulation(FrameRun):
         if n:
             x, p, w, _ = mk.kernel_arrays()
             dk, dprm, terms, pprm = H.kernel_arguments()
-            _evaluate.marker_sums(dk, dprm, terms, pprm, x, p, w, H.marker_states(mk), n,
-                                  float(self.time), out)
+            old = _threads.swap(1) if n < SMALL_RUN else None  # one block: no thread wake-up
+            try:
+                _evaluate.marker_sums(dk, dprm, terms, pprm, x, p, w, H.marker_states(mk), n,
+                                      float(self.time), out)
+            finally:
+                if old is not None:
+                    _threads.swap(old)
         total = out.sum(axis=0)
         return int(total[0]), float(total[1]), float(total[2]), total[3:3 + mk.dp].copy()
 
     def _scalars(self, sums=None):
+        """The frame's scalars as (variables, coordinates): dicts of :class:`xarray.Variable`
+        (no Dataset built: its indexes cost more than the sums of 10^6 markers)."""
         mk, H, t = self.markers, self.hamiltonian, self.time
         _, total_weight, energy, momentum = self._marker_sums() if sums is None else sums
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
@@ -791,7 +800,7 @@ class Simulation(FrameRun):
         walls = {} if self._gas is None else self._wall_frame(system)
         coords = {} if self._gas is None else {"direction": coordinate("direction", list("xyz"))}
         extra, extra_coords = self._transport(system) if H.needs_state else ({}, {})
-        return xr.Dataset(
+        return _variables(
             {**walls, **extra,
              "n_markers": variable("n_markers", np.int64(mk.n), system=system),
              "total_weight": variable("total_weight", total_weight, system=system),
@@ -975,6 +984,12 @@ class Simulation(FrameRun):
 def schema_cell_dims(ndim):
     """The dimension names of ``ndim`` collision-cell axes."""
     return CELL_DIMS[:ndim]
+
+
+def _variables(data, coords):
+    """A frame part as (variables, coordinates), the two dicts a Dataset would be built from
+    (:meth:`Simulation.observe` merges the parts into one Dataset)."""
+    return data, coords
 
 
 def _distinct_names(what, objects):

@@ -15,7 +15,6 @@ from ._kernels import push as _push
 from ._kernels import rng as _rng
 from ._kernels import stateful as _stateful
 from ._kernels import walls as _walls
-from ._kernels import wigner as _wigner
 from ._kernels.rng import (FREESTREAM, FREESTREAM_MARKER, FREESTREAM_SPECIES, WALLS, mix64,
                            seed_to_int)
 from .bands import MultiValley, Parabolic, SpeciesMasses
@@ -141,6 +140,9 @@ class Streamer:
         self.key = seed_to_int(seed)
         self._weight = np.zeros((0, 6))
         self._count = np.zeros(0, np.int64)
+        # the push's absorbed flags (written only where a wall absorbs)
+        self._absorbing = bool((self.wkind[:markers.dx] == _push.ABSORBING).any())
+        self._gone = np.zeros(0, np.uint8)
         self.gas = gas_walls(boundary, hamiltonian, markers, scheme)
         if self.gas is not None:
             self.wprm, self.faces = self.gas
@@ -195,21 +197,14 @@ class Streamer:
             self._count = np.zeros(nblock, np.int64)
         weight = self._weight[:nblock]
         count = self._count[:nblock]
+        if self._absorbing and self._gone.shape[0] < n:
+            self._gone = np.zeros(max(n, 2 * self._gone.shape[0]), np.uint8)
         x, p, w, state = markers.kernel_arrays()
         extra = () if self.mirror is None else (state, self.mirror)
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
-                    weight, count, *extra)
+                    weight, count, self._gone, *extra)
         if count.any():
-            # the push flags absorbed markers by negating their weight; signed markers are
-            # told by their position outside an absorbing wall
-            if markers.signed:
-                gone, found = _wigner.absorbed_outside(x, n, count, self.wkind, self.lo, self.hi)
-                if found != gone.shape[0]:
-                    raise RuntimeError("the push absorbed a signed marker that it left inside "
-                                       "the walls")
-            else:
-                gone = _push.absorbed_indices(w, n, count)
-            markers.remove(gone)
+            markers.remove(_push.absorbed_indices(self._gone, n, count))
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
             tally.absorbed_count = int(count.sum())
         return tally
@@ -241,7 +236,9 @@ class Streamer:
                        self.lo, self.hi, self.wprm, weight, count, wall)
                 tally.wall = tally.wall + wall.sum(axis=0)
                 if count.any():
-                    markers.remove(_push.absorbed_indices(w, n, count))
+                    # the gas push flags its absorbed markers by a negative weight (gas markers
+                    # are never signed)
+                    markers.remove(_push.absorbed_indices(w[:n] < 0.0, n, count))
                     tally.absorbed_weight = (tally.absorbed_weight
                                              + weight.sum(axis=0).reshape(3, 2))
                     tally.absorbed_count += int(count.sum())

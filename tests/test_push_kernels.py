@@ -16,16 +16,17 @@ def _bits(a):
 
 
 def _same_bits(x, p, *kernels):
-    """Each ``kernel(x, p, w, absorbed_weight, absorbed_count)`` on its own copies of the
-    markers: all must leave the same x, p and tallies, to the last bit."""
+    """Each ``kernel(x, p, w, absorbed_weight, absorbed_count, gone)`` on its own copies of
+    the markers: all must leave the same x, p, weights, tallies and absorbed flags, to the last
+    bit."""
     n = x.shape[1]
     nb = (n + BLOCK - 1) // BLOCK
     out = []
     for kernel in kernels:
         xx, pp, ww = x.copy(), p.copy(), np.ones(n)
-        aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
-        kernel(xx, pp, ww, aw, ac)
-        out.append((xx, pp, aw, ac))
+        aw, ac, gone = np.zeros((nb, 6)), np.zeros(nb, np.int64), np.zeros(n, np.uint8)
+        kernel(xx, pp, ww, aw, ac, gone)
+        out.append((xx, pp, ww, aw, ac, gone))
     for arrays in zip(*out):
         for other in arrays[1:]:
             np.testing.assert_array_equal(_bits(arrays[0]), _bits(other))
@@ -104,9 +105,9 @@ def test_block_kernel_is_bitwise_the_generic_one(trial):
     args = (scheme, dk, dprm, terms, pprm, 0.3, step0, dt, nsteps, wk, lo, hi)
     _same_bits(
         x, p,
-        lambda xx, pp, ww, aw, ac: P.push_blocks(xx, pp, ww, n, *args, aw, ac),
-        lambda xx, pp, ww, aw, ac: P.push_blocks_serial(xx, pp, ww, n, *args, aw, ac),
-        lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, *args, aw, ac))
+        lambda xx, pp, ww, aw, ac, g: P.push_blocks(xx, pp, ww, n, *args, aw, ac, g),
+        lambda xx, pp, ww, aw, ac, g: P.push_blocks_serial(xx, pp, ww, n, *args, aw, ac, g),
+        lambda xx, pp, ww, aw, ac, g: P.push_markers(xx, pp, ww, n, *args, aw, ac, g))
 
 
 @pytest.mark.parametrize("trial", range(12))
@@ -134,11 +135,13 @@ def test_free_flight_kernel_is_bitwise_the_generic_one(trial):
     dt, nsteps = rng.uniform(0.001, 0.3), int(rng.integers(1, 12))
     _same_bits(
         x, p,
-        lambda xx, pp, ww, aw, ac: P.push_free(xx, pp, n, dprm, dt, nsteps, wk, lo, hi, aw, ac),
-        lambda xx, pp, ww, aw, ac: P.push_free_serial(xx, pp, n, dprm, dt, nsteps, wk, lo, hi,
-                                                      aw, ac),
-        lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, P.LEAPFROG, dk, dprm, terms,
-                                                  pprm, 0.0, 0, dt, nsteps, wk, lo, hi, aw, ac))
+        lambda xx, pp, ww, aw, ac, g: P.push_free(xx, pp, n, dprm, dt, nsteps, wk, lo, hi, aw,
+                                                  ac),
+        lambda xx, pp, ww, aw, ac, g: P.push_free_serial(xx, pp, n, dprm, dt, nsteps, wk, lo, hi,
+                                                         aw, ac),
+        lambda xx, pp, ww, aw, ac, g: P.push_markers(xx, pp, ww, n, P.LEAPFROG, dk, dprm, terms,
+                                                     pprm, 0.0, 0, dt, nsteps, wk, lo, hi, aw,
+                                                     ac, g))
 
 
 def test_vectorisable_exp_is_within_one_ulp_of_libm():
@@ -210,5 +213,5 @@ def test_fused_leapfrog_pass_is_bitwise_the_generic_one(kind):
         args = (P.LEAPFROG, dk, dprm, terms, pprm, 0.3, step0, dt, nsteps, wk, lo, hi)
         _same_bits(
             x, p,
-            lambda xx, pp, ww, aw, ac: P.push_blocks(xx, pp, ww, n, *args, aw, ac),
-            lambda xx, pp, ww, aw, ac: P.push_markers(xx, pp, ww, n, *args, aw, ac))
+            lambda xx, pp, ww, aw, ac, g: P.push_blocks(xx, pp, ww, n, *args, aw, ac, g),
+            lambda xx, pp, ww, aw, ac, g: P.push_markers(xx, pp, ww, n, *args, aw, ac, g))

@@ -9,8 +9,9 @@ bitwise what the reference code gives.
   double.
 * The rate matrix's first-draw filter (jumps.stay_thresholds): bitwise the per-marker
   jump_state for every marker, in both samplers, including rates whose rate dt underflows.
-* The frame's marker sums (evaluate.marker_sums, energies by sub-blocks): bitwise the sums
-  of the per-marker stateful.energy + models.potential, with and without marker states.
+* The frame's marker sums (evaluate.marker_sums, energies by sub-blocks): bitwise the pairwise
+  sums (fixed sub-blocks) of the per-marker stateful.energy + models.potential, with and without
+  marker states, on one thread and two.
 * threads.swap sets and returns numba's thread count; Simulation.step on one thread for small
   runs leaves the count as it was.
 (The order of accuracy of the push is held by tests/test_push.py.)
@@ -41,8 +42,8 @@ def _bits(a):
 def _push(kernel, x, p, n, args):
     nb = (n + BLOCK - 1) // BLOCK
     xx, pp, ww = x.copy(), p.copy(), np.ones(n)
-    aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
-    kernel(xx, pp, ww, n, *args, aw, ac)
+    aw, ac, gone = np.zeros((nb, 6)), np.zeros(nb, np.int64), np.zeros(n, np.uint8)
+    kernel(xx, pp, ww, n, *args, aw, ac, gone)
     return xx, pp, aw, ac
 
 
@@ -170,31 +171,45 @@ def test_thread_swap_and_small_runs_keep_the_thread_count():
 
 
 @njit
-def _reference_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
-    """evaluate.marker_sums one marker at a time through stateful.energy and models.potential."""
+def _summands(dkind, dprm, terms, pprm, x, p, w, state, n, t):
+    """The six summands of evaluate.marker_sums per marker, one marker at a time through
+    stateful.energy and models.potential: (non-finite flag, w, w H, w p_0, w p_1, w p_2)."""
     dx, dp = x.shape[0], p.shape[0]
     has_state = state.shape[0] > 0
-    for b in range((n + BLOCK - 1) // BLOCK):
-        acc = np.zeros(6)
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            x0, x1, x2 = column(x, i, dx)
-            p0, p1, p2 = column(p, i, dp)
-            wi = w[i]
-            check = 0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2 + 0.0 * wi
-            if not math.isfinite(check):
-                acc[0] += 1.0
-            acc[1] += wi
-            s = state[i] if has_state else 0
-            acc[2] += wi * (stateful.energy(dkind, dprm, s, p0, p1, p2)
-                            + potential(terms, pprm, x0, x1, x2, t))
-            acc[3] += wi * p0
-            acc[4] += wi * p1
-            acc[5] += wi * p2
-        out[b] = acc
+    q = np.zeros((6, n))
+    for i in range(n):
+        x0, x1, x2 = column(x, i, dx)
+        p0, p1, p2 = column(p, i, dp)
+        wi = w[i]
+        check = 0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2 + 0.0 * wi
+        q[0, i] = 0.0 if math.isfinite(check) else 1.0
+        q[1, i] = wi
+        s = state[i] if has_state else 0
+        q[2, i] = wi * (stateful.energy(dkind, dprm, s, p0, p1, p2)
+                        + potential(terms, pprm, x0, x1, x2, t))
+        q[3, i] = wi * p0
+        q[4, i] = wi * p1
+        q[5, i] = wi * p2
+    return q
+
+
+def _reference_sums(q, n, sub):
+    """Per block of BLOCK markers: per sub-block of ``sub`` (zero-padded), the pairwise sum
+    (halves added elementwise down to one), the sub-block sums added in order."""
+    out = np.zeros(((n + BLOCK - 1) // BLOCK, 6))
+    for b in range(out.shape[0]):
+        for a0 in range(b * BLOCK, min(n, (b + 1) * BLOCK), sub):
+            part = np.zeros((6, sub))
+            m = min(sub, min(n, (b + 1) * BLOCK) - a0)
+            part[:, :m] = q[:, a0:a0 + m]
+            while part.shape[1] > 1:
+                h = part.shape[1] // 2
+                part = part[:, :h] + part[:, h:]
+            out[b] += part[:, 0]
     return out
 
 
-def test_marker_sums_by_sub_blocks_are_bitwise_the_per_marker_sums():
+def test_marker_sums_by_sub_blocks_are_bitwise_the_pairwise_per_marker_sums():
     from pmc._kernels import evaluate as E
     from test_push_kernels import _random_band, _random_potential  # tests/ is on the path
     si = pmc.materials.get("Si", temperature=300.0)
@@ -217,7 +232,13 @@ def test_marker_sums_by_sub_blocks_are_bitwise_the_per_marker_sums():
             p[-1, 0] = np.inf
         dk, dprm, terms, pprm = H.kernel_arguments()
         nb = (n + BLOCK - 1) // BLOCK
-        a, b = np.zeros((nb, 6)), np.zeros((nb, 6))
+        a = np.zeros((nb, 6))
         E.marker_sums(dk, dprm, terms, pprm, x, p, w, state, n, 0.7, a)
-        _reference_sums(dk, dprm, terms, pprm, x, p, w, state, n, 0.7, b)
-        np.testing.assert_array_equal(_bits(a), _bits(b))
+        q = _summands(dk, dprm, terms, pprm, x, p, w, state, n, 0.7)
+        np.testing.assert_array_equal(_bits(a), _bits(_reference_sums(q, n, E._SUB)))
+        assert a[:, 0].sum() == (2 if trial % 4 == 3 else 0)  # markers with a NaN or inf
+        for threads in (1, 2):  # the same bits on any number of threads
+            c = np.zeros((nb, 6))
+            with T.limited(numba_threads=threads):
+                E.marker_sums(dk, dprm, terms, pprm, x, p, w, state, n, 0.7, c)
+            np.testing.assert_array_equal(_bits(c), _bits(a))

@@ -226,16 +226,18 @@ def test_blocked_push_is_bitwise_the_per_marker_push(scheme, walls):
         m = mk.copy()
         x, p, w, state = m.kernel_arrays()
         nb = (m.n + BLOCK - 1) // BLOCK
-        aw, ac = np.zeros((nb, 6)), np.zeros(nb, np.int64)
+        aw, ac, gone = np.zeros((nb, 6)), np.zeros(nb, np.int64), np.zeros(m.n, np.uint8)
         kernel(x, p, w, state, mirror, m.n, pmc.streaming.SCHEMES[scheme],
-               *H.kernel_arguments(), 0.0, 3, 2e-15, 40, wkind, lo, hi, aw, ac)
-        outs.append((x.copy(), p.copy(), w.copy(), state.copy(), aw.copy(), ac.copy()))
+               *H.kernel_arguments(), 0.0, 3, 2e-15, 40, wkind, lo, hi, aw, ac, gone)
+        outs.append((x.copy(), p.copy(), w.copy(), state.copy(), aw.copy(), ac.copy(),
+                     gone.copy()))
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)
     if walls == "reflecting":
         assert (outs[0][3][:mk.n] != mk.state).any()
     if walls == "absorbing":
-        assert outs[0][5].sum() > 0
+        assert outs[0][5].sum() > 0 and outs[0][6].sum() == outs[0][5].sum()
+        assert (outs[0][2][:mk.n] == mk.w[:mk.n]).all()  # weights untouched
 
 
 @pytest.mark.parametrize("name", ["Si", "GaAs", "Ge"])

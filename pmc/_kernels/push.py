@@ -671,16 +671,22 @@ def leapfrog_block_1d(x, p, i0, m, F, side, dkind, dprm, terms, pprm, t_start, s
 
 
 @njit(**JIT)
-def advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_start, step0,
-                  dt, nsteps, wkind, lo, hi, absorbing):
+def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm, terms, pprm,
+                  t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting):
     """:func:`advance` for the markers i0..i0+m-1 (m <= SUB) at once, steps outer and markers
     inner: every stage is a loop over independent markers that vectorises. Each marker gets
-    bitwise what :func:`advance` gives it; ``side[i]`` is its absorbing side code or -1."""
+    bitwise what :func:`advance` gives it; ``side[i]`` is its absorbing side code or -1.
+
+    ``state`` is empty for a stateless dispersion; for a stateful one (:mod:`.stateful`) the
+    drift reads each marker's state, and after the walls a marker whose momentum component a
+    was reversed takes the state ``mirror[state, a]`` (:func:`reflect_state`; ``Q`` keeps the
+    momenta from before the walls when ``reflecting``)."""
     dx = x.shape[0]
     free = terms.shape[0] == 0
+    has_state = state.shape[0] > 0
     for i in range(m):
         side[i] = -1
-    if (dx == 1 and scheme == LEAPFROG and not absorbing and not free
+    if (dx == 1 and scheme == LEAPFROG and not absorbing and not free and not has_state
             and (dkind == PARABOLIC or dkind == KANE)):
         leapfrog_block_1d(x, p, i0, m, F, side, dkind, dprm, terms, pprm, t_start, step0, dt,
                           nsteps, wkind, lo, hi)
@@ -698,38 +704,69 @@ def advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_s
                 if j > 0:
                     block_force(F, x, i0, m, dx, terms, pprm, tau)
                 block_kick(p, F, i0, m, dx, c, side, absorbing)
-            block_drift(x, p, S, i0, m, dx, dkind, dprm, d, side, absorbing)
+            if has_state:
+                block_drift_states(x, p, state, i0, m, dkind, dprm, d, side, absorbing)
+            else:
+                block_drift(x, p, S, i0, m, dx, dkind, dprm, d, side, absorbing)
             tau = tau + d
+        if reflecting:
+            for a in range(dx):
+                for i in range(m):
+                    Q[a, i] = p[a, i0 + i]
         block_walls(x, p, i0, m, dx, wkind, lo, hi, side)
+        if reflecting:
+            for i in range(m):
+                j = i0 + i
+                state[j] = reflect_state(mirror, state[j], p[0, j] != Q[0, i],
+                                         dx > 1 and p[1, j] != Q[1, i],
+                                         dx > 2 and p[2, j] != Q[2, i])
         if not free:
             block_force(F, x, i0, m, dx, terms, pprm, t_end)
             block_kick(p, F, i0, m, dx, last_kick(scheme, dt), side, absorbing)
 
 
+@njit(**SCALAR)
+def tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone):
+    """Markers i0..i0+m-1 of block ``b``: gone[i0 + i] = 1 where ``side[i]`` >= 0 (absorbed
+    there), else 0; the absorbed ones' weights added to absorbed_weight[b, side] in index
+    order and counted in absorbed_count[b]."""
+    for i in range(m):
+        out = side[i] >= 0
+        gone[i0 + i] = out
+        if out:
+            absorbed_weight[b, side[i]] += w[i0 + i]
+            absorbed_count[b] += 1
+
+
 @njit(**JIT)
-def push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-               wkind, lo, hi, absorbing, absorbed_weight, absorbed_count):
-    """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks`: its sub-blocks
-    of :data:`SUB` markers through :func:`advance_block`, then its absorbed markers tallied in
-    index order (as :func:`push_markers` tallies them) and flagged by a negative weight."""
+def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0,
+               dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone):
+    """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks` /
+    :func:`push_states`: its sub-blocks of :data:`SUB` markers through :func:`advance_block`
+    (``state`` empty for a stateless dispersion), then (with an absorbing wall) its absorbed
+    markers tallied in index order (as :func:`push_markers` tallies them) and flagged in
+    ``gone`` (1 absorbed, 0 not)."""
     for k in range(6):
         absorbed_weight[b, k] = 0.0
     absorbed_count[b] = 0
     F = np.empty((3, SUB))
     S = np.empty(SUB)
+    Q = np.empty((3, SUB))
     side = np.empty(SUB, np.int64)
+    dx = x.shape[0]
+    reflecting = False
+    if state.shape[0] > 0:
+        for a in range(dx):
+            if wkind[a, 0] == REFLECTING or wkind[a, 1] == REFLECTING:
+                reflecting = True
     end = min(n, (b + 1) * BLOCK)
     for a0 in range(b * BLOCK, end, SUB):
         i0 = uint64(a0)
         m = uint64(min(SUB, end - a0))
-        advance_block(x, p, i0, m, F, S, side, scheme, dkind, dprm, terms, pprm, t_start,
-                      step0, dt, nsteps, wkind, lo, hi, absorbing)
+        advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm, terms,
+                      pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting)
         if absorbing:
-            for i in range(m):
-                if side[i] >= 0:
-                    absorbed_weight[b, side[i]] += w[i0 + i]
-                    absorbed_count[b] += 1
-                    w[i0 + i] = -w[i0 + i]
+            tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone)
 
 
 @njit(**JIT)
@@ -743,25 +780,31 @@ def any_absorbing(wkind, dx):
 
 @njit(**JIT_PARALLEL)
 def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                wkind, lo, hi, absorbed_weight, absorbed_count):
+                wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """The push (:func:`kernels`) for any configuration, the blocks in parallel
     (:func:`push_block`), each in sub-blocks of :data:`SUB` markers held in L1. Bitwise the
     same as :func:`push_markers`."""
     absorbing = any_absorbing(wkind, x.shape[0])
+    state = np.empty(0, np.int64)  # stateless
+    mirror = np.empty((0, 3), np.int64)
     for b in prange((n + BLOCK - 1) // BLOCK):
-        push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                   wkind, lo, hi, absorbing, absorbed_weight, absorbed_count)
+        push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
+                   t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
+                   absorbed_count, gone)
 
 
 @njit(**JIT)
 def push_blocks_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
-                       nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+                       nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """:func:`push_blocks` on the calling thread: for a few blocks, where waking the thread
     pool costs more than the push."""
     absorbing = any_absorbing(wkind, x.shape[0])
+    state = np.empty(0, np.int64)  # stateless
+    mirror = np.empty((0, 3), np.int64)
     for b in range((n + BLOCK - 1) // BLOCK):
-        push_block(x, p, w, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                   wkind, lo, hi, absorbing, absorbed_weight, absorbed_count)
+        push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
+                   t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
+                   absorbed_count, gone)
 
 
 def free_flight(dx, scheme, dkind, terms, wkind):
@@ -839,13 +882,14 @@ def push_free_serial(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight,
 
 @njit(**SCALAR)
 def markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
-                  step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+                  step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """Block ``b`` of :func:`push_markers` / :func:`push_states`: one marker at a time through
     :func:`advance`; ``state`` (empty: every marker in state 0, never written) is read and
-    written per marker."""
+    written per marker; ``gone`` (empty: not written) flags the absorbed markers."""
     dx = x.shape[0]
     dp = p.shape[0]
     has_state = state.shape[0] > 0
+    flags = gone.shape[0] > 0
     for k in range(6):
         absorbed_weight[b, k] = 0.0
     absorbed_count[b] = 0
@@ -868,22 +912,23 @@ def markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm
             p[2, i] = p2
         if has_state:
             state[i] = s
+        if flags:
+            gone[i] = side >= 0
         if side >= 0:
             absorbed_weight[b, side] += w[i]
             absorbed_count[b] += 1
-            w[i] = -w[i]
 
 
 @njit(**JIT_PARALLEL)
 def push_markers(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                 wkind, lo, hi, absorbed_weight, absorbed_count):
+                 wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """The per-marker reference push for any stateless configuration: one marker at a time
     through :func:`advance`."""
     state = np.empty(0, np.int64)
     mirror = np.empty((0, 3), np.int64)
     for b in prange((n + BLOCK - 1) // BLOCK):
         markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
-                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone)
 
 
 @njit(**SCALAR)
@@ -923,83 +968,9 @@ def block_drift_states(x, p, state, i0, m, dkind, dprm, h, side, masked):
         _state_drift_loop(x, p, state, i0, m, 1, 1, dkind, dprm, h, side, masked)
 
 
-@njit(**JIT)
-def advance_block_states(x, p, state, mirror, i0, m, F, Q, side, scheme, dkind, dprm, terms,
-                         pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
-                         reflecting):
-    """:func:`advance_block` for a stateful dispersion: the drift reads each marker's state,
-    and after the walls a marker whose momentum component a was reversed takes the state
-    ``mirror[state, a]`` (:func:`reflect_state`; ``Q`` keeps the momenta from before the
-    walls when a wall reflects). Each marker gets bitwise what :func:`advance` gives it."""
-    dx = x.shape[0]
-    free = terms.shape[0] == 0
-    for i in range(m):
-        side[i] = -1
-    if not free:
-        block_force(F, x, i0, m, dx, terms, pprm, t_start + step0 * dt)
-    for s in range(nsteps):
-        k = step0 + s
-        t = t_start + k * dt
-        t_end = t_start + (k + 1) * dt
-        tau = t
-        for j in range(stages(scheme)):
-            c, d = stage(scheme, j, dt)
-            if not free:
-                if j > 0:
-                    block_force(F, x, i0, m, dx, terms, pprm, tau)
-                block_kick(p, F, i0, m, dx, c, side, absorbing)
-            block_drift_states(x, p, state, i0, m, dkind, dprm, d, side, absorbing)
-            tau = tau + d
-        if reflecting:
-            for a in range(dx):
-                for i in range(m):
-                    Q[a, i] = p[a, i0 + i]
-        block_walls(x, p, i0, m, dx, wkind, lo, hi, side)
-        if reflecting:
-            for i in range(m):
-                j = i0 + i
-                state[j] = reflect_state(mirror, state[j], p[0, j] != Q[0, i],
-                                         dx > 1 and p[1, j] != Q[1, i],
-                                         dx > 2 and p[2, j] != Q[2, i])
-        if not free:
-            block_force(F, x, i0, m, dx, terms, pprm, t_end)
-            block_kick(p, F, i0, m, dx, last_kick(scheme, dt), side, absorbing)
-
-
-@njit(**JIT)
-def push_block_states(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
-                      step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                      absorbed_count):
-    """:func:`push_block` for a stateful dispersion (:func:`advance_block_states`)."""
-    for k in range(6):
-        absorbed_weight[b, k] = 0.0
-    absorbed_count[b] = 0
-    F = np.empty((3, SUB))
-    Q = np.empty((3, SUB))
-    side = np.empty(SUB, np.int64)
-    dx = x.shape[0]
-    reflecting = False
-    for a in range(dx):
-        if wkind[a, 0] == REFLECTING or wkind[a, 1] == REFLECTING:
-            reflecting = True
-    end = min(n, (b + 1) * BLOCK)
-    for a0 in range(b * BLOCK, end, SUB):
-        i0 = uint64(a0)
-        m = uint64(min(SUB, end - a0))
-        advance_block_states(x, p, state, mirror, i0, m, F, Q, side, scheme, dkind, dprm,
-                             terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
-                             reflecting)
-        if absorbing:
-            for i in range(m):
-                if side[i] >= 0:
-                    absorbed_weight[b, side[i]] += w[i0 + i]
-                    absorbed_count[b] += 1
-                    w[i0 + i] = -w[i0 + i]
-
-
 @njit(**JIT_PARALLEL)
 def push_states(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start, step0,
-                dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+                dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """The push for a stateful dispersion (:mod:`.stateful`): :func:`push_blocks` with each
     marker's ``state`` (int64 (capacity,)) read by the drift and mapped by ``mirror`` (int64
     (nstate, 3): the state after a reflecting wall reverses momentum component a) at the
@@ -1007,72 +978,75 @@ def push_states(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_s
     :func:`push_states_markers`."""
     absorbing = any_absorbing(wkind, x.shape[0])
     for b in prange((n + BLOCK - 1) // BLOCK):
-        push_block_states(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
-                          t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                          absorbed_count)
+        push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
+                   step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
+                   gone)
 
 
 @njit(**JIT)
 def push_states_serial(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start,
-                       step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+                       step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """:func:`push_states` on the calling thread (few marker-steps)."""
     absorbing = any_absorbing(wkind, x.shape[0])
     for b in range((n + BLOCK - 1) // BLOCK):
-        push_block_states(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
-                          t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                          absorbed_count)
+        push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
+                   step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
+                   gone)
 
 
 @njit(**JIT_PARALLEL)
 def push_states_markers(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start,
-                        step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
+                        step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """The per-marker reference of :func:`push_states`: one marker at a time through
     :func:`advance` with its state."""
     for b in prange((n + BLOCK - 1) // BLOCK):
         markers_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
-                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+                      step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone)
 
 
 def kernels(dx, scheme, dkind, terms, wkind):
     """The push for a configuration: a function ``(x, p, w, n, scheme, dkind, dprm, terms,
-    pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)`` that
+    pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone)`` that
     pushes markers 0..n-1 of the (dx, capacity) / (dp, capacity) arrays ``x``, ``p`` in place:
     :func:`push_free` where :func:`free_flight` covers the configuration, else
     :func:`push_blocks`, each on the calling thread when a call has at most
     :data:`SERIAL_WORK` marker-steps. (The kernels are compiled when first called.)
 
-    A marker that leaves through an absorbing wall is frozen where it crossed and flagged by a
-    negative weight; ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
+    A marker that leaves through an absorbing wall is frozen where it crossed and flagged in
+    ``gone`` (uint8 (capacity,): 1 absorbed, 0 not, written for markers 0..n-1 when a wall
+    absorbs; may be empty when none does); its weight is left as it was (signed markers keep
+    their sign). ``absorbed_weight[block, 2*axis + side]`` and ``absorbed_count[block]``
     receive the per-block tallies (summed by the caller in block order: deterministic).
 
     A stateful dispersion (:func:`.stateful.needs_state`) gets :func:`push_states`, whose
-    function takes two more arguments after ``absorbed_count``: the markers' ``state`` and the
+    function takes two more arguments after ``gone``: the markers' ``state`` and the
     ``mirror`` table of the reflecting walls."""
     if stateful.needs_state(dkind):
         def states(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                   wkind, lo, hi, absorbed_weight, absorbed_count, state, mirror):
+                   wkind, lo, hi, absorbed_weight, absorbed_count, gone, state, mirror):
             kernel = push_states_serial if n * nsteps <= SERIAL_WORK else push_states
             kernel(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_start, step0,
-                   dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
+                   dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone)
         return states
     if free_flight(dx, scheme, dkind, terms, wkind):
         def free(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                 wkind, lo, hi, absorbed_weight, absorbed_count):
+                 wkind, lo, hi, absorbed_weight, absorbed_count, gone):
             kernel = push_free_serial if n * nsteps <= SERIAL_WORK else push_free
             kernel(x, p, n, dprm, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count)
         return free
 
     def blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-               wkind, lo, hi, absorbed_weight, absorbed_count):
+               wkind, lo, hi, absorbed_weight, absorbed_count, gone):
         kernel = push_blocks_serial if n * nsteps <= SERIAL_WORK else push_blocks
         kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind,
-               lo, hi, absorbed_weight, absorbed_count)
+               lo, hi, absorbed_weight, absorbed_count, gone)
     return blocks
 
 
 @njit(**JIT)
-def absorbed_indices(w, n, absorbed_count):
-    """Ascending indices of flagged (negative-weight) markers, scanning only blocks with any."""
+def absorbed_indices(gone, n, absorbed_count):
+    """Ascending indices of the markers flagged in ``gone`` (uint8 or bool, :func:`kernels`),
+    scanning only the blocks with any."""
     total = 0
     for b in range(absorbed_count.shape[0]):
         total += absorbed_count[b]
@@ -1082,7 +1056,8 @@ def absorbed_indices(w, n, absorbed_count):
         if absorbed_count[b] == 0:
             continue
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            if w[i] < 0.0:
+            if gone[i]:
                 out[k] = i
                 k += 1
     return out
+

@@ -452,33 +452,3 @@ def signed_sums(w, n, out):
         out[b, 2] = sneg
         out[b, 3] = sabs
     return out
-
-
-@njit(**JIT)
-def absorbed_outside(x, n, absorbed_count, wkind, lo, hi):
-    """Ascending indices of the markers the push absorbed, told by their position: an absorbed
-    marker stays where it crossed an absorbing wall (below lo[a] on an axis whose lower wall
-    absorbs, or at or above hi[a] on one whose upper wall does), every other marker is inside
-    those walls after the push. For signed markers, whose weight sign cannot flag absorption
-    (:func:`pmc._kernels.push.absorbed_indices`); scans only blocks with absorbed markers
-    (``absorbed_count`` per block). Returns (indices, number found): found < the total count
-    means the push left an absorbed marker inside (the caller raises)."""
-    total = 0
-    for b in range(absorbed_count.shape[0]):
-        total += absorbed_count[b]
-    out = np.empty(total, np.int64)
-    k = 0
-    dx = x.shape[0]
-    for b in range(absorbed_count.shape[0]):
-        if absorbed_count[b] == 0:
-            continue
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            gone = False
-            for a in range(dx):
-                if ((wkind[a, 0] == ABSORBING and x[a, i] < lo[a])
-                        or (wkind[a, 1] == ABSORBING and x[a, i] >= hi[a])):
-                    gone = True
-            if gone and k < total:
-                out[k] = i
-                k += 1
-    return out, k
