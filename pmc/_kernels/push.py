@@ -35,7 +35,7 @@ from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL, stateful
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLIC, QUARTIC,
-                     RELATIVISTIC, SCALAR, STEP, TIGHT_BINDING, UNIFORM_FIELD, column,
+                     RELATIVISTIC, SCALAR, STATIC, STEP, TIGHT_BINDING, UNIFORM_FIELD, column,
                      force, modulation, speed_factor, term_force, velocity)
 from .models import PERIODIC as PERIODIC_POTENTIAL
 
@@ -626,12 +626,168 @@ def _kick_outside(x, p, F, i0, m, walls, klo, khi, kind, pprm, o, g, h, lo, hi):
         p[0, j] = p[0, j] + h * f
 
 
+@njit(**SCALAR)
+def linear_map(kind, pprm, o, dt, inv_m):
+    """Whether :func:`linear_steps` takes a static term of a :data:`_FUSED` kind: a uniform
+    field always; a harmonic term when it is stable under the leapfrog (0 < dt^2 K / m < 4),
+    where the energy bound of the wall test holds."""
+    if kind == UNIFORM_FIELD:
+        return True
+    r = dt * dt * pprm[o] * inv_m
+    return r > 0.0 and r < 4.0
+
+
+@njit(**SCALAR)
+def _matrix_power(a11, a12, a21, a22, k):
+    """M^k (k >= 1) of the 2x2 matrix M = [[a11, a12], [a21, a22]] by binary powers (about
+    2 log2 k products): four numbers, row by row."""
+    r11, r12, r21, r22 = a11, a12, a21, a22
+    k -= 1
+    while k > 0:
+        if k & 1:
+            r11, r12, r21, r22 = (r11 * a11 + r12 * a21, r11 * a12 + r12 * a22,
+                                  r21 * a11 + r22 * a21, r21 * a12 + r22 * a22)
+        a11, a12, a21, a22 = (a11 * a11 + a12 * a21, a11 * a12 + a12 * a22,
+                              a21 * a11 + a22 * a21, a21 * a12 + a22 * a22)
+        k >>= 1
+    return r11, r12, r21, r22
+
+
+@njit(**SCALAR)
+def _linear_loop(x, p, i0, m, ok, kind, walls, c0, m11, m12, m21, m22, e1, e2, reach, half_hk,
+                 beta_m, inv_beta_m, lo, hi, slack):
+    """k leapfrog steps of a linear force (:func:`linear_steps`) in one pass over markers
+    i0..i0+m-1 (``kind`` and ``walls`` constants). With walls only the markers that cannot
+    reach lo or hi within the k steps are moved (ok[i] = 1); the others are left as they were
+    (ok[i] = 0) for the per-step path. Returns how many were left."""
+    left = 0
+    for i in range(m):
+        j = i0 + i
+        y = x[0, j]
+        q = p[0, j]
+        if kind == HARMONIC:
+            u = y - c0
+            xn = c0 + (m11 * u + m12 * q)
+            pn = m21 * u + m22 * q
+        else:
+            xn = y + (m12 * q + e1)
+            pn = q + e2
+        if walls == _NO_WALLS:
+            x[0, j] = xn
+            p[0, j] = pn
+            continue
+        if kind == HARMONIC:
+            # the leapfrog map conserves E~ = q^2/2m + beta u^2/2 exactly (beta = K (1 -
+            # dt^2 K / 4m) > 0), so |u_j| <= A and |q_j| <= P at every step j; the drift
+            # momentum q_j + dt F_j / 2 is below P + dt K A / 2, so |x_j - x_0| <= D
+            a = math.sqrt(u * u + q * q * inv_beta_m)
+            r = reach * (math.sqrt(q * q + beta_m * (u * u)) + half_hk * a)
+            low = c0 - a if c0 - a > y - r else y - r
+            up = c0 + a if c0 + a < y + r else y + r
+        else:
+            # x_j = x_0 + j dt q / m + j^2 dt^2 F / 2m: within D of x_0 for j <= k
+            r = reach * abs(q) + abs(e1)
+            low = y - r
+            up = y + r
+        safe = low - slack >= lo and up + slack < hi  # False for NaN
+        ok[i] = safe
+        left += not safe
+        x[0, j] = xn if safe else y
+        p[0, j] = pn if safe else q
+    return left
+
+
 @njit(**JIT)
-def leapfrog_block_1d(x, p, i0, m, F, side, dkind, dprm, terms, pprm, t_start, step0, dt,
+def linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, inv_m, nsteps,
+                 lo, hi):
+    """``nsteps`` >= 2 leapfrog steps (parabolic band, one static uniform-field or harmonic
+    term, one axis) of markers i0..i0+m-1 as one map. The force is linear in x, so k steps are
+    the affine map M^k: for a uniform field F, x_k = x + k dt p / m + k^2 dt^2 F / 2m and
+    p_k = p + k dt F; for a harmonic term K (u = x - c), (u, p)_k = M^k (u, p)_0 with
+    M = [[1 - dt^2 K / 2m, dt / m], [-dt K (1 - dt^2 K / 4m), 1 - dt^2 K / 2m]]. The same map
+    as the per-step path (:func:`fused_step`), with other roundings (relative ~k eps).
+
+    With walls, a marker goes through the per-step path instead unless it provably stays at
+    least ``slack`` inside [lo, hi) for the k steps (``_linear_loop``): those markers are
+    gathered into ``buf`` (3, SUB), pushed by :func:`fused_step` and scattered back; ``side``
+    serves as the index list and is -1 again on return. Each marker's result thus depends only
+    on itself and ``nsteps``. (The closed-form multi-step map of a linear force is how
+    symplectic integrator analyses treat the harmonic oscillator; the energy bound is the
+    leapfrog's exactly conserved modified energy: Hairer, Lubich and Wanner, *Geometric
+    Numerical Integration*, sec. I.5 and IX.)"""
+    c, d = stage(LEAPFROG, 0, dt)
+    h = last_kick(LEAPFROG, dt)
+    a, _, _ = term_force(kind, pprm, o, 0.0, 0.0, 0.0)
+    k = nsteps
+    reach = k * dt * inv_m
+    c0 = 0.0
+    m11 = m22 = 1.0
+    m21 = 0.0
+    m12 = reach
+    e1 = 0.5 * (k * dt) * (k * dt) * a * inv_m
+    e2 = (k * dt) * a
+    half_hk = beta_m = inv_beta_m = 0.0
+    if kind == HARMONIC:
+        kk = pprm[o]
+        c0 = pprm[o + 1]
+        beta = kk * (1.0 - 0.25 * dt * dt * kk * inv_m)
+        m11, m12, m21, m22 = _matrix_power(1.0 - 0.5 * dt * dt * kk * inv_m, dt * inv_m,
+                                           -dt * beta, 1.0 - 0.5 * dt * dt * kk * inv_m, k)
+        half_hk = 0.5 * dt * kk
+        beta_m = beta / inv_m
+        inv_beta_m = inv_m / beta
+    # far above the roundings by which the per-step positions differ from the exact map's
+    # (~k eps |x|), far below any physical distance to a wall
+    slack = 1e-9 * ((abs(lo) if math.isfinite(lo) else 0.0)
+                    + (abs(hi) if math.isfinite(hi) else 0.0))
+    if kind == HARMONIC:
+        if walls == _NO_WALLS:
+            _linear_loop(x, p, i0, m, side, HARMONIC, _NO_WALLS, c0, m11, m12, m21, m22, e1, e2,
+                         reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+            return
+        left = _linear_loop(x, p, i0, m, side, HARMONIC, _CHECK, c0, m11, m12, m21, m22, e1, e2,
+                            reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+    else:
+        if walls == _NO_WALLS:
+            _linear_loop(x, p, i0, m, side, UNIFORM_FIELD, _NO_WALLS, c0, m11, m12, m21, m22, e1,
+                         e2, reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+            return
+        left = _linear_loop(x, p, i0, m, side, UNIFORM_FIELD, _CHECK, c0, m11, m12, m21, m22,
+                            e1, e2, reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+    if left:
+        n = 0
+        for i in range(m):  # the markers left, compacted in place (n <= i)
+            if side[i] == 0:
+                side[n] = i
+                n += 1
+        X = buf[0:1]
+        P = buf[1:2]
+        for r in range(n):
+            X[0, r] = x[0, i0 + side[r]]
+            P[0, r] = p[0, i0 + side[r]]
+        z = uint64(0)
+        cnt = uint64(n)
+        for r in range(n):
+            a, _, _ = term_force(kind, pprm, o, X[0, r], 0.0, 0.0)
+            F[0, r] = 0.0 + a
+        for s in range(nsteps):
+            if fused_step(X, P, F, z, cnt, walls, kind, pprm, o, 1.0, c, d, h, inv_m, lo, hi):
+                _kick_outside(X, P, F, z, cnt, walls, klo, khi, kind, pprm, o, 1.0, h, lo, hi)
+        for r in range(n):
+            x[0, i0 + side[r]] = X[0, r]
+            p[0, i0 + side[r]] = P[0, r]
+    for i in range(m):
+        side[i] = -1
+
+
+@njit(**JIT)
+def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_start, step0, dt,
                       nsteps, wkind, lo, hi):
     """:func:`advance_block` for one position axis, leapfrog, a parabolic or Kane band, a
     potential and no absorbing wall: two loops per step (kick-drift-wrap, then force-kick)
-    instead of one per operation. Bitwise the same."""
+    instead of one per operation. Bitwise the same, except for a static uniform field or
+    harmonic term (parabolic band) and ``nsteps`` >= 2: :func:`linear_steps`, the same map
+    with other roundings."""
     klo = wkind[0, 0]
     khi = wkind[0, 1]
     if klo == OPEN and khi == OPEN:
@@ -644,6 +800,14 @@ def leapfrog_block_1d(x, p, i0, m, F, side, dkind, dprm, terms, pprm, t_start, s
     xhi = hi[0]
     c, d = stage(LEAPFROG, 0, dt)
     h = last_kick(LEAPFROG, dt)
+    if dkind == PARABOLIC and terms.shape[0] == 1 and terms[0, 0] in _FUSED:
+        kind = terms[0, 0]
+        o = terms[0, 1]
+        inv_m = 1.0 / dprm[0]
+        if nsteps >= 2 and terms[0, 2] == STATIC and linear_map(kind, pprm, o, dt, inv_m):
+            linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, inv_m,
+                         nsteps, xlo, xhi)
+            return
     block_force(F, x, i0, m, 1, terms, pprm, t_start + step0 * dt)
     if dkind == PARABOLIC and terms.shape[0] == 1 and terms[0, 0] in _FUSED:
         kind = terms[0, 0]
@@ -688,7 +852,7 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
         side[i] = -1
     if (dx == 1 and scheme == LEAPFROG and not absorbing and not free and not has_state
             and (dkind == PARABOLIC or dkind == KANE)):
-        leapfrog_block_1d(x, p, i0, m, F, side, dkind, dprm, terms, pprm, t_start, step0, dt,
+        leapfrog_block_1d(x, p, i0, m, F, side, Q, dkind, dprm, terms, pprm, t_start, step0, dt,
                           nsteps, wkind, lo, hi)
         return
     if not free:
