@@ -654,8 +654,8 @@ def _matrix_power(a11, a12, a21, a22, k):
 
 
 @njit(**SCALAR)
-def _linear_loop(x, p, i0, m, ok, kind, walls, c0, m11, m12, m21, m22, e1, e2, reach, half_hk,
-                 beta_m, inv_beta_m, lo, hi, slack):
+def _linear_loop(x, p, i0, m, ok, kind, walls, c0, m11, m12, m21, m22, e1, e2, reach, k_dt_k,
+                 inv_beta_m, lo, hi, slack):
     """k leapfrog steps of a linear force (:func:`linear_steps`) in one pass over markers
     i0..i0+m-1 (``kind`` and ``walls`` constants). With walls only the markers that cannot
     reach lo or hi within the k steps are moved (ok[i] = 1); the others are left as they were
@@ -678,10 +678,12 @@ def _linear_loop(x, p, i0, m, ok, kind, walls, c0, m11, m12, m21, m22, e1, e2, r
             continue
         if kind == HARMONIC:
             # the leapfrog map conserves E~ = q^2/2m + beta u^2/2 exactly (beta = K (1 -
-            # dt^2 K / 4m) > 0), so |u_j| <= A and |q_j| <= P at every step j; the drift
-            # momentum q_j + dt F_j / 2 is below P + dt K A / 2, so |x_j - x_0| <= D
-            a = math.sqrt(u * u + q * q * inv_beta_m)
-            r = reach * (math.sqrt(q * q + beta_m * (u * u)) + half_hk * a)
+            # dt^2 K / 4m) > 0), so |u_j| <= sqrt(2 E~ / beta) <= A = |u| + |q| / sqrt(m beta)
+            # at every step j (A without a square root: vectorises better); then |F_j| <= K A,
+            # every drift momentum is below |q_0| + k dt K A, and
+            # |x_j - x_0| <= (k dt / m) (|q_0| + k dt K A)
+            a = abs(u) + abs(q) * inv_beta_m
+            r = reach * (abs(q) + k_dt_k * a)
             low = c0 - a if c0 - a > y - r else y - r
             up = c0 + a if c0 + a < y + r else y + r
         else:
@@ -726,16 +728,15 @@ def linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, 
     m12 = reach
     e1 = 0.5 * (k * dt) * (k * dt) * a * inv_m
     e2 = (k * dt) * a
-    half_hk = beta_m = inv_beta_m = 0.0
+    k_dt_k = inv_beta_m = 0.0
     if kind == HARMONIC:
         kk = pprm[o]
         c0 = pprm[o + 1]
         beta = kk * (1.0 - 0.25 * dt * dt * kk * inv_m)
         m11, m12, m21, m22 = _matrix_power(1.0 - 0.5 * dt * dt * kk * inv_m, dt * inv_m,
                                            -dt * beta, 1.0 - 0.5 * dt * dt * kk * inv_m, k)
-        half_hk = 0.5 * dt * kk
-        beta_m = beta / inv_m
-        inv_beta_m = inv_m / beta
+        k_dt_k = k * dt * kk
+        inv_beta_m = math.sqrt(inv_m / beta)
     # far above the roundings by which the per-step positions differ from the exact map's
     # (~k eps |x|), far below any physical distance to a wall
     slack = 1e-9 * ((abs(lo) if math.isfinite(lo) else 0.0)
@@ -743,17 +744,17 @@ def linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, 
     if kind == HARMONIC:
         if walls == _NO_WALLS:
             _linear_loop(x, p, i0, m, side, HARMONIC, _NO_WALLS, c0, m11, m12, m21, m22, e1, e2,
-                         reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+                         reach, k_dt_k, inv_beta_m, lo, hi, slack)
             return
         left = _linear_loop(x, p, i0, m, side, HARMONIC, _CHECK, c0, m11, m12, m21, m22, e1, e2,
-                            reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+                            reach, k_dt_k, inv_beta_m, lo, hi, slack)
     else:
         if walls == _NO_WALLS:
             _linear_loop(x, p, i0, m, side, UNIFORM_FIELD, _NO_WALLS, c0, m11, m12, m21, m22, e1,
-                         e2, reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+                         e2, reach, k_dt_k, inv_beta_m, lo, hi, slack)
             return
         left = _linear_loop(x, p, i0, m, side, UNIFORM_FIELD, _CHECK, c0, m11, m12, m21, m22,
-                            e1, e2, reach, half_hk, beta_m, inv_beta_m, lo, hi, slack)
+                            e1, e2, reach, k_dt_k, inv_beta_m, lo, hi, slack)
     if left:
         n = 0
         for i in range(m):  # the markers left, compacted in place (n <= i)
