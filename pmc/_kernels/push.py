@@ -637,6 +637,17 @@ def linear_map(kind, pprm, o, dt, inv_m):
     return r > 0.0 and r < 4.0
 
 
+def linear_closed_form(dx, scheme, dkind, dprm, terms, pprm, wkind, dt, nsteps):
+    """Whether :func:`push_blocks` pushes a call by :func:`linear_steps` (one axis, leapfrog,
+    parabolic band, one static uniform-field or stable harmonic term, no absorbing wall,
+    ``nsteps`` >= 2): then its results are :func:`push_markers`' up to roundings (the same map
+    composed differently), still bitwise the same on any thread count."""
+    return bool(dx == 1 and scheme == LEAPFROG and dkind == PARABOLIC and nsteps >= 2
+                and terms.shape[0] == 1 and terms[0, 0] in _FUSED and terms[0, 2] == STATIC
+                and not (wkind[:1] == ABSORBING).any()
+                and linear_map(terms[0, 0], pprm, terms[0, 1], dt, 1.0 / dprm[0]))
+
+
 @njit(**SCALAR)
 def _matrix_power(a11, a12, a21, a22, k):
     """M^k (k >= 1) of the 2x2 matrix M = [[a11, a12], [a21, a22]] by binary powers (about
