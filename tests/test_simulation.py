@@ -177,7 +177,8 @@ def test_composed_pushes_between_collisions_keep_second_order_in_time_dependent_
 def test_a_prescribed_field_moves_the_markers_as_the_same_static_potential(collisions):
     """A field given as fields=[...] is added to the Hamiltonian's potential before every push:
     a prescribed uniform field gives bitwise the markers of the same static potential, with
-    the pushes between collisions composed alike."""
+    the pushes between collisions composed alike (within roundings where a static uniform
+    field alone takes several steps in one call: push.linear_steps)."""
     F = P.UniformField(0.7)
     band = bands.Parabolic(mass=1.3)
     start = pmc.Markers(x=np.linspace(-1.0, 1.0, 7), p=np.linspace(0.5, -0.3, 7))
@@ -192,6 +193,12 @@ def test_a_prescribed_field_moves_the_markers_as_the_same_static_potential(colli
         sim.step(5).step(3)
         runs.append(sim.markers)
     for static, field in ((runs[0], runs[1]), (runs[2], runs[3])):
+        if static is runs[0] and not collisions:
+            # the static field alone pushes step(5) as one affine map (push.linear_steps), the
+            # prescribed one step by step: the same map with other roundings (~k eps)
+            for a, b in ((field.positions, static.positions), (field.momenta, static.momenta)):
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
+            continue
         np.testing.assert_array_equal(field.positions.T, static.positions.T)
         np.testing.assert_array_equal(field.momenta.T, static.momenta.T)
     assert not np.array_equal(runs[0].momenta.T, runs[2].momenta.T)

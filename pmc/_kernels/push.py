@@ -26,7 +26,9 @@ into the kernels that call them (see ``models.SCALAR``):
 
 :func:`kernels` picks one. Nothing is reassociated (``fastmath`` is off throughout), so every
 marker gets bitwise the same result from any kernel, on any number of threads (the tests hold
-them to :func:`push_markers`).
+them to :func:`push_markers`), with one exception: for a static uniform field or harmonic term
+(parabolic band, one axis) a call of k >= 2 steps is one affine map M^k (:func:`linear_steps`),
+the same map as k steps with other roundings, bitwise the same on any number of threads.
 """
 import math
 
