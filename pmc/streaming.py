@@ -230,15 +230,15 @@ class Streamer:
                 x, p, w, state = markers.kernel_arrays()
                 if not self._by_state:
                     state = _NO_STATE
+                if self._absorbing and self._gone.shape[0] < n:
+                    self._gone = np.zeros(max(n, 2 * self._gone.shape[0]), np.uint8)
                 kernel = (_walls.push_gas_serial if n * per_call <= _walls.SERIAL_WORK
                           else _walls.push_gas)
                 kernel(x, p, w, state, n, self.masses, dt, per_call, self.key, label, s, self.wkind,
-                       self.lo, self.hi, self.wprm, weight, count, wall)
+                       self.lo, self.hi, self.wprm, weight, count, self._gone, wall)
                 tally.wall = tally.wall + wall.sum(axis=0)
                 if count.any():
-                    # the gas push flags its absorbed markers by a negative weight (gas markers
-                    # are never signed)
-                    markers.remove(_push.absorbed_indices(w[:n] < 0.0, n, count))
+                    markers.remove(_push.absorbed_indices(self._gone, n, count))
                     tally.absorbed_weight = (tally.absorbed_weight
                                              + weight.sum(axis=0).reshape(3, 2))
                     tally.absorbed_count += int(count.sum())

@@ -211,8 +211,9 @@ def fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b):
 
 @njit(**JIT)
 def _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key, absorbed_weight,
-               absorbed_count, tally):
-    """One step of the markers of block ``b``; absorbed ones (negative weight) are skipped.
+               absorbed_count, gone, absorbing, tally):
+    """One step of the markers of block ``b``; those absorbed (``gone``, read and written only
+    when a wall is ``absorbing``) are skipped.
     Streaming loops per axis find the few markers whose straight flight crosses a wall; the
     others move straight (and wrap on periodic axes), those few go through :func:`fly`.
     ``masses`` [kg]: one mass (``state`` empty) or one per marker state (species)."""
@@ -226,9 +227,10 @@ def _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key, absor
     else:
         for j in range(m):
             inv_m[j] = 1.0 / masses[state[i0 + j]]
-    hit = np.empty(m, np.uint8)
-    for j in range(m):
-        hit[j] = w[i0 + j] < 0.0
+    hit = np.zeros(m, np.uint8)
+    if absorbing:
+        for j in range(m):
+            hit[j] = gone[i0 + j]
     for a in range(dx):  # loops of selects only: they vectorise
         klo = wkind[a, 0]
         khi = wkind[a, 1]
@@ -262,19 +264,20 @@ def _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key, absor
         if not hit[j]:
             continue
         i = i0 + j
-        wi = w[i]
-        if wi < 0.0:
+        if absorbing and gone[i]:
             continue
+        wi = w[i]
         mass = masses[0] if state.shape[0] == 0 else masses[state[i]]
         side = fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b)
         if side >= 0:
             absorbed_weight[b, side] += wi
             absorbed_count[b] += 1
-            w[i] = -wi
+            gone[i] = 1
 
 
 @njit(**JIT)
 def _clear_tallies(absorbed_weight, absorbed_count, tally, nblock):
+    """Zero the per-block tallies of :func:`push_gas`."""
     for b in range(nblock):
         for k in range(6):
             absorbed_weight[b, k] = 0.0
@@ -283,35 +286,50 @@ def _clear_tallies(absorbed_weight, absorbed_count, tally, nblock):
         absorbed_count[b] = 0
 
 
+@njit(**JIT)
+def _clear_gone(gone, n, wkind, dx):
+    """Whether a wall of the first ``dx`` axes absorbs; if so gone[:n] = 0."""
+    for a in range(dx):
+        if wkind[a, 0] == ABSORBING or wkind[a, 1] == ABSORBING:
+            gone[:n] = 0
+            return True
+    return False
+
+
 @njit(**JIT_PARALLEL)
 def push_gas(x, p, w, state, n, masses, dt, nsteps, seed, label, step0, wkind, lo, hi,
-             wprm, absorbed_weight, absorbed_count, tally):
+             wprm, absorbed_weight, absorbed_count, gone, tally):
     """Fly markers 0..n-1 for ``nsteps`` steps of ``dt`` [s] between the walls (blocks in
-    parallel). A marker absorbed is frozen at the wall and flagged by a negative weight;
+    parallel). A marker absorbed is frozen at the wall, skipped by the later steps of the call
+    and flagged in ``gone`` (uint8 (capacity,), as for :func:`.push.kernels`: 1 absorbed, 0 not,
+    written for markers 0..n-1 when a wall absorbs; may be empty when none does); its weight is
+    left as it was;
     ``state`` (int64, empty for one mass) selects each marker's mass from ``masses`` [kg].
     absorbed_weight[b, side], absorbed_count[b] and tally[b, side, :] (:data:`NTALLY`) receive
     the per-block sums over the steps (summed by the caller in block order). The re-emissions
     of step s draw from stream_key(seed, step0 + s, label)."""
     nblock = (n + BLOCK - 1) // BLOCK
     _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
+    absorbing = _clear_gone(gone, n, wkind, x.shape[0])
     for s in range(nsteps):
         key = stream_key(seed, step0 + s, label)
         for b in prange(nblock):
             _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key,
-                       absorbed_weight, absorbed_count, tally)
+                       absorbed_weight, absorbed_count, gone, absorbing, tally)
 
 
 @njit(**JIT)
 def push_gas_serial(x, p, w, state, n, masses, dt, nsteps, seed, label, step0, wkind, lo,
-                    hi, wprm, absorbed_weight, absorbed_count, tally):
+                    hi, wprm, absorbed_weight, absorbed_count, gone, tally):
     """:func:`push_gas` on the calling thread (few marker-steps): the same numbers."""
     nblock = (n + BLOCK - 1) // BLOCK
     _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
+    absorbing = _clear_gone(gone, n, wkind, x.shape[0])
     for s in range(nsteps):
         key = stream_key(seed, step0 + s, label)
         for b in range(nblock):
             _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key,
-                       absorbed_weight, absorbed_count, tally)
+                       absorbed_weight, absorbed_count, gone, absorbing, tally)
 
 
 #: Below this many marker-steps a call runs on the calling thread (as push.SERIAL_WORK).
