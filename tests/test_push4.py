@@ -137,3 +137,29 @@ def test_step_k_within_roundings_of_k_single_steps_and_resume_is_bitwise(potenti
     _simulation(potential).run(1.0, 0.5, output=out, progress=False)
     resumed = _simulation(potential).run(2.0, 0.5, output=out, resume=True, progress=False)
     xr.testing.assert_equal(resumed, _simulation(potential).run(2.0, 0.5, progress=False))
+
+
+def test_gas_push_flags_absorbed_markers_and_leaves_weights():
+    """The gas push (pmc._kernels.walls.push_gas), an absorbing wall on x and diffuse walls on
+    y, five steps in one call: the markers removed are those flagged absorbed; the others keep
+    their weights; kept + absorbed weight = the initial weight; one thread and two agree."""
+    M, KT, L = 6.6335e-26, 300.0 * pmc.units.K, 1e-6
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(M), units="si")
+    boundary = (pmc.Absorbing(0.0, L), pmc.Diffuse(0.0, L, temperature=KT))
+    rng = np.random.default_rng(9)
+    n = 3 * BLOCK + 50
+    x = rng.uniform(0.0, L, (n, 2))
+    p = M * np.sqrt(KT / M) * rng.standard_normal((n, 3))
+    w = rng.uniform(0.5, 2.0, n)
+    results = []
+    for threads in (1, 2):
+        mk = pmc.Markers(x=x.copy(), p=p.copy(), w=w.copy())
+        with T.limited(numba_threads=threads):
+            tally = pmc.stream(mk, H, dt=1e-9, steps=5, boundary=boundary, seed=4)
+        results.append((mk, tally))
+    (a, ta), (b, tb) = results
+    assert 0 < ta.absorbed_count < n and a.n == n - ta.absorbed_count
+    np.testing.assert_array_equal(a.w, b.w)
+    np.testing.assert_array_equal(a.positions, b.positions)
+    assert np.isin(a.w, w).all()  # the kept markers' weights, unchanged (all > 0)
+    np.testing.assert_allclose(a.w.sum() + ta.absorbed_weight.sum(), w.sum(), rtol=1e-12)
