@@ -264,7 +264,9 @@ class Simulation(FrameRun):
         collision operators act in order between. With collisions, the pushes between the
         collisions of consecutive steps of one call are composed into one; ``step(1)`` called n
         times gives the same physics (the same order in dt) but not bitwise the same numbers as
-        ``step(n)``."""
+        ``step(n)``. So does a run without collisions in a static uniform field or harmonic
+        potential alone (parabolic band, one axis): its n steps of one call are one affine map
+        (the same map, other roundings)."""
         n = _checks.count("n", n, minimum=0)
         if n == 0:
             return self
