@@ -726,9 +726,10 @@ def linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, 
     least ``slack`` inside [lo, hi) for the k steps (``_linear_loop``): those markers are
     gathered into ``buf`` (3, SUB), pushed by :func:`fused_step` and scattered back; ``side``
     serves as the index list and is -1 again on return. Each marker's result thus depends only
-    on itself and ``nsteps``. (The closed-form multi-step map of a linear force is how
-    symplectic integrator analyses treat the harmonic oscillator; the energy bound is the
-    leapfrog's exactly conserved modified energy: Hairer, Lubich and Wanner, *Geometric
+    on itself and ``nsteps``. (Accelerator tracking codes treat linear sections alike: one
+    transfer matrix for a stretch of linear elements applied to a block of particles, e.g.
+    the Accelerator Toolbox's ``findm44`` and trackcpp's ``matrix_pass``. The energy bound is
+    the leapfrog's exactly conserved modified energy: Hairer, Lubich and Wanner, *Geometric
     Numerical Integration*, sec. I.5 and IX.)"""
     c, d = stage(LEAPFROG, 0, dt)
     h = last_kick(LEAPFROG, dt)
