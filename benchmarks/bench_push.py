@@ -61,7 +61,7 @@ with a force). A last ``"kind": "done"`` line gives the wall time of the whole s
 
 Usage::
 
-    python benchmarks/bench_push.py            # n = 10^7 (about 5 minutes on 2 quiet cores)
+    python benchmarks/bench_push.py            # n = 10^7 (about 10-15 minutes on 2 quiet cores)
     python benchmarks/bench_push.py --quick    # n = 10^5 (under a minute)
     python benchmarks/bench_push.py --case gaussian_1d1v --n 1000000 --repeat 5 --no-small
 """
