@@ -42,13 +42,14 @@ def _rayleigh_cdf(s, sigma):
 def test_diffuse_reemission_is_the_flux_weighted_half_maxwellian():
     rng = np.random.default_rng(0)
     n = 20_000
-    u_wall = (0.0, 120.0, -40.0)
-    wall = pmc.Diffuse(0.0, L, temperature=KT, velocity=(u_wall, (0.0, 0.0, 0.0)))
-    v, _ = _reemitted(wall, _towards_lo(n, rng))
+    u_lo = (0.0, 120.0, -40.0)  # velocity of the lower plate [m/s]
+    plates = pmc.Diffuse(0.0, L, temperature=KT, velocity=(u_lo, (0.0, 0.0, 0.0)))
+    v, _ = _reemitted(plates, _towards_lo(n, rng))
     assert np.all(v[:, 0] > 0)
     assert stats.kstest(v[:, 0], lambda s: _rayleigh_cdf(s, SIGMA)).pvalue > P_KS
-    for k in (1, 2):  # tangential: Maxwellian about the wall's velocity
-        assert stats.kstest(v[:, k], stats.norm(u_wall[k], SIGMA).cdf).pvalue > P_KS
+    for k in (1, 2):  # tangential: Maxwellian about the plate's velocity
+        tangential = stats.norm(u_lo[k], SIGMA)
+        assert stats.kstest(v[:, k], tangential.cdf).pvalue > P_KS
 
 
 def test_partial_accommodation_mixes_diffuse_and_specular():
@@ -145,7 +146,8 @@ def test_walls_on_every_axis_and_thread_count_independent():
             numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         out.append((mk.positions.copy(), mk.momenta.copy(), tally.wall.copy()))
         assert np.all((mk.positions >= 0) & (mk.positions < L))
-        assert tally.wall[2:6, 4].sum() > 0 and tally.wall[:2, 4].sum() == 0
+        hits = tally.wall[:, 4]  # weight that hit each face: only the y and z faces are walls
+        assert hits[2:6].sum() > 0 and hits[:2].sum() == 0
     for a, b in zip(*out):
         np.testing.assert_array_equal(a, b)
 
