@@ -1,16 +1,17 @@
 """(55) Fourier flow across Knudsen numbers (0.01-10): hard-sphere argon between diffuse plates
-against the linearised S-model kinetic equation.
+against the published hard-sphere linearised-Boltzmann solution, with the temperature jump.
 
-Plane Fourier flow: plates at x = 0 and L at rest, at T0 (1 - eps/2) and T0 (1 + eps/2), T0 = 273 K,
-eps = 0.2. Measured: the heat flux into each plate, normalised Q = q / (p v0 eps) (free molecular
-1/sqrt(pi) exactly; continuum 15 / (8 (delta + 2 zeta_T)), zeta_T the temperature-jump
-coefficient).
+Plane Fourier flow: plates at x = 0 and L at rest, at T0 (1 - eps/2) and T0 (1 + eps/2), T0 =
+273 K, eps = 0.2. Measured: the heat flux of the gas and into each plate, normalised Q =
+q / (p v0 eps) (free molecular 1/sqrt(pi) exactly; continuum lambda_hat Kn / (1 + sqrt(pi) d_1
+Kn) with Sone's hard-sphere jump coefficient d_1 = 2.4001), and at Kn <= 0.05 the temperature
+jump length at the walls (hard spheres: 2.127 l0).
 
-Reference: the linearised S-model (Shakhov) equation solved deterministically
-(``validation/_kinetic.py``) at the hard-sphere conductivity of the run: the model equation, not
-hard-sphere Boltzmann, hence a 2 % model allowance in the tolerance; no published hard-sphere
-table could be retrieved here (where we looked, the DSMC corrections and the tolerance:
-``validation/_knudsen.py``). Near the continuum limit see also case 52.
+Reference: the hard-sphere heat-transfer table in Y. Sone, Molecular Gas Dynamics (Birkhauser,
+2007) (linearised Boltzmann equation, diffuse walls); below its first point (Kn = 0.113) the
+jump solution with Sone's coefficients. Where the numbers were read, the DSMC corrections and
+the tolerance: ``validation/_knudsen.py`` and ``validation/_hardsphere.py``. Near the continuum
+limit see also case 52.
 
 Run as a script: ``python validation/fourier_kn.py [--quick]``.
 """

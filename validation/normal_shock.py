@@ -109,6 +109,43 @@ def thickness(xc, n, n_up, n_down):
     return sg, float(1.0 / (2.0 * abs(w)))
 
 
+def recentred(xc, frames, n_up, n_down, region):
+    """The frames' density profiles shifted onto a common shock position, and the positions.
+
+    Each frame's shock position is the integral position of its density step over ``region``
+    (x_s = b - int_a^b (n - n_up) / (n_down - n_up) dx, exact for any monotone step inside
+    [a, b], and it uses every cell of the region, so its noise is small next to the wander);
+    each profile is resampled (linear interpolation) at x + x_s - <x_s>, so the average is the
+    structure in the frame of the shock rather than the structure smeared by the wander (as
+    Bird's DS1V centres the sampled shock; G. A. Bird, Molecular Gas Dynamics and the Direct
+    Simulation of Gas Flows (1994), section 12.5).
+
+    Parameters
+    ----------
+    xc : ndarray (C,)
+        Cell centres, uniform.
+    frames : ndarray (F, C)
+        Density profile of each frame.
+    n_up, n_down : float
+        Upstream and downstream plateau densities.
+    region : ndarray of bool (C,)
+        Contiguous cells that contain the shock in every frame.
+
+    Returns
+    -------
+    (ndarray (F, C), ndarray (F,))
+        The shifted profiles and the shock positions (units of xc).
+    """
+    from scipy import ndimage
+    h = xc[1] - xc[0]
+    b = xc[region][-1] + 0.5 * h
+    xs = b - h * ((frames[:, region] - n_up) / (n_down - n_up)).sum(axis=1)
+    f, c = frames.shape
+    rows = np.broadcast_to(np.arange(f)[:, None], (f, c)).astype(float)
+    cols = np.arange(c)[None, :] + ((xs - xs.mean()) / h)[:, None]
+    return ndimage.map_coordinates(frames, [rows, cols], order=1, mode="nearest"), xs
+
+
 def run_mach(r, prm, seed):
     """One shock at r["mach"]; returns (checks dict, profile arrays, details)."""
     rng = np.random.default_rng(seed)
@@ -178,6 +215,13 @@ def run_mach(r, prm, seed):
     excess["density_jump"] = jump["density"] - 3.0 * n_err
     excess["temperature_jump"] = jump["temperature"] - 3.0 * t_err
     sg, fit = thickness(xc, n, n[up].mean(), n[down].mean())
+    # re-centred on each frame's shock position; error from 10 groups of frames
+    frames = sim.window_batches(int(ds.attrs["average_frames"]))["number_density"].values
+    shifted, xs = recentred(xc, frames, n[up].mean(), n[down].mean(), inner)
+    n_rc = shifted.mean(axis=0)
+    sg_rc, fit_rc = thickness(xc, n_rc, n[up].mean(), n[down].mean())
+    groups = np.array([thickness(xc, g.mean(axis=0), n[up].mean(), n[down].mean())[0]
+                       for g in np.array_split(shifted, 10)])
     # the same with Bird's VHS mean free path (eq. 4.65) in place of the viscosity-based one
     bird = 2.0 * (5.0 - 2.0 * OMEGA) * (7.0 - 2.0 * OMEGA) / 15.0 / (16.0 / 5.0)
     details = {"flux_deviation": dev, "beyond_3_stderr": excess,
@@ -185,15 +229,23 @@ def run_mach(r, prm, seed):
                                                  float(kt[up].mean() / kt1)],
                "density_ratio": [float(n_ratio), rn],
                "temperature_ratio": [float(t_ratio), rt], "jump_deviation": jump,
-               "lambda1_over_delta": sg, "lambda1_over_delta_tanh_fit": fit,
-               "lambda1_bird_vhs_over_delta": sg * bird, "mach": r["mach"],
+               "lambda1_over_delta_plain_average": sg,
+               "lambda1_over_delta_plain_average_tanh_fit": fit,
+               "lambda1_over_delta": sg_rc, "lambda1_over_delta_tanh_fit": fit_rc,
+               "lambda1_over_delta_stderr": float(groups.std(ddof=1) / math.sqrt(groups.size)),
+               "lambda1_bird_vhs_over_delta": sg_rc * bird,
+               "shock_wander_rms_lambda1": float(xs.std()), "mach": r["mach"],
                "markers_end": int(sim.markers.n), "cells": int(ncell),
                "window_frames": int(ds.attrs["average_frames"])}
     out = ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
     out = out.assign_attrs(mach=r["mach"], n1=n1, u1=u1, kT1=kt1, lambda1=lam,
                            rh_density_ratio=rn, rh_temperature_ratio=rt,
-                           lambda1_over_delta=sg)
-    return excess, (xc, n / n1, kt / kt1, fluxes, up, rn, rt, r["mach"]), details, out
+                           lambda1_over_delta=sg_rc)
+    out["number_density_recentred"] = ("cell_x", n_rc, dict(
+        ds["number_density_mean"].attrs, long_name="time-averaged density re-centred on the "
+        "shock"))
+    return (excess, (xc, n / n1, kt / kt1, fluxes, up, rn, rt, r["mach"], n_rc / n1), details,
+            out)
 
 
 def run(quick, outdir):
@@ -230,9 +282,10 @@ def figure(profiles, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(len(profiles), 2, figsize=(11, 3.6 * len(profiles)), squeeze=False)
-    for row, (xc, n, t, fluxes, up, rn, rt, mach) in zip(ax, profiles):
+    for row, (xc, n, t, fluxes, up, rn, rt, mach, n_rc) in zip(ax, profiles):
         a = row[0]
         a.plot(xc, n, "o-", ms=3, label="n / n_1")
+        a.plot(xc, n_rc, "-", color="k", lw=1, label="n / n_1, re-centred")
         a.plot(xc, t, "s-", ms=3, label="T / T_1")
         a.axhline(rn, color="C0", ls="--", lw=0.8, label="Rankine-Hugoniot")
         a.axhline(rt, color="C1", ls="--", lw=0.8)
