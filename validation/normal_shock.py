@@ -38,12 +38,16 @@ numbers; tolerance 1 % (the issue's).
 
 Shock thickness, reported, not checked: the reciprocal density thickness lambda_1 / delta,
 delta = (n_2 - n_1) / max dn/dx, the maximum slope from a Savitzky-Golay derivative (cubic over
-+-1 lambda_1) of the time-averaged profile, and from a tanh fit. The reference would be
-Alsmeyer's measurements in argon (H. Alsmeyer, J. Fluid Mech. 74, 497 (1976); reproduced in Bird
-1994, fig. 12.6, with his VHS results): their values could not be retrieved here (the stored
-pages, docs and code corpora gave titles and abstracts only) and are not typed from memory. The
-profile is averaged over the window while the shock wanders (no re-centring), which thickens
-it slightly.
++-1 lambda_1), and from a tanh fit. The shock wanders during the window, so the plain time
+average is smeared; the reported value is that of the profile re-centred frame by frame
+(:func:`recentred`: each frame's shock position from the integral of its density step, each
+frame shifted onto the mean position before averaging), with its standard error from 10 groups
+of frames; the plain average's values and the rms wander are in the details. The reference
+would be Alsmeyer's measurements in argon (H. Alsmeyer, J. Fluid Mech. 74, 497 (1976);
+reproduced in Bird 1994, fig. 12.6, with his VHS results): their values could not be retrieved
+here (the stored pages, docs, code and issues corpora give titles and abstracts only, and a
+SPARTA deck titled "Validation against Alsmeyer Experiments" without its data), and are not
+typed from memory.
 
 Run as a script: ``python validation/normal_shock.py [--quick]``.
 """
