@@ -25,19 +25,23 @@ gas's -P_xy or -q_x averaged over all cells (uniform across the gap; the sampler
 mid-flight, so these are the transported fluxes), error by batch means of the cell average
 (Simulation.window_batches); (ii) the mean of the two plates' shear stress or heat flux (batch
 means; the plates' errors are correlated, so their mean error is taken). The gas estimate uses
-every marker and is the sharper one at small Kn. (iii) Where the gap is at least 20 l0 (Kn <=
-0.05): the slip length of the velocity profile (Couette) or the jump length of the temperature
-profile (Fourier; of (T / T0)^(3/2), linear across the gap for hard spheres), from a straight
-line fitted to each batch's profile outside 5 l0 of the walls and extrapolated to them, mean of
-the two walls (:func:`wall_length`), against the hard-sphere -sqrt(pi) k_0 / 2 = 1.111 l0 and
-sqrt(pi) d_1 / 2 = 2.127 l0 (times c).
+every marker and is the sharper one at small Kn.
+
+Velocity slip and temperature jump near the continuum limit: up to Kn = 0.1 the published
+values are the first-order slip (jump) solution to 0.1 %, whose slip (jump) term is 7 % (14 %)
+of sigma (Q) at Kn = 0.03 and 22 % (41 %) at Kn = 0.1, so the flux checks there test Sone's
+hard-sphere coefficients. The details give the slip (jump) length the measured gas flux
+implies through that solution, in units of the run's mean free path, against -sqrt(pi) k_0 / 2
+= 1.111 (sqrt(pi) d_1 / 2 = 2.127); and, reported only, the length from a straight line fitted
+to each batch's velocity (or (T / T0)^(3/2)) profile outside 5 l0 of the walls and extrapolated
+to them (:func:`wall_length`): at these run lengths its batch errors are 25-150 % and, the
+batches being shorter than a few diffusion times of the gap at Kn = 0.01, underestimated.
 
 The DSMC is nonlinear (U / v0 = 0.3, (T2 - T1) / T0 = 0.2), the tables linear: the allowance
 for that is 0.5 % (free-molecular Fourier flow at this ratio: 0.38 %, exact; hard-sphere
 Couette flow changes by 0.2 % or less from U / v0 = 0.1 to 0.3 at Kn 0.01-100, by O. Rogozin's
 nonlinear solutions, Eur. J. Mech. B 60, 148 (2016), data in github.com/olegrog/latex
-science/06_couette_flow/integrated); for the slip and jump lengths (first-order coefficients,
-the mean free path varying with T across a Fourier gap) 2 %.
+science/06_couette_flow/integrated).
 
 Tolerance per point: |measured - reference| <= z sqrt(stderr^2 + (a reference)^2), a the
 reference's uncertainty and the nonlinearity allowance in quadrature, z the normal quantile
@@ -77,7 +81,6 @@ AGA_KAPPA = 16.0 / (45.0 * math.pi)
 HDT_MU = 16.0 / (75.0 * math.pi)
 HDT_KAPPA = 32.0 / (225.0 * math.pi)
 NONLINEAR = 0.005
-LENGTH_ALLOWANCE = 0.02
 LAYER = 5.0
 FAMILY_ALARM = 0.0027
 N0 = 1e21
@@ -200,6 +203,10 @@ def run_point(problem, kn, per_cell, window, seed, transient=None):
                reference=float(ref), reference_uncertainty=ref_err, s_model=float(s_model),
                plates=[float(v) for v in vals], markers=n, cells=ncell, steps=steps,
                relative_deviation=gas / ref - 1.0, wall_relative_deviation=wall / ref - 1.0)
+    if kn <= 0.1:
+        length, dlen, expected = flux_wall_length(problem, kn * corr, gas)
+        row.update(flux_wall_length=length, flux_wall_length_stderr=dlen * gas_err,
+                   wall_length_reference=expected)
     if L >= 4.0 * LAYER * l0:
         xc = ds["cell_x"].values
         if problem == "couette":
@@ -207,13 +214,38 @@ def run_point(problem, kn, per_cell, window, seed, transient=None):
         else:
             prof = (per["translational_temperature"].values / kt) ** 1.5
             walls_value = ((1 - eps / 2) ** 1.5, (1 + eps / 2) ** 1.5)
-        length = wall_length(xc, prof, walls_value, L, LAYER * l0) / l0
-        expected = corr * (-0.5 * math.sqrt(math.pi) * _hardsphere.K0 if problem == "couette"
-                           else 0.5 * math.sqrt(math.pi) * _hardsphere.D1)
-        row.update(wall_length=float(length.mean()),
-                   wall_length_stderr=float(length.std(ddof=1) / math.sqrt(length.size)),
-                   wall_length_reference=float(expected))
+        length = wall_length(xc, prof, walls_value, L, LAYER * l0) / (l0 * corr)
+        row.update(profile_wall_length=float(length.mean()),
+                   profile_wall_length_stderr=float(length.std(ddof=1) / math.sqrt(length.size)))
     return row
+
+
+def flux_wall_length(problem, kn, value):
+    """The slip (Couette) or jump (Fourier) length, in mean free paths, that a measured sigma or
+    Q implies through the first-order hard-sphere solution (:func:`_hardsphere.continuum`):
+    slip = mu_hat (1/sigma - 1/(2 mu_hat Kn)), jump = (lambda_hat / 2) (1/Q - 1/(lambda_hat Kn)).
+
+    Parameters
+    ----------
+    problem : {'couette', 'fourier'}
+    kn : float
+        The run's Knudsen number (with the DSMC correction: mean free path of the run's gas).
+    value : float
+        Measured sigma or Q (dimensionless).
+
+    Returns
+    -------
+    (float, float, float)
+        The length [l0], its derivative with respect to ``value`` in magnitude (to propagate a
+        standard error), and the hard-sphere length -sqrt(pi) k_0 / 2 or sqrt(pi) d_1 / 2.
+    """
+    if problem == "couette":
+        a, b = _hardsphere.MU_HAT, 1.0 / (2.0 * _hardsphere.MU_HAT * kn)
+        expected = -0.5 * math.sqrt(math.pi) * _hardsphere.K0
+    else:
+        a, b = 0.5 * _hardsphere.LAMBDA_HAT, 1.0 / (_hardsphere.LAMBDA_HAT * kn)
+        expected = 0.5 * math.sqrt(math.pi) * _hardsphere.D1
+    return float(a * (1.0 / value - b)), float(a / value ** 2), float(expected)
 
 
 def wall_length(x, prof, walls_value, L, layer):
@@ -251,18 +283,12 @@ def sweep(problem, name, number, quick, outdir):
     outdir = pathlib.Path(outdir)
     rows = [run_point(problem, kn, per_cell, window, 1000 * number + k)
             for k, (kn, per_cell, window) in enumerate(points(quick))]
-    lengths = [r for r in rows if "wall_length" in r]
-    z_crit = float(stats.norm.isf(FAMILY_ALARM / (2.0 * (2 * len(rows) + len(lengths)))))
+    z_crit = float(stats.norm.isf(FAMILY_ALARM / (4.0 * len(rows))))
     for r in rows:
         allow = math.hypot(NONLINEAR, r["reference_uncertainty"]) * r["reference"]
         r["z"] = (r["measured"] - r["reference"]) / math.hypot(r["stderr"], allow)
         r["wall_z"] = (r["wall"] - r["reference"]) / math.hypot(r["wall_stderr"], allow)
         r["z_max"] = max(abs(r["z"]), abs(r["wall_z"]))
-    for r in lengths:
-        ref = r["wall_length_reference"]
-        r["wall_length_z"] = (r["wall_length"] - ref) / math.hypot(r["wall_length_stderr"],
-                                                                  LENGTH_ALLOWANCE * ref)
-        r["z_max"] = max(r["z_max"], abs(r["wall_length_z"]))
     value = float(max(r["z_max"] for r in rows))
     passed = bool(value <= z_crit)
     import xarray as xr
@@ -276,7 +302,8 @@ def sweep(problem, name, number, quick, outdir):
                         "Sone, Takata & Ohwada, Eur. J. Mech. B 9, 273 (1990)"
                         if problem == "couette" else "Sone, Molecular Gas Dynamics (2007)"),
                     pmc_version=pmc.__version__)
-    for k in ("wall_length", "wall_length_stderr", "wall_length_reference", "wall_length_z"):
+    for k in ("flux_wall_length", "flux_wall_length_stderr", "wall_length_reference",
+              "profile_wall_length", "profile_wall_length_stderr"):
         ds[k] = ("knudsen", [r.get(k, math.nan) for r in rows])
     ds.to_netcdf(outdir / f"{name}.nc")
     figure(problem, rows, outdir / f"{name}.png")
@@ -285,9 +312,8 @@ def sweep(problem, name, number, quick, outdir):
     details.update(seconds=round(time.perf_counter() - started, 1), nonlinear_allowance=NONLINEAR)
     jump = "velocity slip" if problem == "couette" else "temperature jump"
     return Verdict(name, f"max |z| over Kn of the gas's and the walls' {label} against the "
-                   "published hard-sphere linearised-Boltzmann values (and, where the gap is over "
-                   f"{4 * LAYER:g} mean free paths, of the {jump} length against the hard-sphere "
-                   "coefficient); stderr, the reference's uncertainty and a "
+                   "published hard-sphere linearised-Boltzmann values (below Kn 0.11 the "
+                   f"first-order {jump} solution); stderr, the reference's uncertainty and a "
                    f"{NONLINEAR:.1%} nonlinearity allowance", value, z_crit, passed, details)
 
 
