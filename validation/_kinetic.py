@@ -1,5 +1,6 @@
 """Plane Couette and Fourier flow of the linearised Shakhov (S-model) kinetic equation between
-diffuse walls: an independent, deterministic reference for validation cases 54 and 55.
+diffuse walls: an independent, deterministic comparison for validation cases 54 and 55 (whose
+reference is the published hard-sphere data of :mod:`_hardsphere`).
 
 This is the model equation, not the Boltzmann equation of hard spheres: the S-model
 (E. M. Shakhov, Fluid Dyn. 3, 95 (1968)) relaxes to a Maxwellian corrected by the heat flux so
