@@ -1,0 +1,62 @@
+"""Clean-ups of session 7 (tidy): one energy/velocity kernel for bands with and without
+states; the checks they come with."""
+import numpy as np
+import pytest
+
+import pmc
+from pmc import bands
+from pmc._kernels import evaluate, models, stateful, valleys
+
+STATELESS = [
+    bands.Parabolic(mass=1.7),
+    bands.Kane(mass=0.3, alpha=0.8),
+    bands.Linear(speed=2.5),
+    bands.TightBinding(hopping=0.7, lattice_constant=1.3),
+    bands.Relativistic(mass=0.9, speed_of_light=3.0),
+]
+
+
+# ----------------------------------------------------------------------------- item 1
+@pytest.mark.parametrize("band", STATELESS, ids=lambda b: type(b).__name__)
+@pytest.mark.parametrize("dp", [1, 2, 3])
+def test_stateless_arrays_are_the_scalar_functions_bitwise(band, dp, rng):
+    """Without states (an empty state array, or all zeros) the array kernels give bitwise the
+    scalar functions of models, point by point."""
+    kind, prm = band.encode(1.0)
+    p = rng.normal(size=(dp, 257))
+    n = p.shape[1]
+    e_none = evaluate.energy_array(kind, prm, stateful.NO_STATE, p, np.empty(n))
+    e_zero = evaluate.energy_array(kind, prm, np.zeros(n, np.int64), p, np.empty(n))
+    v_none = evaluate.velocity_array(kind, prm, stateful.NO_STATE, p, np.empty_like(p))
+    v_zero = evaluate.velocity_array(kind, prm, np.zeros(n, np.int64), p, np.empty_like(p))
+    q = np.zeros((3, n))
+    q[:dp] = p
+    e_ref = np.array([models.energy(kind, prm, *q[:, i]) for i in range(n)])
+    v_ref = np.array([models.velocity(kind, prm, *q[:, i]) for i in range(n)]).T[:dp]
+    for got in (e_none, e_zero):
+        np.testing.assert_array_equal(got, e_ref)
+    for got in (v_none, v_zero):
+        np.testing.assert_array_equal(got, v_ref)
+    np.testing.assert_array_equal(band.energy(p.T if dp > 1 else p[0]), e_ref)
+    np.testing.assert_array_equal(band.velocity(p.T if dp > 1 else p[0]).reshape(n, dp),
+                                  v_ref.T)
+
+
+def test_state_arrays_follow_each_points_valley(rng):
+    """With a multi-valley band each point gets its own valley's energy and velocity: the
+    flat-table kernels against the band's own table (pmc._kernels.valleys)."""
+    band = pmc.materials.get("Si", temperature=300.0).band
+    kind, prm = band.encode(1.0)
+    n = 500
+    p = rng.normal(size=(3, n)) * 3e-25
+    s = rng.integers(0, len(band.valleys), size=n).astype(np.int64)
+    e = evaluate.energy_array(kind, prm, s, p, np.empty(n))
+    v = evaluate.velocity_array(kind, prm, s, p, np.empty_like(p))
+    e_ref, v_ref = np.empty(n), np.empty_like(p)
+    valleys.energy_velocity_array(band.table(), s, p, e_ref, v_ref)
+    np.testing.assert_allclose(e, e_ref, rtol=1e-13, atol=0.0)
+    np.testing.assert_allclose(v, v_ref, rtol=1e-12, atol=1e-12 * np.abs(v_ref).max())
+    # an empty state array is valley 0 for every point
+    e0 = evaluate.energy_array(kind, prm, stateful.NO_STATE, p, np.empty(n))
+    np.testing.assert_array_equal(
+        e0, evaluate.energy_array(kind, prm, np.zeros(n, np.int64), p, np.empty(n)))
