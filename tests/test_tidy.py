@@ -60,3 +60,28 @@ def test_state_arrays_follow_each_points_valley(rng):
     e0 = evaluate.energy_array(kind, prm, stateful.NO_STATE, p, np.empty(n))
     np.testing.assert_array_equal(
         e0, evaluate.energy_array(kind, prm, np.zeros(n, np.int64), p, np.empty(n)))
+
+
+# ----------------------------------------------------------------------------- item 2
+def test_take_rejects_repeated_and_out_of_range_indices():
+    m = pmc.Markers(np.arange(5.0), np.zeros(5))
+    with pytest.raises(ValueError, match=r"distinct indices in 0\.\.4: order\[2\] = 1"):
+        m.take(np.array([3, 1, 1]))
+    with pytest.raises(ValueError, match=r"order\[1\] = 5"):
+        m.take(np.array([0, 5]))
+    with pytest.raises(ValueError, match=r"order\[0\] = -1"):
+        m.take(np.array([-1]))
+    assert m.n == 5 and np.array_equal(m.x, np.arange(5.0))  # left untouched
+
+
+def test_take_unchecked_is_the_same_gather(rng):
+    n = 1000
+    x, p, w = rng.normal(size=n), rng.normal(size=(n, 3)), rng.uniform(1, 2, size=n)
+    order = rng.permutation(n)[:600]
+    a = pmc.Markers(x, p, w, state=np.arange(n))
+    b = pmc.Markers(x, p, w, state=np.arange(n))
+    a.take(order)
+    b.take(order, check=False)
+    for name in ("x", "p", "w", "state"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(a.state, order)
