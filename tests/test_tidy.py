@@ -4,16 +4,8 @@ import numpy as np
 import pytest
 
 import pmc
-from pmc import bands
 from pmc._kernels import evaluate, models, stateful, valleys
-
-STATELESS = [
-    bands.Parabolic(mass=1.7),
-    bands.Kane(mass=0.3, alpha=0.8),
-    bands.Linear(speed=2.5),
-    bands.TightBinding(hopping=0.7, lattice_constant=1.3),
-    bands.Relativistic(mass=0.9, speed_of_light=3.0),
-]
+from test_models import DISPERSIONS as STATELESS
 
 
 # ----------------------------------------------------------------------------- item 1
