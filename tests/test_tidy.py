@@ -77,3 +77,22 @@ def test_take_unchecked_is_the_same_gather(rng):
     for name in ("x", "p", "w", "state"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     np.testing.assert_array_equal(a.state, order)
+
+
+# ----------------------------------------------------------------------------- item 3
+def test_scattering_and_binary_label_pairs_never_meet():
+    """BINARY and SCATTERING share a value but not an argument: a binary stream is keyed
+    (step, BINARY + crc32(name)), a scattering mechanism (SCATTERING, crc32(name)); every label
+    that follows the step lies above any crc32, so no step and names make the pairs equal."""
+    from pmc._kernels import rng as R
+    from pmc.collisions.base import name_label
+
+    assert R.SCATTERING == R.BINARY
+    after_step = [v for k, v in R.STREAMS.items() if k not in ("scattering", "composed_push")]
+    assert min(after_step) >= 2 ** 32 > max(name_label(n) for n in ("a", "elastic", "x" * 99))
+    names = ["elastic", "acoustic", "hs", "vhs"]
+    seed = R.seed_to_int(5)
+    scattering = {int(R.stream_key(seed, R.SCATTERING, name_label(n))) for n in names}
+    binary = {int(R.stream_key(seed, t, R.BINARY + name_label(n)))
+              for n in names for t in (0, 1, R.SCATTERING)}
+    assert len(scattering) == 4 and len(binary) == 12 and not scattering & binary
