@@ -1,10 +1,15 @@
-"""Clean-ups of session 7 (tidy): one energy/velocity kernel for bands with and without
-states; the checks they come with."""
+"""Clean-ups of session 7 (tidy): one energy/velocity kernel for bands with and without states,
+Markers.take's distinctness check, the SCATTERING/BINARY stream labels, one validation case per
+number."""
+import io
+import pathlib
+
 import numpy as np
 import pytest
 
 import pmc
 from pmc._kernels import evaluate, models, stateful, valleys
+from pmc.validate import discover, numbers, run_cases
 from test_models import DISPERSIONS as STATELESS
 
 
@@ -96,3 +101,28 @@ def test_scattering_and_binary_label_pairs_never_meet():
     binary = {int(R.stream_key(seed, t, R.BINARY + name_label(n)))
               for n in names for t in (0, 1, R.SCATTERING)}
     assert len(scattering) == 4 and len(binary) == 12 and not scattering & binary
+
+
+# ----------------------------------------------------------------------------- item 4
+def test_each_validation_number_names_one_case(tmp_path):
+    cases = discover(pathlib.Path(__file__).resolve().parent.parent / "validation")
+    by_number = numbers(cases)
+    assert sorted(by_number.values()) == sorted(cases)  # every case has one number
+    assert by_number[5] == "drude" and by_number[11] == "phonon_relaxation"
+    (tmp_path / "a.py").write_text("NUMBER = 3\n")
+    (tmp_path / "b.py").write_text('"""doc"""\nNUMBER = 3\n')
+    with pytest.raises(ValueError, match=r"'a' and 'b' both have NUMBER = 3"):
+        numbers(discover(tmp_path))
+
+
+def test_validate_takes_a_case_number(tmp_path):
+    (tmp_path / "one.py").write_text(
+        "import pmc.validate\nNUMBER = 7\n\ndef run(quick, outdir):\n"
+        "    return pmc.validate.Verdict('one', 'x', 0.0, 1.0, True, {})\n")
+    (tmp_path / "two.py").write_text("NUMBER = 8\n\ndef run(quick, outdir):\n"
+                                     "    raise RuntimeError\n")
+    out = tmp_path / "out"
+    verdicts = run_cases(["7"], directory=tmp_path, outdir=out, stream=io.StringIO())
+    assert [v.name for v in verdicts] == ["one"] and verdicts[0].passed
+    with pytest.raises(ValueError, match="unknown validation cases"):
+        run_cases(["9"], directory=tmp_path, outdir=out, stream=io.StringIO())
