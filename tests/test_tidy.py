@@ -126,3 +126,31 @@ def test_validate_takes_a_case_number(tmp_path):
     assert [v.name for v in verdicts] == ["one"] and verdicts[0].passed
     with pytest.raises(ValueError, match="unknown validation cases"):
         run_cases(["9"], directory=tmp_path, outdir=out, stream=io.StringIO())
+
+
+# ----------------------------------------------------------------------------- item 6
+@pytest.mark.parametrize("dx, shape", [(2, (9, 7, 1)), (3, (6, 5, 4))])
+@pytest.mark.parametrize("order", [0, 1, 2])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_three_axis_gather_is_the_adjoint_of_the_deposit(dx, shape, order, periodic, rng):
+    """The 3-axis deposit and gather share their stencil weights: sum_i w_i F(x_i) gathered
+    equals sum over nodes of F times the deposited weight, for any mesh field F; the deposit
+    keeps the weight of the markers on the mesh."""
+    from pmc._kernels import fieldmesh
+    n = np.array(shape, np.int64)
+    per = np.full(3, int(periodic), np.int64)
+    lo = np.array([-1.0, 0.5, 2.0])
+    h = np.array([0.3, 0.2, 0.25])
+    m = 3000
+    x = np.stack([rng.uniform(lo[a] - h[a], lo[a] + (n[a] + 1) * h[a], m) for a in range(dx)])
+    w = rng.uniform(0.5, 1.5, m)
+    dep = fieldmesh.deposit(x, w, m, dx, order, lo, 1.0 / h, n, per, np.empty(n.prod()))
+    field = rng.normal(size=(2, n.prod()))
+    got = fieldmesh.gather(x, m, dx, order, lo, 1.0 / h, n, per, field, np.empty((2, m)))
+    np.testing.assert_allclose(got @ w, field @ dep, rtol=1e-12)
+    inside = np.ones(m, bool)
+    if not periodic:  # a marker outside a bounded mesh deposits nothing, one inside all of it
+        for a in range(dx):
+            inside &= (x[a] >= lo[a]) & (x[a] <= lo[a] + (n[a] - 1) * h[a])
+    assert 0 < inside.sum()
+    assert dep.sum() == pytest.approx(w[inside].sum(), rel=1e-12)
