@@ -154,3 +154,25 @@ def test_three_axis_gather_is_the_adjoint_of_the_deposit(dx, shape, order, perio
             inside &= (x[a] >= lo[a]) & (x[a] <= lo[a] + (n[a] - 1) * h[a])
     assert 0 < inside.sum()
     assert dep.sum() == pytest.approx(w[inside].sum(), rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- item 7
+def test_plate_helpers():
+    """The near-continuum plate cases' shared pieces: the DSMC-corrected transport coefficient
+    and the three comparisons with the upper plate's sign turned."""
+    from pmc.validate import helper
+    root = pathlib.Path(__file__).resolve().parent.parent / "validation"
+    P = helper(root / "couette_slip.py", "_plates")
+    T, p = 300.0, 2.0
+    lam = P.KB * T / (np.sqrt(2.0) * np.pi * P.DIAMETER ** 2 * p)
+    c0 = np.sqrt(2.0 * P.KB * T / P.MASS)
+    assert P.dsmc_coefficient(P.mu_ce, 0.1, T, p, 0.0, 0.0) == P.mu_ce(T)
+    assert P.dsmc_coefficient(P.kappa_ce, 0.1, T, p, lam, 2 * lam / c0) == pytest.approx(
+        P.kappa_ce(T) * (1.0 + P.AGA + 0.4), rel=1e-14)
+    rows = P.plate_rows("shear", (1.0, 0.1), np.array([1.1, -0.9]), np.array([0.2, 0.3]))
+    assert rows == {"gas_shear": (1.0, 0.1), "wall_shear_lo": (1.1, 0.2),
+                    "wall_shear_hi": (0.9, 0.3)}
+    z = {k: 0.5 for k in rows}
+    d = P.row_details(rows, z, knudsen=0.05)
+    assert d["wall_shear_hi"] == {"measured": 0.9, "stderr": 0.3, "z": 0.5}
+    assert d["knudsen"] == 0.05
