@@ -32,14 +32,15 @@ class Dispersion(Model):
         """eps(p) [J] for momenta ``p`` [kg m/s] of shape (n,) or (n, d); returns (n,)."""
         pc, shape = components("p", p)
         kind, prm = self.encode(hbar)
-        out = evaluate.energy_array(kind, prm, pc, np.empty(pc.shape[1]))
+        out = evaluate.energy_array(kind, prm, _stateful.NO_STATE, pc, np.empty(pc.shape[1]))
         return out if len(shape) else out[0]
 
     def velocity(self, p, hbar=1.0):
         """v(p) = d eps / dp [m/s], same shape as ``p``."""
         pc, shape = components("p", p)
         kind, prm = self.encode(hbar)
-        return from_components(evaluate.velocity_array(kind, prm, pc, np.empty_like(pc)), shape)
+        out = evaluate.velocity_array(kind, prm, _stateful.NO_STATE, pc, np.empty_like(pc))
+        return from_components(out, shape)
 
 
 @dataclass(frozen=True)

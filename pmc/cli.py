@@ -305,7 +305,7 @@ def main(argv=None):
                    help="times of the phase-space and profile panels")
     p.set_defaults(func=_plot)
     p = sub.add_parser("validate", help="run the validation cases (docs/design.md §4)")
-    p.add_argument("cases", nargs="*", help="case names (default: all)")
+    p.add_argument("cases", nargs="*", help="case names or numbers (default: all)")
     p.add_argument("--quick", action="store_true", help="reduced sizes, as in CI")
     p.add_argument("--dir", help="directory of the cases (default: ./validation)")
     p.add_argument("--out", default="validation_results", help="where results go")

@@ -11,7 +11,7 @@ from .potentials import Potential, Zero
 
 __all__ = ["Hamiltonian"]
 
-_NO_STATE = np.empty(0, np.int64)
+_NO_STATE = _stateful.NO_STATE
 
 
 class Hamiltonian:
@@ -83,7 +83,7 @@ class Hamiltonian:
                              "velocity depends on each point's valley")
         pc, shape = components("p", p)
         dk, dprm = self._dispersion_code
-        out = evaluate.state_velocity_array(dk, dprm, self._states(state, pc.shape[1]), pc,
+        out = evaluate.velocity_array(dk, dprm, self._states(state, pc.shape[1]), pc,
                                             np.empty_like(pc))
         return from_components(out, shape)
 
@@ -135,9 +135,9 @@ class Hamiltonian:
                 raise ValueError(f"state is required: a {type(self.dispersion).__name__} band's "
                                  "energy depends on each point's valley")
             s = self._states(state, pc.shape[1])
-            eps = evaluate.state_energy_array(dk, dprm, s, pc, np.empty(pc.shape[1]))
+            eps = evaluate.energy_array(dk, dprm, s, pc, np.empty(pc.shape[1]))
         else:
-            eps = evaluate.energy_array(dk, dprm, pc, np.empty(pc.shape[1]))
+            eps = evaluate.energy_array(dk, dprm, _NO_STATE, pc, np.empty(pc.shape[1]))
         u = evaluate.potential_array(terms, pprm, xc, float(t), np.empty(xc.shape[1]))
         out = eps + u
         return out if len(xs) else out[0]

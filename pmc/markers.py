@@ -279,16 +279,26 @@ class Markers:
         self._internal = internal
         self._spares.update(old)
 
-    def take(self, order):
-        """Keep only the markers ``order`` (int64 indices < :attr:`n`, each at most once), in
-        that order: marker ``order[k]`` becomes marker k. Each array is gathered into a spare
-        array that then becomes the storage, as in :meth:`reorder` (no allocation once the
-        capacity is steady)."""
+    def take(self, order, *, check=True):
+        """Keep only the markers ``order``, in that order: marker ``order[k]`` becomes marker k.
+        Each array is gathered into a spare array that then becomes the storage, as in
+        :meth:`reorder` (no allocation once the capacity is steady).
+
+        Parameters
+        ----------
+        order : array of int, shape (m,), m <= :attr:`n`
+            Distinct indices in 0..n-1.
+        check : bool
+            Check that the indices are distinct and in range (one pass over ``order`` and a
+            mark per marker). ``False`` is for an ``order`` a kernel built that way (the Wigner
+            annihilation's kept markers): bad indices then read outside the arrays.
+        """
         order = np.asarray(order, np.int64)
-        if order.ndim != 1 or order.shape[0] > self._n or (
-                order.shape[0] and not (order.min() >= 0 and order.max() < self._n)):
+        bad = int(_cells.first_bad_index(order, self._n)) if check and order.ndim == 1 else -1
+        if order.ndim != 1 or order.shape[0] > self._n or bad >= 0:
+            where = f": order[{bad}] = {order[bad]}" if bad >= 0 else ""
             raise ValueError(f"order must be a 1-D array of at most n={self._n} distinct "
-                             f"indices in 0..{self._n - 1}")
+                             f"indices in 0..{self._n - 1}{where}")
         old = {}
         for name in ("x", "p", "w", "state", "internal"):
             a = getattr(self, "_" + name)

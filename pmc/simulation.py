@@ -843,7 +843,7 @@ class Simulation(FrameRun):
         mean_x = (w @ x) * inv
         dk, dprm = H.kernel_arguments()[:2]
         p = np.ascontiguousarray(mk.momenta.reshape(mk.n, mk.dp).T)
-        band = _evaluate.state_energy_array(dk, dprm, mk.state, p, np.empty(mk.n))
+        band = _evaluate.energy_array(dk, dprm, mk.state, p, np.empty(mk.n))
         out = {"band_energy": variable("band_energy", w @ band, system=system),
                "drift_velocity": variable("drift_velocity", (w @ v) * inv, system=system),
                "position_variance": variable("position_variance",

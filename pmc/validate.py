@@ -1,12 +1,13 @@
-"""The validation runner: ``pmc validate [--quick] [CASE ...]``.
+"""The validation runner: ``pmc validate [--quick] [CASE ...]``, a case by its name or number.
 
 Each case is a module in ``validation/`` (docs/design.md §4) with a docstring stating the physics
-and its reference, an integer ``NUMBER`` (its place in the catalogue) and a function
+and its reference, an integer ``NUMBER`` (its place in the catalogue, one per case) and a function
 ``run(quick, outdir)`` that writes ``<name>.nc`` and ``<name>.png`` into ``outdir`` and returns a
 :class:`Verdict`. The runner writes ``<name>.json``, prints a table and fails (exit status 1) if
 any case fails. Tolerances come from the statistics of the case (a few standard errors), never
 from tuning; ``--quick`` runs every case at reduced size, as CI does.
 """
+import ast
 import dataclasses
 import importlib.util
 import json
@@ -18,7 +19,7 @@ import traceback
 
 from .io import atomic_path
 
-__all__ = ["Verdict", "discover", "run_cases", "default_directory", "script"]
+__all__ = ["Verdict", "discover", "numbers", "run_cases", "default_directory", "script"]
 
 
 @dataclasses.dataclass
@@ -77,6 +78,26 @@ def discover(directory):
     return {p.stem: p for p in sorted(directory.glob("*.py")) if not p.name.startswith("_")}
 
 
+def numbers(cases):
+    """{number: name} of the cases {name: path} (as :func:`discover` gives them): each module's
+    top-level ``NUMBER = <int>``, read from its source without running it. Raises ValueError if
+    two cases carry the same number."""
+    out = {}
+    for name, path in cases.items():
+        tree = ast.parse(pathlib.Path(path).read_text(), filename=str(path))
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and getattr(node.targets[0], "id", None) == "NUMBER"
+                    and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, int)):
+                number = node.value.value
+                if number in out:
+                    raise ValueError(f"validation cases {out[number]!r} and {name!r} both have "
+                                     f"NUMBER = {number}; each number names one case")
+                out[number] = name
+    return out
+
+
 def _load(name, path):
     spec = importlib.util.spec_from_file_location(f"pmc_validation_{name}", path)
     module = importlib.util.module_from_spec(spec)
@@ -98,12 +119,16 @@ def helper(case_file, name):
 
 def run_cases(names=None, quick=False, directory=None, outdir="validation_results",
               stream=sys.stdout):
-    """Run the named cases (all if None). Returns the list of verdicts."""
+    """Run the named cases (all if None); a name may be a case's NUMBER ("5"). Returns the
+    list of verdicts."""
     cases = discover(directory or default_directory())
     if names:
+        by_number = numbers(cases) if any(str(n).isdigit() for n in names) else {}
+        names = [by_number.get(int(n), n) if str(n).isdigit() else n for n in names]
         unknown = [n for n in names if n not in cases]
         if unknown:
-            raise ValueError(f"unknown validation cases {unknown}; valid: {sorted(cases)}")
+            raise ValueError(f"unknown validation cases {unknown}; valid: {sorted(cases)} or "
+                             "their numbers")
         cases = {n: cases[n] for n in names}
     outdir = pathlib.Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

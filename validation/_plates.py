@@ -1,7 +1,8 @@
 """Shared set-up of the near-continuum plate flows of hard-sphere argon (validation 52 Fourier
 flow, 53 Couette flow): the gas constants, the Chapman-Enskog transport coefficients, the
 simulation between diffuse plates, the gas value of a flux as the mean over the bulk cells with
-its batch-means error, the z-scores of the three comparisons (gas, both plates) and the figure.
+its batch-means error, the z-scores of the three comparisons (gas, both plates), the figure and
+what the cases write.
 """
 import math
 
@@ -36,6 +37,38 @@ def mu_ce(T):
 def mean_free_path(n0):
     """Hard-sphere mean free path [m] at number density n0 [1/m^3]."""
     return 1.0 / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * n0)
+
+
+def dsmc_coefficient(coefficient, hdt, T, p, dx, dt):
+    """The transport ``coefficient(T)`` (mu_ce or kappa_ce) that DSMC with cells of dx [m] and a
+    step dt [s] gives at T [K] and pressure p [Pa]: times 1 + AGA (dx / lambda)^2 + hdt
+    (c0 dt / lambda)^2, lambda the mean free path there and c0 = sqrt(2 k T / m): the cell-size
+    and time-step errors (F. J. Alexander, A. L. Garcia & B. J. Alder, Phys. Fluids 10, 1540
+    (1998); N. G. Hadjiconstantinou, Phys. Fluids 12, 2634 (2000))."""
+    lam = KB * T / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * p)
+    c0 = math.sqrt(2.0 * KB * T / MASS)
+    return coefficient(T) * (1.0 + AGA * (dx / lam) ** 2 + hdt * (c0 * dt / lam) ** 2)
+
+
+def plate_rows(name, gas, wall, wall_stderr):
+    """The three comparisons {gas_<name>, wall_<name>_lo, wall_<name>_hi: (value, stderr)}: the
+    gas's (value, stderr), then the plates' (lo, hi) means with the upper one's sign turned (so
+    that all three are the flux from the upper plate through the gas to the lower one)."""
+    return {f"gas_{name}": gas,
+            f"wall_{name}_lo": (float(wall[0]), float(wall_stderr[0])),
+            f"wall_{name}_hi": (-float(wall[1]), float(wall_stderr[1]))}
+
+
+def window_means(ds):
+    """The time averages of a run (``*_mean`` and ``*_mean_stderr``), what the cases write."""
+    return ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
+
+
+def row_details(rows, z, **extra):
+    """The verdict's details: each row's measured value, stderr and z, then ``extra``."""
+    out = {k: {"measured": m, "stderr": e, "z": float(z[k])} for k, (m, e) in rows.items()}
+    out.update(extra)
+    return out
 
 
 def geometry(prm, t_hot):

@@ -56,9 +56,9 @@ import pmc.validate
 from pmc.validate import Verdict
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _plates import (AGA, D1, DIAMETER, K0, KB, MASS, MODEL_C, batch_error,  # noqa: E402
-                     figure, gas_flux, geometry, kappa_ce, mean_free_path, mu_ce,
-                     simulate, verdict)
+from _plates import (D1, K0, KB, MASS, MODEL_C, batch_error, dsmc_coefficient,  # noqa: E402
+                     figure, gas_flux, geometry, kappa_ce, mean_free_path, mu_ce, plate_rows,
+                     row_details, simulate, verdict, window_means)
 
 NUMBER = 53
 NAME = "couette_slip"
@@ -82,9 +82,7 @@ def theory(prm, dx, dt):
     p = n0 * KB * Tw
 
     def mu(T):
-        lam = KB * T / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * p)
-        c0 = math.sqrt(2.0 * KB * T / MASS)
-        return mu_ce(T) * (1.0 + AGA * (dx / lam) ** 2 + HDT_MU * (c0 * dt / lam) ** 2)
+        return dsmc_coefficient(mu_ce, HDT_MU, T, p, dx, dt)
 
     lw = l0
     zeta_u = K0 * 0.5 * math.sqrt(math.pi) * lw
@@ -127,11 +125,9 @@ def run(quick, outdir):
     model = MODEL_C * prm["kn"] ** 2 * tau
     xc = ds["cell_x"].values
     gas = gas_flux(sim, ds, lambda m: -m["pressure_tensor"].values[..., 0, 1])
-    ws = ds["wall_shear_stress_mean"].values[:, 1]
-    we = ds["wall_shear_stress_mean_stderr"].values[:, 1]
-    rows = {"gas_shear": gas,
-            "wall_shear_lo": (float(ws[0]), float(we[0])),  # the gas drags the lower plate +y
-            "wall_shear_hi": (-float(ws[1]), float(we[1]))}
+    # the gas drags the lower plate along +y, the upper plate drags the gas
+    rows = plate_rows("shear", gas, ds["wall_shear_stress_mean"].values[:, 1],
+                      ds["wall_shear_stress_mean_stderr"].values[:, 1])
     z, value, z_crit, passed = verdict(rows, dict.fromkeys(rows, tau), model)
 
     # slips of the bulk profile (line over the middle half), errors from the per-batch fits
@@ -146,7 +142,7 @@ def run(quick, outdir):
     per_lo, per_hi = slips(sim.window_batches()["flow_velocity"].values[..., 1])
     slip_lo_err, slip_hi_err = float(batch_error(per_lo)), float(batch_error(per_hi))
 
-    out = ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
+    out = window_means(ds)
     out.attrs.update(title="pmc validation (53): Couette flow near the continuum limit",
                      shear_theory=tau, model_error=model, knudsen=prm["kn"], markers=n,
                      pmc_version=pmc.__version__)
@@ -160,14 +156,13 @@ def run(quick, outdir):
         ax.set_ylabel("u_y [m/s]")
     figure(profile, rows, tau, "shear stress [Pa]",
            f"Couette flow, hard-sphere argon, Kn = {prm['kn']}", outdir / f"{NAME}.png")
-    details = {k: {"measured": m, "stderr": e, "z": float(z[k])} for k, (m, e) in rows.items()}
-    details.update(shear_theory=tau, model_error=model, knudsen=prm["kn"],
-                   shear_no_slip=th["tau_no_slip"], centre_heating_K=th["heating"],
-                   slip_theory=th["slip"], slip_lo_bulk_fit=float(slip_lo),
-                   slip_lo_bulk_fit_stderr=slip_lo_err, slip_hi_bulk_fit=float(slip_hi),
-                   slip_hi_bulk_fit_stderr=slip_hi_err, cells=ncell, markers=n,
-                   steps=prm["transient"] + prm["window"],
-                   seconds=round(time.perf_counter() - started, 1))
+    details = row_details(rows, z, shear_theory=tau, model_error=model, knudsen=prm["kn"],
+                          shear_no_slip=th["tau_no_slip"], centre_heating_K=th["heating"],
+                          slip_theory=th["slip"], slip_lo_bulk_fit=float(slip_lo),
+                          slip_lo_bulk_fit_stderr=slip_lo_err, slip_hi_bulk_fit=float(slip_hi),
+                          slip_hi_bulk_fit_stderr=slip_hi_err, cells=ncell, markers=n,
+                          steps=prm["transient"] + prm["window"],
+                          seconds=round(time.perf_counter() - started, 1))
     return Verdict(NAME, "max |z| of the shear stress (gas, both plates) against Chapman-Enskog "
                    "hard-sphere viscosity with the Ohwada-Sone-Aoki slip (stderr and a "
                    f"{MODEL_C:g} Kn^2 model allowance)", value, z_crit, passed, details)

@@ -64,8 +64,9 @@ import pmc.validate
 from pmc.validate import Verdict
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _plates import (AGA, D1, DIAMETER, KB, MASS, MODEL_C, batch_error,  # noqa: E402
-                     figure, gas_flux, geometry, kappa_ce, simulate, verdict)
+from _plates import (D1, DIAMETER, KB, MASS, MODEL_C, batch_error,  # noqa: E402
+                     dsmc_coefficient, figure, gas_flux, geometry, kappa_ce, mean_free_path,
+                     plate_rows, row_details, simulate, verdict, window_means)
 
 NUMBER = 52
 NAME = "fourier_flow"
@@ -84,7 +85,7 @@ def theory(prm, dx, dt):
     T(x) [K] of Navier-Stokes-Fourier with Sone's first-order jump, with the DSMC cell-size and
     time-step corrections of kappa for cells of dx [m] and a step dt [s]."""
     n0, kn = prm["n0"], prm["kn"]
-    l0 = 1.0 / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * n0)
+    l0 = mean_free_path(n0)
     L = l0 / kn
     T1, T2 = prm["t1"], prm["t2"]
 
@@ -92,9 +93,7 @@ def theory(prm, dx, dt):
         return KB * T / (math.sqrt(2.0) * math.pi * DIAMETER ** 2 * p)
 
     def kappa(T, p):
-        lam = mfp(T, p)
-        c0 = math.sqrt(2.0 * KB * T / MASS)
-        return kappa_ce(T) * (1.0 + AGA * (dx / lam) ** 2 + HDT * (c0 * dt / lam) ** 2)
+        return dsmc_coefficient(kappa_ce, HDT, T, p, dx, dt)
 
     def F(a, b, p):
         return integrate.quad(kappa, a, b, args=(p,), epsabs=0.0, epsrel=1e-12)[0]
@@ -156,11 +155,9 @@ def run(quick, outdir):
     model = MODEL_C * prm["kn"] ** 2 * Q
     xc = ds["cell_x"].values
     gas = gas_flux(sim, ds, lambda m: -m["heat_flux"].values[..., 0])
-    wq = ds["wall_heat_flux_mean"].values
-    we = ds["wall_heat_flux_mean_stderr"].values
-    rows = {"gas_heat_flux": gas,
-            "wall_heat_flux_lo": (float(wq[0]), float(we[0])),  # heat into the cold plate
-            "wall_heat_flux_hi": (-float(wq[1]), float(we[1]))}  # out of the hot plate
+    # heat into the cold plate, out of the hot plate
+    rows = plate_rows("heat_flux", gas, ds["wall_heat_flux_mean"].values,
+                      ds["wall_heat_flux_mean_stderr"].values)
     z, value, z_crit, passed = verdict(rows, dict.fromkeys(rows, Q), model)
 
     # temperature jumps from the bulk profile, errors by batch means of the per-batch fits
@@ -170,8 +167,7 @@ def run(quick, outdir):
     per_lo, per_hi = bulk_jumps(xc, per, L, prm["t1"], prm["t2"])
     jump_lo_err, jump_hi_err = float(batch_error(per_lo)), float(batch_error(per_hi))
 
-    out = ds[[v for v in ds.data_vars if v.endswith("_mean") or v.endswith("_mean_stderr")]]
-    out = out.assign(theory_temperature=xr.DataArray(th["T"], dims="theory_x",
+    out = window_means(ds).assign(theory_temperature=xr.DataArray(th["T"], dims="theory_x",
                                                      coords={"theory_x": th["x"]}))
     out.attrs.update(title="pmc validation (52): Fourier flow near the continuum limit",
                      heat_flux_theory=Q, model_error=model, knudsen=prm["kn"],
@@ -187,15 +183,14 @@ def run(quick, outdir):
         ax.set_ylabel("T [K]")
     figure(profile, rows, Q, "heat flux, hot to cold [W/m^2]",
            f"Fourier flow, hard-sphere argon, Kn = {prm['kn']}", outdir / f"{NAME}.png")
-    details = {k: {"measured": m, "stderr": e, "z": float(z[k])} for k, (m, e) in rows.items()}
-    details.update(heat_flux_theory=Q, model_error=model, knudsen=prm["kn"],
-                   heat_flux_no_jump=float(integrate.quad(kappa_ce, prm["t1"], prm["t2"])[0] / L),
-                   pressure_theory=th["p"], jump_lo_theory=th["jump_lo"],
-                   jump_hi_theory=th["jump_hi"], jump_lo_bulk_fit=float(jump_lo),
-                   jump_lo_bulk_fit_stderr=jump_lo_err, jump_hi_bulk_fit=float(jump_hi),
-                   jump_hi_bulk_fit_stderr=jump_hi_err, cells=ncell, markers=markers.n,
-                   steps=prm["transient"] + prm["window"],
-                   seconds=round(time.perf_counter() - started, 1))
+    details = row_details(
+        rows, z, heat_flux_theory=Q, model_error=model, knudsen=prm["kn"],
+        heat_flux_no_jump=float(integrate.quad(kappa_ce, prm["t1"], prm["t2"])[0] / L),
+        pressure_theory=th["p"], jump_lo_theory=th["jump_lo"], jump_hi_theory=th["jump_hi"],
+        jump_lo_bulk_fit=float(jump_lo), jump_lo_bulk_fit_stderr=jump_lo_err,
+        jump_hi_bulk_fit=float(jump_hi), jump_hi_bulk_fit_stderr=jump_hi_err, cells=ncell,
+        markers=markers.n, steps=prm["transient"] + prm["window"],
+        seconds=round(time.perf_counter() - started, 1))
     return Verdict(NAME, "max |z| of the heat flux (gas, both plates) against Chapman-Enskog "
                    "hard-sphere conduction with Sone's temperature jump (stderr and a "
                    f"{MODEL_C:g} Kn^2 model allowance)", value, z_crit, passed, details)

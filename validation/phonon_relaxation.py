@@ -1,6 +1,6 @@
-"""(5, continued) Electrons under acoustic and optical phonons at the lattice temperature T relax
-to the Maxwellian at T (detailed balance), and with Pauli blocking to the Fermi-Dirac
-distribution at T.
+"""(11) Electrons under acoustic and optical phonons at the lattice temperature T relax to the
+Maxwellian at T (detailed balance), and with Pauli blocking to the Fermi-Dirac distribution at T
+(the inelastic mechanisms; case 5, Drude, checks elastic scattering).
 
 The non-polar optical phonon rates (``pmc.collisions.OpticalPhonon``) are
 Gamma_abs(eps) ~ N_0 g(eps + hbar w) and Gamma_em(eps) ~ (N_0 + 1) g(eps - hbar w), with
@@ -50,7 +50,7 @@ import pmc
 import pmc.validate
 from pmc.validate import Verdict
 
-NUMBER = 5
+NUMBER = 11
 NAME = "phonon_relaxation"
 TOLERANCE = 4.0
 _SHELLS = np.arange(0.0, 8.0 + 1e-9, 0.25)
@@ -304,8 +304,8 @@ def _figure(ds, results, series, c, path):
     ax.set_ylim(0, 1.1 * max(1.0, f0))
     ax.legend(fontsize=8)
     ax.set_title(f"Fermi: max f over the run = {r['max_occupation']:.3f}")
-    fig.suptitle("(5) electrons under acoustic and optical phonons relax to the equilibrium at "
-                 "the lattice temperature")
+    fig.suptitle(f"({NUMBER}) electrons under acoustic and optical phonons relax to the "
+                 "equilibrium at the lattice temperature")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -205,6 +205,20 @@ def gather_columns(a, order, out):
         for k in prange(order.shape[0]):
             out[r, k] = a[r, uint64(order[k])]
 
+
+@njit(**JIT)
+def first_bad_index(order, n):
+    """The first k at which ``order[k]`` lies outside 0..n-1 or repeats an earlier entry, -1 if
+    none does: the indices :func:`gather_columns` may take. One pass marking each index seen
+    (O(len(order) + n), where sorting a copy would be O(len log len))."""
+    seen = np.zeros(n, np.bool_)
+    for k in range(order.shape[0]):
+        j = order[k]
+        if j < 0 or j >= n or seen[j]:
+            return k
+        seen[j] = True
+    return -1
+
 #: Sums per (group, cell) accumulated by :func:`accumulate_moments`: w, w p_i (3),
 #: w p_i p_j (xx, yy, zz, xy, xz, yz), w |p|^2 p_i (3).
 NMOMENTS = 13

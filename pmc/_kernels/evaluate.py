@@ -7,56 +7,34 @@ from numba import njit, prange, uint64
 from . import BLOCK, JIT, JIT_PARALLEL, stateful
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, PARABOLIC, PERIODIC, QUARTIC,
                      SCALAR, STEP, UNIFORM_FIELD, column, energy, force, modulation, potential,
-                     term_potential, velocity)
+                     set_column, term_potential)
 
 
 @njit(**JIT_PARALLEL)
-def energy_array(dkind, dprm, p, out):
-    """out[i] = eps(p[:, i]); ``p`` is (dp, n) with dp <= 3."""
+def energy_array(dkind, dprm, state, p, out):
+    """out[i] = E(p[:, i]) [J] in state ``state[i]`` (:func:`.stateful.energy`); ``p`` is
+    (dp, n) with dp <= 3. ``state`` (int64) empty: state 0 for every point, which for a
+    stateless band is bitwise ``models.energy``."""
     dp = p.shape[0]
+    has_state = state.shape[0] > 0
     for i in prange(p.shape[1]):
         p0, p1, p2 = column(p, i, dp)
-        out[i] = energy(dkind, dprm, p0, p1, p2)
+        s = state[i] if has_state else 0
+        out[i] = stateful.energy(dkind, dprm, s, p0, p1, p2)
     return out
 
 
 @njit(**JIT_PARALLEL)
-def velocity_array(dkind, dprm, p, out):
-    """out[:, i] = v(p[:, i]); ``out`` is (dp, n)."""
+def velocity_array(dkind, dprm, state, p, out):
+    """out[:, i] = v(p[:, i]) [m/s] in state ``state[i]`` (:func:`.stateful.velocity`);
+    ``out`` is (dp, n); ``state`` as for :func:`energy_array`."""
     dp = p.shape[0]
+    has_state = state.shape[0] > 0
     for i in prange(p.shape[1]):
         p0, p1, p2 = column(p, i, dp)
-        v0, v1, v2 = velocity(dkind, dprm, p0, p1, p2)
-        out[0, i] = v0
-        if dp > 1:
-            out[1, i] = v1
-        if dp > 2:
-            out[2, i] = v2
-    return out
-
-
-@njit(**JIT_PARALLEL)
-def state_energy_array(dkind, dprm, state, p, out):
-    """out[i] = E(p[:, i]) in state ``state[i]`` (:mod:`.stateful`)."""
-    dp = p.shape[0]
-    for i in prange(p.shape[1]):
-        p0, p1, p2 = column(p, i, dp)
-        out[i] = stateful.energy(dkind, dprm, state[i], p0, p1, p2)
-    return out
-
-
-@njit(**JIT_PARALLEL)
-def state_velocity_array(dkind, dprm, state, p, out):
-    """out[:, i] = v(p[:, i]) in state ``state[i]``; ``out`` is (dp, n)."""
-    dp = p.shape[0]
-    for i in prange(p.shape[1]):
-        p0, p1, p2 = column(p, i, dp)
-        v0, v1, v2 = stateful.velocity(dkind, dprm, state[i], p0, p1, p2)
-        out[0, i] = v0
-        if dp > 1:
-            out[1, i] = v1
-        if dp > 2:
-            out[2, i] = v2
+        s = state[i] if has_state else 0
+        v0, v1, v2 = stateful.velocity(dkind, dprm, s, p0, p1, p2)
+        set_column(out, i, dp, v0, v1, v2)
     return out
 
 
@@ -77,11 +55,7 @@ def force_array(terms, prm, x, t, out):
     for i in prange(x.shape[1]):
         x0, x1, x2 = column(x, i, dx)
         f0, f1, f2 = force(terms, prm, x0, x1, x2, t)
-        out[0, i] = f0
-        if dx > 1:
-            out[1, i] = f1
-        if dx > 2:
-            out[2, i] = f2
+        set_column(out, i, dx, f0, f1, f2)
     return out
 
 

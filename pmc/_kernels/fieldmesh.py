@@ -98,30 +98,32 @@ def node(k, n, per):
 
 
 @njit(**SCALAR)
-def _weights(order, x, i, dx, lo, inv_h, n, per):
-    """Stencils of marker ``i`` on the three axes: (i0, w of axis 0 (3), i1, w1 (3), i2, w2 (3),
-    inside)."""
+def _spans(order, n):
+    """(m0, m1, m2): the nodes per axis of a marker's stencil on the mesh ``n`` (order + 1; 1 on
+    an axis of one node), the loop bounds of the 3-axis deposit and gather."""
+    return order + 1, order + 1 if n[1] > 1 else 1, order + 1 if n[2] > 1 else 1
+
+
+@njit(**SCALAR)
+def _weights(order, x, i, dx, lo, inv_h, n, per, wa, wb, wc):
+    """Stencils of marker ``i`` on the three axes: (first node of axis 0, of axis 1, of axis 2,
+    inside), their weights written into ``wa``, ``wb``, ``wc``."""
     x0 = x[0, i]
     x1 = x[1, i] if dx > 1 else 0.0
     x2 = x[2, i] if dx > 2 else 0.0
-    a0, u0, u1, u2, ok0 = stencil(order, x0, lo[0], inv_h[0], n[0], per[0])
-    a1, v0, v1, v2, ok1 = stencil(order, x1, lo[1], inv_h[1], n[1], per[1])
-    a2, z0, z1, z2, ok2 = stencil(order, x2, lo[2], inv_h[2], n[2], per[2])
-    return a0, u0, u1, u2, a1, v0, v1, v2, a2, z0, z1, z2, ok0 and ok1 and ok2
+    a0, wa[0], wa[1], wa[2], ok0 = stencil(order, x0, lo[0], inv_h[0], n[0], per[0])
+    a1, wb[0], wb[1], wb[2], ok1 = stencil(order, x1, lo[1], inv_h[1], n[1], per[1])
+    a2, wc[0], wc[1], wc[2], ok2 = stencil(order, x2, lo[2], inv_h[2], n[2], per[2])
+    return a0, a1, a2, ok0 and ok1 and ok2
 
 
 @njit(**JIT)
 def _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
     """out[flat node] += w_i S of markers start..stop-1 (serially, in marker order)."""
-    m0 = order + 1
-    m1 = order + 1 if n[1] > 1 else 1
-    m2 = order + 1 if n[2] > 1 else 1
-    wa = np.empty(3)
-    wb = np.empty(3)
-    wc = np.empty(3)
+    m0, m1, m2 = _spans(order, n)
+    wa, wb, wc = np.empty(3), np.empty(3), np.empty(3)  # the weights per axis (_weights)
     for i in range(start, stop):
-        a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
-            _weights(order, x, i, dx, lo, inv_h, n, per)
+        a0, a1, a2, ok = _weights(order, x, i, dx, lo, inv_h, n, per, wa, wb, wc)
         if not ok:
             continue
         q = w[i]
@@ -390,15 +392,10 @@ def _gather(field, comp, a0, wa, a1, wb, a2, wc, m0, m1, m2, n, per):
 def _gather_block(x, start, stop, dx, order, lo, inv_h, n, per, field, out, h, add):
     """Markers start..stop-1 on any mesh: out[k, i] = field[k] at x_i (0 outside a bounded
     mesh), or out[k, i] += h * field[k] at x_i if ``add`` (nothing outside)."""
-    m0 = order + 1
-    m1 = order + 1 if n[1] > 1 else 1
-    m2 = order + 1 if n[2] > 1 else 1
-    wa = np.empty(3)
-    wb = np.empty(3)
-    wc = np.empty(3)
+    m0, m1, m2 = _spans(order, n)
+    wa, wb, wc = np.empty(3), np.empty(3), np.empty(3)  # the weights per axis (_weights)
     for i in range(start, stop):
-        a0, wa[0], wa[1], wa[2], a1, wb[0], wb[1], wb[2], a2, wc[0], wc[1], wc[2], ok = \
-            _weights(order, x, i, dx, lo, inv_h, n, per)
+        a0, a1, a2, ok = _weights(order, x, i, dx, lo, inv_h, n, per, wa, wb, wc)
         for k in range(field.shape[0]):
             if not ok:
                 if not add:

@@ -49,6 +49,17 @@ def column(a, i, d):
     return a[0, i], a[1, i] if d > 1 else 0.0, a[2, i] if d > 2 else 0.0
 
 
+@njit(**SCALAR)
+def set_column(a, i, d, v0, v1, v2):
+    """a[:d, i] = (v0, v1, v2)[:d]: the inverse of :func:`column`, storing a vector (a
+    velocity, a force) of which the scalar functions return three components."""
+    a[0, i] = v0
+    if d > 1:
+        a[1, i] = v1
+    if d > 2:
+        a[2, i] = v2
+
+
 # ----------------------------------------------------------------------------- dispersions
 @njit(**SCALAR)
 def energy(kind, prm, p0, p1, p2):

@@ -37,6 +37,11 @@ RATE_MATRIX = 3 << 44
 BINARY = 5 << 44
 #: Continuous-momentum scattering (pmc.collisions.Mechanism) named N:
 #: stream_key(seed, SCATTERING, crc32(N)); at step t, marker (or cell) i: stream_key(that, t, i).
+#: SCATTERING equals BINARY, but in the other argument: no label pair of the one family can be a
+#: pair of the other, for any step t and names N, N', since (t, BINARY + crc32(N)) =
+#: (SCATTERING, crc32(N')) needs BINARY + crc32(N) = crc32(N') < 2^32 < BINARY. (Their sub-streams
+#: hang from these different keys.) Streams with distinct label pairs share a key only by a
+#: 63-bit hash coincidence, as any two streams do.
 SCATTERING = 5 << 44
 #: Gas-surface walls (pmc.Diffuse, pmc.CLL) in the push of step t with step length dt:
 #: stream_key(seed, t, WALLS + (the low 32 bits of dt's hash)) (a composed push and a half push

@@ -18,6 +18,7 @@ Adding a stateful dispersion: a code >= STATEFUL, its row width in :func:`width`
 marker takes when a reflecting wall flips its momentum component (see
 :meth:`pmc.bands.MultiValley.mirror_states`).
 """
+import numpy as np
 from numba import njit
 
 from . import models, valleys
@@ -25,6 +26,8 @@ from .models import SCALAR
 
 #: Dispersion codes from this one on need the marker's state.
 STATEFUL = 16
+#: The state array of points without states (kernels read state 0 for every point).
+NO_STATE = np.empty(0, np.int64)
 MULTIVALLEY = valleys.MULTIVALLEY
 #: Species masses of a gas mixture (pmc.bands.SpeciesMasses): prm = [m_0, m_1, ...] [kg],
 #: eps = p^2 / (2 m_s), v = p / m_s.

@@ -48,7 +48,7 @@ from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .geometry import on_sphere
-from .models import SCALAR, column
+from .models import SCALAR, column, set_column
 from .rng import stream_key, uniform, uniform_open
 from .scatter import BAND0, NBAND, STRIDE, brooks_herring_cos, energy_band, rotate, shell_dos
 
@@ -121,11 +121,7 @@ def energy_velocity_array(vb, state, momenta, eps, vel):
         v = state[i]
         eps[i] = energy(vb, v, p0, p1, p2)
         a, b, c = velocity(vb, v, p0, p1, p2)
-        vel[0, i] = a
-        if d > 1:
-            vel[1, i] = b
-        if d > 2:
-            vel[2, i] = c
+        set_column(vel, i, d, a, b, c)
     return eps
 
 

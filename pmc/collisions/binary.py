@@ -482,27 +482,13 @@ class BinaryOperator(NTCOperator):
         return order[:total], start, (w_min, w_max)
 
     def collide(self, markers, dt, seed, step):
-        """Collide the markers of every cell over one step, in place (see :class:`Binary`).
+        """Collide the markers of every cell over one step, in place (see :class:`Binary`);
+        arguments as in :meth:`pmc.collisions.JumpOperator.collide`, the markers with dp = 3
+        and equal weights. Returns the number of pair collisions.
 
         Every ``reorder_every`` steps the markers are stored in cell order
         (:meth:`pmc.Markers.reorder`), the collision kernel writing the new momenta in that
         order straight into the markers' spare array.
-
-        Parameters
-        ----------
-        markers : pmc.Markers
-            dp = 3, equal weights.
-        dt : float
-            Time step [s], > 0.
-        seed : int
-            63-bit key of the run's random streams.
-        step : int
-            Index of the step, >= 0.
-
-        Returns
-        -------
-        int
-            Number of pair collisions.
         """
         _check_markers(markers)
         mech, cells = self.mechanism, self.cells

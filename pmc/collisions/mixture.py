@@ -489,23 +489,8 @@ class BinaryMixtureOperator(NTCOperator):
                       "pair_events": np.zeros((S, S), np.int64), "seconds": 0.0}
 
     def collide(self, markers, dt, seed, step):
-        """Collide the markers of every cell over one step, in place.
-
-        Parameters
-        ----------
-        markers : pmc.Markers
-        dt : float
-            Time step [s], > 0.
-        seed : int
-            63-bit key of the run's random streams.
-        step : int
-            Index of the step, >= 0.
-
-        Returns
-        -------
-        int
-            Number of pair collisions.
-        """
+        """Collide the markers of every cell over one step, in place; arguments as in
+        :meth:`pmc.collisions.JumpOperator.collide`. Returns the number of pair collisions."""
         cells = self.cells
         if cells.ndim != markers.dx:
             raise ValueError(f"mixture collisions need cells over every position axis: "

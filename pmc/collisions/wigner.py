@@ -429,7 +429,7 @@ class WignerOperator(JumpOperator):
         dst = np.cumsum(kept) - kept
         m = int(dst[-1] + kept[-1])
         _wigner.kept_order(order, start, kept, dst, out)
-        markers.take(out[:m])
+        markers.take(out[:m], check=False)
         return float(np.sum(gone))
 
     def _annihilation_buffers(self, n):

@@ -56,6 +56,7 @@ from .. import _checks, _resources, threads
 from .._kernels import push as _push
 from .._kernels import semilagrangian as _sl
 from .._kernels.evaluate import energy_array, potential_array, velocity_array
+from .._kernels.stateful import NO_STATE
 from .._run import FrameRun, describe_model, frame_at, potential_tables
 from ..boundaries import Absorbing, Boundary, Injecting, Periodic, Reservoir, kane_partition
 from ..collisions.rate_matrix import GoldenRule, RateMatrix
@@ -210,8 +211,8 @@ class Simulation(FrameRun):
         self._dkind, self._dprm = int(dkind), np.ascontiguousarray(dprm, np.float64)
         self._terms, self._pprm = terms, np.ascontiguousarray(pprm, np.float64)
         pc = self.p[np.newaxis, :].copy()
-        self._v = velocity_array(self._dkind, self._dprm, pc, np.empty_like(pc))[0].copy()
-        self._eps = energy_array(self._dkind, self._dprm, pc, np.empty(self.p.size))
+        self._v = velocity_array(self._dkind, self._dprm, NO_STATE, pc, np.empty_like(pc))[0].copy()
+        self._eps = energy_array(self._dkind, self._dprm, NO_STATE, pc, np.empty(self.p.size))
         self._fields = self._prepare_fields(fields)
         self._free = isinstance(hamiltonian.potential, Zero) and not self._fields
         self._field_force = np.zeros(self.x.size)

@@ -45,6 +45,7 @@ import scipy.fft
 from .. import _checks, _resources
 from .._kernels import evaluate, models
 from .._kernels.splitoperator import kick_phase, kick_phase_terms, layer_loss
+from .._kernels.stateful import NO_STATE
 from .._model import Model
 from .._run import FrameRun, frame_at, potential_tables
 from .._run import describe_model as _model
@@ -208,8 +209,9 @@ class Simulation(FrameRun):
         self._momenta = np.ascontiguousarray(np.stack([self.hbar * k.ravel() for k in kmesh]))
         dkind, dprm, self._terms, self._pprm = hamiltonian.kernel_arguments()
         dprm = np.ascontiguousarray(dprm, dtype=np.float64)
-        self._eps = evaluate.energy_array(dkind, dprm, self._momenta, np.empty(self.size))
-        self._vel = evaluate.velocity_array(dkind, dprm, self._momenta,
+        self._eps = evaluate.energy_array(dkind, dprm, NO_STATE, self._momenta,
+                                          np.empty(self.size))
+        self._vel = evaluate.velocity_array(dkind, dprm, NO_STATE, self._momenta,
                                             np.empty_like(self._momenta))
         # the drift, with the 1/M of the inverse transform folded in
         self._drift = (np.exp(-1j * self._eps * (self.dt / self.hbar)) / self.size).reshape(
