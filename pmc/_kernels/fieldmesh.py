@@ -41,7 +41,9 @@ and deposit (:func:`kick_drift_deposit`).
 import math
 
 import numpy as np
-from numba import literal_unroll, literally, njit, prange, uint64
+from llvmlite import ir
+from numba import literal_unroll, literally, njit, prange, types, uint64
+from numba.extending import intrinsic
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
@@ -194,18 +196,89 @@ def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
         ww[2, k] = w2
 
 
+def _row_pointer(context, builder, aryty, ary, b, bty, width):
+    """Pointer to row ``b`` of the C-contiguous (rows, :data:`ROW`) float64 array ``ary``, as
+    a pointer to ``width`` doubles (a vector of them if width > 1)."""
+    data = context.make_array(aryty)(context, builder, ary).data
+    b = context.cast(builder, b, bty, types.int64)
+    ptr = builder.gep(data, [builder.mul(b, ir.Constant(ir.IntType(64), ROW))])
+    if width == 1:
+        return ptr
+    return builder.bitcast(ptr, ir.VectorType(ir.DoubleType(), width).as_pointer())
+
+
+def _vector(builder, width, values):
+    """The vector <width x double> of ``values``, padded with zeros."""
+    dbl = ir.DoubleType()
+    v = ir.Constant(ir.VectorType(dbl, width), None)
+    for i in range(width):
+        e = values[i] if i < len(values) else ir.Constant(dbl, 0.0)
+        v = builder.insert_element(v, e, ir.Constant(ir.IntType(32), i))
+    return v
+
+
+#: Width of the row vector (doubles) per shape order: NGP 1, CIC 2, TSC 4 (3 weights and a 0).
+_WIDTH = (1, 2, 4)
+
+
+@intrinsic
+def _row_add(typingctx, acc, b, q, w0, w1, w2, order):
+    """acc[b, i] += q * w_i for the order + 1 weights, as one load, one multiply, one add and
+    one store of a vector of :data:`_WIDTH` [order] doubles (TSC adds q * 0 to the unused
+    column 3). Each lane is the same IEEE multiply and add as the scalar statement, so the sums
+    are bitwise those of three scalar updates; the point is one store per marker instead of
+    order + 1: the scalar scatter is bound by the core's one store per cycle, and LLVM's SLP
+    vectoriser does not merge the indexed updates itself (numba gives arrays no ``noalias``).
+    ``order`` must be a literal (``literally``)."""
+    if not isinstance(order, types.IntegerLiteral):
+        return None
+    width = _WIDTH[order.literal_value]
+
+    def codegen(context, builder, signature, args):
+        a, bi, qv, x0, x1, x2, _ = args
+        ptr = _row_pointer(context, builder, signature.args[0], a, bi, signature.args[1], width)
+        if width == 1:
+            new = builder.fmul(qv, x0)
+        else:
+            new = builder.fmul(_vector(builder, width, [qv] * width),
+                               _vector(builder, width, [x0, x1, x2][:min(width, 3)]))
+        builder.store(builder.fadd(builder.load(ptr, align=8), new), ptr, align=8)
+        return context.get_dummy_value()
+
+    return types.void(acc, b, q, w0, w1, w2, order), codegen
+
+
+@intrinsic
+def _row_dot(typingctx, table, b, w0, w1, w2, order):
+    """table[b, 0] w0 + table[b, 1] w1 + table[b, 2] w2 (the first order + 1 terms, summed in
+    that order: bitwise the scalar expression) with the row read as one vector load."""
+    if not isinstance(order, types.IntegerLiteral):
+        return None
+    o = order.literal_value
+    width = _WIDTH[o]
+
+    def codegen(context, builder, signature, args):
+        t, bi, x0, x1, x2, _ = args
+        ptr = _row_pointer(context, builder, signature.args[0], t, bi, signature.args[1], width)
+        row = builder.load(ptr, align=8)
+        if width == 1:
+            return builder.fmul(row, x0)
+        prod = builder.fmul(row, _vector(builder, width, [x0, x1, x2][:min(width, 3)]))
+        e = builder.extract_element(prod, ir.Constant(ir.IntType(32), 0))
+        for i in range(1, o + 1):
+            e = builder.fadd(e, builder.extract_element(prod, ir.Constant(ir.IntType(32), i)))
+        return e
+
+    return types.float64(table, b, w0, w1, w2, order), codegen
+
+
 @njit(**JIT)
 def _gather_kick_1d(order, p, b0, b1, bb, ww, table, h):
     """p[0, b0 + k] += h * (the field at the stencil bb[k], ww[:, k]); ``table`` (rows of
     :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
     literally(order)
     for k in range(uint64(b1 - b0)):
-        b = uint64(bb[k])
-        e = table[b, 0] * ww[0, k]
-        if order >= CIC:
-            e += table[b, 1] * ww[1, k]
-        if order >= TSC:
-            e += table[b, 2] * ww[2, k]
+        e = _row_dot(table, uint64(bb[k]), ww[0, k], ww[1, k], ww[2, k], order)
         p[0, uint64(b0) + k] += h * e
 
 
@@ -214,16 +287,10 @@ def _scatter_1d(order, w, b0, b1, bb, ww, acc):
     """acc[b, i] += w[b0 + k] * ww[i, k] for the stencils b = bb[k]: one row per stencil base
     (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
     (2017)), summed onto the nodes by :func:`_fold_1d`: markers in neighbouring cells never
-    write the same entry."""
+    write the same entry. One vector update per marker (:func:`_row_add`)."""
     literally(order)
     for k in range(uint64(b1 - b0)):
-        b = uint64(bb[k])
-        q = w[uint64(b0) + k]
-        acc[b, 0] += q * ww[0, k]
-        if order >= CIC:
-            acc[b, 1] += q * ww[1, k]
-        if order >= TSC:
-            acc[b, 2] += q * ww[2, k]
+        _row_add(acc, uint64(bb[k]), w[uint64(b0) + k], ww[0, k], ww[1, k], ww[2, k], order)
 
 
 @njit(**SCALAR)
