@@ -144,56 +144,69 @@ def _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
 SUB = BLOCK // 8
 #: Entries of a padded 1-D mesh of n nodes: node j at j + 1, pads at 0, n + 1, n + 2.
 PAD = 3
-#: Columns of the per-stencil rows (see :func:`_scatter_1d`): 3 weights, one row of 32 bytes.
+#: Rows of the per-stencil arrays of a mesh of n nodes (see :func:`_scatter_1d`): one per
+#: padded entry, and a spare row n + PAD that markers outside a bounded mesh write into and
+#: read zeros from (:func:`_fold_1d` and :func:`_pad_1d` never map it onto a node).
+SPARE = PAD + 1
+#: Columns of the per-stencil rows: 3 weights, one row of 32 bytes.
 ROW = 4
 
 
 @njit(**SCALAR)
 def _stencil_1d(order, per, v, lo, inv_h, n, inv_n):
-    """(b, w0, w1, w2): the stencil of coordinate ``v`` on a 1-D mesh of ``n`` nodes, padded
-    (node j at index j + 1): the padded entries b, b + 1, b + 2 carry the weights w0, w1, w2
-    (zero beyond the order). Periodic: ``v`` wrapped into the box first. Bounded: the stencil
-    node beyond a wall lands on a pad (index 0: node -1, index n + 1: node n), which
-    :func:`_fold_1d` / :func:`_pad_1d` map onto its mirror; outside [lo, lo + (n - 1) h] (and
-    NaN) all weights are 0. Selects only, so that a loop of it vectorises once ``order`` and
-    ``per`` are constants. The node indices stay on the padded mesh for any input (s in [0, n]
-    after the wrap; the max(.., 0) catches NaN)."""
+    """(b, d): the stencil of coordinate ``v`` on a 1-D mesh of ``n`` nodes, padded (node j at
+    index j + 1): the padded entries b, b + 1, b + 2 carry the weights :func:`_weights_1d`
+    (order, d). Periodic: ``v`` wrapped into the box first. Bounded: the stencil node beyond a
+    wall lands on a pad (index 0: node -1, index n + 1: node n), which :func:`_fold_1d` /
+    :func:`_pad_1d` map onto its mirror; outside [lo, lo + (n - 1) h] (and NaN) b is the spare
+    row n + PAD (see :data:`SPARE`) and d = 0. Selects only, so that a loop of it vectorises
+    once ``order`` and ``per`` are constants; the wrap multiplies floats (n times the floor is
+    an exact integer either way). The node indices stay on the padded mesh for any input (s in
+    [0, n] after the wrap; the max(.., 0) catches NaN)."""
     s = (v - lo) * inv_h
+    inside = True
     if per:
-        s = s - n * math.floor(s * inv_n)
-        q = 1.0
+        s = s - n * np.floor(s * inv_n)
     else:
         inside = s >= 0.0 and s <= n - 1
-        q = 1.0 if inside else 0.0
         s = s if inside else 0.0
     if order == CIC:
         j = max(int(s), 0)
         if not per:
             j = min(j, n - 2)  # the upper wall belongs to the last cell
-        f = s - j
-        return j + 1, q * (1.0 - f), q * f, 0.0
-    j = max(int(s + 0.5), 0)  # the nearest node
-    d = s - j
+        d = s - j
+        j += 1
+    else:
+        j = max(int(s + 0.5), 0)  # the nearest node
+        d = s - j
+        if order == NGP:
+            j += 1
+    return (j if inside else n + PAD), d
+
+
+@njit(**SCALAR)
+def _weights_1d(order, d):
+    """(w0, w1, w2): the B-spline weights of the stencil (b, d) of :func:`_stencil_1d` on its
+    entries b, b + 1, b + 2 (NGP: d unused; CIC: d in [0, 1] the offset from the first node;
+    TSC: d in [-1/2, 1/2] the offset from the nearest node, the middle one)."""
     if order == NGP:
-        return j + 1, q, 0.0, 0.0
+        return 1.0, 0.0, 0.0
+    if order == CIC:
+        return 1.0 - d, d, 0.0
     a = 0.5 - d
     b = 0.5 + d
-    return j, q * (0.5 * a * a), q * (0.75 - d * d), q * (0.5 * b * b)
+    return 0.5 * a * a, 0.75 - d * d, 0.5 * b * b
 
 
 @njit(**JIT)
-def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
-    """bb[k], ww[:, k] = :func:`_stencil_1d` of marker b0 + k, k < b1 - b0 (a vectorised loop)."""
+def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd):
+    """bb[k], dd[k] = :func:`_stencil_1d` of marker b0 + k, k < b1 - b0 (a vectorised loop)."""
     literally(order)
     literally(per)
     inv_n = 1.0 / n
     for i in range(uint64(b0), uint64(b1)):
         k = i - uint64(b0)
-        b, w0, w1, w2 = _stencil_1d(order, per, x[0, i], lo, inv_h, n, inv_n)
-        bb[k] = b
-        ww[0, k] = w0
-        ww[1, k] = w1
-        ww[2, k] = w2
+        bb[k], dd[k] = _stencil_1d(order, per, x[0, i], lo, inv_h, n, inv_n)
 
 
 def _row_pointer(context, builder, aryty, ary, b, bty, width):
@@ -273,24 +286,27 @@ def _row_dot(typingctx, table, b, w0, w1, w2, order):
 
 
 @njit(**JIT)
-def _gather_kick_1d(order, p, b0, b1, bb, ww, table, h):
-    """p[0, b0 + k] += h * (the field at the stencil bb[k], ww[:, k]); ``table`` (rows of
+def _gather_kick_1d(order, p, b0, b1, bb, dd, table, h):
+    """p[0, b0 + k] += h * (the field at the stencil bb[k], dd[k]); ``table`` (rows of
     :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
     literally(order)
     for k in range(uint64(b1 - b0)):
-        e = _row_dot(table, uint64(bb[k]), ww[0, k], ww[1, k], ww[2, k], order)
+        w0, w1, w2 = _weights_1d(order, dd[k])
+        e = _row_dot(table, uint64(bb[k]), w0, w1, w2, order)
         p[0, uint64(b0) + k] += h * e
 
 
 @njit(**JIT)
-def _scatter_1d(order, w, b0, b1, bb, ww, acc):
-    """acc[b, i] += w[b0 + k] * ww[i, k] for the stencils b = bb[k]: one row per stencil base
+def _scatter_1d(order, w, b0, b1, bb, dd, acc):
+    """acc[b, i] += w[b0 + k] * w_i for the stencils (b, d) = (bb[k], dd[k]) (w_i of
+    :func:`_weights_1d`): one row per stencil base
     (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
     (2017)), summed onto the nodes by :func:`_fold_1d`: markers in neighbouring cells never
     write the same entry. One vector update per marker (:func:`_row_add`)."""
     literally(order)
     for k in range(uint64(b1 - b0)):
-        _row_add(acc, uint64(bb[k]), w[uint64(b0) + k], ww[0, k], ww[1, k], ww[2, k], order)
+        w0, w1, w2 = _weights_1d(order, dd[k])
+        _row_add(acc, uint64(bb[k]), w[uint64(b0) + k], w0, w1, w2, order)
 
 
 @njit(**SCALAR)
@@ -312,7 +328,7 @@ def _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi):
 
 @njit(**JIT)
 def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
-             xhi, acc, bb, ww):
+             xhi, acc, bb, dd):
     """Markers start..stop-1 in sub-blocks of :data:`SUB`: the kick p0 += hk F(x0) (none if
     hk = 0), the drift and wrap (if ``drift``), the deposit into the padded ``acc`` (if it has
     entries). Each step is its own loop over the sub-block: the stencils (a vectorised loop),
@@ -325,13 +341,13 @@ def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, d
     for b0 in range(start, stop, SUB):
         b1 = min(b0 + SUB, stop)
         if hk != 0.0:
-            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _gather_kick_1d(order, p, b0, b1, bb, ww, table, hk)
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
+            _gather_kick_1d(order, p, b0, b1, bb, dd, table, hk)
         if drift:
             _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi)
         if acc.size:
-            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _scatter_1d(order, w, b0, b1, bb, ww, acc)
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
+            _scatter_1d(order, w, b0, b1, bb, dd, acc)
 
 
 @njit(**JIT)
@@ -339,12 +355,12 @@ def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, 
               xhi, acc):
     """:func:`_pass_1d` for a runtime shape and boundary."""
     bb = np.empty(SUB, np.int64)
-    ww = np.empty((3, SUB))
+    dd = np.empty(SUB)
     for o in literal_unroll(((NGP, True), (CIC, True), (TSC, True), (NGP, False), (CIC, False),
                              (TSC, False))):
         if o[0] == order and o[1] == per:
             _pass_1d(o[0], o[1], x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m,
-                     xlo, xhi, acc, bb, ww)
+                     xlo, xhi, acc, bb, dd)
 
 
 @njit(**SCALAR)
@@ -388,7 +404,7 @@ def _pad_1d(field, n, per):
     else:
         fpad[0] = field[0, 1]
         fpad[n + 1] = field[0, n - 2]
-    table = np.zeros((n + PAD, ROW))
+    table = np.zeros((n + SPARE, ROW))
     for b in range(n + PAD):
         for i in range(3):
             table[b, i] = fpad[b + i]
@@ -399,7 +415,7 @@ def _pad_1d(field, n, per):
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
     if dx == 1:
         m = n[0]
-        acc = np.zeros((m + PAD, ROW))
+        acc = np.zeros((m + SPARE, ROW))
         _chunk_1d(order, per[0] != 0, x, x, w, start, stop, lo[0], inv_h[0], m, acc, 0.0, False,
                   0.0, 0.0, 0.0, 0.0, acc)
         _fold_1d(acc, m, per[0] != 0, out)
@@ -524,7 +540,7 @@ def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m
     for c in prange(nchunk):
         start = min(c * chunk, count)
         stop = min(start + chunk, count)
-        acc = np.zeros((n + PAD, ROW))
+        acc = np.zeros((n + SPARE, ROW))
         _chunk_1d(order, True, x, p, w, start, stop, lo, inv_h, n, table, hk, True, dt, inv_m, xlo,
                   xhi, acc)
         _fold_1d(acc, n, True, part[c])
