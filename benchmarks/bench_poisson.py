@@ -82,7 +82,7 @@ def measure(n, mesh, shape, nthreads, repeat, steps):
         forced = pmc.streaming.Streamer(pmc.Hamiltonian(sim.hamiltonian.dispersion, table),
                                         mk, boundary=sim.boundary)
         forced(mk, 1e-9, 1)
-        free = sim._fusable(streamer)  # (1/m, lo, hi): the driver's one-pass step
+        free = sim._fusable(streamer)  # (1/m, lo, hi, wall kinds): the driver's one-pass step
         parts = {"deposit": lambda: op.deposit(mk), "update": lambda: op.update(mk),
                  "kick": lambda: op.kick(mk, 0.0 + 1e-30),
                  "push": lambda: streamer(mk, sim.dt, 1, sim.t0, sim.step_count),

@@ -47,7 +47,7 @@ from numba.extending import intrinsic
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
-from .push import wrap_once, wrap_rest
+from .push import drift_axis
 from .models import SCALAR
 
 NGP, CIC, TSC = 0, 1, 2
@@ -309,28 +309,12 @@ def _scatter_1d(order, w, b0, b1, bb, dd, acc):
         _row_add(acc, uint64(bb[k]), w[uint64(b0) + k], w0, w1, w2, order)
 
 
-@njit(**SCALAR)
-def _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi):
-    """x0 += dt p0 / m with the periodic wrap into [xlo, xhi) of
-    :func:`pmc._kernels.push.free_block` (the same arithmetic: bitwise its numbers)."""
-    length = xhi - xlo
-    outside = 0
-    for i in range(uint64(b0), uint64(b1)):
-        y = wrap_once(x[0, i] + dt * (p[0, i] * inv_m), xlo, xhi, length)
-        outside += not (y >= xlo and y < xhi)
-        x[0, i] = y
-    if outside:
-        for i in range(uint64(b0), uint64(b1)):
-            y = x[0, i]
-            if not (y >= xlo and y < xhi):
-                x[0, i] = wrap_rest(y, xlo, xhi, length)
-
-
 @njit(**JIT)
-def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
-             xhi, acc, bb, dd):
+def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, klo,
+             khi, xlo, xhi, acc, bb, dd):
     """Markers start..stop-1 in sub-blocks of :data:`SUB`: the kick p0 += hk F(x0) (none if
-    hk = 0), the drift and wrap (if ``drift``), the deposit into the padded ``acc`` (if it has
+    hk = 0), the drift and the walls (if ``drift``: :func:`pmc._kernels.push.drift_axis` with
+    the wall kinds ``klo``, ``khi`` at ``xlo``, ``xhi``), the deposit into the padded ``acc`` (if it has
     entries). Each step is its own loop over the sub-block: the stencils (a vectorised loop),
     then the gather or the scatter, which are scalar loops of loads and stores only (the
     layout of Vincenti et al., Comput. Phys. Commun. 210, 145 (2017): stencil weights first,
@@ -344,15 +328,15 @@ def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, d
             _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
             _gather_kick_1d(order, p, b0, b1, bb, dd, table, hk)
         if drift:
-            _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi)
+            drift_axis(x, p, 0, uint64(b0), uint64(b1), inv_m, dt, klo, khi, xlo, xhi)
         if acc.size:
             _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
             _scatter_1d(order, w, b0, b1, bb, dd, acc)
 
 
 @njit(**JIT)
-def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
-              xhi, acc):
+def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, klo,
+              khi, xlo, xhi, acc):
     """:func:`_pass_1d` for a runtime shape and boundary."""
     bb = np.empty(SUB, np.int64)
     dd = np.empty(SUB)
@@ -360,7 +344,7 @@ def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, 
                              (TSC, False))):
         if o[0] == order and o[1] == per:
             _pass_1d(o[0], o[1], x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m,
-                     xlo, xhi, acc, bb, dd)
+                     klo, khi, xlo, xhi, acc, bb, dd)
 
 
 @njit(**SCALAR)
@@ -417,7 +401,7 @@ def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
         m = n[0]
         acc = np.zeros((m + SPARE, ROW))
         _chunk_1d(order, per[0] != 0, x, x, w, start, stop, lo[0], inv_h[0], m, acc, 0.0, False,
-                  0.0, 0.0, 0.0, 0.0, acc)
+                  0.0, 0.0, 0, 0, 0.0, 0.0, acc)
         _fold_1d(acc, m, per[0] != 0, out)
     else:
         _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out)
@@ -514,7 +498,7 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
         none = np.empty((0, ROW))
         for b in prange(nblock):
             _chunk_1d(order, periodic, x, p, p[0], b * BLOCK, min((b + 1) * BLOCK, count), lo[0],
-                      inv_h[0], m, table, h, False, 0.0, 0.0, 0.0, 0.0, none)
+                      inv_h[0], m, table, h, False, 0.0, 0.0, 0, 0, 0.0, 0.0, none)
         return
     for b in prange(nblock):
         _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
@@ -522,16 +506,18 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
 
 
 @njit(**JIT_PARALLEL)
-def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m, xlo, xhi,
-                       out):
-    """One pass of the PIC leapfrog on a 1-D periodic mesh for free flight in a periodic box
-    [xlo, xhi): per marker the kick p0 += hk field[0] at x0 (:func:`kick`), the drift
-    x0 += dt p0 * inv_m with the periodic wrap (:func:`pmc._kernels.push.push_free`), and the
-    deposit at the new position (:func:`deposit`, whose chunks and chunk-order sum it keeps: the
-    charge in ``out`` is bitwise that of the three passes, and independent of the thread
-    count). ``lo``, ``inv_h``, ``n``: the mesh's axis 0 (scalars). Each chunk runs through
-    :func:`_pass_1d` in L1-sized sub-blocks, so the markers are read from memory once."""
-    table = _pad_1d(field, n, True)
+def kick_drift_deposit(x, p, w, count, order, per, lo, inv_h, n, field, hk, dt, inv_m, klo, khi,
+                       xlo, xhi, out):
+    """One pass of the PIC leapfrog on a 1-D mesh (periodic if ``per``, else bounded) for free
+    flight in one dimension: per marker the kick p0 += hk field[0] at x0 (:func:`kick`), the
+    drift x0 += dt p0 * inv_m with the walls of kinds ``klo``, ``khi`` at [xlo, xhi)
+    (periodic, reflecting or open: :func:`pmc._kernels.push.push_free`, whose
+    :func:`pmc._kernels.push.drift_axis` it calls), and the deposit at the new position
+    (:func:`deposit`, whose chunks and chunk-order sum it keeps: the charge in ``out`` is
+    bitwise that of the three passes, and independent of the thread count). ``lo``,
+    ``inv_h``, ``n``: the mesh's axis 0 (scalars). Each chunk runs through :func:`_pass_1d` in
+    L1-sized sub-blocks, so the markers are read from memory once."""
+    table = _pad_1d(field, n, per)
     size = out.shape[0]
     nchunk = chunk_count(count, 1, size)
     chunk = (count + nchunk - 1) // nchunk
@@ -541,9 +527,9 @@ def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m
         start = min(c * chunk, count)
         stop = min(start + chunk, count)
         acc = np.zeros((n + SPARE, ROW))
-        _chunk_1d(order, True, x, p, w, start, stop, lo, inv_h, n, table, hk, True, dt, inv_m, xlo,
-                  xhi, acc)
-        _fold_1d(acc, n, True, part[c])
+        _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, True, dt, inv_m, klo,
+                  khi, xlo, xhi, acc)
+        _fold_1d(acc, n, per, part[c])
     if nchunk == 1:
         out[:] = part[0]
         return out
