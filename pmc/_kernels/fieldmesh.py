@@ -200,13 +200,29 @@ def _weights_1d(order, d):
 
 @njit(**JIT)
 def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd):
-    """bb[k], dd[k] = :func:`_stencil_1d` of marker b0 + k, k < b1 - b0 (a vectorised loop)."""
+    """bb[k] and the weights' data in dd[:, k] of the stencil (:func:`_stencil_1d`) of marker
+    b0 + k, k < b1 - b0 (a vectorised loop): TSC's three weights (:func:`_weights_1d`, here
+    where the loop vectorises), the offset d for NGP and CIC (their weights cost at most one
+    subtraction where they are used: :func:`_stencil_weights`)."""
     literally(order)
     literally(per)
     inv_n = 1.0 / n
     for i in range(uint64(b0), uint64(b1)):
         k = i - uint64(b0)
-        bb[k], dd[k] = _stencil_1d(order, per, x[0, i], lo, inv_h, n, inv_n)
+        b, d = _stencil_1d(order, per, x[0, i], lo, inv_h, n, inv_n)
+        bb[k] = b
+        if order == TSC:
+            dd[0, k], dd[1, k], dd[2, k] = _weights_1d(order, d)
+        else:
+            dd[0, k] = d
+
+
+@njit(**SCALAR)
+def _stencil_weights(order, dd, k):
+    """(w0, w1, w2) of stencil k from what :func:`_locate_1d` stored in dd[:, k]."""
+    if order == TSC:
+        return dd[0, k], dd[1, k], dd[2, k]
+    return _weights_1d(order, dd[0, k])
 
 
 def _row_pointer(context, builder, aryty, ary, b, bty, width):
@@ -287,25 +303,25 @@ def _row_dot(typingctx, table, b, w0, w1, w2, order):
 
 @njit(**JIT)
 def _gather_kick_1d(order, p, b0, b1, bb, dd, table, h):
-    """p[0, b0 + k] += h * (the field at the stencil bb[k], dd[k]); ``table`` (rows of
+    """p[0, b0 + k] += h * (the field at the stencil bb[k], dd[:, k]); ``table`` (rows of
     :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
     literally(order)
     for k in range(uint64(b1 - b0)):
-        w0, w1, w2 = _weights_1d(order, dd[k])
+        w0, w1, w2 = _stencil_weights(order, dd, k)
         e = _row_dot(table, uint64(bb[k]), w0, w1, w2, order)
         p[0, uint64(b0) + k] += h * e
 
 
 @njit(**JIT)
 def _scatter_1d(order, w, b0, b1, bb, dd, acc):
-    """acc[b, i] += w[b0 + k] * w_i for the stencils (b, d) = (bb[k], dd[k]) (w_i of
-    :func:`_weights_1d`): one row per stencil base
+    """acc[b, i] += w[b0 + k] * w_i for the stencils bb[k], dd[:, k] (w_i of
+    :func:`_stencil_weights`): one row per stencil base
     (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
     (2017)), summed onto the nodes by :func:`_fold_1d`: markers in neighbouring cells never
     write the same entry. One vector update per marker (:func:`_row_add`)."""
     literally(order)
     for k in range(uint64(b1 - b0)):
-        w0, w1, w2 = _weights_1d(order, dd[k])
+        w0, w1, w2 = _stencil_weights(order, dd, k)
         _row_add(acc, uint64(bb[k]), w[uint64(b0) + k], w0, w1, w2, order)
 
 
@@ -339,7 +355,7 @@ def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, 
               khi, xlo, xhi, acc):
     """:func:`_pass_1d` for a runtime shape and boundary."""
     bb = np.empty(SUB, np.int64)
-    dd = np.empty(SUB)
+    dd = np.empty((3, SUB))
     for o in literal_unroll(((NGP, True), (CIC, True), (TSC, True), (NGP, False), (CIC, False),
                              (TSC, False))):
         if o[0] == order and o[1] == per:
