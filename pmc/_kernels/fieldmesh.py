@@ -43,6 +43,7 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import literal_unroll, literally, njit, prange, types, uint64
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from . import BLOCK, JIT, JIT_PARALLEL
@@ -301,26 +302,65 @@ def _row_dot(typingctx, table, b, w0, w1, w2, order):
     return types.float64(table, b, w0, w1, w2, order), codegen
 
 
+@intrinsic
+def _prefetch(typingctx, ary, i):
+    """Ask the cache for the line holding flat element ``i`` of ``ary`` (``llvm.prefetch``,
+    read, into all levels): it never faults, so ``i`` may lie beyond the array."""
+    if not isinstance(ary, types.Array) or not isinstance(i, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        idx = context.cast(builder, args[1], signature.args[1], types.int64)
+        ptr = builder.bitcast(builder.gep(data, [idx]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(ary, i), codegen
+
+
+#: Markers per cache line of a float64 coordinate array.
+LINE = 8
+
+
+@njit(**SCALAR)
+def _prefetch_next(x, p, w, k, i):
+    """Once per cache line (k % :data:`LINE` == 0): prefetch marker ``i``'s x, p and w. The
+    loops of :func:`_pass_1d` call it for the next sub-block while they work on this one:
+    between the streaming loops of a sub-block the hardware prefetcher stops short of the
+    next sub-block, whose first loop would otherwise wait for memory."""
+    if k % LINE == 0:
+        _prefetch(x, i)
+        _prefetch(p, i)
+        _prefetch(w, i)
+
+
 @njit(**JIT)
-def _gather_kick_1d(order, p, b0, b1, bb, dd, table, h):
+def _gather_kick_1d(order, p, b0, b1, bb, dd, table, h, x, w):
     """p[0, b0 + k] += h * (the field at the stencil bb[k], dd[:, k]); ``table`` (rows of
-    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
+    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b. Prefetches
+    the markers from b1 on (:func:`_prefetch_next`)."""
     literally(order)
     for k in range(uint64(b1 - b0)):
+        _prefetch_next(x, p, w, k, uint64(b1) + k)
         w0, w1, w2 = _stencil_weights(order, dd, k)
         e = _row_dot(table, uint64(bb[k]), w0, w1, w2, order)
         p[0, uint64(b0) + k] += h * e
 
 
 @njit(**JIT)
-def _scatter_1d(order, w, b0, b1, bb, dd, acc):
+def _scatter_1d(order, w, b0, b1, bb, dd, acc, x, p):
     """acc[b, i] += w[b0 + k] * w_i for the stencils bb[k], dd[:, k] (w_i of
-    :func:`_stencil_weights`): one row per stencil base
-    (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
-    (2017)), summed onto the nodes by :func:`_fold_1d`: markers in neighbouring cells never
-    write the same entry. One vector update per marker (:func:`_row_add`)."""
+    :func:`_stencil_weights`): one row per stencil base (the [cell, stencil node] array of
+    Vincenti et al., Comput. Phys. Commun. 210, 145 (2017)), summed onto the nodes by
+    :func:`_fold_1d`: markers in neighbouring cells never write the same entry. One vector
+    update per marker (:func:`_row_add`). Prefetches the markers from b1 on."""
     literally(order)
     for k in range(uint64(b1 - b0)):
+        _prefetch_next(x, p, w, k, uint64(b1) + k)
         w0, w1, w2 = _stencil_weights(order, dd, k)
         _row_add(acc, uint64(bb[k]), w[uint64(b0) + k], w0, w1, w2, order)
 
@@ -342,12 +382,12 @@ def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, d
         b1 = min(b0 + SUB, stop)
         if hk != 0.0:
             _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
-            _gather_kick_1d(order, p, b0, b1, bb, dd, table, hk)
+            _gather_kick_1d(order, p, b0, b1, bb, dd, table, hk, x, w)
         if drift:
             drift_axis(x, p, 0, uint64(b0), uint64(b1), inv_m, dt, klo, khi, xlo, xhi)
         if acc.size:
             _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
-            _scatter_1d(order, w, b0, b1, bb, dd, acc)
+            _scatter_1d(order, w, b0, b1, bb, dd, acc, x, p)
 
 
 @njit(**JIT)
