@@ -322,6 +322,77 @@ def _prefetch(typingctx, ary, i):
     return types.void(ary, i), codegen
 
 
+#: Markers per vector of the gather loop (:func:`_kick_lanes`): 4 doubles, 256 bits.
+LANES = 4
+
+
+def _splat(builder, value, vt):
+    """The vector ``vt`` with ``value`` in every lane."""
+    v = builder.insert_element(ir.Constant(vt, None), value, ir.Constant(ir.IntType(32), 0))
+    zeros = ir.Constant(ir.VectorType(ir.IntType(32), vt.count), [0] * vt.count)
+    return builder.shuffle_vector(v, ir.Constant(vt, None), zeros)
+
+
+@intrinsic
+def _kick_lanes(typingctx, p, i, bb, k, d0, d1, d2, table, h, order):
+    """p[0, i + l] += h * e_l for the :data:`LANES` markers l of stencils k + l: e_l = sum_j
+    table[bb[k + l], j] w_j (summed in the order j = 0, 1, 2: bitwise :func:`_row_dot`), the
+    weights from d0/d1/d2[k + l] as :func:`_stencil_weights` forms them. One vector per step:
+    the rows are read by ``llvm.masked.gather`` (vgatherqpd where the CPU has it; LLVM splits
+    it into scalar loads where not). numba gives arrays no ``noalias``, so LLVM does not
+    vectorise this loop itself: the stores to p might alias the table."""
+    if not isinstance(order, types.IntegerLiteral):
+        return None
+    o = order.literal_value
+
+    def codegen(context, builder, signature, args):
+        def data(n):
+            return context.make_array(signature.args[n])(context, builder, args[n]).data
+
+        def index(n):
+            return context.cast(builder, args[n], signature.args[n], types.int64)
+
+        i64, i32, dbl = ir.IntType(64), ir.IntType(32), ir.DoubleType()
+        vi, vd = ir.VectorType(i64, LANES), ir.VectorType(dbl, LANES)
+
+        def load(ptr, at, vt):
+            return builder.load(builder.bitcast(builder.gep(ptr, [at]), vt.as_pointer()),
+                                align=8)
+
+        kk = index(3)
+        rows = builder.shl(load(data(2), kk, vi), ir.Constant(vi, [2] * LANES))  # * ROW
+        tdata = data(7)
+        base = _splat(builder, builder.ptrtoint(tdata, i64), vi)
+        mask = ir.Constant(ir.VectorType(ir.IntType(1), LANES), [1] * LANES)
+        pv = ir.VectorType(tdata.type, LANES)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vd, [pv, i32, mask.type, vd]),
+            f"llvm.masked.gather.v{LANES}f64.v{LANES}p0")
+
+        def column(j):
+            at = builder.add(rows, ir.Constant(vi, [j] * LANES))
+            ptrs = builder.inttoptr(builder.add(base, builder.shl(at, ir.Constant(vi, [3] * LANES))),
+                                    pv)
+            return builder.call(fn, [ptrs, ir.Constant(i32, 8), mask, ir.Constant(vd, None)])
+
+        if o == NGP:
+            e = builder.fmul(column(0), ir.Constant(vd, [1.0] * LANES))
+        elif o == CIC:
+            d = load(data(4), kk, vd)
+            w0 = builder.fsub(ir.Constant(vd, [1.0] * LANES), d)
+            e = builder.fadd(builder.fmul(column(0), w0), builder.fmul(column(1), d))
+        else:
+            e = builder.fmul(column(0), load(data(4), kk, vd))
+            e = builder.fadd(e, builder.fmul(column(1), load(data(5), kk, vd)))
+            e = builder.fadd(e, builder.fmul(column(2), load(data(6), kk, vd)))
+        pptr = builder.bitcast(builder.gep(data(0), [index(1)]), vd.as_pointer())
+        new = builder.fadd(builder.load(pptr, align=8), builder.fmul(_splat(builder, args[8], vd), e))
+        builder.store(new, pptr, align=8)
+        return context.get_dummy_value()
+
+    return types.void(p, i, bb, k, d0, d1, d2, table, h, order), codegen
+
+
 #: Markers per cache line of a float64 coordinate array.
 LINE = 8
 
@@ -341,11 +412,19 @@ def _prefetch_next(x, p, w, k, i):
 @njit(**JIT)
 def _gather_kick_1d(order, p, b0, b1, bb, dd, table, h, x, w):
     """p[0, b0 + k] += h * (the field at the stencil bb[k], dd[:, k]); ``table`` (rows of
-    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b. Prefetches
-    the markers from b1 on (:func:`_prefetch_next`)."""
+    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b. Vectors of
+    :data:`LANES` markers (:func:`_kick_lanes`), the rest one by one (bitwise the same).
+    Prefetches the markers from b1 on (:func:`_prefetch_next`)."""
     literally(order)
-    for k in range(uint64(b1 - b0)):
+    m = uint64(b1 - b0)
+    mv = m - m % uint64(LANES)
+    d0 = dd[0]
+    d1 = dd[1]
+    d2 = dd[2]
+    for k in range(uint64(0), mv, uint64(LANES)):
         _prefetch_next(x, p, w, k, uint64(b1) + k)
+        _kick_lanes(p, uint64(b0) + k, bb, k, d0, d1, d2, table, h, order)
+    for k in range(mv, m):
         w0, w1, w2 = _stencil_weights(order, dd, k)
         e = _row_dot(table, uint64(bb[k]), w0, w1, w2, order)
         p[0, uint64(b0) + k] += h * e
