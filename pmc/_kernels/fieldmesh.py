@@ -27,16 +27,25 @@ thread count. The gather is per marker.
 
 One-dimensional meshes (periodic or bounded, all three shapes) take one code path,
 :func:`_pass_1d`, in sub-blocks of :data:`SUB` markers that stay in the L1 cache: a loop that
-computes each marker's stencil (first node on a padded mesh and three weights; selects only, so
-it vectorises), then a loop of indexed loads (the gather and kick) or indexed adds (the
-deposit). The deposit adds into one row per stencil base, ``acc[b, i]`` for padded node b + i,
-summed onto the nodes afterwards (:func:`_fold_1d`), and the gather reads the field from the same
-row layout (:func:`_pad_1d`) — the [cell, stencil node] arrays of H. Vincenti et al., "An
-efficient and portable SIMD algorithm for charge/current deposition in particle-in-cell codes",
-Comput. Phys. Commun. 210, 145 (2017): markers in neighbouring cells never add to the same entry.
-The scatter itself stays scalar: conflicting indices within a vector would need AVX-512 conflict
-detection, which numba does not emit. The same pass fuses the PIC leapfrog's kick, free drift
-and deposit (:func:`kick_drift_deposit`).
+computes each marker's stencil (first node on a padded mesh and the offset, or TSC's three
+weights; selects only, so it vectorises), then a loop of indexed loads (the gather and kick) or
+indexed adds (the deposit). The deposit adds into one row per stencil base, ``acc[b, i]`` for
+padded node b + i, summed onto the nodes afterwards (:func:`_fold_1d`), and the gather reads the
+field from the same row layout (:func:`_pad_1d`) — the [cell, stencil node] arrays of H.
+Vincenti et al., "An efficient and portable SIMD algorithm for charge/current deposition in
+particle-in-cell codes", Comput. Phys. Commun. 210, 145 (2017): markers in neighbouring cells
+never add to the same entry. numba gives arrays no ``noalias``, so LLVM vectorises neither
+indexed loop by itself; three small LLVM intrinsics do what it would: the kick reads the rows of
+4 markers with one vector gather (:func:`_kick_lanes`, ``llvm.masked.gather``), the deposit
+updates a marker's whole row with one vector load, add and store (:func:`_row_add`: one store
+per marker, the core's store port being the bound; a vector scatter would still store element by
+element and would need conflict detection), and both loops prefetch the next sub-block's markers
+(:func:`_prefetch`), since the hardware prefetcher stops between the sub-block's loops. Every
+lane does the scalar code's IEEE operations in the same order, so the results are bitwise those
+of scalar loops. The same pass fuses the PIC leapfrog's kick, free drift (with periodic,
+reflecting or open walls) and deposit (:func:`kick_drift_deposit`), as OSIRIS's explicit-SIMD
+pushers do field interpolation, push and deposit in one pass over a vector of particles so that
+positions are read once (``source/simd/os-spec-push-avx512d.c``).
 """
 import math
 
