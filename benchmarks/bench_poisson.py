@@ -18,12 +18,16 @@ Prints one JSON line per (shape, threads): the best-of-``--repeat`` time per ste
   the periodic wrap), once per step;
 * ``step``: ``sim.step(k)`` / k, the whole driver step (k = ``--steps``);
 * ``fused``: :meth:`PoissonOperator.kick_drift_update`, the driver's one pass per step for free
-  flight on a 1-D periodic mesh (kick, drift, wrap, deposit), plus the solve;
+  flight on a 1-D mesh (kick, drift and walls, deposit), plus the solve;
   ``fused_field_over_push`` = (fused - push) / push, the field's cost on top of the push there;
 
 * ``push_tabulated_force``: for scale, the push of the same markers in a 256-point
   ``pmc.potentials.Gridded`` potential (a push with a force, which the Landau case's free flight
   is not);
+
+With ``--boundary dirichlet`` (or ``neumann``) the same markers move between reflecting walls at
+0 and 4 pi over a bounded mesh of ``--mesh`` nodes (sparse LU solve instead of the FFT): the fused
+pass on a bounded mesh, with the reflecting free-flight push as ``push``.
 
 and ``field`` = deposit + solve + kick, ``field_over_push`` = field / push (the issue's target:
 <= 1), ``busy_cores`` (process CPU time / wall time over the measurement) and ``loadavg_1min``.
@@ -48,15 +52,17 @@ import pmc
 from pmc import threads
 
 
-def _setup(n, mesh, shape, seed=1):
+def _setup(n, mesh, shape, seed=1, boundary="periodic"):
     k, L = 0.5, 4 * np.pi
     gas = pmc.states.Maxwellian(temperature=1.0, mass=1.0, x=(0.0, L))
     mk = pmc.sample(gas, n, seed=seed)
     w = L / n * (1 + 0.01 * np.cos(k * mk.x))
     mk = pmc.Markers(x=mk.x, p=mk.p, w=w)
     H = pmc.Hamiltonian(pmc.bands.Parabolic(mass=1.0), units="natural")
-    field = pmc.fields.Poisson(0.0, L, mesh, charge=-1.0, background=1.0, shape=shape)
-    sim = pmc.Simulation(H, mk, dt=0.1, fields=[field], boundary=pmc.Periodic(0.0, L))
+    field = pmc.fields.Poisson(0.0, L, mesh, boundary=boundary, charge=-1.0, background=1.0,
+                               shape=shape)
+    walls = pmc.Periodic if boundary == "periodic" else pmc.Reflecting
+    sim = pmc.Simulation(H, mk, dt=0.1, fields=[field], boundary=walls(0.0, L))
     sim.step(2)  # compile, prepare the streamer
     return sim
 
@@ -70,9 +76,9 @@ def _time(fn, repeat):
     return best
 
 
-def measure(n, mesh, shape, nthreads, repeat, steps):
+def measure(n, mesh, shape, nthreads, repeat, steps, boundary="periodic"):
     with threads.limited(numba_threads=nthreads):
-        sim = _setup(n, mesh, shape)
+        sim = _setup(n, mesh, shape, boundary=boundary)
         op = sim.field_operators[0]
         mk = sim.markers
         streamer = sim._leapfrog_streamer(sim.hamiltonian)
@@ -82,7 +88,7 @@ def measure(n, mesh, shape, nthreads, repeat, steps):
         forced = pmc.streaming.Streamer(pmc.Hamiltonian(sim.hamiltonian.dispersion, table),
                                         mk, boundary=sim.boundary)
         forced(mk, 1e-9, 1)
-        free = sim._fusable(streamer)  # (1/m, lo, hi): the driver's one-pass step
+        free = sim._fusable(streamer)  # (1/m, lo, hi, wall kinds): the driver's one-pass step
         parts = {"deposit": lambda: op.deposit(mk), "update": lambda: op.update(mk),
                  "kick": lambda: op.kick(mk, 0.0 + 1e-30),
                  "push": lambda: streamer(mk, sim.dt, 1, sim.t0, sim.step_count),
@@ -103,7 +109,8 @@ def measure(n, mesh, shape, nthreads, repeat, steps):
     ms["step"] /= steps
     ms["solve"] = ms.pop("update") - ms["deposit"]
     field = ms["deposit"] + ms["solve"] + ms["kick"]
-    out = {"kind": "poisson_step", "case": "landau_1d1v", "n": n, "mesh": mesh, "shape": shape,
+    out = {"kind": "poisson_step", "case": "landau_1d1v", "boundary": boundary, "n": n,
+           "mesh": mesh, "shape": shape,
            "threads": nthreads, **{f"{k}_ms": round(v, 4) for k, v in ms.items()},
            "field_ms": round(field, 4), "field_over_push": round(field / ms["push"], 3),
            "fused_field_over_push": round((ms["fused"] - ms["push"]) / ms["push"], 3),
@@ -129,6 +136,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--shapes", default="cic,ngp,tsc")
+    parser.add_argument("--boundary", default="periodic", choices=["periodic", "dirichlet",
+                                                                    "neumann"])
     parser.add_argument("--threads", default=None, help="comma-separated (default 1 and all)")
     parser.add_argument("--quick", action="store_true", help="10^5 markers, 3 repeats")
     args = parser.parse_args(argv)
@@ -139,8 +148,8 @@ def main(argv=None):
     started = time.perf_counter()
     for shape in args.shapes.split(","):
         for t in counts:
-            print(json.dumps(measure(args.n, args.mesh, shape, t, args.repeat, args.steps)),
-                  flush=True)
+            print(json.dumps(measure(args.n, args.mesh, shape, t, args.repeat, args.steps,
+                                     args.boundary)), flush=True)
     print(json.dumps({"kind": "done", "seconds": round(time.perf_counter() - started, 1)}))
 
 

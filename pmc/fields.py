@@ -661,20 +661,23 @@ class PoissonOperator(FieldOperator):
 
     @property
     def fusable(self):
-        """Whether :meth:`kick_drift_update` applies: a 1-D periodic mesh."""
-        return self.ndim == 1 and bool(self._per[0])
+        """Whether :meth:`kick_drift_update` applies: a 1-D mesh (periodic or bounded)."""
+        return self.ndim == 1
 
-    def kick_drift_update(self, markers, h_kick, dt, inv_mass, lo, hi):
+    def kick_drift_update(self, markers, h_kick, dt, inv_mass, lo, hi, kind_lo, kind_hi):
         """:meth:`kick` (``h_kick`` [s]), the free drift x += dt p / m (``dt`` [s], ``inv_mass``
-        1/m [1/kg]) with the periodic wrap into [``lo``, ``hi``) [m], then :meth:`update`, in
-        one pass over the markers (:func:`pmc._kernels.fieldmesh.kick_drift_deposit`): the same
-        numbers as the three calls (with the free-flight push) on a :attr:`fusable` mesh."""
+        1/m [1/kg]) with the walls at [``lo``, ``hi``) [m] of kinds ``kind_lo``, ``kind_hi``
+        (the push's codes, :meth:`pmc.streaming.Streamer.free_1d`: periodic, reflecting or
+        open), then :meth:`update`, in one pass over the markers
+        (:func:`pmc._kernels.fieldmesh.kick_drift_deposit`): the same numbers as the three
+        calls (with the free-flight push) on a :attr:`fusable` mesh."""
         if markers.n:
             x, p, w, _ = markers.kernel_arrays()
-            _mesh.kick_drift_deposit(x, p, w, markers.n, self.order, float(self._lo[0]),
-                                     float(self._inv_h[0]), int(self._n[0]), self._force,
-                                     float(h_kick), float(dt), float(inv_mass), float(lo),
-                                     float(hi), self._weights)
+            _mesh.kick_drift_deposit(x, p, w, markers.n, self.order, bool(self._per[0]),
+                                     float(self._lo[0]), float(self._inv_h[0]), int(self._n[0]),
+                                     self._force, float(h_kick), float(dt), float(inv_mass),
+                                     int(kind_lo), int(kind_hi), float(lo), float(hi),
+                                     self._weights)
         else:
             self._weights[:] = 0.0
         rho = self.charge * self._weights.reshape(self.shape) / self.volume + self.background

@@ -369,11 +369,11 @@ class Simulation(FrameRun):
         self._kick_fields(pending)
 
     def _fusable(self, streamer):
-        """(1/m, lo, hi) of :meth:`Streamer.free_periodic_1d` when the push and the one field
-        (a kicking one on a 1-D periodic mesh) can be done in one pass; else None."""
+        """(1/m, lo, hi, wall kinds) of :meth:`Streamer.free_1d` when the push and the one
+        field (a kicking one on a 1-D mesh) can be done in one pass; else None."""
         if len(self.field_operators) != 1 or not getattr(self._kickers[0], "fusable", False):
             return None
-        return streamer.free_periodic_1d()
+        return streamer.free_1d()
 
     def _leapfrog_streamer(self, H):
         """The leapfrog push of ``H`` (kept while H, the walls and the markers' layout stay)."""

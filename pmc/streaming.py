@@ -174,17 +174,17 @@ class Streamer:
                                       self.hi)
         return tally
 
-    def free_periodic_1d(self):
-        """(1/m [1/kg], lo, hi [m]) when this push is the free flight of a parabolic band
-        (:func:`pmc._kernels.push.free_flight`) in one dimension with periodic walls [lo, hi)
-        and nothing injected; else None. (Such a push may be fused with a mesh field's kick
-        and deposit.)"""
+    def free_1d(self):
+        """(1/m [1/kg], lo, hi [m], kind at lo, kind at hi) when this push is the free flight
+        of a parabolic band (:func:`pmc._kernels.push.free_flight`: periodic, reflecting or
+        open walls) in one dimension with nothing injected; else None. (Such a push may be
+        fused with a mesh field's kick and deposit.)"""
         if (self.dx != 1 or self.reservoirs or self.gas is not None or self.mirror is not None
-                or not (self.wkind[0] == _push.PERIODIC).all()
                 or not _push.free_flight(self.dx, self.args[0], self.args[1], self.args[3],
                                          self.wkind)):
             return None
-        return 1.0 / self.args[2][0], float(self.lo[0]), float(self.hi[0])
+        return (1.0 / self.args[2][0], float(self.lo[0]), float(self.hi[0]),
+                int(self.wkind[0, 0]), int(self.wkind[0, 1]))
 
     def _push(self, markers, t0, step0, dt, steps):
         n = markers.n

@@ -7,7 +7,7 @@ import pytest
 
 import pmc
 from pmc import threads
-from pmc._kernels import fieldmesh
+from pmc._kernels import fieldmesh, push
 
 SHAPES = {"ngp": 0, "cic": 1, "tsc": 2}
 
@@ -73,24 +73,35 @@ def test_deposit_and_kick_match_the_shape_functions(shape, periodic, n):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_fused_pass_matches_the_shape_functions(shape):
-    """kick_drift_deposit: kick at the old positions, drift and wrap, deposit at the new ones."""
+@pytest.mark.parametrize("periodic", [True, False])
+def test_fused_pass_matches_the_shape_functions(shape, periodic):
+    """kick_drift_deposit: kick at the old positions, drift and wrap (periodic mesh and walls)
+    or reflect (bounded mesh, reflecting walls), deposit at the new ones."""
     order, n, L = SHAPES[shape], 32, 4 * np.pi
-    lo, inv_h, nn, per, h = _mesh(n, True, length=L, lo=0.0)
+    lo, inv_h, nn, per, h = _mesh(n, periodic, length=L, lo=0.0)
     rng = np.random.default_rng(3)
     x = rng.uniform(0.0, L, (1, 20000))
     p = rng.normal(size=(1, x.shape[1]))
     w = rng.uniform(0.5, 1.5, x.shape[1])
     field = rng.normal(size=(1, n))
     hk, dt = 0.2, 0.3
-    p_ref = p[0] + hk * _reference_weights(order, x[0], 0.0, h, n, True) @ field[0]
-    x_ref = np.mod(x[0] + dt * p_ref, L)
+    p_ref = p[0] + hk * _reference_weights(order, x[0], 0.0, h, n, periodic) @ field[0]
+    if periodic:
+        x_ref = np.mod(x[0] + dt * p_ref, L)
+        kind = push.PERIODIC
+    else:  # one reflection at most: |dt p| < L
+        x_ref = x[0] + dt * p_ref
+        out = (x_ref < 0.0) | (x_ref >= L)
+        x_ref = np.where(x_ref < 0.0, -x_ref, np.where(x_ref >= L, 2 * L - x_ref, x_ref))
+        p_ref = np.where(out, -p_ref, p_ref)
+        assert out.sum() > 100
+        kind = push.REFLECTING
     rho = np.zeros(n)
-    fieldmesh.kick_drift_deposit(x, p, w, x.shape[1], order, 0.0, 1.0 / h, n, field, hk, dt, 1.0,
-                                 0.0, L, rho)
+    fieldmesh.kick_drift_deposit(x, p, w, x.shape[1], order, periodic, 0.0, 1.0 / h, n, field,
+                                 hk, dt, 1.0, kind, kind, 0.0, L, rho)
     np.testing.assert_allclose(p[0], p_ref, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(x[0], x_ref, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(rho, w @ _reference_weights(order, x_ref, 0.0, h, n, True),
+    np.testing.assert_allclose(rho, w @ _reference_weights(order, x_ref, 0.0, h, n, periodic),
                                rtol=1e-11)
 
 

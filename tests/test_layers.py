@@ -51,7 +51,9 @@ MODEL_ORDER = [
     {"fields"},
     {"devices"},
 ]
-KERNEL_ALLOWED = {"numpy", "numba", "math", "scipy.special"}
+#: llvmlite is numba's own code generator (a dependency of numba): its IR builder writes the
+#: LLVM code of the kernels' ``@intrinsic`` functions.
+KERNEL_ALLOWED = {"numpy", "numba", "math", "scipy.special", "llvmlite"}
 #: The one kernel module that also sets the BLAS threads (a context manager).
 KERNEL_THREADS = ("threads", {"threadpoolctl", "contextlib"})
 #: Modules held to the public API.

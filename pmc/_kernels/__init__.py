@@ -1,7 +1,8 @@
 """numba kernels over flat arrays.
 
 This layer imports numpy, numba and math only (and :mod:`pmc._kernels.threads`, the one place
-that sets thread counts, threadpoolctl for BLAS); it never sees a pmc class. All of pmc's numba
+that sets thread counts, threadpoolctl for BLAS; llvmlite, numba's code generator, for the IR of
+``@intrinsic`` functions); it never sees a pmc class. All of pmc's numba
 code lives here. Physics modules above
 encode their models as integer codes and float64 parameter arrays (see :mod:`pmc._kernels.models`)
 and hand those arrays down. Every kernel is a module-level function compiled with the flags below,

@@ -27,25 +27,37 @@ thread count. The gather is per marker.
 
 One-dimensional meshes (periodic or bounded, all three shapes) take one code path,
 :func:`_pass_1d`, in sub-blocks of :data:`SUB` markers that stay in the L1 cache: a loop that
-computes each marker's stencil (first node on a padded mesh and three weights; selects only, so
-it vectorises), then a loop of indexed loads (the gather and kick) or indexed adds (the
-deposit). The deposit adds into one row per stencil base, ``acc[b, i]`` for padded node b + i,
-summed onto the nodes afterwards (:func:`_fold_1d`), and the gather reads the field from the same
-row layout (:func:`_pad_1d`) — the [cell, stencil node] arrays of H. Vincenti et al., "An
-efficient and portable SIMD algorithm for charge/current deposition in particle-in-cell codes",
-Comput. Phys. Commun. 210, 145 (2017): markers in neighbouring cells never add to the same entry.
-The scatter itself stays scalar: conflicting indices within a vector would need AVX-512 conflict
-detection, which numba does not emit. The same pass fuses the PIC leapfrog's kick, free drift
-and deposit (:func:`kick_drift_deposit`).
+computes each marker's stencil (first node on a padded mesh and the offset, or TSC's three
+weights; selects only, so it vectorises), then a loop of indexed loads (the gather and kick) or
+indexed adds (the deposit). The deposit adds into one row per stencil base, ``acc[b, i]`` for
+padded node b + i, summed onto the nodes afterwards (:func:`_fold_1d`), and the gather reads the
+field from the same row layout (:func:`_pad_1d`) — the [cell, stencil node] arrays of H.
+Vincenti et al., "An efficient and portable SIMD algorithm for charge/current deposition in
+particle-in-cell codes", Comput. Phys. Commun. 210, 145 (2017): markers in neighbouring cells
+never add to the same entry. numba gives arrays no ``noalias``, so LLVM vectorises neither
+indexed loop by itself; three small LLVM intrinsics do what it would: the kick reads the rows of
+4 markers with one vector gather (:func:`_kick_lanes`, ``llvm.masked.gather``), the deposit
+updates a marker's whole row with one vector load, add and store (:func:`_row_add`: one store
+per marker, the core's store port being the bound; a vector scatter would still store element by
+element and would need conflict detection), and both loops prefetch the next sub-block's markers
+(:func:`_prefetch`), since the hardware prefetcher stops between the sub-block's loops. Every
+lane does the scalar code's IEEE operations in the same order, so the results are bitwise those
+of scalar loops. The same pass fuses the PIC leapfrog's kick, free drift (with periodic,
+reflecting or open walls) and deposit (:func:`kick_drift_deposit`), as OSIRIS's explicit-SIMD
+pushers do field interpolation, push and deposit in one pass over a vector of particles so that
+positions are read once (``source/simd/os-spec-push-avx512d.c``).
 """
 import math
 
 import numpy as np
-from numba import literal_unroll, literally, njit, prange, uint64
+from llvmlite import ir
+from numba import literal_unroll, literally, njit, prange, types, uint64
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
-from .push import wrap_once, wrap_rest
+from .push import drift_axis
 from .models import SCALAR
 
 NGP, CIC, TSC = 0, 1, 2
@@ -144,112 +156,311 @@ def _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
 SUB = BLOCK // 8
 #: Entries of a padded 1-D mesh of n nodes: node j at j + 1, pads at 0, n + 1, n + 2.
 PAD = 3
-#: Columns of the per-stencil rows (see :func:`_scatter_1d`): 3 weights, one row of 32 bytes.
+#: Rows of the per-stencil arrays of a mesh of n nodes (see :func:`_scatter_1d`): one per
+#: padded entry, and a spare row n + PAD that markers outside a bounded mesh write into and
+#: read zeros from (:func:`_fold_1d` and :func:`_pad_1d` never map it onto a node).
+SPARE = PAD + 1
+#: Columns of the per-stencil rows: 3 weights, one row of 32 bytes.
 ROW = 4
 
 
 @njit(**SCALAR)
 def _stencil_1d(order, per, v, lo, inv_h, n, inv_n):
-    """(b, w0, w1, w2): the stencil of coordinate ``v`` on a 1-D mesh of ``n`` nodes, padded
-    (node j at index j + 1): the padded entries b, b + 1, b + 2 carry the weights w0, w1, w2
-    (zero beyond the order). Periodic: ``v`` wrapped into the box first. Bounded: the stencil
-    node beyond a wall lands on a pad (index 0: node -1, index n + 1: node n), which
-    :func:`_fold_1d` / :func:`_pad_1d` map onto its mirror; outside [lo, lo + (n - 1) h] (and
-    NaN) all weights are 0. Selects only, so that a loop of it vectorises once ``order`` and
-    ``per`` are constants. The node indices stay on the padded mesh for any input (s in [0, n]
-    after the wrap; the max(.., 0) catches NaN)."""
+    """(b, d): the stencil of coordinate ``v`` on a 1-D mesh of ``n`` nodes, padded (node j at
+    index j + 1): the padded entries b, b + 1, b + 2 carry the weights :func:`_weights_1d`
+    (order, d). Periodic: ``v`` wrapped into the box first. Bounded: the stencil node beyond a
+    wall lands on a pad (index 0: node -1, index n + 1: node n), which :func:`_fold_1d` /
+    :func:`_pad_1d` map onto its mirror; outside [lo, lo + (n - 1) h] (and NaN) b is the spare
+    row n + PAD (see :data:`SPARE`) and d = 0. Selects only, so that a loop of it vectorises
+    once ``order`` and ``per`` are constants; the wrap multiplies floats (n times the floor is
+    an exact integer either way). The node indices stay on the padded mesh for any input (s in
+    [0, n] after the wrap; the max(.., 0) catches NaN)."""
     s = (v - lo) * inv_h
+    inside = True
     if per:
-        s = s - n * math.floor(s * inv_n)
-        q = 1.0
+        s = s - n * np.floor(s * inv_n)
     else:
         inside = s >= 0.0 and s <= n - 1
-        q = 1.0 if inside else 0.0
         s = s if inside else 0.0
     if order == CIC:
         j = max(int(s), 0)
         if not per:
             j = min(j, n - 2)  # the upper wall belongs to the last cell
-        f = s - j
-        return j + 1, q * (1.0 - f), q * f, 0.0
-    j = max(int(s + 0.5), 0)  # the nearest node
-    d = s - j
+        d = s - j
+        j += 1
+    else:
+        j = max(int(s + 0.5), 0)  # the nearest node
+        d = s - j
+        if order == NGP:
+            j += 1
+    return (j if inside else n + PAD), d
+
+
+@njit(**SCALAR)
+def _weights_1d(order, d):
+    """(w0, w1, w2): the B-spline weights of the stencil (b, d) of :func:`_stencil_1d` on its
+    entries b, b + 1, b + 2 (NGP: d unused; CIC: d in [0, 1] the offset from the first node;
+    TSC: d in [-1/2, 1/2] the offset from the nearest node, the middle one)."""
     if order == NGP:
-        return j + 1, q, 0.0, 0.0
+        return 1.0, 0.0, 0.0
+    if order == CIC:
+        return 1.0 - d, d, 0.0
     a = 0.5 - d
     b = 0.5 + d
-    return j, q * (0.5 * a * a), q * (0.75 - d * d), q * (0.5 * b * b)
+    return 0.5 * a * a, 0.75 - d * d, 0.5 * b * b
 
 
 @njit(**JIT)
-def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww):
-    """bb[k], ww[:, k] = :func:`_stencil_1d` of marker b0 + k, k < b1 - b0 (a vectorised loop)."""
+def _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd):
+    """bb[k] and the weights' data in dd[:, k] of the stencil (:func:`_stencil_1d`) of marker
+    b0 + k, k < b1 - b0 (a vectorised loop): TSC's three weights (:func:`_weights_1d`, here
+    where the loop vectorises), the offset d for NGP and CIC (their weights cost at most one
+    subtraction where they are used: :func:`_stencil_weights`)."""
     literally(order)
     literally(per)
     inv_n = 1.0 / n
     for i in range(uint64(b0), uint64(b1)):
         k = i - uint64(b0)
-        b, w0, w1, w2 = _stencil_1d(order, per, x[0, i], lo, inv_h, n, inv_n)
+        b, d = _stencil_1d(order, per, x[0, i], lo, inv_h, n, inv_n)
         bb[k] = b
-        ww[0, k] = w0
-        ww[1, k] = w1
-        ww[2, k] = w2
+        if order == TSC:
+            dd[0, k], dd[1, k], dd[2, k] = _weights_1d(order, d)
+        else:
+            dd[0, k] = d
+
+
+@njit(**SCALAR)
+def _stencil_weights(order, dd, k):
+    """(w0, w1, w2) of stencil k from what :func:`_locate_1d` stored in dd[:, k]."""
+    if order == TSC:
+        return dd[0, k], dd[1, k], dd[2, k]
+    return _weights_1d(order, dd[0, k])
+
+
+def _row_pointer(context, builder, aryty, ary, b, bty, width):
+    """Pointer to row ``b`` of the C-contiguous (rows, :data:`ROW`) float64 array ``ary``, as
+    a pointer to ``width`` doubles (a vector of them if width > 1)."""
+    data = context.make_array(aryty)(context, builder, ary).data
+    b = context.cast(builder, b, bty, types.int64)
+    ptr = builder.gep(data, [builder.mul(b, ir.Constant(ir.IntType(64), ROW))])
+    if width == 1:
+        return ptr
+    return builder.bitcast(ptr, ir.VectorType(ir.DoubleType(), width).as_pointer())
+
+
+def _vector(builder, width, values):
+    """The vector <width x double> of ``values``, padded with zeros."""
+    dbl = ir.DoubleType()
+    v = ir.Constant(ir.VectorType(dbl, width), None)
+    for i in range(width):
+        e = values[i] if i < len(values) else ir.Constant(dbl, 0.0)
+        v = builder.insert_element(v, e, ir.Constant(ir.IntType(32), i))
+    return v
+
+
+#: Width of the row vector (doubles) per shape order: NGP 1, CIC 2, TSC 4 (3 weights and a 0).
+_WIDTH = (1, 2, 4)
+
+
+@intrinsic
+def _row_add(typingctx, acc, b, q, w0, w1, w2, order):
+    """acc[b, i] += q * w_i for the order + 1 weights, as one load, one multiply, one add and
+    one store of a vector of :data:`_WIDTH` [order] doubles (TSC adds q * 0 to the unused
+    column 3). Each lane is the same IEEE multiply and add as the scalar statement, so the sums
+    are bitwise those of three scalar updates; the point is one store per marker instead of
+    order + 1: the scalar scatter is bound by the core's one store per cycle, and LLVM's SLP
+    vectoriser does not merge the indexed updates itself (numba gives arrays no ``noalias``).
+    ``order`` must be a literal (``literally``)."""
+    if not isinstance(order, types.IntegerLiteral):
+        return None
+    width = _WIDTH[order.literal_value]
+
+    def codegen(context, builder, signature, args):
+        a, bi, qv, x0, x1, x2, _ = args
+        ptr = _row_pointer(context, builder, signature.args[0], a, bi, signature.args[1], width)
+        if width == 1:
+            new = builder.fmul(qv, x0)
+        else:
+            new = builder.fmul(_vector(builder, width, [qv] * width),
+                               _vector(builder, width, [x0, x1, x2][:min(width, 3)]))
+        builder.store(builder.fadd(builder.load(ptr, align=8), new), ptr, align=8)
+        return context.get_dummy_value()
+
+    return types.void(acc, b, q, w0, w1, w2, order), codegen
+
+
+@intrinsic
+def _row_dot(typingctx, table, b, w0, w1, w2, order):
+    """table[b, 0] w0 + table[b, 1] w1 + table[b, 2] w2 (the first order + 1 terms, summed in
+    that order: bitwise the scalar expression) with the row read as one vector load."""
+    if not isinstance(order, types.IntegerLiteral):
+        return None
+    o = order.literal_value
+    width = _WIDTH[o]
+
+    def codegen(context, builder, signature, args):
+        t, bi, x0, x1, x2, _ = args
+        ptr = _row_pointer(context, builder, signature.args[0], t, bi, signature.args[1], width)
+        row = builder.load(ptr, align=8)
+        if width == 1:
+            return builder.fmul(row, x0)
+        prod = builder.fmul(row, _vector(builder, width, [x0, x1, x2][:min(width, 3)]))
+        e = builder.extract_element(prod, ir.Constant(ir.IntType(32), 0))
+        for i in range(1, o + 1):
+            e = builder.fadd(e, builder.extract_element(prod, ir.Constant(ir.IntType(32), i)))
+        return e
+
+    return types.float64(table, b, w0, w1, w2, order), codegen
+
+
+@intrinsic
+def _prefetch(typingctx, ary, i):
+    """Ask the cache for the line holding flat element ``i`` of ``ary`` (``llvm.prefetch``,
+    read, into all levels): it never faults, so ``i`` may lie beyond the array."""
+    if not isinstance(ary, types.Array) or not isinstance(i, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        idx = context.cast(builder, args[1], signature.args[1], types.int64)
+        ptr = builder.bitcast(builder.gep(data, [idx]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(ary, i), codegen
+
+
+#: Markers per vector of the gather loop (:func:`_kick_lanes`): 4 doubles, 256 bits.
+LANES = 4
+
+
+def _splat(builder, value, vt):
+    """The vector ``vt`` with ``value`` in every lane."""
+    v = builder.insert_element(ir.Constant(vt, None), value, ir.Constant(ir.IntType(32), 0))
+    zeros = ir.Constant(ir.VectorType(ir.IntType(32), vt.count), [0] * vt.count)
+    return builder.shuffle_vector(v, ir.Constant(vt, None), zeros)
+
+
+@intrinsic
+def _kick_lanes(typingctx, p, i, bb, k, d0, d1, d2, table, h, order):
+    """p[0, i + l] += h * e_l for the :data:`LANES` markers l of stencils k + l: e_l = sum_j
+    table[bb[k + l], j] w_j (summed in the order j = 0, 1, 2: bitwise :func:`_row_dot`), the
+    weights from d0/d1/d2[k + l] as :func:`_stencil_weights` forms them. One vector per step:
+    the rows are read by ``llvm.masked.gather`` (vgatherqpd where the CPU has it; LLVM splits
+    it into scalar loads where not). numba gives arrays no ``noalias``, so LLVM does not
+    vectorise this loop itself: the stores to p might alias the table."""
+    if not isinstance(order, types.IntegerLiteral):
+        return None
+    o = order.literal_value
+
+    def codegen(context, builder, signature, args):
+        def data(n):
+            return context.make_array(signature.args[n])(context, builder, args[n]).data
+
+        def index(n):
+            return context.cast(builder, args[n], signature.args[n], types.int64)
+
+        i64, i32, dbl = ir.IntType(64), ir.IntType(32), ir.DoubleType()
+        vi, vd = ir.VectorType(i64, LANES), ir.VectorType(dbl, LANES)
+
+        def load(ptr, at, vt):
+            return builder.load(builder.bitcast(builder.gep(ptr, [at]), vt.as_pointer()),
+                                align=8)
+
+        kk = index(3)
+        rows = builder.shl(load(data(2), kk, vi), ir.Constant(vi, [2] * LANES))  # * ROW
+        tdata = data(7)
+        base = _splat(builder, builder.ptrtoint(tdata, i64), vi)
+        mask = ir.Constant(ir.VectorType(ir.IntType(1), LANES), [1] * LANES)
+        pv = ir.VectorType(tdata.type, LANES)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vd, [pv, i32, mask.type, vd]),
+            f"llvm.masked.gather.v{LANES}f64.v{LANES}p0")
+
+        def column(j):
+            at = builder.add(rows, ir.Constant(vi, [j] * LANES))
+            ptrs = builder.inttoptr(builder.add(base, builder.shl(at, ir.Constant(vi, [3] * LANES))),
+                                    pv)
+            return builder.call(fn, [ptrs, ir.Constant(i32, 8), mask, ir.Constant(vd, None)])
+
+        if o == NGP:
+            e = builder.fmul(column(0), ir.Constant(vd, [1.0] * LANES))
+        elif o == CIC:
+            d = load(data(4), kk, vd)
+            w0 = builder.fsub(ir.Constant(vd, [1.0] * LANES), d)
+            e = builder.fadd(builder.fmul(column(0), w0), builder.fmul(column(1), d))
+        else:
+            e = builder.fmul(column(0), load(data(4), kk, vd))
+            e = builder.fadd(e, builder.fmul(column(1), load(data(5), kk, vd)))
+            e = builder.fadd(e, builder.fmul(column(2), load(data(6), kk, vd)))
+        pptr = builder.bitcast(builder.gep(data(0), [index(1)]), vd.as_pointer())
+        new = builder.fadd(builder.load(pptr, align=8), builder.fmul(_splat(builder, args[8], vd), e))
+        builder.store(new, pptr, align=8)
+        return context.get_dummy_value()
+
+    return types.void(p, i, bb, k, d0, d1, d2, table, h, order), codegen
+
+
+#: Markers per cache line of a float64 coordinate array.
+LINE = 8
+
+
+@njit(**SCALAR)
+def _prefetch_next(x, p, w, k, i):
+    """Once per cache line (k % :data:`LINE` == 0): prefetch marker ``i``'s x, p and w. The
+    loops of :func:`_pass_1d` call it for the next sub-block while they work on this one:
+    between the streaming loops of a sub-block the hardware prefetcher stops short of the
+    next sub-block, whose first loop would otherwise wait for memory."""
+    if k % LINE == 0:
+        _prefetch(x, i)
+        _prefetch(p, i)
+        _prefetch(w, i)
 
 
 @njit(**JIT)
-def _gather_kick_1d(order, p, b0, b1, bb, ww, table, h):
-    """p[0, b0 + k] += h * (the field at the stencil bb[k], ww[:, k]); ``table`` (rows of
-    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b."""
+def _gather_kick_1d(order, p, b0, b1, bb, dd, table, h, x, w):
+    """p[0, b0 + k] += h * (the field at the stencil bb[k], dd[:, k]); ``table`` (rows of
+    :func:`_pad_1d`) holds the field at the padded nodes b, b + 1, b + 2 in row b. Vectors of
+    :data:`LANES` markers (:func:`_kick_lanes`), the rest one by one (bitwise the same).
+    Prefetches the markers from b1 on (:func:`_prefetch_next`)."""
     literally(order)
-    for k in range(uint64(b1 - b0)):
-        b = uint64(bb[k])
-        e = table[b, 0] * ww[0, k]
-        if order >= CIC:
-            e += table[b, 1] * ww[1, k]
-        if order >= TSC:
-            e += table[b, 2] * ww[2, k]
+    m = uint64(b1 - b0)
+    mv = m - m % uint64(LANES)
+    d0 = dd[0]
+    d1 = dd[1]
+    d2 = dd[2]
+    for k in range(uint64(0), mv, uint64(LANES)):
+        _prefetch_next(x, p, w, k, uint64(b1) + k)
+        _kick_lanes(p, uint64(b0) + k, bb, k, d0, d1, d2, table, h, order)
+    for k in range(mv, m):
+        w0, w1, w2 = _stencil_weights(order, dd, k)
+        e = _row_dot(table, uint64(bb[k]), w0, w1, w2, order)
         p[0, uint64(b0) + k] += h * e
 
 
 @njit(**JIT)
-def _scatter_1d(order, w, b0, b1, bb, ww, acc):
-    """acc[b, i] += w[b0 + k] * ww[i, k] for the stencils b = bb[k]: one row per stencil base
-    (the [cell, stencil node] array of Vincenti et al., Comput. Phys. Commun. 210, 145
-    (2017)), summed onto the nodes by :func:`_fold_1d`: markers in neighbouring cells never
-    write the same entry."""
+def _scatter_1d(order, w, b0, b1, bb, dd, acc, x, p):
+    """acc[b, i] += w[b0 + k] * w_i for the stencils bb[k], dd[:, k] (w_i of
+    :func:`_stencil_weights`): one row per stencil base (the [cell, stencil node] array of
+    Vincenti et al., Comput. Phys. Commun. 210, 145 (2017)), summed onto the nodes by
+    :func:`_fold_1d`: markers in neighbouring cells never write the same entry. One vector
+    update per marker (:func:`_row_add`). Prefetches the markers from b1 on."""
     literally(order)
     for k in range(uint64(b1 - b0)):
-        b = uint64(bb[k])
-        q = w[uint64(b0) + k]
-        acc[b, 0] += q * ww[0, k]
-        if order >= CIC:
-            acc[b, 1] += q * ww[1, k]
-        if order >= TSC:
-            acc[b, 2] += q * ww[2, k]
-
-
-@njit(**SCALAR)
-def _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi):
-    """x0 += dt p0 / m with the periodic wrap into [xlo, xhi) of
-    :func:`pmc._kernels.push.free_block` (the same arithmetic: bitwise its numbers)."""
-    length = xhi - xlo
-    outside = 0
-    for i in range(uint64(b0), uint64(b1)):
-        y = wrap_once(x[0, i] + dt * (p[0, i] * inv_m), xlo, xhi, length)
-        outside += not (y >= xlo and y < xhi)
-        x[0, i] = y
-    if outside:
-        for i in range(uint64(b0), uint64(b1)):
-            y = x[0, i]
-            if not (y >= xlo and y < xhi):
-                x[0, i] = wrap_rest(y, xlo, xhi, length)
+        _prefetch_next(x, p, w, k, uint64(b1) + k)
+        w0, w1, w2 = _stencil_weights(order, dd, k)
+        _row_add(acc, uint64(bb[k]), w[uint64(b0) + k], w0, w1, w2, order)
 
 
 @njit(**JIT)
-def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
-             xhi, acc, bb, ww):
+def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, klo,
+             khi, xlo, xhi, acc, bb, dd):
     """Markers start..stop-1 in sub-blocks of :data:`SUB`: the kick p0 += hk F(x0) (none if
-    hk = 0), the drift and wrap (if ``drift``), the deposit into the padded ``acc`` (if it has
+    hk = 0), the drift and the walls (if ``drift``: :func:`pmc._kernels.push.drift_axis` with
+    the wall kinds ``klo``, ``khi`` at ``xlo``, ``xhi``), the deposit into the padded ``acc`` (if it has
     entries). Each step is its own loop over the sub-block: the stencils (a vectorised loop),
     then the gather or the scatter, which are scalar loops of loads and stores only (the
     layout of Vincenti et al., Comput. Phys. Commun. 210, 145 (2017): stencil weights first,
@@ -260,26 +471,26 @@ def _pass_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, d
     for b0 in range(start, stop, SUB):
         b1 = min(b0 + SUB, stop)
         if hk != 0.0:
-            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _gather_kick_1d(order, p, b0, b1, bb, ww, table, hk)
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
+            _gather_kick_1d(order, p, b0, b1, bb, dd, table, hk, x, w)
         if drift:
-            _drift_wrap(x, p, b0, b1, dt, inv_m, xlo, xhi)
+            drift_axis(x, p, 0, uint64(b0), uint64(b1), inv_m, dt, klo, khi, xlo, xhi)
         if acc.size:
-            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, ww)
-            _scatter_1d(order, w, b0, b1, bb, ww, acc)
+            _locate_1d(order, per, x, b0, b1, lo, inv_h, n, bb, dd)
+            _scatter_1d(order, w, b0, b1, bb, dd, acc, x, p)
 
 
 @njit(**JIT)
-def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, xlo,
-              xhi, acc):
+def _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m, klo,
+              khi, xlo, xhi, acc):
     """:func:`_pass_1d` for a runtime shape and boundary."""
     bb = np.empty(SUB, np.int64)
-    ww = np.empty((3, SUB))
+    dd = np.empty((3, SUB))
     for o in literal_unroll(((NGP, True), (CIC, True), (TSC, True), (NGP, False), (CIC, False),
                              (TSC, False))):
         if o[0] == order and o[1] == per:
             _pass_1d(o[0], o[1], x, p, w, start, stop, lo, inv_h, n, table, hk, drift, dt, inv_m,
-                     xlo, xhi, acc, bb, ww)
+                     klo, khi, xlo, xhi, acc, bb, dd)
 
 
 @njit(**SCALAR)
@@ -323,7 +534,7 @@ def _pad_1d(field, n, per):
     else:
         fpad[0] = field[0, 1]
         fpad[n + 1] = field[0, n - 2]
-    table = np.zeros((n + PAD, ROW))
+    table = np.zeros((n + SPARE, ROW))
     for b in range(n + PAD):
         for i in range(3):
             table[b, i] = fpad[b + i]
@@ -334,9 +545,9 @@ def _pad_1d(field, n, per):
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
     if dx == 1:
         m = n[0]
-        acc = np.zeros((m + PAD, ROW))
+        acc = np.zeros((m + SPARE, ROW))
         _chunk_1d(order, per[0] != 0, x, x, w, start, stop, lo[0], inv_h[0], m, acc, 0.0, False,
-                  0.0, 0.0, 0.0, 0.0, acc)
+                  0.0, 0.0, 0, 0, 0.0, 0.0, acc)
         _fold_1d(acc, m, per[0] != 0, out)
     else:
         _deposit_range(x, w, start, stop, dx, order, lo, inv_h, n, per, out)
@@ -428,7 +639,7 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
         none = np.empty((0, ROW))
         for b in prange(nblock):
             _chunk_1d(order, periodic, x, p, p[0], b * BLOCK, min((b + 1) * BLOCK, count), lo[0],
-                      inv_h[0], m, table, h, False, 0.0, 0.0, 0.0, 0.0, none)
+                      inv_h[0], m, table, h, False, 0.0, 0.0, 0, 0, 0.0, 0.0, none)
         return
     for b in prange(nblock):
         _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
@@ -436,16 +647,18 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
 
 
 @njit(**JIT_PARALLEL)
-def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m, xlo, xhi,
-                       out):
-    """One pass of the PIC leapfrog on a 1-D periodic mesh for free flight in a periodic box
-    [xlo, xhi): per marker the kick p0 += hk field[0] at x0 (:func:`kick`), the drift
-    x0 += dt p0 * inv_m with the periodic wrap (:func:`pmc._kernels.push.push_free`), and the
-    deposit at the new position (:func:`deposit`, whose chunks and chunk-order sum it keeps: the
-    charge in ``out`` is bitwise that of the three passes, and independent of the thread
-    count). ``lo``, ``inv_h``, ``n``: the mesh's axis 0 (scalars). Each chunk runs through
-    :func:`_pass_1d` in L1-sized sub-blocks, so the markers are read from memory once."""
-    table = _pad_1d(field, n, True)
+def kick_drift_deposit(x, p, w, count, order, per, lo, inv_h, n, field, hk, dt, inv_m, klo, khi,
+                       xlo, xhi, out):
+    """One pass of the PIC leapfrog on a 1-D mesh (periodic if ``per``, else bounded) for free
+    flight in one dimension: per marker the kick p0 += hk field[0] at x0 (:func:`kick`), the
+    drift x0 += dt p0 * inv_m with the walls of kinds ``klo``, ``khi`` at [xlo, xhi)
+    (periodic, reflecting or open: :func:`pmc._kernels.push.push_free`, whose
+    :func:`pmc._kernels.push.drift_axis` it calls), and the deposit at the new position
+    (:func:`deposit`, whose chunks and chunk-order sum it keeps: the charge in ``out`` is
+    bitwise that of the three passes, and independent of the thread count). ``lo``,
+    ``inv_h``, ``n``: the mesh's axis 0 (scalars). Each chunk runs through :func:`_pass_1d` in
+    L1-sized sub-blocks, so the markers are read from memory once."""
+    table = _pad_1d(field, n, per)
     size = out.shape[0]
     nchunk = chunk_count(count, 1, size)
     chunk = (count + nchunk - 1) // nchunk
@@ -454,10 +667,10 @@ def kick_drift_deposit(x, p, w, count, order, lo, inv_h, n, field, hk, dt, inv_m
     for c in prange(nchunk):
         start = min(c * chunk, count)
         stop = min(start + chunk, count)
-        acc = np.zeros((n + PAD, ROW))
-        _chunk_1d(order, True, x, p, w, start, stop, lo, inv_h, n, table, hk, True, dt, inv_m, xlo,
-                  xhi, acc)
-        _fold_1d(acc, n, True, part[c])
+        acc = np.zeros((n + SPARE, ROW))
+        _chunk_1d(order, per, x, p, w, start, stop, lo, inv_h, n, table, hk, True, dt, inv_m, klo,
+                  khi, xlo, xhi, acc)
+        _fold_1d(acc, n, per, part[c])
     if nchunk == 1:
         out[:] = part[0]
         return out

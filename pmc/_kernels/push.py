@@ -994,11 +994,42 @@ def free_flight(dx, scheme, dkind, terms, wkind):
 
 
 @njit(**SCALAR)
+def drift_axis(x, p, a, i0, i1, inv_m, dt, klo, khi, xlo, xhi):
+    """Markers i0..i1-1 (uint64): x[a] <- x[a] + dt p[a] / m, then the walls of axis ``a``
+    (kinds ``klo``, ``khi`` at ``xlo``, ``xhi``; not absorbing): a streaming loop, as a plain C
+    drift would be written; periodic axes wrap with :func:`wall`'s own :func:`wrap_once` and
+    :func:`wrap_rest`, other walls leave the loop for :func:`wall`."""
+    if klo == OPEN and khi == OPEN:  # no walls on this axis
+        for i in range(i0, i1):
+            x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
+        return
+    length = xhi - xlo
+    if klo == PERIODIC:
+        # wall()'s periodic image in two passes: the one-box wrap for all (a loop that
+        # vectorises), the rest for the few it leaves outside
+        outside = 0
+        for i in range(i0, i1):
+            y = wrap_once(x[a, i] + dt * (p[a, i] * inv_m), xlo, xhi, length)
+            outside += not (y >= xlo and y < xhi)
+            x[a, i] = y
+        if outside:
+            for i in range(i0, i1):
+                y = x[a, i]
+                if not (y >= xlo and y < xhi):
+                    x[a, i] = wrap_rest(y, xlo, xhi, length)
+        return
+    for i in range(i0, i1):
+        y = x[a, i] + dt * (p[a, i] * inv_m)
+        if y >= xlo and y < xhi:
+            x[a, i] = y
+        else:
+            x[a, i], p[a, i], _side = wall(klo, khi, xlo, xhi, y, p[a, i])
+
+
+@njit(**SCALAR)
 def free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight, absorbed_count):
-    """Block ``b`` of :func:`push_free`: x <- x + dt p / m, then the walls, axis by axis (a
-    streaming loop per axis, as a plain C drift would be written; periodic axes wrap with
-    :func:`wall`'s own :func:`wrap_once` and :func:`wrap_rest`, other walls leave the loop for
-    :func:`wall`)."""
+    """Block ``b`` of :func:`push_free`: x <- x + dt p / m, then the walls, axis by axis
+    (:func:`drift_axis`)."""
     dx = x.shape[0]
     for k in range(6):
         absorbed_weight[b, k] = 0.0
@@ -1006,36 +1037,8 @@ def free_block(x, p, n, b, inv_m, dt, nsteps, wkind, lo, hi, absorbed_weight, ab
     i0 = uint64(b * BLOCK)
     i1 = uint64(min(n, (b + 1) * BLOCK))
     for a in range(dx):
-        klo = wkind[a, 0]
-        khi = wkind[a, 1]
-        xlo = lo[a]
-        xhi = hi[a]
-        length = xhi - xlo
         for _ in range(nsteps):
-            if klo == OPEN and khi == OPEN:  # no walls on this axis
-                for i in range(i0, i1):
-                    x[a, i] = x[a, i] + dt * (p[a, i] * inv_m)
-                continue
-            if klo == PERIODIC:
-                # wall()'s periodic image in two passes: the one-box wrap for all (a loop that
-                # vectorises), the rest for the few it leaves outside
-                outside = 0
-                for i in range(i0, i1):
-                    y = wrap_once(x[a, i] + dt * (p[a, i] * inv_m), xlo, xhi, length)
-                    outside += not (y >= xlo and y < xhi)
-                    x[a, i] = y
-                if outside:
-                    for i in range(i0, i1):
-                        y = x[a, i]
-                        if not (y >= xlo and y < xhi):
-                            x[a, i] = wrap_rest(y, xlo, xhi, length)
-                continue
-            for i in range(i0, i1):
-                y = x[a, i] + dt * (p[a, i] * inv_m)
-                if y >= xlo and y < xhi:
-                    x[a, i] = y
-                else:
-                    x[a, i], p[a, i], _side = wall(klo, khi, xlo, xhi, y, p[a, i])
+            drift_axis(x, p, a, i0, i1, inv_m, dt, wkind[a, 0], wkind[a, 1], lo[a], hi[a])
 
 
 @njit(**JIT_PARALLEL)
