@@ -265,13 +265,13 @@ def run(quick, outdir, valleys=False):
                    passed=passed, details=details)
 
 
-def _fermi_check(s):
+def _fermi_check(s, nodes=NODES):
     """Largest |phi_F - mean| / (z_F stderr) over the bins with >= 20 markers (z_F: the
-    module docstring, check 1)."""
+    module docstring, check 1); the potential on ``nodes`` equally spaced nodes."""
     (n, n_s), (phi, phi_s) = s["density"], s["potential"]
     x = (np.arange(100) + 0.5) * LENGTH / 100
     vt = TEMPERATURE / e
-    nodes = np.linspace(0.0, LENGTH, NODES)
+    nodes = np.linspace(0.0, LENGTH, nodes)
     # the potential that goes with a bin's mean density: n ~ exp(phi / V_T) inside the bin, so
     # V_T ln <exp(phi / V_T)>_bin, not phi at the centre (the two differ by a few mV in the
     # junctions, where phi drops ~1 V_T per bin: Jensen's inequality)

@@ -328,8 +328,59 @@ def _pad_1d(field, n, per):
     return table
 
 
+@njit(**SCALAR)
+def _cic_2d(x, i, lo, inv_h, n, per):
+    """CIC stencil of marker ``i`` on a 2-D mesh: (flat index of node (j0, j1), the flat
+    offsets to nodes (j0 + 1, j1) and (j0, j1 + 1), the weights u0, u1 along axis 0 and v0, v1
+    along axis 1, inside). On a bounded axis j + 1 <= n - 1 (:func:`stencil`); on a periodic
+    one it wraps to 0."""
+    a, u0, u1, _, oka = stencil(CIC, x[0, i], lo[0], inv_h[0], n[0], per[0])
+    b, v0, v1, _, okb = stencil(CIC, x[1, i], lo[1], inv_h[1], n[1], per[1])
+    da = n[1] if a + 1 < n[0] else -a * n[1]
+    db = 1 if b + 1 < n[1] else -b
+    return a * n[1] + b, da, db, u0, u1, v0, v1, oka and okb
+
+
+@njit(**JIT)
+def _deposit_cic_2d(x, w, start, stop, lo, inv_h, n, per, out):
+    """:func:`_deposit_range` for CIC on a 2-D mesh, unrolled (the same sums in the same
+    order)."""
+    for i in range(start, stop):
+        k, da, db, u0, u1, v0, v1, ok = _cic_2d(x, i, lo, inv_h, n, per)
+        if not ok:
+            continue
+        qa = w[i] * u0
+        out[k] += qa * v0
+        out[k + db] += qa * v1
+        qa = w[i] * u1
+        out[k + da] += qa * v0
+        out[k + da + db] += qa * v1
+
+
+@njit(**JIT)
+def _gather_cic_2d(x, start, stop, lo, inv_h, n, per, field, out, h, add):
+    """:func:`_gather_block` for CIC on a 2-D mesh, unrolled (the same sums in the same
+    order)."""
+    for i in range(start, stop):
+        k, da, db, u0, u1, v0, v1, ok = _cic_2d(x, i, lo, inv_h, n, per)
+        for c in range(field.shape[0]):
+            if not ok:
+                if not add:
+                    out[c, i] = 0.0
+                continue
+            s = (field[c, k] * v0 + field[c, k + db] * v1) * u0
+            s += (field[c, k + da] * v0 + field[c, k + da + db] * v1) * u1
+            if add:
+                out[c, i] += h * s
+            else:
+                out[c, i] = s
+
+
 @njit(**JIT)
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
+    if dx == 2 and order == CIC:
+        _deposit_cic_2d(x, w, start, stop, lo, inv_h, n, per, out)
+        return
     if dx == 1:
         m = n[0]
         acc = np.zeros((m + PAD, ROW))
@@ -414,8 +465,12 @@ def gather(x, count, dx, order, lo, inv_h, n, per, field, out):
     """out[k, i] = sum over nodes of field[k, node] S(x_i - x_node): the ``field`` (ncomp, flat
     mesh) at the live markers; 0 for markers outside a bounded mesh."""
     for b in prange((count + BLOCK - 1) // BLOCK):
-        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
-                      field, out, 1.0, False)
+        if dx == 2 and order == CIC:
+            _gather_cic_2d(x, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n, per, field,
+                           out, 1.0, False)
+        else:
+            _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n,
+                          per, field, out, 1.0, False)
     return out
 
 
@@ -434,8 +489,12 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
                       inv_h[0], m, table, h, False, 0.0, 0.0, 0.0, 0.0, none)
         return
     for b in prange(nblock):
-        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
-                      field, p, h, True)
+        if dx == 2 and order == CIC:
+            _gather_cic_2d(x, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n, per, field,
+                           p, h, True)
+        else:
+            _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n,
+                          per, field, p, h, True)
 
 
 @njit(**JIT_PARALLEL)
