@@ -334,9 +334,6 @@ class Injecting(Boundary):
 
     def __post_init__(self):
         super().__post_init__()
-        if isinstance(self.lo, tuple) != isinstance(self.hi, tuple):
-            raise ValueError(f"lo and hi must both be numbers (one position dimension) or both "
-                             f"one number per axis, got lo={self.lo!r}, hi={self.hi!r}")
         for name in ("left", "right"):
             r = getattr(self, name)
             if r is None:

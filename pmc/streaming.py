@@ -583,12 +583,9 @@ def check_boundary(boundary, hamiltonian, markers):
     lo, hi = boundary.extent(0)
     area = boundary.face_area()
     velocity = None
-    if markers.dx > 1:
-        if markers.dp < markers.dx:
-            raise ValueError(f"Injecting in {markers.dx} dimensions needs a momentum component "
-                             f"per position axis: dp >= {markers.dx}, got dp={markers.dp}")
+    if markers.dx > 1:  # (Markers have dp >= dx)
         def velocity(p, state):
-            return hamiltonian.velocity(p if markers.dp > 1 else p[:, 0], state=state)
+            return hamiltonian.velocity(p, state=state)
     for side, wall, direction, res in reservoirs:
         table, _ = res.emission(disp, markers.dp)
         mass, alpha = ((None, None) if isinstance(disp, MultiValley)
