@@ -35,15 +35,19 @@ def test_cic_2d_is_the_generic_path_bitwise(per):
     a = np.zeros(int(n.prod()))
     b = np.zeros_like(a)
     fm._deposit_range(x, w, 0, k, 2, fm.CIC, lo, inv_h, n, p, a)
-    fm._deposit_cic_2d(x, w, 0, k, lo, inv_h, n, p, b)
+    fm.deposit(x, w, k, 2, fm.CIC, lo, inv_h, n, p, b)  # the unrolled (sub-block) path
     assert np.array_equal(a, b)
     field = rng.standard_normal((2, a.size))
-    for add, h in ((False, 1.0), (True, 0.37)):
-        ga = rng.standard_normal((2, k))
-        gb = ga.copy()
-        fm._gather_block(x, 0, k, 2, fm.CIC, lo, inv_h, n, p, field, ga, h, add)
-        fm._gather_cic_2d(x, 0, k, lo, inv_h, n, p, field, gb, h, add)
-        assert np.array_equal(ga, gb)
+    ga = rng.standard_normal((2, k))
+    gb = ga.copy()
+    fm._gather_block(x, 0, k, 2, fm.CIC, lo, inv_h, n, p, field, ga, 1.0, False)
+    fm.gather(x, k, 2, fm.CIC, lo, inv_h, n, p, field, gb)
+    assert np.array_equal(ga, gb)
+    ga = rng.standard_normal((3, k))
+    gb = ga.copy()
+    fm._gather_block(x, 0, k, 2, fm.CIC, lo, inv_h, n, p, field, ga, 0.37, True)
+    fm.kick(x, gb, k, 2, fm.CIC, lo, inv_h, n, p, field, 0.37)
+    assert np.array_equal(ga, gb)
 
 
 def _box(rule="flux", density=1e23, weight=None):

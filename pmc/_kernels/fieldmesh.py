@@ -377,7 +377,62 @@ def _gather_cic_2d(x, start, stop, lo, inv_h, n, per, field, out, h, add):
 
 
 @njit(**JIT)
+def _locate_cic_2d(x, b0, b1, lo, inv_h, n, kk, ww):
+    """kk[k] = flat index of the first node, ww[:, k] = (u0, u1, v0, v1): the CIC stencil of
+    marker b0 + k on a 2-D mesh bounded on both axes (:func:`_stencil_1d` per axis: selects
+    only, a vectorised loop; weights 0 outside the mesh)."""
+    n1 = n[1]
+    for i in range(uint64(b0), uint64(b1)):
+        k = i - uint64(b0)
+        a, u0, u1, _ = _stencil_1d(CIC, False, x[0, i], lo[0], inv_h[0], n[0], 0.0)
+        b, v0, v1, _ = _stencil_1d(CIC, False, x[1, i], lo[1], inv_h[1], n1, 0.0)
+        kk[k] = (a - 1) * n1 + (b - 1)
+        ww[0, k] = u0
+        ww[1, k] = u1
+        ww[2, k] = v0
+        ww[3, k] = v1
+
+
+@njit(**JIT)
+def _bounded_cic_2d(x, p, w, start, stop, lo, inv_h, n, field, h, add, out, deposit):
+    """The CIC deposit (``deposit``: out[node] += w S) or gather (out[c, i] (+)= h field[c] at
+    x_i) of markers start..stop-1 on a 2-D mesh bounded on both axes, in sub-blocks of
+    :data:`SUB` markers: the stencils first (:func:`_locate_cic_2d`), then the indexed adds or
+    loads, with the same sums in the same order as :func:`_deposit_cic_2d` and
+    :func:`_gather_cic_2d` (a marker outside adds zeros)."""
+    n1 = n[1]
+    kk = np.empty(SUB, np.int64)
+    ww = np.empty((4, SUB))
+    for b0 in range(start, stop, SUB):
+        b1 = min(b0 + SUB, stop)
+        _locate_cic_2d(x, b0, b1, lo, inv_h, n, kk, ww)
+        for i in range(b0, b1):
+            k = i - b0
+            j = kk[k]
+            u0, u1, v0, v1 = ww[0, k], ww[1, k], ww[2, k], ww[3, k]
+            if deposit:
+                qa = w[i] * u0
+                out[j] += qa * v0
+                out[j + 1] += qa * v1
+                qa = w[i] * u1
+                out[j + n1] += qa * v0
+                out[j + n1 + 1] += qa * v1
+                continue
+            for c in range(field.shape[0]):
+                s = (field[c, j] * v0 + field[c, j + 1] * v1) * u0
+                s += (field[c, j + n1] * v0 + field[c, j + n1 + 1] * v1) * u1
+                if add:
+                    p[c, i] += h * s
+                else:
+                    p[c, i] = s
+
+
+@njit(**JIT)
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
+    if dx == 2 and order == CIC and per[0] == 0 and per[1] == 0:
+        none = np.empty((0, 0))
+        _bounded_cic_2d(x, none, w, start, stop, lo, inv_h, n, none, 0.0, False, out, True)
+        return
     if dx == 2 and order == CIC:
         _deposit_cic_2d(x, w, start, stop, lo, inv_h, n, per, out)
         return
@@ -464,8 +519,13 @@ def _gather_block(x, start, stop, dx, order, lo, inv_h, n, per, field, out, h, a
 def gather(x, count, dx, order, lo, inv_h, n, per, field, out):
     """out[k, i] = sum over nodes of field[k, node] S(x_i - x_node): the ``field`` (ncomp, flat
     mesh) at the live markers; 0 for markers outside a bounded mesh."""
+    bounded = per[0] == 0 and per[1] == 0
+    none = np.empty(0)
     for b in prange((count + BLOCK - 1) // BLOCK):
-        if dx == 2 and order == CIC:
+        if dx == 2 and order == CIC and bounded:
+            _bounded_cic_2d(x, out, none, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n,
+                            field, 1.0, False, none, False)
+        elif dx == 2 and order == CIC:
             _gather_cic_2d(x, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n, per, field,
                            out, 1.0, False)
         else:
@@ -488,8 +548,13 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
             _chunk_1d(order, periodic, x, p, p[0], b * BLOCK, min((b + 1) * BLOCK, count), lo[0],
                       inv_h[0], m, table, h, False, 0.0, 0.0, 0.0, 0.0, none)
         return
+    bounded = per[0] == 0 and per[1] == 0
+    none = np.empty(0)
     for b in prange(nblock):
-        if dx == 2 and order == CIC:
+        if dx == 2 and order == CIC and bounded:
+            _bounded_cic_2d(x, p, none, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n,
+                            field, h, True, none, False)
+        elif dx == 2 and order == CIC:
             _gather_cic_2d(x, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n, per, field,
                            p, h, True)
         else:
