@@ -1,6 +1,7 @@
-"""Semiconductor devices in one dimension: doping profiles, the equilibrium they hold, and a
-drift-diffusion reference (docs/design.md §5, "Fields": ohmic contacts and applied voltages are
-boundary values of the field and of the walls).
+"""Semiconductor devices along x (in one dimension, or in two with the doping uniform across a
+width): doping profiles, the equilibrium they hold, and a drift-diffusion reference
+(docs/design.md §5, "Fields": ohmic contacts and applied voltages are boundary values of the
+field and of the walls).
 
 * :class:`Doping` is a piecewise-constant profile of ionized donors and acceptors along x, as a
   case file writes it (a list of regions); it gives the fixed background charge of a Poisson
