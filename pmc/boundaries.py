@@ -308,8 +308,11 @@ class Injecting(Boundary):
 
     In two or three position dimensions (``lo``, ``hi`` one number per axis) the contacts are
     the two faces normal to x, each spanning the whole box across (y, z), and the other faces
-    are insulating: specular reflection (Archimedes' ``INSULATOR`` sides; the Neumann sides of
-    a :class:`pmc.fields.Poisson`). A marker enters at a uniformly drawn point of the face;
+    are insulating: specular reflection (GNU Archimedes' ``INSULATOR`` sides mirror the
+    position and reverse k normal to the side, ``src/drift.h``, and are Neumann sides of its
+    Poisson equation, ``src/electrostatics.c``; here the Neumann sides of a
+    :class:`pmc.fields.Poisson`). A marker enters at a uniformly drawn point of the face (as
+    Archimedes' ``create_edge_particle`` draws it uniformly across its contact node's cell);
     reservoir densities are then per unit volume of the physical device (1/m^3; weights per
     unit length along z in 2-D) and the terminal currents are charge per second through the
     whole face (per unit length along z in 2-D).
