@@ -32,7 +32,6 @@ Usage: ``python benchmarks/bench_device.py --archimedes /tmp/archimedes/archimed
 """
 import argparse
 import cProfile
-import importlib.util
 import json
 import os
 import pathlib
@@ -56,14 +55,6 @@ DOPING = Doping([(0.0, 0.3e-6, 5e23), (0.3e-6, 0.7e-6, 2e21), (0.7e-6, 1.0e-6, 5
 NODES = 201
 DT = 1.5e-15
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "validation" /
-                                                  f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _emit(**kw):
@@ -134,7 +125,8 @@ SPLIT_2D = (("push", "streaming.py", "_push"), ("contacts", "streaming.py", "_in
 
 def time_pmc_2d(n, steps):
     """pmc on Archimedes' 2-D deck: (CPU rate, the emitted record)."""
-    deck = _load("si_diode_2d")
+    sys.path.insert(0, str(ROOT / "validation"))
+    import si_diode_2d as deck
     with pmc.threads.limited(numba_threads=1):
         sim = deck.build(n, 1.0, seed=1)
         sim.step(3)  # compile and warm

@@ -333,10 +333,7 @@ def _figure(ds, profiles, details, path):
 
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     ax = axes[0, 0]
-    ax.errorbar(ds.bias, ds.contact_current / 1e4, yerr=ds.contact_current_stderr / 1e4,
-                fmt="o", label="contacts")
-    ax.errorbar(ds.bias, ds.ramo_current / 1e4, yerr=ds.ramo_current_stderr / 1e4, fmt="s",
-                mfc="none", label="Ramo-Shockley")
+    _currents_panel(ax, ds, "")
     for k, row in enumerate(details.get("drift_diffusion", [])):
         ax.plot(row["bias_V"], row["dd_A_per_m2"] / 1e4, "k*", ms=12,
                 label="drift-diffusion, mu_0" if k == 0 else None)
@@ -363,7 +360,22 @@ def _figure(ds, profiles, details, path):
     ax.set_ylabel("mean velocity [1e5 m/s]")
     ax.set_title("velocity overshoot")
     ax.legend(fontsize=7)
-    ax = axes[1, 1]
+    _fermi_panel(axes[1, 1], profiles)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _currents_panel(ax, ds, prefix):
+    """The contact and Ramo-Shockley current densities [A/cm^2] against the bias."""
+    ax.errorbar(ds.bias, ds.contact_current / 1e4, yerr=ds.contact_current_stderr / 1e4,
+                fmt="o", label=f"{prefix}contacts")
+    ax.errorbar(ds.bias, ds.ramo_current / 1e4, yerr=ds.ramo_current_stderr / 1e4, fmt="s",
+                mfc="none", label=f"{prefix}Ramo-Shockley")
+
+
+def _fermi_panel(ax, profiles):
+    """The equilibrium Fermi level minus its mean [mV] along x (check 1)."""
     eq = profiles.get(0.0)
     if eq is not None and "fermi" in eq:
         xf, phi_f, err, mean = eq["fermi"]
@@ -371,9 +383,6 @@ def _figure(ds, profiles, details, path):
         ax.axhline(0.0, color="k")
     ax.set_xlabel("x [um]")
     ax.set_ylabel("Fermi level - mean [mV] (0 V)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 if __name__ == "__main__":

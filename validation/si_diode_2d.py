@@ -249,10 +249,7 @@ def _figure(ds, profiles, details, path):
 
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     ax = axes[0, 0]
-    ax.errorbar(ds.bias, ds.contact_current / 1e4, yerr=ds.contact_current_stderr / 1e4,
-                fmt="o", label="2-D contacts")
-    ax.errorbar(ds.bias, ds.ramo_current / 1e4, yerr=ds.ramo_current_stderr / 1e4, fmt="s",
-                mfc="none", label="2-D Ramo-Shockley")
+    si_diode._currents_panel(ax, ds, "2-D ")
     one = details["one_dimension_1V"]
     ax.errorbar([1.0], [one["ramo_A_per_m2"] / 1e4], yerr=[one["ramo_stderr"] / 1e4], fmt="k*",
                 ms=10, label="1-D diode (case 40)")
@@ -273,14 +270,7 @@ def _figure(ds, profiles, details, path):
     ax.set_xlabel("x [um]")
     ax.set_ylabel("y [um]")
     ax.set_title(f"time-averaged potential at {b:g} V")
-    ax = axes[1, 1]
-    eq = profiles.get(0.0)
-    if eq is not None and "fermi" in eq:
-        xf, phi_f, err, mean = eq["fermi"]
-        ax.errorbar(xf * 1e6, (phi_f - mean) * 1e3, yerr=err * 1e3, fmt=".")
-        ax.axhline(0.0, color="k")
-    ax.set_xlabel("x [um]")
-    ax.set_ylabel("Fermi level - mean [mV] (0 V)")
+    si_diode._fermi_panel(axes[1, 1], profiles)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
