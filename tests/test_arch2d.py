@@ -2,6 +2,8 @@
 Ramo-Shockley weighting potential, DopedEquilibrium across a width, and the unrolled 2-D CIC
 deposit and gather (validation case 42, si_diode_2d)."""
 import math
+import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from pmc._kernels import fieldmesh as fm
 from pmc.devices import Doping, DopedEquilibrium
 from pmc.units import K, e, hbar
 
+sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "validation"))  # case 42's deck
 L, W = 1.0e-6, 0.1e-6
 T = 300 * K
 
@@ -119,9 +122,6 @@ def test_ramo_weighting_potential_2d_is_linear_in_x():
     """Contacts over the full width, insulating sides, one permittivity: the weighting
     potential solved on the 2-D mesh is (x - x_lo) / L, so the Ramo-Shockley current is the
     one-dimensional q sum w v_x / L (to rounding)."""
-    import pathlib
-    import sys
-    sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "validation"))
     import si_diode_2d
 
     sim = si_diode_2d.build(400, 0.5, seed=3)
@@ -137,3 +137,30 @@ def test_ramo_weighting_potential_2d_is_linear_in_x():
     assert np.allclose(e_hi[0], -1.0 / si_diode_2d.LENGTH, rtol=1e-6)
     assert np.allclose(e_hi[1], 0.0, atol=1e-6 / si_diode_2d.LENGTH)
     assert np.allclose(e_lo, -e_hi, rtol=1e-6, atol=1e-6 / si_diode_2d.LENGTH)
+
+
+def _diode_2d(n, seed=3):
+    import si_diode_2d
+
+    return si_diode_2d.build(n, 1.0, seed=seed)
+
+
+def test_diode_2d_resume_and_thread_count_bitwise(tmp_path):
+    """The 2-D diode (contacts on faces, Poisson, phonons): a resumed run equals the
+    uninterrupted one, and the markers do not depend on the number of threads."""
+    dt = _diode_2d(10).dt
+    whole = _diode_2d(300).run(8 * dt, 2 * dt)
+    out = tmp_path / "r.nc"
+    _diode_2d(300).run(4 * dt, 2 * dt, output=out, checkpoint_every=1)
+    resumed = _diode_2d(300).run(8 * dt, 2 * dt, output=out, resume=True)
+    for name in ("contact_current", "ramo_current", "potential"):
+        np.testing.assert_array_equal(whole[name].values, resumed[name].values)
+    runs = []
+    for nthreads in (1, 2):
+        with pmc.threads.limited(numba_threads=nthreads):
+            sim = _diode_2d(20_000)  # above the small-run size: the parallel kernels
+            sim.step(3)
+            runs.append((sim.markers.positions.copy(), sim.markers.momenta.copy(),
+                         sim.field_operators[0].phi.copy()))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
