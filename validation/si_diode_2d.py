@@ -102,10 +102,14 @@ def parameters(quick):
 def build(n, bias, seed, band="single", **options):
     """The two-dimensional diode as a :class:`pmc.Simulation` with ``n`` markers at ``bias``
     [V] (also the deck of ``benchmarks/bench_device.py``); ``band``: "single" (the
-    single-valley Kane approximation) or "valleys" (six X valleys); ``options`` go to the
-    Simulation."""
+    single-valley Kane approximation), "valleys" (six X valleys) or a band (e.g.
+    Archimedes' one spherical Kane valley, ``pmc.bands.Kane(0.32 m_e, 0.5 / eV)``: the phonon
+    rates then take its mass); ``options`` go to the Simulation."""
     mat = pmc.materials.get("Si", temperature=TEMPERATURE)
-    band = mat.single_valley() if band == "single" else mat.band
+    if isinstance(band, str):
+        if band not in ("single", "valleys"):
+            raise ValueError(f"band must be 'single', 'valleys' or a pmc band, got {band!r}")
+        band = mat.single_valley() if band == "single" else mat.band
     H = pmc.Hamiltonian(band, hbar=hbar)
     eq = drift_diffusion(DOPING, mobility=0.1, temperature=TEMPERATURE,
                          permittivity=PERMITTIVITY, voltage=0.0, nodes=201)
