@@ -9,6 +9,12 @@ Prints one JSON line per measurement (nothing is asserted):
   second of wall time, ``rate_cpu`` = per second of the process's CPU time (what one core
   delivers; robust to other processes on the machine), and the split of one step into push,
   collisions and field (deposit, solve, kick) from a profile of the same steps.
+* ``"kind": "pmc_2d"``: Archimedes' deck itself in pmc (``validation/si_diode_2d.py``'s
+  ``build``: 1 um x 0.1 um, Poisson on Archimedes' 101 x 26 nodes with Dirichlet contact faces
+  and Neumann insulating sides, ohmic contacts over the full width, 1 V, the same acoustic and
+  intervalley phonons, dt = 1.5 fs, ``--markers`` markers), timed as above; its split of a
+  step into push, contacts, collisions, deposit, solve (the sparse solve and E = -grad phi)
+  and kick (the two half kicks), in CPU ms per step and ns per marker-step.
 * ``"kind": "archimedes"``: Archimedes' own ``examples/DIODE/diode.input`` (2D, 100 x 25
   mesh, its physics: acoustic and optical phonons, ohmic contacts, 1 V) run with the binary
   ``--archimedes`` (built from github.com/jmarini/archimedes-nitrides by
@@ -16,7 +22,9 @@ Prints one JSON line per measurement (nothing is asserted):
   difference of the two runs removes its start-up (scattering tables, initial particles).
   Rates as for pmc, the CPU time from the child's rusage; particles = the mean of its
   "Actual number of electron super-particles" lines.
-* ``"kind": "ratio"``: pmc / Archimedes per core (CPU-time rates) and against the target 3.
+* ``"kind": "ratio"``: pmc / Archimedes per core (CPU-time rates) and against the target 3:
+  the 1-D diode, and (``"deck": "2d"``) the 2-D deck, per repeat; ``--repeats`` interleaves
+  the runs (Archimedes, pmc 2-D, pmc 1-D, then again).
 
 Every line carries ``loadavg_1min``: with other processes on the machine, wall-time rates
 understate both codes; compare the CPU-time rates, measured side by side in this script.
@@ -46,6 +54,7 @@ LENGTH = 1.0e-6
 DOPING = Doping([(0.0, 0.3e-6, 5e23), (0.3e-6, 0.7e-6, 2e21), (0.7e-6, 1.0e-6, 5e23)])
 NODES = 201
 DT = 1.5e-15
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _emit(**kw):
@@ -107,6 +116,47 @@ def time_pmc(n, steps, half_pushes=False):
     return work / cpu
 
 
+#: the split of a 2-D step: (name, file, function) of the profile rows summed into it
+SPLIT_2D = (("push", "streaming.py", "_push"), ("contacts", "streaming.py", "_inject_step"),
+            ("collisions", "simulation.py", "_collide"), ("deposit", "fields.py", "deposit"),
+            ("solve", "fields.py", "solve"), ("solve", "fields.py", "electric_field"),
+            ("kick", "fields.py", "kick"))
+
+
+def time_pmc_2d(n, steps):
+    """pmc on Archimedes' 2-D deck: (CPU rate, the emitted record)."""
+    sys.path.insert(0, str(ROOT / "validation"))
+    import si_diode_2d as deck
+    with pmc.threads.limited(numba_threads=1):
+        sim = deck.build(n, 1.0, seed=1)
+        sim.step(3)  # compile and warm
+        n0, w0, c0 = sim.markers.n, time.perf_counter(), time.process_time()
+        sim.step(steps)
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        work = steps * 0.5 * (n0 + sim.markers.n)
+        prof = cProfile.Profile(time.process_time)  # CPU time, as the rates
+        k = max(steps // 2, 2)
+        m0 = sim.markers.n
+        c1 = time.process_time()
+        prof.enable()
+        sim.step(k)
+        prof.disable()
+        cpu_prof = time.process_time() - c1
+        per = k * 0.5 * (m0 + sim.markers.n) / k  # markers per profiled step
+    split = {}
+    for (fname, _, func), row in pstats.Stats(prof).stats.items():
+        for key, where, name in SPLIT_2D:
+            if fname.endswith(where) and func == name:
+                split[key] = split.get(key, 0.0) + row[3]
+    step_ms = {key: 1e3 * v / k for key, v in split.items()}
+    step_ms["other"] = max(1e3 * cpu_prof / k - sum(step_ms.values()), 0.0)
+    _emit(kind="pmc_2d", markers=int(n), steps=steps, mesh=list(deck.NODES),
+          rate_wall=work / wall, rate_cpu=work / cpu, busy_cores=cpu / wall,
+          split_ms_per_step=step_ms,
+          split_ns_per_marker_step={key: 1e6 * v / per for key, v in step_ms.items()})
+    return work / cpu
+
+
 def _archimedes_run(binary, deck, steps):
     src = pathlib.Path(deck).read_text()
     src = re.sub(r"FINALTIME\s+\S+", f"FINALTIME {steps * DT:.6e}", src)
@@ -147,21 +197,31 @@ def main(argv=None):
                     help="its diode deck (default: examples/DIODE/diode.input beside the binary)")
     ap.add_argument("--half-pushes", action="store_true",
                     help="also time pmc with two half pushes per step (composition off)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="interleaved repeats of Archimedes, pmc 2-D and pmc 1-D")
+    ap.add_argument("--no-1d", action="store_true", help="time the 2-D deck only")
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    rate_a = None
-    if args.archimedes:
-        deck = args.deck or (pathlib.Path(args.archimedes).resolve().parent / "examples"
-                             / "DIODE" / "diode.input")
-        rate_a = time_archimedes(args.archimedes, deck, args.steps)
-    if args.half_pushes:
-        rate_h = time_pmc(int(args.markers), args.steps, half_pushes=True)
+    for repeat in range(args.repeats):
+        rate_a = None
+        if args.archimedes:
+            deck = args.deck or (pathlib.Path(args.archimedes).resolve().parent / "examples"
+                                 / "DIODE" / "diode.input")
+            rate_a = time_archimedes(args.archimedes, deck, args.steps)
+        rate_2 = time_pmc_2d(int(args.markers), args.steps)
         if rate_a:
-            _emit(kind="ratio_half_pushes", pmc_over_archimedes=rate_h / rate_a)
-    rate_p = time_pmc(int(args.markers), args.steps)
-    if rate_a:
-        _emit(kind="ratio", pmc_over_archimedes=rate_p / rate_a, target=3.0,
-              holds=rate_p / rate_a >= 3.0)
+            _emit(kind="ratio", deck="2d", repeat=repeat, pmc_over_archimedes=rate_2 / rate_a,
+                  target=3.0, holds=rate_2 / rate_a >= 3.0)
+        if args.no_1d:
+            continue
+        if args.half_pushes:
+            rate_h = time_pmc(int(args.markers), args.steps, half_pushes=True)
+            if rate_a:
+                _emit(kind="ratio_half_pushes", pmc_over_archimedes=rate_h / rate_a)
+        rate_p = time_pmc(int(args.markers), args.steps)
+        if rate_a:
+            _emit(kind="ratio", deck="1d", repeat=repeat, pmc_over_archimedes=rate_p / rate_a,
+                  target=3.0, holds=rate_p / rate_a >= 3.0)
     _emit(kind="done", seconds=time.perf_counter() - started)
 
 

@@ -61,8 +61,8 @@ class Boundary(Model):
         hi = self.hi[axis] if isinstance(self.hi, tuple) else self.hi
         return lo, hi
 
-    def codes(self):
-        """Wall kinds at (lo, hi) for the kernels."""
+    def codes(self, axis=0):
+        """Wall kinds at (lo, hi) of ``axis`` for the kernels."""
         return self.code, self.code
 
     def naxes(self):
@@ -304,13 +304,24 @@ class Injecting(Boundary):
     """Contacts: walls at ``lo`` and ``hi`` along x with a :class:`Reservoir` behind either or
     both. A contact absorbs what reaches it and injects the reservoir's one-sided flux: markers
     arrive as a Poisson process and stream freely from the wall for the rest of their first
-    step. A side without a reservoir is a plain wall, absorbing or reflecting. One position
-    dimension.
+    step. A side without a reservoir is a plain wall, absorbing or reflecting.
+
+    In two or three position dimensions (``lo``, ``hi`` one number per axis) the contacts are
+    the two faces normal to x, each spanning the whole box across (y, z), and the other faces
+    are insulating: specular reflection (GNU Archimedes' ``INSULATOR`` sides mirror the
+    position and reverse k normal to the side, ``src/drift.h``, and are Neumann sides of its
+    Poisson equation, ``src/electrostatics.c``; here the Neumann sides of a
+    :class:`pmc.fields.Poisson`). A marker enters at a uniformly drawn point of the face (as
+    Archimedes' ``create_edge_particle`` draws it uniformly across its contact node's cell);
+    reservoir densities are then per unit volume of the physical device (1/m^3; weights per
+    unit length along z in 2-D) and the terminal currents are charge per second through the
+    whole face (per unit length along z in 2-D).
 
     Parameters
     ----------
-    lo, hi : float
-        Wall positions [m].
+    lo, hi : float or sequence of float
+        Wall positions [m]: numbers (one position dimension) or one per axis (2 or 3), the
+        contacts at x = lo[0] and x = hi[0].
     left, right : Reservoir or {"absorbing", "reflecting"}
         What is behind the low and the high wall (default "absorbing": no reservoir).
     charge : float
@@ -326,8 +337,6 @@ class Injecting(Boundary):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.naxes() != 1:
-            raise ValueError("Injecting supports one position dimension: lo and hi are numbers")
         for name in ("left", "right"):
             r = getattr(self, name)
             if r is None:
@@ -340,17 +349,26 @@ class Injecting(Boundary):
             raise ValueError("charge must be finite and non-zero [C per unit weight], got 0")
         object.__setattr__(self, "charge", charge)
 
-    def codes(self):
+    def codes(self, axis=0):
+        if axis > 0:  # insulating sides
+            return _push.REFLECTING, _push.REFLECTING
         return tuple(_push.ABSORBING if isinstance(r, Reservoir) else self._WALLS[r]
                      for r in (self.left, self.right))
+
+    def face_area(self):
+        """Area [m^(dx-1)] of a contact face: the product of the box's transverse extents
+        (1 in one position dimension)."""
+        return float(np.prod([self.extent(a)[1] - self.extent(a)[0]
+                              for a in range(1, self.naxes())]))
 
     def reservoirs(self):
         """[(side, wall, direction, reservoir)] for the reservoirs present."""
         out = []
+        lo, hi = self.extent(0)
         if isinstance(self.left, Reservoir):
-            out.append((0, self.lo, 1.0, self.left))
+            out.append((0, lo, 1.0, self.left))
         if isinstance(self.right, Reservoir):
-            out.append((1, self.hi, -1.0, self.right))
+            out.append((1, hi, -1.0, self.right))
         return out
 
 
@@ -662,7 +680,7 @@ def encode_walls(boundary, dx):
             raise ValueError("each boundary of a per-axis tuple takes scalar lo and hi")
         axes = [0] * dx
     for k, (b, a) in enumerate(zip(per_axis, axes)):
-        kinds[k] = b.codes()
+        kinds[k] = b.codes(a)
         lo[k], hi[k] = b.extent(a)
     return kinds, lo, hi
 

@@ -1,6 +1,7 @@
-"""Semiconductor devices in one dimension: doping profiles, the equilibrium they hold, and a
-drift-diffusion reference (docs/design.md §5, "Fields": ohmic contacts and applied voltages are
-boundary values of the field and of the walls).
+"""Semiconductor devices along x (in one dimension, or in two with the doping uniform across a
+width): doping profiles, the equilibrium they hold, and a drift-diffusion reference
+(docs/design.md §5, "Fields": ohmic contacts and applied voltages are boundary values of the
+field and of the walls).
 
 * :class:`Doping` is a piecewise-constant profile of ionized donors and acceptors along x, as a
   case file writes it (a list of regions); it gives the fixed background charge of a Poisson
@@ -189,6 +190,12 @@ class DopedEquilibrium(Distribution):
         sample the positions from instead of the neutral doping, e.g. the equilibrium of
         :func:`drift_diffusion` (``(sol.x, sol.density)``): a run then starts without the
         transient of the space charge. Markers have equal weights.
+    width : tuple (y_lo, y_hi), optional
+        A two-dimensional device [m] across x, the doping uniform across it (Archimedes'
+        diode, :class:`pmc.Injecting` with one extent per axis): positions uniform in
+        [y_lo, y_hi), markers with dx = 2, weights per unit length along z [1/m] (the
+        one-dimensional weight times the width). Default: one dimension, weights per unit
+        area [1/m^2].
     """
 
     doping: Doping
@@ -196,8 +203,15 @@ class DopedEquilibrium(Distribution):
     temperature: float
     momentum_dims: int = 3
     profile: object = None
+    width: object = None
 
     def __post_init__(self):
+        if self.width is not None:
+            w = _checks.finite_array("width", self.width)
+            if w.shape != (2,) or not w[1] > w[0]:
+                raise ValueError(f"width must be a (y_lo, y_hi) pair [m] with y_hi > y_lo, got "
+                                 f"{self.width!r}")
+            object.__setattr__(self, "width", (float(w[0]), float(w[1])))
         if not isinstance(self.doping, Doping):
             raise ValueError(f"doping must be a pmc.devices.Doping, got {self.doping!r}")
         if not isinstance(self.dispersion, (Parabolic, Kane, MultiValley)):
@@ -218,7 +232,7 @@ class DopedEquilibrium(Distribution):
 
     @property
     def dx(self):
-        return 1
+        return 1 if self.width is None else 2
 
     @property
     def dp(self):
@@ -226,10 +240,19 @@ class DopedEquilibrium(Distribution):
 
     @property
     def total_weight(self):
+        across = 1.0 if self.width is None else self.width[1] - self.width[0]
         if self.profile is not None:
-            return _PiecewiseLinear(*self.profile).total
-        return float(np.sum(np.maximum(self.doping.net_by_region, 0.0)
-                            * np.diff(self.doping.edges)))
+            return across * _PiecewiseLinear(*self.profile).total
+        return across * float(np.sum(np.maximum(self.doping.net_by_region, 0.0)
+                                     * np.diff(self.doping.edges)))
+
+    def _draw(self, rng, n):
+        x, p, w, s = self._draw_along(rng, n)
+        if self.width is None:
+            return x, p, w, s
+        lo, hi = self.width
+        y = lo + (hi - lo) * rng.random(x.shape[1])
+        return np.ascontiguousarray(np.vstack([x, y])), p, w * (hi - lo), s
 
     def counts(self, n):
         """Markers per region for ``n`` in all (proportional to the carriers; >= 1 in every
@@ -244,7 +267,8 @@ class DopedEquilibrium(Distribution):
             counts[order[:short]] += 1
         return counts
 
-    def _draw(self, rng, n):
+    def _draw_along(self, rng, n):
+        """(x (1, n), p, w per unit area, state) of the one-dimensional profile."""
         table, _ = Reservoir(temperature=self.temperature).emission(self.dispersion, self.dp)
         key = seed_to_int(int(rng.integers(1 << 62)))
         valleys = isinstance(self.dispersion, MultiValley)
@@ -254,7 +278,8 @@ class DopedEquilibrium(Distribution):
             s = np.empty(n, np.int64)
             _inject.refill_band(key, 0, 0, 0.0, 1.0, self.temperature, table, x, p, s)
             x[0] = _PiecewiseLinear(*self.profile).draw(rng, n)
-            return x, p, self._weights(n), s if valleys else None
+            return x, p, np.full(n, _PiecewiseLinear(*self.profile).total / n), \
+                s if valleys else None
         counts = self.counts(n)
         x = np.empty((1, int(counts.sum())))
         p = np.empty((self.dp, x.shape[1]))

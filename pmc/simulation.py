@@ -883,8 +883,13 @@ class Simulation(FrameRun):
         The Ramo-Shockley current is instantaneous: I_c = -q sum_i w_i v_i . grad(phi_c)(x_i)
         with the weighting potential phi_c, the Laplace solution with 1 on contact c and 0 on
         the other (S. Ramo, Proc. IRE 27, 584 (1939); W. Shockley, J. Appl. Phys. 9, 635
-        (1938)); in one dimension phi_hi = (x - x_lo) / L and phi_lo = 1 - phi_hi. In a steady
-        state the time averages of the two agree (the displacement current averages to 0)."""
+        (1938)); in one dimension phi_hi = (x - x_lo) / L and phi_lo = 1 - phi_hi. In two or
+        three dimensions with a :class:`pmc.fields.Poisson` field on the box (Dirichlet on the
+        contact faces), phi_c is solved on its mesh (no charge, its permittivity, 1 on contact
+        c and 0 on every other Dirichlet side, its Neumann sides insulating) and grad phi_c
+        interpolated to the markers with the field's shape function; without one, the box's
+        insulating sides make phi_c linear in x as in one dimension. In a steady state the time
+        averages of the two agree (the displacement current averages to 0)."""
         q = self.boundary.charge
         t_prev, *prev = self._contact_frame
         now = np.array([*self._absorbed[:2], *self._injected])
@@ -893,6 +898,16 @@ class Simulation(FrameRun):
         contact = q * (d[2:] - d[:2]) / span if span > 0 else np.zeros(2)
         mk = self.markers
         lo, hi = self.boundary.extent(0)
+        weighting = self._weighting_fields() if mk.dx > 1 else None
+        if weighting is not None:
+            op, fields = weighting
+            ramo = np.zeros(2)
+            if mk.n:
+                v = self.hamiltonian.velocity(mk.momenta, state=mk.state)[:, :mk.dx]
+                for c in range(2):  # -grad phi_c at the markers, (dx, n)
+                    g = op.interpolate(mk, fields[c])
+                    ramo[c] = q * float(np.dot(mk.w, np.einsum("ij,ji->i", v, g)))
+            return contact, ramo
         flow = 0.0
         if mk.n:
             v = self.hamiltonian.velocity(mk.momenta, state=mk.state)
@@ -900,6 +915,27 @@ class Simulation(FrameRun):
             flow = float(np.dot(mk.w, v))
         ramo = np.array([1.0, -1.0]) * q * flow / (hi - lo)
         return contact, ramo
+
+    def _weighting_fields(self):
+        """(operator, (E_lo, E_hi)) with E_c = -grad phi_c [1/m] on the mesh of the run's
+        Poisson field of the markers' dimension whose x sides are Dirichlet (the first such),
+        computed once; None without one."""
+        cached = getattr(self, "_weighting", False)
+        if cached is not False:
+            return cached
+        self._weighting = None
+        for op in self.field_operators:
+            if (getattr(op, "ndim", 0) == self.markers.dx and hasattr(op, "solve")
+                    and op.sides[0] == ("dirichlet", "dirichlet")):
+                zero = np.zeros(op.shape)
+                others = [(0.0, 0.0)] * op.ndim
+                fields = []
+                for volts in ((1.0, 0.0), (0.0, 1.0)):
+                    phi = op.solve(zero, voltages=[volts] + others[1:])
+                    fields.append(op.electric_field(phi))
+                self._weighting = (op, tuple(fields))
+                break
+        return self._weighting
 
     def _fingerprint(self):
         fields = (repr(self.fields),) if self.fields else ()

@@ -408,8 +408,14 @@ class Contact:
     table : ndarray
         The band's valleys for the injection kernels (:meth:`pmc.Reservoir.emission`).
     mirror : ndarray or None
-        A multi-valley band: the valley each valley becomes when p_x is reversed (a marker
-        that crosses the box and a reflecting wall in its first step).
+        A multi-valley band: the valley each valley becomes when the momentum component of an
+        axis is reversed, (valleys, 3) (a marker that meets a reflecting wall in its first
+        step).
+    area : float
+        Area of the contact face [m^(dx-1)] (1 in one dimension).
+    velocity : callable or None
+        v(p (k, dp), state) [m/s] of the run's band: the flight across the face of a marker
+        entering in two or three dimensions.
     """
 
     side: int
@@ -422,13 +428,15 @@ class Contact:
     rate: float
     table: np.ndarray = None
     mirror: np.ndarray = None
+    area: float = 1.0
+    velocity: object = None
 
 
 def _inject_step(markers, key, step, contact, dt, wkind, lo, hi):
     res = contact.reservoir
     tally = _flux_step(markers, key, step, contact, dt, wkind, lo, hi)
     if res.rule == "neutral":
-        tally += _refill_step(markers, key, step, contact)
+        tally += _refill_step(markers, key, step, contact, lo, hi)
     return tally
 
 
@@ -458,8 +466,44 @@ def _flux_step(markers, key, step, contact, dt, wkind, lo, hi):
             x[0, past] = 2.0 * wall_x - x[0, past]
             p[0, past] = -p[0, past]
             if state is not None and contact.mirror is not None:
-                state[past] = contact.mirror[state[past]]
+                state[past] = contact.mirror[state[past], 0]
+    if markers.dx > 1:
+        # the entry point uniform on the face, then the flight across for the same time as
+        # along x: (x - wall) / v_x (v_x != 0 for a marker that crossed the wall)
+        across = _across_face(key, step, _rng.CONTACT_FACE + side, k, markers.dx, lo, hi)
+        v = contact.velocity(np.ascontiguousarray(p.T),
+                             state if state is not None else np.zeros(k, np.int64))
+        v = v.reshape(k, -1)
+        flight = (x[0] - wall) / v[:, 0]
+        across += v[:, 1:markers.dx].T * flight
+        state = _fold_across(across, p, state, contact.mirror, lo, hi)
+        x = np.vstack([x, across])
     return _append(markers, x, p, state, res.weight, side, k, lo, hi)
+
+
+def _across_face(key, step, label, k, dx, lo, hi):
+    """Positions (dx - 1, k) [m] uniform on a contact face (the box's extent across x), from
+    stream_key(key, step, label) (:data:`pmc._kernels.rng.CONTACT_FACE`)."""
+    u = _rng.fill_uniform(_rng.stream_key(key, step, label), np.empty(k * (dx - 1)))
+    u = u.reshape(k, dx - 1).T
+    return lo[1:dx, np.newaxis] + (hi[1:dx] - lo[1:dx])[:, np.newaxis] * u
+
+
+def _fold_across(across, p, state, mirror, lo, hi):
+    """Fold positions ``across`` (axes 1.., in place) into the box by specular reflection at
+    its insulating sides, reversing p along the axis (and a multi-valley marker's valley to
+    its mirror image) for an odd number of reflections; returns the states."""
+    for b in range(across.shape[0]):
+        a = b + 1
+        length = hi[a] - lo[a]
+        u = np.mod(across[b] - lo[a], 2.0 * length)
+        odd = u >= length
+        across[b] = lo[a] + np.where(odd, 2.0 * length - u, u)
+        if odd.any():
+            p[a, odd] = -p[a, odd]
+            if state is not None and mirror is not None:
+                state[odd] = mirror[state[odd], a]
+    return state
 
 
 def _append(markers, x, p, state, weight, side, k, lo, hi):
@@ -482,7 +526,7 @@ def _append(markers, x, p, state, weight, side, k, lo, hi):
     return tally
 
 
-def _refill_step(markers, key, step, contact):
+def _refill_step(markers, key, step, contact, lo, hi):
     """The ohmic contact: bring the contact cell's weight to density x cell, creating the
     markers it lacks (tallied as injected through the contact) or removing, at random among
     those in the cell, the markers it has in excess (tallied as absorbed there)."""
@@ -493,7 +537,7 @@ def _refill_step(markers, key, step, contact):
         a, b = contact.wall - res.cell, contact.wall
     x, _, w, _ = markers.kernel_arrays()
     held = _inject.weight_in(x, w, markers.n, a, b)
-    deficit = (res.density * res.cell - held) / res.weight
+    deficit = (res.density * res.cell * contact.area - held) / res.weight
     tally = StreamTally()
     k = _inject.count_refill(key, step, contact.side, abs(deficit))
     if k == 0:
@@ -514,6 +558,9 @@ def _refill_step(markers, key, step, contact):
     state = np.empty(k, np.int64)
     _inject.refill_band(key, step, contact.side, a, b, res.temperature, contact.table, xn, pn,
                         state)
+    if markers.dx > 1:  # uniform across the contact cell
+        xn = np.vstack([xn, _across_face(key, step, _rng.CONTACT_FACE + 2 + contact.side, k,
+                                         markers.dx, lo, hi)])
     markers.append(xn, pn, np.full(k, res.weight), None if markers.state is None else state)
     tally.injected_weight[contact.side] = k * res.weight
     tally.injected_count = k
@@ -527,11 +574,18 @@ def check_boundary(boundary, hamiltonian, markers):
     reservoirs = boundary.reservoirs() if isinstance(boundary, Injecting) else []
     if not reservoirs:
         return reservoirs
-    if markers.dx != 1:
-        raise ValueError(f"Injecting needs markers with dx=1, got dx={markers.dx}")
+    if boundary.naxes() != markers.dx:
+        raise ValueError(f"Injecting with markers of dx={markers.dx} needs lo and hi with one "
+                         f"number per axis ({markers.dx}; the contacts are the faces normal to "
+                         f"x), got lo={boundary.lo!r}, hi={boundary.hi!r}")
     disp = hamiltonian.dispersion
     out = []
     lo, hi = boundary.extent(0)
+    area = boundary.face_area()
+    velocity = None
+    if markers.dx > 1:  # (Markers have dp >= dx)
+        def velocity(p, state):
+            return hamiltonian.velocity(p, state=state)
     for side, wall, direction, res in reservoirs:
         table, _ = res.emission(disp, markers.dp)
         mass, alpha = ((None, None) if isinstance(disp, MultiValley)
@@ -540,7 +594,9 @@ def check_boundary(boundary, hamiltonian, markers):
             raise ValueError(f"the contact cell ({res.cell:g} m) is wider than the box "
                              f"[{lo:g}, {hi:g}]")
         exact = isinstance(disp, Parabolic) and res.rule == "flux"
-        rate = res.flux(direction, disp, markers.dp) / res.weight  # per unit time (1D)
-        mirror = disp.mirror_states()[:, 0] if isinstance(disp, MultiValley) else None
-        out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate, table, mirror))
+        rate = res.flux(direction, disp, markers.dp) * area / res.weight  # per unit time
+        mirror = disp.mirror_states() if isinstance(disp, MultiValley) else None
+        out.append(Contact(side, wall, direction, res, mass, alpha, exact, rate, table, mirror,
+                           area, velocity))
     return out
+

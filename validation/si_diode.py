@@ -265,13 +265,13 @@ def run(quick, outdir, valleys=False):
                    passed=passed, details=details)
 
 
-def _fermi_check(s):
+def _fermi_check(s, nodes=NODES):
     """Largest |phi_F - mean| / (z_F stderr) over the bins with >= 20 markers (z_F: the
-    module docstring, check 1)."""
+    module docstring, check 1); the potential on ``nodes`` equally spaced nodes."""
     (n, n_s), (phi, phi_s) = s["density"], s["potential"]
     x = (np.arange(100) + 0.5) * LENGTH / 100
     vt = TEMPERATURE / e
-    nodes = np.linspace(0.0, LENGTH, NODES)
+    nodes = np.linspace(0.0, LENGTH, nodes)
     # the potential that goes with a bin's mean density: n ~ exp(phi / V_T) inside the bin, so
     # V_T ln <exp(phi / V_T)>_bin, not phi at the centre (the two differ by a few mV in the
     # junctions, where phi drops ~1 V_T per bin: Jensen's inequality)
@@ -333,10 +333,7 @@ def _figure(ds, profiles, details, path):
 
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     ax = axes[0, 0]
-    ax.errorbar(ds.bias, ds.contact_current / 1e4, yerr=ds.contact_current_stderr / 1e4,
-                fmt="o", label="contacts")
-    ax.errorbar(ds.bias, ds.ramo_current / 1e4, yerr=ds.ramo_current_stderr / 1e4, fmt="s",
-                mfc="none", label="Ramo-Shockley")
+    _currents_panel(ax, ds, "")
     for k, row in enumerate(details.get("drift_diffusion", [])):
         ax.plot(row["bias_V"], row["dd_A_per_m2"] / 1e4, "k*", ms=12,
                 label="drift-diffusion, mu_0" if k == 0 else None)
@@ -363,7 +360,22 @@ def _figure(ds, profiles, details, path):
     ax.set_ylabel("mean velocity [1e5 m/s]")
     ax.set_title("velocity overshoot")
     ax.legend(fontsize=7)
-    ax = axes[1, 1]
+    _fermi_panel(axes[1, 1], profiles)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _currents_panel(ax, ds, prefix):
+    """The contact and Ramo-Shockley current densities [A/cm^2] against the bias."""
+    ax.errorbar(ds.bias, ds.contact_current / 1e4, yerr=ds.contact_current_stderr / 1e4,
+                fmt="o", label=f"{prefix}contacts")
+    ax.errorbar(ds.bias, ds.ramo_current / 1e4, yerr=ds.ramo_current_stderr / 1e4, fmt="s",
+                mfc="none", label=f"{prefix}Ramo-Shockley")
+
+
+def _fermi_panel(ax, profiles):
+    """The equilibrium Fermi level minus its mean [mV] along x (check 1)."""
     eq = profiles.get(0.0)
     if eq is not None and "fermi" in eq:
         xf, phi_f, err, mean = eq["fermi"]
@@ -371,9 +383,6 @@ def _figure(ds, profiles, details, path):
         ax.axhline(0.0, color="k")
     ax.set_xlabel("x [um]")
     ax.set_ylabel("Fermi level - mean [mV] (0 V)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 if __name__ == "__main__":

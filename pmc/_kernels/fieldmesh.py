@@ -541,8 +541,114 @@ def _pad_1d(field, n, per):
     return table
 
 
+@njit(**SCALAR)
+def _cic_2d(x, i, lo, inv_h, n, per):
+    """CIC stencil of marker ``i`` on a 2-D mesh: (flat index of node (j0, j1), the flat
+    offsets to nodes (j0 + 1, j1) and (j0, j1 + 1), the weights u0, u1 along axis 0 and v0, v1
+    along axis 1, inside). On a bounded axis j + 1 <= n - 1 (:func:`stencil`); on a periodic
+    one it wraps to 0."""
+    a, u0, u1, _, oka = stencil(CIC, x[0, i], lo[0], inv_h[0], n[0], per[0])
+    b, v0, v1, _, okb = stencil(CIC, x[1, i], lo[1], inv_h[1], n[1], per[1])
+    da = n[1] if a + 1 < n[0] else -a * n[1]
+    db = 1 if b + 1 < n[1] else -b
+    return a * n[1] + b, da, db, u0, u1, v0, v1, oka and okb
+
+
+@njit(**JIT)
+def _deposit_cic_2d(x, w, start, stop, lo, inv_h, n, per, out):
+    """:func:`_deposit_range` for CIC on a 2-D mesh, unrolled (the same sums in the same
+    order)."""
+    for i in range(start, stop):
+        k, da, db, u0, u1, v0, v1, ok = _cic_2d(x, i, lo, inv_h, n, per)
+        if not ok:
+            continue
+        qa = w[i] * u0
+        out[k] += qa * v0
+        out[k + db] += qa * v1
+        qa = w[i] * u1
+        out[k + da] += qa * v0
+        out[k + da + db] += qa * v1
+
+
+@njit(**JIT)
+def _gather_cic_2d(x, start, stop, lo, inv_h, n, per, field, out, h, add):
+    """:func:`_gather_block` for CIC on a 2-D mesh, unrolled (the same sums in the same
+    order)."""
+    for i in range(start, stop):
+        k, da, db, u0, u1, v0, v1, ok = _cic_2d(x, i, lo, inv_h, n, per)
+        for c in range(field.shape[0]):
+            if not ok:
+                if not add:
+                    out[c, i] = 0.0
+                continue
+            s = (field[c, k] * v0 + field[c, k + db] * v1) * u0
+            s += (field[c, k + da] * v0 + field[c, k + da + db] * v1) * u1
+            if add:
+                out[c, i] += h * s
+            else:
+                out[c, i] = s
+
+
+@njit(**JIT)
+def _locate_cic_2d(x, b0, b1, lo, inv_h, n, kk, ww):
+    """kk[k] = flat index of the first node, ww[:, k] = (u0, u1, v0, v1): the CIC stencil of
+    marker b0 + k on a 2-D mesh bounded on both axes (:func:`_stencil_1d` per axis: selects
+    only, a vectorised loop; weights 0 outside the mesh)."""
+    n1 = n[1]
+    for i in range(uint64(b0), uint64(b1)):
+        k = i - uint64(b0)
+        a, u0, u1, _ = _stencil_1d(CIC, False, x[0, i], lo[0], inv_h[0], n[0], 0.0)
+        b, v0, v1, _ = _stencil_1d(CIC, False, x[1, i], lo[1], inv_h[1], n1, 0.0)
+        kk[k] = (a - 1) * n1 + (b - 1)
+        ww[0, k] = u0
+        ww[1, k] = u1
+        ww[2, k] = v0
+        ww[3, k] = v1
+
+
+@njit(**JIT)
+def _bounded_cic_2d(x, p, w, start, stop, lo, inv_h, n, field, h, add, out, deposit):
+    """The CIC deposit (``deposit``: out[node] += w S) or gather (out[c, i] (+)= h field[c] at
+    x_i) of markers start..stop-1 on a 2-D mesh bounded on both axes, in sub-blocks of
+    :data:`SUB` markers: the stencils first (:func:`_locate_cic_2d`), then the indexed adds or
+    loads, with the same sums in the same order as :func:`_deposit_cic_2d` and
+    :func:`_gather_cic_2d` (a marker outside adds zeros)."""
+    n1 = n[1]
+    kk = np.empty(SUB, np.int64)
+    ww = np.empty((4, SUB))
+    for b0 in range(start, stop, SUB):
+        b1 = min(b0 + SUB, stop)
+        _locate_cic_2d(x, b0, b1, lo, inv_h, n, kk, ww)
+        for i in range(b0, b1):
+            k = i - b0
+            j = kk[k]
+            u0, u1, v0, v1 = ww[0, k], ww[1, k], ww[2, k], ww[3, k]
+            if deposit:
+                qa = w[i] * u0
+                out[j] += qa * v0
+                out[j + 1] += qa * v1
+                qa = w[i] * u1
+                out[j + n1] += qa * v0
+                out[j + n1 + 1] += qa * v1
+                continue
+            for c in range(field.shape[0]):
+                s = (field[c, j] * v0 + field[c, j + 1] * v1) * u0
+                s += (field[c, j + n1] * v0 + field[c, j + n1 + 1] * v1) * u1
+                if add:
+                    p[c, i] += h * s
+                else:
+                    p[c, i] = s
+
+
 @njit(**JIT)
 def _deposit_any(x, w, start, stop, dx, order, lo, inv_h, n, per, out):
+    if dx == 2 and order == CIC and per[0] == 0 and per[1] == 0:
+        none = np.empty((0, 0))
+        _bounded_cic_2d(x, none, w, start, stop, lo, inv_h, n, none, 0.0, False, out, True)
+        return
+    if dx == 2 and order == CIC:
+        _deposit_cic_2d(x, w, start, stop, lo, inv_h, n, per, out)
+        return
     if dx == 1:
         m = n[0]
         acc = np.zeros((m + SPARE, ROW))
@@ -621,9 +727,18 @@ def _gather_block(x, start, stop, dx, order, lo, inv_h, n, per, field, out, h, a
 def gather(x, count, dx, order, lo, inv_h, n, per, field, out):
     """out[k, i] = sum over nodes of field[k, node] S(x_i - x_node): the ``field`` (ncomp, flat
     mesh) at the live markers; 0 for markers outside a bounded mesh."""
+    bounded = per[0] == 0 and per[1] == 0
+    none = np.empty(0)
     for b in prange((count + BLOCK - 1) // BLOCK):
-        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
-                      field, out, 1.0, False)
+        if dx == 2 and order == CIC and bounded:
+            _bounded_cic_2d(x, out, none, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n,
+                            field, 1.0, False, none, False)
+        elif dx == 2 and order == CIC:
+            _gather_cic_2d(x, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n, per, field,
+                           out, 1.0, False)
+        else:
+            _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n,
+                          per, field, out, 1.0, False)
     return out
 
 
@@ -641,9 +756,18 @@ def kick(x, p, count, dx, order, lo, inv_h, n, per, field, h):
             _chunk_1d(order, periodic, x, p, p[0], b * BLOCK, min((b + 1) * BLOCK, count), lo[0],
                       inv_h[0], m, table, h, False, 0.0, 0.0, 0, 0, 0.0, 0.0, none)
         return
+    bounded = per[0] == 0 and per[1] == 0
+    none = np.empty(0)
     for b in prange(nblock):
-        _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n, per,
-                      field, p, h, True)
+        if dx == 2 and order == CIC and bounded:
+            _bounded_cic_2d(x, p, none, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n,
+                            field, h, True, none, False)
+        elif dx == 2 and order == CIC:
+            _gather_cic_2d(x, b * BLOCK, min((b + 1) * BLOCK, count), lo, inv_h, n, per, field,
+                           p, h, True)
+        else:
+            _gather_block(x, b * BLOCK, min((b + 1) * BLOCK, count), dx, order, lo, inv_h, n,
+                          per, field, p, h, True)
 
 
 @njit(**JIT_PARALLEL)

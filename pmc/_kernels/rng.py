@@ -75,12 +75,19 @@ COMPOSED_PUSH = 19 << 44
 #: c at step t use the FREESTREAM streams above with FREESTREAM_SPECIES in place of FREESTREAM and
 #: c' = 6 (s - 1) + c in place of c (species 0 uses FREESTREAM itself).
 FREESTREAM_SPECIES = 23 << 44
+#: Positions across a contact face (pmc.Injecting in 2 or 3 dimensions) at step t: the markers
+#: entering through wall side s by the flux stream_key(seed, t, CONTACT_FACE + s), those an
+#: ohmic contact creates in its cell stream_key(seed, t, CONTACT_FACE + 2 + s); the k-th
+#: marker's transverse axis a (1 or 2) at counter (dx - 1) k + a - 1. (A composed push keys
+#: them from its own family, as COMPOSED_PUSH says.)
+CONTACT_FACE = 35 << 44
 #: The table by name.
 STREAMS = {"injection": INJECTION, "injection_marker": INJECTION_MARKER,
            "rate_matrix": RATE_MATRIX, "binary": BINARY, "scattering": SCATTERING,
            "walls": WALLS, "freestream": FREESTREAM, "ohmic": OHMIC, "mixture": MIXTURE,
            "wigner": WIGNER, "wigner_annihilation": WIGNER_ANNIHILATION,
-           "composed_push": COMPOSED_PUSH, "freestream_species": FREESTREAM_SPECIES}
+           "composed_push": COMPOSED_PUSH, "freestream_species": FREESTREAM_SPECIES,
+           "contact_face": CONTACT_FACE}
 
 
 @njit(**JIT)
