@@ -589,6 +589,15 @@ def _gather_cic_2d(x, start, stop, lo, inv_h, n, per, field, out, h, add):
                 out[c, i] = s
 
 
+@njit(**SCALAR)
+def _cic_bounded(v, lo, inv_h, n):
+    """(b, w0, w1): the CIC stencil of :func:`_stencil_1d` on a bounded axis of ``n`` nodes as
+    padded first node and weights, the weights 0 and b = 1 (node 0) outside the mesh."""
+    b, d = _stencil_1d(CIC, False, v, lo, inv_h, n, 0.0)
+    q = 1.0 if b != n + PAD else 0.0
+    return (b if q else 1), q * (1.0 - d), q * d
+
+
 @njit(**JIT)
 def _locate_cic_2d(x, b0, b1, lo, inv_h, n, kk, ww):
     """kk[k] = flat index of the first node, ww[:, k] = (u0, u1, v0, v1): the CIC stencil of
@@ -597,8 +606,8 @@ def _locate_cic_2d(x, b0, b1, lo, inv_h, n, kk, ww):
     n1 = n[1]
     for i in range(uint64(b0), uint64(b1)):
         k = i - uint64(b0)
-        a, u0, u1, _ = _stencil_1d(CIC, False, x[0, i], lo[0], inv_h[0], n[0], 0.0)
-        b, v0, v1, _ = _stencil_1d(CIC, False, x[1, i], lo[1], inv_h[1], n1, 0.0)
+        a, u0, u1 = _cic_bounded(x[0, i], lo[0], inv_h[0], n[0])
+        b, v0, v1 = _cic_bounded(x[1, i], lo[1], inv_h[1], n1)
         kk[k] = (a - 1) * n1 + (b - 1)
         ww[0, k] = u0
         ww[1, k] = u1
