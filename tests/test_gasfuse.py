@@ -139,3 +139,52 @@ def test_only_the_gas_push_samples_in_its_pass():
     s = sampling.CellSampler(pmc.Cells(0.0, L, 2), mass=M)
     with pytest.raises(ValueError, match="gas push"):
         Streamer(H, mk, boundary=pmc.Periodic(0.0, L))(mk, 1e-9, 1, sample=(s, 5e-10))
+
+
+# ---------------------------------------------------------------- per-face mixture fractions
+K = pmc.units.K
+HE = pmc.Species("He", 6.6465e-27, pmc.collisions.HardSphere(2.2e-10), 1e10)
+AR = pmc.Species("Ar", M, pmc.collisions.HardSphere(3.66e-10), 1e10)
+MIX = pmc.Mixture([HE, AR])
+
+
+def test_freestream_fractions_per_face():
+    # helium enters through the lo face only, argon through the hi face only, each with the
+    # exact one-sided flux of its partial density; one composition for both faces is as before
+    face = pmc.Freestream(0.0, L, density=(1e20, 2e20), temperature=KB * T,
+                          mixture=MIX, fractions=({"He": 1.0}, (0.0, 1.0)))
+    assert face.fractions == ((1.0, 0.0), (0.0, 1.0))
+    assert face.fraction(0, 0) == 1.0 and face.fraction(1, 0) == 0.0
+    assert face.flux(0, 0, 1) == 0.0 and face.flux(0, 1, 0) == 0.0
+    for side, s, n in ((0, 0, 1e20), (1, 1, 2e20)):
+        sigma = math.sqrt(KB * T / MIX.masses[s])
+        assert face.flux(0, side, s) == pytest.approx(n * sigma / math.sqrt(2.0 * math.pi),
+                                                      rel=1e-12)
+        assert face.flux(0, side) == face.flux(0, side, s)
+    same = pmc.Freestream(0.0, L, density=1e20, temperature=KB * T, mixture=MIX,
+                          fractions=(0.25, 0.75))
+    assert same.fractions == (0.25, 0.75) and same.fraction(1, 1) == 0.75
+    # a step of the faces alone: what entered through lo is helium moving up, through hi argon
+    # moving down, as many as the fluxes give (Poisson, 4 standard deviations)
+    H_MIX = pmc.Hamiltonian(MIX.band, units="si")
+    mk = pmc.Markers(x=np.full((1, 1), 0.5 * L), p=np.zeros((1, 3)), w=np.full(1, 1e-30),
+                     state=np.zeros(1, np.int64))
+    dt = 1e-8
+    tally = Streamer(H_MIX, mk, boundary=face, seed=4)(mk, dt, 20)
+    state, vx = mk.state[1:], mk.momenta[1:, 0]
+    assert np.all((state == 0) == (vx > 0))
+    for side, s in ((0, 0), (1, 1)):
+        mean = face.flux(0, side, s) * 20 * dt / MIX.weights[s]  # per unit area (dx = 1)
+        count = tally.face_injected[side] / MIX.weights[s]
+        assert abs(count - mean) < 4.0 * math.sqrt(mean), (side, count, mean)
+
+
+@pytest.mark.parametrize("fractions, match", [
+    (({"He": 1.0}, {"He": 0.5}), r"fractions\[hi\] must sum to 1"),
+    (((1.0, 0.0), (0.5,)), r"fractions\[hi\] must give one value per species"),
+    (((1.0, 0.0), (1.5, -0.5)), r"fractions\[hi\]\[Ar\] must be a finite number >= 0"),
+    (({"Xe": 1.0}, {"He": 1.0}), "unknown species"),
+])
+def test_freestream_fractions_per_face_bad_input(fractions, match):
+    with pytest.raises(ValueError, match=match):
+        pmc.Freestream(0.0, L, mixture=MIX, fractions=fractions)
