@@ -382,7 +382,10 @@ def push_gas_sampled(x, p, w, state, n, masses, dt, seed, label, step, wkind, lo
     is not counted. Buffers of the caller: ``flags`` uint8 (>= n,), ``deferred`` int64
     (>= n,), ``ndeferred`` int64 (chunks,), ``mid`` (7, >= n). Bitwise the separate pass's
     sums when no flight meets a wall before t_mid; independent of the thread count (fixed
-    chunks of whole blocks, per-block wall tallies)."""
+    chunks of whole blocks, per-block wall tallies). SPARTA (``fix ave/grid`` over
+    ``compute grid``, src/fix_ave_grid.cpp) and hyStrath's dsmcFoam (``dsmcCloud::evolve``:
+    move, collide, then its fields' own loop) sample in a pass of their own after the step;
+    here the block's markers are read once for both."""
     nblock = (n + BLOCK - 1) // BLOCK
     _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
     absorbing = _clear_gone(gone, n, wkind, x.shape[0])
