@@ -317,6 +317,14 @@ class CellSampler:
         self._counts = np.zeros(_cells.MAX_MOMENT_CHUNKS, np.int64)
         self._n_sampled = 0
 
+    def _chunks(self, n):
+        """Chunks of the sums of ``n`` markers, the scratch rows grown to hold them."""
+        slots = self._scratch.shape[1]
+        chunks = int(_cells.moment_chunks(n, slots))
+        if self._scratch.shape[0] < chunks:
+            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        return chunks
+
     def sample(self, markers, shift=0.0, defer=False):
         """Add the current markers' sums (one sample), each marker binned at its position
         advanced by v ``shift`` [s] (0: where it is). After the collisions of a step of dt,
@@ -331,10 +339,7 @@ class CellSampler:
         x, p, w, state = markers.kernel_arrays()
         n = markers.n
         st = state if self.groups > 1 else np.zeros(0, np.int64)
-        slots = self._scratch.shape[1]
-        chunks = int(_cells.moment_chunks(n, slots))
-        if self._scratch.shape[0] < chunks:
-            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        chunks = self._chunks(n)
         if defer:
             if self._deferred.shape[0] < n:
                 self._deferred = np.empty(markers.capacity, np.int64)
@@ -358,10 +363,7 @@ class CellSampler:
         x, p, w, state = markers.kernel_arrays()
         n = markers.n
         st = state if self.groups > 1 else np.zeros(0, np.int64)
-        slots = self._scratch.shape[1]
-        chunks = int(_cells.moment_chunks(n, slots))
-        if self._scratch.shape[0] < chunks:
-            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        chunks = self._chunks(n)
         if self._deferred.shape[0] < n:
             self._deferred = np.empty(markers.capacity, np.int64)
         if self._flags.shape[0] < n:
@@ -380,10 +382,7 @@ class CellSampler:
             return
         x, p, w, state = markers.kernel_arrays()
         st = state if self.groups > 1 else np.zeros(0, np.int64)
-        slots = self._scratch.shape[1]
-        chunks = int(_cells.moment_chunks(markers.n - start, slots))
-        if self._scratch.shape[0] < chunks:
-            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        chunks = self._chunks(markers.n - start)
         _cells.accumulate_moments(x, p, w, st, start, markers.n, self.cells.lo, self._inv_h,
                                   self.cells.shape, self._wrap, 0.0, self._inv_mass,
                                   np.empty(0, np.int64), self._no_counts,

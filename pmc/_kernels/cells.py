@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
+from .models import SCALAR
 
 #: At most this many chunks.
 MAX_CHUNKS = 64
@@ -276,9 +277,10 @@ def moment_chunk_bounds(ch, nchunk, start, n):
             min(n, start + BLOCK * ((ch + 1) * nb // nchunk)))
 
 
-@njit(**JIT)
+@njit(**SCALAR)
 def _add_moments(acc, s, wi, a, b, d):
-    """acc[s, :] += the NMOMENTS sums of one marker (weight wi, momentum (a, b, d))."""
+    """acc[s, :] += the NMOMENTS sums of one marker (weight wi, momentum (a, b, d)); inlined
+    (:data:`pmc._kernels.models.SCALAR`)."""
     wa = wi * a
     wb = wi * b
     wd = wi * d
@@ -347,25 +349,7 @@ def sample_range(positions, p, w, state, i0, i1, lo, inv_h, shape, wrap, shift, 
                 flags[i - uint64(i0)] = 1
                 mid[6, slot] = 0.0
             continue
-        s = uint64(g * ncell + c)
-        wi = w[i]
-        wa = wi * a
-        wb = wi * b
-        wd = wi * d
-        q = a * a + b * b + d * d
-        row[s, 0] += wi
-        row[s, 1] += wa
-        row[s, 2] += wb
-        row[s, 3] += wd
-        row[s, 4] += wa * a
-        row[s, 5] += wb * b
-        row[s, 6] += wd * d
-        row[s, 7] += wa * b
-        row[s, 8] += wa * d
-        row[s, 9] += wb * d
-        row[s, 10] += wa * q
-        row[s, 11] += wb * q
-        row[s, 12] += wd * q
+        _add_moments(row, uint64(g * ncell + c), w[i], a, b, d)
     return held
 
 
