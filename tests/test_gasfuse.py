@@ -29,13 +29,13 @@ def _box_markers(n, seed, dx=3):
 
 
 def test_sampled_push_is_the_push_and_the_separate_sampler_bitwise():
-    # a 3-D box (periodic x and z, moving diffuse walls on y), 2 chunks of sums, a step short
+    # a 3-D box (periodic x and z, moving diffuse walls on y), 5 chunks of sums, a step short
     # enough that no flight meets two walls: the push's numbers are those of the push without
     # sampling, and the sums those of the separate pass with the flights that met a wall held
     # back and binned on their way back (exact for one wall). (With walls on two axes, the few
     # flights that meet both near an edge are binned back along their last velocity by the
     # separate pass, only the traced ones are right.)
-    n = 2 * sampling._cells.MOMENT_CHUNK + 4096 + 17
+    n = 5 * 4096 + 17  # 5 chunks
     box = (pmc.Periodic(0.0, L),
            pmc.Diffuse(0.0, L, temperature=2 * KB * T, velocity=((10, 0, 0), (0, 0, -10))),
            pmc.Periodic(0.0, L))

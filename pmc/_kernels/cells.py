@@ -209,19 +209,22 @@ def gather_columns(a, order, out):
 #: Sums per (group, cell) accumulated by :func:`accumulate_moments`: w, w p_i (3),
 #: w p_i p_j (xx, yy, zz, xy, xz, yz), w |p|^2 p_i (3).
 NMOMENTS = 13
-#: Markers per chunk of :func:`accumulate_moments` (at least), and at most this many chunks.
-MOMENT_CHUNK = 1 << 16
+#: Markers per chunk of :func:`accumulate_moments`: at least one block and 4 per (group, cell)
+#: sum (so that clearing and adding a chunk's rows costs less than its markers), and at most
+#: this many chunks.
+MOMENT_CHUNK = BLOCK
 MAX_MOMENT_CHUNKS = 16
 
 
 @njit(**JIT)
 def moment_chunks(n, slots):
     """Chunks of :func:`accumulate_moments` for ``n`` markers and ``slots`` (group, cell) sums:
-    one per :data:`MOMENT_CHUNK` markers, at most :data:`MAX_MOMENT_CHUNKS`, the per-chunk sums
-    within :data:`CHUNK_BYTES`; at least 1. A function of n and slots only (never of the thread
-    count), so the order of the additions, and the sums, are the same on any number of
-    threads."""
-    c = min(MAX_MOMENT_CHUNKS, n // MOMENT_CHUNK)
+    one per max(:data:`MOMENT_CHUNK`, 4 slots) markers, at most :data:`MAX_MOMENT_CHUNKS`, the
+    per-chunk sums within :data:`CHUNK_BYTES`; at least 1. A function of n and slots only
+    (never of the thread count), so the order of the additions, and the sums, are the same on
+    any number of threads. (The sampling gas push runs its blocks in these chunks: enough of
+    them to share a run of 10^4 - 10^5 markers among threads.)"""
+    c = min(MAX_MOMENT_CHUNKS, n // max(MOMENT_CHUNK, 4 * slots))
     c = min(c, CHUNK_BYTES // max(8 * NMOMENTS * slots, 1))
     return max(c, 1)
 
