@@ -551,10 +551,11 @@ class Freestream(Boundary):
     mixture : pmc.Mixture, optional
         The species (masses, weights, rotational degrees of freedom); the run's band must be
         ``mixture.band``.
-    fractions : dict or sequence of float, optional
+    fractions : dict or sequence of float, or a pair of them, optional
         Mole fractions n_s / n, >= 0, summing to 1 (within 1e-9): a dict by species name (a
-        species left out has none) or one value per species in mixture order. Required with
-        ``mixture``.
+        species left out has none) or one value per species in mixture order; or a pair of
+        these, one per face (lo, hi), as ``density`` takes one per face. Required with
+        ``mixture``. Stored as one tuple in mixture order, or a pair of them.
     """
 
     density: object = 1.0
@@ -601,20 +602,20 @@ class Freestream(Boundary):
             raise ValueError("mass is not used with mixture= (each species has its own)")
         if self.fractions is None:
             raise ValueError("a mixture needs fractions= (the mole fraction of each species)")
-        names = mix.names
-        if isinstance(self.fractions, dict):
-            for key in self.fractions:
-                mix.index(key)
-            x = [self.fractions.get(n, 0.0) for n in names]
-        else:
-            x = list(np.atleast_1d(np.asarray(self.fractions, dtype=float)))
-            if len(x) != len(names):
-                raise ValueError(f"fractions must give one value per species ({len(names)}: "
-                                 f"{list(names)}), got {self.fractions!r}")
-        x = tuple(_checks.non_negative(f"fractions[{n}]", float(v)) for n, v in zip(names, x))
-        if not abs(sum(x) - 1.0) <= 1e-9:
-            raise ValueError(f"fractions must sum to 1, got {sum(x)!r}")
+        f = self.fractions
+        per_face = (isinstance(f, (tuple, list)) and len(f) == 2
+                    and all(isinstance(v, dict) or np.ndim(v) == 1 for v in f))
+        x = (tuple(_composition(mix, v, f"fractions[{side}]") for side, v in zip(("lo", "hi"), f))
+             if per_face else _composition(mix, f, "fractions"))
         object.__setattr__(self, "fractions", x)
+
+    def fraction(self, side, species):
+        """Mole fraction of ``species`` (mixture order) outside face ``side`` (0: lo, 1: hi);
+        1 without a mixture."""
+        if self.mixture is None:
+            return 1.0
+        x = self.fractions
+        return x[side][species] if isinstance(x[0], tuple) else x[species]
 
     @property
     def species(self):
@@ -653,8 +654,27 @@ class Freestream(Boundary):
         s = 0 if species is None else species
         sigma = self.thermal_velocity(side, s)
         direction = 1.0 if side == 0 else -1.0
-        n = self.density[side] * (1.0 if self.mixture is None else self.fractions[s])
+        n = self.density[side] * self.fraction(side, s)
         return _inject.flux_density(n, sigma, direction * self.velocity[side][axis] / sigma)
+
+
+def _composition(mixture, value, name):
+    """Mole fractions in mixture order from a dict by species name or a sequence, checked
+    (>= 0, summing to 1 within 1e-9); ``name`` names the parameter in errors."""
+    names = mixture.names
+    if isinstance(value, dict):
+        for key in value:
+            mixture.index(key)
+        x = [value.get(n, 0.0) for n in names]
+    else:
+        x = list(np.atleast_1d(np.asarray(value, dtype=float)))
+        if len(x) != len(names):
+            raise ValueError(f"{name} must give one value per species ({len(names)}: "
+                             f"{list(names)}), got {value!r}")
+    x = tuple(_checks.non_negative(f"{name}[{n}]", float(v)) for n, v in zip(names, x))
+    if not abs(sum(x) - 1.0) <= 1e-9:
+        raise ValueError(f"{name} must sum to 1, got {sum(x)!r}")
+    return x
 
 
 def encode_walls(boundary, dx):

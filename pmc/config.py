@@ -130,7 +130,8 @@ and a time-averaging window in ``[run]`` (``average``: a start time or ``"auto"`
 ``model = "Freestream"`` takes ``density``, ``velocity`` (three components), ``temperature``,
 ``weight`` and ``inflow`` ("both", "lo", "hi" or "none"); with ``[[species]]`` (a gas mixture)
 it takes ``fractions`` (mole fractions by species name, ``{ He = 0.3, Ar = 0.7 }``, or a list in
-species order) in place of ``weight`` and emits the case's mixture.
+species order; or one per face, ``[{ He = 1.0 }, { Ar = 1.0 }]``) in place of ``weight`` and
+emits the case's mixture.
 
 Markers outside the walls of ``[boundary]`` at the start are an error naming the axis, how many
 and the worst position; ``[run] outside = "remove"`` removes them instead and reports their

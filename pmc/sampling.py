@@ -32,6 +32,7 @@ MOMENTS = {"number_density": (), "flow_velocity": ("direction",),
            "temperature_x": (), "temperature_y": (), "temperature_z": (),
            "translational_temperature": (), "pressure_tensor": ("direction", "direction_2"),
            "heat_flux": ("direction",)}
+_NO_MID = np.zeros((7, 0))
 _PAIRS = ((0, 0, 4), (1, 1, 5), (2, 2, 6), (0, 1, 7), (0, 2, 8), (1, 2, 9))
 
 
@@ -311,8 +312,18 @@ class CellSampler:
         self._deferred = np.empty(0, np.int64)
         self._ndeferred = None
         self._no_counts = np.zeros(0, np.int64)
+        self._flags = np.empty(0, np.uint8)
+        self._mid = np.empty((7, 0))
         self._counts = np.zeros(_cells.MAX_MOMENT_CHUNKS, np.int64)
         self._n_sampled = 0
+
+    def _chunks(self, n):
+        """Chunks of the sums of ``n`` markers, the scratch rows grown to hold them."""
+        slots = self._scratch.shape[1]
+        chunks = int(_cells.moment_chunks(n, slots))
+        if self._scratch.shape[0] < chunks:
+            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        return chunks
 
     def sample(self, markers, shift=0.0, defer=False):
         """Add the current markers' sums (one sample), each marker binned at its position
@@ -328,10 +339,7 @@ class CellSampler:
         x, p, w, state = markers.kernel_arrays()
         n = markers.n
         st = state if self.groups > 1 else np.zeros(0, np.int64)
-        slots = self._scratch.shape[1]
-        chunks = int(_cells.moment_chunks(n, slots))
-        if self._scratch.shape[0] < chunks:
-            self._scratch = np.empty((chunks, slots, NMOMENTS))
+        chunks = self._chunks(n)
         if defer:
             if self._deferred.shape[0] < n:
                 self._deferred = np.empty(markers.capacity, np.int64)
@@ -340,12 +348,45 @@ class CellSampler:
         else:
             self._ndeferred = None
             deferred = np.empty(0, np.int64)
-        _cells.accumulate_moments(x, p, w, st, n, self.cells.lo, self._inv_h,
+        _cells.accumulate_moments(x, p, w, st, 0, n, self.cells.lo, self._inv_h,
                                   self.cells.shape, self._wrap, float(shift), self._inv_mass,
                                   deferred, self._ndeferred if defer else self._no_counts,
                                   self._scratch[:chunks], self.sums)
         self._n_sampled = n
         self.count += 1
+
+    def push_arguments(self, markers, t_mid):
+        """The sampler's arguments of :func:`pmc._kernels.walls.push_gas_sampled` (group, cell
+        geometry, ``t_mid`` [s], buffers, sums) for the current markers, counting one sample:
+        the gas push then adds the sums of each marker at time ``t_mid`` of its flight (the
+        middle of the free flight after the collisions) in its own pass."""
+        x, p, w, state = markers.kernel_arrays()
+        n = markers.n
+        st = state if self.groups > 1 else np.zeros(0, np.int64)
+        chunks = self._chunks(n)
+        if self._deferred.shape[0] < n:
+            self._deferred = np.empty(markers.capacity, np.int64)
+        if self._flags.shape[0] < n:
+            self._flags = np.empty(markers.capacity, np.uint8)
+            self._mid = np.empty((7, markers.capacity))
+        self._ndeferred = None
+        self.count += 1
+        return (st, self.cells.lo, self._inv_h, self.cells.shape, self._wrap, float(t_mid),
+                self._inv_mass, self._flags, self._deferred, self._counts[:chunks], self._mid,
+                self._scratch[:chunks], self.sums)
+
+    def add(self, markers, start):
+        """Add markers start..n-1, where they are, to the current sample (the molecules that
+        entered during a push that ends at mid-flight)."""
+        if markers.n <= start:
+            return
+        x, p, w, state = markers.kernel_arrays()
+        st = state if self.groups > 1 else np.zeros(0, np.int64)
+        chunks = self._chunks(markers.n - start)
+        _cells.accumulate_moments(x, p, w, st, start, markers.n, self.cells.lo, self._inv_h,
+                                  self.cells.shape, self._wrap, 0.0, self._inv_mass,
+                                  np.empty(0, np.int64), self._no_counts,
+                                  self._scratch[:chunks], self.sums)
 
     def finish(self, markers, shift):
         """Bin the flights :meth:`sample` held back, now that they have been flown, each at
@@ -355,9 +396,10 @@ class CellSampler:
             return
         x, p, w, state = markers.kernel_arrays()
         st = state if self.groups > 1 else np.zeros(0, np.int64)
-        _cells.accumulate_deferred(x, p, w, st, self._n_sampled, self.cells.lo, self._inv_h,
-                                   self.cells.shape, self._wrap, float(shift), self._inv_mass,
-                                   self._deferred, self._ndeferred, self.sums)
+        _cells.accumulate_deferred(x, p, w, st, 0, self._n_sampled, self.cells.lo,
+                                   self._inv_h, self.cells.shape, self._wrap, float(shift),
+                                   self._inv_mass, self._deferred, self._ndeferred, _NO_MID,
+                                   self.sums)
         self._ndeferred = None
 
     def take(self):

@@ -303,23 +303,26 @@ class Simulation(FrameRun):
         for s in range(first, last + 1):
             self._collide(s)
             sampled = self._sample(s, half)  # at mid-flight: the flights' time average
+            # the gas push samples in its own pass (self._fuse), at mid-flight of its flights
+            take = (self._sampler, half) if sampled and self._fuse else None
             if s < last and self._compose_pushes:
-                self._push(self.dt, 1, self.t0 + half, s, self._composed_key)
+                self._push(self.dt, 1, self.t0 + half, s, self._composed_key, take)
                 flown = self.dt
             else:
                 halves = (2 * s + 1,) if s == last else (2 * s + 1, 2 * s + 2)
                 for h in halves:
-                    self._push(half, 1, self.t0, h)
+                    self._push(half, 1, self.t0, h, sample=take if h == 2 * s + 1 else None)
                 flown = half * len(halves)
-            if sampled:  # the flights that met a wall first, back to their middle
+            if sampled and not self._fuse:  # flights that met a wall first, to their middle
                 self._sampler.finish(self.markers, half - flown)
             self.step_count += 1
         return self
 
-    def _push(self, dt, steps, t0, step0, key=None):
+    def _push(self, dt, steps, t0, step0, key=None, sample=None):
         """Stream the markers ``steps`` pushes of ``dt`` from step index ``step0`` (time
         ``t0 + step0 * dt``) in the Hamiltonian plus the fields' potentials; ``key`` keys the
-        contacts' streams (default: the seed's)."""
+        contacts' streams (default: the seed's); ``sample``: (sampler, t_mid) for the gas push
+        to sample in its pass (:class:`pmc.streaming.Streamer`)."""
         if self._kickers:
             self._push_kicked(dt, steps, t0, step0, key)
             return
@@ -334,7 +337,7 @@ class Simulation(FrameRun):
                                           boundary=self.boundary, seed=self._key)
                 self._streamer_for = made_for
             streamer = self._streamer
-        self._account(streamer(self.markers, dt, steps, t0, step0, key))
+        self._account(streamer(self.markers, dt, steps, t0, step0, key, sample))
 
     def _push_kicked(self, h, steps, t0, step0, key=None):
         """``steps`` pushes of ``h`` with the kicking fields: per push (per stage of Yoshida's
@@ -438,6 +441,7 @@ class Simulation(FrameRun):
             average = _checks.finite("average", average)
         self.average = average
         self._sampler = None
+        self._fuse = False
         self._wall = np.zeros((6, 5))
         self._wall_since = self.t0  # start of the current frame interval
         self._history = {"time": [], "start": [], "sums": [], "count": [], "wall": []}
@@ -463,19 +467,23 @@ class Simulation(FrameRun):
                          and np.isclose(hi[a], c.hi[a], rtol=0, atol=1e-9 * c.spacing[a]))
                     for a in range(c.ndim)]
         self._sampler = CellSampler(c, groups=groups, mass=mass, periodic=periodic)
-        # flights that meet a wall before their middle are binned on their way back, after
-        # the push, unless a wall may remove markers (the indices would not hold)
+        # the gas push samples in its own pass, each flight at its middle traced through the
+        # walls; else flights that meet a wall before their middle are binned on their way
+        # back, after the push, unless a wall may remove markers (the indices would not hold)
+        self._fuse = self._gas is not None and not self.field_operators
         self._defer = not np.any(kinds[:self.markers.dx] == _ABSORBING)
 
     def _sample(self, step, shift=0.0):
         """Accumulate the cell sums after step ``step`` if it is a sampling step of the
         window (a detected window samples from the start), the markers binned ``shift`` [s] of
-        flight ahead (dt/2 after the collisions: the middle of the free flights)."""
+        flight ahead (dt/2 after the collisions: the middle of the free flights; a gas push
+        samples in its own pass, called with the sampler when this returns True)."""
         if self._sampler is None or (step + 1) % self.sample_every:
             return False
         if self.average != "auto" and self.t0 + (step + 1) * self.dt < self.average:
             return False
-        self._sampler.sample(self.markers, shift, defer=self._defer and shift > 0)
+        if not (self._fuse and shift > 0):
+            self._sampler.sample(self.markers, shift, defer=self._defer and shift > 0)
         return True
 
     def _sides(self):

@@ -153,16 +153,21 @@ class Streamer:
             self._by_state = isinstance(disp, SpeciesMasses)
             self._tally = np.zeros((0, 6, _walls.NTALLY))
 
-    def __call__(self, markers, dt, steps, t0=0.0, step0=0, key=None):
+    def __call__(self, markers, dt, steps, t0=0.0, step0=0, key=None, sample=None):
         """Advance ``markers`` in place by ``steps`` steps of ``dt`` [s] from step ``step0``
         (time ``t0 + step0 * dt``); returns the :class:`StreamTally`. ``key`` (default: the
         seed's) keys the reservoirs' injection streams (a composed push passes its own family,
-        :data:`pmc._kernels.rng.COMPOSED_PUSH`)."""
+        :data:`pmc._kernels.rng.COMPOSED_PUSH`). ``sample`` (a gas push only): (sampler,
+        t_mid), a :class:`pmc.sampling.CellSampler` that samples the markers at time t_mid
+        [s] <= dt of the first step in the same pass (the molecules that entered through
+        freestream faces too, when t_mid = dt)."""
         if markers.dx != self.dx:
             raise ValueError(f"the markers have dx={markers.dx}, the streamer was prepared for "
                              f"dx={self.dx}")
         if self.gas is not None:
-            return self._fly(markers, t0, step0, dt, steps)
+            return self._fly(markers, t0, step0, dt, steps, sample)
+        if sample is not None:
+            raise ValueError("only the gas push samples in its pass")
         if not self.reservoirs:
             return self._push(markers, t0, step0, dt, steps)
         key = self.key if key is None else key
@@ -209,13 +214,13 @@ class Streamer:
             tally.absorbed_count = int(count.sum())
         return tally
 
-    def _fly(self, markers, t0, step0, dt, steps):
+    def _fly(self, markers, t0, step0, dt, steps, sample=None):
         """The gas push (:func:`pmc._kernels.walls.push_gas`), with the freestream faces
         injecting after each step."""
         tally = StreamTally()
         label = WALLS + int(mix64(struct.unpack("<Q", struct.pack("<d", dt))[0])
                             & 0xFFFFFFFF)
-        per_call = 1 if self.faces else steps
+        per_call = 1 if self.faces or sample is not None else steps
         for s in range(step0, step0 + steps, per_call):
             n = markers.n
             if n:
@@ -232,19 +237,31 @@ class Streamer:
                     state = _NO_STATE
                 if self._absorbing and self._gone.shape[0] < n:
                     self._gone = np.zeros(max(n, 2 * self._gone.shape[0]), np.uint8)
-                kernel = (_walls.push_gas_serial if n * per_call <= _walls.SERIAL_WORK
-                          else _walls.push_gas)
-                kernel(x, p, w, state, n, self.masses, dt, per_call, self.key, label, s, self.wkind,
-                       self.lo, self.hi, self.wprm, weight, count, self._gone, wall)
+                if sample is not None and s == step0:
+                    _walls.push_gas_sampled(x, p, w, state, n, self.masses, dt, self.key, label,
+                                            s, self.wkind, self.lo, self.hi, self.wprm, weight,
+                                            count, self._gone, wall,
+                                            *sample[0].push_arguments(markers, sample[1]))
+                else:
+                    kernel = (_walls.push_gas_serial if n * per_call <= _walls.SERIAL_WORK
+                              else _walls.push_gas)
+                    kernel(x, p, w, state, n, self.masses, dt, per_call, self.key, label, s,
+                           self.wkind, self.lo, self.hi, self.wprm, weight, count, self._gone,
+                           wall)
                 tally.wall = tally.wall + wall.sum(axis=0)
                 if count.any():
                     markers.remove(_push.absorbed_indices(self._gone, n, count))
                     tally.absorbed_weight = (tally.absorbed_weight
                                              + weight.sum(axis=0).reshape(3, 2))
                     tally.absorbed_count += int(count.sum())
+            elif sample is not None and s == step0:
+                sample[0].sample(markers)  # an empty sample
+            entered = markers.n
             for axis, side, face in self.faces:
                 tally += _inject_face(markers, self.key, s, axis, side, face, dt, self.wkind,
                                       self.lo, self.hi)
+            if sample is not None and s == step0 and sample[1] >= dt:  # there at mid-flight
+                sample[0].add(markers, entered)
         return tally
 
 

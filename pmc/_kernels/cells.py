@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
+from .models import SCALAR
 
 #: At most this many chunks.
 MAX_CHUNKS = 64
@@ -222,19 +223,22 @@ def first_bad_index(order, n):
 #: Sums per (group, cell) accumulated by :func:`accumulate_moments`: w, w p_i (3),
 #: w p_i p_j (xx, yy, zz, xy, xz, yz), w |p|^2 p_i (3).
 NMOMENTS = 13
-#: Markers per chunk of :func:`accumulate_moments` (at least), and at most this many chunks.
-MOMENT_CHUNK = 1 << 16
+#: Markers per chunk of :func:`accumulate_moments`: at least one block and 4 per (group, cell)
+#: sum (so that clearing and adding a chunk's rows costs less than its markers), and at most
+#: this many chunks.
+MOMENT_CHUNK = BLOCK
 MAX_MOMENT_CHUNKS = 16
 
 
 @njit(**JIT)
 def moment_chunks(n, slots):
     """Chunks of :func:`accumulate_moments` for ``n`` markers and ``slots`` (group, cell) sums:
-    one per :data:`MOMENT_CHUNK` markers, at most :data:`MAX_MOMENT_CHUNKS`, the per-chunk sums
-    within :data:`CHUNK_BYTES`; at least 1. A function of n and slots only (never of the thread
-    count), so the order of the additions, and the sums, are the same on any number of
-    threads."""
-    c = min(MAX_MOMENT_CHUNKS, n // MOMENT_CHUNK)
+    one per max(:data:`MOMENT_CHUNK`, 4 slots) markers, at most :data:`MAX_MOMENT_CHUNKS`, the
+    per-chunk sums within :data:`CHUNK_BYTES`; at least 1. A function of n and slots only
+    (never of the thread count), so the order of the additions, and the sums, are the same on
+    any number of threads. (The sampling gas push runs its blocks in these chunks: enough of
+    them to share a run of 10^4 - 10^5 markers among threads.)"""
+    c = min(MAX_MOMENT_CHUNKS, n // max(MOMENT_CHUNK, 4 * slots))
     c = min(c, CHUNK_BYTES // max(8 * NMOMENTS * slots, 1))
     return max(c, 1)
 
@@ -281,8 +285,19 @@ def _shifted_cell(positions, p, i, h, k, lo, inv_h, shape, wrap):
 
 
 @njit(**JIT)
+def moment_chunk_bounds(ch, nchunk, start, n):
+    """Markers [i0, i1) of chunk ``ch`` of ``nchunk`` over markers start..n-1: whole blocks of
+    :data:`BLOCK` from ``start`` (so that the gas push, whose wall tallies are per block, can
+    sample a chunk in the same pass)."""
+    nb = (n - start + BLOCK - 1) // BLOCK
+    return (min(n, start + BLOCK * (ch * nb // nchunk)),
+            min(n, start + BLOCK * ((ch + 1) * nb // nchunk)))
+
+
+@njit(**SCALAR)
 def _add_moments(acc, s, wi, a, b, d):
-    """acc[s, :] += the NMOMENTS sums of one marker (weight wi, momentum (a, b, d))."""
+    """acc[s, :] += the NMOMENTS sums of one marker (weight wi, momentum (a, b, d)); inlined
+    (:data:`pmc._kernels.models.SCALAR`)."""
     wa = wi * a
     wb = wi * b
     wd = wi * d
@@ -302,114 +317,146 @@ def _add_moments(acc, s, wi, a, b, d):
     acc[s, 12] += wd * q
 
 
-@njit(**JIT_PARALLEL)
-def accumulate_moments(positions, p, w, state, n, lo, inv_h, shape, wrap, shift, inv_mass,
-                       deferred, ndeferred, scratch, acc):
-    """acc[g, c, :] += the :data:`NMOMENTS` weighted momentum sums of the markers with state g
-    (``state`` of length 0: every marker in group 0) whose position advanced by v ``shift``
-    lies in cell c (flat, C order), v = p ``inv_mass[g]``: with ``shift`` = dt/2 after the
-    collisions, the cell a marker crosses at mid-flight (the time average of its free flight
-    to O(dt^2)). Markers whose position itself is outside the cells are skipped; on an axis
-    with ``wrap[a]`` (periodic over the cells) the shifted cell wraps. A flight that leaves the
-    cells of a bounded axis before its middle (it meets a wall first) is binned where it
-    starts, or, with ``deferred`` (>= n,) int64, left out: its index goes to ``deferred`` (those
-    of chunk c from the chunk's first index on, ``ndeferred[c]`` of them), for
-    :func:`accumulate_deferred` to bin at the middle of the flight after the walls.
-
-    ``scratch`` (chunks, G * cells, NMOMENTS) is the caller's buffer (no allocation per
-    call); chunks = :func:`moment_chunks`. Each chunk of markers sums into its own rows in one
-    pass, and the chunks are added in chunk order: the result does not depend on the thread
-    count. SPARTA tallies the same per-cell sums in one pass over the particles of each cell
-    (src/compute_grid.cpp)."""
+@njit(**JIT)
+def sample_range(positions, p, w, state, i0, i1, lo, inv_h, shape, wrap, shift, inv_mass,
+                 ncell, row, deferred, base, held, flags, mid):
+    """row[g * ncell + c, :] += the :data:`NMOMENTS` sums of markers i0..i1-1 (state g;
+    ``state`` of length 0: group 0) whose position advanced by v ``shift`` [s] lies in cell c
+    (flat, C order), v = p ``inv_mass[g]``, in marker order. Markers whose position itself is
+    outside the cells are skipped; on an axis with ``wrap[a]`` (periodic over the cells) the
+    shifted cell wraps. A flight that leaves the cells of a bounded axis before its middle (it
+    meets a wall first) is binned where it starts if ``deferred`` is empty, else left out: its
+    index goes to deferred[base + held] (``held`` counts them on; returned). With ``flags``
+    (of length i1 - i0; the gas push samples in its own pass) such a marker is also flagged
+    (flags[i - i0] = 1) and its slot of ``mid`` marked absent (mid[6, slot] = 0), for the push
+    to write its state at mid-flight there (:func:`pmc._kernels.walls.fly`)."""
     k = shape.shape[0]
-    nslot = scratch.shape[1]
-    ncell = nslot // inv_mass.shape[0]
-    nchunk = scratch.shape[0]
     grouped = state.shape[0] > 0
     defer = deferred.shape[0] > 0
+    fused = flags.shape[0] > 0
     m0 = shape[0]
     m1 = shape[1] if k > 1 else 1
     m2 = shape[2] if k > 2 else 1
-    for ch in prange(nchunk):
-        u = uint64(ch)
-        for j in range(nslot):
-            for m in range(NMOMENTS):
-                scratch[u, j, m] = 0.0
-        i0 = uint64(ch * n // nchunk)
-        held = 0
-        for i in range(i0, uint64((ch + 1) * n // nchunk)):
-            g = state[i] if grouped else 0
-            h = shift * inv_mass[g]
-            a = p[0, i]
-            b = p[1, i]
-            d = p[2, i]
-            # the axes written out here: through _shifted_cell the pass took twice as long
-            c, ok, crossed = _shifted_axis(positions[0, i], a * h, lo[0], inv_h[0], m0, wrap[0])
-            if k > 1:
-                c1, in1, cr1 = _shifted_axis(positions[1, i], b * h, lo[1], inv_h[1], m1,
-                                             wrap[1])
-                c = c * m1 + c1
-                ok &= in1
-                crossed |= cr1
-                if k > 2:
-                    c2, in2, cr2 = _shifted_axis(positions[2, i], d * h, lo[2], inv_h[2], m2,
-                                                 wrap[2])
-                    c = c * m2 + c2
-                    ok &= in2
-                    crossed |= cr2
-            if not ok:
-                continue
-            if crossed and defer:
-                deferred[i0 + uint64(held)] = i
-                held += 1
-                continue
-            s = uint64(g * ncell + c)
-            wi = w[i]
-            wa = wi * a
-            wb = wi * b
-            wd = wi * d
-            q = a * a + b * b + d * d
-            scratch[u, s, 0] += wi
-            scratch[u, s, 1] += wa
-            scratch[u, s, 2] += wb
-            scratch[u, s, 3] += wd
-            scratch[u, s, 4] += wa * a
-            scratch[u, s, 5] += wb * b
-            scratch[u, s, 6] += wd * d
-            scratch[u, s, 7] += wa * b
-            scratch[u, s, 8] += wa * d
-            scratch[u, s, 9] += wb * d
-            scratch[u, s, 10] += wa * q
-            scratch[u, s, 11] += wb * q
-            scratch[u, s, 12] += wd * q
-        if defer:
-            ndeferred[ch] = held
+    for i in range(uint64(i0), uint64(i1)):
+        g = state[i] if grouped else 0
+        h = shift * inv_mass[g]
+        a = p[0, i]
+        b = p[1, i]
+        d = p[2, i]
+        # the axes written out here: through _shifted_cell the pass took twice as long
+        c, ok, crossed = _shifted_axis(positions[0, i], a * h, lo[0], inv_h[0], m0, wrap[0])
+        if k > 1:
+            c1, in1, cr1 = _shifted_axis(positions[1, i], b * h, lo[1], inv_h[1], m1, wrap[1])
+            c = c * m1 + c1
+            ok &= in1
+            crossed |= cr1
+            if k > 2:
+                c2, in2, cr2 = _shifted_axis(positions[2, i], d * h, lo[2], inv_h[2], m2,
+                                             wrap[2])
+                c = c * m2 + c2
+                ok &= in2
+                crossed |= cr2
+        if not ok:
+            continue
+        if crossed and defer:
+            slot = uint64(base + held)
+            deferred[slot] = i
+            held += 1
+            if fused:
+                flags[i - uint64(i0)] = 1
+                mid[6, slot] = 0.0
+            continue
+        _add_moments(row, uint64(g * ncell + c), w[i], a, b, d)
+    return held
+
+
+@njit(**JIT)
+def zero_rows(scratch, ch):
+    """scratch[ch] = 0."""
+    for j in range(scratch.shape[1]):
+        for m in range(NMOMENTS):
+            scratch[ch, j, m] = 0.0
+
+
+@njit(**JIT)
+def add_chunks(scratch, acc):
+    """acc += the rows of ``scratch`` (chunks, slots, NMOMENTS), in chunk order (the same sums
+    on any number of threads)."""
+    nslot = scratch.shape[1]
     flat = acc.reshape(nslot, NMOMENTS)
-    for j in prange(nslot):
-        for ch in range(nchunk):
+    for j in range(nslot):
+        for ch in range(scratch.shape[0]):
             for m in range(NMOMENTS):
                 flat[j, m] += scratch[ch, j, m]
 
 
+@njit(**JIT_PARALLEL)
+def accumulate_moments(positions, p, w, state, start, n, lo, inv_h, shape, wrap, shift,
+                       inv_mass, deferred, ndeferred, scratch, acc):
+    """acc[g, c, :] += the :data:`NMOMENTS` weighted momentum sums of markers start..n-1 with
+    state g (``state`` of length 0: every marker in group 0) whose position advanced by v
+    ``shift`` lies in cell c (flat, C order), v = p ``inv_mass[g]``: with ``shift`` = dt/2 after
+    the collisions, the cell a marker crosses at mid-flight (the time average of its free flight
+    to O(dt^2)); :func:`sample_range` over chunks of markers. A flight that leaves the cells of
+    a bounded axis before its middle (it meets a wall first) is binned where it starts, or,
+    with ``deferred`` (>= n,) int64, left out: its index goes to ``deferred`` (those of chunk c
+    from the chunk's first index on, ``ndeferred[c]`` of them), for :func:`accumulate_deferred`
+    to bin at the middle of the flight after the walls.
+
+    ``scratch`` (chunks, G * cells, NMOMENTS) is the caller's buffer (no allocation per
+    call); chunks = :func:`moment_chunks` of n - start, bounded by
+    :func:`moment_chunk_bounds`. Each chunk of markers sums into its own rows in one pass, and
+    the chunks are added in chunk order: the result does not depend on the thread count.
+    SPARTA tallies the same per-cell sums in one pass over the particles of each cell
+    (src/compute_grid.cpp)."""
+    nslot = scratch.shape[1]
+    ncell = nslot // inv_mass.shape[0]
+    nchunk = scratch.shape[0]
+    no_flags = np.zeros(0, np.uint8)
+    no_mid = np.zeros((7, 0))
+    for ch in prange(nchunk):
+        zero_rows(scratch, ch)
+        i0, i1 = moment_chunk_bounds(ch, nchunk, start, n)
+        held = sample_range(positions, p, w, state, i0, i1, lo, inv_h, shape, wrap, shift,
+                            inv_mass, ncell, scratch[ch], deferred, i0, 0, no_flags, no_mid)
+        if deferred.shape[0] > 0:
+            ndeferred[ch] = held
+    add_chunks(scratch, acc)
+
+
 @njit(**JIT)
-def accumulate_deferred(positions, p, w, state, n, lo, inv_h, shape, wrap, shift, inv_mass,
-                        deferred, ndeferred, acc):
-    """Add to ``acc`` the markers :func:`accumulate_moments` deferred (``n`` markers then, its
-    ``deferred`` and ``ndeferred``), each at its position advanced by v ``shift`` [s]: after
-    the flight, shift = dt/2 - (time flown since the sample) <= 0 takes a marker back to the
-    middle of its flight along its velocity after the wall (exact when it met one wall, in
-    the flight's first half); where that leaves the cells again, where it is. In chunk order
-    (serial: a few markers per step; deterministic)."""
+def accumulate_deferred(positions, p, w, state, start, n, lo, inv_h, shape, wrap, shift,
+                        inv_mass, deferred, ndeferred, mid, acc):
+    """Add to ``acc`` the markers :func:`accumulate_moments` (or the sampling gas push,
+    :func:`pmc._kernels.walls.push_gas_sampled`) deferred (markers start..n-1 then, its
+    ``deferred`` and ``ndeferred``), in chunk order (serial: a few markers per step;
+    deterministic). Without ``mid`` (empty), each at its position advanced by v ``shift`` [s]:
+    after the flight, shift = dt/2 - (time flown since the sample) <= 0 takes a marker back to
+    the middle of its flight along its velocity after the wall (exact when it met one wall, in
+    the flight's first half); where that leaves the cells again, where it is. With ``mid``
+    (7, >= n: position (3), momentum (3) at mid-flight and 1 if the marker was there, per
+    deferred slot), each at that state (none if it had left)."""
     k = shape.shape[0]
     flat = acc.reshape(-1, NMOMENTS)
     ncell = flat.shape[0] // inv_mass.shape[0]
     grouped = state.shape[0] > 0
     nchunk = ndeferred.shape[0]
+    traced = mid.shape[1] > 0
     for ch in range(nchunk):
-        i0 = ch * n // nchunk
+        i0, _ = moment_chunk_bounds(ch, nchunk, start, n)
         for j in range(ndeferred[ch]):
-            i = deferred[i0 + j]
+            slot = i0 + j
+            i = deferred[slot]
             g = state[i] if grouped else 0
+            if traced:
+                if mid[6, slot] == 0.0:
+                    continue
+                c, ok, _ = _shifted_cell(mid[0:3], mid[3:6], slot, 0.0, k, lo, inv_h, shape,
+                                         wrap)
+                if ok:
+                    _add_moments(flat, uint64(g * ncell + c), w[i], mid[3, slot],
+                                 mid[4, slot], mid[5, slot])
+                continue
             c, ok, _ = _shifted_cell(positions, p, i, shift * inv_mass[g], k, lo, inv_h, shape,
                                      wrap)
             if ok:

@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL
+from .cells import accumulate_deferred, add_chunks, moment_chunk_bounds, sample_range, zero_rows
 from .inject import flux_velocity
 from .push import wrap_once, wrap_rest
 from .rng import normal, stream_key, uniform, uniform_open
@@ -114,10 +115,25 @@ def _wrap(y, lo, hi):
 
 
 @njit(**JIT)
-def fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b):
+def _capture(mid, slot, xs, v, r, p0, p1, p2, dx, wkind, lo, hi):
+    """mid[:, slot] = the state ``r`` [s] into a straight leg from ``xs`` at velocity ``v``
+    (position wrapped on periodic axes), momentum (p0, p1, p2), present (1)."""
+    for a in range(dx):
+        y = xs[a] + r * v[a]
+        mid[a, slot] = _wrap(y, lo[a], hi[a]) if wkind[a, 0] == PERIODIC else y
+    mid[3, slot] = p0
+    mid[4, slot] = p1
+    mid[5, slot] = p2
+    mid[6, slot] = 1.0
+
+
+@njit(**JIT)
+def fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b, t_mid, mid, slot):
     """Fly marker ``i`` (weight ``wi``) for ``dt`` [s]: walls by time of flight, periodic axes
     wrapped at the end. Returns the absorbing side code 2 axis + side, or -1. Adds the weighted
-    momentum and energy given to each wall side to tally[b]."""
+    momentum and energy given to each wall side to tally[b]. With ``slot`` >= 0, the state at
+    time ``t_mid`` [s] of the flight (position, wrapped on periodic axes, and momentum) goes to
+    mid[0:6, slot] and mid[6, slot] = 1, unless the marker was absorbed before."""
     x0 = x[0, i]
     x1 = x[1, i] if dx > 1 else 0.0
     x2 = x[2, i] if dx > 2 else 0.0
@@ -153,6 +169,9 @@ def fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b):
                     t_hit = max(t, 0.0)
                     a_hit = a
                     s_hit = 0
+        if slot >= 0 and dt - tau + t_hit >= t_mid:  # the leg holding mid-flight
+            _capture(mid, slot, xs, v, t_mid - (dt - tau), p0, p1, p2, dx, wkind, lo, hi)
+            slot = -1
         x0 += t_hit * v[0]
         if dx > 1:
             x1 += t_hit * v[1]
@@ -211,9 +230,11 @@ def fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b):
 
 @njit(**JIT)
 def _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key, absorbed_weight,
-               absorbed_count, gone, absorbing, tally):
+               absorbed_count, gone, absorbing, tally, flags, t_mid, mid, slot0):
     """One step of the markers of block ``b``; those absorbed (``gone``, read and written only
-    when a wall is ``absorbing``) are skipped.
+    when a wall is ``absorbing``) are skipped. The markers of the block with ``flags`` set
+    (empty: none), in order, write their state at ``t_mid`` [s] into slots slot0, slot0 + 1, ...
+    of ``mid`` (:func:`fly`; a flag on a marker that meets no wall leaves its slot absent).
     Streaming loops per axis find the few markers whose straight flight crosses a wall; the
     others move straight (and wrap on periodic axes), those few go through :func:`fly`.
     ``masses`` [kg]: one mass (``state`` empty) or one per marker state (species)."""
@@ -260,7 +281,13 @@ def _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key, absor
             for j in range(m):
                 y = x[a, i0 + j] + dt * (p[a, i0 + j] * inv_m[j])
                 x[a, i0 + j] = y if hit[j] == 0 else x[a, i0 + j]
+    sampled = flags.shape[0] > 0
+    k = slot0
     for j in range(m):
+        slot = -1
+        if sampled and flags[j]:
+            slot = k
+            k += 1
         if not hit[j]:
             continue
         i = i0 + j
@@ -268,7 +295,8 @@ def _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key, absor
             continue
         wi = w[i]
         mass = masses[0] if state.shape[0] == 0 else masses[state[i]]
-        side = fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b)
+        side = fly(x, p, i, wi, dx, mass, dt, wkind, lo, hi, wprm, key, tally, b, t_mid, mid,
+                   slot)
         if side >= 0:
             absorbed_weight[b, side] += wi
             absorbed_count[b] += 1
@@ -311,11 +339,14 @@ def push_gas(x, p, w, state, n, masses, dt, nsteps, seed, label, step0, wkind, l
     nblock = (n + BLOCK - 1) // BLOCK
     _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
     absorbing = _clear_gone(gone, n, wkind, x.shape[0])
+    no_flags = np.zeros(0, np.uint8)
+    no_mid = np.zeros((7, 0))
     for s in range(nsteps):
         key = stream_key(seed, step0 + s, label)
         for b in prange(nblock):
             _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key,
-                       absorbed_weight, absorbed_count, gone, absorbing, tally)
+                       absorbed_weight, absorbed_count, gone, absorbing, tally, no_flags,
+                       0.0, no_mid, 0)
 
 
 @njit(**JIT)
@@ -325,11 +356,61 @@ def push_gas_serial(x, p, w, state, n, masses, dt, nsteps, seed, label, step0, w
     nblock = (n + BLOCK - 1) // BLOCK
     _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
     absorbing = _clear_gone(gone, n, wkind, x.shape[0])
+    no_flags = np.zeros(0, np.uint8)
+    no_mid = np.zeros((7, 0))
     for s in range(nsteps):
         key = stream_key(seed, step0 + s, label)
         for b in range(nblock):
             _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key,
-                       absorbed_weight, absorbed_count, gone, absorbing, tally)
+                       absorbed_weight, absorbed_count, gone, absorbing, tally, no_flags,
+                       0.0, no_mid, 0)
+
+
+@njit(**JIT_PARALLEL)
+def push_gas_sampled(x, p, w, state, n, masses, dt, seed, label, step, wkind, lo, hi, wprm,
+                     absorbed_weight, absorbed_count, gone, tally, group, clo, inv_h, shape,
+                     wrap, t_mid, inv_mass, flags, deferred, ndeferred, mid, scratch, acc):
+    """One step of :func:`push_gas` (the same numbers: positions, momenta, tallies) that adds
+    the markers' cell sums at time ``t_mid`` [s] <= ``dt`` of the flight to ``acc`` in the same
+    pass, block by block while the block is in cache: the sum of
+    :func:`pmc._kernels.cells.accumulate_moments` (``shift`` = t_mid, its chunks: ``scratch``
+    (chunks, G * cells, NMOMENTS), ``group`` its state array, ``clo``, ``inv_h``, ``shape``,
+    ``wrap``, ``inv_mass`` the cells' and groups') and of
+    :func:`pmc._kernels.cells.accumulate_deferred` for the flights that meet a wall before
+    ``t_mid``, each binned at its state at t_mid traced through the walls (:func:`fly`): exact
+    for any number of hits, and a marker absorbed before t_mid (a Freestream or absorbing face)
+    is not counted. Buffers of the caller: ``flags`` uint8 (>= n,), ``deferred`` int64
+    (>= n,), ``ndeferred`` int64 (chunks,), ``mid`` (7, >= n). Bitwise the separate pass's
+    sums when no flight meets a wall before t_mid; independent of the thread count (fixed
+    chunks of whole blocks, per-block wall tallies). SPARTA (``fix ave/grid`` over
+    ``compute grid``, src/fix_ave_grid.cpp) and hyStrath's dsmcFoam (``dsmcCloud::evolve``:
+    move, collide, then its fields' own loop) sample in a pass of their own after the step;
+    here the block's markers are read once for both."""
+    nblock = (n + BLOCK - 1) // BLOCK
+    _clear_tallies(absorbed_weight, absorbed_count, tally, nblock)
+    absorbing = _clear_gone(gone, n, wkind, x.shape[0])
+    key = stream_key(seed, step, label)
+    nchunk = scratch.shape[0]
+    ncell = scratch.shape[1] // inv_mass.shape[0]
+    for ch in prange(nchunk):
+        zero_rows(scratch, ch)
+        c0, c1 = moment_chunk_bounds(ch, nchunk, 0, n)
+        held = 0
+        for b in range(c0 // BLOCK, (c1 + BLOCK - 1) // BLOCK):
+            i0 = b * BLOCK
+            i1 = min(n, i0 + BLOCK)
+            f = flags[i0:i1]
+            f[:] = 0
+            slot0 = c0 + held
+            held = sample_range(x, p, w, group, i0, i1, clo, inv_h, shape, wrap, t_mid,
+                                inv_mass, ncell, scratch[ch], deferred, c0, held, f, mid)
+            _fly_block(x, p, w, state, n, b, masses, dt, wkind, lo, hi, wprm, key,
+                       absorbed_weight, absorbed_count, gone, absorbing, tally, f, t_mid, mid,
+                       slot0)
+        ndeferred[ch] = held
+    add_chunks(scratch, acc)
+    accumulate_deferred(x, p, w, group, 0, n, clo, inv_h, shape, wrap, 0.0, inv_mass, deferred,
+                        ndeferred, mid, acc)
 
 
 #: Below this many marker-steps a call runs on the calling thread (as push.SERIAL_WORK).
