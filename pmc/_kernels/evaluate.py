@@ -221,6 +221,21 @@ def pairwise_rows(Q):
         h //= 2
 
 
+@njit(**JIT)
+def sub_block_sums(E, Q, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t):
+    """acc[k] += the k-th sum of :func:`marker_sums` over markers i0..i0+m-1 (m <= _SUB), with
+    ``E`` (_SUB,) and ``Q`` (6, _SUB) as scratch: the energies H(x, p, t) term by term, the six
+    summands per marker, each row summed pairwise. Called on the sub-blocks of a block in order
+    (by :func:`marker_sums`, and by the push at the end of a call while the sub-block is in
+    cache), it gives bitwise the same block sums."""
+    block_potential(E, x, i0, m, terms, pprm, t)
+    block_energy(E, p, state, i0, m, dkind, dprm)
+    _products(Q, E, x, p, w, i0, m, x.shape[0], p.shape[0])
+    pairwise_rows(Q)
+    for k in range(6):
+        acc[k] += Q[k, 0]
+
+
 @njit(**JIT_PARALLEL)
 def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
     """One pass over markers 0..n-1 of the (dx, ·), (dp, ·) arrays ``x``, ``p``, weights ``w``
@@ -236,8 +251,6 @@ def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
     with fixed boundaries as numpy's sum uses it, N. J. Higham, *Accuracy and Stability of
     Numerical Algorithms*, 2nd ed., SIAM (2002), section 4.2: error O(eps log2 _SUB) per
     sub-block instead of O(eps _SUB) of a running sum.)"""
-    dx = x.shape[0]
-    dp = p.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
     for b in prange(nblock):
         E = np.empty(_SUB)
@@ -245,13 +258,7 @@ def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
         acc = np.zeros(6)
         end = min(n, (b + 1) * BLOCK)
         for a0 in range(b * BLOCK, end, _SUB):
-            i0 = uint64(a0)
-            m = uint64(min(_SUB, end - a0))
-            block_potential(E, x, i0, m, terms, pprm, t)
-            block_energy(E, p, state, i0, m, dkind, dprm)
-            _products(Q, E, x, p, w, i0, m, dx, dp)
-            pairwise_rows(Q)
-            for k in range(6):
-                acc[k] += Q[k, 0]
+            sub_block_sums(E, Q, acc, x, p, w, state, uint64(a0), uint64(min(_SUB, end - a0)),
+                           dkind, dprm, terms, pprm, t)
         for k in range(6):
             out[b, k] = acc[k]
