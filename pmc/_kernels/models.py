@@ -156,7 +156,8 @@ def term_potential(kind, prm, o, x0, x1, x2):
         r2 = d0 * d0 + d1 * d1 + d2 * d2
         return prm[o] * r2 * r2 + prm[o + 1] * r2
     elif kind == GAUSSIAN:  # [height, width, center] along x
-        s = (x0 - prm[o + 2]) / prm[o + 1]
+        # s as term_force forms it: 1 / width is computed once per loop, no division per point
+        s = (x0 - prm[o + 2]) * (1.0 / prm[o + 1])
         return prm[o] * vecmath.exp(-0.5 * s * s)
     elif kind == ECKART:  # [height, width, center]: height / cosh^2
         c = math.cosh((x0 - prm[o + 2]) / prm[o + 1])
