@@ -231,8 +231,9 @@ def sub_block_sums(E, Q, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t
     block_potential(E, x, i0, m, terms, pprm, t)
     block_energy(E, p, state, i0, m, dkind, dprm)
     _products(Q, E, x, p, w, i0, m, x.shape[0], p.shape[0])
-    pairwise_rows(Q)
-    for k in range(6):
+    rows = 3 + p.shape[0]  # the sums of w p_a for a >= dp are zeros: not summed
+    pairwise_rows(Q[:rows])
+    for k in range(rows):
         acc[k] += Q[k, 0]
 
 
@@ -241,7 +242,8 @@ def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
     """One pass over markers 0..n-1 of the (dx, ·), (dp, ·) arrays ``x``, ``p``, weights ``w``
     and states ``state`` (int64; empty if the markers have none), in blocks of BLOCK markers (in
     parallel), into the block's row of ``out`` (nblock, 6): the number of markers with a
-    non-finite x, p or w, then sum w, sum w H(x, p, t), sum w p_0, sum w p_1, sum w p_2.
+    non-finite x, p or w, then sum w, sum w H(x, p, t), sum w p_0, sum w p_1, sum w p_2 (0
+    beyond dp).
 
     A block is taken in sub-blocks of _SUB markers: their energies H are computed term by term
     in loops that vectorise (the same numbers as stateful.energy + models.potential), the six
