@@ -5,6 +5,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL, stateful
+from .vecmath import stack_doubles
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, PARABOLIC, PERIODIC, QUARTIC,
                      SCALAR, STEP, UNIFORM_FIELD, column, energy, force, modulation, potential,
                      term_potential, velocity)
@@ -91,8 +92,17 @@ _SUB = 256
 
 @njit(**SCALAR)
 def _potential_term_loop(U, x, i0, m, dx, kind, prm, o, g):
-    """U[i] += g U_k(x_{i0+i}) for i < m, ``dx`` and ``kind`` constants (a loop that
-    vectorises); term by term in order, each marker gets bitwise models.potential."""
+    """U[i] += g U_k(x_{i0+i}) for i < m <= _SUB, ``dx`` and ``kind`` constants (a loop that
+    vectorises); term by term in order, each marker gets bitwise models.potential. A gridded
+    table's values are gathered into a stack buffer first (:func:`.vecmath.stack_doubles`: with
+    U as the destination the gathering loop would stay scalar)."""
+    if kind == GRIDDED:
+        u = stack_doubles(_SUB)
+        for i in range(m):
+            u[i] = term_potential(kind, prm, o, x[0, i0 + i], 0.0, 0.0)
+        for i in range(m):
+            U[i] += g * u[i]
+        return
     for i in range(m):
         j = i0 + i
         x1 = x[1, j] if dx > 1 else 0.0

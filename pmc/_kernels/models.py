@@ -135,7 +135,8 @@ def _gridded_cell(prm, off, x):
     local coordinate in the cell, and s = (x - x0) / h. Branch-free (selects), so that loops over
     points vectorise; the callers select the value outside by ``inside``."""
     s = (x - prm[off]) * prm[off + 1]
-    inside = s >= 0.0 and s < int(prm[off + 2])
+    ncell = int(prm[off + 2])  # read before the test: a load outside the loops over points
+    inside = s >= 0.0 and s < ncell
     i = int(s) if inside else 0
     return inside, i, s - i, s
 

@@ -42,6 +42,7 @@ from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLI
 from .evaluate import _SUB as _SUMS_SUB
 from .evaluate import sub_block_sums
 from .models import PERIODIC as PERIODIC_POTENTIAL
+from .vecmath import stack_doubles
 
 # scheme codes
 LEAPFROG, YOSHIDA4 = 2, 4
@@ -512,7 +513,17 @@ def kick_drift(x, p, F, i0, m, dkind, walls, c, d, dprm, lo, hi):
 def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h):
     """The second half of a leapfrog step on one axis for a one-term potential, in one loop:
     F0 = g F_k(x0) (as :func:`models.force` sums it: 0 + g F_k), p0 += h F0; ``kind``
-    constant."""
+    constant. A gridded table's force is first gathered into a stack buffer (see
+    :func:`.vecmath.stack_doubles`), then stored and kicked: the same numbers."""
+    if kind == GRIDDED:
+        f = stack_doubles(SUB)  # f[i]: the i-th double
+        for i in range(m):
+            a, _, _ = term_force(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
+            f[i] = 0.0 + g * a
+        for i in range(m):
+            F[0, i] = f[i]
+            p[0, i0 + i] = p[0, i0 + i] + h * f[i]
+        return
     for i in range(m):
         j = i0 + i
         a, _, _ = term_force(kind, pprm, o, x[0, j], 0.0, 0.0)

@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from . import JIT
@@ -113,6 +114,23 @@ def fma(typingctx, a, b, c):
         return builder.fma(a_, b_, c_)
 
     return types.float64(a, b, c), codegen
+
+
+@intrinsic
+def stack_doubles(typingctx, size):
+    """A pointer to ``size`` (a constant) float64 on the stack of the function that uses it.
+    LLVM knows that no array argument aliases such memory, so a loop that gathers from an array
+    argument (a table) and stores only there vectorises; with an argument as the destination it
+    stays scalar (the stores might change the table). C gets the same from ``restrict`` or a
+    local array (``benchmarks/push_ref.c``)."""
+    if not isinstance(size, types.IntegerLiteral):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once(builder, context.get_value_type(types.float64),
+                                   size=context.get_constant(types.intp, size.literal_value))
+
+    return types.CPointer(types.float64)(size), codegen
 
 
 @njit(**SCALAR)
