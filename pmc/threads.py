@@ -9,9 +9,8 @@ Vector width: on a CPU with AVX-512, importing pmc lets numba vectorise loops 51
 faster, and results are bitwise the same (only the instructions differ, no arithmetic is
 reordered). It applies to every function numba compiles in the process after pmc is imported.
 Numba's own ``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES`` environment variables keep numba's
-choice (e.g. ``NUMBA_CPU_FEATURES`` set to the host's features, as
-``numba.core.codegen.get_host_cpu_features()`` lists them), as does compiling a numba function
-before importing pmc.
+choice (e.g. ``NUMBA_CPU_FEATURES`` set to the host's features as numba's code generator lists
+them, ``get_host_cpu_features()``), as does compiling a numba function before importing pmc.
 
 >>> import pmc.threads
 >>> with pmc.threads.limited(numba_threads=1, blas=1):
