@@ -88,6 +88,11 @@ class FrameRun:
     def _frame_recorded(self):
         """Called after each frame (e.g. to reset per-interval counters)."""
 
+    def _step_to_frame(self, n):
+        """:meth:`step` (n) when a frame is recorded right after it (a solver may compute part
+        of the frame during the steps)."""
+        self.step(n)
+
     # ------------------------------------------------------------------ running
     def start(self):
         """The frame at the current time: what :meth:`run` records first. Use with
@@ -194,7 +199,7 @@ class FrameRun:
             for k in range(remaining):
                 before = self._progress_size()
                 started = _time.perf_counter()
-                self.step(per_save)
+                self._step_to_frame(per_save)
                 seconds = max(_time.perf_counter() - started, 1e-9)
                 frames.append(self._record(writer, frame_index))
                 frame_index += 1

@@ -213,6 +213,8 @@ class Simulation(FrameRun):
         self.step_count = 0
         self._streamer = None  # the push, prepared at its first use
         self._streamer_for = ()
+        self._to_frame = False  # whether a frame follows this step() (run's loop)
+        self._pushed_sums = None  # (step count, marker sums) computed by the push for it
         self._absorbed = np.zeros(2 * self.markers.dx)
         # freestream faces count what enters through every face (x_lo, x_hi, y_lo, ...)
         self._faces = self._gas is not None and bool(self._gas[1])
@@ -285,7 +287,7 @@ class Simulation(FrameRun):
                     self._push(self.dt, 1, self.t0, s)
                     self._sample(s)
             elif len(self._kickers) == len(self.field_operators):
-                self._push(self.dt, n, self.t0, self.step_count)
+                self._push(self.dt, n, self.t0, self.step_count, frame=self._to_frame)
             else:  # the fields are updated before every step
                 for s in range(self.step_count, self.step_count + n):
                     self._push(self.dt, 1, self.t0, s)
@@ -318,11 +320,21 @@ class Simulation(FrameRun):
             self.step_count += 1
         return self
 
-    def _push(self, dt, steps, t0, step0, key=None, sample=None):
+    def _step_to_frame(self, n):
+        """:meth:`step` (n) before a frame: the push may compute the frame's marker sums in its
+        last pass over the markers (:meth:`_marker_sums`)."""
+        self._to_frame = True
+        try:
+            self.step(n)
+        finally:
+            self._to_frame = False
+
+    def _push(self, dt, steps, t0, step0, key=None, sample=None, frame=False):
         """Stream the markers ``steps`` pushes of ``dt`` from step index ``step0`` (time
         ``t0 + step0 * dt``) in the Hamiltonian plus the fields' potentials; ``key`` keys the
         contacts' streams (default: the seed's); ``sample``: (sampler, t_mid) for the gas push
-        to sample in its pass (:class:`pmc.streaming.Streamer`)."""
+        to sample in its pass (:class:`pmc.streaming.Streamer`). ``frame``: the last push before
+        a frame, which then computes the frame's marker sums where the push can (no fields)."""
         if self._kickers:
             self._push_kicked(dt, steps, t0, step0, key)
             return
@@ -337,6 +349,11 @@ class Simulation(FrameRun):
                                           boundary=self.boundary, seed=self._key)
                 self._streamer_for = made_for
             streamer = self._streamer
+        if frame and sample is None and streamer.frame_sums and not self.field_operators:
+            sums = np.zeros(((self.markers.n + BLOCK - 1) // BLOCK, 6))
+            self._account(streamer(self.markers, dt, steps, t0, step0, key, sums=sums))
+            self._pushed_sums = (step0 + steps, self._total_sums(sums))
+            return
         self._account(streamer(self.markers, dt, steps, t0, step0, key, sample))
 
     def _push_kicked(self, h, steps, t0, step0, key=None):
@@ -781,7 +798,11 @@ class Simulation(FrameRun):
     def _marker_sums(self):
         """(markers with a non-finite x, p or w; sum w; sum w H; sum w p (dp,)) in one pass,
         summed per block of markers and then over the blocks in order (independent of the
-        thread count)."""
+        thread count). Those the push computed for this frame (:meth:`_step_to_frame`) are
+        taken instead: bitwise the same numbers."""
+        pushed, self._pushed_sums = self._pushed_sums, None
+        if pushed is not None and pushed[0] == self.step_count:
+            return pushed[1]
         mk, H = self.markers, self.hamiltonian
         n = mk.n
         out = np.zeros(((n + BLOCK - 1) // BLOCK, 6))
@@ -795,8 +816,12 @@ class Simulation(FrameRun):
             finally:
                 if old is not None:
                     _threads.swap(old)
+        return self._total_sums(out)
+
+    def _total_sums(self, out):
+        """:meth:`_marker_sums` from the per-block rows ``out`` (nblock, 6), added in order."""
         total = out.sum(axis=0)
-        return int(total[0]), float(total[1]), float(total[2]), total[3:3 + mk.dp].copy()
+        return int(total[0]), float(total[1]), float(total[2]), total[3:3 + self.markers.dp].copy()
 
     def _scalars(self, sums=None):
         """The frame's scalars as (variables, coordinates): dicts of :class:`xarray.Variable`

@@ -5,6 +5,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import BLOCK, JIT, JIT_PARALLEL, stateful
+from .vecmath import stack_doubles
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, PARABOLIC, PERIODIC, QUARTIC,
                      SCALAR, STEP, UNIFORM_FIELD, column, energy, force, modulation, potential,
                      set_column, term_potential)
@@ -65,8 +66,17 @@ _SUB = 256
 
 @njit(**SCALAR)
 def _potential_term_loop(U, x, i0, m, dx, kind, prm, o, g):
-    """U[i] += g U_k(x_{i0+i}) for i < m, ``dx`` and ``kind`` constants (a loop that
-    vectorises); term by term in order, each marker gets bitwise models.potential."""
+    """U[i] += g U_k(x_{i0+i}) for i < m <= _SUB, ``dx`` and ``kind`` constants (a loop that
+    vectorises); term by term in order, each marker gets bitwise models.potential. A gridded
+    table's values are gathered into a stack buffer first (:func:`.vecmath.stack_doubles`: with
+    U as the destination the gathering loop would stay scalar)."""
+    if kind == GRIDDED:
+        u = stack_doubles(_SUB)
+        for i in range(m):
+            u[i] = term_potential(kind, prm, o, x[0, i0 + i], 0.0, 0.0)
+        for i in range(m):
+            U[i] += g * u[i]
+        return
     for i in range(m):
         j = i0 + i
         x1 = x[1, j] if dx > 1 else 0.0
@@ -195,12 +205,29 @@ def pairwise_rows(Q):
         h //= 2
 
 
+@njit(**JIT)
+def sub_block_sums(E, Q, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t):
+    """acc[k] += the k-th sum of :func:`marker_sums` over markers i0..i0+m-1 (m <= _SUB), with
+    ``E`` (_SUB,) and ``Q`` (6, _SUB) as scratch: the energies H(x, p, t) term by term, the six
+    summands per marker, each row summed pairwise. Called on the sub-blocks of a block in order
+    (by :func:`marker_sums`, and by the push at the end of a call while the sub-block is in
+    cache), it gives bitwise the same block sums."""
+    block_potential(E, x, i0, m, terms, pprm, t)
+    block_energy(E, p, state, i0, m, dkind, dprm)
+    _products(Q, E, x, p, w, i0, m, x.shape[0], p.shape[0])
+    rows = 3 + p.shape[0]  # the sums of w p_a for a >= dp are zeros: not summed
+    pairwise_rows(Q[:rows])
+    for k in range(rows):
+        acc[k] += Q[k, 0]
+
+
 @njit(**JIT_PARALLEL)
 def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
     """One pass over markers 0..n-1 of the (dx, ·), (dp, ·) arrays ``x``, ``p``, weights ``w``
     and states ``state`` (int64; empty if the markers have none), in blocks of BLOCK markers (in
     parallel), into the block's row of ``out`` (nblock, 6): the number of markers with a
-    non-finite x, p or w, then sum w, sum w H(x, p, t), sum w p_0, sum w p_1, sum w p_2.
+    non-finite x, p or w, then sum w, sum w H(x, p, t), sum w p_0, sum w p_1, sum w p_2 (0
+    beyond dp).
 
     A block is taken in sub-blocks of _SUB markers: their energies H are computed term by term
     in loops that vectorise (the same numbers as stateful.energy + models.potential), the six
@@ -210,8 +237,6 @@ def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
     with fixed boundaries as numpy's sum uses it, N. J. Higham, *Accuracy and Stability of
     Numerical Algorithms*, 2nd ed., SIAM (2002), section 4.2: error O(eps log2 _SUB) per
     sub-block instead of O(eps _SUB) of a running sum.)"""
-    dx = x.shape[0]
-    dp = p.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
     for b in prange(nblock):
         E = np.empty(_SUB)
@@ -219,13 +244,7 @@ def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
         acc = np.zeros(6)
         end = min(n, (b + 1) * BLOCK)
         for a0 in range(b * BLOCK, end, _SUB):
-            i0 = uint64(a0)
-            m = uint64(min(_SUB, end - a0))
-            block_potential(E, x, i0, m, terms, pprm, t)
-            block_energy(E, p, state, i0, m, dkind, dprm)
-            _products(Q, E, x, p, w, i0, m, dx, dp)
-            pairwise_rows(Q)
-            for k in range(6):
-                acc[k] += Q[k, 0]
+            sub_block_sums(E, Q, acc, x, p, w, state, uint64(a0), uint64(min(_SUB, end - a0)),
+                           dkind, dprm, terms, pprm, t)
         for k in range(6):
             out[b, k] = acc[k]

@@ -141,15 +141,15 @@ def modulation(mkind, prm, off, t):
 
 @njit(**SCALAR)
 def _gridded_cell(prm, off, x):
-    """Cell index and local coordinate in a gridded table; -1 / -2 outside (left / right)."""
+    """(inside, i, f, s) of a point in a gridded table: whether it lies in the table, its cell
+    (0 outside: a valid index, so that every point may load its cell's coefficients), the
+    local coordinate in the cell, and s = (x - x0) / h. Branch-free (selects), so that loops over
+    points vectorise; the callers select the value outside by ``inside``."""
     s = (x - prm[off]) * prm[off + 1]
-    ncell = int(prm[off + 2])
-    if s < 0.0:
-        return -1, 0.0
-    if s >= ncell:
-        return -2, 0.0
-    i = int(s)
-    return i, s - i
+    ncell = int(prm[off + 2])  # read before the test: a load outside the loops over points
+    inside = s >= 0.0 and s < ncell
+    i = int(s) if inside else 0
+    return inside, i, s - i, s
 
 
 @njit(**SCALAR)
@@ -167,7 +167,8 @@ def term_potential(kind, prm, o, x0, x1, x2):
         r2 = d0 * d0 + d1 * d1 + d2 * d2
         return prm[o] * r2 * r2 + prm[o + 1] * r2
     elif kind == GAUSSIAN:  # [height, width, center] along x
-        s = (x0 - prm[o + 2]) / prm[o + 1]
+        # s as term_force forms it: 1 / width is computed once per loop, no division per point
+        s = (x0 - prm[o + 2]) * (1.0 / prm[o + 1])
         return prm[o] * vecmath.exp(-0.5 * s * s)
     elif kind == ECKART:  # [height, width, center]: height / cosh^2
         c = math.cosh((x0 - prm[o + 2]) / prm[o + 1])
@@ -179,15 +180,15 @@ def term_potential(kind, prm, o, x0, x1, x2):
     elif kind == UNIFORM_FIELD:  # [F0, F1, F2]: -F.x
         return -(prm[o] * x0 + prm[o + 1] * x1 + prm[o + 2] * x2)
     else:  # GRIDDED [x0, 1/h, ncell, c0_0, c1_0, c2_0, c3_0, c0_1, ...] cubic per cell
-        i, f = _gridded_cell(prm, o, x0)
-        ncell = int(prm[o + 2])
-        if i == -1:
+        inside, i, f, s = _gridded_cell(prm, o, x0)
+        b = uint64(o + 3 + 4 * i)  # unsigned: indexing skips the negative wraparound
+        u = prm[b] + f * (prm[b + uint64(1)] + f * (prm[b + uint64(2)] + f * prm[b + uint64(3)]))
+        if inside:
+            return u
+        if s < 0.0:  # left of the table: the first cell's value at its left end
             return prm[o + 3]
-        if i == -2:
-            b = o + 3 + 4 * (ncell - 1)
-            return prm[b] + prm[b + 1] + prm[b + 2] + prm[b + 3]
-        b = o + 3 + 4 * i
-        return prm[b] + f * (prm[b + 1] + f * (prm[b + 2] + f * prm[b + 3]))
+        e = o + 3 + 4 * (int(prm[o + 2]) - 1)  # right (or NaN): the last cell's at its right end
+        return prm[e] + prm[e + 1] + prm[e + 2] + prm[e + 3]
 
 
 @njit(**SCALAR)
@@ -221,12 +222,11 @@ def term_force(kind, prm, o, x0, x1, x2):
     elif kind == UNIFORM_FIELD:
         return prm[o], prm[o + 1], prm[o + 2]
     else:  # GRIDDED: derivative of the cubic, zero outside the table
-        i, f = _gridded_cell(prm, o, x0)
-        if i < 0:
-            return 0.0, 0.0, 0.0
-        b = uint64(o + 4 + 4 * i)  # unsigned (b > 0 here): indexing skips the negative wraparound
+        inside, i, f, _ = _gridded_cell(prm, o, x0)
+        b = uint64(o + 4 + 4 * i)  # unsigned: indexing skips the negative wraparound
         c1, c2, c3 = prm[b], prm[b + uint64(1)], prm[b + uint64(2)]
-        return -prm[o + 1] * (c1 + f * (2.0 * c2 + f * 3.0 * c3)), 0.0, 0.0
+        g = -prm[o + 1] * (c1 + f * (2.0 * c2 + f * 3.0 * c3))
+        return g if inside else 0.0, 0.0, 0.0
 
 
 @njit(**SCALAR)

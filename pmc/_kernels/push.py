@@ -39,7 +39,10 @@ from . import BLOCK, JIT, JIT_PARALLEL, stateful
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLIC, QUARTIC,
                      RELATIVISTIC, SCALAR, STATIC, STEP, TIGHT_BINDING, UNIFORM_FIELD, column,
                      force, modulation, speed_factor, term_force, velocity)
+from .evaluate import _SUB as _SUMS_SUB
+from .evaluate import sub_block_sums
 from .models import PERIODIC as PERIODIC_POTENTIAL
+from .vecmath import stack_doubles
 
 # scheme codes
 LEAPFROG, YOSHIDA4 = 2, 4
@@ -253,6 +256,7 @@ SERIAL_WORK = 1 << 14
 #: Markers per sub-block of :func:`push_blocks`: their x, p, force and speed factors stay in L1
 #: across the steps of a call.
 SUB = 256
+assert SUB == _SUMS_SUB  # the sub-blocks of evaluate.marker_sums: push_block's frame sums
 # kinds of the potential terms that act along x only
 _ALONG_X = (GAUSSIAN, ECKART, STEP, PERIODIC_POTENTIAL, GRIDDED)
 
@@ -509,7 +513,17 @@ def kick_drift(x, p, F, i0, m, dkind, walls, c, d, dprm, lo, hi):
 def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h):
     """The second half of a leapfrog step on one axis for a one-term potential, in one loop:
     F0 = g F_k(x0) (as :func:`models.force` sums it: 0 + g F_k), p0 += h F0; ``kind``
-    constant."""
+    constant. A gridded table's force is first gathered into a stack buffer (see
+    :func:`.vecmath.stack_doubles`), then stored and kicked: the same numbers."""
+    if kind == GRIDDED:
+        f = stack_doubles(SUB)  # f[i]: the i-th double
+        for i in range(m):
+            a, _, _ = term_force(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
+            f[i] = 0.0 + g * a
+        for i in range(m):
+            F[0, i] = f[i]
+            p[0, i0 + i] = p[0, i0 + i] + h * f[i]
+        return
     for i in range(m):
         j = i0 + i
         a, _, _ = term_force(kind, pprm, o, x[0, j], 0.0, 0.0)
@@ -919,15 +933,22 @@ def tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone):
 
 @njit(**JIT)
 def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0,
-               dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone):
+               dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone, sums):
     """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks` /
     :func:`push_states`: its sub-blocks of :data:`SUB` markers through :func:`advance_block`
     (``state`` empty for a stateless dispersion), then (with an absorbing wall) its absorbed
     markers tallied in index order (as :func:`push_markers` tallies them) and flagged in
-    ``gone`` (1 absorbed, 0 not)."""
+    ``gone`` (1 absorbed, 0 not). With ``sums`` (nblock, 6) not empty, sums[b] = the block's
+    row of :func:`.evaluate.marker_sums` at the end time t_start + (step0 + nsteps) dt, each
+    sub-block summed while it is in cache (bitwise the same row: the same sub-blocks)."""
     for k in range(6):
         absorbed_weight[b, k] = 0.0
     absorbed_count[b] = 0
+    frame = sums.shape[0] > 0
+    E = np.empty(SUB if frame else 0)
+    R = np.empty((6, SUB if frame else 0))
+    acc = np.zeros(6)
+    t_frame = t_start + (step0 + nsteps) * dt
     F = np.empty((3, SUB))
     S = np.empty(SUB)
     Q = np.empty((3, SUB))
@@ -946,6 +967,11 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
                       pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting)
         if absorbing:
             tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone)
+        if frame:
+            sub_block_sums(E, R, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t_frame)
+    if frame:
+        for k in range(6):
+            sums[b, k] = acc[k]
 
 
 @njit(**JIT)
@@ -958,18 +984,42 @@ def any_absorbing(wkind, dx):
 
 
 @njit(**JIT_PARALLEL)
-def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                wkind, lo, hi, absorbed_weight, absorbed_count, gone):
-    """The push (:func:`kernels`) for any configuration, the blocks in parallel
-    (:func:`push_block`), each in sub-blocks of :data:`SUB` markers held in L1. Bitwise the
-    same as :func:`push_markers`."""
+def push_blocks_sums(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums):
+    """:func:`push_blocks`, and with ``sums`` (nblock, 6) not empty the rows of
+    :func:`.evaluate.marker_sums` at the end of the call (:func:`push_block`): a frame's
+    scalars without another pass over the markers."""
     absorbing = any_absorbing(wkind, x.shape[0])
     state = np.empty(0, np.int64)  # stateless
     mirror = np.empty((0, 3), np.int64)
     for b in prange((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
                    t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                   absorbed_count, gone)
+                   absorbed_count, gone, sums)
+
+
+@njit(**JIT)
+def push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
+                            nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums):
+    """:func:`push_blocks_sums` on the calling thread: for a few blocks, where waking the
+    thread pool costs more than the push."""
+    absorbing = any_absorbing(wkind, x.shape[0])
+    state = np.empty(0, np.int64)  # stateless
+    mirror = np.empty((0, 3), np.int64)
+    for b in range((n + BLOCK - 1) // BLOCK):
+        push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
+                   t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
+                   absorbed_count, gone, sums)
+
+
+@njit(**JIT)
+def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                wkind, lo, hi, absorbed_weight, absorbed_count, gone):
+    """The push (:func:`kernels`) for any configuration, the blocks in parallel
+    (:func:`push_block`), each in sub-blocks of :data:`SUB` markers held in L1. Bitwise the
+    same as :func:`push_markers`."""
+    push_blocks_sums(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, np.empty((0, 6)))
 
 
 @njit(**JIT)
@@ -977,13 +1027,9 @@ def push_blocks_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, st
                        nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone):
     """:func:`push_blocks` on the calling thread: for a few blocks, where waking the thread
     pool costs more than the push."""
-    absorbing = any_absorbing(wkind, x.shape[0])
-    state = np.empty(0, np.int64)  # stateless
-    mirror = np.empty((0, 3), np.int64)
-    for b in range((n + BLOCK - 1) // BLOCK):
-        push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
-                   t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                   absorbed_count, gone)
+    push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
+                            nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone,
+                            np.empty((0, 6)))
 
 
 def free_flight(dx, scheme, dkind, terms, wkind):
@@ -1162,7 +1208,7 @@ def push_states(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_s
     for b in prange((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
                    step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
-                   gone)
+                   gone, np.empty((0, 6)))
 
 
 @njit(**JIT)
@@ -1173,7 +1219,7 @@ def push_states_serial(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pp
     for b in range((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
                    step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
-                   gone)
+                   gone, np.empty((0, 6)))
 
 
 @njit(**JIT_PARALLEL)
@@ -1202,7 +1248,13 @@ def kernels(dx, scheme, dkind, terms, wkind):
 
     A stateful dispersion (:func:`.stateful.needs_state`) gets :func:`push_states`, whose
     function takes two more arguments after ``gone``: the markers' ``state`` and the
-    ``mirror`` table of the reflecting walls."""
+    ``mirror`` table of the reflecting walls.
+
+    The function of :func:`push_blocks` has the attribute ``frame_sums`` (True) and takes one
+    more, optional argument ``sums``: a (nblock, 6) array that receives the rows of
+    :func:`.evaluate.marker_sums` at the end of the call, computed in the push's last pass
+    (:func:`push_blocks_sums`; for a frame that follows the push; absorbed markers are still
+    counted in them)."""
     if stateful.needs_state(dkind):
         def states(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                    wkind, lo, hi, absorbed_weight, absorbed_count, gone, state, mirror):
@@ -1218,10 +1270,16 @@ def kernels(dx, scheme, dkind, terms, wkind):
         return free
 
     def blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-               wkind, lo, hi, absorbed_weight, absorbed_count, gone):
-        kernel = push_blocks_serial if n * nsteps <= SERIAL_WORK else push_blocks
+               wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums=None):
+        if sums is None:
+            kernel = push_blocks_serial if n * nsteps <= SERIAL_WORK else push_blocks
+            kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
+                   wkind, lo, hi, absorbed_weight, absorbed_count, gone)
+            return
+        kernel = push_blocks_sums_serial if n * nsteps <= SERIAL_WORK else push_blocks_sums
         kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind,
-               lo, hi, absorbed_weight, absorbed_count, gone)
+               lo, hi, absorbed_weight, absorbed_count, gone, sums)
+    blocks.frame_sums = True
     return blocks
 
 
