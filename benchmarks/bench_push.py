@@ -16,8 +16,10 @@ Prints one JSON line per measurement (nothing is asserted):
   -ffast-math -fopenmp``, libmvec's vector exp) do the same work: the same steps per call
   (``steps_per_call``), each in three variants, ``pass`` (one vectorised pass over the markers
   per step), ``fused`` (steps in registers per marker, not vectorised) and ``block`` (sub-blocks of
-  256 markers in L1, steps outer, markers inner, vectorised: the layout of pmc's push_blocks);
-  ``c_best`` is the fastest of the three in the same run and thread count, ``ratio`` = pmc rate /
+  256 markers in L1, steps outer, markers inner, vectorised: the layout of pmc's push_blocks),
+  each built twice: at gcc's default vector width for the host and, suffix ``512``, with
+  ``-mprefer-vector-width=512`` (pmc's kernels vectorise 512 bits wide on AVX-512 hosts);
+  ``c_best`` is the fastest of the six in the same run and thread count, ``ratio`` = pmc rate /
   c_best rate. ``pmc_kernel_rate`` / ``kernel_ratio``: the push kernel pmc's ``Streamer`` picks,
   called directly on the simulation's arrays with the same steps per call (what the driver and the
   frames add is the difference). ``max_abs_diff_vs_pmc``: largest |difference| of x and p
@@ -108,7 +110,12 @@ CASES = {
     "kane_gridded_1d3v": ("gridded", "kane", 3, "kane_grid"),
     "kane_gaussian_1d3v": ("gaussian", "kane", 3, "kane_gauss"),
 }
-C_VARIANTS = ("pass", "fused", "block")
+#: The C loops of push_ref.c, each built twice: gcc's default vector width for the host (256 bits on
+#: most AVX-512 CPUs) and, suffix "512", with -mprefer-vector-width=512 (pmc's kernels vectorise 512
+#: bits wide where the host has AVX-512: the C baseline gets the same choice). The fastest is the
+#: baseline.
+C_VARIANTS = ("pass", "fused", "block", "pass512", "fused512", "block512")
+WIDE = "512"
 
 # issue 15's targets: (name, case, what is compared, threshold)
 TARGETS = (
@@ -217,27 +224,48 @@ class _Grid(ctypes.Structure):
                 ("c", ctypes.c_void_p)]
 
 
-def compile_c(name, flags):
-    """Compile ``name``.c into _build/ (again only when the source changed); load it."""
+def compile_c(name, flags, tag=""):
+    """Compile ``name``.c into _build/``name````tag``.so (again only when the source changed);
+    load it."""
     BUILD.mkdir(exist_ok=True)
     source = HERE / f"{name}.c"
-    lib = BUILD / f"{name}.so"
+    lib = BUILD / f"{name}{tag}.so"
     if not lib.exists() or lib.stat().st_mtime < source.stat().st_mtime:
         subprocess.run(["gcc", *flags, str(source), "-o", str(lib), "-lm"], check=True)
     return ctypes.CDLL(str(lib))
 
 
+class _CLoops:
+    """The two builds of push_ref.c: ``<prefix>_<variant>`` from the default build,
+    ``<prefix>_<variant>512`` from the 512-bit one; set_threads sets both."""
+
+    def __init__(self, narrow, wide):
+        self.narrow, self.wide = narrow, wide
+
+    def __getattr__(self, name):
+        if name.endswith(WIDE):
+            return getattr(self.wide, name[:-len(WIDE)])
+        return getattr(self.narrow, name)
+
+    def set_threads(self, k):
+        self.narrow.set_threads(k)
+        self.wide.set_threads(k)
+
+
 def build_c():
-    so = compile_c("push_ref", CFLAGS)
+    libs = (compile_c("push_ref", CFLAGS),
+            compile_c("push_ref", CFLAGS[:2] + ["-mprefer-vector-width=512"] + CFLAGS[2:],
+                      "_w512"))
     dbl, ptr = ctypes.c_double, ctypes.c_void_p
-    for prefix in {c[3] for c in CASES.values()}:
-        for v in C_VARIANTS:
-            fn = getattr(so, f"{prefix}_{v}")
-            fn.restype = None
-            fn.argtypes = [ptr, ptr, ctypes.c_long, ctypes.c_int, dbl, ptr, dbl, dbl, ptr]
-    so.set_threads.argtypes = [ctypes.c_int]
-    so.set_threads.restype = None
-    return so
+    for lib in libs:
+        for prefix in {c[3] for c in CASES.values()}:
+            for v in C_VARIANTS[:3]:
+                fn = getattr(lib, f"{prefix}_{v}")
+                fn.restype = None
+                fn.argtypes = [ptr, ptr, ctypes.c_long, ctypes.c_int, dbl, ptr, dbl, dbl, ptr]
+        lib.set_threads.argtypes = [ctypes.c_int]
+        lib.set_threads.restype = None
+    return _CLoops(*libs)
 
 
 class CRunner:
@@ -322,9 +350,10 @@ def measure_case(so, case, n, steps, per_call, repeat, threads):
             jobs.append((("pmc", "kernel", pc),
                          lambda pc=pc: [kernel(pc, DT) for _ in range(steps // pc)], steps, True))
             for v in C_VARIANTS:
-                s = pc if v == "fused" else steps
+                fused = v.startswith("fused")
+                s = pc if fused else steps
                 jobs.append((("c", v, pc), lambda v=v, pc=pc, s=s: c_runner.run(v, s, pc), s,
-                             v != "fused"))
+                             not fused))
         return jobs
 
     set_threads(so, max(threads))
