@@ -233,7 +233,7 @@ class Markers:
             self._spares[name] = buf
         return buf
 
-    def reorder(self, position, *, momenta=None, equal_weights=False):
+    def reorder(self, position, *, momenta=None, equal_weights=False, check=True):
         """Permute the markers in place: marker i moves to index ``position[i]``.
 
         Each array is scattered into a spare array of the same shape, which then becomes the
@@ -251,8 +251,20 @@ class Markers:
         equal_weights : bool
             The weights are all the same number (the caller has checked), so their permutation
             changes nothing and they stay where they are.
+        check : bool
+            Check that ``position`` is a permutation of 0..n-1 (one pass and a mark per
+            marker). ``False`` is for a ``position`` a kernel built as one (the cell sorts of
+            the binary collisions): a bad one then writes outside the arrays.
         """
         n = self._n
+        position = np.asarray(position)
+        bad = -1
+        if position.ndim == 1 and position.shape[0] >= n and check:
+            bad = int(_cells.first_bad_index(position[:n], n))
+        if position.ndim != 1 or position.shape[0] < n or bad >= 0:
+            where = f": position[{bad}] = {position[bad]}" if bad >= 0 else ""
+            raise ValueError(f"position must be a permutation of 0..{n - 1} (a 1-D array of "
+                             f"n={n} distinct indices){where}")
         position = position[:n]
         x = self._spare("x")
         _cells.scatter_columns(self._x, n, position, x)

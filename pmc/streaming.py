@@ -68,10 +68,6 @@ class StreamTally:
         return self
 
 
-#: The empty state array the gas push takes for a gas of one mass.
-_NO_STATE = np.zeros(0, np.int64)
-
-
 def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog",
            boundary=None, seed=0):
     """Advance ``markers`` in place by ``steps`` steps of length ``dt``.
@@ -245,7 +241,7 @@ class Streamer:
                 wall = self._tally[:nblock]
                 x, p, w, state = markers.kernel_arrays()
                 if not self._by_state:
-                    state = _NO_STATE
+                    state = _stateful.NO_STATE  # a gas of one mass
                 if self._absorbing and self._gone.shape[0] < n:
                     self._gone = np.zeros(max(n, 2 * self._gone.shape[0]), np.uint8)
                 if sample is not None and s == step0:

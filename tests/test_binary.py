@@ -309,6 +309,22 @@ def test_markers_reorder_moves_every_array_and_reuses_the_spares():
         mk.reorder(position, momenta=np.empty_like(mk.kernel_arrays().p))
 
 
+@pytest.mark.parametrize("position, where", [
+    (np.array([0, 1, 1, 3]), r"position\[2\] = 1"),   # a repeat
+    (np.array([0, 1, 2, 4]), r"position\[3\] = 4"),   # out of range
+    (np.array([0, -1, 2, 3]), r"position\[1\] = -1"),
+    (np.array([0, 1, 2]), "n=4"),                    # too short
+    (np.zeros((2, 2), np.int64), "1-D"),
+])
+def test_markers_reorder_refuses_what_is_not_a_permutation(position, where):
+    """A position array that is not a permutation of 0..n-1 is refused before anything moves
+    (it would write outside the arrays), naming the first bad entry; the markers are intact."""
+    mk = pmc.Markers(x=np.arange(4.0)[:, None], p=np.ones((4, 1)), w=np.ones(4))
+    with pytest.raises(ValueError, match=where):
+        mk.reorder(position)
+    np.testing.assert_array_equal(mk.positions[:, 0], np.arange(4.0))
+
+
 def test_state_round_trip_continues_bitwise():
     cells = cube((2, 1, 1))
     a = gas(1000, seed=5)

@@ -17,7 +17,21 @@ this package drops that preference for every function numba compiles in the proc
 used, never the arithmetic (no reassociation, no contraction: ``fastmath`` stays off), so results
 are bitwise the same. Setting ``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES`` (numba's own switches)
 keeps numba's choice; so does a process that compiled a numba function before importing pmc.
+
+Disk cache. numba keys a cached function by its own source file only: a kernel that inlines a
+function from another module keeps its stale machine code after that module changes (numba's
+documented limitation; numba/numba#8396 would track such dependencies but is not merged), which
+has crashed a process when a kernel's signature changed under it. So the cache lives in a
+directory named by a hash of every source file of this package (:data:`CACHE_DIR`): any change
+to any kernel starts a fresh cache, and caches of different pmc versions never mix. It lies under
+``NUMBA_CACHE_DIR`` where the user set one, else in this package's ``__pycache__`` where that is
+writable, else in the user's cache directory; numba functions of the user's own that ask for
+``cache=True`` are cached there too.
 """
+import hashlib as _hashlib
+import os as _os
+import pathlib as _pathlib
+
 from numba.core import config as _config
 from numba.core.codegen import get_host_cpu_features as _host_features
 from numba.core.registry import cpu_target as _cpu_target
@@ -39,6 +53,33 @@ def _wide_vectors():
 
 #: Whether importing pmc let numba vectorise 512 bits wide (see the module docstring).
 WIDE_VECTORS = _wide_vectors()
+
+
+def source_key(directory):
+    """A short hash of the names and contents of the ``*.py`` files in ``directory`` (str)."""
+    digest = _hashlib.sha256()
+    for path in sorted(_pathlib.Path(directory).glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _cache_dir():
+    """numba's cache directory for this package's sources (see the module docstring)."""
+    here = _pathlib.Path(__file__).resolve().parent
+    if _config.CACHE_DIR:
+        base = _pathlib.Path(_config.CACHE_DIR)
+    elif _os.access(here, _os.W_OK):
+        base = here / "__pycache__"
+    else:
+        from numba.misc.appdirs import AppDirs
+        base = _pathlib.Path(AppDirs(appname="pmc", appauthor=False).user_cache_dir)
+    path = str(base / f"numba-{source_key(here)}")
+    _config.CACHE_DIR = path
+    return path
+
+
+#: The directory numba caches compiled functions in (set on import; see the module docstring).
+CACHE_DIR = _cache_dir()
 
 #: The one set of JIT flags for scalar (per-marker) functions.
 JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")

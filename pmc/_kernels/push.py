@@ -264,7 +264,17 @@ _ALONG_X = (GAUSSIAN, ECKART, STEP, PERIODIC_POTENTIAL, GRIDDED)
 @njit(**SCALAR)
 def _term_loop(F, x, i0, m, dx, kind, pprm, o, g):
     """F[:, i] += g F_k(x_{i0+i}) for i < m: one term of :func:`models.force` over a sub-block.
-    Inlined with ``dx`` and ``kind`` constants, so the loop vectorises."""
+    Inlined with ``dx`` and ``kind`` constants, so the loop vectorises. A gridded table's force
+    is first gathered into a stack buffer (the stores to ``F`` could otherwise change the
+    table: see :func:`.vecmath.stack_doubles`), then added: the same numbers."""
+    if kind == GRIDDED:
+        f = stack_doubles(SUB)
+        for i in range(m):
+            a, _, _ = term_force(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
+            f[i] = a
+        for i in range(m):
+            F[0, i] += g * f[i]
+        return
     for i in range(m):
         j = i0 + i
         x1 = x[1, j] if dx > 1 else 0.0

@@ -517,7 +517,7 @@ class BinaryOperator(NTCOperator):
         done = time.perf_counter()
         if reorder:  # each marker to its position in the order, the momenta already there
             markers.reorder(self._index[:markers.n], momenta=out,
-                            equal_weights=weight_range[0] == weight_range[1])
+                            equal_weights=weight_range[0] == weight_range[1], check=False)
         reordered = time.perf_counter()
         sums = tally.sum(axis=0)
         events = int(sums[_dsmc.T_EVENTS])

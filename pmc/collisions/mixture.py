@@ -528,7 +528,8 @@ class BinaryMixtureOperator(NTCOperator):
         if reorder:  # each marker to its position in the cell order
             markers.reorder(index[:markers.n],
                             equal_weights=bool(np.all(self._sp[:, _mix.S_WEIGHT]
-                                                      == self._sp[0, _mix.S_WEIGHT])))
+                                                      == self._sp[0, _mix.S_WEIGHT])),
+                            check=False)
         sums = tally.sum(axis=0)
         self.cell_events += tally[:, :, _mix.T_EVENTS].sum(axis=1)
         s = self.stats

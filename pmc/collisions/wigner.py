@@ -67,6 +67,7 @@ from .._kernels import BLOCK
 from .._kernels import threads as _threads
 from .._kernels import wigner as _wigner
 from .._kernels.rng import WIGNER, WIGNER_ANNIHILATION, stream_key
+from .._kernels.stateful import NO_STATE
 from .._model import Model
 from ..hamiltonian import Hamiltonian
 from ..potentials import Potential
@@ -74,8 +75,6 @@ from ..schema import variable
 from .base import Collision, JumpOperator, name_label
 
 __all__ = ["WignerPotential", "WignerOperator", "wigner_potential", "ANNIHILATE_AFTER"]
-
-_NO_STATE = np.zeros(0, np.int64)
 
 #: Annihilation grids with more cells than this are refused (memory of the per-cell sums).
 MAX_CELLS = 1 << 26
@@ -370,7 +369,7 @@ class WignerOperator(JumpOperator):
         cw = np.empty(k)
         cs = np.empty(k if ss is not None else 0, np.int64)
         crem = np.empty(k)
-        _wigner.write_pairs(xs[0], ps, ws, ss if ss is not None else _NO_STATE, active[:m], x0,
+        _wigner.write_pairs(xs[0], ps, ws, ss if ss is not None else NO_STATE, active[:m], x0,
                             self.inv_dx, self.gamma, self.cum, self.sign, self.dq, self.p_max,
                             np.full(1, dt), p_event, key, 0, active_counts[:m], offsets[:m],
                             cx, cp, cw, cs, crem)
