@@ -555,7 +555,7 @@ class Freestream(Boundary):
         Mole fractions n_s / n, >= 0, summing to 1 (within 1e-9): a dict by species name (a
         species left out has none) or one value per species in mixture order; or a pair of
         these, one per face (lo, hi), as ``density`` takes one per face. Required with
-        ``mixture``. Stored as one tuple in mixture order, or a pair of them.
+        ``mixture``. Stored as a pair (lo, hi) of tuples in mixture order.
     """
 
     density: object = 1.0
@@ -606,16 +606,15 @@ class Freestream(Boundary):
         per_face = (isinstance(f, (tuple, list)) and len(f) == 2
                     and all(isinstance(v, dict) or np.ndim(v) == 1 for v in f))
         x = (tuple(_composition(mix, v, f"fractions[{side}]") for side, v in zip(("lo", "hi"), f))
-             if per_face else _composition(mix, f, "fractions"))
-        object.__setattr__(self, "fractions", x)
+             if per_face else (_composition(mix, f, "fractions"),) * 2)
+        object.__setattr__(self, "fractions", x)  # a pair, as density and temperature
 
     def fraction(self, side, species):
         """Mole fraction of ``species`` (mixture order) outside face ``side`` (0: lo, 1: hi);
         1 without a mixture."""
         if self.mixture is None:
             return 1.0
-        x = self.fractions
-        return x[side][species] if isinstance(x[0], tuple) else x[species]
+        return self.fractions[side][species]
 
     @property
     def species(self):

@@ -203,7 +203,7 @@ hi = 1e-5''')
     path.write_text(case)
     sim, _ = pmc.config.build(pmc.config.load_case(path))
     face = sim.boundary[0]
-    assert face.mixture.names == ("N2", "Ar") and face.fractions == (0.8, 0.2)
+    assert face.mixture.names == ("N2", "Ar") and face.fractions == ((0.8, 0.2),) * 2
     sim.step()
     path.write_text(case.replace('fractions = { N2 = 0.8, Ar = 0.2 }', 'fractions = [0.5, 0.4]'))
     with pytest.raises(pmc.config.CaseError, match="sum to 1"):

@@ -163,7 +163,7 @@ def test_freestream_fractions_per_face():
         assert face.flux(0, side) == face.flux(0, side, s)
     same = pmc.Freestream(0.0, L, density=1e20, temperature=KB * T, mixture=MIX,
                           fractions=(0.25, 0.75))
-    assert same.fractions == (0.25, 0.75) and same.fraction(1, 1) == 0.75
+    assert same.fractions == ((0.25, 0.75),) * 2 and same.fraction(1, 1) == 0.75
     # a step of the faces alone: what entered through lo is helium moving up, through hi argon
     # moving down, as many as the fluxes give (Poisson, 4 standard deviations)
     H_MIX = pmc.Hamiltonian(MIX.band, units="si")
