@@ -27,6 +27,11 @@ Prints one JSON line per measurement (nothing is asserted):
   compute the same thing; the C loops reassociate and use a different exp, so it is small, not
   zero).
 * ``"kind": "target"``: one per target of issue 15 (name, value, target, holds).
+* ``"kind": "model"``: every potential model pmc has (each analytic term, the table, sums, time
+  modulations, 2-D and 3-D terms) and every band with the Gaussian barrier, through ``run`` (a
+  frame every ``--save-every`` steps) at ``--models-n`` markers: marker-steps/s on 1 and 2
+  threads, CPU ns per marker-step, and the ratio to free flight of the same (dx, dp). No C loop
+  exists for most of them: free flight is the reference (skipped with ``--case``).
 * ``"kind": "small"``: the small-run table: per-step cost [us] of ``Simulation.step(1)`` and
   ``step(k)`` at 1e3, 1e4, 1e5 markers, the kernel-only cost of the same work (the push kernel
   ``pmc._kernels.push.push_blocks[_serial]`` / ``push_free[_serial]``, chosen as pmc chooses it,
@@ -66,6 +71,7 @@ Usage::
     python benchmarks/bench_push.py            # n = 10^7 (about 10-15 minutes on 2 quiet cores)
     python benchmarks/bench_push.py --quick    # n = 10^5 (under a minute)
     python benchmarks/bench_push.py --case gaussian_1d1v --n 1000000 --repeat 5 --no-small
+    python benchmarks/bench_push.py --models-only --model eckart   # one model (+ free flight)
 """
 import argparse
 import ctypes
@@ -473,6 +479,103 @@ def triad(n, threads, reps=5):
     return bw, line
 
 
+# ----------------------------------------------------------------------------- every model
+def _model_cases():
+    """name: (dx, dp, potential, band) for every potential model pmc has, sums and time
+    modulations, 2-D and 3-D terms and every band (the issue's "any Hamiltonian pmc can
+    build"), all in the periodic box of the other cases."""
+    P, B = pmc.potentials, pmc.bands
+    barrier = P.GaussianBarrier(height=HEIGHT, width=WIDTH, center=CENTER)
+    xg = np.linspace(LO, HI, NGRID)
+    table = P.Gridded(xg, barrier.potential(xg))
+    par = B.Parabolic(MASS)
+    return {
+        "free": (1, 1, None, par),
+        "uniform": (1, 1, P.UniformField(F=FIELD), par),
+        "harmonic": (1, 1, P.Harmonic(omega=OMEGA, mass=MASS, center=CENTER), par),
+        "quartic": (1, 1, P.Quartic(a4=1e-5, a2=1e-3, center=CENTER), par),
+        "gaussian": (1, 1, barrier, par),
+        "eckart": (1, 1, P.Eckart(height=HEIGHT, width=WIDTH, center=CENTER), par),
+        "step": (1, 1, P.Step(height=HEIGHT, width=WIDTH, center=CENTER), par),
+        "periodic": (1, 1, P.Periodic(amplitude=HEIGHT, period=5.0), par),
+        "gridded": (1, 1, table, par),
+        "gaussian+uniform": (1, 1, barrier + P.UniformField(F=FIELD), par),
+        "gridded+uniform": (1, 1, table + P.UniformField(F=FIELD), par),
+        "gaussian*sinusoidal": (1, 1, barrier * P.Sinusoidal(amplitude=0.3,
+                                                             angular_frequency=1.0), par),
+        "gaussian*ramp": (1, 1, barrier * P.Ramp(duration=1.0), par),
+        "free_2d": (2, 2, None, par),
+        "harmonic_2d": (2, 2, P.Harmonic(omega=OMEGA, mass=MASS, center=[0.0, 0.0]), par),
+        "gaussian_2d": (2, 2, barrier, par),
+        "free_3d": (3, 3, None, par),
+        "quartic_3d": (3, 3, P.Quartic(a4=1e-5, a2=1e-3, center=[0.0, 0.0, 0.0]), par),
+        "free_1d3v": (1, 3, None, par),
+        "gaussian_kane_1d3v": (1, 3, barrier, B.Kane(MASS, ALPHA)),
+        "gaussian_linear_1d3v": (1, 3, barrier, B.Linear(speed=1.0)),
+        "gaussian_tight_binding": (1, 1, barrier, B.TightBinding(hopping=1.0,
+                                                                 lattice_constant=1.0)),
+        "gaussian_relativistic_1d3v": (1, 3, barrier, B.Relativistic(mass=MASS,
+                                                                     speed_of_light=3.0)),
+    }
+
+
+def model_lines(n, steps, per_call, repeat, threads, names=None):
+    """One line per model case: marker-steps/s through ``run`` (a frame every ``per_call``
+    steps) on each thread count, the process's CPU ns per marker-step, and the ratio to free
+    flight of the same dimensions on the most threads."""
+    out, free = [], {}
+    for name, (dx, dp, pot, band) in _model_cases().items():
+        if names and name not in names and not name.startswith("free"):
+            continue
+        rng = np.random.default_rng(SEED)
+        x = rng.uniform(LO, HI, size=(dx, n))
+        p = rng.standard_normal(size=(dp, n))
+        H = pmc.Hamiltonian(band, pot, hbar=HBAR)
+        sim = pmc.Simulation(H, markers(x, p), dt=DT,
+                             boundary=pmc.Periodic([LO] * dx, [HI] * dx))
+        sim.run(sim.time + per_call * DT, per_call * DT, progress=False)  # compile / cache
+        line = {"kind": "model", "case": name, "dx": dx, "dp": dp, "n": n,
+                "band": type(band).__name__, "steps": steps, "save_every_steps": per_call}
+        for k in threads:
+            numba.set_num_threads(k)
+            best_wall, best_cpu = np.inf, np.inf
+            for _ in range(repeat):
+                w0, c0 = time.perf_counter(), time.process_time()
+                sim.run(sim.time + steps * DT, per_call * DT, progress=False)
+                best_wall = min(best_wall, time.perf_counter() - w0)
+                best_cpu = min(best_cpu, time.process_time() - c0)
+            line[f"rate_{k}_thread{'s' if k > 1 else ''}"] = round(n * steps / best_wall)
+            line[f"cpu_ns_per_marker_step_{k}"] = round(best_cpu / (n * steps) * 1e9, 3)
+        top = f"rate_{max(threads)}_thread{'s' if max(threads) > 1 else ''}"
+        if pot is None:
+            free[dx, dp] = line[top]
+        ref = free.get((dx, dp))
+        line["ratio_vs_free_flight"] = round(line[top] / ref, 3) if ref else None
+        line["loadavg_1min"] = loadavg()
+        out.append(line)
+    numba.set_num_threads(max(threads))
+    return out
+
+
+def _model_table(lines):
+    """The every-model table (markdown lines) from the "model" lines of a run."""
+    keys = [key for key in lines[0] if key.startswith("rate_")]
+    cpu = [key for key in lines[0] if key.startswith("cpu_ns")]
+    out = [f"Every model through `run` (frame every {lines[0]['save_every_steps']} steps, "
+           f"n = {lines[0]['n']:.0e}; load average {lines[-1].get('loadavg_1min', '?')}); "
+           "ratio = rate / free flight of the same dimensions (dx, dp) on the most threads:",
+           "",
+           "| case | band | " + " | ".join(k.replace("_", " ") for k in keys + cpu)
+           + " | / free flight |",
+           "|---|---|" + "---|" * (len(keys) + len(cpu) + 1)]
+    for ln in lines:
+        out.append(f"| {ln['case']} | {ln['band']} | "
+                   + " | ".join(f"{ln[k]:.2e}" for k in keys) + " | "
+                   + " | ".join(f"{ln[k]:.2f}" for k in cpu)
+                   + f" | {ln['ratio_vs_free_flight']} |")
+    return out
+
+
 # ----------------------------------------------------------------------------- small runs
 def push_kernel(sim):
     """The kernel pmc's Streamer calls for ``sim`` (the one :func:`pmc._kernels.push.kernels`
@@ -721,10 +824,12 @@ def markdown(lines):
     runs."""
     push = [ln for ln in lines if ln.get("kind") == "push"]
     small = [ln for ln in lines if ln.get("kind") == "small"]
+    models = [ln for ln in lines if ln.get("kind") == "model"]
     triad_line = next((ln for ln in lines if ln.get("kind") == "triad"), None)
     done = next((ln for ln in lines if ln.get("kind") == "done"), {})
-    if not push:  # a --small-only run
-        return "\n".join(_small_table(small))
+    if not push:  # a --small-only or --models-only run
+        return "\n".join((_model_table(models) + [""] if models else [])
+                         + (_small_table(small) if small else []))
     top = max(ln["threads"] for ln in push)
     by = {(ln["case"], ln["variant"], ln["steps_per_call"], ln["threads"]): ln for ln in push}
     k = max(ln["steps_per_call"] for ln in push)
@@ -749,6 +854,8 @@ def markdown(lines):
     if triad_line:
         bw = [v for key, v in triad_line.items() if key.startswith("bandwidth")]
         out += ["", f"Triad bandwidth {' / '.join(map(str, bw))} GB/s (1 / 2 threads)."]
+    if models:
+        out += [""] + _model_table(models)
     if small:
         out += [""] + _small_table(small)
     return "\n".join(out)
@@ -773,6 +880,13 @@ def main(argv=None):
     ap.add_argument("--small-only", action="store_true",
                     help="only the small-run table (with --case: its small cases)")
     ap.add_argument("--no-small", action="store_true", help="skip the small-run table")
+    ap.add_argument("--models-only", action="store_true",
+                    help="only the every-model table (with --model: those models)")
+    ap.add_argument("--no-models", action="store_true", help="skip the every-model table")
+    ap.add_argument("--model", action="append", help="a case of the every-model table "
+                    "(repeatable; free flight always runs)")
+    ap.add_argument("--models-n", type=int, default=None,
+                    help="markers of the every-model table (default 2 x 10^6; 10^5 with --quick)")
     ap.add_argument("--table", metavar="JSONL",
                     help="print the README tables from the output of a run, and exit")
     args = ap.parse_args(argv)
@@ -789,6 +903,13 @@ def main(argv=None):
     if args.steps % args.save_every:
         ap.error("--steps must be a multiple of --save-every")
     started = time.perf_counter()
+    models_n = args.models_n or (10 ** 5 if args.quick else 2 * 10 ** 6)
+    threads = [1, 2] if numba.config.NUMBA_NUM_THREADS >= 2 else [1]
+    if args.models_only:
+        for line in model_lines(models_n, args.steps, args.save_every, args.repeat, threads,
+                                args.model):
+            print(json.dumps(line), flush=True)
+        return
     if args.small_only:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         for line in small_lines((10 ** 3, 10 ** 4, 10 ** 5), args.save_every,
@@ -797,7 +918,6 @@ def main(argv=None):
             print(json.dumps(line), flush=True)
         return
     so = build_c()
-    threads = [1, 2] if numba.config.NUMBA_NUM_THREADS >= 2 else [1]
     tri = triad(triad_n, threads)
     triad_bw = None
     if tri is not None:
@@ -814,6 +934,9 @@ def main(argv=None):
             lines.append(line)
     for line in target_lines(lines, threads):
         print(json.dumps(line), flush=True)
+    if not args.no_models and not args.case:
+        for line in model_lines(models_n, args.steps, args.save_every, args.repeat, threads):
+            print(json.dumps(line), flush=True)
     if not args.no_small:
         numba.set_num_threads(max(threads))
         for line in small_lines((10 ** 3, 10 ** 4, 10 ** 5), args.save_every,
