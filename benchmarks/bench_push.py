@@ -495,7 +495,8 @@ def push_kernel(sim):
 def collide_kernels(sim, op):
     """The kernels of ``op.collide`` called directly on preallocated arrays, as a function of
     the step index (what the operator's Python adds is the difference): the classical
-    scattering step (cell index, rates, majorant table, events), the rate matrix's jumps (cell
+    scattering step (cell index, rates, majorant table, events; a constant rate: the events
+    alone), the rate matrix's jumps (cell
     index, jumps) or the binary collisions (cell sort, pair collisions); None for another
     operator."""
     from pmc._kernels import cells as _cells
@@ -511,6 +512,16 @@ def collide_kernels(sim, op):
     x, p, w, state = mk.kernel_arrays()
     index = np.empty(n, np.int64)
     lo, inv_h, shape = cells.lo, 1.0 / cells.spacing, cells.shape
+    if isinstance(op, _mechanisms.ScatteringOperator) and op._code[0] == _scatter.ELASTIC \
+            and op.mechanism.statistics == "classical":  # a constant rate: the events alone
+        rate = float(op._code[1][0])
+        key = op.mechanism._key(sim._key)
+        tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
+
+        def call(step):
+            _scatter.scatter_constant_isotropic(p, n, x, lo, inv_h, shape, rate,
+                                                np.exp(-rate * DT), DT, key, step, tally)
+        return call
     if isinstance(op, _mechanisms.ScatteringOperator):
         mkind, mprm, bkind, bprm, mass, alpha, hbar = op._code
         inv_ref = op._inv_ref

@@ -36,7 +36,7 @@ def _axis_cell(v, lo, inv_h, m):
 
 
 @njit(**JIT)
-def _flat_cell(positions, i, k_axes, lo, inv_h, shape):
+def flat_cell(positions, i, k_axes, lo, inv_h, shape):
     """Flat (C-order) cell of marker i over the first ``k_axes`` axes, or -1 outside."""
     j0, in0 = _axis_cell(positions[0, i], lo[0], inv_h[0], shape[0])
     if k_axes == 1:
@@ -56,7 +56,7 @@ def cell_index(positions, n, lo, inv_h, shape, out):
     k <= dx binned axes (the first k position components)."""
     k = shape.shape[0]
     for i in prange(n):
-        out[i] = _flat_cell(positions, i, k, lo, inv_h, shape)
+        out[i] = flat_cell(positions, i, k, lo, inv_h, shape)
     return out
 
 
@@ -141,7 +141,7 @@ def sort_markers(positions, weights, n, lo, inv_h, shape, index, order, start, i
     w0 = weights[0] if n > 0 else 0.0
     unequal = 0
     for i in prange(n):
-        index[i] = _flat_cell(positions, i, k_axes, lo, inv_h, shape)
+        index[i] = flat_cell(positions, i, k_axes, lo, inv_h, shape)
         unequal += weights[i] != w0
     w_min = w0
     w_max = w0
