@@ -496,9 +496,8 @@ def collide_kernels(sim, op):
     """The kernels of ``op.collide`` called directly on preallocated arrays, as a function of
     the step index (what the operator's Python adds is the difference): the classical
     scattering step (cell index, rates, majorant table, events; a constant rate: the events
-    alone), the rate matrix's jumps (cell
-    index, jumps) or the binary collisions (cell sort, pair collisions); None for another
-    operator."""
+    alone), the rate matrix's jumps (the cells located in them) or the binary collisions (cell
+    sort, pair collisions); None for another operator."""
     from pmc._kernels import cells as _cells
     from pmc._kernels import dsmc as _dsmc
     from pmc._kernels import jumps as _jumps
@@ -515,12 +514,13 @@ def collide_kernels(sim, op):
     if isinstance(op, _mechanisms.ScatteringOperator) and op._code[0] == _scatter.ELASTIC \
             and op.mechanism.statistics == "classical":  # a constant rate: the events alone
         rate = float(op._code[1][0])
+        quiet = float(np.exp(-rate * DT))
         key = op.mechanism._key(sim._key)
         tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
 
         def call(step):
-            _scatter.scatter_constant_isotropic(p, n, x, lo, inv_h, shape, rate,
-                                                np.exp(-rate * DT), DT, key, step, tally)
+            _scatter.scatter_constant_isotropic(p, n, x, lo, inv_h, shape, rate, quiet, DT,
+                                                key, step, tally)
         return call
     if isinstance(op, _mechanisms.ScatteringOperator):
         mkind, mprm, bkind, bprm, mass, alpha, hbar = op._code
@@ -545,9 +545,8 @@ def collide_kernels(sim, op):
         method = _rate_matrix.METHODS[rm.method]
 
         def call(step):
-            _cells.cell_index(x, n, lo, inv_h, shape, index)
             key = stream_key(sim._key, step, rm._label)
-            _jumps.jump_states(state, n, index, rm._indptr, rm._indices, rm._cum,
+            _jumps.jump_states(state, n, x, lo, inv_h, shape, rm._indptr, rm._indices, rm._cum,
                                rm._out_rate, rm._lambda, method, key, DT)
         return call
     if isinstance(op, _binary.BinaryOperator):
