@@ -115,13 +115,18 @@ def jump_states(state, n, positions, lo, inv_h, shape, indptr, indices, cum, out
     with ``lo``, ``inv_h``, ``shape``; located only for the few markers a first draw does not
     keep in their state) stay; pass an empty ``shape`` to jump every marker. ``key`` is the
     stream key of this step and mechanism; marker i draws from ``stream_key(key, i, 0)``.
-    Returns the number of real jumps."""
+    Returns (the number of real jumps, the number of markers whose state is not in 0 .. M-1, M
+    = ``out_rate.shape[0]``: they do not jump, the others do; the caller's check, folded in
+    here to spare a pass over the states)."""
     k_axes = shape.shape[0]
+    m = out_rate.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
     counts = np.zeros(nblock, np.int64)
+    invalid = np.zeros(nblock, np.int64)
     stay = stay_thresholds(out_rate, lam, method, dt)
     for b in prange(nblock):
         s = 0
+        bad = 0
         start = b * BLOCK
         stop = min(n, start + BLOCK)
         # every marker's first uniform in a loop of its own (straight-line hashing: it
@@ -130,16 +135,21 @@ def jump_states(state, n, positions, lo, inv_h, shape, indptr, indices, cum, out
         for i in range(start, stop):
             first[i - start] = uniform_open(stream_key(key, i, 0), 0)
         for i in range(start, stop):
-            if first[i - start] < stay[state[i]]:
+            k = state[i]
+            if k < 0 or k >= m:
+                bad += 1
+                continue
+            if first[i - start] < stay[k]:
                 continue
             if k_axes and flat_cell(positions, i, k_axes, lo, inv_h, shape) < 0:
                 continue
-            k, j = jump_state(state[i], indptr, indices, cum, out_rate, lam, method,
+            k, j = jump_state(k, indptr, indices, cum, out_rate, lam, method,
                               stream_key(key, i, 0), dt)
             state[i] = k
             s += j
         counts[b] = s
-    return counts.sum()
+        invalid[b] = bad
+    return counts.sum(), invalid.sum()
 
 
 @njit(**JIT)

@@ -410,10 +410,12 @@ class RateMatrixOperator(JumpOperator):
                 raise ValueError(f"collision {rm.name!r} moves discrete states, but the markers "
                                  f"carry none: give them state=, or give the RateMatrix a "
                                  f"momentum_grid")
-            if n and int(state.max()) >= rm.size:
-                raise ValueError(f"markers.state must be < {rm.size} (the size of matrix), "
-                                 f"got {int(state.max())}")
-            return int(_jumps.jump_states(state, n, *where, *args))
+            jumped, invalid = _jumps.jump_states(state, n, *where, *args)
+            if invalid:  # checked in the kernel's pass; the markers with valid states jumped
+                raise ValueError(f"markers.state must be in 0 .. {rm.size - 1} (the size of the "
+                                 f"matrix minus 1), got {int(invalid)} markers outside, e.g. "
+                                 f"{int(state[(state < 0) | (state >= rm.size)][0])}")
+            return int(jumped)
         px = markers.kernel_arrays().p[0]
         jumped, outside = _jumps.jump_momenta(px, n, *where, rm.momentum_grid, rm._inv_h, *args)
         self.last_outside = int(outside)
