@@ -516,11 +516,10 @@ def collide_kernels(sim, op):
         rate = float(op._code[1][0])
         quiet = float(np.exp(-rate * DT))
         key = op.mechanism._key(sim._key)
-        tally = np.zeros(((n + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64)
 
         def call(step):
             _scatter.scatter_constant_isotropic(p, n, x, lo, inv_h, shape, rate, quiet, DT,
-                                                key, step, tally)
+                                                key, step)
         return call
     if isinstance(op, _mechanisms.ScatteringOperator):
         mkind, mprm, bkind, bprm, mass, alpha, hbar = op._code

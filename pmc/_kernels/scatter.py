@@ -389,7 +389,7 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
 
 @njit(**JIT_PARALLEL)
 def scatter_constant_isotropic(momenta, n, positions, lo, inv_h, shape, rate, quiet, dt, key,
-                               step, tally):
+                               step):
     """:func:`scatter_independent` for a mechanism of one process whose rate ``rate`` [1/s] is
     the same in every state and whose final state is isotropic on the shell |p'| = |p|
     (:data:`ELASTIC`). There every cell's majorant is ``rate``, every candidate event is real
@@ -397,11 +397,13 @@ def scatter_constant_isotropic(momenta, n, positions, lo, inv_h, shape, rate, qu
     computed, and a marker's cell (:func:`pmc._kernels.cells.flat_cell` of ``positions`` with
     ``lo``, ``inv_h``, ``shape``; outside the cells: no event) is located only when it has a
     candidate event in the step. The same counters of the same streams as
-    :func:`scatter_independent`, so bitwise its momenta and ``tally`` (nblock, NTALLY) where
-    ``quiet`` is the value that function is given (the run's own ``np.exp``)."""
+    :func:`scatter_independent`, so bitwise its momenta where ``quiet`` is the value that
+    function is given (the run's own ``np.exp``). Returns the number of events (each one real:
+    that function's events and candidates)."""
     d = momenta.shape[0]
     k = shape.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
+    counts = np.zeros(nblock, np.int64)
     for blk in prange(nblock):
         events = 0
         start = blk * BLOCK
@@ -431,10 +433,8 @@ def scatter_constant_isotropic(momenta, n, positions, lo, inv_h, shape, rate, qu
                 t -= math.log(uniform_open(mk, j * STRIDE)) / rate
             events += j
             _store(momenta, i, d, p0, p1, p2)
-        tally[blk, 0] = events
-        tally[blk, 1] = 0
-        tally[blk, 3] = events
-    return tally
+        counts[blk] = events
+    return counts.sum()
 
 
 @njit(**models.SCALAR)

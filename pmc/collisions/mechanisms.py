@@ -261,26 +261,18 @@ class ScatteringOperator(JumpOperator):
         self._ncell = cells.count
         self._seed_key = (None, None)  # (seed, mechanism key) of the last step
         self._work = None  # per-marker work arrays, kept between steps (_classical_work)
-        self._tally = None  # per-block counts (_tally_rows)
         self._quiet_dt = (None, None)  # (dt, exp(-rate dt)) of a constant rate
         self._table = np.empty((self._ncell, _scatter.NBAND))
         self._quiet = np.empty((self._ncell, _scatter.NBAND))
 
     def _classical_work(self, markers):
-        """(cell index, rate, band) work arrays for the markers, allocated once per capacity of
-        the markers (not per step)."""
+        """(cell index, rate, band, tally) work arrays for the markers, allocated once per
+        capacity of the markers (not per step)."""
         cap = markers.capacity
         if self._work is None or self._work[0].shape[0] < cap:
-            self._work = (np.empty(cap, np.int64), np.empty(cap), np.empty(cap, np.int8))
+            self._work = (np.empty(cap, np.int64), np.empty(cap), np.empty(cap, np.int8),
+                          np.zeros(((cap + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64))
         return self._work
-
-    def _tally_rows(self, markers):
-        """The (nblock, NTALLY) int64 tally of the markers' blocks, kept between steps (the
-        classical kernels leave column 2, blocked events, at 0)."""
-        rows = (markers.capacity + BLOCK - 1) // BLOCK
-        if self._tally is None or self._tally.shape[0] < rows:
-            self._tally = np.zeros((rows, _scatter.NTALLY), np.int64)
-        return self._tally[:(markers.n + BLOCK - 1) // BLOCK]
 
     def collide(self, markers, dt, seed, step):
         """Scatter the markers of every cell over a step ``dt`` [s] (in place).
@@ -315,19 +307,22 @@ class ScatteringOperator(JumpOperator):
         inv_ref = self._inv_ref
         if mech.statistics == "classical" and mkind == _scatter.ELASTIC:
             # a constant rate: no per-marker rates or majorant table (bitwise the general path)
-            tally = self._tally_rows(markers)
             if self._quiet_dt[0] != dt:
                 self._quiet_dt = (dt, float(np.exp(mprm[0] * -dt)))  # as np.exp of the table
-            _scatter.scatter_constant_isotropic(p, n, *cells.kernel_arguments(markers),
-                                                mprm[0], self._quiet_dt[1], dt, key, step, tally)
-        elif mech.statistics == "classical":
-            index, rate, band = self._classical_work(markers)
-            tally = self._tally_rows(markers)
+            events = int(_scatter.scatter_constant_isotropic(
+                p, n, *cells.kernel_arguments(markers), mprm[0], self._quiet_dt[1], dt, key,
+                step))
+            self.last_counts = {mech.processes[0]: events, "events": events, "blocked": 0,
+                                "candidates": events, "max_occupation": fmax}
+            return self.last_counts
+        if mech.statistics == "classical":
+            index, rate, band, tally = self._classical_work(markers)
             index = cells.index(markers, out=index)
             _scatter.marker_rates(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n, inv_ref,
                                   rate, band)
             table = _scatter.cell_band_table(index, band, rate, n, self._table)
             quiet = np.exp(np.multiply(table, -dt, out=self._quiet), out=self._quiet)
+            tally = tally[:(n + BLOCK - 1) // BLOCK]  # column 2 (blocked) stays 0
             _scatter.scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, p, n,
                                          index, band, table, quiet, inv_ref, dt, key, step, tally)
         else:
