@@ -497,7 +497,8 @@ def collide_kernels(sim, op):
     the step index (what the operator's Python adds is the difference): the classical
     scattering step (cell index, rates, majorant table, events; a constant rate: the events
     alone), the rate matrix's jumps (the cells located in them) or the binary collisions (cell
-    sort, pair collisions); None for another operator."""
+    sort, pair collisions, and every ``reorder_every`` steps the markers stored in cell order);
+    None for another operator."""
     from pmc._kernels import cells as _cells
     from pmc._kernels import dsmc as _dsmc
     from pmc._kernels import jumps as _jumps
@@ -557,14 +558,23 @@ def collide_kernels(sim, op):
         mech = op.mechanism
         pair_rate = float(w[0]) * DT / cells.volume
 
+        every = mech.reorder_every
+
         def call(step):
+            # as the operator: every reorder_every steps the new momenta go out in cell order
+            # and the markers are stored in that order (their arrays change: fetched per call)
+            reorder = bool(every) and step % every == 0
+            x, p, w, _ = mk.kernel_arrays()
             total, _, _ = _cells.sort_markers(x, w, n, lo, inv_h, shape, index32, order, start,
-                                              False)
+                                              reorder)
+            out = mk.spare_momenta() if reorder else p
             key = stream_key(sim._key, step, op._label)
-            _dsmc.collide(p, order[:total], start, key, pair_rate, 1.0 / op.mass, a, beta,
-                          alpha, _binary.STATISTICS["classical"], 1.0,
-                          1.0 / mech.bin_capacity, op._majorant, op._remainder, op._tally, p,
-                          False)
+            _dsmc.collide(p, order if reorder else order[:total], start, key, pair_rate,
+                          1.0 / op.mass, a, beta, alpha, _binary.STATISTICS["classical"], 1.0,
+                          1.0 / mech.bin_capacity, op._majorant, op._remainder, op._tally, out,
+                          reorder)
+            if reorder:
+                mk.reorder(index32, momenta=out, equal_weights=True)
         return call
     return None
 
