@@ -17,10 +17,11 @@ run's own (:class:`pmc.Hamiltonian`), given to :meth:`Mechanism.prepare`.
 
 Final states are drawn per cell with the null-collision (self-scattering) technique against the
 cell's majorant (the largest total rate among its markers, per octave of energy), exact for any
-time step: see :mod:`pmc._kernels.scatter`. With ``statistics="fermi"`` a final state is
-accepted with probability 1 - f(p'), f the occupation of its momentum bin counted from the
-cell's markers (Pauli blocking; the bins of :mod:`pmc.collisions.occupation`, shared with
-:class:`pmc.collisions.Binary`).
+time step: see :mod:`pmc._kernels.scatter` (a constant rate, :class:`ElasticIsotropic`, is its
+own majorant: no table is built, and every candidate is an event). With ``statistics="fermi"``
+a final state is accepted with probability 1 - f(p'), f the occupation of its momentum bin
+counted from the cell's markers (Pauli blocking; the bins of :mod:`pmc.collisions.occupation`,
+shared with :class:`pmc.collisions.Binary`).
 
 As in ensemble Monte Carlo codes (Jacoboni and Reggiani 1983; the Archimedes simulator,
 ``src/mcparameters.h``, tabulates the same acoustic, non-polar optical and Brooks-Herring rates
