@@ -669,6 +669,8 @@ def small_lines(sizes, k, repeat, threads, cases=None):
                 for clock in ("wall", "cpu"):
                     line.update(small_figures(best, clock, steps, k, ops, n))
                 line["loadavg_1min"] = loadavg()
+                # the 2-thread lines depend on it (a sleeping worker thread wakes per region)
+                line["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
                 out.append(line)
     return out
 
