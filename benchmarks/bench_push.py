@@ -598,9 +598,10 @@ def push_kernel(sim):
 def collide_kernels(sim, op):
     """The kernels of ``op.collide`` called directly on preallocated arrays, as a function of
     the step index (what the operator's Python adds is the difference): the classical
-    scattering step (cell index, rates, majorant table, events), the rate matrix's jumps (cell
-    index, jumps) or the binary collisions (cell sort, pair collisions); None for another
-    operator."""
+    scattering step (cell index, rates, majorant table, events; a constant rate: the events
+    alone), the rate matrix's jumps (the cells located in them) or the binary collisions (cell
+    sort, pair collisions, and every ``reorder_every`` steps the markers stored in cell order);
+    None for another operator."""
     from pmc._kernels import cells as _cells
     from pmc._kernels import dsmc as _dsmc
     from pmc._kernels import jumps as _jumps
@@ -614,6 +615,16 @@ def collide_kernels(sim, op):
     x, p, w, state = mk.kernel_arrays()
     index = np.empty(n, np.int64)
     lo, inv_h, shape = cells.lo, 1.0 / cells.spacing, cells.shape
+    if isinstance(op, _mechanisms.ScatteringOperator) and op._code[0] == _scatter.ELASTIC \
+            and op.mechanism.statistics == "classical":  # a constant rate: the events alone
+        rate = float(op._code[1][0])
+        quiet = float(np.exp(-rate * DT))
+        key = op.mechanism._key(sim._key)
+
+        def call(step):
+            _scatter.scatter_constant_isotropic(p, n, x, lo, inv_h, shape, rate, quiet, DT,
+                                                key, step)
+        return call
     if isinstance(op, _mechanisms.ScatteringOperator):
         mkind, mprm, bkind, bprm, mass, alpha, hbar = op._code
         inv_ref = op._inv_ref
@@ -637,9 +648,8 @@ def collide_kernels(sim, op):
         method = _rate_matrix.METHODS[rm.method]
 
         def call(step):
-            _cells.cell_index(x, n, lo, inv_h, shape, index)
             key = stream_key(sim._key, step, rm._label)
-            _jumps.jump_states(state, n, index, rm._indptr, rm._indices, rm._cum,
+            _jumps.jump_states(state, n, x, lo, inv_h, shape, rm._indptr, rm._indices, rm._cum,
                                rm._out_rate, rm._lambda, method, key, DT)
         return call
     if isinstance(op, _binary.BinaryOperator):
@@ -651,14 +661,23 @@ def collide_kernels(sim, op):
         mech = op.mechanism
         pair_rate = float(w[0]) * DT / cells.volume
 
+        every = mech.reorder_every
+
         def call(step):
+            # as the operator: every reorder_every steps the new momenta go out in cell order
+            # and the markers are stored in that order (their arrays change: fetched per call)
+            reorder = bool(every) and step % every == 0
+            x, p, w, _ = mk.kernel_arrays()
             total, _, _ = _cells.sort_markers(x, w, n, lo, inv_h, shape, index32, order, start,
-                                              False)
+                                              reorder)
+            out = mk.spare_momenta() if reorder else p
             key = stream_key(sim._key, step, op._label)
-            _dsmc.collide(p, order[:total], start, key, pair_rate, 1.0 / op.mass, a, beta,
-                          alpha, _binary.STATISTICS["classical"], 1.0,
-                          1.0 / mech.bin_capacity, op._majorant, op._remainder, op._tally, p,
-                          False)
+            _dsmc.collide(p, order if reorder else order[:total], start, key, pair_rate,
+                          1.0 / op.mass, a, beta, alpha, _binary.STATISTICS["classical"], 1.0,
+                          1.0 / mech.bin_capacity, op._majorant, op._remainder, op._tally, out,
+                          reorder)
+            if reorder:
+                mk.reorder(index32, momenta=out, equal_weights=True)
         return call
     return None
 
@@ -753,6 +772,8 @@ def small_lines(sizes, k, repeat, threads, cases=None):
                 for clock in ("wall", "cpu"):
                     line.update(small_figures(best, clock, steps, k, ops, n))
                 line["loadavg_1min"] = loadavg()
+                # the 2-thread lines depend on it (a sleeping worker thread wakes per region)
+                line["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
                 out.append(line)
     return out
 

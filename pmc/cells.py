@@ -73,11 +73,17 @@ class Cells:
     def index(self, markers, out=None):
         """Flat cell index of each marker (C order over the axes), -1 outside the cells; into
         ``out`` (int64, at least ``markers.n`` long: its first n entries) if given."""
+        out = np.empty(markers.n, np.int64) if out is None else out[:markers.n]
+        x, lo, inv_h, shape = self.kernel_arguments(markers)
+        return _cells.cell_index(x, markers.n, lo, inv_h, shape, out)
+
+    def kernel_arguments(self, markers):
+        """(positions, lo, inv_h, shape): the arguments that locate ``markers`` in these cells
+        in the kernels (:func:`pmc._kernels.cells.flat_cell`); the markers need dx >= ndim."""
         if markers.dx < self.ndim:
             raise ValueError(f"cells in {self.ndim} dimensions need markers with dx >= "
                              f"{self.ndim}, got dx={markers.dx}")
-        out = np.empty(markers.n, np.int64) if out is None else out[:markers.n]
-        return _cells.cell_index(markers.kernel_arrays().x, markers.n, self.lo, self._inv_h, self.shape, out)
+        return markers.kernel_arrays().x, self.lo, self._inv_h, self.shape
 
     def sort(self, markers):
         """(order, start): the markers of cell c are ``order[start[c]:start[c+1]]``."""

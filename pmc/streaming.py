@@ -215,7 +215,7 @@ class Streamer:
             extra = (sums,)
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
                     weight, count, self._gone, *extra)
-        if count.any():
+        if self._absorbing and count.any():  # only absorbing walls remove markers
             markers.remove(_push.absorbed_indices(self._gone, n, count))
             tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
             tally.absorbed_count = int(count.sum())

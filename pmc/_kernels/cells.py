@@ -20,6 +20,11 @@ from .models import SCALAR
 MAX_CHUNKS = 64
 #: The per-chunk counts take at most this many bytes (unless one chunk alone needs more).
 CHUNK_BYTES = 32 * 2**20
+#: Contiguous sub-ranges of a chunk that :func:`sort_markers` counts and places in lockstep, each
+#: with its own row of counts: markers stored in cell order (after a reorder) increment one
+#: cell's count one after the other, a chain of stores and loads of one address; in lockstep
+#: there are LANES such chains at once (four are spelled out; any other number is correct too).
+LANES = 4
 
 
 @njit(**JIT)
@@ -36,7 +41,7 @@ def _axis_cell(v, lo, inv_h, m):
 
 
 @njit(**JIT)
-def _flat_cell(positions, i, k_axes, lo, inv_h, shape):
+def flat_cell(positions, i, k_axes, lo, inv_h, shape):
     """Flat (C-order) cell of marker i over the first ``k_axes`` axes, or -1 outside."""
     j0, in0 = _axis_cell(positions[0, i], lo[0], inv_h[0], shape[0])
     if k_axes == 1:
@@ -56,7 +61,7 @@ def cell_index(positions, n, lo, inv_h, shape, out):
     k <= dx binned axes (the first k position components)."""
     k = shape.shape[0]
     for i in prange(n):
-        out[i] = _flat_cell(positions, i, k, lo, inv_h, shape)
+        out[i] = flat_cell(positions, i, k, lo, inv_h, shape)
     return out
 
 
@@ -134,14 +139,17 @@ def sort_markers(positions, weights, n, lo, inv_h, shape, index, order, start, i
     ncell = start.shape[0] - 1
     k_axes = shape.shape[0]
     nchunk = sort_chunks(n, ncell + 1)
-    offsets = np.zeros((nchunk, ncell + 1), np.int64)
+    # LANES rows of counts per chunk where their scan costs little against the passes
+    lanes = LANES if 4 * LANES * nchunk * (ncell + 1) <= n else 1
+    nsub = nchunk * lanes
+    offsets = np.zeros((nsub, ncell + 1), np.int64)
     # the weights' range: almost always they are all one number, which a count of the weights
     # unlike the first tells in a loop that vectorises (a min/max reduction does not, without
     # fastmath: on one thread it took longer than the cell index); the range only if not
     w0 = weights[0] if n > 0 else 0.0
     unequal = 0
     for i in prange(n):
-        index[i] = _flat_cell(positions, i, k_axes, lo, inv_h, shape)
+        index[i] = flat_cell(positions, i, k_axes, lo, inv_h, shape)
         unequal += weights[i] != w0
     w_min = w0
     w_max = w0
@@ -152,33 +160,87 @@ def sort_markers(positions, weights, n, lo, inv_h, shape, index, order, start, i
             w_min = min(w_min, weights[i])  # min and max: exact, whatever the order
             w_max = max(w_max, weights[i])
     for k in prange(nchunk):
-        row = offsets[k]
-        # unsigned: no negative-index wraparound test on every access (~30% of the pass)
-        for i in range(uint64(k * n // nchunk), uint64((k + 1) * n // nchunk)):
-            c = index[i]
-            row[c if c >= 0 else ncell] += 1
+        _count_lanes(index, n, nsub, k * lanes, lanes, ncell, offsets)
     total = 0
     for c in range(ncell + 1):
         if c < ncell:
             start[c] = total
         else:
             start[ncell] = total
-        for k in range(nchunk):
+        for k in range(nsub):
             m = offsets[k, c]
             offsets[k, c] = total
             total += m
     for k in prange(nchunk):
-        row = offsets[k]
-        # unsigned: no negative-index wraparound test on every access (~30% of the pass)
-        for i in range(uint64(k * n // nchunk), uint64((k + 1) * n // nchunk)):
-            c = index[i]
-            slot = c if c >= 0 else ncell
-            j = row[slot]
-            order[j] = i
-            if inverse:
-                index[i] = j
-            row[slot] = j + 1
+        _place_lanes(index, n, nsub, k * lanes, lanes, ncell, offsets, order, inverse)
     return start[ncell], w_min, w_max
+
+
+@njit(**JIT)
+def _lane_starts(n, nsub, k0, lanes):
+    """First marker of sub-ranges k0 .. k0 + lanes of the ``nsub`` equal sub-ranges of 0..n-1
+    (lanes + 1 entries, the last the end), and the length of the shortest, as uint64 (unsigned
+    indices: no negative-index wraparound test on every access, ~30% of a pass)."""
+    first = np.empty(lanes + 1, np.uint64)
+    for q in range(lanes + 1):
+        first[q] = uint64((k0 + q) * n // nsub)
+    m = first[1] - first[0]
+    for q in range(1, lanes):
+        m = min(m, first[q + 1] - first[q])
+    return first, m
+
+
+@njit(**JIT)
+def _count_lanes(index, n, nsub, k0, lanes, ncell, offsets):
+    """The counts per cell (outside: bin ``ncell``) of sub-ranges k0 .. k0 + lanes - 1 into
+    their rows of ``offsets``, the sub-ranges in lockstep (:data:`LANES`)."""
+    first, m = _lane_starts(n, nsub, k0, lanes)
+    if lanes == 4:  # spelled out: four independent chains in one loop body
+        f0, f1, f2, f3 = first[0], first[1], first[2], first[3]
+        r0, r1, r2, r3 = offsets[k0], offsets[k0 + 1], offsets[k0 + 2], offsets[k0 + 3]
+        for t in range(m):
+            c0, c1, c2, c3 = index[f0 + t], index[f1 + t], index[f2 + t], index[f3 + t]
+            r0[c0 if c0 >= 0 else ncell] += 1
+            r1[c1 if c1 >= 0 else ncell] += 1
+            r2[c2 if c2 >= 0 else ncell] += 1
+            r3[c3 if c3 >= 0 else ncell] += 1
+    else:
+        m = uint64(0)
+    for q in range(lanes):
+        for i in range(first[q] + m, first[q + 1]):
+            c = index[i]
+            offsets[k0 + q, c if c >= 0 else ncell] += 1
+
+
+@njit(**JIT)
+def _place_lanes(index, n, nsub, k0, lanes, ncell, offsets, order, inverse):
+    """Each marker of sub-ranges k0 .. k0 + lanes - 1 to its slot of ``order`` (the rows of
+    ``offsets`` hold each sub-range's next slot per cell), in lockstep as :func:`_count_lanes`;
+    with ``inverse`` its slot to ``index``."""
+    first, m = _lane_starts(n, nsub, k0, lanes)
+    if lanes == 4:
+        f0, f1, f2, f3 = first[0], first[1], first[2], first[3]
+        for t in range(m):
+            _place(index, f0 + t, k0, ncell, offsets, order, inverse)
+            _place(index, f1 + t, k0 + 1, ncell, offsets, order, inverse)
+            _place(index, f2 + t, k0 + 2, ncell, offsets, order, inverse)
+            _place(index, f3 + t, k0 + 3, ncell, offsets, order, inverse)
+    else:
+        m = uint64(0)
+    for q in range(lanes):
+        for i in range(first[q] + m, first[q + 1]):
+            _place(index, i, k0 + q, ncell, offsets, order, inverse)
+
+
+@njit(**SCALAR)
+def _place(index, i, row, ncell, offsets, order, inverse):
+    c = index[i]
+    slot = c if c >= 0 else ncell
+    j = offsets[row, slot]
+    order[j] = i
+    if inverse:
+        index[i] = j
+    offsets[row, slot] = j + 1
 
 
 @njit(**JIT_PARALLEL)

@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
+from .cells import flat_cell
 from .rng import stream_key, uniform, uniform_open
 
 #: Sampling methods.
@@ -106,18 +107,26 @@ def stay_thresholds(out_rate, lam, method, dt):
 
 
 @njit(**JIT_PARALLEL)
-def jump_states(state, n, cell, indptr, indices, cum, out_rate, lam, method, key, dt):
+def jump_states(state, n, positions, lo, inv_h, shape, indptr, indices, cum, out_rate, lam,
+                method, key, dt):
     """Jump the discrete ``state`` (int64, >= n entries) of markers 0..n-1 over ``dt``, in place.
 
-    Markers with ``cell[i] < 0`` (outside the collision cells) stay; pass an empty ``cell`` to
-    jump every marker. ``key`` is the stream key of this step and mechanism; marker i draws from
-    ``stream_key(key, i, 0)``. Returns the number of real jumps."""
-    use_cells = cell.shape[0] > 0
+    Markers outside the collision cells (:func:`pmc._kernels.cells.flat_cell` of ``positions``
+    with ``lo``, ``inv_h``, ``shape``; located only for the few markers a first draw does not
+    keep in their state) stay; pass an empty ``shape`` to jump every marker. ``key`` is the
+    stream key of this step and mechanism; marker i draws from ``stream_key(key, i, 0)``.
+    Returns (the number of real jumps, the number of markers whose state is not in 0 .. M-1, M
+    = ``out_rate.shape[0]``: they do not jump, the others do; the caller's check, folded in
+    here to spare a pass over the states)."""
+    k_axes = shape.shape[0]
+    m = out_rate.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
     counts = np.zeros(nblock, np.int64)
+    invalid = np.zeros(nblock, np.int64)
     stay = stay_thresholds(out_rate, lam, method, dt)
     for b in prange(nblock):
         s = 0
+        bad = 0
         start = b * BLOCK
         stop = min(n, start + BLOCK)
         # every marker's first uniform in a loop of its own (straight-line hashing: it
@@ -126,14 +135,21 @@ def jump_states(state, n, cell, indptr, indices, cum, out_rate, lam, method, key
         for i in range(start, stop):
             first[i - start] = uniform_open(stream_key(key, i, 0), 0)
         for i in range(start, stop):
-            if first[i - start] < stay[state[i]] or (use_cells and cell[i] < 0):
+            k = state[i]
+            if k < 0 or k >= m:
+                bad += 1
                 continue
-            k, j = jump_state(state[i], indptr, indices, cum, out_rate, lam, method,
+            if first[i - start] < stay[k]:
+                continue
+            if k_axes and flat_cell(positions, i, k_axes, lo, inv_h, shape) < 0:
+                continue
+            k, j = jump_state(k, indptr, indices, cum, out_rate, lam, method,
                               stream_key(key, i, 0), dt)
             state[i] = k
             s += j
         counts[b] = s
-    return counts.sum()
+        invalid[b] = bad
+    return counts.sum(), invalid.sum()
 
 
 @njit(**JIT)
@@ -148,13 +164,15 @@ def grid_bin(px, p0, inv_h, m):
 
 
 @njit(**JIT_PARALLEL)
-def jump_momenta(px, n, cell, grid, inv_h, indptr, indices, cum, out_rate, lam, method, key, dt):
+def jump_momenta(px, n, positions, lo, inv_h, shape, grid, inv_dp, indptr, indices, cum,
+                 out_rate, lam, method, key, dt):
     """Momentum-grid mode: the state of marker i is the bin of ``px[i]`` nearest on the uniform
-    ``grid`` (spacing 1 / inv_h); a jump k -> l shifts ``px[i]`` by grid[l] - grid[k], in place.
+    ``grid`` (spacing 1 / inv_dp); a jump k -> l shifts ``px[i]`` by grid[l] - grid[k], in
+    place. The cells as in :func:`jump_states` (a marker located only where it matters).
 
     Returns (number of real jumps, number of markers inside the cells but outside the grid,
     which do not jump)."""
-    use_cells = cell.shape[0] > 0
+    k_axes = shape.shape[0]
     m = grid.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
     counts = np.zeros(nblock, np.int64)
@@ -169,13 +187,13 @@ def jump_momenta(px, n, cell, grid, inv_h, indptr, indices, cum, out_rate, lam, 
         for i in range(start, stop):
             first[i - start] = uniform_open(stream_key(key, i, 0), 0)
         for i in range(start, stop):
-            if use_cells and cell[i] < 0:
+            k = grid_bin(px[i], grid[0], inv_dp, m)
+            if k >= 0 and first[i - start] < stay[k]:
                 continue
-            k = grid_bin(px[i], grid[0], inv_h, m)
+            if k_axes and flat_cell(positions, i, k_axes, lo, inv_h, shape) < 0:
+                continue
             if k < 0:
                 o += 1
-                continue
-            if first[i - start] < stay[k]:
                 continue
             l, j = jump_state(k, indptr, indices, cum, out_rate, lam, method,
                               stream_key(key, i, 0), dt)

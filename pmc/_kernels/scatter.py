@@ -49,6 +49,7 @@ from numba import njit, prange
 
 from . import BLOCK, JIT, JIT_PARALLEL
 from . import models
+from .cells import flat_cell
 from .occupation import (momentum_bins, table_capacity, table_fill, table_find,
                          table_slot)
 from .geometry import on_sphere
@@ -384,6 +385,56 @@ def scatter_independent(mkind, mprm, bkind, bprm, mass, alpha, hbar, momenta, n,
         tally[blk, 1] = e1
         tally[blk, 3] = cand
     return tally
+
+
+@njit(**JIT_PARALLEL)
+def scatter_constant_isotropic(momenta, n, positions, lo, inv_h, shape, rate, quiet, dt, key,
+                               step):
+    """:func:`scatter_independent` for a mechanism of one process whose rate ``rate`` [1/s] is
+    the same in every state and whose final state is isotropic on the shell |p'| = |p|
+    (:data:`ELASTIC`). There every cell's majorant is ``rate``, every candidate event is real
+    and ``quiet`` = exp(-rate dt) for every marker, so no rate, energy or majorant table is
+    computed, and a marker's cell (:func:`pmc._kernels.cells.flat_cell` of ``positions`` with
+    ``lo``, ``inv_h``, ``shape``; outside the cells: no event) is located only when it has a
+    candidate event in the step. The same counters of the same streams as
+    :func:`scatter_independent`, so bitwise its momenta where ``quiet`` is the value that
+    function is given (the run's own ``np.exp``). Returns the number of events (each one real:
+    that function's events and candidates)."""
+    d = momenta.shape[0]
+    k = shape.shape[0]
+    nblock = (n + BLOCK - 1) // BLOCK
+    counts = np.zeros(nblock, np.int64)
+    for blk in prange(nblock):
+        events = 0
+        start = blk * BLOCK
+        stop = min(n, start + BLOCK)
+        # every marker's first draw (vectorised hashing), then the indices of the few with a
+        # candidate event in the step gathered without a branch, then those one at a time
+        first = np.empty(stop - start)
+        hit = np.empty(stop - start, np.int64)
+        for i in range(start, stop):
+            first[i - start] = uniform_open(stream_key(key, step, i), 0)
+        m = 0
+        for i in range(start, stop):
+            hit[m] = i
+            m += first[i - start] > quiet
+        for h in range(m):
+            i = hit[h]
+            if flat_cell(positions, i, k, lo, inv_h, shape) < 0:
+                continue
+            mk = stream_key(key, step, i)
+            t = -math.log(first[i - start]) / rate
+            p0, p1, p2 = models.column(momenta, i, d)
+            j = 0
+            while t < dt:
+                base = j * STRIDE
+                j += 1
+                p0, p1, p2 = isotropic(d, math.sqrt(p0 * p0 + p1 * p1 + p2 * p2), mk, base + 2)
+                t -= math.log(uniform_open(mk, j * STRIDE)) / rate
+            events += j
+            _store(momenta, i, d, p0, p1, p2)
+        counts[blk] = events
+    return counts.sum()
 
 
 @njit(**models.SCALAR)

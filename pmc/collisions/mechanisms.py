@@ -17,10 +17,11 @@ run's own (:class:`pmc.Hamiltonian`), given to :meth:`Mechanism.prepare`.
 
 Final states are drawn per cell with the null-collision (self-scattering) technique against the
 cell's majorant (the largest total rate among its markers, per octave of energy), exact for any
-time step: see :mod:`pmc._kernels.scatter`. With ``statistics="fermi"`` a final state is
-accepted with probability 1 - f(p'), f the occupation of its momentum bin counted from the
-cell's markers (Pauli blocking; the bins of :mod:`pmc.collisions.occupation`, shared with
-:class:`pmc.collisions.Binary`).
+time step: see :mod:`pmc._kernels.scatter` (a constant rate, :class:`ElasticIsotropic`, is its
+own majorant: no table is built, and every candidate is an event). With ``statistics="fermi"``
+a final state is accepted with probability 1 - f(p'), f the occupation of its momentum bin
+counted from the cell's markers (Pauli blocking; the bins of :mod:`pmc.collisions.occupation`,
+shared with :class:`pmc.collisions.Binary`).
 
 As in ensemble Monte Carlo codes (Jacoboni and Reggiani 1983; the Archimedes simulator,
 ``src/mcparameters.h``, tabulates the same acoustic, non-polar optical and Brooks-Herring rates
@@ -261,6 +262,7 @@ class ScatteringOperator(JumpOperator):
         self._ncell = cells.count
         self._seed_key = (None, None)  # (seed, mechanism key) of the last step
         self._work = None  # per-marker work arrays, kept between steps (_classical_work)
+        self._quiet_dt = (None, None)  # (dt, exp(-rate dt)) of a constant rate
         self._table = np.empty((self._ncell, _scatter.NBAND))
         self._quiet = np.empty((self._ncell, _scatter.NBAND))
 
@@ -304,6 +306,16 @@ class ScatteringOperator(JumpOperator):
         ncell = self._ncell
         fmax = float("nan")
         inv_ref = self._inv_ref
+        if mech.statistics == "classical" and mkind == _scatter.ELASTIC:
+            # a constant rate: no per-marker rates or majorant table (bitwise the general path)
+            if self._quiet_dt[0] != dt:
+                self._quiet_dt = (dt, float(np.exp(mprm[0] * -dt)))  # as np.exp of the table
+            events = int(_scatter.scatter_constant_isotropic(
+                p, n, *cells.kernel_arguments(markers), mprm[0], self._quiet_dt[1], dt, key,
+                step))
+            self.last_counts = {mech.processes[0]: events, "events": events, "blocked": 0,
+                                "candidates": events, "max_occupation": fmax}
+            return self.last_counts
         if mech.statistics == "classical":
             index, rate, band, tally = self._classical_work(markers)
             index = cells.index(markers, out=index)

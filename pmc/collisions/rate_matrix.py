@@ -35,6 +35,8 @@ SHAPES = ("lorentzian", "gaussian")
 METHODS = {"holding": _jumps.HOLDING, "uniformization": _jumps.UNIFORMIZATION}
 #: Row sums must vanish to this fraction of the row's largest entry.
 ROW_SUM_RTOL = 1e-12
+#: The cell arguments of the jump kernels for a run without cells (every marker jumps).
+_NO_AXES, _NO_CELLS = np.empty(0), np.empty(0, np.int64)
 
 
 class RateMatrix(Collision):
@@ -397,7 +399,8 @@ class RateMatrixOperator(JumpOperator):
         rm, cells = self.rate_matrix, self.cells
         dt = _checks.positive("dt", dt)
         n = markers.n
-        cell = np.empty(0, np.int64) if cells is None else cells.index(markers)
+        where = (cells.kernel_arguments(markers) if cells is not None
+                 else (markers.kernel_arrays().x, _NO_AXES, _NO_AXES, _NO_CELLS))
         key = stream_key(int(seed), int(step), rm._label)
         method = METHODS[rm.method]
         args = (rm._indptr, rm._indices, rm._cum, rm._out_rate, rm._lambda, method, key, dt)
@@ -407,12 +410,14 @@ class RateMatrixOperator(JumpOperator):
                 raise ValueError(f"collision {rm.name!r} moves discrete states, but the markers "
                                  f"carry none: give them state=, or give the RateMatrix a "
                                  f"momentum_grid")
-            if n and int(state.max()) >= rm.size:
-                raise ValueError(f"markers.state must be < {rm.size} (the size of matrix), "
-                                 f"got {int(state.max())}")
-            return int(_jumps.jump_states(state, n, cell, *args))
-        px = markers.momenta[:, 0]
-        jumped, outside = _jumps.jump_momenta(px, n, cell, rm.momentum_grid, rm._inv_h, *args)
+            jumped, invalid = _jumps.jump_states(state, n, *where, *args)
+            if invalid:  # checked in the kernel's pass; the markers with valid states jumped
+                raise ValueError(f"markers.state must be in 0 .. {rm.size - 1} (the size of the "
+                                 f"matrix minus 1), got {int(invalid)} markers outside, e.g. "
+                                 f"{int(state[(state < 0) | (state >= rm.size)][0])}")
+            return int(jumped)
+        px = markers.kernel_arrays().p[0]
+        jumped, outside = _jumps.jump_momenta(px, n, *where, rm.momentum_grid, rm._inv_h, *args)
         self.last_outside = int(outside)
         self.outside += int(outside)
         return int(jumped)
