@@ -24,6 +24,8 @@ CHUNK_BYTES = 32 * 2**20
 #: with its own row of counts: markers stored in cell order (after a reorder) increment one
 #: cell's count one after the other, a chain of stores and loads of one address; in lockstep
 #: there are LANES such chains at once (four are spelled out; any other number is correct too).
+#: The device of zstd's histogram (lib/zstd/compress/hist.c, HIST_count_parallel_wksp: four
+#: count tables); here the lanes are contiguous sub-ranges, so that the sort stays stable.
 LANES = 4
 
 
