@@ -79,11 +79,17 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 import time
 
 # libgomp (shared by numba's omp threading layer and the C loops) must not keep idle threads
-# spinning on the two cores while the other implementation is being timed.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# spinning on the two cores while the other implementation is being timed. The small-run table
+# (--small-only; a full run starts it as a child process) times pmc alone, as users run it: with
+# the caller's own policy, libgomp's default where none is set (its thread wake-ups are part of
+# a small step's cost).
+USER_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
+if "--small-only" not in sys.argv:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
@@ -773,7 +779,7 @@ def small_lines(sizes, k, repeat, threads, cases=None):
                     line.update(small_figures(best, clock, steps, k, ops, n))
                 line["loadavg_1min"] = loadavg()
                 # the 2-thread lines depend on it (a sleeping worker thread wakes per region)
-                line["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
+                line["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "default")
                 out.append(line)
     return out
 
@@ -958,11 +964,13 @@ def main(argv=None):
     if not args.no_models and not args.case:
         for line in model_lines(models_n, args.steps, args.save_every, args.repeat, threads):
             print(json.dumps(line), flush=True)
-    if not args.no_small:
-        numba.set_num_threads(max(threads))
-        for line in small_lines((10 ** 3, 10 ** 4, 10 ** 5), args.save_every,
-                                max(args.repeat, SMALL_REPEAT), max(threads)):
-            print(json.dumps(line), flush=True)
+    if not args.no_small:  # in a child process with the caller's OpenMP wait policy
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+        if USER_WAIT_POLICY is not None:
+            env["OMP_WAIT_POLICY"] = USER_WAIT_POLICY
+        child = [sys.executable, __file__, "--small-only", "--save-every", str(args.save_every),
+                 "--repeat", str(max(args.repeat, SMALL_REPEAT))]
+        subprocess.run(child, env=env, check=True)
     print(json.dumps({"kind": "done", "seconds": round(time.perf_counter() - started, 1),
                       "loadavg_1min": loadavg()}), flush=True)
 
