@@ -214,7 +214,8 @@ def term_force(kind, prm, o, x0, x1, x2):
     elif kind == ECKART:
         inv_w = 1.0 / prm[o + 1]
         u = (x0 - prm[o + 2]) * inv_w
-        return 2.0 * prm[o] * inv_w * (vecmath.tanh(u) * vecmath.sech2(u)), 0.0, 0.0
+        th, s2 = vecmath.tanh_sech2(u)
+        return 2.0 * prm[o] * inv_w * (th * s2), 0.0, 0.0
     elif kind == STEP:
         inv_w = 1.0 / prm[o + 1]
         return -0.5 * prm[o] * inv_w * vecmath.sech2((x0 - prm[o + 2]) * inv_w), 0.0, 0.0
