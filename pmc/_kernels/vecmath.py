@@ -1,4 +1,6 @@
-"""Elementary functions written so that a loop calling them vectorises.
+"""Elementary functions written so that a loop calling them vectorises: :func:`exp`,
+:func:`sin`, :func:`cos`, :func:`tanh_sech2` (tanh and 1/cosh^2), :func:`logistic2`
+((1 + tanh)/2), the potentials' and the tight-binding band's functions.
 
 numba compiles ``math.exp`` to a call of the C library's scalar ``exp``; LLVM cannot vectorise a
 loop around an opaque call (pip's numba ships no vector math library), so a kick whose force
@@ -21,9 +23,10 @@ by powers of two built from their bits, so that subnormal results are rounded on
 multiply-adds are fused (``llvm.fma``, one rounding each). Accuracy: the table's rounding
 (relative 2^-53) and the final rounding bound the error by 1.5 ulp of the exact result (the test
 holds it to 1.5 ulp of the C library on 10^6 arguments; measured at most 1 ulp); exp(x) = +inf
-above 709.78, 0 below -745.13, NaN for NaN. (Tang's own method adds each entry's rounding
-error from a second table, to about 0.54 ulp, at the cost of a second gather: about a fifth of
-the time of this function in the push's loops.)
+above 709.78, 0 below -745.13, NaN for NaN. Tang's own method adds each entry's rounding
+error from a second table, to about 0.51 ulp (measured), at the cost of a second gather (about a
+fifth of the time of this function in the push's loops): the hyperbolic functions here use it
+(``_exp(x, True)``), so that they stay within 2 ulp.
 """
 import math
 
@@ -201,7 +204,7 @@ def exp(x):
 
 
 # ----------------------------------------------------------------------------- sin, cos
-#: sin and cos are accurate (<= 1.5 ulp, see :func:`sin`) for |x| <= TRIG_MAX; NaN beyond.
+#: sin and cos are accurate (within 1 ulp, see :func:`sin`) for |x| <= TRIG_MAX; NaN beyond.
 TRIG_MAX = 2.0 ** 40
 _TWO_OVER_PI = float.fromhex("0x1.45f306dc9c883p-1")
 # pi/2 = _PIO2_1 + _PIO2_2 + _PIO2_3 + (5.6e-50): each part the double nearest to what the parts
@@ -263,18 +266,28 @@ def _sin_or_cos(x, quarter):
 
 @njit(**SCALAR)
 def sin(x):
-    """sin(x) [dimensionless] of x [rad], vectorisable, within 1.5 ulp for |x| <= TRIG_MAX
-    (2^40); NaN beyond, and for +-inf and NaN; sin(-0.0) = -0.0.
+    """sin(x) [dimensionless] of x [rad], vectorisable, within 1 ulp for |x| <= TRIG_MAX
+    (2^40; measured at most 0.74 ulp); NaN beyond, and for +-inf and NaN; sin(-0.0) = -0.0.
 
     Cody and Waite's reduction x = n pi/2 + r, n the integer nearest to 2 x / pi (read from the
     low bits of a shifted sum as in :func:`exp`), with pi/2 split into three doubles and the
-    remainder kept as an unevaluated sum r + t (|r| <= pi/4): the same structure as fdlibm's
-    ``__ieee754_rem_pio2`` medium case and glibc's ``__sin_fma``, with the fused multiply-adds
-    making x - n pi/2_1 exact without trailing zero bits in the first part. Both sin r and
-    cos r are evaluated (odd and even Taylor polynomials of degree 17 and 16, truncation below
-    3e-18 relative) and n mod 4 selects one and its sign: no branches. Over |x| <= 2^40 the
-    remainder is never smaller than about 2^-61 (the closest a double of that size comes to a
-    multiple of pi/2), and the error of the three-part pi/2 is below 2^-120 absolute there.
+    remainder kept as an unevaluated sum r + t (|r| <= pi/4; the fused multiply-add makes
+    x - n pi/2_1 exact without trailing zero bits in the first part). Both sin r and cos r are
+    evaluated (Taylor polynomials of degree 17 and 16: a term or two more than minimax ones,
+    truncation below 3e-18 relative; cos r = 1 - r^2/2 + ... with the rounding error of
+    1 - r^2/2 carried, as in fdlibm's ``__kernel_cos``) and n mod 4 selects one and its sign:
+    no branches. Over |x| <= 2^40 the remainder is never much smaller than 2^-61 (the closest
+    a double of that size comes to a multiple of pi/2) and the three-part pi/2 is exact to
+    2^-120 there; the test checks the doubles next to multiples of pi/2.
+
+    SLEEF (``sleefsimddp.c``, ``xsin_u1``) and Arm's optimized-routines (``v_sin``) reduce by
+    pi instead (one odd polynomial on [-pi/2, pi/2], the sign from n's parity; 1.6 ulp) and
+    switch to a slower reduction for a whole vector (SLEEF: Payne and Hanek's, from a table of
+    the bits of 2/pi) or for the lanes beyond their range (Arm: the scalar call). A loop that
+    numba vectorises cannot branch per vector, so large arguments give NaN here instead of a
+    second path in every call: 2^40 rad is 1.7e11 periods of a periodic potential or Bloch
+    oscillations of a tight-binding band, and a NaN marker stops a run at its next frame
+    (:meth:`pmc.Simulation.observe`).
     """
     v = _sin_or_cos(x, 0)
     return x if abs(x) < 2.0 ** -27 else v  # keeps sin(+-0) = +-0 and subnormal arguments
@@ -282,7 +295,7 @@ def sin(x):
 
 @njit(**SCALAR)
 def cos(x):
-    """cos(x) [dimensionless] of x [rad], vectorisable, within 1.5 ulp for |x| <= TRIG_MAX
+    """cos(x) [dimensionless] of x [rad], vectorisable, within 1 ulp for |x| <= TRIG_MAX
     (2^40); NaN beyond, and for +-inf and NaN. As :func:`sin` (cos x = sin(x + pi/2): the
     quadrant advanced by one)."""
     return _sin_or_cos(x, 1)
