@@ -248,7 +248,7 @@ def _sin_or_cos(x, quarter):
     ps = fma(zz, ps, _S3)
     hz = 0.5 * zz
     s = r + fma(r * zz, ps, fma(-hz, t, t))
-    # cos(r + t) = cos r - t sin r; 1 - r^2/2 as w + its rounding error (the rounding error of
+    # cos(r + t) = cos r - t sin r; 1 - r^2/2 as one_minus + its rounding error (that of
     # r^2 from a fused multiply-add as well), so that the sum carries the bits 1 - hz loses
     pc = fma(zz, _K16, _K14)
     pc = fma(zz, pc, _K12)
