@@ -66,7 +66,8 @@ def test_sin_cos_within_one_ulp_over_the_documented_range(name, reference, rng):
     top = vecmath.TRIG_MAX
     x = np.concatenate([rng.uniform(-4, 4, 300_000), rng.uniform(-1e3, 1e3, 200_000),
                         rng.uniform(-top, top, 200_000),
-                        np.exp(rng.uniform(-40, np.log(top), 200_000)) * rng.choice([-1, 1], 200_000),
+                        np.exp(rng.uniform(-40, np.log(top), 200_000))
+                        * rng.choice([-1, 1], 200_000),
                         _multiples_of_half_pi(rng, 1e4, 20_000),
                         _multiples_of_half_pi(rng, top, 20_000),
                         [top, -top, 1e-300, -1e-300, 5e-324, 2.0 ** -27, 2.0 ** -26, np.pi,
