@@ -78,7 +78,11 @@ def energy(kind, prm, p0, p1, p2):
     elif kind == TIGHT_BINDING:
         j2 = 2.0 * prm[0]
         k = prm[1]
-        return j2 * ((1.0 - math.cos(k * p0)) + (1.0 - math.cos(k * p1)) + (1.0 - math.cos(k * p2)))
+        # 1 - cos y = 2 sin^2(y/2): no cancellation near the band bottom
+        s0 = vecmath.sin(0.5 * k * p0)
+        s1 = vecmath.sin(0.5 * k * p1)
+        s2 = vecmath.sin(0.5 * k * p2)
+        return 2.0 * j2 * ((s0 * s0 + s1 * s1) + s2 * s2)
     else:  # RELATIVISTIC
         mc = prm[0] * prm[1]
         p2sum = p0 * p0 + p1 * p1 + p2 * p2
@@ -110,7 +114,7 @@ def velocity(kind, prm, p0, p1, p2):
     if kind == TIGHT_BINDING:
         c = 2.0 * prm[0] * prm[1]
         k = prm[1]
-        return c * math.sin(k * p0), c * math.sin(k * p1), c * math.sin(k * p2)
+        return c * vecmath.sin(k * p0), c * vecmath.sin(k * p1), c * vecmath.sin(k * p2)
     s = speed_factor(kind, prm, p0, p1, p2)
     return p0 * s, p1 * s, p2 * s
 
@@ -171,12 +175,11 @@ def term_potential(kind, prm, o, x0, x1, x2):
         s = (x0 - prm[o + 2]) * (1.0 / prm[o + 1])
         return prm[o] * vecmath.exp(-0.5 * s * s)
     elif kind == ECKART:  # [height, width, center]: height / cosh^2
-        c = math.cosh((x0 - prm[o + 2]) / prm[o + 1])
-        return prm[o] / (c * c)
+        return prm[o] * vecmath.sech2((x0 - prm[o + 2]) * (1.0 / prm[o + 1]))
     elif kind == STEP:  # [height, width, center]: height (1 + tanh) / 2
-        return 0.5 * prm[o] * (1.0 + math.tanh((x0 - prm[o + 2]) / prm[o + 1]))
+        return prm[o] * vecmath.logistic2((x0 - prm[o + 2]) * (1.0 / prm[o + 1]))
     elif kind == PERIODIC:  # [amplitude, wavenumber, phase]: A cos(k x + phi)
-        return prm[o] * math.cos(prm[o + 1] * x0 + prm[o + 2])
+        return prm[o] * vecmath.cos(prm[o + 1] * x0 + prm[o + 2])
     elif kind == UNIFORM_FIELD:  # [F0, F1, F2]: -F.x
         return -(prm[o] * x0 + prm[o + 1] * x1 + prm[o + 2] * x2)
     else:  # GRIDDED [x0, 1/h, ncell, c0_0, c1_0, c2_0, c3_0, c0_1, ...] cubic per cell
@@ -211,14 +214,13 @@ def term_force(kind, prm, o, x0, x1, x2):
     elif kind == ECKART:
         inv_w = 1.0 / prm[o + 1]
         u = (x0 - prm[o + 2]) * inv_w
-        c = math.cosh(u)
-        return 2.0 * prm[o] * inv_w * math.tanh(u) / (c * c), 0.0, 0.0
+        th, s2 = vecmath.tanh_sech2(u)
+        return 2.0 * prm[o] * inv_w * (th * s2), 0.0, 0.0
     elif kind == STEP:
         inv_w = 1.0 / prm[o + 1]
-        c = math.cosh((x0 - prm[o + 2]) * inv_w)
-        return -0.5 * prm[o] * inv_w / (c * c), 0.0, 0.0
+        return -0.5 * prm[o] * inv_w * vecmath.sech2((x0 - prm[o + 2]) * inv_w), 0.0, 0.0
     elif kind == PERIODIC:
-        return prm[o] * prm[o + 1] * math.sin(prm[o + 1] * x0 + prm[o + 2]), 0.0, 0.0
+        return prm[o] * prm[o + 1] * vecmath.sin(prm[o + 1] * x0 + prm[o + 2]), 0.0, 0.0
     elif kind == UNIFORM_FIELD:
         return prm[o], prm[o + 1], prm[o + 2]
     else:  # GRIDDED: derivative of the cubic, zero outside the table

@@ -42,6 +42,7 @@ from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLI
 from .evaluate import _SUB as _SUMS_SUB
 from .evaluate import sub_block_sums
 from .models import PERIODIC as PERIODIC_POTENTIAL
+from . import vecmath
 from .vecmath import stack_doubles
 
 # scheme codes
@@ -377,7 +378,7 @@ def _drift_loop(x, p, S, i0, m, a, how, masked, h, inv_m, dprm, side):
         if how == _BY_MASS:
             v = p[a, j] * inv_m
         elif how == _BY_SINE:
-            v = 2.0 * dprm[0] * dprm[1] * math.sin(dprm[1] * p[a, j])
+            v = 2.0 * dprm[0] * dprm[1] * vecmath.sin(dprm[1] * p[a, j])
         else:
             v = p[a, j] * S[i]
         y = x[a, j] + h * v
