@@ -38,7 +38,7 @@ from numba import njit, prange, uint64
 from . import BLOCK, JIT, JIT_PARALLEL, stateful
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLIC, QUARTIC,
                      RELATIVISTIC, SCALAR, STATIC, STEP, TIGHT_BINDING, UNIFORM_FIELD, column,
-                     force, modulation, speed_factor, term_force, velocity)
+                     force, modulation, speed_factor, term_force, term_potential, velocity)
 from .evaluate import _SUB as _SUMS_SUB
 from .evaluate import sub_block_sums
 from .models import PERIODIC as PERIODIC_POTENTIAL
@@ -510,19 +510,27 @@ def kick_drift(x, p, F, i0, m, dkind, walls, c, d, dprm, lo, hi):
 
 
 @njit(**SCALAR)
-def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h):
+def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h, U, with_u):
     """The second half of a leapfrog step on one axis for a one-term potential, in one loop:
     F0 = g F_k(x0) (as :func:`models.force` sums it: 0 + g F_k), p0 += h F0; ``kind``
     constant. A gridded table's force is first gathered into a stack buffer (see
-    :func:`.vecmath.stack_doubles`), then stored and kicked: the same numbers."""
+    :func:`.vecmath.stack_doubles`), then stored and kicked: the same numbers. ``with_u``
+    (constant): also U[i] = 0 + g U_k(x0), bitwise :func:`.evaluate.block_potential`'s, from
+    the same exponential or table cell as the force (the compiler evaluates the shared
+    subexpressions of ``term_force`` and ``term_potential`` once)."""
     if kind == GRIDDED:
         f = stack_doubles(SUB)  # f[i]: the i-th double
+        u = stack_doubles(SUB)
         for i in range(m):
             a, _, _ = term_force(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
             f[i] = 0.0 + g * a
+            if with_u:
+                u[i] = term_potential(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
         for i in range(m):
             F[0, i] = f[i]
             p[0, i0 + i] = p[0, i0 + i] + h * f[i]
+            if with_u:
+                U[i] = 0.0 + g * u[i]
         return
     for i in range(m):
         j = i0 + i
@@ -530,35 +538,46 @@ def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h):
         f = 0.0 + g * a
         F[0, i] = f
         p[0, j] = p[0, j] + h * f
+        if with_u:
+            U[i] = 0.0 + g * term_potential(kind, pprm, o, x[0, j], 0.0, 0.0)
 
 
 @njit(**JIT)
-def force_kick(x, p, F, i0, m, terms, pprm, t, h, side):
+def force_kick(x, p, F, i0, m, terms, pprm, t, h, side, U):
     """F = F(x, t) and p += h F on one axis over a sub-block: one loop for a one-term potential
-    (:func:`_force_kick_loop`), else :func:`block_force` and :func:`block_kick`."""
+    (:func:`_force_kick_loop`), else :func:`block_force` and :func:`block_kick`. With ``U``
+    not empty and a one-term Gaussian or gridded potential, U[:m] = U(x, t) from the same
+    evaluation; returns whether it was computed."""
     if terms.shape[0] != 1:
         block_force(F, x, i0, m, 1, terms, pprm, t)
         block_kick(p, F, i0, m, 1, h, side, False)
-        return
+        return False
     kind = terms[0, 0]
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
     if kind == GAUSSIAN:
-        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h)
+        if U.shape[0] > 0:
+            _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, True)
+            return True
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, False)
     elif kind == GRIDDED:
-        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h)
+        if U.shape[0] > 0:
+            _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, True)
+            return True
+        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, False)
     elif kind == HARMONIC:
-        _force_kick_loop(x, p, F, i0, m, HARMONIC, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, HARMONIC, pprm, o, g, h, U, False)
     elif kind == UNIFORM_FIELD:
-        _force_kick_loop(x, p, F, i0, m, UNIFORM_FIELD, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, UNIFORM_FIELD, pprm, o, g, h, U, False)
     elif kind == QUARTIC:
-        _force_kick_loop(x, p, F, i0, m, QUARTIC, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, QUARTIC, pprm, o, g, h, U, False)
     elif kind == ECKART:
-        _force_kick_loop(x, p, F, i0, m, ECKART, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, ECKART, pprm, o, g, h, U, False)
     elif kind == STEP:
-        _force_kick_loop(x, p, F, i0, m, STEP, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, STEP, pprm, o, g, h, U, False)
     else:
-        _force_kick_loop(x, p, F, i0, m, PERIODIC_POTENTIAL, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, PERIODIC_POTENTIAL, pprm, o, g, h, U, False)
+    return False
 
 
 @njit(**SCALAR)
@@ -811,12 +830,13 @@ def linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, 
 
 @njit(**JIT)
 def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_start, step0, dt,
-                      nsteps, wkind, lo, hi):
+                      nsteps, wkind, lo, hi, U):
     """:func:`advance_block` for one position axis, leapfrog, a parabolic or Kane band, a
     potential and no absorbing wall: two loops per step (kick-drift-wrap, then force-kick)
     instead of one per operation. Bitwise the same, except for a static uniform field or
     harmonic term (parabolic band) and ``nsteps`` >= 2: :func:`linear_steps`, the same map
-    with other roundings."""
+    with other roundings. Returns whether U[:m] holds U(x) at the end (:func:`force_kick`
+    of the last step, ``U`` not empty)."""
     klo = wkind[0, 0]
     khi = wkind[0, 1]
     if klo == OPEN and khi == OPEN:
@@ -836,7 +856,7 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
         if nsteps >= 2 and terms[0, 2] == STATIC and linear_map(kind, pprm, o, dt, inv_m):
             linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, inv_m,
                          nsteps, xlo, xhi)
-            return
+            return False
     block_force(F, x, i0, m, 1, terms, pprm, t_start + step0 * dt)
     if dkind == PARABOLIC and terms.shape[0] == 1 and terms[0, 0] in _FUSED:
         kind = terms[0, 0]
@@ -846,7 +866,8 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
             g = modulation(terms[0, 2], pprm, terms[0, 3], t_start + (step0 + s + 1) * dt)
             if fused_step(x, p, F, i0, m, walls, kind, pprm, o, g, c, d, h, inv_m, xlo, xhi):
                 _kick_outside(x, p, F, i0, m, walls, klo, khi, kind, pprm, o, g, h, xlo, xhi)
-        return
+        return False
+    have_u = False
     for s in range(nsteps):
         k = step0 + s
         t_end = t_start + (k + 1) * dt
@@ -860,12 +881,14 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
                     x[0, i0 + i] = wrap_rest(y, xlo, xhi, xhi - xlo)
                 else:
                     x[0, i0 + i], p[0, i0 + i], _ = wall(klo, khi, xlo, xhi, y, p[0, i0 + i])
-        force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side)
+        have_u = force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side,
+                            U if s == nsteps - 1 else U[:0])
+    return have_u
 
 
 @njit(**JIT)
 def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm, terms, pprm,
-                  t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting):
+                  t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting, U):
     """:func:`advance` for the markers i0..i0+m-1 (m <= SUB) at once, steps outer and markers
     inner: every stage is a loop over independent markers that vectorises. Each marker gets
     bitwise what :func:`advance` gives it; ``side[i]`` is its absorbing side code or -1.
@@ -873,7 +896,9 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
     ``state`` is empty for a stateless dispersion; for a stateful one (:mod:`.stateful`) the
     drift reads each marker's state, and after the walls a marker whose momentum component a
     was reversed takes the state ``mirror[state, a]`` (:func:`reflect_state`; ``Q`` keeps the
-    momenta from before the walls when ``reflecting``)."""
+    momenta from before the walls when ``reflecting``). ``U`` (_SUB,) or empty: where the last
+    force evaluation can give it (:func:`leapfrog_block_1d`), U[:m] = U(x) at the end; returns
+    whether it did."""
     dx = x.shape[0]
     free = terms.shape[0] == 0
     has_state = state.shape[0] > 0
@@ -881,9 +906,8 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
         side[i] = -1
     if (dx == 1 and scheme == LEAPFROG and not absorbing and not free and not has_state
             and (dkind == PARABOLIC or dkind == KANE)):
-        leapfrog_block_1d(x, p, i0, m, F, side, Q, dkind, dprm, terms, pprm, t_start, step0, dt,
-                          nsteps, wkind, lo, hi)
-        return
+        return leapfrog_block_1d(x, p, i0, m, F, side, Q, dkind, dprm, terms, pprm, t_start,
+                                 step0, dt, nsteps, wkind, lo, hi, U)
     if not free:
         block_force(F, x, i0, m, dx, terms, pprm, t_start + step0 * dt)
     for s in range(nsteps):
@@ -916,6 +940,7 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
         if not free:
             block_force(F, x, i0, m, dx, terms, pprm, t_end)
             block_kick(p, F, i0, m, dx, last_kick(scheme, dt), side, absorbing)
+    return False
 
 
 @njit(**SCALAR)
@@ -963,12 +988,14 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
     for a0 in range(b * BLOCK, end, SUB):
         i0 = uint64(a0)
         m = uint64(min(SUB, end - a0))
-        advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm, terms,
-                      pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting)
+        have_u = advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm,
+                               terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
+                               reflecting, E)
         if absorbing:
             tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone)
         if frame:
-            sub_block_sums(E, R, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t_frame)
+            sub_block_sums(E, R, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t_frame,
+                           have_u)
     if frame:
         for k in range(6):
             sums[b, k] = acc[k]
