@@ -958,21 +958,26 @@ def tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone):
 
 @njit(**JIT)
 def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0,
-               dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone, sums):
+               dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone, sums,
+               start_sums):
     """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks` /
     :func:`push_states`: its sub-blocks of :data:`SUB` markers through :func:`advance_block`
     (``state`` empty for a stateless dispersion), then (with an absorbing wall) its absorbed
     markers tallied in index order (as :func:`push_markers` tallies them) and flagged in
     ``gone`` (1 absorbed, 0 not). With ``sums`` (nblock, 6) not empty, sums[b] = the block's
     row of :func:`.evaluate.marker_sums` at the end time t_start + (step0 + nsteps) dt, each
-    sub-block summed while it is in cache (bitwise the same row: the same sub-blocks)."""
+    sub-block summed while it is in cache (bitwise the same row: the same sub-blocks); with
+    ``start_sums`` (nblock, 6) not empty, start_sums[b] = the row at the start time t_start +
+    step0 dt, each sub-block summed before it is pushed."""
     for k in range(6):
         absorbed_weight[b, k] = 0.0
     absorbed_count[b] = 0
     frame = sums.shape[0] > 0
-    E = np.empty(SUB if frame else 0)
-    R = np.empty((6, SUB if frame else 0))
+    start = start_sums.shape[0] > 0
+    E = np.empty(SUB if frame or start else 0)
+    R = np.empty((6, SUB if frame or start else 0))
     acc = np.zeros(6)
+    acc0 = np.zeros(6)
     t_frame = t_start + (step0 + nsteps) * dt
     F = np.empty((3, SUB))
     S = np.empty(SUB)
@@ -988,9 +993,12 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
     for a0 in range(b * BLOCK, end, SUB):
         i0 = uint64(a0)
         m = uint64(min(SUB, end - a0))
+        if start:
+            sub_block_sums(E, R, acc0, x, p, w, state, i0, m, dkind, dprm, terms, pprm,
+                           t_start + step0 * dt, False)
         have_u = advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm,
                                terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
-                               reflecting, E)
+                               reflecting, E if frame else E[:0])
         if absorbing:
             tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone)
         if frame:
@@ -999,6 +1007,9 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
     if frame:
         for k in range(6):
             sums[b, k] = acc[k]
+    if start:
+        for k in range(6):
+            start_sums[b, k] = acc0[k]
 
 
 @njit(**JIT)
@@ -1012,22 +1023,23 @@ def any_absorbing(wkind, dx):
 
 @njit(**JIT_PARALLEL)
 def push_blocks_sums(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums):
+                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums, start_sums):
     """:func:`push_blocks`, and with ``sums`` (nblock, 6) not empty the rows of
     :func:`.evaluate.marker_sums` at the end of the call (:func:`push_block`): a frame's
-    scalars without another pass over the markers."""
+    scalars without another pass over the markers; likewise ``start_sums`` at its start."""
     absorbing = any_absorbing(wkind, x.shape[0])
     state = np.empty(0, np.int64)  # stateless
     mirror = np.empty((0, 3), np.int64)
     for b in prange((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
                    t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                   absorbed_count, gone, sums)
+                   absorbed_count, gone, sums, start_sums)
 
 
 @njit(**JIT)
 def push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
-                            nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums):
+                            nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums,
+                            start_sums):
     """:func:`push_blocks_sums` on the calling thread: for a few blocks, where waking the
     thread pool costs more than the push."""
     absorbing = any_absorbing(wkind, x.shape[0])
@@ -1036,7 +1048,7 @@ def push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_star
     for b in range((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
                    t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                   absorbed_count, gone, sums)
+                   absorbed_count, gone, sums, start_sums)
 
 
 @njit(**JIT)
@@ -1046,7 +1058,8 @@ def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt
     (:func:`push_block`), each in sub-blocks of :data:`SUB` markers held in L1. Bitwise the
     same as :func:`push_markers`."""
     push_blocks_sums(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, np.empty((0, 6)))
+                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, np.empty((0, 6)),
+                     np.empty((0, 6)))
 
 
 @njit(**JIT)
@@ -1056,7 +1069,7 @@ def push_blocks_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, st
     pool costs more than the push."""
     push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
                             nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone,
-                            np.empty((0, 6)))
+                            np.empty((0, 6)), np.empty((0, 6)))
 
 
 def free_flight(dx, scheme, dkind, terms, wkind):
@@ -1235,7 +1248,7 @@ def push_states(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_s
     for b in prange((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
                    step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
-                   gone, np.empty((0, 6)))
+                   gone, np.empty((0, 6)), np.empty((0, 6)))
 
 
 @njit(**JIT)
@@ -1246,7 +1259,7 @@ def push_states_serial(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pp
     for b in range((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
                    step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
-                   gone, np.empty((0, 6)))
+                   gone, np.empty((0, 6)), np.empty((0, 6)))
 
 
 @njit(**JIT_PARALLEL)
@@ -1277,11 +1290,11 @@ def kernels(dx, scheme, dkind, terms, wkind):
     function takes two more arguments after ``gone``: the markers' ``state`` and the
     ``mirror`` table of the reflecting walls.
 
-    The function of :func:`push_blocks` has the attribute ``frame_sums`` (True) and takes one
-    more, optional argument ``sums``: a (nblock, 6) array that receives the rows of
-    :func:`.evaluate.marker_sums` at the end of the call, computed in the push's last pass
-    (:func:`push_blocks_sums`; for a frame that follows the push; absorbed markers are still
-    counted in them)."""
+    The function of :func:`push_blocks` has the attribute ``frame_sums`` (True) and takes two
+    more, optional arguments ``sums`` and ``start_sums``: (nblock, 6) arrays that receive the
+    rows of :func:`.evaluate.marker_sums` at the end of the call, computed in the push's last
+    pass (:func:`push_blocks_sums`; for a frame that follows the push; absorbed markers are
+    still counted in them), and at its start, computed in its first pass."""
     if stateful.needs_state(dkind):
         def states(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                    wkind, lo, hi, absorbed_weight, absorbed_count, gone, state, mirror):
@@ -1297,15 +1310,17 @@ def kernels(dx, scheme, dkind, terms, wkind):
         return free
 
     def blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-               wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums=None):
-        if sums is None:
+               wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums=None, start_sums=None):
+        if sums is None and start_sums is None:
             kernel = push_blocks_serial if n * nsteps <= SERIAL_WORK else push_blocks
             kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                    wkind, lo, hi, absorbed_weight, absorbed_count, gone)
             return
+        none = np.empty((0, 6))
         kernel = push_blocks_sums_serial if n * nsteps <= SERIAL_WORK else push_blocks_sums
         kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind,
-               lo, hi, absorbed_weight, absorbed_count, gone, sums)
+               lo, hi, absorbed_weight, absorbed_count, gone, none if sums is None else sums,
+               none if start_sums is None else start_sums)
     blocks.frame_sums = True
     return blocks
 
