@@ -543,10 +543,10 @@ def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h, U, with_u):
 
 
 @njit(**JIT)
-def force_kick(x, p, F, i0, m, terms, pprm, t, h, side, U):
+def force_kick(x, p, F, i0, m, terms, pprm, t, h, side, U, with_u):
     """F = F(x, t) and p += h F on one axis over a sub-block: one loop for a one-term potential
-    (:func:`_force_kick_loop`), else :func:`block_force` and :func:`block_kick`. With ``U``
-    not empty and a one-term Gaussian or gridded potential, U[:m] = U(x, t) from the same
+    (:func:`_force_kick_loop`), else :func:`block_force` and :func:`block_kick`. With
+    ``with_u`` and a one-term Gaussian or gridded potential, U[:m] = U(x, t) from the same
     evaluation; returns whether it was computed."""
     if terms.shape[0] != 1:
         block_force(F, x, i0, m, 1, terms, pprm, t)
@@ -556,12 +556,12 @@ def force_kick(x, p, F, i0, m, terms, pprm, t, h, side, U):
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
     if kind == GAUSSIAN:
-        if U.shape[0] > 0:
+        if with_u:
             _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, True)
             return True
         _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, False)
     elif kind == GRIDDED:
-        if U.shape[0] > 0:
+        if with_u:
             _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, True)
             return True
         _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, False)
@@ -881,8 +881,8 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
                     x[0, i0 + i] = wrap_rest(y, xlo, xhi, xhi - xlo)
                 else:
                     x[0, i0 + i], p[0, i0 + i], _ = wall(klo, khi, xlo, xhi, y, p[0, i0 + i])
-        have_u = force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side,
-                            U if s == nsteps - 1 else U[:0])
+        have_u = force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side, U,
+                            s == nsteps - 1 and U.shape[0] > 0)
     return have_u
 
 
