@@ -543,41 +543,48 @@ def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h, U, with_u):
 
 
 @njit(**JIT)
-def force_kick(x, p, F, i0, m, terms, pprm, t, h, side, U, with_u):
+def force_kick(x, p, F, i0, m, terms, pprm, t, h, side):
     """F = F(x, t) and p += h F on one axis over a sub-block: one loop for a one-term potential
-    (:func:`_force_kick_loop`), else :func:`block_force` and :func:`block_kick`. With
-    ``with_u`` and a one-term Gaussian or gridded potential, U[:m] = U(x, t) from the same
-    evaluation; returns whether it was computed."""
+    (:func:`_force_kick_loop`), else :func:`block_force` and :func:`block_kick`."""
     if terms.shape[0] != 1:
         block_force(F, x, i0, m, 1, terms, pprm, t)
         block_kick(p, F, i0, m, 1, h, side, False)
-        return False
+        return
     kind = terms[0, 0]
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
     if kind == GAUSSIAN:
-        if with_u:
-            _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, True)
-            return True
-        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, False)
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, F, False)
     elif kind == GRIDDED:
-        if with_u:
-            _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, True)
-            return True
-        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, False)
+        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, F, False)
     elif kind == HARMONIC:
-        _force_kick_loop(x, p, F, i0, m, HARMONIC, pprm, o, g, h, U, False)
+        _force_kick_loop(x, p, F, i0, m, HARMONIC, pprm, o, g, h, F, False)
     elif kind == UNIFORM_FIELD:
-        _force_kick_loop(x, p, F, i0, m, UNIFORM_FIELD, pprm, o, g, h, U, False)
+        _force_kick_loop(x, p, F, i0, m, UNIFORM_FIELD, pprm, o, g, h, F, False)
     elif kind == QUARTIC:
-        _force_kick_loop(x, p, F, i0, m, QUARTIC, pprm, o, g, h, U, False)
+        _force_kick_loop(x, p, F, i0, m, QUARTIC, pprm, o, g, h, F, False)
     elif kind == ECKART:
-        _force_kick_loop(x, p, F, i0, m, ECKART, pprm, o, g, h, U, False)
+        _force_kick_loop(x, p, F, i0, m, ECKART, pprm, o, g, h, F, False)
     elif kind == STEP:
-        _force_kick_loop(x, p, F, i0, m, STEP, pprm, o, g, h, U, False)
+        _force_kick_loop(x, p, F, i0, m, STEP, pprm, o, g, h, F, False)
     else:
-        _force_kick_loop(x, p, F, i0, m, PERIODIC_POTENTIAL, pprm, o, g, h, U, False)
-    return False
+        _force_kick_loop(x, p, F, i0, m, PERIODIC_POTENTIAL, pprm, o, g, h, F, False)
+
+
+@njit(**JIT)
+def force_kick_potential(x, p, F, i0, m, terms, pprm, t, h, U):
+    """:func:`force_kick` for a one-term Gaussian or gridded potential, and U[:m] = U(x, t)
+    from the same evaluation (bitwise :func:`.evaluate.block_potential`'s); returns whether
+    it did (False, and nothing done, for another potential)."""
+    if terms.shape[0] != 1 or (terms[0, 0] != GAUSSIAN and terms[0, 0] != GRIDDED):
+        return False
+    o = terms[0, 1]
+    g = modulation(terms[0, 2], pprm, terms[0, 3], t)
+    if terms[0, 0] == GAUSSIAN:
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, True)
+    else:
+        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, True)
+    return True
 
 
 @njit(**SCALAR)
@@ -881,8 +888,11 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
                     x[0, i0 + i] = wrap_rest(y, xlo, xhi, xhi - xlo)
                 else:
                     x[0, i0 + i], p[0, i0 + i], _ = wall(klo, khi, xlo, xhi, y, p[0, i0 + i])
-        have_u = force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side, U,
-                            s == nsteps - 1 and U.shape[0] > 0)
+        if s == nsteps - 1 and U.shape[0] > 0:
+            have_u = force_kick_potential(x, p, F, i0, m, terms, pprm, t_end, h, U)
+            if have_u:
+                break
+        force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side)
     return have_u
 
 
