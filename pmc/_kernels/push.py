@@ -42,7 +42,7 @@ from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLI
 from .evaluate import _SUB as _SUMS_SUB
 from .evaluate import sub_block_sums
 from .models import PERIODIC as PERIODIC_POTENTIAL
-from .vecmath import stack_doubles
+from .vecmath import prefetch, stack_doubles
 
 # scheme codes
 LEAPFROG, YOSHIDA4 = 2, 4
@@ -966,6 +966,25 @@ def tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone):
             absorbed_count[b] += 1
 
 
+#: Doubles per cache line.
+_LINE = 8
+
+
+@njit(**SCALAR)
+def prefetch_markers(x, p, w, i0, m, coordinates):
+    """Ask the cache for the weights of markers i0..i0+m-1 (and with ``coordinates`` their x
+    and p rows): a frame's sums read them at the end of a sub-block's steps (or at once, before
+    them), after the hardware prefetcher has stopped (the way :mod:`.fieldmesh` prefetches the
+    next sub-block)."""
+    for k in range(0, m, _LINE):
+        prefetch(w, i0 + k)
+        if coordinates:
+            for a in range(x.shape[0]):
+                prefetch(x, a * x.shape[1] + i0 + k)
+            for a in range(p.shape[0]):
+                prefetch(p, a * p.shape[1] + i0 + k)
+
+
 @njit(**JIT)
 def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0,
                dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone, sums,
@@ -1003,6 +1022,10 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
     for a0 in range(b * BLOCK, end, SUB):
         i0 = uint64(a0)
         m = uint64(min(SUB, end - a0))
+        if start:  # the next sub-block's markers, summed right away: asked for now
+            prefetch_markers(x, p, w, i0 + m, min(SUB, end - a0 - m), True)
+        elif frame:  # its weights, summed after the steps: asked for before them
+            prefetch_markers(x, p, w, i0, m, False)
         if start:
             sub_block_sums(E, R, acc0, x, p, w, state, i0, m, dkind, dprm, terms, pprm,
                            t_start + step0 * dt, False)
