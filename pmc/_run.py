@@ -93,6 +93,18 @@ class FrameRun:
         of the frame during the steps)."""
         self.step(n)
 
+    def _first_frame_later(self, n):
+        """Whether :meth:`run` (without an output) may record a stand-in for its first frame,
+        with the same variables and shapes, and build the first frame after the first ``n``
+        steps (:meth:`_first_frame_again`), which compute what it needs of the state before
+        them in their own pass over it."""
+        return False
+
+    def _first_frame_again(self, n):
+        """The first frame of a run, after the ``n`` steps that :meth:`_first_frame_later`
+        allowed."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ running
     def start(self):
         """The frame at the current time: what :meth:`run` records first. Use with
@@ -179,6 +191,8 @@ class FrameRun:
         if not resume and output is not None:  # what a resume checks it starts from
             self._initial_hash = (_state_hash(self._state_arrays()) if self.step_count == 0
                                   else "")
+        later = (record_first and output is None and remaining > 0
+                 and self._first_frame_later(per_save))
         first = self.observe() if record_first else None
         frames = []
         writer = None
@@ -200,6 +214,8 @@ class FrameRun:
                 before = self._progress_size()
                 started = _time.perf_counter()
                 self._step_to_frame(per_save)
+                if later and k == 0:
+                    frames[0] = self._first_frame_again(per_save)
                 seconds = max(_time.perf_counter() - started, 1e-9)
                 frames.append(self._record(writer, frame_index))
                 frame_index += 1

@@ -215,6 +215,8 @@ class Simulation(FrameRun):
         self._streamer_for = ()
         self._to_frame = False  # whether a frame follows this step() (run's loop)
         self._pushed_sums = None  # (step count, marker sums) computed by the push for it
+        self._want_start_sums = False  # the next frame push: also the sums at its start
+        self._start_sums = None  # (step count, marker sums) at the start of that push
         self._absorbed = np.zeros(2 * self.markers.dx)
         # freestream faces count what enters through every face (x_lo, x_hi, y_lo, ...)
         self._faces = self._gas is not None and bool(self._gas[1])
@@ -342,19 +344,60 @@ class Simulation(FrameRun):
             streamer = Streamer(self._push_hamiltonian(t0 + step0 * dt), self.markers,
                                 scheme=self.scheme, boundary=self.boundary, seed=self._key)
         else:
-            made_for = (self.hamiltonian, self.boundary, self.scheme)
-            if self._streamer is None or any(a is not b for a, b in zip(made_for,
-                                                                        self._streamer_for)):
-                self._streamer = Streamer(self.hamiltonian, self.markers, scheme=self.scheme,
-                                          boundary=self.boundary, seed=self._key)
-                self._streamer_for = made_for
-            streamer = self._streamer
+            streamer = self._static_streamer()
         if frame and sample is None and streamer.frame_sums and not self.field_operators:
             sums = np.zeros(((self.markers.n + BLOCK - 1) // BLOCK, 6))
-            self._account(streamer(self.markers, dt, steps, t0, step0, key, sums=sums))
+            start = np.zeros_like(sums) if self._want_start_sums else None
+            self._want_start_sums = False
+            self._account(streamer(self.markers, dt, steps, t0, step0, key, sums=sums,
+                                   start_sums=start))
             self._pushed_sums = (step0 + steps, self._total_sums(sums))
+            if start is not None:
+                self._start_sums = (step0, self._total_sums(start))
             return
         self._account(streamer(self.markers, dt, steps, t0, step0, key, sample))
+
+    def _static_streamer(self):
+        """The push of the run's Hamiltonian (kept while it, the walls and the scheme stay)."""
+        made_for = (self.hamiltonian, self.boundary, self.scheme)
+        if self._streamer is None or any(a is not b for a, b in zip(made_for,
+                                                                    self._streamer_for)):
+            self._streamer = Streamer(self.hamiltonian, self.markers, scheme=self.scheme,
+                                      boundary=self.boundary, seed=self._key)
+            self._streamer_for = made_for
+        return self._streamer
+
+    def _first_frame_later(self, n):
+        """Without collisions, fields or sampling, when the frames hold only the marker sums
+        and what the push leaves as it was (no grid observables; the push neither removes nor
+        adds markers: :attr:`Streamer.frame_sums`): the first push of the run computes the
+        sums of the state before it in its first pass, so the first frame needs no pass of
+        its own. The stand-in frame has zero sums."""
+        if (self.operators or self.field_operators or self._sampler is not None
+                or self.average is not None or self.markers.n == 0
+                or any(o != "f" or self.grid is not None for o in self.observables)):
+            return False
+        if not self._static_streamer().frame_sums:
+            return False
+        self._want_start_sums = True
+        self._start_sums = None
+        self._pushed_sums = (self.step_count, (0, 0.0, 0.0, np.zeros(self.markers.dp)))
+        return True
+
+    def _first_frame_again(self, n):
+        """The first frame, observed at the step n steps back with the sums the push computed
+        at its start (:meth:`_first_frame_later`): bitwise the frame observe() gave there."""
+        start, self._start_sums = self._start_sums, None
+        self._want_start_sums = False
+        if start is None or start[0] != self.step_count - n:
+            raise RuntimeError("the first frame's marker sums were not computed by the push")
+        end, self._pushed_sums = self._pushed_sums, start
+        self.step_count -= n
+        try:
+            return self.observe()
+        finally:
+            self.step_count += n
+            self._pushed_sums = end
 
     def _push_kicked(self, h, steps, t0, step0, key=None):
         """``steps`` pushes of ``h`` with the kicking fields: per push (per stage of Yoshida's

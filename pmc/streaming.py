@@ -153,7 +153,8 @@ class Streamer:
             self._by_state = isinstance(disp, SpeciesMasses)
             self._tally = np.zeros((0, 6, _walls.NTALLY))
 
-    def __call__(self, markers, dt, steps, t0=0.0, step0=0, key=None, sample=None, sums=None):
+    def __call__(self, markers, dt, steps, t0=0.0, step0=0, key=None, sample=None, sums=None,
+                 start_sums=None):
         """Advance ``markers`` in place by ``steps`` steps of ``dt`` [s] from step ``step0``
         (time ``t0 + step0 * dt``); returns the :class:`StreamTally`. ``key`` (default: the
         seed's) keys the reservoirs' injection streams (a composed push passes its own family,
@@ -162,8 +163,9 @@ class Streamer:
         [s] <= dt of the first step in the same pass (the molecules that entered through
         freestream faces too, when t_mid = dt). ``sums`` (float64 (nblock, 6), only where
         :attr:`frame_sums`): receives the rows of :func:`pmc._kernels.evaluate.marker_sums` at
-        the end time, computed by the push's last pass."""
-        if sums is not None and not self.frame_sums:
+        the end time, computed by the push's last pass; ``start_sums`` likewise at the start
+        time, computed by its first pass."""
+        if (sums is not None or start_sums is not None) and not self.frame_sums:
             raise ValueError("sums: this push cannot compute a frame's sums (frame_sums is "
                              "False)")
         if markers.dx != self.dx:
@@ -174,7 +176,7 @@ class Streamer:
         if sample is not None:
             raise ValueError("only the gas push samples in its pass")
         if not self.reservoirs:
-            return self._push(markers, t0, step0, dt, steps, sums)
+            return self._push(markers, t0, step0, dt, steps, sums, start_sums)
         key = self.key if key is None else key
         tally = StreamTally()
         for s in range(step0, step0 + steps):
@@ -196,7 +198,7 @@ class Streamer:
         return (1.0 / self.args[2][0], float(self.lo[0]), float(self.hi[0]),
                 int(self.wkind[0, 0]), int(self.wkind[0, 1]))
 
-    def _push(self, markers, t0, step0, dt, steps, sums=None):
+    def _push(self, markers, t0, step0, dt, steps, sums=None, start_sums=None):
         n = markers.n
         tally = StreamTally()
         if n == 0 or steps == 0:
@@ -211,8 +213,8 @@ class Streamer:
             self._gone = np.zeros(max(n, 2 * self._gone.shape[0]), np.uint8)
         x, p, w, state = markers.kernel_arrays()
         extra = () if self.mirror is None else (state, self.mirror)
-        if sums is not None:
-            extra = (sums,)
+        if sums is not None or start_sums is not None:
+            extra = (sums, start_sums)
         self.kernel(x, p, w, n, *self.args, t0, step0, dt, steps, self.wkind, self.lo, self.hi,
                     weight, count, self._gone, *extra)
         if self._absorbing and count.any():  # only absorbing walls remove markers

@@ -156,67 +156,94 @@ def block_energy(E, p, state, i0, m, dkind, dprm):
 
 
 @njit(**SCALAR)
-def _products_loop(Q, E, x, p, w, i0, m, dx, dp):
-    """Q[:, i] = (x, p, w of marker i0+i not all finite, w, w E[i], w p_0, w p_1, w p_2) for
-    i < m, zeros for m <= i < _SUB; ``dx`` and ``dp`` constants (a loop that vectorises)."""
+def _products_loop(Q, E, x, p, w, i0, m, dx, dp, dkind, dprm, add_energy):
+    """Q[:, i] = (x, p, w of marker i0+i not all finite, w, w H, w p_0, w p_1, w p_2) for
+    i < m, zeros for m <= i < _SUB in the rows summed (3 + dp: the rows of w p_a for a >= dp
+    are neither written nor summed), with H = E[i], or (``add_energy``, a stateless band)
+    H = eps(p) + E[i] as :func:`block_energy` adds it; ``dx``, ``dp``, ``dkind`` and
+    ``add_energy`` constants (a loop that vectorises)."""
     for i in range(m):
         j = i0 + i
         x0, x1, x2 = column(x, j, dx)
         p0, p1, p2 = column(p, j, dp)
         wi = w[j]
+        e = energy(dkind, dprm, p0, p1, p2) + E[i] if add_energy else E[i]
         # 0 v is 0 for every finite v and NaN for inf or NaN
         check = 0.0 * x0 + 0.0 * x1 + 0.0 * x2 + 0.0 * p0 + 0.0 * p1 + 0.0 * p2 + 0.0 * wi
         Q[0, i] = 0.0 if check == 0.0 else 1.0
         Q[1, i] = wi
-        Q[2, i] = wi * E[i]
+        Q[2, i] = wi * e
         Q[3, i] = wi * p0
-        Q[4, i] = wi * p1
-        Q[5, i] = wi * p2
-    for k in range(6):
+        if dp > 1:
+            Q[4, i] = wi * p1
+        if dp > 2:
+            Q[5, i] = wi * p2
+    for k in range(3 + dp):
         for i in range(m, _SUB):
             Q[k, i] = 0.0
 
 
 @njit(**SCALAR)
-def _products(Q, E, x, p, w, i0, m, dx, dp):
-    """:func:`_products_loop` with ``dx`` and ``dp`` constants."""
-    if dx == 1 and dp == 1:
-        _products_loop(Q, E, x, p, w, i0, m, 1, 1)
-    elif dx == 1 and dp == 3:
-        _products_loop(Q, E, x, p, w, i0, m, 1, 3)
-    elif dx == 2 and dp == 2:
-        _products_loop(Q, E, x, p, w, i0, m, 2, 2)
-    elif dx == 3 and dp == 3:
-        _products_loop(Q, E, x, p, w, i0, m, 3, 3)
+def _band_products(Q, E, x, p, w, i0, m, dx, dp, dkind, dprm):
+    """:func:`_products_loop` adding eps(p) in the same loop, ``dkind`` (parabolic or Kane)
+    constant, for ``dx`` and ``dp`` constants."""
+    if dkind == PARABOLIC:
+        _products_loop(Q, E, x, p, w, i0, m, dx, dp, PARABOLIC, dprm, True)
     else:
-        _products_loop(Q, E, x, p, w, i0, m, dx, dp)
+        _products_loop(Q, E, x, p, w, i0, m, dx, dp, KANE, dprm, True)
 
 
 @njit(**SCALAR)
-def pairwise_rows(Q):
-    """Q[k, 0] = the sum of row k of the (rows, 2^j) array ``Q`` (destroyed), pairwise: halves
-    added elementwise, Q[k, i] += Q[k, i + h] for h = 2^(j-1), ..., 1 (a fixed order that
-    vectorises: the sum of a row does not depend on the machine or the thread count)."""
-    h = Q.shape[1] // 2
-    while h > 0:
-        for k in range(Q.shape[0]):
+def _products(Q, E, x, p, w, state, i0, m, dkind, dprm):
+    """Q of :func:`_products_loop` with H = eps(p) + E (E holding U): for a parabolic or Kane
+    band in the layouts runs use, in one loop with ``dx`` and ``dp`` constants; else
+    :func:`block_energy`, then the products."""
+    dx = x.shape[0]
+    dp = p.shape[0]
+    if dkind == PARABOLIC or dkind == KANE:
+        if dx == 1 and dp == 1:
+            _band_products(Q, E, x, p, w, i0, m, 1, 1, dkind, dprm)
+            return
+        elif dx == 1 and dp == 3:
+            _band_products(Q, E, x, p, w, i0, m, 1, 3, dkind, dprm)
+            return
+        elif dx == 2 and dp == 2:
+            _band_products(Q, E, x, p, w, i0, m, 2, 2, dkind, dprm)
+            return
+        elif dx == 3 and dp == 3:
+            _band_products(Q, E, x, p, w, i0, m, 3, 3, dkind, dprm)
+            return
+    block_energy(E, p, state, i0, m, dkind, dprm)
+    _products_loop(Q, E, x, p, w, i0, m, dx, dp, dkind, dprm, False)
+
+
+@njit(**SCALAR)
+def pairwise_rows(Q, rows):
+    """Q[k, 0] = the sum of row k < ``rows`` of the (·, 2^j) array ``Q`` (destroyed),
+    pairwise: halves added elementwise, Q[k, i] += Q[k, i + h] for h = 2^(j-1), ..., 1 (a fixed
+    order that vectorises: the sum of a row does not depend on the machine or the thread
+    count)."""
+    for k in range(rows):
+        h = Q.shape[1] // 2
+        while h > 0:
             for i in range(h):
                 Q[k, i] += Q[k, i + h]
-        h //= 2
+            h //= 2
 
 
 @njit(**JIT)
-def sub_block_sums(E, Q, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t):
+def sub_block_sums(E, Q, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t, have_u):
     """acc[k] += the k-th sum of :func:`marker_sums` over markers i0..i0+m-1 (m <= _SUB), with
     ``E`` (_SUB,) and ``Q`` (6, _SUB) as scratch: the energies H(x, p, t) term by term, the six
     summands per marker, each row summed pairwise. Called on the sub-blocks of a block in order
     (by :func:`marker_sums`, and by the push at the end of a call while the sub-block is in
-    cache), it gives bitwise the same block sums."""
-    block_potential(E, x, i0, m, terms, pprm, t)
-    block_energy(E, p, state, i0, m, dkind, dprm)
-    _products(Q, E, x, p, w, i0, m, x.shape[0], p.shape[0])
+    cache), it gives bitwise the same block sums. ``have_u``: E[:m] holds U(x, t) already
+    (bitwise :func:`block_potential`'s, computed by the push's last force evaluation)."""
+    if not have_u:
+        block_potential(E, x, i0, m, terms, pprm, t)
+    _products(Q, E, x, p, w, state, i0, m, dkind, dprm)
     rows = 3 + p.shape[0]  # the sums of w p_a for a >= dp are zeros: not summed
-    pairwise_rows(Q[:rows])
+    pairwise_rows(Q, rows)
     for k in range(rows):
         acc[k] += Q[k, 0]
 
@@ -245,6 +272,6 @@ def marker_sums(dkind, dprm, terms, pprm, x, p, w, state, n, t, out):
         end = min(n, (b + 1) * BLOCK)
         for a0 in range(b * BLOCK, end, _SUB):
             sub_block_sums(E, Q, acc, x, p, w, state, uint64(a0), uint64(min(_SUB, end - a0)),
-                           dkind, dprm, terms, pprm, t)
+                           dkind, dprm, terms, pprm, t, False)
         for k in range(6):
             out[b, k] = acc[k]

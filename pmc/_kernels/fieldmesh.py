@@ -40,8 +40,8 @@ indexed loop by itself; three small LLVM intrinsics do what it would: the kick r
 updates a marker's whole row with one vector load, add and store (:func:`_row_add`: one store
 per marker, the core's store port being the bound; a vector scatter would still store element by
 element and would need conflict detection), and both loops prefetch the next sub-block's markers
-(:func:`_prefetch`), since the hardware prefetcher stops between the sub-block's loops. Every
-lane does the scalar code's IEEE operations in the same order, so the results are bitwise those
+(:func:`.vecmath.prefetch`), since the hardware prefetcher stops between the sub-block's loops.
+Every lane does the scalar code's IEEE operations in the same order, so the results are bitwise those
 of scalar loops. The same pass fuses the PIC leapfrog's kick, free drift (with periodic,
 reflecting or open walls) and deposit (:func:`kick_drift_deposit`), as OSIRIS's explicit-SIMD
 pushers do field interpolation, push and deposit in one pass over a vector of particles so that
@@ -59,6 +59,7 @@ from . import BLOCK, JIT, JIT_PARALLEL
 from .binning import chunk_count
 from .push import drift_axis
 from .models import SCALAR
+from .vecmath import prefetch as _prefetch
 
 NGP, CIC, TSC = 0, 1, 2
 
@@ -311,26 +312,6 @@ def _row_dot(typingctx, table, b, w0, w1, w2, order):
         return e
 
     return types.float64(table, b, w0, w1, w2, order), codegen
-
-
-@intrinsic
-def _prefetch(typingctx, ary, i):
-    """Ask the cache for the line holding flat element ``i`` of ``ary`` (``llvm.prefetch``,
-    read, into all levels): it never faults, so ``i`` may lie beyond the array."""
-    if not isinstance(ary, types.Array) or not isinstance(i, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        idx = context.cast(builder, args[1], signature.args[1], types.int64)
-        ptr = builder.bitcast(builder.gep(data, [idx]), ir.IntType(8).as_pointer())
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return types.void(ary, i), codegen
 
 
 #: Markers per vector of the gather loop (:func:`_kick_lanes`): 4 doubles, 256 bits.

@@ -38,12 +38,12 @@ from numba import njit, prange, uint64
 from . import BLOCK, JIT, JIT_PARALLEL, stateful
 from .models import (ECKART, GAUSSIAN, GRIDDED, HARMONIC, KANE, LINEAR, PARABOLIC, QUARTIC,
                      RELATIVISTIC, SCALAR, STATIC, STEP, TIGHT_BINDING, UNIFORM_FIELD, column,
-                     force, modulation, speed_factor, term_force, velocity)
+                     force, modulation, speed_factor, term_force, term_potential, velocity)
 from .evaluate import _SUB as _SUMS_SUB
 from .evaluate import sub_block_sums
 from .models import PERIODIC as PERIODIC_POTENTIAL
 from . import vecmath
-from .vecmath import stack_doubles
+from .vecmath import prefetch, stack_doubles
 
 # scheme codes
 LEAPFROG, YOSHIDA4 = 2, 4
@@ -521,19 +521,27 @@ def kick_drift(x, p, F, i0, m, dkind, walls, c, d, dprm, lo, hi):
 
 
 @njit(**SCALAR)
-def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h):
+def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h, U, with_u):
     """The second half of a leapfrog step on one axis for a one-term potential, in one loop:
     F0 = g F_k(x0) (as :func:`models.force` sums it: 0 + g F_k), p0 += h F0; ``kind``
     constant. A gridded table's force is first gathered into a stack buffer (see
-    :func:`.vecmath.stack_doubles`), then stored and kicked: the same numbers."""
+    :func:`.vecmath.stack_doubles`), then stored and kicked: the same numbers. ``with_u``
+    (constant): also U[i] = 0 + g U_k(x0), bitwise :func:`.evaluate.block_potential`'s, from
+    the same exponential or table cell as the force (the compiler evaluates the shared
+    subexpressions of ``term_force`` and ``term_potential`` once)."""
     if kind == GRIDDED:
         f = stack_doubles(SUB)  # f[i]: the i-th double
+        u = stack_doubles(SUB)
         for i in range(m):
             a, _, _ = term_force(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
             f[i] = 0.0 + g * a
+            if with_u:
+                u[i] = term_potential(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
         for i in range(m):
             F[0, i] = f[i]
             p[0, i0 + i] = p[0, i0 + i] + h * f[i]
+            if with_u:
+                U[i] = 0.0 + g * u[i]
         return
     for i in range(m):
         j = i0 + i
@@ -541,6 +549,8 @@ def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h):
         f = 0.0 + g * a
         F[0, i] = f
         p[0, j] = p[0, j] + h * f
+        if with_u:
+            U[i] = 0.0 + g * term_potential(kind, pprm, o, x[0, j], 0.0, 0.0)
 
 
 @njit(**JIT)
@@ -555,21 +565,37 @@ def force_kick(x, p, F, i0, m, terms, pprm, t, h, side):
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
     if kind == GAUSSIAN:
-        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, F, False)
     elif kind == GRIDDED:
-        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, F, False)
     elif kind == HARMONIC:
-        _force_kick_loop(x, p, F, i0, m, HARMONIC, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, HARMONIC, pprm, o, g, h, F, False)
     elif kind == UNIFORM_FIELD:
-        _force_kick_loop(x, p, F, i0, m, UNIFORM_FIELD, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, UNIFORM_FIELD, pprm, o, g, h, F, False)
     elif kind == QUARTIC:
-        _force_kick_loop(x, p, F, i0, m, QUARTIC, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, QUARTIC, pprm, o, g, h, F, False)
     elif kind == ECKART:
-        _force_kick_loop(x, p, F, i0, m, ECKART, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, ECKART, pprm, o, g, h, F, False)
     elif kind == STEP:
-        _force_kick_loop(x, p, F, i0, m, STEP, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, STEP, pprm, o, g, h, F, False)
     else:
-        _force_kick_loop(x, p, F, i0, m, PERIODIC_POTENTIAL, pprm, o, g, h)
+        _force_kick_loop(x, p, F, i0, m, PERIODIC_POTENTIAL, pprm, o, g, h, F, False)
+
+
+@njit(**JIT)
+def force_kick_potential(x, p, F, i0, m, terms, pprm, t, h, U):
+    """:func:`force_kick` for a one-term Gaussian or gridded potential, and U[:m] = U(x, t)
+    from the same evaluation (bitwise :func:`.evaluate.block_potential`'s); returns whether
+    it did (False, and nothing done, for another potential)."""
+    if terms.shape[0] != 1 or (terms[0, 0] != GAUSSIAN and terms[0, 0] != GRIDDED):
+        return False
+    o = terms[0, 1]
+    g = modulation(terms[0, 2], pprm, terms[0, 3], t)
+    if terms[0, 0] == GAUSSIAN:
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, True)
+    else:
+        _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, True)
+    return True
 
 
 @njit(**SCALAR)
@@ -822,12 +848,13 @@ def linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, 
 
 @njit(**JIT)
 def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_start, step0, dt,
-                      nsteps, wkind, lo, hi):
+                      nsteps, wkind, lo, hi, U):
     """:func:`advance_block` for one position axis, leapfrog, a parabolic or Kane band, a
     potential and no absorbing wall: two loops per step (kick-drift-wrap, then force-kick)
     instead of one per operation. Bitwise the same, except for a static uniform field or
     harmonic term (parabolic band) and ``nsteps`` >= 2: :func:`linear_steps`, the same map
-    with other roundings."""
+    with other roundings. Returns whether U[:m] holds U(x) at the end (:func:`force_kick`
+    of the last step, ``U`` not empty)."""
     klo = wkind[0, 0]
     khi = wkind[0, 1]
     if klo == OPEN and khi == OPEN:
@@ -847,7 +874,7 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
         if nsteps >= 2 and terms[0, 2] == STATIC and linear_map(kind, pprm, o, dt, inv_m):
             linear_steps(x, p, i0, m, F, side, buf, walls, klo, khi, kind, pprm, o, dt, inv_m,
                          nsteps, xlo, xhi)
-            return
+            return False
     block_force(F, x, i0, m, 1, terms, pprm, t_start + step0 * dt)
     if dkind == PARABOLIC and terms.shape[0] == 1 and terms[0, 0] in _FUSED:
         kind = terms[0, 0]
@@ -857,7 +884,8 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
             g = modulation(terms[0, 2], pprm, terms[0, 3], t_start + (step0 + s + 1) * dt)
             if fused_step(x, p, F, i0, m, walls, kind, pprm, o, g, c, d, h, inv_m, xlo, xhi):
                 _kick_outside(x, p, F, i0, m, walls, klo, khi, kind, pprm, o, g, h, xlo, xhi)
-        return
+        return False
+    have_u = False
     for s in range(nsteps):
         k = step0 + s
         t_end = t_start + (k + 1) * dt
@@ -871,12 +899,17 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
                     x[0, i0 + i] = wrap_rest(y, xlo, xhi, xhi - xlo)
                 else:
                     x[0, i0 + i], p[0, i0 + i], _ = wall(klo, khi, xlo, xhi, y, p[0, i0 + i])
+        if s == nsteps - 1 and U.shape[0] > 0:
+            have_u = force_kick_potential(x, p, F, i0, m, terms, pprm, t_end, h, U)
+            if have_u:
+                break
         force_kick(x, p, F, i0, m, terms, pprm, t_end, h, side)
+    return have_u
 
 
 @njit(**JIT)
 def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm, terms, pprm,
-                  t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting):
+                  t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting, U):
     """:func:`advance` for the markers i0..i0+m-1 (m <= SUB) at once, steps outer and markers
     inner: every stage is a loop over independent markers that vectorises. Each marker gets
     bitwise what :func:`advance` gives it; ``side[i]`` is its absorbing side code or -1.
@@ -884,7 +917,9 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
     ``state`` is empty for a stateless dispersion; for a stateful one (:mod:`.stateful`) the
     drift reads each marker's state, and after the walls a marker whose momentum component a
     was reversed takes the state ``mirror[state, a]`` (:func:`reflect_state`; ``Q`` keeps the
-    momenta from before the walls when ``reflecting``)."""
+    momenta from before the walls when ``reflecting``). ``U`` (_SUB,) or empty: where the last
+    force evaluation can give it (:func:`leapfrog_block_1d`), U[:m] = U(x) at the end; returns
+    whether it did."""
     dx = x.shape[0]
     free = terms.shape[0] == 0
     has_state = state.shape[0] > 0
@@ -892,9 +927,8 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
         side[i] = -1
     if (dx == 1 and scheme == LEAPFROG and not absorbing and not free and not has_state
             and (dkind == PARABOLIC or dkind == KANE)):
-        leapfrog_block_1d(x, p, i0, m, F, side, Q, dkind, dprm, terms, pprm, t_start, step0, dt,
-                          nsteps, wkind, lo, hi)
-        return
+        return leapfrog_block_1d(x, p, i0, m, F, side, Q, dkind, dprm, terms, pprm, t_start,
+                                 step0, dt, nsteps, wkind, lo, hi, U)
     if not free:
         block_force(F, x, i0, m, dx, terms, pprm, t_start + step0 * dt)
     for s in range(nsteps):
@@ -927,6 +961,7 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
         if not free:
             block_force(F, x, i0, m, dx, terms, pprm, t_end)
             block_kick(p, F, i0, m, dx, last_kick(scheme, dt), side, absorbing)
+    return False
 
 
 @njit(**SCALAR)
@@ -942,23 +977,47 @@ def tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone):
             absorbed_count[b] += 1
 
 
+#: Doubles per cache line.
+_LINE = 8
+
+
+@njit(**SCALAR)
+def prefetch_markers(x, p, w, i0, m, coordinates):
+    """Ask the cache for the weights of markers i0..i0+m-1 (and with ``coordinates`` their x
+    and p rows): a frame's sums read them at the end of a sub-block's steps (or at once, before
+    them), after the hardware prefetcher has stopped (the way :mod:`.fieldmesh` prefetches the
+    next sub-block)."""
+    for k in range(0, m, _LINE):
+        prefetch(w, i0 + k)
+        if coordinates:
+            for a in range(x.shape[0]):
+                prefetch(x, a * x.shape[1] + i0 + k)
+            for a in range(p.shape[0]):
+                prefetch(p, a * p.shape[1] + i0 + k)
+
+
 @njit(**JIT)
 def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start, step0,
-               dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone, sums):
+               dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone, sums,
+               start_sums):
     """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks` /
     :func:`push_states`: its sub-blocks of :data:`SUB` markers through :func:`advance_block`
     (``state`` empty for a stateless dispersion), then (with an absorbing wall) its absorbed
     markers tallied in index order (as :func:`push_markers` tallies them) and flagged in
     ``gone`` (1 absorbed, 0 not). With ``sums`` (nblock, 6) not empty, sums[b] = the block's
     row of :func:`.evaluate.marker_sums` at the end time t_start + (step0 + nsteps) dt, each
-    sub-block summed while it is in cache (bitwise the same row: the same sub-blocks)."""
+    sub-block summed while it is in cache (bitwise the same row: the same sub-blocks); with
+    ``start_sums`` (nblock, 6) not empty, start_sums[b] = the row at the start time t_start +
+    step0 dt, each sub-block summed before it is pushed."""
     for k in range(6):
         absorbed_weight[b, k] = 0.0
     absorbed_count[b] = 0
     frame = sums.shape[0] > 0
-    E = np.empty(SUB if frame else 0)
-    R = np.empty((6, SUB if frame else 0))
+    start = start_sums.shape[0] > 0
+    E = np.empty(SUB if frame or start else 0)
+    R = np.empty((6, SUB if frame or start else 0))
     acc = np.zeros(6)
+    acc0 = np.zeros(6)
     t_frame = t_start + (step0 + nsteps) * dt
     F = np.empty((3, SUB))
     S = np.empty(SUB)
@@ -974,15 +1033,27 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
     for a0 in range(b * BLOCK, end, SUB):
         i0 = uint64(a0)
         m = uint64(min(SUB, end - a0))
-        advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm, terms,
-                      pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting)
+        if start:  # the next sub-block's markers, summed right away: asked for now
+            prefetch_markers(x, p, w, i0 + m, min(SUB, end - a0 - m), True)
+        elif frame:  # its weights, summed after the steps: asked for before them
+            prefetch_markers(x, p, w, i0, m, False)
+        if start:
+            sub_block_sums(E, R, acc0, x, p, w, state, i0, m, dkind, dprm, terms, pprm,
+                           t_start + step0 * dt, False)
+        have_u = advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm,
+                               terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
+                               reflecting, E if frame else E[:0])
         if absorbing:
             tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone)
         if frame:
-            sub_block_sums(E, R, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t_frame)
+            sub_block_sums(E, R, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t_frame,
+                           have_u)
     if frame:
         for k in range(6):
             sums[b, k] = acc[k]
+    if start:
+        for k in range(6):
+            start_sums[b, k] = acc0[k]
 
 
 @njit(**JIT)
@@ -996,22 +1067,23 @@ def any_absorbing(wkind, dx):
 
 @njit(**JIT_PARALLEL)
 def push_blocks_sums(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums):
+                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums, start_sums):
     """:func:`push_blocks`, and with ``sums`` (nblock, 6) not empty the rows of
     :func:`.evaluate.marker_sums` at the end of the call (:func:`push_block`): a frame's
-    scalars without another pass over the markers."""
+    scalars without another pass over the markers; likewise ``start_sums`` at its start."""
     absorbing = any_absorbing(wkind, x.shape[0])
     state = np.empty(0, np.int64)  # stateless
     mirror = np.empty((0, 3), np.int64)
     for b in prange((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
                    t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                   absorbed_count, gone, sums)
+                   absorbed_count, gone, sums, start_sums)
 
 
 @njit(**JIT)
 def push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
-                            nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums):
+                            nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums,
+                            start_sums):
     """:func:`push_blocks_sums` on the calling thread: for a few blocks, where waking the
     thread pool costs more than the push."""
     absorbing = any_absorbing(wkind, x.shape[0])
@@ -1020,7 +1092,7 @@ def push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_star
     for b in range((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm,
                    t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight,
-                   absorbed_count, gone, sums)
+                   absorbed_count, gone, sums, start_sums)
 
 
 @njit(**JIT)
@@ -1030,7 +1102,8 @@ def push_blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt
     (:func:`push_block`), each in sub-blocks of :data:`SUB` markers held in L1. Bitwise the
     same as :func:`push_markers`."""
     push_blocks_sums(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, np.empty((0, 6)))
+                     wkind, lo, hi, absorbed_weight, absorbed_count, gone, np.empty((0, 6)),
+                     np.empty((0, 6)))
 
 
 @njit(**JIT)
@@ -1040,7 +1113,7 @@ def push_blocks_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, st
     pool costs more than the push."""
     push_blocks_sums_serial(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt,
                             nsteps, wkind, lo, hi, absorbed_weight, absorbed_count, gone,
-                            np.empty((0, 6)))
+                            np.empty((0, 6)), np.empty((0, 6)))
 
 
 def free_flight(dx, scheme, dkind, terms, wkind):
@@ -1219,7 +1292,7 @@ def push_states(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pprm, t_s
     for b in prange((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
                    step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
-                   gone, np.empty((0, 6)))
+                   gone, np.empty((0, 6)), np.empty((0, 6)))
 
 
 @njit(**JIT)
@@ -1230,7 +1303,7 @@ def push_states_serial(x, p, w, state, mirror, n, scheme, dkind, dprm, terms, pp
     for b in range((n + BLOCK - 1) // BLOCK):
         push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t_start,
                    step0, dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count,
-                   gone, np.empty((0, 6)))
+                   gone, np.empty((0, 6)), np.empty((0, 6)))
 
 
 @njit(**JIT_PARALLEL)
@@ -1261,11 +1334,11 @@ def kernels(dx, scheme, dkind, terms, wkind):
     function takes two more arguments after ``gone``: the markers' ``state`` and the
     ``mirror`` table of the reflecting walls.
 
-    The function of :func:`push_blocks` has the attribute ``frame_sums`` (True) and takes one
-    more, optional argument ``sums``: a (nblock, 6) array that receives the rows of
-    :func:`.evaluate.marker_sums` at the end of the call, computed in the push's last pass
-    (:func:`push_blocks_sums`; for a frame that follows the push; absorbed markers are still
-    counted in them)."""
+    The function of :func:`push_blocks` has the attribute ``frame_sums`` (True) and takes two
+    more, optional arguments ``sums`` and ``start_sums``: (nblock, 6) arrays that receive the
+    rows of :func:`.evaluate.marker_sums` at the end of the call, computed in the push's last
+    pass (:func:`push_blocks_sums`; for a frame that follows the push; absorbed markers are
+    still counted in them), and at its start, computed in its first pass."""
     if stateful.needs_state(dkind):
         def states(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                    wkind, lo, hi, absorbed_weight, absorbed_count, gone, state, mirror):
@@ -1281,15 +1354,17 @@ def kernels(dx, scheme, dkind, terms, wkind):
         return free
 
     def blocks(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
-               wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums=None):
-        if sums is None:
+               wkind, lo, hi, absorbed_weight, absorbed_count, gone, sums=None, start_sums=None):
+        if sums is None and start_sums is None:
             kernel = push_blocks_serial if n * nsteps <= SERIAL_WORK else push_blocks
             kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps,
                    wkind, lo, hi, absorbed_weight, absorbed_count, gone)
             return
+        none = np.empty((0, 6))
         kernel = push_blocks_sums_serial if n * nsteps <= SERIAL_WORK else push_blocks_sums
         kernel(x, p, w, n, scheme, dkind, dprm, terms, pprm, t_start, step0, dt, nsteps, wkind,
-               lo, hi, absorbed_weight, absorbed_count, gone, sums)
+               lo, hi, absorbed_weight, absorbed_count, gone, none if sums is None else sums,
+               none if start_sums is None else start_sums)
     blocks.frame_sums = True
     return blocks
 

@@ -31,6 +31,7 @@ fifth of the time of this function in the push's loops): the hyperbolic function
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -160,6 +161,26 @@ def stack_doubles(typingctx, size):
                                    size=context.get_constant(types.intp, size.literal_value))
 
     return types.CPointer(types.float64)(size), codegen
+
+
+@intrinsic
+def prefetch(typingctx, ary, i):
+    """Ask the cache for the line holding flat element ``i`` of ``ary`` (``llvm.prefetch``,
+    read, into all levels): it never faults, so ``i`` may lie beyond the array."""
+    if not isinstance(ary, types.Array) or not isinstance(i, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        idx = context.cast(builder, args[1], signature.args[1], types.int64)
+        ptr = builder.bitcast(builder.gep(data, [idx]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(ary, i), codegen
 
 
 @njit(**SCALAR)
