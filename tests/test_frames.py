@@ -8,29 +8,9 @@ import xarray as xr
 
 import pmc
 from pmc._kernels import threads
+from test_push5 import HI, LO, _hamiltonian  # the same Hamiltonians as the push5 frames
 
-LO, HI = -10.0, 10.0
 DT = 0.05
-
-
-def _hamiltonian(kind):
-    barrier = pmc.potentials.GaussianBarrier(height=1.0, width=0.7, center=0.3)
-    if kind == "gaussian":
-        return pmc.Hamiltonian(pmc.bands.Parabolic(1.0), barrier, hbar=1.0)
-    if kind == "gridded":
-        xg = np.linspace(LO + 1.0, HI - 1.0, 301)  # the table ends inside the box
-        return pmc.Hamiltonian(pmc.bands.Parabolic(1.0),
-                               pmc.potentials.Gridded(xg, barrier.potential(xg)), hbar=1.0)
-    if kind == "kane_gaussian":
-        return pmc.Hamiltonian(pmc.bands.Kane(1.0, 0.5), barrier, hbar=1.0)
-    if kind == "kane_modulated":
-        return pmc.Hamiltonian(pmc.bands.Kane(1.0, 0.5), barrier * pmc.potentials.Sinusoidal(
-            amplitude=0.3, angular_frequency=2.0), hbar=1.0)
-    if kind == "two_terms":
-        return pmc.Hamiltonian(pmc.bands.Parabolic(1.0),
-                               barrier + pmc.potentials.UniformField(F=0.2), hbar=1.0)
-    return pmc.Hamiltonian(pmc.bands.Parabolic(1.0),  # 2-D harmonic
-                           pmc.potentials.Harmonic(omega=0.2, center=(0.5, -0.2)), hbar=1.0)
 
 
 def _sim(kind, n, seed=3):

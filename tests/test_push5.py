@@ -28,9 +28,14 @@ def _hamiltonian(kind):
     if kind == "harmonic":  # static: k steps as one map
         return pmc.Hamiltonian(pmc.bands.Parabolic(1.0),
                                pmc.potentials.Harmonic(omega=0.2, center=0.5), hbar=1.0)
+    if kind == "kane_gaussian":
+        return pmc.Hamiltonian(pmc.bands.Kane(1.0, 0.5), barrier, hbar=1.0)
     if kind == "kane_modulated":
         return pmc.Hamiltonian(pmc.bands.Kane(1.0, 0.5), barrier * pmc.potentials.Sinusoidal(
             amplitude=0.3, angular_frequency=2.0), hbar=1.0)
+    if kind == "two_terms":
+        return pmc.Hamiltonian(pmc.bands.Parabolic(1.0),
+                               barrier + pmc.potentials.UniformField(F=0.2), hbar=1.0)
     return pmc.Hamiltonian(pmc.bands.Parabolic(1.0),  # 2-D harmonic
                            pmc.potentials.Harmonic(omega=0.2, center=(0.5, -0.2)), hbar=1.0)
 

@@ -170,9 +170,11 @@ def test_plate_helpers():
     assert P.dsmc_coefficient(P.kappa_ce, 0.1, T, p, lam, 2 * lam / c0) == pytest.approx(
         P.kappa_ce(T) * (1.0 + P.AGA + 0.4), rel=1e-14)
     rows = P.plate_rows("shear", (1.0, 0.1), np.array([1.1, -0.9]), np.array([0.2, 0.3]))
-    assert rows == {"gas_shear": (1.0, 0.1), "wall_shear_lo": (1.1, 0.2),
-                    "wall_shear_hi": (0.9, 0.3)}
+    expected_rows = {"gas_shear": (1.0, 0.1), "wall_shear_lo": (1.1, 0.2),
+                     "wall_shear_hi": (0.9, 0.3)}
+    assert rows == expected_rows
     z = {k: 0.5 for k in rows}
     d = P.row_details(rows, z, knudsen=0.05)
-    assert d["wall_shear_hi"] == {"measured": 0.9, "stderr": 0.3, "z": 0.5}
+    upper_plate = d["wall_shear_hi"]
+    assert upper_plate == {"measured": 0.9, "stderr": 0.3, "z": 0.5}
     assert d["knudsen"] == 0.05
