@@ -570,7 +570,9 @@ def force_kick(x, p, F, i0, m, terms, pprm, t, h, side):
     kind = terms[0, 0]
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
-    if kind == GAUSSIAN:
+    if kind == GAUSSIAN and terms[0, 2] == STATIC:  # g = 1: its product folds away (1 a = a)
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, 1.0, h, F, False)
+    elif kind == GAUSSIAN:
         _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, F, False)
     elif kind == GRIDDED:
         _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, F, False)
@@ -597,7 +599,9 @@ def force_kick_potential(x, p, F, i0, m, terms, pprm, t, h, U):
         return False
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
-    if terms[0, 0] == GAUSSIAN:
+    if terms[0, 0] == GAUSSIAN and terms[0, 2] == STATIC:  # as in force_kick
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, 1.0, h, U, True)
+    elif terms[0, 0] == GAUSSIAN:
         _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, True)
     else:
         _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, True)
