@@ -26,6 +26,9 @@ attributes
 ``observe()``
     The current state as a one-frame :class:`xarray.Dataset` (a leading ``time`` of length 1,
     see :func:`frame_at`).
+``_observe_record()`` (optional)
+    The same frame as a :class:`FrameRecord`, not yet a Dataset: :meth:`FrameRun.run` keeps
+    the records and builds one Dataset of them at the end (:func:`stack_frames`).
 ``_state_arrays()`` / ``_restore_state(arrays)``
     The arrays that, with ``step_count``, determine the solver's future (the checkpoint), and
     their restoration: a resumed run must continue bitwise as the uninterrupted one.
@@ -54,8 +57,8 @@ import xarray as xr
 from . import _checks, _resources, io, schema
 from ._version import __version__
 
-__all__ = ["FrameRun", "checkpoint_path", "whole", "describe_model", "potential_tables",
-           "frame_at"]
+__all__ = ["FrameRun", "FrameRecord", "checkpoint_path", "whole", "describe_model",
+           "potential_tables", "frame_at", "frame_record", "stack_frames"]
 
 
 class FrameRun:
@@ -101,9 +104,14 @@ class FrameRun:
         return False
 
     def _first_frame_again(self, n):
-        """The first frame of a run, after the ``n`` steps that :meth:`_first_frame_later`
-        allowed."""
+        """The first frame of a run (as :meth:`_observe_record` gives it), after the ``n``
+        steps that :meth:`_first_frame_later` allowed."""
         raise NotImplementedError
+
+    def _observe_record(self):
+        """:meth:`observe`'s frame, as a :class:`FrameRecord` where the solver can make one
+        without building the Dataset (else the Dataset)."""
+        return self.observe()
 
     # ------------------------------------------------------------------ running
     def start(self):
@@ -193,7 +201,7 @@ class FrameRun:
                                   else "")
         later = (record_first and output is None and remaining > 0
                  and self._first_frame_later(per_save))
-        first = self.observe() if record_first else None
+        first = self._observe_record() if record_first else None
         frames = []
         writer = None
         if output is not None:
@@ -246,8 +254,7 @@ class FrameRun:
                     writer.close()
         if output is not None:
             return None
-        ds = xr.concat(frames, dim="time", data_vars="all", coords="minimal",
-                       compat="override", join="exact")
+        ds = stack_frames(frames)
         ds.attrs = self._provenance(save_every)
         return ds
 
@@ -255,11 +262,11 @@ class FrameRun:
         return 0
 
     def _record(self, writer, index, frame=None):
-        frame = self.observe() if frame is None else frame
+        frame = self._observe_record() if frame is None else frame
         self._frame_recorded()
         if writer is not None:
             try:
-                writer.write(index, frame)
+                writer.write(index, as_dataset(frame))
             except (OSError, RuntimeError) as exc:
                 raise _WriteFailed(index, exc) from exc
         return frame if writer is None else None
@@ -414,13 +421,96 @@ def frame_at(t, data, coords, system="si"):
     ``data``: name -> :class:`xarray.Variable` or (dims, values, attrs); ``coords`` as for
     :class:`xarray.Dataset`, none of them over ``time``; ``system``: the unit system of the
     time coordinate (see :func:`pmc.schema.units`)."""
+    return frame_record(t, data, coords, system).dataset()
+
+
+class FrameRecord:
+    """A frame of :func:`frame_at` before its Dataset is built (the Dataset's indexes cost more
+    than the marker sums of 10^6 markers): ``data`` (name -> :class:`xarray.Variable` with the
+    leading ``time`` axis of length 1) and ``coords`` (name -> :class:`xarray.Variable`, the
+    time coordinate among them; as for :class:`xarray.Dataset`). :func:`stack_frames` builds
+    one Dataset of many."""
+
+    __slots__ = ("data", "coords")
+
+    def __init__(self, data, coords):
+        self.data, self.coords = data, coords
+
+    @property
+    def variables(self):
+        """Every variable, coordinates included (as :attr:`xarray.Dataset.variables`)."""
+        return {**self.coords, **self.data}
+
+    def dataset(self):
+        """The one-frame :class:`xarray.Dataset`."""
+        return xr.Dataset(self.data, coords=self.coords)
+
+
+def frame_record(t, data, coords, system="si"):
+    """:func:`frame_at`'s frame as a :class:`FrameRecord` (no Dataset built)."""
     variables = {}
     for name, v in data.items():
         v = v if isinstance(v, xr.Variable) else xr.Variable(*v)
         variables[name] = xr.Variable(("time", *v.dims), np.asarray(v.values)[np.newaxis],
                                       v.attrs)
-    time = schema.coordinate("time", [t], system)
-    return xr.Dataset(variables, coords={**coords, "time": time})
+    return FrameRecord(variables, {**coords, "time": schema.coordinate("time", [t], system)})
+
+
+def as_dataset(frame):
+    """A frame (:class:`FrameRecord` or one-frame Dataset) as a Dataset."""
+    return frame.dataset() if isinstance(frame, FrameRecord) else frame
+
+
+def stack_frames(frames):
+    """One Dataset of the frames (:class:`FrameRecord` or one-frame Datasets) along ``time``:
+    ``xr.concat(frames, dim="time", data_vars="all", coords="minimal", compat="override",
+    join="exact")``, built in one construction (each variable's values concatenated) where the
+    frames have the same variables, dtypes, shapes beyond time and dimension coordinates; else
+    by xr.concat itself (which then aligns, promotes or refuses as it does)."""
+    records = [_as_record(f) for f in frames]
+    first = records[0]
+    same = all(_stackable(first, r) for r in records)
+    if not same:
+        return xr.concat([as_dataset(f) for f in frames], dim="time", data_vars="all",
+                         coords="minimal", compat="override", join="exact")
+
+    def stacked(name, var, group):
+        if "time" not in var.dims:
+            return var
+        values = np.concatenate([getattr(r, group)[name].values for r in records], axis=0)
+        return xr.Variable(var.dims, values, var.attrs)
+
+    data = {name: stacked(name, v, "data") for name, v in first.data.items()}
+    coords = {name: stacked(name, c, "coords") for name, c in first.coords.items()}
+    return xr.Dataset(data, coords=coords)
+
+
+def _as_record(frame):
+    if isinstance(frame, FrameRecord):
+        return frame
+    coords = dict(frame.coords.variables)
+    return FrameRecord({k: frame.variables[k] for k in frame.data_vars}, coords)
+
+
+def _stackable(a, b):
+    """Whether the frames ``a`` and ``b`` have the same variables (in dims, dtype and shape
+    beyond time) and equal dimension coordinates (what ``join="exact"`` asks)."""
+    if a.data.keys() != b.data.keys() or a.coords.keys() != b.coords.keys():
+        return False
+    for group in ("data", "coords"):
+        for name, u in getattr(a, group).items():
+            v = getattr(b, group)[name]
+            if not (isinstance(u, xr.Variable) and isinstance(v, xr.Variable)):
+                return False
+            if u.dims != v.dims or u.dtype != v.dtype or ("time" not in u.dims
+                                                          and u.shape != v.shape):
+                return False
+            if "time" in u.dims:
+                if u.shape[1:] != v.shape[1:] or u.dims[0] != "time":
+                    return False
+            elif u.dims == (name,) and not (u is v or np.array_equal(u.values, v.values)):
+                return False
+    return True
 
 
 checkpoint_path = io.checkpoint_path

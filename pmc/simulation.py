@@ -26,7 +26,7 @@ from ._kernels import threads as _threads
 from ._kernels.push import ABSORBING as _ABSORBING
 from ._kernels.push import PERIODIC as _PERIODIC
 from ._kernels.rng import COMPOSED_PUSH, seed_to_int, stream_key
-from ._run import FrameRun, describe_model, frame_at, potential_tables
+from ._run import FrameRun, describe_model, frame_record, potential_tables
 from .bands import Parabolic as _Parabolic
 from .bands import SpeciesMasses
 from .boundaries import Boundary, Injecting, check_inside
@@ -394,7 +394,7 @@ class Simulation(FrameRun):
         end, self._pushed_sums = self._pushed_sums, start
         self.step_count -= n
         try:
-            return self.observe()
+            return self._observe_record()
         finally:
             self.step_count += n
             self._pushed_sums = end
@@ -789,6 +789,10 @@ class Simulation(FrameRun):
     # ------------------------------------------------------------------ observing
     def observe(self):
         """A one-frame :class:`xarray.Dataset` of the current state (dims ``time`` of length 1)."""
+        return self._observe_record().dataset()
+
+    def _observe_record(self):
+        """:meth:`observe`'s frame as a :class:`pmc._run.FrameRecord` (no Dataset built)."""
         mk, H, t = self.markers, self.hamiltonian, self.time
         sums = self._marker_sums()
         if sums[0]:
@@ -828,8 +832,8 @@ class Simulation(FrameRun):
             coords.update(part_coords)
             for name, var in part_data.items():
                 data.setdefault(name, var)
-        frame = frame_at(t, data, coords, unit_system(H))
-        for name, var in frame.data_vars.variables.items():  # Variables: no DataArray built
+        frame = frame_record(t, data, coords, unit_system(H))
+        for name, var in frame.data.items():
             values = var.values
             if values.dtype.kind != "f" or np.all(np.isfinite(values)):
                 continue
