@@ -208,8 +208,7 @@ class FrameRun:
             writer = io.FrameWriter(output, self._provenance(save_every),
                                     mode="a" if resume else "w")
         try:
-            per_frame = (writer.record_bytes() if first is None else
-                         sum(v.nbytes for v in first.variables.values() if "time" in v.dims))
+            per_frame = (writer.record_bytes() if first is None else _frame_bytes(first))
             self._check_resources(per_frame, remaining + record_first, output,
                                   check_resources)
             if record_first:
@@ -426,20 +425,19 @@ def frame_at(t, data, coords, system="si"):
 
 class FrameRecord:
     """A frame of :func:`frame_at` before its Dataset is built (the Dataset's indexes cost more
-    than the marker sums of 10^6 markers): ``data`` (name -> :class:`xarray.Variable` with the
-    leading ``time`` axis of length 1) and ``coords`` (name -> :class:`xarray.Variable`, the
-    time coordinate among them; as for :class:`xarray.Dataset`). :func:`stack_frames` builds
-    one Dataset of many."""
+    than the marker sums of 10^6 markers): ``data`` and ``coords``, name -> (dims, values,
+    attrs), the data with the leading ``time`` axis of length 1 and the time coordinate among
+    the coordinates. :func:`stack_frames` builds one Dataset of many."""
 
     __slots__ = ("data", "coords")
 
     def __init__(self, data, coords):
         self.data, self.coords = data, coords
 
-    @property
-    def variables(self):
-        """Every variable, coordinates included (as :attr:`xarray.Dataset.variables`)."""
-        return {**self.coords, **self.data}
+    def nbytes(self):
+        """Bytes of the variables over ``time`` (what a frame adds to a run's output)."""
+        return sum(v[1].nbytes for v in (*self.data.values(), *self.coords.values())
+                   if "time" in v[0])
 
     def dataset(self):
         """The one-frame :class:`xarray.Dataset`."""
@@ -450,10 +448,27 @@ def frame_record(t, data, coords, system="si"):
     """:func:`frame_at`'s frame as a :class:`FrameRecord` (no Dataset built)."""
     variables = {}
     for name, v in data.items():
-        v = v if isinstance(v, xr.Variable) else xr.Variable(*v)
-        variables[name] = xr.Variable(("time", *v.dims), np.asarray(v.values)[np.newaxis],
-                                      v.attrs)
-    return FrameRecord(variables, {**coords, "time": schema.coordinate("time", [t], system)})
+        dims, values, attrs = _triple(v)
+        variables[name] = (("time", *dims), np.asarray(values)[np.newaxis], attrs)
+    axes = {name: _triple(c) for name, c in coords.items()}
+    axes["time"] = schema.spec("time", np.asarray([t]), ("time",), system)
+    return FrameRecord(variables, axes)
+
+
+def _triple(v):
+    """(dims, values, attrs) of a Variable, a DataArray or a (dims, values[, attrs]) tuple."""
+    if isinstance(v, tuple) and len(v) in (2, 3):
+        return tuple(v[0]) if not isinstance(v[0], str) else (v[0],), np.asarray(v[1]), \
+            (v[2] if len(v) == 3 else {})
+    if not isinstance(v, (xr.Variable, xr.DataArray)):
+        v = xr.Variable(*v)
+    return v.dims, v.values, v.attrs
+
+
+def _frame_bytes(frame):
+    if isinstance(frame, FrameRecord):
+        return frame.nbytes()
+    return sum(v.nbytes for v in frame.variables.values() if "time" in v.dims)
 
 
 def as_dataset(frame):
@@ -469,27 +484,26 @@ def stack_frames(frames):
     by xr.concat itself (which then aligns, promotes or refuses as it does)."""
     records = [_as_record(f) for f in frames]
     first = records[0]
-    same = all(_stackable(first, r) for r in records)
-    if not same:
+    if not all(_stackable(first, r) for r in records[1:]):
         return xr.concat([as_dataset(f) for f in frames], dim="time", data_vars="all",
                          coords="minimal", compat="override", join="exact")
 
-    def stacked(name, var, group):
-        if "time" not in var.dims:
-            return var
-        values = np.concatenate([getattr(r, group)[name].values for r in records], axis=0)
-        return xr.Variable(var.dims, values, var.attrs)
+    def stacked(group):
+        out = {}
+        for name, (dims, values, attrs) in getattr(first, group).items():
+            if "time" in dims:
+                values = np.concatenate([getattr(r, group)[name][1] for r in records], axis=0)
+            out[name] = (dims, values, attrs)
+        return out
 
-    data = {name: stacked(name, v, "data") for name, v in first.data.items()}
-    coords = {name: stacked(name, c, "coords") for name, c in first.coords.items()}
-    return xr.Dataset(data, coords=coords)
+    return xr.Dataset(stacked("data"), coords=stacked("coords"))
 
 
 def _as_record(frame):
     if isinstance(frame, FrameRecord):
         return frame
-    coords = dict(frame.coords.variables)
-    return FrameRecord({k: frame.variables[k] for k in frame.data_vars}, coords)
+    return FrameRecord({k: _triple(frame.variables[k]) for k in frame.data_vars},
+                       {k: _triple(v) for k, v in frame.coords.variables.items()})
 
 
 def _stackable(a, b):
@@ -498,17 +512,15 @@ def _stackable(a, b):
     if a.data.keys() != b.data.keys() or a.coords.keys() != b.coords.keys():
         return False
     for group in ("data", "coords"):
-        for name, u in getattr(a, group).items():
-            v = getattr(b, group)[name]
-            if not (isinstance(u, xr.Variable) and isinstance(v, xr.Variable)):
+        for name, (dims, u, _) in getattr(a, group).items():
+            v_dims, v, _ = getattr(b, group)[name]
+            if dims != v_dims or u.dtype != v.dtype:
                 return False
-            if u.dims != v.dims or u.dtype != v.dtype or ("time" not in u.dims
-                                                          and u.shape != v.shape):
-                return False
-            if "time" in u.dims:
-                if u.shape[1:] != v.shape[1:] or u.dims[0] != "time":
+            if "time" in dims:
+                if dims[0] != "time" or u.shape[1:] != v.shape[1:]:
                     return False
-            elif u.dims == (name,) and not (u is v or np.array_equal(u.values, v.values)):
+            elif u.shape != v.shape or (dims == (name,) and u is not v
+                                        and not np.array_equal(u, v)):
                 return False
     return True
 
