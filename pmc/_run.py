@@ -458,14 +458,15 @@ def frame_record(t, data, coords, system="si"):
 def _triple(v):
     """(dims, values, attrs) of a Variable, a DataArray or a (dims, values[, attrs]) tuple."""
     if isinstance(v, tuple) and len(v) in (2, 3):
-        return tuple(v[0]) if not isinstance(v[0], str) else (v[0],), np.asarray(v[1]), \
-            (v[2] if len(v) == 3 else {})
+        dims = (v[0],) if isinstance(v[0], str) else tuple(v[0])
+        return dims, np.asarray(v[1]), v[2] if len(v) == 3 else {}
     if not isinstance(v, (xr.Variable, xr.DataArray)):
         v = xr.Variable(*v)
     return v.dims, v.values, v.attrs
 
 
 def _frame_bytes(frame):
+    """Bytes a frame (:class:`FrameRecord` or Dataset) adds to a run's output."""
     if isinstance(frame, FrameRecord):
         return frame.nbytes()
     return sum(v.nbytes for v in frame.variables.values() if "time" in v.dims)
@@ -500,6 +501,7 @@ def stack_frames(frames):
 
 
 def _as_record(frame):
+    """A frame (:class:`FrameRecord` or one-frame Dataset) as a :class:`FrameRecord`."""
     if isinstance(frame, FrameRecord):
         return frame
     return FrameRecord({k: _triple(frame.variables[k]) for k in frame.data_vars},

@@ -460,8 +460,9 @@ def variable(name, values, dims=None, system="si", **override):
 
 
 def spec(name, values, dims=None, system="si", **override):
-    """(dims, values, attrs): what :func:`variable` makes its Variable of (for a frame that
-    builds its Variables later, :func:`pmc._run.frame_record`)."""
+    """The arguments of :func:`variable`'s Variable, ``(dims, values, attrs)``, without
+    building it (the run loop builds one Variable per name from all frames at the end).
+    Parameters as for :func:`variable`; ``attrs`` is a new dict."""
     d = declaration(name)
     if dims is None:
         if _SPACE in d.dims or _MOMENTUM in d.dims or _FIELD in d.dims or _CELLS in d.dims:
