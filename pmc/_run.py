@@ -26,6 +26,9 @@ attributes
 ``observe()``
     The current state as a one-frame :class:`xarray.Dataset` (a leading ``time`` of length 1,
     see :func:`frame_at`).
+``_observe_record()`` (optional)
+    The same frame as a :class:`FrameRecord`, not yet a Dataset: :meth:`FrameRun.run` keeps
+    the records and builds one Dataset of them at the end (:func:`stack_frames`).
 ``_state_arrays()`` / ``_restore_state(arrays)``
     The arrays that, with ``step_count``, determine the solver's future (the checkpoint), and
     their restoration: a resumed run must continue bitwise as the uninterrupted one.
@@ -54,8 +57,8 @@ import xarray as xr
 from . import _checks, _resources, io, schema
 from ._version import __version__
 
-__all__ = ["FrameRun", "checkpoint_path", "whole", "describe_model", "potential_tables",
-           "frame_at"]
+__all__ = ["FrameRun", "FrameRecord", "checkpoint_path", "whole", "describe_model",
+           "potential_tables", "frame_at", "frame_record", "stack_frames"]
 
 
 class FrameRun:
@@ -101,9 +104,14 @@ class FrameRun:
         return False
 
     def _first_frame_again(self, n):
-        """The first frame of a run, after the ``n`` steps that :meth:`_first_frame_later`
-        allowed."""
+        """The first frame of a run (as :meth:`_observe_record` gives it), after the ``n``
+        steps that :meth:`_first_frame_later` allowed."""
         raise NotImplementedError
+
+    def _observe_record(self):
+        """:meth:`observe`'s frame, as a :class:`FrameRecord` where the solver can make one
+        without building the Dataset (else the Dataset)."""
+        return self.observe()
 
     # ------------------------------------------------------------------ running
     def start(self):
@@ -193,15 +201,14 @@ class FrameRun:
                                   else "")
         later = (record_first and output is None and remaining > 0
                  and self._first_frame_later(per_save))
-        first = self.observe() if record_first else None
+        first = self._observe_record() if record_first else None
         frames = []
         writer = None
         if output is not None:
             writer = io.FrameWriter(output, self._provenance(save_every),
                                     mode="a" if resume else "w")
         try:
-            per_frame = (writer.record_bytes() if first is None else
-                         sum(v.nbytes for v in first.variables.values() if "time" in v.dims))
+            per_frame = (writer.record_bytes() if first is None else _frame_bytes(first))
             self._check_resources(per_frame, remaining + record_first, output,
                                   check_resources)
             if record_first:
@@ -246,8 +253,7 @@ class FrameRun:
                     writer.close()
         if output is not None:
             return None
-        ds = xr.concat(frames, dim="time", data_vars="all", coords="minimal",
-                       compat="override", join="exact")
+        ds = stack_frames(frames)
         ds.attrs = self._provenance(save_every)
         return ds
 
@@ -255,11 +261,11 @@ class FrameRun:
         return 0
 
     def _record(self, writer, index, frame=None):
-        frame = self.observe() if frame is None else frame
+        frame = self._observe_record() if frame is None else frame
         self._frame_recorded()
         if writer is not None:
             try:
-                writer.write(index, frame)
+                writer.write(index, as_dataset(frame))
             except (OSError, RuntimeError) as exc:
                 raise _WriteFailed(index, exc) from exc
         return frame if writer is None else None
@@ -414,13 +420,111 @@ def frame_at(t, data, coords, system="si"):
     ``data``: name -> :class:`xarray.Variable` or (dims, values, attrs); ``coords`` as for
     :class:`xarray.Dataset`, none of them over ``time``; ``system``: the unit system of the
     time coordinate (see :func:`pmc.schema.units`)."""
+    return frame_record(t, data, coords, system).dataset()
+
+
+class FrameRecord:
+    """A frame of :func:`frame_at` before its Dataset is built (the Dataset's indexes cost more
+    than the marker sums of 10^6 markers): ``data`` and ``coords``, name -> (dims, values,
+    attrs), the data with the leading ``time`` axis of length 1 and the time coordinate among
+    the coordinates. :func:`stack_frames` builds one Dataset of many."""
+
+    __slots__ = ("data", "coords")
+
+    def __init__(self, data, coords):
+        self.data, self.coords = data, coords
+
+    def nbytes(self):
+        """Bytes of the variables over ``time`` (what a frame adds to a run's output)."""
+        return sum(v[1].nbytes for v in (*self.data.values(), *self.coords.values())
+                   if "time" in v[0])
+
+    def dataset(self):
+        """The one-frame :class:`xarray.Dataset`."""
+        return xr.Dataset(self.data, coords=self.coords)
+
+
+def frame_record(t, data, coords, system="si"):
+    """:func:`frame_at`'s frame as a :class:`FrameRecord` (no Dataset built)."""
     variables = {}
     for name, v in data.items():
-        v = v if isinstance(v, xr.Variable) else xr.Variable(*v)
-        variables[name] = xr.Variable(("time", *v.dims), np.asarray(v.values)[np.newaxis],
-                                      v.attrs)
-    time = schema.coordinate("time", [t], system)
-    return xr.Dataset(variables, coords={**coords, "time": time})
+        dims, values, attrs = _triple(v)
+        variables[name] = (("time", *dims), np.asarray(values)[np.newaxis], attrs)
+    axes = {name: _triple(c) for name, c in coords.items()}
+    axes["time"] = schema.spec("time", np.asarray([t]), ("time",), system)
+    return FrameRecord(variables, axes)
+
+
+def _triple(v):
+    """(dims, values, attrs) of a Variable, a DataArray or a (dims, values[, attrs]) tuple."""
+    if isinstance(v, tuple) and len(v) in (2, 3):
+        dims = (v[0],) if isinstance(v[0], str) else tuple(v[0])
+        return dims, np.asarray(v[1]), v[2] if len(v) == 3 else {}
+    if not isinstance(v, (xr.Variable, xr.DataArray)):
+        v = xr.Variable(*v)
+    return v.dims, v.values, v.attrs
+
+
+def _frame_bytes(frame):
+    """Bytes a frame (:class:`FrameRecord` or Dataset) adds to a run's output."""
+    if isinstance(frame, FrameRecord):
+        return frame.nbytes()
+    return sum(v.nbytes for v in frame.variables.values() if "time" in v.dims)
+
+
+def as_dataset(frame):
+    """A frame (:class:`FrameRecord` or one-frame Dataset) as a Dataset."""
+    return frame.dataset() if isinstance(frame, FrameRecord) else frame
+
+
+def stack_frames(frames):
+    """One Dataset of the frames (:class:`FrameRecord` or one-frame Datasets) along ``time``:
+    ``xr.concat(frames, dim="time", data_vars="all", coords="minimal", compat="override",
+    join="exact")``, built in one construction (each variable's values concatenated) where the
+    frames have the same variables, dtypes, shapes beyond time and dimension coordinates; else
+    by xr.concat itself (which then aligns, promotes or refuses as it does)."""
+    records = [_as_record(f) for f in frames]
+    first = records[0]
+    if not all(_stackable(first, r) for r in records[1:]):
+        return xr.concat([as_dataset(f) for f in frames], dim="time", data_vars="all",
+                         coords="minimal", compat="override", join="exact")
+
+    def stacked(group):
+        out = {}
+        for name, (dims, values, attrs) in getattr(first, group).items():
+            if "time" in dims:
+                values = np.concatenate([getattr(r, group)[name][1] for r in records], axis=0)
+            out[name] = (dims, values, attrs)
+        return out
+
+    return xr.Dataset(stacked("data"), coords=stacked("coords"))
+
+
+def _as_record(frame):
+    """A frame (:class:`FrameRecord` or one-frame Dataset) as a :class:`FrameRecord`."""
+    if isinstance(frame, FrameRecord):
+        return frame
+    return FrameRecord({k: _triple(frame.variables[k]) for k in frame.data_vars},
+                       {k: _triple(v) for k, v in frame.coords.variables.items()})
+
+
+def _stackable(a, b):
+    """Whether the frames ``a`` and ``b`` have the same variables (in dims, dtype and shape
+    beyond time) and equal dimension coordinates (what ``join="exact"`` asks)."""
+    if a.data.keys() != b.data.keys() or a.coords.keys() != b.coords.keys():
+        return False
+    for group in ("data", "coords"):
+        for name, (dims, u, _) in getattr(a, group).items():
+            v_dims, v, _ = getattr(b, group)[name]
+            if dims != v_dims or u.dtype != v.dtype:
+                return False
+            if "time" in dims:
+                if dims[0] != "time" or u.shape[1:] != v.shape[1:]:
+                    return False
+            elif u.shape != v.shape or (dims == (name,) and u is not v
+                                        and not np.array_equal(u, v)):
+                return False
+    return True
 
 
 checkpoint_path = io.checkpoint_path

@@ -55,7 +55,7 @@ import xarray as xr
 
 __all__ = ["Declaration", "CONVENTIONS", "SYSTEMS", "MERGE_RULES", "SPATIAL_DIMS",
            "MOMENTUM_DIMS", "CELL_DIMS", "declaration", "declared", "attrs", "units", "variable",
-           "coordinate", "merge_rule", "unit_system", "system_of", "names", "conforms"]
+           "spec", "coordinate", "merge_rule", "unit_system", "system_of", "names", "conforms"]
 
 #: The CF version the files follow (CF-1.9: the first that admits 64-bit integer variables).
 CONVENTIONS = "CF-1.9"
@@ -456,12 +456,19 @@ def variable(name, values, dims=None, system="si", **override):
     **override
         Attributes added to or replacing the declared ones (e.g. a solver's ``comment``).
     """
+    return xr.Variable(*spec(name, values, dims, system, **override))
+
+
+def spec(name, values, dims=None, system="si", **override):
+    """The arguments of :func:`variable`'s Variable, ``(dims, values, attrs)``, without
+    building it (the run loop builds one Variable per name from all frames at the end).
+    Parameters as for :func:`variable`; ``attrs`` is a new dict."""
     d = declaration(name)
     if dims is None:
         if _SPACE in d.dims or _MOMENTUM in d.dims or _FIELD in d.dims or _CELLS in d.dims:
             raise ValueError(f"{name!r} has dims {d.dims}: give the dims")
         dims = d.dims
-    return xr.Variable(tuple(dims), values, attrs(name, dims, system, **override))
+    return tuple(dims), values, attrs(name, dims, system, **override)
 
 
 def coordinate(name, values, system="si", **override):

@@ -14,6 +14,7 @@ over them; a new mechanism or field never edits the driver.
 One class with ``start``/``step``/``run``/``resume`` and a thin function :func:`simulate`, as
 QuTiP's solvers do (``qutip/solver/sesolve.py``).
 """
+import math
 import warnings
 
 import numpy as np
@@ -26,7 +27,7 @@ from ._kernels import threads as _threads
 from ._kernels.push import ABSORBING as _ABSORBING
 from ._kernels.push import PERIODIC as _PERIODIC
 from ._kernels.rng import COMPOSED_PUSH, seed_to_int, stream_key
-from ._run import FrameRun, describe_model, frame_at, potential_tables
+from ._run import FrameRun, describe_model, frame_record, potential_tables
 from .bands import Parabolic as _Parabolic
 from .bands import SpeciesMasses
 from .boundaries import Boundary, Injecting, check_inside
@@ -38,7 +39,7 @@ from .fields import Field
 from .grids import PhaseSpaceGrid
 from .hamiltonian import Hamiltonian
 from .markers import Markers
-from .schema import CELL_DIMS, coordinate, unit_system, variable
+from .schema import CELL_DIMS, coordinate, spec, unit_system, variable
 from .potentials import Zero
 from .sampling import (MOMENTS, CellSampler, batch_means, batch_moments, transient_end,
                        window_moments)
@@ -216,6 +217,7 @@ class Simulation(FrameRun):
         self._to_frame = False  # whether a frame follows this step() (run's loop)
         self._pushed_sums = None  # (step count, marker sums) computed by the push for it
         self._want_start_sums = False  # the next frame push: also the sums at its start
+        self._labels = {}  # (name, labels) -> the frames' label coordinate (one array each)
         self._start_sums = None  # (step count, marker sums) at the start of that push
         self._absorbed = np.zeros(2 * self.markers.dx)
         # freestream faces count what enters through every face (x_lo, x_hi, y_lo, ...)
@@ -400,7 +402,7 @@ class Simulation(FrameRun):
         end, self._pushed_sums = self._pushed_sums, start
         self.step_count -= n
         try:
-            return self.observe()
+            return self._observe_record()
         finally:
             self.step_count += n
             self._pushed_sums = end
@@ -795,6 +797,10 @@ class Simulation(FrameRun):
     # ------------------------------------------------------------------ observing
     def observe(self):
         """A one-frame :class:`xarray.Dataset` of the current state (dims ``time`` of length 1)."""
+        return self._observe_record().dataset()
+
+    def _observe_record(self):
+        """:meth:`observe`'s frame as a :class:`pmc._run.FrameRecord` (no Dataset built)."""
         mk, H, t = self.markers, self.hamiltonian, self.time
         sums = self._marker_sums()
         if sums[0]:
@@ -834,12 +840,12 @@ class Simulation(FrameRun):
             coords.update(part_coords)
             for name, var in part_data.items():
                 data.setdefault(name, var)
-        frame = frame_at(t, data, coords, unit_system(H))
-        for name, var in frame.data_vars.variables.items():  # Variables: no DataArray built
-            values = var.values
-            if values.dtype.kind != "f" or np.all(np.isfinite(values)):
+        frame = frame_record(t, data, coords, unit_system(H))
+        for name, (_, values, attrs) in frame.data.items():
+            if values.dtype.kind != "f" or (math.isfinite(values.flat[0]) if values.size == 1
+                                            else np.isfinite(values).all()):
                 continue
-            if np.isinf(values).any() or not np.isnan(var.attrs.get("missing_value", 0.0)):
+            if np.isinf(values).any() or not np.isnan(attrs.get("missing_value", 0.0)):
                 raise FloatingPointError(f"non-finite {name} at step {self.step_count} "
                                          f"(t = {t:g}); the run is stopped")
         return frame
@@ -874,7 +880,8 @@ class Simulation(FrameRun):
 
     def _scalars(self, sums=None):
         """The frame's scalars as (variables, coordinates): dicts of :class:`xarray.Variable`
-        (no Dataset built: its indexes cost more than the sums of 10^6 markers)."""
+        or (dims, values, attrs) (:func:`pmc.schema.spec`; no Dataset or Variable built: their
+        indexes and checks cost more than the sums of 10^6 markers)."""
         mk, H, t = self.markers, self.hamiltonian, self.time
         _, total_weight, energy, momentum = self._marker_sums() if sums is None else sums
         sides = [f"{a}_{s}" for a in _AXES[:mk.dx] for s in ("lo", "hi")]
@@ -886,22 +893,30 @@ class Simulation(FrameRun):
         extra, extra_coords = self._transport(system) if H.needs_state else ({}, {})
         return _variables(
             {**walls, **extra,
-             "n_markers": variable("n_markers", np.int64(mk.n), system=system),
-             "total_weight": variable("total_weight", total_weight, system=system),
-             "energy": variable("energy", energy, system=system),
+             "n_markers": spec("n_markers", np.int64(mk.n), system=system),
+             "total_weight": spec("total_weight", total_weight, system=system),
+             "energy": spec("energy", energy, system=system),
              **({} if mk.internal is None else {"internal_energy": variable(
                  "internal_energy", float(mk.w @ mk.internal), system=system)}),
-             "momentum": variable("momentum", momentum, system=system),
-             "absorbed": variable("absorbed", self._absorbed.copy(), system=system),
-             "injected": variable("injected", self._injected.copy(), system=system),
-             "collisions": variable("collisions", events, system=system),
+             "momentum": spec("momentum", momentum, system=system),
+             "absorbed": spec("absorbed", self._absorbed.copy(), system=system),
+             "injected": spec("injected", self._injected.copy(), system=system),
+             "collisions": spec("collisions", events, system=system),
              **self._current_variables(system)},
-            coords={"component": coordinate("component", [f"p{a}" for a in _AXES[:mk.dp]]),
-                    "side": coordinate("side", sides),
-                    "contact": coordinate("contact", sides if self._faces
-                                          else ["x_lo", "x_hi"]),
-                    "mechanism": coordinate("mechanism", names), **coords,
+            coords={"component": self._label("component", [f"p{a}" for a in _AXES[:mk.dp]]),
+                    "side": self._label("side", sides),
+                    "contact": self._label("contact", sides if self._faces
+                                           else ["x_lo", "x_hi"]),
+                    "mechanism": self._label("mechanism", names), **coords,
                     **extra_coords})
+
+    def _label(self, name, labels):
+        """The label coordinate ``name`` (:func:`pmc.schema.spec`), the same one for every
+        frame with these labels (frames stack without comparing them)."""
+        key = (name, tuple(labels))
+        if key not in self._labels:
+            self._labels[key] = spec(name, np.asarray(labels), (name,))
+        return self._labels[key]
 
     def _current_variables(self, system):
         if not self._contacts:
