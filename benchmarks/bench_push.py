@@ -932,7 +932,8 @@ def _small_table(small):
            f"target {OVERHEAD_TARGET_US:g} us + {OVERHEAD_PER_MECHANISM_US:g} us per collision "
            "mechanism); over kernels alone = the step - each kernel timed warm in its own loop "
            "(also counts the kernels evicting each other's data from the caches, which grows "
-           "with n):", "",
+           "with n; below 0 where the step does its pushes and collisions in one pass: "
+           "ElasticIsotropic):", "",
            "| case | n | threads | `step(1)` | fixed cost | over kernels alone | `step(k)` | "
            "fixed cost | over kernels alone | collide | collide overhead | collide / push |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
