@@ -623,9 +623,12 @@ class StepReference:
     collision mechanism at most): one push of k steps without collisions; with them the
     Strang splitting half push, collide, half push, the trailing half push of one step and the
     leading one of the next composed into one push of dt that starts half a step late
-    (``Simulation._steps``). ``sim.step(k) - ref(k)`` is the step's fixed cost: the Python,
-    the encoding, the allocations and the thread-count switch, with the kernels touching the
-    same data in the same order."""
+    (``Simulation._steps``); where the simulation does its steps in one pass per sub-block
+    (a constant-rate ElasticIsotropic: ``Simulation._strang``), that kernel
+    (``pmc._kernels.strang.strang_blocks[_serial]``, chosen as pmc chooses it).
+    ``sim.step(k) - ref(k)`` is the step's fixed cost: the Python, the encoding, the
+    allocations and the thread-count switch, with the kernels touching the same data in the
+    same order."""
 
     def __init__(self, sim):
         if sim.field_operators or sim._sampler is not None or sim._gas is not None \
@@ -636,6 +639,18 @@ class StepReference:
         self.step_count = sim.step_count
         self.t0, self.dt = sim.t0, sim.dt
         op = sim.operators[0] if sim.operators else None
+        fused = sim._strang_arguments()
+        self.fused = None
+        if fused is not None:  # the steps in one pass per sub-block
+            from pmc._kernels import push as _push
+            from pmc._kernels import strang as _strang
+            st, _, scatter = fused
+            x, p, _, _ = self.markers.kernel_arrays()
+            n = self.markers.n
+            serial, parallel = _strang.strang_blocks_serial, _strang.strang_blocks
+            head, tail = (x, p, n, *st.args), (st.wkind, st.lo, st.hi, *scatter)
+            self.fused = lambda first, k: (serial if n * k <= _push.SERIAL_WORK else parallel)(
+                *head, self.t0, first, k, self.dt, *tail)
         reorders = isinstance(op, pmc.collisions.binary.BinaryOperator)
         self.push = push_kernel(sim, self.markers, fresh=reorders)
         self.collide = (collide_kernels(sim, op, self.markers, own_state=True)
@@ -646,6 +661,10 @@ class StepReference:
     def __call__(self, n):
         push, t0, dt = self.push, self.t0, self.dt
         first = self.step_count
+        if self.fused is not None:
+            self.fused(first, n)
+            self.step_count += n
+            return self
         if self.collide is None:
             push(n, dt, t0, first)
             self.step_count += n
@@ -913,7 +932,8 @@ def _small_table(small):
            f"target {OVERHEAD_TARGET_US:g} us + {OVERHEAD_PER_MECHANISM_US:g} us per collision "
            "mechanism); over kernels alone = the step - each kernel timed warm in its own loop "
            "(also counts the kernels evicting each other's data from the caches, which grows "
-           "with n):", "",
+           "with n; below 0 where the step does its pushes and collisions in one pass: "
+           "ElasticIsotropic):", "",
            "| case | n | threads | `step(1)` | fixed cost | over kernels alone | `step(k)` | "
            "fixed cost | over kernels alone | collide | collide overhead | collide / push |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -184,6 +184,7 @@ class Simulation(FrameRun):
         # rng.COMPOSED_PUSH); check_boundary refuses a boundary that does not fit the run
         check_boundary(boundary, hamiltonian, markers)
         self._compose_pushes = True
+        self._fuse_strang = True  # constant-rate scattering inside the push (_strang)
         self.hamiltonian = hamiltonian
         self.markers = markers.copy()
         check_inside(boundary, self.markers, outside)
@@ -297,6 +298,8 @@ class Simulation(FrameRun):
                     self._push(self.dt, 1, self.t0, s)
             self.step_count += n
             return self
+        if self._strang(n):
+            return self
         # the trailing half push of a step and the leading one of the next are composed into
         # one push of dt (starting half a step late) inside a call: one pass over the markers
         # per step instead of two (unless freestream faces inject per half step, or a
@@ -323,6 +326,40 @@ class Simulation(FrameRun):
                 self._sampler.finish(self.markers, half - flown)
             self.step_count += 1
         return self
+
+    def _strang(self, n):
+        """The ``n`` steps of :meth:`_steps` in one pass per sub-block of markers where they can
+        be (:meth:`_strang_arguments`): bitwise the separate pushes and collision steps, with
+        the markers crossing memory once. Returns whether it did them."""
+        fused = self._strang_arguments()
+        if fused is None:
+            return False
+        streamer, op, scatter = fused
+        events, last = streamer._strang(self.markers, self.t0, self.step_count, n, self.dt,
+                                        scatter)
+        op._last_events = int(last)
+        self._collision_events[1] += events
+        self._collision_events[0] += events
+        self.step_count += n
+        return True
+
+    def _strang_arguments(self):
+        """(streamer, operator, the scattering's kernel arguments) where :meth:`_steps` can do
+        its steps in one pass per sub-block (:meth:`pmc.streaming.Streamer._strang`): one
+        collision mechanism scattering at one constant rate (classical ElasticIsotropic), the
+        block push with nothing that removes or adds markers (:attr:`Streamer.frame_sums`), no
+        fields or sampling, the pushes between the steps composed; else None."""
+        if (not self._fuse_strang or len(self.operators) != 1 or self.field_operators
+                or self._sampler is not None or not self._compose_pushes
+                or not getattr(self.operators[0], "_constant", False)):
+            return None
+        streamer = self._static_streamer()
+        if not streamer.frame_sums:
+            return None
+        op = self.operators[0]
+        lo, inv_h, shape, rate, quiet, _, key = op._constant_arguments(self.markers, self.dt,
+                                                                       self._key)
+        return streamer, op, (lo, inv_h, shape, rate, quiet, key)
 
     def _step_to_frame(self, n):
         """:meth:`step` (n) before a frame: the push may compute the frame's marker sums in its

@@ -14,6 +14,7 @@ from ._kernels import inject as _inject
 from ._kernels import push as _push
 from ._kernels import rng as _rng
 from ._kernels import stateful as _stateful
+from ._kernels import strang as _strang
 from ._kernels import walls as _walls
 from ._kernels.rng import (FREESTREAM, FREESTREAM_MARKER, FREESTREAM_SPECIES, WALLS, mix64,
                            seed_to_int)
@@ -231,6 +232,19 @@ class Streamer:
             return StreamTally(absorbed_weight=weight.sum(axis=0).reshape(3, 2),
                                absorbed_count=int(count.sum()))
         return None
+
+    def _strang(self, markers, t0, first, nsteps, dt, scatter):
+        """``nsteps`` Strang steps from step ``first`` with a constant-rate scattering between
+        the half pushes, in one pass per sub-block (:func:`pmc._kernels.strang.strang_blocks`;
+        ``scatter``: its arguments after ``hi``), where :attr:`frame_sums` (the block push,
+        nothing removed or added); bitwise the separate passes. Returns (events, events of the
+        last step)."""
+        n = markers.n
+        x, p, _, _ = markers.kernel_arrays()
+        kernel = (_strang.strang_blocks_serial if n * nsteps <= _push.SERIAL_WORK
+                  else _strang.strang_blocks)
+        return kernel(x, p, n, *self.args, t0, first, nsteps, dt, self.wkind, self.lo, self.hi,
+                      *scatter)
 
     def _fly(self, markers, t0, step0, dt, steps, sample=None):
         """The gas push (:func:`pmc._kernels.walls.push_gas`), with the freestream faces

@@ -88,3 +88,91 @@ def test_reference_refuses_what_it_does_not_model(bench):
     sim._compose_pushes = False
     with pytest.raises(ValueError, match="StepReference"):
         bench.StepReference(sim)
+
+
+# ----------------------------------------------------------------------------- Strang in one pass
+def _elastic_run(hamiltonian, x, p, cells, boundary, scheme="leapfrog", fuse=True, rate=10.0):
+    n = p.shape[1]
+    mk = pmc.Markers(x.T, p.T, np.ones(n))
+    sim = pmc.Simulation(hamiltonian, mk, dt=0.01, boundary=boundary, cells=cells, seed=5,
+                         collisions=[pmc.collisions.ElasticIsotropic(rate=rate)], scheme=scheme)
+    sim._fuse_strang = fuse
+    return sim
+
+
+def _strang_cases():
+    rng = np.random.default_rng(3)
+    gauss = pmc.potentials.GaussianBarrier(height=1.0, width=2.0, center=0.0)
+    n = 3000
+    x1 = rng.uniform(-40.0, 40.0, (1, n))
+    yield ("1D3V parabolic Gaussian", pmc.Hamiltonian(pmc.bands.Parabolic(1.0), gauss),
+           x1, rng.normal(size=(3, n)), pmc.Cells(-40.0, 40.0, 8), pmc.Periodic(-40.0, 40.0),
+           "leapfrog")
+    # markers outside the cells do not scatter; Yoshida's pushes; reflecting walls
+    yield ("1D1V yoshida4, cells over part of the box",
+           pmc.Hamiltonian(pmc.bands.Parabolic(1.0), gauss), x1, rng.normal(size=(1, n)),
+           pmc.Cells(-20.0, 10.0, 3), pmc.Reflecting(-40.0, 40.0), "yoshida4")
+    yield ("1D3V Kane band", pmc.Hamiltonian(pmc.bands.Kane(1.0, 0.5), gauss), x1,
+           rng.normal(size=(3, n)), pmc.Cells(-40.0, 40.0, 5), pmc.Periodic(-40.0, 40.0),
+           "leapfrog")
+    x2 = rng.uniform(-40.0, 40.0, (2, n))
+    yield ("2D2V", pmc.Hamiltonian(pmc.bands.Parabolic(1.0), gauss), x2,
+           rng.normal(size=(2, n)), pmc.Cells([-40.0, -40.0], [40.0, 40.0], [4, 3]),
+           pmc.Periodic([-40.0, -40.0], [40.0, 40.0]), "leapfrog")
+
+
+@pytest.mark.parametrize("case", list(_strang_cases()), ids=lambda c: c[0])
+def test_strang_in_one_pass_is_the_separate_passes(case):
+    """A constant-rate ElasticIsotropic run does its steps in one pass per sub-block
+    (Simulation._strang): bitwise the separate pushes and scattering steps, its event counts
+    and last_counts too, step(1) and step(k) mixed."""
+    _, H, x, p, cells, boundary, scheme = case
+    fused = _elastic_run(H, x, p, cells, boundary, scheme)
+    plain = _elastic_run(H, x, p, cells, boundary, scheme, fuse=False)
+    assert fused._strang_arguments() is not None and plain._strang_arguments() is None
+    for k in (1, 4, 1, 3):
+        fused.step(k)
+        plain.step(k)
+        _same(fused.markers, plain.markers)
+        assert np.array_equal(fused._collision_events, plain._collision_events)
+        counts = [{k: v for k, v in sim.operators[0].last_counts.items()
+                   if k != "max_occupation"} for sim in (fused, plain)]  # NaN: unequal to NaN
+        assert counts[0] == counts[1]
+    assert fused._collision_events[0] > 100
+
+
+def test_strang_in_one_pass_thread_count():
+    """Above SMALL_RUN markers the blocks run in parallel: the same numbers on 1 and 2
+    threads, and the same as the separate passes."""
+    rng = np.random.default_rng(4)
+    n = pmc.simulation.SMALL_RUN + 9000
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0),
+                        pmc.potentials.GaussianBarrier(height=1.0, width=2.0, center=0.0))
+    x, p = rng.uniform(-40.0, 40.0, (1, n)), rng.normal(size=(3, n))
+    runs = []
+    for threads, fuse in ((1, True), (2, True), (2, False)):
+        sim = _elastic_run(H, x, p, pmc.Cells(-40.0, 40.0, 8), pmc.Periodic(-40.0, 40.0),
+                           fuse=fuse)
+        with pmc.threads.limited(numba_threads=threads):
+            sim.step(1)
+            sim.step(3)
+        runs.append(sim)
+    for sim in runs[1:]:
+        _same(runs[0].markers, sim.markers)
+        assert np.array_equal(runs[0]._collision_events, sim._collision_events)
+
+
+def test_strang_not_where_it_does_not_apply():
+    """Absorbing walls, two mechanisms or a rate matrix: the separate passes."""
+    rng = np.random.default_rng(5)
+    n = 500
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0),
+                        pmc.potentials.GaussianBarrier(height=1.0, width=2.0, center=0.0))
+    x, p = rng.uniform(-40.0, 40.0, (1, n)), rng.normal(size=(3, n))
+    cells = pmc.Cells(-40.0, 40.0, 4)
+    assert _elastic_run(H, x, p, cells, pmc.Absorbing(-40.0, 40.0))._strang_arguments() is None
+    two = pmc.Simulation(H, pmc.Markers(x.T, p.T, np.ones(n)), dt=0.01, cells=cells,
+                         boundary=pmc.Periodic(-40.0, 40.0),
+                         collisions=[pmc.collisions.ElasticIsotropic(rate=1.0, name="a"),
+                                     pmc.collisions.ElasticIsotropic(rate=2.0, name="b")])
+    assert two._strang_arguments() is None

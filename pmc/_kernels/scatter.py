@@ -400,41 +400,51 @@ def scatter_constant_isotropic(momenta, n, positions, lo, inv_h, shape, rate, qu
     :func:`scatter_independent`, so bitwise its momenta where ``quiet`` is the value that
     function is given (the run's own ``np.exp``). Returns the number of events (each one real:
     that function's events and candidates)."""
-    d = momenta.shape[0]
-    k = shape.shape[0]
     nblock = (n + BLOCK - 1) // BLOCK
     counts = np.zeros(nblock, np.int64)
     for blk in prange(nblock):
-        events = 0
         start = blk * BLOCK
         stop = min(n, start + BLOCK)
-        # every marker's first draw (vectorised hashing), then the indices of the few with a
-        # candidate event in the step gathered without a branch, then those one at a time
-        first = np.empty(stop - start)
-        hit = np.empty(stop - start, np.int64)
-        for i in range(start, stop):
-            first[i - start] = uniform_open(stream_key(key, step, i), 0)
-        m = 0
-        for i in range(start, stop):
-            hit[m] = i
-            m += first[i - start] > quiet
-        for h in range(m):
-            i = hit[h]
-            if flat_cell(positions, i, k, lo, inv_h, shape) < 0:
-                continue
-            mk = stream_key(key, step, i)
-            t = -math.log(first[i - start]) / rate
-            p0, p1, p2 = models.column(momenta, i, d)
-            j = 0
-            while t < dt:
-                base = j * STRIDE
-                j += 1
-                p0, p1, p2 = isotropic(d, math.sqrt(p0 * p0 + p1 * p1 + p2 * p2), mk, base + 2)
-                t -= math.log(uniform_open(mk, j * STRIDE)) / rate
-            events += j
-            _store(momenta, i, d, p0, p1, p2)
-        counts[blk] = events
+        counts[blk] = scatter_constant_range(momenta, start, stop, positions, lo, inv_h, shape,
+                                             rate, quiet, dt, key, step,
+                                             np.empty(stop - start),
+                                             np.empty(stop - start, np.int64))
     return counts.sum()
+
+
+@njit(**JIT)
+def scatter_constant_range(momenta, start, stop, positions, lo, inv_h, shape, rate, quiet, dt,
+                           key, step, first, hit):
+    """The markers start .. stop-1 of :func:`scatter_constant_isotropic` (each marker's
+    draws and result depend on it alone), with the caller's scratch ``first`` (float64) and
+    ``hit`` (int64), each at least stop - start long; returns the number of events. Every
+    marker's first draw (vectorised hashing), then the indices of the few with a candidate
+    event in the step gathered without a branch, then those one at a time."""
+    d = momenta.shape[0]
+    k = shape.shape[0]
+    events = 0
+    for i in range(start, stop):
+        first[i - start] = uniform_open(stream_key(key, step, i), 0)
+    m = 0
+    for i in range(start, stop):
+        hit[m] = i
+        m += first[i - start] > quiet
+    for h in range(m):
+        i = hit[h]
+        if flat_cell(positions, i, k, lo, inv_h, shape) < 0:
+            continue
+        mk = stream_key(key, step, i)
+        t = -math.log(first[i - start]) / rate
+        p0, p1, p2 = models.column(momenta, i, d)
+        j = 0
+        while t < dt:
+            base = j * STRIDE
+            j += 1
+            p0, p1, p2 = isotropic(d, math.sqrt(p0 * p0 + p1 * p1 + p2 * p2), mk, base + 2)
+            t -= math.log(uniform_open(mk, j * STRIDE)) / rate
+        events += j
+        _store(momenta, i, d, p0, p1, p2)
+    return events
 
 
 @njit(**models.SCALAR)

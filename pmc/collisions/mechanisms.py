@@ -306,24 +306,31 @@ class ScatteringOperator(JumpOperator):
         """:meth:`collide` at one constant rate (classical :class:`ElasticIsotropic`):
         :func:`pmc._kernels.scatter.scatter_constant_isotropic`, bitwise the general path (the
         per-step Python kept short: it runs between two pushes, with the caches they left)."""
+        if type(step) is not int or step < 0:
+            step = _checks.count("step", step, minimum=0)
+        lo, inv_h, shape, rate, quiet, dt, key = self._constant_arguments(markers, dt, seed)
+        x, p, _, _ = markers.kernel_arrays()
+        events = int(_scatter.scatter_constant_isotropic(p, markers.n, x, lo, inv_h, shape, rate,
+                                                         quiet, dt, key, step))
+        self._last_events = events
+        return events
+
+    def _constant_arguments(self, markers, dt, seed):
+        """(lo, inv_h, shape, rate, quiet, dt, key): the arguments of the constant-rate kernels
+        after the markers' arrays (:func:`pmc._kernels.scatter.scatter_constant_isotropic`,
+        :func:`pmc._kernels.strang.strang_blocks`), the markers and dt checked (dt only when it
+        changes)."""
         if markers.dp != self.dp:
             raise ValueError(f"{self.mechanism.name!r} was prepared for markers with "
                              f"dp={self.dp}, got dp={markers.dp}")
         if dt != self._quiet_dt[0]:
             dt = _checks.positive("dt", dt)
-            rate = self._code[1][0]
-            self._quiet_dt = (dt, float(np.exp(rate * -dt)))  # as np.exp of the table
-        if type(step) is not int or step < 0:
-            step = _checks.count("step", step, minimum=0)
+            self._quiet_dt = (dt, float(np.exp(self._code[1][0] * -dt)))  # as np.exp of the table
         if self._seed_key[0] != seed:
             self._seed_key = (seed, self.mechanism._key(seed))
-        x, lo, inv_h, shape = self.cells.kernel_arguments(markers)
-        dt, quiet = self._quiet_dt
-        events = int(_scatter.scatter_constant_isotropic(
-            markers.kernel_arrays().p, markers.n, x, lo, inv_h, shape, self._code[1][0], quiet,
-            dt, self._seed_key[1], step))
-        self._last_events = events
-        return events
+        _, lo, inv_h, shape = self.cells.kernel_arguments(markers)
+        return (lo, inv_h, shape, self._code[1][0], self._quiet_dt[1], self._quiet_dt[0],
+                self._seed_key[1])
 
     def collide_counts(self, markers, dt, seed, step):
         """As :meth:`collide`, returning the counts: one entry per process (e.g. "absorption",
