@@ -176,8 +176,8 @@ def test_stack_frames_is_concat():
 
 def test_a_fresh_process_pushes_in_parallel_from_the_disk_cache():
     """A push of more than SERIAL_WORK marker-steps as the first parallel call of a process,
-    its kernels loaded from numba's disk cache (the second process): no crash (the thread
-    pool is started on import; numba/numba#8578)."""
+    its kernels loaded from numba's disk cache (the second process): no crash (push.kernels
+    starts the thread pool; numba/numba#8578)."""
     import subprocess
     import sys
     code = ("import numpy as np, pmc\n"
