@@ -33,11 +33,17 @@ Prints one JSON line per measurement (nothing is asserted):
   threads, CPU ns per marker-step, and the ratio to free flight of the same (dx, dp). No C loop
   exists for most of them: free flight is the reference (skipped with ``--case``).
 * ``"kind": "small"``: the small-run table: per-step cost [us] of ``Simulation.step(1)`` and
-  ``step(k)`` at 1e3, 1e4, 1e5 markers, the kernel-only cost of the same work (the push kernel
-  ``pmc._kernels.push.push_blocks[_serial]`` / ``push_free[_serial]``, chosen as pmc chooses it,
-  and for collisions the kernels of the collision step, called directly on the same arrays), the
-  overhead (measured - kernel-only) and, with a collision mechanism, the collision step
-  (``operator.collide``) over the push kernel of one step.
+  ``step(k)`` at 1e3, 1e4, 1e5 markers; ``reference_us_per_step``: the same kernels in the same
+  sequence (``StepReference``: half push, collide, half push, the halves between steps composed)
+  called from plain Python on a copy of the markers, timed next to the step, and
+  ``fixed_cost_us_per_step`` = step - reference (issue 15's overhead: Python, argument encoding,
+  allocations, thread-count switches); ``kernels_alone_us_per_step``: each kernel timed warm in
+  its own loop (the push kernel ``pmc._kernels.push.push_blocks[_serial]`` /
+  ``push_free[_serial]``, chosen as pmc chooses it, and for collisions the kernels of the
+  collision step), and ``over_kernels_alone_us_per_step`` = step - that (which also counts the
+  kernels of a step evicting each other's data from the caches); with a collision mechanism,
+  the collision step (``operator.collide``), its overhead over its kernels, and its ratio to
+  the push kernel of one step.
 
 Every push line carries ``busy_cores_*`` (process CPU time / wall time of the best run: about 2
 for a 2-thread run that had both cores; less means other processes took them and the figure
@@ -583,31 +589,89 @@ def _model_table(lines):
 
 
 # ----------------------------------------------------------------------------- small runs
-def push_kernel(sim):
+def push_kernel(sim, markers=None, fresh=False):
     """The kernel pmc's Streamer calls for ``sim`` (the one :func:`pmc._kernels.push.kernels`
-    picks), as a function of (nsteps, dt) over the markers' arrays."""
+    picks), as a function of (nsteps, dt, t0, step0) over the arrays of ``markers`` (default:
+    the simulation's); ``fresh``: the arrays are fetched per call (a binary mechanism's reorder
+    replaces them)."""
     st = pmc.streaming.Streamer(sim.hamiltonian, sim.markers, scheme=sim.scheme,
                                 boundary=sim.boundary)
-    mk = sim.markers
+    mk = sim.markers if markers is None else markers
     x, p, w, _ = mk.kernel_arrays()
     n = mk.n
     nblock = (n + BLOCK - 1) // BLOCK
     weight, count = np.zeros((nblock, 6)), np.zeros(nblock, np.int64)
     gone = np.zeros(n, np.uint8)
+    kernel, args, wkind, lo, hi = st.kernel, st.args, st.wkind, st.lo, st.hi
 
-    def call(nsteps, dt):
-        st.kernel(x, p, w, n, *st.args, 0.0, 0, dt, nsteps, st.wkind, st.lo, st.hi, weight,
-                  count, gone)
+    if fresh:
+        def call(nsteps, dt, t0=0.0, step0=0):
+            x, p, w, _ = mk.kernel_arrays()
+            kernel(x, p, w, n, *args, t0, step0, dt, nsteps, wkind, lo, hi, weight, count, gone)
+        return call
+
+    def call(nsteps, dt, t0=0.0, step0=0):
+        kernel(x, p, w, n, *args, t0, step0, dt, nsteps, wkind, lo, hi, weight, count, gone)
     return call
 
 
-def collide_kernels(sim, op):
-    """The kernels of ``op.collide`` called directly on preallocated arrays, as a function of
-    the step index (what the operator's Python adds is the difference): the classical
-    scattering step (cell index, rates, majorant table, events; a constant rate: the events
-    alone), the rate matrix's jumps (the cells located in them) or the binary collisions (cell
-    sort, pair collisions, and every ``reorder_every`` steps the markers stored in cell order);
-    None for another operator."""
+class StepReference:
+    """The kernels of ``Simulation.step`` in the same sequence, from plain Python, on a copy of
+    the simulation's markers (and of its collision operators' state) in preallocated arrays:
+    what a step costs without pmc's driver. ``ref(k)`` advances the copy as ``sim.step(k)``
+    advances the simulation, bitwise (a run without fields, sampling or injecting walls; one
+    collision mechanism at most): one push of k steps without collisions; with them the
+    Strang splitting half push, collide, half push, the trailing half push of one step and the
+    leading one of the next composed into one push of dt that starts half a step late
+    (``Simulation._steps``). ``sim.step(k) - ref(k)`` is the step's fixed cost: the Python,
+    the encoding, the allocations and the thread-count switch, with the kernels touching the
+    same data in the same order."""
+
+    def __init__(self, sim):
+        if sim.field_operators or sim._sampler is not None or sim._gas is not None \
+                or len(sim.operators) > 1 or not sim._compose_pushes:
+            raise ValueError("StepReference: a run without fields, sampling or gas walls, "
+                             "with one collision mechanism at most")
+        self.markers = sim.markers.copy()
+        self.step_count = sim.step_count
+        self.t0, self.dt = sim.t0, sim.dt
+        op = sim.operators[0] if sim.operators else None
+        reorders = isinstance(op, pmc.collisions.binary.BinaryOperator)
+        self.push = push_kernel(sim, self.markers, fresh=reorders)
+        self.collide = (collide_kernels(sim, op, self.markers, own_state=True)
+                        if op is not None else None)
+        if op is not None and self.collide is None:
+            raise ValueError(f"StepReference: no kernels for {op!r}")
+
+    def __call__(self, n):
+        push, t0, dt = self.push, self.t0, self.dt
+        first = self.step_count
+        if self.collide is None:
+            push(n, dt, t0, first)
+            self.step_count += n
+            return self
+        half = 0.5 * dt
+        last = first + n - 1
+        push(1, half, t0, 2 * first)
+        for s in range(first, last + 1):
+            self.collide(s)
+            if s < last:
+                push(1, dt, t0 + half, s)
+            else:
+                push(1, half, t0, 2 * s + 1)
+        self.step_count += n
+        return self
+
+
+def collide_kernels(sim, op, markers=None, own_state=False):
+    """The kernels of ``op.collide`` called directly on preallocated arrays of ``markers``
+    (default: the simulation's), as a function of the step index (what the operator's Python
+    adds is the difference): the classical scattering step (cell index, rates, majorant table,
+    events; a constant rate: the events alone), the rate matrix's jumps (the cells located in
+    them) or the binary collisions (cell sort, pair collisions, and every ``reorder_every``
+    steps the markers stored in cell order); None for another operator. ``own_state``: the
+    binary collisions update copies of the operator's majorants and fractional candidates
+    (else the operator's own)."""
     from pmc._kernels import cells as _cells
     from pmc._kernels import dsmc as _dsmc
     from pmc._kernels import jumps as _jumps
@@ -616,7 +680,7 @@ def collide_kernels(sim, op):
     from pmc.collisions import binary as _binary
     from pmc.collisions import mechanisms as _mechanisms
     from pmc.collisions import rate_matrix as _rate_matrix
-    mk, cells = sim.markers, sim.cells
+    mk, cells = (sim.markers if markers is None else markers), sim.cells
     n = mk.n
     x, p, w, state = mk.kernel_arrays()
     index = np.empty(n, np.int64)
@@ -663,6 +727,9 @@ def collide_kernels(sim, op):
         order, index32 = np.empty(n, itype), np.empty(n, itype)
         start = np.empty(cells.count + 1, np.int64)
         op._arrays(cells.count)
+        majorant, remainder, tally = op._majorant, op._remainder, op._tally
+        if own_state:
+            majorant, remainder, tally = majorant.copy(), remainder.copy(), tally.copy()
         a, beta, alpha = op._code
         mech = op.mechanism
         pair_rate = float(w[0]) * DT / cells.volume
@@ -680,10 +747,9 @@ def collide_kernels(sim, op):
             key = stream_key(sim._key, step, op._label)
             _dsmc.collide(p, order if reorder else order[:total], start, key, pair_rate,
                           1.0 / op.mass, a, beta, alpha, _binary.STATISTICS["classical"], 1.0,
-                          1.0 / mech.bin_capacity, op._majorant, op._remainder, op._tally, out,
-                          reorder)
-            if reorder:
-                mk.reorder(index32, momenta=out, equal_weights=True)
+                          1.0 / mech.bin_capacity, majorant, remainder, tally, out, reorder)
+            if reorder:  # a permutation the sort built: not checked, as the operator does
+                mk.reorder(index32, momenta=out, equal_weights=True, check=False)
         return call
     return None
 
@@ -746,14 +812,19 @@ def small_lines(sizes, k, repeat, threads, cases=None):
             kern = push_kernel(sim)
             ops = sim.operators
             ckern = collide_kernels(sim, ops[0]) if ops else None
+            ref = StepReference(sim)
             calls = max(3, min(200, int(3e5 / n)))
             sim.step(k)  # warm-up: compilation
             kern(1, DT)
             kern(k, DT)
+            ref(k)
             if ckern is not None:
                 ckern(0)
-            fns = {"push1": lambda i: kern(1, DT), "pushk": lambda i: kern(k, DT),
-                   "step1": lambda i: sim.step(1), "stepk": lambda i: sim.step(k)}
+            # the step and its reference (the same kernels in the same sequence from plain
+            # Python) next to each other, then the kernels alone
+            fns = {"step1": lambda i: sim.step(1), "ref1": lambda i: ref(1),
+                   "stepk": lambda i: sim.step(k), "refk": lambda i: ref(k),
+                   "push1": lambda i: kern(1, DT), "pushk": lambda i: kern(k, DT)}
             if ops:
                 fns["collide"] = lambda i: ops[0].collide(sim.markers, DT, sim._key, i)
                 if ckern is not None:
@@ -765,8 +836,8 @@ def small_lines(sizes, k, repeat, threads, cases=None):
             one = n < pmc.simulation.SMALL_RUN  # Simulation.step runs these on one thread
             for _ in range(repeat):
                 for name, fn in fns.items():
-                    # the pieces on the step's threads; the step as the user calls it (its own
-                    # switch of the thread count included)
+                    # the reference and the pieces on the step's threads; the step as the user
+                    # calls it (its own switch of the thread count included)
                     piece = one and not name.startswith("step")
                     with pmc.threads.limited(numba_threads=1 if piece else None):
                         for clock in ("wall", "cpu"):
@@ -785,24 +856,34 @@ def small_lines(sizes, k, repeat, threads, cases=None):
 
 
 def small_figures(best, clock, steps, k, ops, n):
-    """The figures of one small-run line for one clock ("wall": keys as before; "cpu": the
-    same keys with the suffix _cpu)."""
+    """The figures of one small-run line for one clock ("wall"; "cpu": the same keys with the
+    suffix _cpu). ``fixed_cost_us_per_step`` (the issue's overhead, its target in
+    ``overhead_target_us``) = the step - :class:`StepReference` (the same kernels in the same
+    sequence from plain Python, timed next to it): Python, encoding, allocations and thread-count
+    switches. ``over_kernels_alone_us_per_step`` = the step - ``kernels_alone_us_per_step`` (each
+    kernel timed warm in its own loop): that also counts the cache misses of the step's kernels
+    evicting each other's data, which grow with n."""
     sfx = "" if clock == "wall" else "_cpu"
     push1, pushk = best["push1", clock], best["pushk", clock] / k
     coll, coll_kernel = best.get(("collide", clock)), best.get(("collide_kernel", clock))
     measured = best["step1" if steps == 1 else "stepk", clock] / steps
+    reference = best["ref1" if steps == 1 else "refk", clock] / steps
     if ops:  # (steps + 1) pushes of one step (half, full..., half) and the collisions
-        kernel = ((steps + 1) * push1 + steps * (coll_kernel or np.nan)) / steps
+        alone = ((steps + 1) * push1 + steps * (coll_kernel or np.nan)) / steps
         goal = OVERHEAD_TARGET_US + OVERHEAD_PER_MECHANISM_US * len(ops)
     else:
-        kernel = push1 if steps == 1 else pushk
+        alone = push1 if steps == 1 else pushk
         goal = OVERHEAD_TARGET_US
-    overhead = (measured - kernel) * 1e6
+    fixed = (measured - reference) * 1e6
+    over_alone = (measured - alone) * 1e6
     line = {f"us_per_step{sfx}": round(measured * 1e6, 2),
-            f"kernel_us_per_step{sfx}": round(kernel * 1e6, 2),
-            f"overhead_us_per_step{sfx}": round(overhead, 2),
+            f"reference_us_per_step{sfx}": round(reference * 1e6, 2),
+            f"fixed_cost_us_per_step{sfx}": round(fixed, 2),
             "overhead_target_us": goal,
-            f"overhead_holds{sfx}": bool(overhead <= goal) if np.isfinite(overhead) else None}
+            f"fixed_cost_holds{sfx}": bool(fixed <= goal),
+            f"kernels_alone_us_per_step{sfx}": round(alone * 1e6, 2),
+            f"over_kernels_alone_us_per_step{sfx}": (round(over_alone, 2)
+                                                     if np.isfinite(over_alone) else None)}
     if ops:
         ratio = coll / push1
         line.update({f"collide_us{sfx}": round(coll * 1e6, 2),
@@ -819,28 +900,39 @@ def small_figures(best, clock, steps, k, ops, n):
 
 
 def _small_table(small):
-    """The small-run table (markdown lines) from the "small" lines of a run."""
+    """The small-run table (markdown lines) from the "small" lines of a run: CPU time on one
+    thread, wall time on more (the process's CPU time then sums the threads, idle waits
+    included)."""
     cpu = "us_per_step_cpu" in small[0]
-    sfx = "_cpu" if cpu else ""
-    out = [f"Small runs, us per step ({'CPU time' if cpu else 'wall time'}; one thread "
-           f"below {pmc.simulation.SMALL_RUN} markers, as `Simulation.step` runs them; "
-           "overhead = measured - kernels alone; load average "
-           f"{small[-1].get('loadavg_1min', '?')}):", "",
-           "| case | n | `step(1)` | overhead | `step(k)` | overhead | collide | "
-           "collide overhead | collide / push |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    out = [f"Small runs, us per step (`Simulation.step` on one thread below "
+           f"{pmc.simulation.SMALL_RUN} markers, as it runs them: {'CPU' if cpu else 'wall'} "
+           "time; on more threads: wall time; load average "
+           f"{small[-1].get('loadavg_1min', '?')}). Fixed cost = the step - the same kernels "
+           "in the same sequence called from plain Python on preallocated arrays, timed next to "
+           "it (Python, encoding, allocations, thread-count switches: issue 15's overhead, "
+           f"target {OVERHEAD_TARGET_US:g} us + {OVERHEAD_PER_MECHANISM_US:g} us per collision "
+           "mechanism); over kernels alone = the step - each kernel timed warm in its own loop "
+           "(also counts the kernels evicting each other's data from the caches, which grows "
+           "with n):", "",
+           "| case | n | threads | `step(1)` | fixed cost | over kernels alone | `step(k)` | "
+           "fixed cost | over kernels alone | collide | collide overhead | collide / push |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     rows = {}
     for ln in small:
         rows.setdefault((ln["case"], ln["n"]), []).append(ln)
+
+    def fig(ln, key, digits=1):
+        v = ln.get(key + ("_cpu" if cpu and ln["threads"] == 1 else ""))
+        return "" if v is None else f"{v:.{digits}f}"
     for (case, n_small), lns in rows.items():
         one, many = lns[0], lns[-1]
-        coll = one.get(f"collide_us{sfx}", "")
-        over = one.get(f"collide_overhead_us{sfx}", "")
-        ratio = one.get(f"collide_vs_push{sfx}", "")
-        out.append(f"| {case} | {n_small:.0e} | {one[f'us_per_step{sfx}']:.1f} | "
-                   f"{one[f'overhead_us_per_step{sfx}']:.1f} | "
-                   f"{many[f'us_per_step{sfx}']:.1f} | "
-                   f"{many[f'overhead_us_per_step{sfx}']:.1f} | {coll} | {over} | {ratio} |")
+        out.append(f"| {case} | {n_small:.0e} | {one['threads']} | "
+                   + " | ".join(fig(ln, key) for ln, key in (
+                       (one, "us_per_step"), (one, "fixed_cost_us_per_step"),
+                       (one, "over_kernels_alone_us_per_step"), (many, "us_per_step"),
+                       (many, "fixed_cost_us_per_step"),
+                       (many, "over_kernels_alone_us_per_step"), (one, "collide_us"),
+                       (one, "collide_overhead_us"))) + f" | {fig(one, 'collide_vs_push', 2)} |")
     return out
 
 

@@ -357,13 +357,19 @@ class Simulation(FrameRun):
             if start is not None:
                 self._start_sums = (step0, self._total_sums(start))
             return
+        if sample is None and streamer.gas is None and not streamer.reservoirs:
+            tally = streamer._advance(self.markers, t0, step0, dt, steps)  # the kernel alone
+            if tally is not None:
+                self._account(tally)
+            return
         self._account(streamer(self.markers, dt, steps, t0, step0, key, sample))
 
     def _static_streamer(self):
         """The push of the run's Hamiltonian (kept while it, the walls and the scheme stay)."""
-        made_for = (self.hamiltonian, self.boundary, self.scheme)
-        if self._streamer is None or any(a is not b for a, b in zip(made_for,
-                                                                    self._streamer_for)):
+        made = self._streamer_for
+        if (self._streamer is None or made[0] is not self.hamiltonian
+                or made[1] is not self.boundary or made[2] is not self.scheme):
+            made_for = (self.hamiltonian, self.boundary, self.scheme)
             self._streamer = Streamer(self.hamiltonian, self.markers, scheme=self.scheme,
                                       boundary=self.boundary, seed=self._key)
             self._streamer_for = made_for

@@ -136,6 +136,7 @@ class Streamer:
         self.key = seed_to_int(seed)
         self._weight = np.zeros((0, 6))
         self._count = np.zeros(0, np.int64)
+        self._blocks = (-1, None, None)  # (nblock, its rows of _weight and _count)
         # the push's absorbed flags (written only where a wall absorbs)
         self._absorbing = bool((self.wkind[:markers.dx] == _push.ABSORBING).any())
         self._gone = np.zeros(0, np.uint8)
@@ -199,16 +200,24 @@ class Streamer:
                 int(self.wkind[0, 0]), int(self.wkind[0, 1]))
 
     def _push(self, markers, t0, step0, dt, steps, sums=None, start_sums=None):
+        tally = self._advance(markers, t0, step0, dt, steps, sums, start_sums)
+        return StreamTally() if tally is None else tally
+
+    def _advance(self, markers, t0, step0, dt, steps, sums=None, start_sums=None):
+        """The push kernel over ``markers`` (no reservoirs, no gas walls; arguments as in
+        :meth:`__call__`): None, or the :class:`StreamTally` of the markers absorbing walls
+        removed. The per-step path of :class:`pmc.Simulation`: nothing is allocated unless a
+        marker was absorbed."""
         n = markers.n
-        tally = StreamTally()
         if n == 0 or steps == 0:
-            return tally
+            return None
         nblock = (n + BLOCK - 1) // BLOCK
-        if self._count.shape[0] < nblock:
-            self._weight = np.zeros((nblock, 6))
-            self._count = np.zeros(nblock, np.int64)
-        weight = self._weight[:nblock]
-        count = self._count[:nblock]
+        if self._blocks[0] != nblock:  # the tally rows of nblock blocks (kept while n stays)
+            if self._count.shape[0] < nblock:
+                self._weight = np.zeros((nblock, 6))
+                self._count = np.zeros(nblock, np.int64)
+            self._blocks = (nblock, self._weight[:nblock], self._count[:nblock])
+        _, weight, count = self._blocks
         if self._absorbing and self._gone.shape[0] < n:
             self._gone = np.zeros(max(n, 2 * self._gone.shape[0]), np.uint8)
         x, p, w, state = markers.kernel_arrays()
@@ -219,9 +228,9 @@ class Streamer:
                     weight, count, self._gone, *extra)
         if self._absorbing and count.any():  # only absorbing walls remove markers
             markers.remove(_push.absorbed_indices(self._gone, n, count))
-            tally.absorbed_weight = weight.sum(axis=0).reshape(3, 2)
-            tally.absorbed_count = int(count.sum())
-        return tally
+            return StreamTally(absorbed_weight=weight.sum(axis=0).reshape(3, 2),
+                               absorbed_count=int(count.sum()))
+        return None
 
     def _fly(self, markers, t0, step0, dt, steps, sample=None):
         """The gas push (:func:`pmc._kernels.walls.push_gas`), with the freestream faces

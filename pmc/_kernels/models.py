@@ -173,7 +173,7 @@ def term_potential(kind, prm, o, x0, x1, x2):
     elif kind == GAUSSIAN:  # [height, width, center] along x
         # s as term_force forms it: 1 / width is computed once per loop, no division per point
         s = (x0 - prm[o + 2]) * (1.0 / prm[o + 1])
-        return prm[o] * vecmath.exp(-0.5 * s * s)
+        return prm[o] * vecmath.exp_nonpositive(-0.5 * s * s)
     elif kind == ECKART:  # [height, width, center]: height / cosh^2
         return prm[o] * vecmath.sech2((x0 - prm[o + 2]) * (1.0 / prm[o + 1]))
     elif kind == STEP:  # [height, width, center]: height (1 + tanh) / 2
@@ -210,7 +210,7 @@ def term_force(kind, prm, o, x0, x1, x2):
     elif kind == GAUSSIAN:
         inv_w = 1.0 / prm[o + 1]
         s = (x0 - prm[o + 2]) * inv_w
-        return prm[o] * s * inv_w * vecmath.exp(-0.5 * s * s), 0.0, 0.0
+        return prm[o] * s * inv_w * vecmath.exp_nonpositive(-0.5 * s * s), 0.0, 0.0
     elif kind == ECKART:
         inv_w = 1.0 / prm[o + 1]
         u = (x0 - prm[o + 2]) * inv_w

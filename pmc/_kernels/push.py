@@ -259,6 +259,12 @@ SERIAL_WORK = 1 << 14
 #: across the steps of a call.
 SUB = 256
 assert SUB == _SUMS_SUB  # the sub-blocks of evaluate.marker_sums: push_block's frame sums
+#: Markers per sub-block of the one-axis leapfrog (:func:`leapfrog_block_1d`): x, p and the
+#: force of SUB_1D markers (24 KB) still stay in L1, and each step's loops (two calls, their
+#: argument passing, alias checks and constants) run over four times as many markers. A
+#: multiple of SUB: the frame sums still go by SUB markers.
+SUB_1D = 4 * SUB
+assert BLOCK % SUB_1D == 0
 # kinds of the potential terms that act along x only
 _ALONG_X = (GAUSSIAN, ECKART, STEP, PERIODIC_POTENTIAL, GRIDDED)
 
@@ -270,7 +276,7 @@ def _term_loop(F, x, i0, m, dx, kind, pprm, o, g):
     is first gathered into a stack buffer (the stores to ``F`` could otherwise change the
     table: see :func:`.vecmath.stack_doubles`), then added: the same numbers."""
     if kind == GRIDDED:
-        f = stack_doubles(SUB)
+        f = stack_doubles(SUB_1D)
         for i in range(m):
             a, _, _ = term_force(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
             f[i] = a
@@ -531,8 +537,8 @@ def _force_kick_loop(x, p, F, i0, m, kind, pprm, o, g, h, U, with_u):
     the same exponential or table cell as the force (the compiler evaluates the shared
     subexpressions of ``term_force`` and ``term_potential`` once)."""
     if kind == GRIDDED:
-        f = stack_doubles(SUB)  # f[i]: the i-th double
-        u = stack_doubles(SUB)
+        f = stack_doubles(SUB_1D)  # f[i]: the i-th double
+        u = stack_doubles(SUB_1D)
         for i in range(m):
             a, _, _ = term_force(kind, pprm, o, x[0, i0 + i], 0.0, 0.0)
             f[i] = 0.0 + g * a
@@ -565,7 +571,9 @@ def force_kick(x, p, F, i0, m, terms, pprm, t, h, side):
     kind = terms[0, 0]
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
-    if kind == GAUSSIAN:
+    if kind == GAUSSIAN and terms[0, 2] == STATIC:  # g = 1: its product folds away (1 a = a)
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, 1.0, h, F, False)
+    elif kind == GAUSSIAN:
         _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, F, False)
     elif kind == GRIDDED:
         _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, F, False)
@@ -592,7 +600,9 @@ def force_kick_potential(x, p, F, i0, m, terms, pprm, t, h, U):
         return False
     o = terms[0, 1]
     g = modulation(terms[0, 2], pprm, terms[0, 3], t)
-    if terms[0, 0] == GAUSSIAN:
+    if terms[0, 0] == GAUSSIAN and terms[0, 2] == STATIC:  # as in force_kick
+        _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, 1.0, h, U, True)
+    elif terms[0, 0] == GAUSSIAN:
         _force_kick_loop(x, p, F, i0, m, GAUSSIAN, pprm, o, g, h, U, True)
     else:
         _force_kick_loop(x, p, F, i0, m, GRIDDED, pprm, o, g, h, U, True)
@@ -908,10 +918,19 @@ def leapfrog_block_1d(x, p, i0, m, F, side, buf, dkind, dprm, terms, pprm, t_sta
     return have_u
 
 
+@njit(**SCALAR)
+def one_axis_leapfrog(dx, scheme, dkind, terms, state, absorbing):
+    """Whether :func:`advance_block` takes :func:`leapfrog_block_1d` (in sub-blocks of
+    :data:`SUB_1D` markers): one position axis, leapfrog, a potential, a parabolic or Kane
+    band, no marker states, no absorbing wall."""
+    return (dx == 1 and scheme == LEAPFROG and not absorbing and terms.shape[0] > 0
+            and state.shape[0] == 0 and (dkind == PARABOLIC or dkind == KANE))
+
+
 @njit(**JIT)
 def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm, terms, pprm,
                   t_start, step0, dt, nsteps, wkind, lo, hi, absorbing, reflecting, U):
-    """:func:`advance` for the markers i0..i0+m-1 (m <= SUB) at once, steps outer and markers
+    """:func:`advance` for the markers i0..i0+m-1 (m <= F.shape[1]) at once, steps outer and markers
     inner: every stage is a loop over independent markers that vectorises. Each marker gets
     bitwise what :func:`advance` gives it; ``side[i]`` is its absorbing side code or -1.
 
@@ -926,8 +945,7 @@ def advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm
     has_state = state.shape[0] > 0
     for i in range(m):
         side[i] = -1
-    if (dx == 1 and scheme == LEAPFROG and not absorbing and not free and not has_state
-            and (dkind == PARABOLIC or dkind == KANE)):
+    if one_axis_leapfrog(dx, scheme, dkind, terms, state, absorbing):
         return leapfrog_block_1d(x, p, i0, m, F, side, Q, dkind, dprm, terms, pprm, t_start,
                                  step0, dt, nsteps, wkind, lo, hi, U)
     if not free:
@@ -1002,8 +1020,9 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
                dt, nsteps, wkind, lo, hi, absorbing, absorbed_weight, absorbed_count, gone, sums,
                start_sums):
     """Block ``b`` (markers b BLOCK .. (b + 1) BLOCK - 1) of :func:`push_blocks` /
-    :func:`push_states`: its sub-blocks of :data:`SUB` markers through :func:`advance_block`
-    (``state`` empty for a stateless dispersion), then (with an absorbing wall) its absorbed
+    :func:`push_states`: its sub-blocks of :data:`SUB` markers (:data:`SUB_1D` where
+    :func:`one_axis_leapfrog`) through :func:`advance_block` (``state`` empty for a stateless
+    dispersion), then (with an absorbing wall) its absorbed
     markers tallied in index order (as :func:`push_markers` tallies them) and flagged in
     ``gone`` (1 absorbed, 0 not). With ``sums`` (nblock, 6) not empty, sums[b] = the block's
     row of :func:`.evaluate.marker_sums` at the end time t_start + (step0 + nsteps) dt, each
@@ -1015,40 +1034,48 @@ def push_block(x, p, w, state, mirror, n, b, scheme, dkind, dprm, terms, pprm, t
     absorbed_count[b] = 0
     frame = sums.shape[0] > 0
     start = start_sums.shape[0] > 0
-    E = np.empty(SUB if frame or start else 0)
+    dx = x.shape[0]
+    # markers pushed together: SUB_1D for the one-axis leapfrog, else SUB
+    sub = SUB_1D if one_axis_leapfrog(dx, scheme, dkind, terms, state, absorbing) else SUB
+    E = np.empty(sub if frame or start else 0)
     R = np.empty((6, SUB if frame or start else 0))
     acc = np.zeros(6)
     acc0 = np.zeros(6)
     t_frame = t_start + (step0 + nsteps) * dt
-    F = np.empty((3, SUB))
-    S = np.empty(SUB)
-    Q = np.empty((3, SUB))
-    side = np.empty(SUB, np.int64)
-    dx = x.shape[0]
+    F = np.empty((3, sub))
+    S = np.empty(sub)
+    Q = np.empty((3, sub))
+    side = np.empty(sub, np.int64)
     reflecting = False
     if state.shape[0] > 0:
         for a in range(dx):
             if wkind[a, 0] == REFLECTING or wkind[a, 1] == REFLECTING:
                 reflecting = True
     end = min(n, (b + 1) * BLOCK)
-    for a0 in range(b * BLOCK, end, SUB):
+    for a0 in range(b * BLOCK, end, sub):
+        count = min(sub, end - a0)
         i0 = uint64(a0)
-        m = uint64(min(SUB, end - a0))
+        m = uint64(count)
         if start:  # the next sub-block's markers, summed right away: asked for now
-            prefetch_markers(x, p, w, i0 + m, min(SUB, end - a0 - m), True)
+            prefetch_markers(x, p, w, i0 + m, min(sub, end - a0 - count), True)
         elif frame:  # its weights, summed after the steps: asked for before them
             prefetch_markers(x, p, w, i0, m, False)
+        # the sums go by SUB markers whatever ``sub`` is: the rows of evaluate.marker_sums
         if start:
-            sub_block_sums(E, R, acc0, x, p, w, state, i0, m, dkind, dprm, terms, pprm,
-                           t_start + step0 * dt, False)
+            for k0 in range(0, count, SUB):
+                sub_block_sums(E, R, acc0, x, p, w, state, uint64(a0 + k0),
+                               uint64(min(SUB, count - k0)), dkind, dprm, terms, pprm,
+                               t_start + step0 * dt, False)
         have_u = advance_block(x, p, state, mirror, i0, m, F, S, Q, side, scheme, dkind, dprm,
                                terms, pprm, t_start, step0, dt, nsteps, wkind, lo, hi, absorbing,
                                reflecting, E if frame else E[:0])
         if absorbing:
             tally_absorbed(w, i0, m, side, b, absorbed_weight, absorbed_count, gone)
         if frame:
-            sub_block_sums(E, R, acc, x, p, w, state, i0, m, dkind, dprm, terms, pprm, t_frame,
-                           have_u)
+            for k0 in range(0, count, SUB):
+                sub_block_sums(E[k0:], R, acc, x, p, w, state, uint64(a0 + k0),
+                               uint64(min(SUB, count - k0)), dkind, dprm, terms, pprm, t_frame,
+                               have_u)
     if frame:
         for k in range(6):
             sums[b, k] = acc[k]

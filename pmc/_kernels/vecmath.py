@@ -26,7 +26,9 @@ holds it to 1.5 ulp of the C library on 10^6 arguments; measured at most 1 ulp);
 above 709.78, 0 below -745.13, NaN for NaN. Tang's own method adds each entry's rounding
 error from a second table, to about 0.51 ulp (measured), at the cost of a second gather (about a
 fifth of the time of this function in the push's loops): the hyperbolic functions here use it
-(``_exp(x, True)``), so that they stay within 2 ulp.
+(``_exp(x, True, True)``), so that they stay within 2 ulp. Where the argument is never
+positive (the Gaussian -s^2/2, the hyperbolic functions' -2|x|), :func:`exp_nonpositive` scales by
+2^k with two fewer operations and gives the same numbers.
 """
 import math
 
@@ -189,12 +191,22 @@ def _pow2(k):
     return _bits_to_double((k + 1023) << 52)
 
 
+#: 2^-64, the second factor of the scaling of :func:`_exp` with ``nonpositive``.
+_TWO_M64 = 2.0 ** -64
+
+
 @njit(**SCALAR)
-def _exp(x, precise):
+def _exp(x, precise, nonpositive):
     """e^x by Tang's method (module docstring); ``precise`` (a constant): with the table's
-    rounding errors added back (one more gather), within about 0.55 ulp."""
-    # clamp so that k stays in range; the clamped values still overflow / underflow as they must
-    y = min(max(x, -746.0), 710.0)
+    rounding errors added back (one more gather), within about 0.55 ulp. ``nonpositive`` (a
+    constant): for x <= 0 only (exact up to x = 664, wrong beyond), with a cheaper scaling
+    that gives the same numbers."""
+    # clamp so that k stays in range; the clamped values still overflow / underflow as they must.
+    # Written as selects that pass NaN through (a comparison with NaN is false; each compiles to
+    # one max / min instruction): a NaN argument makes every step below NaN, the result too
+    y = -746.0 if x < -746.0 else x
+    if not nonpositive:
+        y = 710.0 if y > 710.0 else y
     z = fma(y, _N_OVER_LN2, _SHIFT)  # _SHIFT + k, k the integer nearest to y 64 / ln 2
     kf = z - _SHIFT  # exact
     k = double_to_bits(z) - _SHIFT_BITS
@@ -211,17 +223,29 @@ def _exp(x, precise):
         e = t + fma(t, q, _TWO_LO[j])
     else:
         e = fma(t, q, t)
-    # 2^(k >> 6) as two factors, both normal for every k the clamp allows
+    # 2^(k >> 6) as two factors, both normal for every k the clamp allows: the first product
+    # is exact, the second rounds once (into the subnormals where the result is one), so the
+    # result is e 2^(k >> 6) rounded once, whichever split. For x <= 0 (k >> 6 >= -1077):
+    # 2^((k >> 6) + 64) 2^-64, a second factor that needs no arithmetic
+    if nonpositive:
+        return e * _pow2((k >> 6) + 64) * _TWO_M64
     k = k >> 6
     k1 = k >> 1
-    e = e * _pow2(k1) * _pow2(k - k1)
-    return x if x != x else e
+    return e * _pow2(k1) * _pow2(k - k1)
 
 
 @njit(**SCALAR)
 def exp(x):
     """e^x [dimensionless], vectorisable, within 1.5 ulp (see the module docstring)."""
-    return _exp(x, False)
+    return _exp(x, False, False)
+
+
+@njit(**SCALAR)
+def exp_nonpositive(x):
+    """e^x [dimensionless] for x <= 0 (and NaN): bitwise :func:`exp`, with fewer operations
+    (no upper clamp, a scaling by a constant). Wrong for x > 664: the caller guarantees
+    x <= 0 (an argument such as -s^2 / 2)."""
+    return _exp(x, False, True)
 
 
 # ----------------------------------------------------------------------------- sin, cos
@@ -336,7 +360,7 @@ def exp_pair(y):
     """(e^-y, 1 - e^-y) [dimensionless] for y >= 0, each to within 1.5 ulp: what tanh, sech^2
     and the logistic function are built from without cancellation (e^-y from :func:`exp`,
     1 - e^-y from a polynomial for y <= ln 2 and from e^-y beyond, selected: no branches)."""
-    e = _exp(-y, True)
+    e = _exp(-y, True, True)
     x = -y
     p = fma(x, _E17, _E16)
     p = fma(x, p, _E15)
@@ -408,6 +432,6 @@ def logistic2(x):
     """(1 + tanh x) / 2 = 1 / (1 + e^-2x) [dimensionless], vectorisable, within 1.5 ulp:
     1 / (1 + E) for x >= 0 and E / (1 + E) below, E = e^-2|x| (no cancellation for x << 0,
     where the result is E); 0 at -inf, 1 at +inf, NaN for NaN."""
-    e = _exp(-2.0 * abs(x), True)
+    e = _exp(-2.0 * abs(x), True, True)
     d, dl, inv = _sum_one(e)
     return _quotient(1.0 if x >= 0.0 else e, d, dl, inv)

@@ -451,6 +451,8 @@ class BinaryOperator(NTCOperator):
         self._code = mechanism.cross_section.encode(self.mass)
         self._label = BINARY + name_label(mechanism.name)
         self._tally = None
+        self._sized = None  # (capacity, cells) of the sort's buffers
+        self._start = None
         self.stats = dict.fromkeys(("steps", "candidates", "events", "accepted_classically",
                                     "blocked", "clipped"), 0) | {"seconds_sort": 0.0,
                                                                   "seconds_collide": 0.0}
@@ -471,14 +473,16 @@ class BinaryOperator(NTCOperator):
                              f"must be dx = {markers.dx}, got cells.ndim={cells.ndim}")
         # 32-bit cell and marker indices where they fit: half the memory traffic of the sort
         # and of the collision kernel's member lists
-        itype = np.int32 if max(markers.capacity, cells.count + 1) < 2**31 else np.int64
-        index = self._buffer("_index", (markers.capacity,), itype)
-        order = self._buffer("_order", (markers.capacity,), itype)
-        start = np.empty(cells.count + 1, np.int64)
-        x, _, w, _ = markers.kernel_arrays()
-        total, w_min, w_max = _cells.sort_markers(x, w, n, cells.lo,
-                                                  1.0 / cells.spacing, cells.shape, index,
-                                                  order, start, inverse)
+        if self._sized != (markers.capacity, cells.count):  # the buffers, once per capacity
+            itype = np.int32 if max(markers.capacity, cells.count + 1) < 2**31 else np.int64
+            self._buffer("_index", (markers.capacity,), itype)
+            self._buffer("_order", (markers.capacity,), itype)
+            self._start = np.empty(cells.count + 1, np.int64)
+            self._sized = (markers.capacity, cells.count)
+        order, start = self._order, self._start
+        x, lo, inv_h, shape = cells.kernel_arguments(markers)
+        total, w_min, w_max = _cells.sort_markers(x, markers.kernel_arrays().w, n, lo, inv_h,
+                                                  shape, self._index, order, start, inverse)
         return order[:total], start, (w_min, w_max)
 
     def collide(self, markers, dt, seed, step):
@@ -500,17 +504,18 @@ class BinaryOperator(NTCOperator):
         order, start, weight_range = self._sort(markers, cells, inverse=reorder)
         w = equal_weight(markers, weight_range)
         volume = cells.volume
+        p = markers.kernel_arrays().p
         if reorder:  # the new momenta go out in cell order, the markers of no cell after them
             order = self._order[:markers.n]
             out = markers.spare_momenta()
         else:
-            out = markers.kernel_arrays().p
+            out = p
         sorted_at = time.perf_counter()
         quantum = mech.statistics != "classical"
         inv_dp = 1.0 / mech.momentum_bin(w, volume, self.hbar) if quantum else 1.0
         a, beta, alpha = self._code
         key = stream_key(int(seed), int(step), self._label)
-        tally = _dsmc.collide(markers.kernel_arrays().p, order, start, key, w * dt / volume,
+        tally = _dsmc.collide(p, order, start, key, w * dt / volume,
                               1.0 / self.mass, a, beta, alpha, STATISTICS[mech.statistics],
                               inv_dp, 1.0 / mech.bin_capacity, self._majorant,
                               self._remainder, self._tally, out, reorder)
@@ -519,14 +524,14 @@ class BinaryOperator(NTCOperator):
             markers.reorder(self._index[:markers.n], momenta=out,
                             equal_weights=weight_range[0] == weight_range[1], check=False)
         reordered = time.perf_counter()
-        sums = tally.sum(axis=0)
-        events = int(sums[_dsmc.T_EVENTS])
+        sums = np.add.reduce(tally, axis=0).tolist()  # Python ints
+        events, accepted = sums[_dsmc.T_EVENTS], sums[_dsmc.T_ACCEPTED_CLASSICALLY]
         s = self.stats
-        s["candidates"] += int(sums[_dsmc.T_CANDIDATES])
+        s["candidates"] += sums[_dsmc.T_CANDIDATES]
         s["events"] += events
-        s["accepted_classically"] += int(sums[_dsmc.T_ACCEPTED_CLASSICALLY])
-        s["blocked"] += int(sums[_dsmc.T_ACCEPTED_CLASSICALLY]) - events
-        s["clipped"] += int(sums[_dsmc.T_CLIPPED])
+        s["accepted_classically"] += accepted
+        s["blocked"] += accepted - events
+        s["clipped"] += sums[_dsmc.T_CLIPPED]
         s["seconds_sort"] += sorted_at - started + reordered - done
         s["seconds_collide"] += done - sorted_at
         return events

@@ -258,7 +258,11 @@ class ScatteringOperator(JumpOperator):
         self.dp = dp
         self._code = mechanism._encode(hamiltonian, dp)
         self._inv_ref = 1.0 / mechanism._reference_energy(hamiltonian)
-        self.last_counts = None
+        self._last_counts = None
+        self._last_events = None  # the events of a constant-rate step, its counts not built yet
+        #: one constant rate: no per-marker rates or majorant table (:meth:`_collide_constant`)
+        self._constant = (mechanism.statistics == "classical"
+                          and self._code[0] == _scatter.ELASTIC)
         self._ncell = cells.count
         self._seed_key = (None, None)  # (seed, mechanism key) of the last step
         self._work = None  # per-marker work arrays, kept between steps (_classical_work)
@@ -275,6 +279,16 @@ class ScatteringOperator(JumpOperator):
                           np.zeros(((cap + BLOCK - 1) // BLOCK, _scatter.NTALLY), np.int64))
         return self._work
 
+    @property
+    def last_counts(self):
+        """What :meth:`collide_counts` returned for the last step (None before the first)."""
+        if self._last_events is not None:  # built when asked for, not per step
+            events, self._last_events = self._last_events, None
+            self._last_counts = {self.mechanism.processes[0]: events, "events": events,
+                                 "blocked": 0, "candidates": events,
+                                 "max_occupation": float("nan")}
+        return self._last_counts
+
     def collide(self, markers, dt, seed, step):
         """Scatter the markers of every cell over a step ``dt`` [s] (in place).
 
@@ -284,7 +298,32 @@ class ScatteringOperator(JumpOperator):
             Number of real scattering events (self-scatterings and Pauli-blocked events are not
             counted).
         """
+        if self._constant:
+            return self._collide_constant(markers, dt, seed, step)
         return self.collide_counts(markers, dt, seed, step)["events"]
+
+    def _collide_constant(self, markers, dt, seed, step):
+        """:meth:`collide` at one constant rate (classical :class:`ElasticIsotropic`):
+        :func:`pmc._kernels.scatter.scatter_constant_isotropic`, bitwise the general path (the
+        per-step Python kept short: it runs between two pushes, with the caches they left)."""
+        if markers.dp != self.dp:
+            raise ValueError(f"{self.mechanism.name!r} was prepared for markers with "
+                             f"dp={self.dp}, got dp={markers.dp}")
+        if dt != self._quiet_dt[0]:
+            dt = _checks.positive("dt", dt)
+            rate = self._code[1][0]
+            self._quiet_dt = (dt, float(np.exp(rate * -dt)))  # as np.exp of the table
+        if type(step) is not int or step < 0:
+            step = _checks.count("step", step, minimum=0)
+        if self._seed_key[0] != seed:
+            self._seed_key = (seed, self.mechanism._key(seed))
+        x, lo, inv_h, shape = self.cells.kernel_arguments(markers)
+        dt, quiet = self._quiet_dt
+        events = int(_scatter.scatter_constant_isotropic(
+            markers.kernel_arrays().p, markers.n, x, lo, inv_h, shape, self._code[1][0], quiet,
+            dt, self._seed_key[1], step))
+        self._last_events = events
+        return events
 
     def collide_counts(self, markers, dt, seed, step):
         """As :meth:`collide`, returning the counts: one entry per process (e.g. "absorption",
@@ -306,15 +345,8 @@ class ScatteringOperator(JumpOperator):
         ncell = self._ncell
         fmax = float("nan")
         inv_ref = self._inv_ref
-        if mech.statistics == "classical" and mkind == _scatter.ELASTIC:
-            # a constant rate: no per-marker rates or majorant table (bitwise the general path)
-            if self._quiet_dt[0] != dt:
-                self._quiet_dt = (dt, float(np.exp(mprm[0] * -dt)))  # as np.exp of the table
-            events = int(_scatter.scatter_constant_isotropic(
-                p, n, *cells.kernel_arguments(markers), mprm[0], self._quiet_dt[1], dt, key,
-                step))
-            self.last_counts = {mech.processes[0]: events, "events": events, "blocked": 0,
-                                "candidates": events, "max_occupation": fmax}
+        if self._constant:
+            self._collide_constant(markers, dt, seed, step)
             return self.last_counts
         if mech.statistics == "classical":
             index, rate, band, tally = self._classical_work(markers)
@@ -339,7 +371,7 @@ class ScatteringOperator(JumpOperator):
         out = {p: int(total[k]) for k, p in enumerate(mech.processes)}
         out.update(events=int(total[0] + total[1]), blocked=int(total[2]),
                    candidates=int(total[3]), max_occupation=fmax)
-        self.last_counts = out
+        self._last_counts, self._last_events = out, None
         return out
 
 
