@@ -10,14 +10,6 @@ from threadpoolctl import threadpool_limits
 __all__ = ["available", "get", "set", "limited", "swap", "start"]
 
 
-# Start numba's thread pool now. A kernel compiled without parallel=True that calls a parallel
-# one (push.push_blocks calls push_blocks_sums), when loaded from the disk cache, does not start
-# the pool its parallel loop runs on, and the first such call of a process crashes where no
-# parallel kernel or thread setting started it before (numba/numba#8578 and #4807): a step() of
-# more than push.SERIAL_WORK marker-steps in a fresh process (`pmc run` with a warm cache, a
-# resumed run). numba.get_num_threads starts the pool, as any parallel kernel's first call does.
-numba.get_num_threads()
-
 
 def available():
     """The most numba threads this process can use (``NUMBA_NUM_THREADS``)."""
