@@ -172,3 +172,21 @@ def test_stack_frames_is_concat():
                          {"x": xr.Variable(("x",), [0.0, 1.0, 2.0])})
     with pytest.raises(ValueError):
         stack_frames([first, other])
+
+
+def test_a_fresh_process_pushes_in_parallel_from_the_disk_cache():
+    """A push of more than SERIAL_WORK marker-steps as the first parallel call of a process,
+    its kernels loaded from numba's disk cache (the second process): no crash (push.kernels
+    starts the thread pool; numba/numba#8578)."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, pmc\n"
+            "rng = np.random.default_rng(1)\n"
+            "n = 20000\n"
+            "H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0), pmc.potentials.GaussianBarrier("
+            "height=1.0, width=2.0), hbar=1.0)\n"
+            "m = pmc.Markers(rng.uniform(-19, 19, n), rng.standard_normal(n), np.ones(n))\n"
+            "pmc.Simulation(H, m, dt=0.02, boundary=pmc.Reflecting(-20.0, 20.0)).step(2)\n")
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert r.returncode == 0, (r.returncode, r.stderr[-2000:])

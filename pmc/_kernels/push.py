@@ -43,6 +43,7 @@ from .evaluate import _SUB as _SUMS_SUB
 from .evaluate import sub_block_sums
 from .models import PERIODIC as PERIODIC_POTENTIAL
 from . import vecmath
+from .threads import start as start_threads
 from .vecmath import prefetch, stack_doubles
 
 # scheme codes
@@ -1393,6 +1394,7 @@ def kernels(dx, scheme, dkind, terms, wkind):
                lo, hi, absorbed_weight, absorbed_count, gone, none if sums is None else sums,
                none if start_sums is None else start_sums)
     blocks.frame_sums = True
+    start_threads()  # push_blocks, not parallel itself, runs the parallel push_blocks_sums
     return blocks
 
 

@@ -7,20 +7,23 @@ import numba
 from numba.np.ufunc import parallel as _parallel
 from threadpoolctl import threadpool_limits
 
-__all__ = ["available", "get", "set", "limited", "swap"]
+__all__ = ["available", "get", "set", "limited", "swap", "start"]
 
-# Start numba's thread pool now. A kernel compiled without parallel=True that calls a parallel
-# one (push.push_blocks calls push_blocks_sums), when loaded from the disk cache, does not start
-# the pool its parallel loop runs on, and the first such call of a process crashes where no
-# parallel kernel or thread setting started it before (numba/numba#8578 and #4807): a step() of
-# more than push.SERIAL_WORK marker-steps in a fresh process (`pmc run` with a warm cache, a
-# resumed run). numba.get_num_threads starts the pool, as any parallel kernel's first call does.
-numba.get_num_threads()
 
 
 def available():
     """The most numba threads this process can use (``NUMBA_NUM_THREADS``)."""
     return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def start():
+    """Start numba's thread pool (once per process; what the first call of a parallel kernel
+    does). A kernel compiled without parallel=True that calls a parallel one
+    (:func:`.push.push_blocks`), when loaded from the disk cache, does not start it, and its
+    first call in a process where nothing started the pool crashes (numba/numba#8578, #4807):
+    :func:`.push.kernels` starts it when it hands out such a kernel. Not at import: a process
+    that forks after starting GNU OpenMP's pool cannot use it in the child."""
+    numba.get_num_threads()
 
 
 def get():
