@@ -96,6 +96,13 @@ def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog
     Returns
     -------
     StreamTally
+
+    Raises
+    ------
+    FloatingPointError
+        If a marker's position or momentum is not finite after the push (a force or velocity
+        that overflowed, a sine or cosine argument beyond 2^40); the markers are left as the
+        push made them.
     """
     if not isinstance(markers, Markers):
         raise ValueError(f"markers must be pmc.Markers, got {type(markers).__name__}")
@@ -105,8 +112,17 @@ def stream(markers, hamiltonian, dt, steps, *, t0=0.0, step0=0, scheme="leapfrog
     t0 = _checks.finite("t0", t0)
     if step0 == 0:  # markers outside the walls at the start are an error
         check_inside(boundary, markers)
-    return Streamer(hamiltonian, markers, scheme=scheme, boundary=boundary, seed=seed)(
+    tally = Streamer(hamiltonian, markers, scheme=scheme, boundary=boundary, seed=seed)(
         markers, dt, steps, t0, step0)
+    x, p, _, _ = markers.kernel_arrays()
+    n = markers.n
+    if steps and not (np.isfinite(x[:, :n]).all() and np.isfinite(p[:, :n]).all()):
+        # a force or velocity overflowed, or an argument left the range of the vectorised
+        # sin / cos (pmc._kernels.vecmath.TRIG_MAX): nothing returns NaN markers silently
+        raise FloatingPointError(
+            f"non-finite marker positions or momenta after steps {step0}..{step0 + steps - 1} "
+            f"(t = {t0 + (step0 + steps) * dt:g}); the markers hold them (modified in place)")
+    return tally
 
 
 class Streamer:

@@ -29,3 +29,20 @@ def test_exp_nonpositive_is_bitwise_exp():
     assert np.isnan(general[np.isnan(x)]).all() and np.isnan(nonpositive[np.isnan(x)]).all()
     assert (nonpositive[(x < -708.4) & (x > -745.1)] < 2.0 ** -1022).all()  # subnormal
     assert (nonpositive[(x < -745.14)] == 0.0).all()
+
+
+def test_stream_refuses_to_return_non_finite_markers():
+    """pmc.stream raises FloatingPointError, naming the steps, where the push made a marker
+    non-finite (here a periodic potential's sine beyond vecmath.TRIG_MAX = 2^40 gives NaN);
+    finite markers next to it stream as before."""
+    import pytest
+
+    import pmc
+    H = pmc.Hamiltonian(pmc.bands.Parabolic(1.0),
+                        pmc.potentials.Periodic(amplitude=1.0, period=1.0), hbar=1.0)
+    far = pmc.Markers(x=np.array([0.3, 1e13]), p=np.array([0.1, 0.2]))
+    with pytest.raises(FloatingPointError, match=r"steps 5\.\.7"):
+        pmc.stream(far, H, dt=0.01, steps=3, step0=5)
+    near = pmc.Markers(x=np.array([0.3, 1e3]), p=np.array([0.1, 0.2]))
+    pmc.stream(near, H, dt=0.01, steps=3)
+    assert np.isfinite(near.x).all() and np.isfinite(near.p).all()
