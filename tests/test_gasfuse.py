@@ -58,7 +58,7 @@ def test_sampled_push_is_the_push_and_the_separate_sampler_bitwise():
             numba.set_num_threads(old)
         runs.append((mk.positions.copy(), mk.momenta.copy(), tally.wall.copy(), s.take()))
     plain, separate, fused, fused1 = runs
-    assert plain[2][2:4, 4].sum() > 0  # the walls were hit
+    assert plain[2][2:4, 4].sum() > 0  # molecules struck the plates
     for run in (separate, fused, fused1):
         for a, b in zip(plain[:3], run[:3]):
             np.testing.assert_array_equal(a, b)

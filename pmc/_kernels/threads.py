@@ -10,7 +10,6 @@ from threadpoolctl import threadpool_limits
 __all__ = ["available", "get", "set", "limited", "swap", "start"]
 
 
-
 def available():
     """The most numba threads this process can use (``NUMBA_NUM_THREADS``)."""
     return int(numba.config.NUMBA_NUM_THREADS)
